@@ -1,0 +1,105 @@
+# Callcenter developer entry points.
+#
+#   make run     start the app (web server + Celery worker + beat) with demo data
+#   make test    run the test suite (what CI runs, through .ci/run)
+#   make bench   run the benchmarks in bench/*.py, one JSON object per line on stdout
+#   make stop    stop the project-local PostgreSQL/Redis under .local/, if started
+#   make clean   forget the dependency stamps (next run reinstalls requirements)
+#
+# PostgreSQL and Redis are found or started by tools/services.sh: DATABASE_URL /
+# REDIS_URL from the environment win, then servers on the standard local ports,
+# then project-local servers under .local/.
+
+PYTHON ?= python3
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install -q --disable-pip-version-check
+
+# Each recipe runs as one bash script (.ONESHELL) that stops at the first error,
+# so variables such as the exported service URLs carry from line to line.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.ONESHELL:
+.DELETE_ON_ERROR:
+
+# Find/start the services and export their URLs into the recipe's shell.
+# (An assignment first, so that a failure of services.sh stops the recipe:
+# a bare eval "$(...)" would swallow it.)
+define SERVICES
+svc_env="$$(tools/services.sh)"
+eval "$$svc_env"
+endef
+
+.PHONY: help run test bench stop clean services
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+# ------------------------------------------------------------ virtualenv
+# Requirements are installed only when a requirements file is newer than its
+# stamp, so a second `make test` starts at once. The stamps live inside .venv:
+# a fresh venv has none and gets everything installed.
+$(PY):
+	@$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.stamp-runtime: requirements.txt | $(PY)
+	@echo "==> installing runtime requirements" >&2
+	$(PIP) -r requirements.txt
+	touch $@
+
+$(VENV)/.stamp-dev: requirements.txt requirements-dev.txt | $(PY)
+	@echo "==> installing development requirements" >&2
+	$(PIP) -r requirements-dev.txt
+	touch $@
+
+# ------------------------------------------------------------ targets
+# Print the service URLs, for a shell of your own: eval "$(make -s services)"
+services:
+	@tools/services.sh
+
+run: $(VENV)/.stamp-runtime
+	@$(SERVICES)
+	mkdir -p .local
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py compile_translations
+	# Demo data only on the first run against this database: one stamp per DATABASE_URL.
+	seed_stamp=".local/seeded-$$(printf %s "$$DATABASE_URL" | md5sum | cut -c1-12)"
+	if [ ! -f "$$seed_stamp" ]; then
+		$(PY) manage.py seed_demo
+		touch "$$seed_stamp"
+	fi
+	# exec: the supervisor replaces this shell, so make's signals reach it directly.
+	PY="$(PY)" PORT="$(PORT)" exec tools/run.sh
+
+test: $(VENV)/.stamp-dev
+	@$(SERVICES)
+	tools/apt-ensure.sh chromium fonts-ipafont-gothic
+	$(PY) manage.py compile_translations
+	# make itself exits 2 on any failure; it prints pytest's own code in its "Error N" line.
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.stamp-dev
+	@$(SERVICES)
+	export DJANGO_SETTINGS_MODULE=callcenter.settings
+	# `python bench/x.py` puts bench/ first on sys.path; the project root is needed too.
+	export PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}"
+	shopt -s nullglob
+	failed=()
+	for f in bench/*.py; do
+		case "$$(basename "$$f")" in _*) continue ;; esac
+		echo "==> $$f" >&2
+		$(PY) "$$f" || failed+=("$$f")
+	done
+	if [ $${#failed[@]} -gt 0 ]; then
+		echo "bench: FAILED: $${failed[*]}" >&2
+		exit 1
+	fi
+
+stop:
+	@tools/services.sh stop
+
+clean:
+	@rm -f $(VENV)/.stamp-*
