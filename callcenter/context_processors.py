@@ -1,0 +1,38 @@
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from . import roles
+
+# (label, url name, icon, permissions that may see it). Entries whose URL does not exist yet are
+# skipped, so the navigation grows as the apps add their pages.
+NAV_ITEMS = [
+    (_("Console"), "campaigns:console", "telephone", (roles.USE_CONSOLE,)),
+    (_("Customers"), "contacts:customer_list", "people", (roles.VIEW_CUSTOMERS,)),
+    (_("Imports"), "contacts:import_list", "upload", (roles.MANAGE_LISTS,)),
+    (_("Do-not-call"), "contacts:dnc_list", "telephone-x", (roles.MANAGE_LISTS, roles.VIEW_AUDIT)),
+    (_("Segments"), "contacts:segment_list", "funnel", (roles.MANAGE_LISTS,)),
+    (_("Campaigns"), "campaigns:campaign_list", "megaphone", (roles.MANAGE_LISTS,)),
+    (_("Policies"), "campaigns:policy_list", "shield-check", (roles.MANAGE_LISTS,)),
+    (_("Scripts"), "scripts:script_list", "journal-text", (roles.MANAGE_LISTS,)),
+    (_("Dashboard"), "campaigns:dashboard", "graph-up", (roles.VIEW_DASHBOARD,)),
+    (_("Wallboard"), "campaigns:wallboard", "display", (roles.VIEW_DASHBOARD,)),
+    (_("KPIs"), "campaigns:client_kpis", "bar-chart", (roles.VIEW_CLIENT_KPIS,)),
+    (_("Audit"), "audit_list", "clipboard-check", (roles.VIEW_AUDIT,)),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = []
+    path = request.path
+    for label, url_name, icon, perms in NAV_ITEMS:
+        if not roles.can(user, *perms):
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        items.append({"label": label, "url": url, "icon": icon, "active": path.startswith(url)})
+    return {"nav_items": items, "user_roles": roles.roles_of(user)}

@@ -1,0 +1,35 @@
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def query_replace(context, **changes):
+    """The current query string with some parameters replaced (pagination, sorting links)."""
+    query = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            query.pop(key, None)
+        else:
+            query[key] = value
+    return query.urlencode()
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context, field, label):
+    """Header link toggling ?sort=field / ?sort=-field, with an arrow on the active column."""
+    from django.utils.html import format_html
+
+    request = context["request"]
+    current = request.GET.get("sort", "")
+    descending = current == f"-{field}"
+    new = field if descending or current != field else f"-{field}"
+    query = request.GET.copy()
+    query["sort"] = new
+    query.pop("page", None)
+    arrow = ""
+    if current == field:
+        arrow = " ▲"
+    elif descending:
+        arrow = " ▼"
+    return format_html('<a href="?{}" class="sort-link">{}{}</a>', query.urlencode(), label, arrow)

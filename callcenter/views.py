@@ -1,0 +1,72 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.cache import never_cache
+
+from . import roles
+from .health import health_status
+from .models import AuditEvent
+
+
+@login_required
+def home(request):
+    return redirect(roles.home_url_name(request.user))
+
+
+def _landing(request, *, target: str, template: str):
+    """A role's home: the role's main page when that app provides it, else an overview."""
+    try:
+        return redirect(reverse(target))
+    except NoReverseMatch:
+        return render(request, template)
+
+
+@roles.permission_required(roles.MANAGE_LISTS)
+def supervisor_home(request):
+    return _landing(request, target="contacts:customer_list", template="callcenter/home_supervisor.html")
+
+
+@roles.permission_required(roles.USE_CONSOLE)
+def operator_home(request):
+    return _landing(request, target="campaigns:console", template="callcenter/home_operator.html")
+
+
+@roles.permission_required(roles.VIEW_DASHBOARD)
+def manager_home(request):
+    return _landing(request, target="campaigns:dashboard", template="callcenter/home_manager.html")
+
+
+@roles.permission_required(roles.VIEW_CLIENT_KPIS)
+def client_home(request):
+    return _landing(request, target="campaigns:client_kpis", template="callcenter/home_client.html")
+
+
+@login_required
+def no_role(request):
+    return render(request, "callcenter/no_role.html", status=403)
+
+
+@roles.permission_required(roles.VIEW_AUDIT)
+def audit_list(request):
+    events = AuditEvent.objects.select_related("actor")
+    action = request.GET.get("action", "").strip()
+    if action:
+        events = events.filter(action__startswith=action)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    actions = AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
+    return render(
+        request, "callcenter/audit_list.html", {"page": page, "action": action, "actions": actions}
+    )
+
+
+@never_cache
+def healthz(request):
+    status = health_status()
+    healthy = all(value == "ok" for value in status.values())
+    return JsonResponse(status, status=200 if healthy else 503)
+
+
+def permission_denied(request, exception=None):
+    return render(request, "403.html", status=403)

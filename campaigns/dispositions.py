@@ -1,0 +1,32 @@
+"""The default disposition set of API.md."""
+
+# code, English, Japanese, contact, success, final, refusal, adds_dnc, callback, retry minutes
+DEFAULTS = [
+    ("no_answer", "No answer", "不在・応答なし", False, False, False, False, False, False, 240),
+    ("busy", "Busy", "話し中", False, False, False, False, False, False, 30),
+    ("voicemail", "Voicemail", "留守番電話", False, False, False, False, False, False, 240),
+    ("invalid_number", "Invalid number", "番号不正・不通", False, False, True, False, False, False, None),
+    ("wrong_person", "Wrong person", "本人以外・番号違い", True, False, True, False, False, False, None),
+    ("callback", "Callback requested", "再架電希望", True, False, False, False, False, True, None),
+    ("refused", "Refused", "断り", True, False, True, True, False, False, None),
+    ("success", "Success", "成約・承諾", True, True, True, False, False, False, None),
+    ("dnc_request", "Do-not-call request", "架電拒否", True, False, True, True, True, False, None),
+    ("hung_up", "Hung up", "途中切断", True, False, False, False, False, False, 1440),
+]
+
+
+def ensure_default_dispositions(Disposition=None) -> None:
+    """Create the default dispositions that do not exist yet; supervisors' edits are kept.
+    Takes the model class so the data migration (historical model) can share it."""
+    if Disposition is None:
+        from .models import Disposition
+    for position, row in enumerate(DEFAULTS):
+        code, label, label_ja, contact, success, final, refusal, dnc, callback, delay = row
+        Disposition.objects.get_or_create(
+            code=code,
+            defaults=dict(
+                label=label, label_ja=label_ja, is_contact=contact, is_success=success,
+                is_final=final, is_refusal=refusal, adds_dnc=dnc, is_callback=callback,
+                retry_delay_minutes=delay, position=position * 10,
+            ),
+        )

@@ -1,0 +1,5 @@
+from .urlconf import imports, registry
+
+app_name = "contacts"
+
+urlpatterns = [*registry.urlpatterns, *imports.urlpatterns]
