@@ -1,4 +1,9 @@
 """campaigns routes under /api/v1/."""
-from .urlconf import console, kpis, setup
+from .urlconf import console, kpis, script_reports, setup
 
-urlpatterns = [*setup.api_urlpatterns, *console.api_urlpatterns, *kpis.api_urlpatterns]
+urlpatterns = [
+    *setup.api_urlpatterns,
+    *console.api_urlpatterns,
+    *kpis.api_urlpatterns,
+    *script_reports.api_urlpatterns,
+]

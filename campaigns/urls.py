@@ -1,5 +1,5 @@
-from .urlconf import console, kpis, setup
+from .urlconf import console, kpis, script_reports, setup
 
 app_name = "campaigns"
 
-urlpatterns = [*setup.urlpatterns, *console.urlpatterns, *kpis.urlpatterns]
+urlpatterns = [*setup.urlpatterns, *console.urlpatterns, *kpis.urlpatterns, *script_reports.urlpatterns]

@@ -1,0 +1,1 @@
+"""Celery tasks of this area: thin wrappers that take ids and call a service."""
