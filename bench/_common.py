@@ -137,10 +137,9 @@ def _execute(sql: str, params=()):
     """Run SQL written with plain % (modulo, LIKE) and %s placeholders."""
     from django.db import connection
 
-    if params:
-        sql = sql.replace("%", "%%").replace("%%s", "%s")
+    sql = sql.replace("%", "%%").replace("%%s", "%s")
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, list(params))
 
 
 def ensure_customers(n: int) -> int:
@@ -159,7 +158,7 @@ def ensure_customers(n: int) -> int:
         "name": "'顧客' || g",
         "name_kana": "'コキャク' || g",
         "gender": "(ARRAY['male','female','other',''])[1 + g % 4]",
-        "birth_date": "date '1950-01-01' + (g * 7919 % 18000)",
+        "birth_date": "date '1950-01-01' + (g * 7919 % 18000)::int",
         "prefecture": f"({pref_array})[1 + g % {len(prefectures)}]",
         "time_zone": "'Asia/Tokyo'",
         "registered_at": "now() - make_interval(days => (30 + g % 2000)::int)",
@@ -193,7 +192,8 @@ def ensure_customers(n: int) -> int:
         f"AND NOT EXISTS (SELECT 1 FROM contacts_phonenumber p WHERE p.customer_id = c.id)",
         params,
     )
-    _execute("ANALYZE contacts_customer; ANALYZE contacts_phonenumber")
+    _execute("ANALYZE contacts_customer")
+    _execute("ANALYZE contacts_phonenumber")
     return _count("contacts_customer")
 
 
