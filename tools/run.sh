@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the web server, the Celery worker and Celery beat together, in the foreground.
-# Ctrl-C (or SIGTERM) stops all three, including whatever they forked; if one of
+# Ctrl-C (or SIGTERM, SIGHUP) stops all three, including whatever they forked; if one of
 # them dies on its own, the other two are stopped too.
 #
 # Called by `make run` once services, migrations and demo data are in place; it
@@ -24,7 +24,8 @@ group_alive() {
 }
 
 stop_all() {
-    trap - INT TERM EXIT
+    trap - INT TERM HUP EXIT
+    [ "${#pids[@]}" -gt 0 ] || return 0   # failed before anything was started
     local pgid i alive
     echo "run: stopping web server, Celery worker and beat" >&2
     # Each process leads its own group: signalling the group also reaches
@@ -45,6 +46,7 @@ stop_all() {
 }
 trap 'stop_all; exit 130' INT
 trap 'stop_all; exit 143' TERM
+trap 'stop_all; exit 129' HUP   # terminal closed: the children, in their own groups, would not hear it
 trap 'stop_all' EXIT
 
 # Job control on only while launching: it puts each background process in a
@@ -70,8 +72,9 @@ for i in $(seq 600); do
 ============================================================
  Callcenter is running: http://127.0.0.1:$PORT/
  (listening on all interfaces, port $PORT)
- Demo logins:
-$(sed 's/^/   /' <<<"$logins")
+
+$(sed 's/^/ /' <<<"$logins")
+
  Press Ctrl-C to stop the web server, Celery worker and beat.
 ============================================================
 
