@@ -88,11 +88,14 @@ bench: $(VENV)/.stamp-dev
 	export PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}"
 	shopt -s nullglob
 	failed=()
+	ran=0
 	for f in bench/*.py; do
-		case "$$(basename "$$f")" in _*) continue ;; esac
+		case "$$(basename "$$f")" in _*) continue ;; esac  # _*.py are shared helpers
 		echo "==> $$f" >&2
+		ran=$$((ran + 1))
 		$(PY) "$$f" || failed+=("$$f")
 	done
+	[ "$$ran" -gt 0 ] || echo "bench: no bench/*.py to run" >&2
 	if [ $${#failed[@]} -gt 0 ]; then
 		echo "bench: FAILED: $${failed[*]}" >&2
 		exit 1
