@@ -1,0 +1,164 @@
+"""Calling-policy rules that both the list build and dispatch need, written once as SQL.
+
+Each rule comes in two shapes:
+
+* a *correlated* boolean fragment about one customer (`cap_reached_sql`, `cooling_off_sql`,
+  `refused_before_sql`): true when the rule forbids calling that customer now. Use it in a
+  dispatch claim (`... AND NOT (<fragment>)`) where it is checked row by row through the
+  `attempt_customer_time` index;
+* a *set* query returning the customer ids the rule excludes (`customers_over_cap_sql`,
+  `customers_cooling_off_sql`, `customers_refused_sql`), for set-based work over many customers
+  (list build, recycle): `customer_id IN (<set query>)` becomes one hashed sub-plan.
+
+Fragments take SQL expressions, not values: `customer` is a column such as "e.customer_id",
+`at` the moment to judge (e.g. "now()" or a "%s" placeholder the caller fills), `campaign` a
+column or a literal id. Policy numbers are validated integers and are inlined. A rule the policy
+does not use returns None, so callers can skip it:
+
+    fragment = cap_reached_sql(policy, customer="e.customer_id", at="now()")
+    if fragment:
+        conditions.append(f"NOT {fragment}")
+
+`blocking_reason()` runs all of them for one customer from Python (e.g. a console check or a
+test). The do-not-call rule is NOT here: it lives in `contacts.services.dnc` (ACTIVE_DNC_SQL).
+
+Definitions (DESIGN.md section 4):
+
+* cross-campaign cap: at most `cap_attempts` attempts per customer, counting every campaign, in
+  any rolling `cap_days` days. The customer is blocked when the attempts started in
+  (at - cap_days, at] already number `cap_attempts` or more.
+* cool-off: no new call for `cooloff_days_after_contact` days after a conversation (an attempt
+  whose disposition `is_contact`) in any campaign: blocked when such an attempt started in
+  (at - cooloff_days, at]. The day of the conversation counts as day 1 (Reg F): a conversation on
+  a Monday 10:00 with 7 days blocks until the next Monday 10:00. Callbacks the customer asked for
+  are the dispatcher's decision; this fragment counts every conversation.
+* re-solicitation (再勧誘の禁止, 特定商取引法 Art. 17): with `no_resolicit_after_refusal`, a
+  customer who gave a refusal (`Disposition.is_refusal`) in a campaign is never called again by
+  that campaign. "Busy, call me later" is not a refusal.
+"""
+from django.db import connection
+
+# Tables, so the fragments read like the schema.
+ATTEMPTS = "campaigns_callattempt"
+DISPOSITIONS = "campaigns_disposition"
+
+
+def _days(value) -> int:
+    return int(value)
+
+
+def _uses_cap(policy) -> bool:
+    return bool(policy and policy.cap_attempts and policy.cap_days)
+
+
+def _uses_cooloff(policy) -> bool:
+    return bool(policy and policy.cooloff_days_after_contact)
+
+
+def _uses_no_resolicit(policy) -> bool:
+    return bool(policy and policy.no_resolicit_after_refusal)
+
+
+# ------------------------------------------------------------------ one customer (correlated)
+
+def cap_reached_sql(policy, *, customer: str, at: str) -> str | None:
+    """True when `customer` already has `cap_attempts` attempts (any campaign) in the rolling
+    `cap_days` days before `at`."""
+    if not _uses_cap(policy):
+        return None
+    return (
+        f"((SELECT count(*) FROM {ATTEMPTS} cap_a WHERE cap_a.customer_id = {customer}"
+        f" AND cap_a.started_at > ({at}) - make_interval(days => {_days(policy.cap_days)})"
+        f" AND cap_a.started_at <= ({at})) >= {int(policy.cap_attempts)})"
+    )
+
+
+def cooling_off_sql(policy, *, customer: str, at: str) -> str | None:
+    """True when `customer` had a conversation (any campaign) in the `cooloff_days_after_contact`
+    days before `at`."""
+    if not _uses_cooloff(policy):
+        return None
+    return (
+        f"EXISTS (SELECT 1 FROM {ATTEMPTS} cool_a JOIN {DISPOSITIONS} cool_d ON cool_d.id = cool_a.disposition_id"
+        f" WHERE cool_a.customer_id = {customer} AND cool_d.is_contact"
+        f" AND cool_a.started_at > ({at}) - make_interval(days => {_days(policy.cooloff_days_after_contact)})"
+        f" AND cool_a.started_at <= ({at}))"
+    )
+
+
+def refused_before_sql(policy, *, customer: str, campaign: str) -> str | None:
+    """True when `customer` refused in `campaign` before (re-solicitation rule)."""
+    if not _uses_no_resolicit(policy):
+        return None
+    return (
+        f"EXISTS (SELECT 1 FROM {ATTEMPTS} ref_a WHERE ref_a.campaign_id = {campaign}"
+        f" AND ref_a.customer_id = {customer}"
+        f" AND ref_a.disposition_id IN (SELECT id FROM {DISPOSITIONS} WHERE is_refusal))"
+    )
+
+
+# ------------------------------------------------------------------ many customers (sets)
+
+def customers_over_cap_sql(policy, *, at: str) -> str | None:
+    """Customer ids at or over the cross-campaign cap at `at` (see cap_reached_sql)."""
+    if not _uses_cap(policy):
+        return None
+    return (
+        f"SELECT cap_a.customer_id FROM {ATTEMPTS} cap_a"
+        f" WHERE cap_a.started_at > ({at}) - make_interval(days => {_days(policy.cap_days)})"
+        f" AND cap_a.started_at <= ({at})"
+        f" GROUP BY cap_a.customer_id HAVING count(*) >= {int(policy.cap_attempts)}"
+    )
+
+
+def customers_cooling_off_sql(policy, *, at: str) -> str | None:
+    """Customer ids in their cool-off period at `at` (see cooling_off_sql)."""
+    if not _uses_cooloff(policy):
+        return None
+    return (
+        f"SELECT cool_a.customer_id FROM {ATTEMPTS} cool_a"
+        f" WHERE cool_a.started_at > ({at}) - make_interval(days => {_days(policy.cooloff_days_after_contact)})"
+        f" AND cool_a.started_at <= ({at})"
+        f" AND cool_a.disposition_id IN (SELECT id FROM {DISPOSITIONS} WHERE is_contact)"
+    )
+
+
+def customers_refused_sql(policy, *, campaign: str) -> str | None:
+    """Customer ids that refused in `campaign` (see refused_before_sql)."""
+    if not _uses_no_resolicit(policy):
+        return None
+    return (
+        f"SELECT ref_a.customer_id FROM {ATTEMPTS} ref_a WHERE ref_a.campaign_id = {campaign}"
+        f" AND ref_a.disposition_id IN (SELECT id FROM {DISPOSITIONS} WHERE is_refusal)"
+    )
+
+
+# ------------------------------------------------------------------ from Python
+
+def blocking_reason(*, policy, customer, campaign, at=None) -> str | None:
+    """The first policy rule that forbids calling `customer` for `campaign` at `at`:
+    "refused_before", "cooloff" or "cap"; None when the policy allows the call. (DNC, calling
+    hours, per-entry attempts and gaps are checked elsewhere.)"""
+    from django.utils import timezone
+
+    at = at or timezone.now()
+    customer_id = int(getattr(customer, "pk", customer))
+    campaign_id = int(getattr(campaign, "pk", campaign))
+    checks = [
+        ("refused_before", refused_before_sql(policy, customer="%(customer)s", campaign="%(campaign)s")),
+        ("cooloff", cooling_off_sql(policy, customer="%(customer)s", at="%(at)s")),
+        ("cap", cap_reached_sql(policy, customer="%(customer)s", at="%(at)s")),
+    ]
+    checks = [(reason, sql) for reason, sql in checks if sql]
+    if not checks:
+        return None
+    select = ", ".join(sql for _, sql in checks)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {select}", {"customer": customer_id, "campaign": campaign_id, "at": at}
+        )
+        row = cursor.fetchone()
+    for (reason, _), blocked in zip(checks, row):
+        if blocked:
+            return reason
+    return None
