@@ -1,0 +1,92 @@
+"""Calling policies: the shipped presets and saving a policy with an audit trail."""
+import datetime
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from callcenter.audit import record_event
+
+# DESIGN.md section 4, "Policy presets". Plain data so the data migration (historical model)
+# and the "start from a preset" form share it.
+PRESETS = {
+    "japan_standard": {
+        "name": "Japan standard",
+        "label": _("Japan standard"),
+        "description": (
+            "特定商取引法に沿った標準設定: 9:00-20:00、月〜土、祝日休み。1件あたり最大6回・1日2回・"
+            "間隔120分。全キャンペーン合計で7日に3回まで、会話後7日は架電しない。断られた顧客には"
+            "同じキャンペーンで再勧誘しない。"
+        ),
+        "call_window_start": datetime.time(9, 0),
+        "call_window_end": datetime.time(20, 0),
+        "weekdays": [0, 1, 2, 3, 4, 5],
+        "skip_holidays": True,
+        "holiday_country": "JP",
+        "max_attempts": 6,
+        "max_attempts_per_day": 2,
+        "min_gap_minutes": 120,
+        "retry_delays": {},
+        "cap_attempts": 3,
+        "cap_days": 7,
+        "cooloff_days_after_contact": 7,
+        "no_resolicit_after_refusal": True,
+    },
+    "us_collections_reg_f": {
+        "name": "US collections (Reg F 7-in-7)",
+        "label": _("US collections (Reg F 7-in-7)"),
+        "description": (
+            "Regulation F 1006.14 and TCPA: 08:00-21:00 customer local time, every day. At most 7 "
+            "attempts per entry, 2 per day, 60 minutes apart; at most 7 calls in 7 days per debt "
+            "and none within 7 days after a conversation (the conversation day counts as day 1)."
+        ),
+        "call_window_start": datetime.time(8, 0),
+        "call_window_end": datetime.time(21, 0),
+        "weekdays": [0, 1, 2, 3, 4, 5, 6],
+        "skip_holidays": False,
+        "holiday_country": "US",
+        "max_attempts": 7,
+        "max_attempts_per_day": 2,
+        "min_gap_minutes": 60,
+        "retry_delays": {},
+        "cap_attempts": 7,
+        "cap_days": 7,
+        "cooloff_days_after_contact": 7,
+        "no_resolicit_after_refusal": False,
+    },
+}
+
+POLICY_FIELDS = [
+    "call_window_start", "call_window_end", "weekdays", "skip_holidays", "holiday_country",
+    "max_attempts", "max_attempts_per_day", "min_gap_minutes", "retry_delays", "cap_attempts",
+    "cap_days", "cooloff_days_after_contact", "no_resolicit_after_refusal",
+]
+
+
+def preset_values(key: str) -> dict:
+    """Field values of a preset (for the form's initial data)."""
+    preset = PRESETS[key]
+    return {"name": preset["name"], "description": preset["description"],
+            **{field: preset[field] for field in POLICY_FIELDS}}
+
+
+def ensure_preset_policies(CallingPolicy=None) -> None:
+    """Create the shipped presets that do not exist yet; a supervisor's edits are kept.
+    Takes the model class so the data migration can share it."""
+    if CallingPolicy is None:
+        from campaigns.models import CallingPolicy
+    for key in PRESETS:
+        values = preset_values(key)
+        CallingPolicy.objects.get_or_create(name=values.pop("name"), defaults=values)
+
+
+@transaction.atomic
+def save_policy(*, policy, by, changed: list[str] | None = None):
+    """Save a new or edited policy and record who did it."""
+    created = policy.pk is None
+    policy.full_clean()
+    policy.save()
+    record_event(
+        actor=by, action="policy.created" if created else "policy.updated", target=policy,
+        summary=policy.name, changed=sorted(changed or []),
+    )
+    return policy
