@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 
@@ -23,24 +24,33 @@ def _landing(request, *, target: str, template: str):
         return render(request, template)
 
 
+# Role home path -> the page it opens once that app provides it.
+ROLE_HOME_TARGETS = {
+    "/home/supervisor/": "contacts:customer_list",
+    "/home/operator/": "campaigns:console",
+    "/home/manager/": "campaigns:dashboard",
+    "/home/client/": "campaigns:client_kpis",
+}
+
+
 @roles.permission_required(roles.MANAGE_LISTS)
 def supervisor_home(request):
-    return _landing(request, target="contacts:customer_list", template="callcenter/home_supervisor.html")
+    return _landing(request, target=ROLE_HOME_TARGETS["/home/supervisor/"], template="callcenter/home_supervisor.html")
 
 
 @roles.permission_required(roles.USE_CONSOLE)
 def operator_home(request):
-    return _landing(request, target="campaigns:console", template="callcenter/home_operator.html")
+    return _landing(request, target=ROLE_HOME_TARGETS["/home/operator/"], template="callcenter/home_operator.html")
 
 
 @roles.permission_required(roles.VIEW_DASHBOARD)
 def manager_home(request):
-    return _landing(request, target="campaigns:dashboard", template="callcenter/home_manager.html")
+    return _landing(request, target=ROLE_HOME_TARGETS["/home/manager/"], template="callcenter/home_manager.html")
 
 
 @roles.permission_required(roles.VIEW_CLIENT_KPIS)
 def client_home(request):
-    return _landing(request, target="campaigns:client_kpis", template="callcenter/home_client.html")
+    return _landing(request, target=ROLE_HOME_TARGETS["/home/client/"], template="callcenter/home_client.html")
 
 
 @login_required
@@ -59,6 +69,12 @@ def audit_list(request):
     return render(
         request, "callcenter/audit_list.html", {"page": page, "action": action, "actions": actions}
     )
+
+
+def favicon(request):
+    # Resolved per request: with the hashed static storage the manifest exists only after
+    # collectstatic, so this must not run at import time.
+    return redirect(static("img/favicon.svg"), permanent=True)
 
 
 @never_cache

@@ -33,3 +33,10 @@ def sort_link(context, field, label):
     elif descending:
         arrow = " ▼"
     return format_html('<a href="?{}" class="sort-link">{}{}</a>', query.urlencode(), label, arrow)
+
+
+@register.filter
+def display_name(user):
+    """Family name first, as Japanese names are written (佐藤 花子); the username when unnamed."""
+    full = f"{user.last_name} {user.first_name}".strip()
+    return full or user.get_username()
