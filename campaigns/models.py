@@ -330,3 +330,6 @@ class AgentStateLog(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["operator"], condition=Q(ended_at__isnull=True), name="one_open_state_per_operator")
         ]
+
+
+from .models_kpis import *  # noqa

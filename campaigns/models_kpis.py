@@ -1,0 +1,82 @@
+"""KPI rollup tables (DESIGN.md sections 4a and 5).
+
+They are derived data: `campaigns.services.kpis` keeps them current from CallAttempt (watermark on
+the attempt id, INSERT … ON CONFLICT DO UPDATE) and AgentStateLog (the operator-hours touched since
+the last run), and rebuilds them from scratch every night. Days and hours are the call center's
+local time (settings.TIME_ZONE). Nothing here is ever edited by hand."""
+from django.conf import settings
+from django.db import models
+
+__all__ = ["KpiHourly", "KpiOperatorHour", "KpiWatermark"]
+
+
+class KpiHourly(models.Model):
+    """Attempts summed per local day × hour × campaign × call list × operator.
+
+    Call list and operator may be empty (an attempt logged through the API without a list or an
+    operator); the unique key treats empty values as equal so ON CONFLICT finds the row."""
+
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField()
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    call_list = models.ForeignKey("campaigns.CallList", null=True, on_delete=models.CASCADE, related_name="+")
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+")
+    dials = models.PositiveIntegerField(default=0)
+    contacts = models.PositiveIntegerField(default=0)
+    successes = models.PositiveIntegerField(default=0)
+    # Handled calls: attempts with talk time (the person was on the line).
+    handled = models.PositiveIntegerField(default=0)
+    talk_seconds = models.BigIntegerField(default=0)
+    hold_seconds = models.BigIntegerField(default=0)
+    acw_seconds = models.BigIntegerField(default=0)
+    # talk + hold + after-call work of the handled calls (numerator of AHT).
+    handle_seconds = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "hour", "campaign", "call_list", "operator"],
+                name="kpihourly_key",
+                nulls_distinct=False,
+            )
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "day"], name="kpihourly_campaign_day"),
+            models.Index(fields=["operator", "day"], name="kpihourly_operator_day"),
+            models.Index(fields=["call_list", "day"], name="kpihourly_list_day"),
+        ]
+
+
+class KpiOperatorHour(models.Model):
+    """One operator's time per local day × hour, cut from AgentStateLog intervals (whole seconds),
+    and the operator's dials in that hour across all campaigns (to share the time out between the
+    campaigns dialed in that hour)."""
+
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField()
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    logged_in_seconds = models.BigIntegerField(default=0)  # every state but offline
+    ready_seconds = models.BigIntegerField(default=0)  # waiting for a call
+    on_call_seconds = models.BigIntegerField(default=0)  # talk + hold
+    acw_seconds = models.BigIntegerField(default=0)
+    break_seconds = models.BigIntegerField(default=0)
+    dials = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "hour", "operator"], name="kpioperatorhour_key")
+        ]
+        indexes = [models.Index(fields=["operator", "day"], name="kpioperatorhour_operator_day")]
+
+
+class KpiWatermark(models.Model):
+    """How far the rollups have read: one row per source ("attempts", "agent_states")."""
+
+    source = models.CharField(max_length=20, unique=True)
+    last_id = models.BigIntegerField(default=0)
+    last_time = models.DateTimeField(null=True)
+    refreshed_at = models.DateTimeField(null=True)
+    reconciled_at = models.DateTimeField(null=True)
+
+    def __str__(self):
+        return f"{self.source} ≤ {self.last_id}"
