@@ -1,0 +1,142 @@
+"""Campaign life cycle: draft → active ⇄ paused → finished, with guards, and the start/end dates
+that Celery beat applies."""
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from callcenter.audit import record_event
+from campaigns.models import CallList, Campaign
+
+Status = Campaign.Status
+
+# Which status each action leads to, and from where it may start.
+TRANSITIONS = {
+    "activate": (Status.ACTIVE, {Status.DRAFT, Status.PAUSED}),
+    "pause": (Status.PAUSED, {Status.ACTIVE}),
+    "finish": (Status.FINISHED, {Status.DRAFT, Status.ACTIVE, Status.PAUSED}),
+}
+OPEN_LIST_STATUSES = (CallList.Status.BUILDING, CallList.Status.READY, CallList.Status.PAUSED)
+
+
+class CampaignStateError(Exception):
+    """A transition the guards refuse; `problems` are sentences for the user."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+
+def activation_problems(campaign, *, today=None) -> list[str]:
+    """Why the campaign cannot be activated now (empty when it can)."""
+    today = today or timezone.localdate()
+    problems = []
+    if campaign.policy_id is None:
+        problems.append(_("Choose a calling policy."))
+    if not campaign.call_lists.filter(status__in=[CallList.Status.READY, CallList.Status.PAUSED]).exists():
+        problems.append(_("Build at least one call list."))
+    if not campaign.operators.exists():
+        problems.append(_("Assign at least one operator."))
+    if campaign.ends_on and campaign.ends_on < today:
+        problems.append(_("The end date has passed."))
+    return problems
+
+
+def _change_status(*, campaign_id: int, action: str, by, reason: str = "") -> Campaign:
+    target, allowed_from = TRANSITIONS[action]
+    # Locked re-read: two supervisors (or beat and a supervisor) acting at once see each other.
+    campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+    if campaign.status == target:
+        return campaign  # already there: a repeated click or a retried task is not an error
+    if campaign.status not in allowed_from:
+        raise CampaignStateError([
+            _("A campaign that is %(status)s cannot be changed this way.") % {"status": campaign.get_status_display()}
+        ])
+    if action == "activate":
+        problems = activation_problems(campaign)
+        if problems:
+            raise CampaignStateError(problems)
+    previous = campaign.status
+    campaign.status = target
+    campaign.save(update_fields=["status", "updated_at"])
+    if target == Status.FINISHED:
+        # A finished campaign is never dialed again: close its lists so nothing stays open.
+        campaign.call_lists.filter(status__in=OPEN_LIST_STATUSES).update(status=CallList.Status.CLOSED)
+    record_event(
+        actor=by, action=f"campaign.{action}", target=campaign,
+        summary=f"{campaign.name}: {previous} → {target}" + (f" ({reason})" if reason else ""),
+        previous=previous, status=target, reason=reason,
+    )
+    return campaign
+
+
+@transaction.atomic
+def activate_campaign(*, campaign, by, reason: str = "") -> Campaign:
+    return _change_status(campaign_id=campaign.pk, action="activate", by=by, reason=reason)
+
+
+@transaction.atomic
+def pause_campaign(*, campaign, by, reason: str = "") -> Campaign:
+    return _change_status(campaign_id=campaign.pk, action="pause", by=by, reason=reason)
+
+
+@transaction.atomic
+def finish_campaign(*, campaign, by, reason: str = "") -> Campaign:
+    return _change_status(campaign_id=campaign.pk, action="finish", by=by, reason=reason)
+
+
+CHANGE_STATUS = {"activate": activate_campaign, "pause": pause_campaign, "finish": finish_campaign}
+
+
+@transaction.atomic
+def save_campaign(*, campaign, by, operators=None, changed: list[str] | None = None) -> Campaign:
+    """Create or edit a campaign (not its status: that goes through the transitions)."""
+    created = campaign.pk is None
+    if created:
+        campaign.created_by = by if by is not None and by.is_authenticated else None
+        campaign.status = Status.DRAFT
+    campaign.save()
+    if operators is not None:
+        campaign.operators.set(operators)
+    record_event(
+        actor=by, action="campaign.created" if created else "campaign.updated", target=campaign,
+        summary=campaign.name, changed=sorted(changed or []),
+    )
+    return campaign
+
+
+def apply_campaign_dates(*, today=None) -> dict:
+    """Start draft campaigns whose start date has come and finish those whose end date has
+    passed (ends_on is the last calling day). Run by Celery beat every minute; idempotent.
+    A campaign that cannot start (no list, no operator...) stays a draft, and the reason is
+    recorded once a day in the audit trail."""
+    from callcenter.models import AuditEvent
+
+    today = today or timezone.localdate()
+    result = {"started": [], "finished": [], "not_started": []}
+    ending = Campaign.objects.filter(
+        status__in=[Status.DRAFT, Status.ACTIVE, Status.PAUSED], ends_on__lt=today
+    ).values_list("pk", flat=True)
+    for campaign_id in ending:
+        with transaction.atomic():
+            _change_status(campaign_id=campaign_id, action="finish", by=None, reason="end date")
+        result["finished"].append(campaign_id)
+    starting = Campaign.objects.filter(status=Status.DRAFT, starts_on__lte=today).exclude(
+        ends_on__lt=today
+    ).values_list("pk", flat=True)
+    for campaign_id in starting:
+        try:
+            with transaction.atomic():
+                _change_status(campaign_id=campaign_id, action="activate", by=None, reason="start date")
+            result["started"].append(campaign_id)
+        except CampaignStateError as error:
+            result["not_started"].append(campaign_id)
+            already_told = AuditEvent.objects.filter(
+                action="campaign.start_blocked", object_id=str(campaign_id), created_at__date=today
+            ).exists()
+            if not already_told:
+                campaign = Campaign.objects.get(pk=campaign_id)
+                record_event(
+                    actor=None, action="campaign.start_blocked", target=campaign,
+                    summary=f"{campaign.name}: {error}", problems=error.problems,
+                )
+    return result

@@ -1,0 +1,455 @@
+"""Call lists: preview, build (one set-based INSERT … SELECT), pause/resume/close, recycle.
+
+A list is a snapshot: the customers a segment (or ad-hoc criteria) matched at build time, minus
+everyone a rule excludes, each with the phone number to dial and a rank in the chosen order.
+Every matched customer is counted once, under the first reason that excludes them, so
+`matched = included + sum(excluded)` always adds up:
+
+    dnc → no_phone → refused_before → in_other_list → prenotice → cooloff → cap → duplicate
+
+The do-not-call check is `contacts.services.dnc.ACTIVE_DNC_SQL`, evaluated inside the build
+statement itself, so a DNC entry committed before the build starts is always honoured (and
+dispatch checks again before every call).
+"""
+import datetime
+import json
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from callcenter.audit import record_event
+from campaigns.models import CallList, CallListEntry, Campaign, Disposition
+from campaigns.services import policy_rules
+from contacts.services.dnc import ACTIVE_DNC_SQL
+
+# Order of precedence when a customer is excluded for several reasons.
+EXCLUSION_REASONS = [
+    "dnc", "no_phone", "refused_before", "in_other_list", "prenotice", "cooloff", "cap", "duplicate",
+]
+EXCLUSION_LABELS = {
+    "dnc": gettext_lazy("Active do-not-call entry"),
+    "no_phone": gettext_lazy("No valid phone number"),
+    "refused_before": gettext_lazy("Refused before in this campaign"),
+    "in_other_list": gettext_lazy("Already in another open list of the campaign"),
+    "prenotice": gettext_lazy("Pre-notice missing or too recent"),
+    "cooloff": gettext_lazy("Cooling off after a recent conversation"),
+    "cap": gettext_lazy("Over the cross-campaign cap"),
+    "duplicate": gettext_lazy("Duplicate phone number"),
+}
+OPEN_LIST_STATUSES = (CallList.Status.BUILDING, CallList.Status.READY, CallList.Status.PAUSED)
+RECYCLABLE_ENTRY_STATUSES = (CallListEntry.Status.DONE, CallListEntry.Status.EXHAUSTED)
+# Lists matching at most this many customers are built during the request; larger ones in Celery.
+INLINE_LIMIT = 20_000
+ATTRIBUTE_KEY = re.compile(r"^[A-Za-z0-9_]{1,100}$")
+
+# (sort key expression on customer c, direction); ties are broken by customer id.
+ORDERINGS = {
+    CallList.Order.RECENT_PURCHASE: ("c.last_purchase_at", "DESC NULLS LAST"),
+    CallList.Order.HIGHEST_SPEND: ("c.total_spent", "DESC NULLS LAST"),
+    CallList.Order.OLDEST_PURCHASE: ("c.last_purchase_at", "ASC NULLS LAST"),
+    CallList.Order.CUSTOMER_ID: ("c.id", "ASC"),
+    CallList.Order.ATTRIBUTE: (None, "DESC NULLS LAST"),
+}
+
+
+class ListError(Exception):
+    """A list action the rules refuse; the message is for the user."""
+
+
+@dataclass
+class BuildSpec:
+    """What a build (or a preview) needs to know."""
+
+    campaign: Campaign
+    criteria: dict
+    order_by: str = CallList.Order.RECENT_PURCHASE
+    order_attribute: str = ""
+
+
+# ------------------------------------------------------------------ advisory lock
+
+def _lock_campaign_lists(campaign_id: int) -> None:
+    """Serialize builds and recycles of one campaign (transaction-scoped advisory lock), so two
+    of them never both see a customer as "not in another open list". A row lock on the campaign
+    would also block attempt logging (foreign keys take KEY SHARE); this lock blocks nothing
+    else."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('campaigns.lists'), %s)", [int(campaign_id)])
+
+
+# ------------------------------------------------------------------ the statement
+
+def _literal_timestamp(at) -> str:
+    return f"'{at.isoformat()}'::timestamptz"
+
+
+def _sort_key(order_by: str, order_attribute: str) -> tuple[str, str]:
+    if order_by not in ORDERINGS:
+        raise ListError(_("Unknown call order."))
+    expression, direction = ORDERINGS[order_by]
+    if order_by == CallList.Order.ATTRIBUTE:
+        if not ATTRIBUTE_KEY.match(order_attribute or ""):
+            raise ListError(_("Name the numeric attribute to order by (letters, digits and _)."))
+        # Only JSON numbers sort; a text or missing value goes last instead of failing the build.
+        key = order_attribute
+        expression = (
+            f"CASE WHEN jsonb_typeof(c.attributes -> '{key}') = 'number'"
+            f" THEN (c.attributes ->> '{key}')::numeric END"
+        )
+    return expression, direction
+
+
+def _candidates_sql(criteria: dict, at) -> tuple[str, list]:
+    from contacts.segments import customers_matching
+
+    queryset = customers_matching(criteria, at=at).order_by().values("pk")
+    sql, params = queryset.query.sql_with_params()
+    return sql, list(params)
+
+
+def _classified_sql(spec: BuildSpec, *, at, list_id: int | None) -> tuple[str, list]:
+    """CTEs `candidates`, `classified` (one row per matched customer: phone, reason, sort key)
+    and `ranked` (phone_rank > 1 = duplicate number of a customer ranked higher)."""
+    campaign = spec.campaign
+    policy = campaign.policy
+    campaign_id = int(campaign.pk)
+    at_sql = _literal_timestamp(at)
+    sort_expression, direction = _sort_key(spec.order_by, spec.order_attribute)
+    candidates_sql, params = _candidates_sql(spec.criteria, at)
+
+    reasons = [
+        ("dnc", ACTIVE_DNC_SQL.format(at=at_sql, campaign=campaign_id, customer="c.id", phone="p.number")),
+        ("no_phone", "p.number IS NULL"),
+    ]
+    refused = policy_rules.customers_refused_sql(policy, campaign=str(campaign_id))
+    if refused:
+        reasons.append(("refused_before", f"c.id IN ({refused})"))
+    other_lists = ", ".join(f"'{status}'" for status in OPEN_LIST_STATUSES)
+    reasons.append((
+        "in_other_list",
+        f"c.id IN (SELECT o.customer_id FROM campaigns_calllistentry o"
+        f" JOIN campaigns_calllist ol ON ol.id = o.call_list_id"
+        f" WHERE o.campaign_id = {campaign_id} AND ol.status IN ({other_lists})"
+        f" AND ol.id <> {int(list_id or 0)})",
+    ))
+    if campaign.prenotice_days is not None:
+        latest_sent_on = timezone.localdate(at) - datetime.timedelta(days=int(campaign.prenotice_days))
+        reasons.append((
+            "prenotice",
+            f"c.id NOT IN (SELECT pn.customer_id FROM campaigns_prenotice pn"
+            f" WHERE pn.campaign_id = {campaign_id} AND pn.sent_on <= DATE '{latest_sent_on.isoformat()}')",
+        ))
+    cooling = policy_rules.customers_cooling_off_sql(policy, at=at_sql)
+    if cooling:
+        reasons.append(("cooloff", f"c.id IN ({cooling})"))
+    capped = policy_rules.customers_over_cap_sql(policy, at=at_sql)
+    if capped:
+        reasons.append(("cap", f"c.id IN ({capped})"))
+    reason_case = "CASE " + " ".join(f"WHEN {sql} THEN '{name}'" for name, sql in reasons) + " END"
+
+    sql = f"""
+    candidates AS MATERIALIZED (
+        SELECT DISTINCT m.id FROM ({candidates_sql}) AS m(id)
+    ),
+    phones AS (
+        SELECT DISTINCT ON (ph.customer_id) ph.customer_id, ph.number
+        FROM contacts_phonenumber ph JOIN candidates cd ON cd.id = ph.customer_id
+        WHERE ph.is_valid
+        ORDER BY ph.customer_id, ph.is_primary DESC, ph.id
+    ),
+    classified AS MATERIALIZED (
+        SELECT c.id AS customer_id, p.number AS phone, {sort_expression} AS sort_key,
+               {reason_case} AS reason
+        FROM candidates cd
+        JOIN contacts_customer c ON c.id = cd.id
+        LEFT JOIN phones p ON p.customer_id = c.id
+    ),
+    ranked AS MATERIALIZED (
+        SELECT customer_id, phone, sort_key,
+               row_number() OVER (PARTITION BY phone ORDER BY sort_key {direction}, customer_id) AS phone_rank
+        FROM classified WHERE reason IS NULL
+    )"""
+    return sql, params
+
+
+def _counts_select(included_sql: str) -> str:
+    return f"""
+    SELECT ({included_sql}) AS included,
+           (SELECT count(*) FROM ranked WHERE phone_rank > 1) AS duplicates,
+           (SELECT coalesce(json_object_agg(reason, n), '{{}}') FROM (
+                SELECT reason, count(*) AS n FROM classified WHERE reason IS NOT NULL GROUP BY reason
+           ) r) AS excluded,
+           (SELECT count(*) FROM candidates) AS matched"""
+
+
+def _counts_from_row(row) -> dict:
+    included, duplicates, excluded, matched = row
+    if isinstance(excluded, str):  # psycopg2 returns json as text unless registered
+        excluded = json.loads(excluded)
+    counts = {reason: 0 for reason in EXCLUSION_REASONS}
+    counts.update({reason: int(n) for reason, n in (excluded or {}).items()})
+    counts["duplicate"] = int(duplicates)
+    return {"matched": int(matched), "included": int(included), "excluded": counts}
+
+
+def preview_call_list(*, spec: BuildSpec, at=None) -> dict:
+    """How many customers the build would include and how many each rule would exclude,
+    without writing anything: {matched, included, excluded: {reason: n}}."""
+    if spec.campaign.policy_id is None:
+        raise ListError(_("The campaign needs a calling policy before lists can be built."))
+    at = at or timezone.now()
+    ctes, params = _classified_sql(spec, at=at, list_id=None)
+    sql = f"WITH {ctes} {_counts_select('SELECT count(*) FROM ranked WHERE phone_rank = 1')}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _counts_from_row(cursor.fetchone())
+
+
+def _insert_entries(*, call_list: CallList, spec: BuildSpec, at) -> dict:
+    """The build: ONE statement classifying every matched customer, inserting the included ones
+    with their rank, and returning the counts."""
+    ctes, params = _classified_sql(spec, at=at, list_id=call_list.pk)
+    _, direction = _sort_key(spec.order_by, spec.order_attribute)
+    at_sql = _literal_timestamp(at)
+    sql = f"""
+    WITH {ctes},
+    inserted AS (
+        INSERT INTO campaigns_calllistentry
+            (call_list_id, campaign_id, customer_id, phone, rank, status, attempts,
+             next_attempt_at, created_at, updated_at)
+        SELECT {int(call_list.pk)}, {int(spec.campaign.pk)}, k.customer_id, k.phone,
+               row_number() OVER (ORDER BY k.sort_key {direction}, k.customer_id),
+               '{CallListEntry.Status.PENDING}', 0, {at_sql}, {at_sql}, {at_sql}
+        FROM ranked k WHERE k.phone_rank = 1
+        ON CONFLICT (call_list_id, customer_id) DO NOTHING
+        RETURNING 1
+    )
+    {_counts_select('SELECT count(*) FROM inserted')}"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _counts_from_row(cursor.fetchone())
+
+
+# ------------------------------------------------------------------ requesting and running a build
+
+def _effective_criteria(*, segment, criteria) -> dict:
+    from contacts.segments import validate_criteria
+
+    if segment is not None:
+        criteria = segment.criteria
+    if criteria is None:
+        raise ListError(_("Choose a segment or give criteria."))
+    return validate_criteria(criteria)  # raises ValidationError with one message per problem
+
+
+@transaction.atomic
+def create_call_list(*, campaign, name: str, by, segment=None, criteria=None,
+                     order_by=CallList.Order.RECENT_PURCHASE, order_attribute: str = "",
+                     priority: int = 0, required_skill: str = "", operators=()) -> CallList:
+    """Record a list to build (status "building"); `run_call_list_build` fills it."""
+    if campaign.status == Campaign.Status.FINISHED:
+        raise ListError(_("A finished campaign gets no new lists."))
+    if campaign.policy_id is None:
+        raise ListError(_("The campaign needs a calling policy before lists can be built."))
+    criteria = _effective_criteria(segment=segment, criteria=criteria)
+    _sort_key(order_by, order_attribute)  # validate before anything is stored
+    call_list = CallList.objects.create(
+        campaign=campaign, name=name, segment=segment, criteria=criteria, order_by=order_by,
+        order_attribute=order_attribute if order_by == CallList.Order.ATTRIBUTE else "",
+        priority=priority, required_skill=required_skill, status=CallList.Status.BUILDING,
+        created_by=by if by is not None and by.is_authenticated else None,
+    )
+    if operators:
+        call_list.operators.set(operators)
+    record_event(
+        actor=by, action="list.build_requested", target=call_list,
+        summary=f"{campaign.name}: {name}", campaign=campaign.pk,
+        segment=getattr(segment, "pk", None), criteria=criteria, order_by=order_by,
+    )
+    return call_list
+
+
+def run_call_list_build(*, call_list_id: int, at=None) -> CallList:
+    """Build a list created by `create_call_list`. Idempotent: a list that is no longer
+    "building" is left alone, so a retried task does nothing twice. Marks the list failed (with
+    the reason) when the build cannot run."""
+    at = at or timezone.now()
+    updated = CallList.objects.filter(pk=call_list_id, status=CallList.Status.BUILDING).update(progress=10)
+    if not updated:
+        return CallList.objects.get(pk=call_list_id)
+    try:
+        with transaction.atomic():
+            call_list = CallList.objects.select_related("campaign__policy").get(pk=call_list_id)
+            _lock_campaign_lists(call_list.campaign_id)
+            # Re-read under the lock: a racing build of the same list may have finished it.
+            call_list = CallList.objects.select_for_update(of=("self",)).select_related("campaign__policy").get(pk=call_list_id)
+            if call_list.status != CallList.Status.BUILDING:
+                return call_list
+            spec = BuildSpec(campaign=call_list.campaign, criteria=call_list.criteria,
+                             order_by=call_list.order_by, order_attribute=call_list.order_attribute)
+            counts = _insert_entries(call_list=call_list, spec=spec, at=at)
+            call_list.counts = counts
+            call_list.status = CallList.Status.READY
+            call_list.progress = 100
+            call_list.built_at = at
+            call_list.message = ""
+            call_list.save(update_fields=["counts", "status", "progress", "built_at", "message"])
+            record_event(
+                actor=call_list.created_by, action="list.built", target=call_list,
+                summary=f"{call_list.campaign.name}: {call_list.name} ({counts['included']})",
+                counts=counts,
+            )
+            return call_list
+    except Exception as error:  # the list shows why; the task log has the traceback
+        CallList.objects.filter(pk=call_list_id, status=CallList.Status.BUILDING).update(
+            status=CallList.Status.FAILED, progress=100, message=str(error)[:2000]
+        )
+        raise
+
+
+def request_call_list(*, campaign, name: str, by, segment=None, criteria=None,
+                      order_by=CallList.Order.RECENT_PURCHASE, order_attribute: str = "",
+                      priority: int = 0, required_skill: str = "", operators=(),
+                      inline_limit: int | None = None) -> CallList:
+    """Create a list and build it: at once when the segment matches few customers, otherwise in
+    Celery (the list page shows the progress)."""
+    from contacts.segments import customers_matching
+
+    call_list = create_call_list(
+        campaign=campaign, name=name, by=by, segment=segment, criteria=criteria, order_by=order_by,
+        order_attribute=order_attribute, priority=priority, required_skill=required_skill,
+        operators=operators,
+    )
+    limit = inline_limit if inline_limit is not None else getattr(settings, "LIST_BUILD_INLINE_LIMIT", INLINE_LIMIT)
+    if customers_matching(call_list.criteria).count() <= limit:
+        return run_call_list_build(call_list_id=call_list.pk)
+    from campaigns.tasks.setup import build_call_list_task
+
+    transaction.on_commit(lambda: build_call_list_task.delay(call_list.pk))
+    return call_list
+
+
+# ------------------------------------------------------------------ list status
+
+LIST_TRANSITIONS = {
+    "pause": (CallList.Status.PAUSED, {CallList.Status.READY}),
+    "resume": (CallList.Status.READY, {CallList.Status.PAUSED}),
+    "close": (CallList.Status.CLOSED, {CallList.Status.READY, CallList.Status.PAUSED}),
+}
+
+
+@transaction.atomic
+def change_list_status(*, call_list, action: str, by) -> CallList:
+    target, allowed_from = LIST_TRANSITIONS[action]
+    call_list = CallList.objects.select_for_update().get(pk=call_list.pk)
+    if call_list.status == target:
+        return call_list
+    if call_list.status not in allowed_from:
+        raise ListError(
+            _("A list that is %(status)s cannot be changed this way.") % {"status": call_list.get_status_display()}
+        )
+    previous = call_list.status
+    call_list.status = target
+    call_list.save(update_fields=["status"])
+    if target == CallList.Status.CLOSED:
+        # Nothing of a closed list is dialed any more; finished entries keep their outcome.
+        call_list.entries.filter(
+            status__in=[CallListEntry.Status.PENDING, CallListEntry.Status.CALLBACK]
+        ).update(status=CallListEntry.Status.CANCELLED, updated_at=timezone.now())
+    record_event(actor=by, action=f"list.{action}", target=call_list,
+                 summary=f"{call_list.name}: {previous} → {target}", previous=previous, status=target)
+    return call_list
+
+
+# ------------------------------------------------------------------ recycle
+
+def recyclable_dispositions():
+    """Outcomes a supervisor may recycle: never a refusal or a do-not-call request."""
+    return Disposition.objects.filter(is_refusal=False, adds_dnc=False)
+
+
+@transaction.atomic
+def recycle_call_list(*, call_list, disposition_codes: list[str], by, at=None) -> dict:
+    """Put back to "pending" the entries that ended with one of `disposition_codes`, for a new
+    round of attempts (their attempt counter restarts; the cross-campaign cap, cool-off and
+    do-not-call still apply). Entries whose customer is now on the do-not-call registry become
+    "blocked" and never come back; refusals are never recycled. Returns
+    {"reset": n, "skipped": {reason: n}}."""
+    at = at or timezone.now()
+    _lock_campaign_lists(call_list.campaign_id)
+    call_list = CallList.objects.select_for_update(of=("self",)).select_related("campaign__policy").get(pk=call_list.pk)
+    campaign = call_list.campaign
+    if call_list.status not in (CallList.Status.READY, CallList.Status.PAUSED):
+        raise ListError(_("Only a ready or paused list can be recycled."))
+    if campaign.status == Campaign.Status.FINISHED:
+        raise ListError(_("A finished campaign cannot be recycled."))
+    disposition_ids = list(
+        recyclable_dispositions().filter(code__in=disposition_codes).values_list("pk", flat=True)
+    )
+    refused = set(disposition_codes) & set(
+        Disposition.objects.filter(code__in=disposition_codes).exclude(pk__in=disposition_ids).values_list("code", flat=True)
+    )
+    if refused:
+        raise ListError(_("These outcomes can never be recycled: %(codes)s") % {"codes": ", ".join(sorted(refused))})
+    if not disposition_ids:
+        raise ListError(_("Choose at least one outcome to recycle."))
+
+    policy = campaign.policy
+    at_sql = _literal_timestamp(at)
+    reasons = [("dnc", ACTIVE_DNC_SQL.format(at=at_sql, campaign=int(campaign.pk), customer="e.customer_id", phone="e.phone"))]
+    # A refusal recorded in this campaign, even on another entry, keeps the customer out.
+    refused_sql = policy_rules.customers_refused_sql(policy, campaign=str(int(campaign.pk)))
+    if refused_sql:
+        reasons.append(("refused_before", f"e.customer_id IN ({refused_sql})"))
+    cooling = policy_rules.customers_cooling_off_sql(policy, at=at_sql)
+    if cooling:
+        reasons.append(("cooloff", f"e.customer_id IN ({cooling})"))
+    capped = policy_rules.customers_over_cap_sql(policy, at=at_sql)
+    if capped:
+        reasons.append(("cap", f"e.customer_id IN ({capped})"))
+    reason_case = "CASE " + " ".join(f"WHEN {sql} THEN '{name}'" for name, sql in reasons) + " END"
+    statuses = ", ".join(f"'{s}'" for s in RECYCLABLE_ENTRY_STATUSES)
+    ids = ", ".join(str(int(i)) for i in disposition_ids)
+    sql = f"""
+    WITH picked AS MATERIALIZED (
+        SELECT e.id, {reason_case} AS reason
+        FROM campaigns_calllistentry e
+        WHERE e.call_list_id = {int(call_list.pk)} AND e.status IN ({statuses})
+          AND e.last_disposition_id IN ({ids})
+    ),
+    reset AS (
+        UPDATE campaigns_calllistentry t
+        SET status = '{CallListEntry.Status.PENDING}', attempts = 0, next_attempt_at = {at_sql},
+            callback_at = NULL, assigned_operator_id = NULL, held_by_id = NULL, held_until = NULL,
+            updated_at = {at_sql}
+        FROM picked
+        WHERE t.id = picked.id AND picked.reason IS NULL AND t.status IN ({statuses})
+        RETURNING 1
+    ),
+    blocked AS (
+        UPDATE campaigns_calllistentry t
+        SET status = '{CallListEntry.Status.BLOCKED}', updated_at = {at_sql}
+        FROM picked
+        WHERE t.id = picked.id AND picked.reason = 'dnc' AND t.status IN ({statuses})
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM reset),
+           (SELECT count(*) FROM blocked),
+           (SELECT coalesce(json_object_agg(reason, n), '{{}}') FROM (
+                SELECT reason, count(*) AS n FROM picked WHERE reason IS NOT NULL GROUP BY reason) r)"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        reset, _blocked, skipped = cursor.fetchone()
+    if isinstance(skipped, str):
+        skipped = json.loads(skipped)
+    result = {"reset": int(reset), "skipped": {k: int(v) for k, v in (skipped or {}).items()}}
+    record_event(
+        actor=by, action="list.recycled", target=call_list,
+        summary=f"{call_list.name}: {result['reset']} reset", dispositions=sorted(disposition_codes), **result,
+    )
+    return result
