@@ -61,6 +61,10 @@ class ListError(Exception):
     """A list action the rules refuse; the message is for the user."""
 
 
+class RecycleChoiceError(ListError):
+    """The outcomes chosen for a recycle are not allowed (bad input rather than a conflict)."""
+
+
 @dataclass
 class BuildSpec:
     """What a build (or a preview) needs to know."""
@@ -395,9 +399,9 @@ def recycle_call_list(*, call_list, disposition_codes: list[str], by, at=None) -
         Disposition.objects.filter(code__in=disposition_codes).exclude(pk__in=disposition_ids).values_list("code", flat=True)
     )
     if refused:
-        raise ListError(_("These outcomes can never be recycled: %(codes)s") % {"codes": ", ".join(sorted(refused))})
+        raise RecycleChoiceError(_("These outcomes can never be recycled: %(codes)s") % {"codes": ", ".join(sorted(refused))})
     if not disposition_ids:
-        raise ListError(_("Choose at least one outcome to recycle."))
+        raise RecycleChoiceError(_("Choose at least one outcome to recycle."))
 
     policy = campaign.policy
     at_sql = _literal_timestamp(at)

@@ -90,3 +90,51 @@ def save_policy(*, policy, by, changed: list[str] | None = None):
         summary=policy.name, changed=sorted(changed or []),
     )
     return policy
+
+
+def policy_problems(values: dict) -> dict[str, list[str]]:
+    """Rules a policy must satisfy, shared by the form and the API: {field: [messages]}."""
+    import holidays
+    from django.utils.translation import gettext as _
+
+    from campaigns.models import Disposition
+
+    problems: dict[str, list[str]] = {}
+
+    def add(field, message):
+        problems.setdefault(field, []).append(message)
+
+    start, end = values.get("call_window_start"), values.get("call_window_end")
+    if start is not None and end is not None and start >= end:
+        add("call_window_end", _("The calling window must end after it starts."))
+    weekdays = values.get("weekdays")
+    if weekdays is not None:
+        if not weekdays:
+            add("weekdays", _("Allow at least one weekday."))
+        elif any(not isinstance(day, int) or day < 0 or day > 6 for day in weekdays):
+            add("weekdays", _("Weekdays are numbers 0 (Monday) to 6 (Sunday)."))
+    country = values.get("holiday_country")
+    if country and country not in holidays.list_supported_countries():
+        add("holiday_country", _("No holiday calendar for country code %(code)s.") % {"code": country})
+    max_attempts, per_day = values.get("max_attempts"), values.get("max_attempts_per_day")
+    if max_attempts is not None and max_attempts < 1:
+        add("max_attempts", _("At least one attempt per entry."))
+    if per_day is not None and per_day < 1:
+        add("max_attempts_per_day", _("At least one attempt per day."))
+    if max_attempts and per_day and per_day > max_attempts:
+        add("max_attempts_per_day", _("Cannot be more than the attempts per entry."))
+    cap_attempts, cap_days = values.get("cap_attempts"), values.get("cap_days")
+    if (cap_attempts is None) != (cap_days is None) or cap_attempts == 0 or cap_days == 0:
+        add("cap_days", _("Give both the number of attempts and the days of the cap, or neither."))
+    delays = values.get("retry_delays")
+    if delays is not None:
+        if not isinstance(delays, dict):
+            add("retry_delays", _("Give minutes per outcome code."))
+        else:
+            known = set(Disposition.objects.filter(code__in=list(delays)).values_list("code", flat=True))
+            for code, minutes in delays.items():
+                if code not in known:
+                    add("retry_delays", _("Unknown outcome code %(code)s.") % {"code": code})
+                elif isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 0:
+                    add("retry_delays", _("Minutes for %(code)s must be a whole number, 0 or more.") % {"code": code})
+    return problems

@@ -1,0 +1,245 @@
+"""REST API of campaign setup: policies, dispositions, campaigns, call lists (API.md)."""
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from callcenter import roles
+from campaigns.models import CallingPolicy, CallList, CallListEntry, Campaign, Disposition
+from campaigns.selectors.setup import campaigns_visible_to
+from campaigns.services import campaigns as campaign_services
+from campaigns.services import lists as list_services
+from campaigns.services.policies import save_policy
+
+from .setup_serializers import (
+    CallListEntrySerializer, CallListRequestSerializer, CallListSerializer, CampaignSerializer,
+    DispositionSerializer, PolicySerializer, RecycleSerializer,
+)
+
+
+def read_write_permission(read: tuple, write: tuple):
+    """Reading needs any of `read`, changing anything needs any of `write`."""
+
+    class ReadWrite(BasePermission):
+        def has_permission(self, request, view):
+            perms = read if request.method in SAFE_METHODS else write
+            return roles.can(request.user, *perms)
+
+    return ReadWrite
+
+
+SUPERVISE = (roles.MANAGE_LISTS,)
+OVERSEE = (roles.MANAGE_LISTS, roles.VIEW_DASHBOARD)
+
+
+def _validation_error(error: DjangoValidationError, field: str = "non_field_errors"):
+    messages = error.messages if hasattr(error, "messages") else [str(error)]
+    return Response({"errors": {field: messages}}, status=status.HTTP_400_BAD_REQUEST)
+
+
+# ------------------------------------------------------------------ policies
+
+class PolicyList(generics.ListCreateAPIView):
+    queryset = CallingPolicy.objects.all()
+    serializer_class = PolicySerializer
+    permission_classes = [read_write_permission(OVERSEE, SUPERVISE)]
+
+    def perform_create(self, serializer):
+        policy = CallingPolicy(**serializer.validated_data)
+        save_policy(policy=policy, by=self.request.user, changed=list(serializer.validated_data))
+        serializer.instance = policy
+
+
+class PolicyDetail(generics.RetrieveUpdateAPIView):
+    queryset = CallingPolicy.objects.all()
+    serializer_class = PolicySerializer
+    permission_classes = [read_write_permission(OVERSEE, SUPERVISE)]
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def perform_update(self, serializer):
+        policy = serializer.instance
+        for field, value in serializer.validated_data.items():
+            setattr(policy, field, value)
+        save_policy(policy=policy, by=self.request.user, changed=list(serializer.validated_data))
+
+
+# ------------------------------------------------------------------ dispositions
+
+class DispositionList(generics.ListCreateAPIView):
+    """Every role that logs or reads outcomes may list them; supervisors add their own."""
+
+    queryset = Disposition.objects.all()
+    serializer_class = DispositionSerializer
+    pagination_class = None
+    permission_classes = [read_write_permission(
+        (roles.MANAGE_LISTS, roles.USE_CONSOLE, roles.VIEW_DASHBOARD), SUPERVISE
+    )]
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.request.query_params.get("active") in ("1", "true"):
+            queryset = queryset.filter(active=True)
+        return queryset
+
+    def perform_create(self, serializer):
+        from callcenter.audit import record_event
+
+        with transaction.atomic():
+            disposition = serializer.save()
+            record_event(actor=self.request.user, action="disposition.created", target=disposition,
+                         summary=disposition.code)
+
+
+# ------------------------------------------------------------------ campaigns
+
+class CampaignList(generics.ListCreateAPIView):
+    serializer_class = CampaignSerializer
+    permission_classes = [read_write_permission((*OVERSEE, roles.USE_CONSOLE), SUPERVISE)]
+
+    def get_queryset(self):
+        queryset = campaigns_visible_to(self.request.user).prefetch_related("operators")
+        status_filter = self.request.query_params.get("status")
+        if status_filter:
+            queryset = queryset.filter(status=status_filter)
+        return queryset
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        operators = data.pop("operators", [])
+        campaign = Campaign(**data)
+        campaign_services.save_campaign(campaign=campaign, by=self.request.user, operators=operators,
+                                        changed=list(serializer.validated_data))
+        serializer.instance = campaign
+
+
+class CampaignDetail(generics.RetrieveUpdateAPIView):
+    serializer_class = CampaignSerializer
+    permission_classes = [read_write_permission((*OVERSEE, roles.USE_CONSOLE), SUPERVISE)]
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return campaigns_visible_to(self.request.user).prefetch_related("operators")
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        operators = data.pop("operators", None)
+        campaign = serializer.instance
+        for field, value in data.items():
+            setattr(campaign, field, value)
+        campaign_services.save_campaign(campaign=campaign, by=self.request.user, operators=operators,
+                                        changed=list(serializer.validated_data))
+
+
+class CampaignTransition(APIView):
+    """POST /campaigns/{id}/activate|pause|finish/ → the campaign, or 409 with the reasons."""
+
+    permission_classes = [read_write_permission(SUPERVISE, SUPERVISE)]
+    action_name = ""
+
+    @extend_schema(request=None, responses={200: CampaignSerializer, 409: inline_serializer(
+        "CampaignConflict", {"detail": serializers.CharField(), "problems": serializers.ListField(child=serializers.CharField())}
+    )}, tags=["campaigns"])
+    def post(self, request, pk):
+        campaign = get_object_or_404(Campaign, pk=pk)
+        try:
+            campaign = campaign_services.CHANGE_STATUS[self.action_name](campaign=campaign, by=request.user)
+        except campaign_services.CampaignStateError as error:
+            return Response({"detail": str(error), "problems": error.problems}, status=status.HTTP_409_CONFLICT)
+        return Response(CampaignSerializer(campaign).data)
+
+
+# ------------------------------------------------------------------ call lists
+
+class CampaignCallLists(APIView):
+    """GET the campaign's lists; POST builds a new one → 202 {id, status}."""
+
+    permission_classes = [read_write_permission(OVERSEE, SUPERVISE)]
+
+    @extend_schema(responses=CallListSerializer(many=True), tags=["lists"])
+    def get(self, request, pk):
+        campaign = get_object_or_404(Campaign, pk=pk)
+        lists = CallList.objects.filter(campaign=campaign).prefetch_related("operators")
+        return Response(CallListSerializer(lists, many=True).data)
+
+    @extend_schema(request=CallListRequestSerializer, responses={202: inline_serializer(
+        "CallListAccepted", {"id": serializers.IntegerField(), "status": serializers.CharField()}
+    )}, tags=["lists"])
+    def post(self, request, pk):
+        campaign = get_object_or_404(Campaign, pk=pk)
+        serializer = CallListRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            call_list = list_services.request_call_list(
+                campaign=campaign, name=data["name"], by=request.user, segment=data.get("segment"),
+                criteria=data.get("criteria"), order_by=data.get("order_by", CallList.Order.RECENT_PURCHASE),
+                order_attribute=data.get("order_attribute", ""), priority=data.get("list_priority", 0),
+                required_skill=data.get("required_skill", ""), operators=data.get("operators", []),
+            )
+        except DjangoValidationError as error:
+            return _validation_error(error, "criteria")
+        except list_services.ListError as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        return Response({"id": call_list.pk, "status": call_list.status}, status=status.HTTP_202_ACCEPTED)
+
+
+class CallListDetail(generics.RetrieveAPIView):
+    queryset = CallList.objects.prefetch_related("operators")
+    serializer_class = CallListSerializer
+    permission_classes = [read_write_permission(OVERSEE, SUPERVISE)]
+
+
+class CallListEntries(generics.ListAPIView):
+    serializer_class = CallListEntrySerializer
+    permission_classes = [read_write_permission((roles.MANAGE_LISTS, roles.VIEW_CUSTOMERS), SUPERVISE)]
+
+    def get_queryset(self):
+        call_list = get_object_or_404(CallList, pk=self.kwargs["pk"])
+        entries = call_list.entries.select_related("customer", "last_disposition").order_by("rank")
+        wanted = self.request.query_params.get("status")
+        if wanted:
+            if wanted not in CallListEntry.Status.values:
+                raise serializers.ValidationError({"status": [f"One of {', '.join(CallListEntry.Status.values)}."]})
+            entries = entries.filter(status=wanted)
+        return entries
+
+
+class CallListRecycle(APIView):
+    permission_classes = [read_write_permission(SUPERVISE, SUPERVISE)]
+
+    @extend_schema(request=RecycleSerializer, responses=inline_serializer(
+        "RecycleResult", {"reset": serializers.IntegerField(), "skipped": serializers.DictField(child=serializers.IntegerField())}
+    ), tags=["lists"])
+    def post(self, request, pk):
+        call_list = get_object_or_404(CallList, pk=pk)
+        serializer = RecycleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            result = list_services.recycle_call_list(
+                call_list=call_list, disposition_codes=serializer.validated_data["dispositions"], by=request.user
+            )
+        except list_services.RecycleChoiceError as error:
+            return Response({"errors": {"dispositions": [str(error)]}}, status=status.HTTP_400_BAD_REQUEST)
+        except list_services.ListError as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        return Response(result)
+
+
+class CallListTransition(APIView):
+    """POST /lists/{id}/pause|resume|close/ → the list, or 409."""
+
+    permission_classes = [read_write_permission(SUPERVISE, SUPERVISE)]
+    action_name = ""
+
+    @extend_schema(request=None, responses=CallListSerializer, tags=["lists"])
+    def post(self, request, pk):
+        call_list = get_object_or_404(CallList, pk=pk)
+        try:
+            call_list = list_services.change_list_status(call_list=call_list, action=self.action_name, by=request.user)
+        except list_services.ListError as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        return Response(CallListSerializer(call_list).data)

@@ -1,0 +1,190 @@
+"""Serializers of policies, dispositions, campaigns and call lists (API.md "Policies,
+dispositions, campaigns, lists")."""
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from rest_framework import serializers
+
+from callcenter import roles
+from campaigns.models import CallingPolicy, CallList, CallListEntry, Campaign, Disposition
+from campaigns.services.lists import EXCLUSION_REASONS
+from campaigns.services.policies import policy_problems
+from contacts.models import Segment
+
+User = get_user_model()
+
+
+def operator_users():
+    """Users who may work the console (the only ones a campaign or list can be assigned)."""
+    return User.objects.filter(
+        Q(groups__permissions__codename="use_console") | Q(user_permissions__codename="use_console")
+    ).filter(is_active=True).distinct()
+
+
+class PolicySerializer(serializers.ModelSerializer):
+    call_window_start = serializers.TimeField(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"])
+    call_window_end = serializers.TimeField(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"])
+    weekdays = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=6), allow_empty=False)
+    retry_delays = serializers.DictField(child=serializers.IntegerField(min_value=0), required=False)
+
+    class Meta:
+        model = CallingPolicy
+        fields = [
+            "id", "name", "description", "call_window_start", "call_window_end", "weekdays",
+            "skip_holidays", "holiday_country", "max_attempts", "max_attempts_per_day",
+            "min_gap_minutes", "retry_delays", "cap_attempts", "cap_days",
+            "cooloff_days_after_contact", "no_resolicit_after_refusal", "created_at", "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def validate_weekdays(self, value):
+        return sorted(set(value))
+
+    def validate_holiday_country(self, value):
+        return value.upper()
+
+    def validate(self, attrs):
+        values = {}
+        if self.instance is not None:
+            values = {field: getattr(self.instance, field) for field in self.Meta.fields if hasattr(self.instance, field)}
+        values.update(attrs)
+        problems = policy_problems(values)
+        if problems:
+            raise serializers.ValidationError(problems)
+        return attrs
+
+
+class DispositionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Disposition
+        fields = [
+            "code", "label", "label_ja", "is_contact", "is_success", "is_final", "is_refusal",
+            "adds_dnc", "is_callback", "retry_delay_minutes", "position", "active",
+        ]
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    operators = serializers.PrimaryKeyRelatedField(many=True, queryset=operator_users(), required=False)
+    policy = serializers.PrimaryKeyRelatedField(queryset=CallingPolicy.objects.all(), allow_null=True, required=False)
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id", "name", "purpose", "description", "status", "policy", "script", "operators",
+            "starts_on", "ends_on", "cost_per_hour", "cost_per_minute", "fixed_cost", "prenotice_days",
+            "created_at", "updated_at",
+        ]
+        read_only_fields = ["id", "status", "created_at", "updated_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # Re-evaluated per request: users and groups change while the process lives.
+        fields["operators"].child_relation.queryset = operator_users()
+        return fields
+
+    def validate(self, attrs):
+        starts = attrs.get("starts_on", getattr(self.instance, "starts_on", None))
+        ends = attrs.get("ends_on", getattr(self.instance, "ends_on", None))
+        if starts and ends and ends < starts:
+            raise serializers.ValidationError({"ends_on": ["The end date cannot be before the start date."]})
+        for field in ("cost_per_hour", "cost_per_minute", "fixed_cost"):
+            if field in attrs and attrs[field] < 0:
+                raise serializers.ValidationError({field: ["A cost cannot be negative."]})
+        return attrs
+
+
+class CallListRequestSerializer(serializers.Serializer):
+    """POST /campaigns/{id}/lists/: `priority` is the call order ("recent_purchase", ...) when a
+    string, the list's priority among the campaign's lists when a number."""
+
+    name = serializers.CharField(max_length=200)
+    segment = serializers.PrimaryKeyRelatedField(queryset=Segment.objects.all(), required=False, allow_null=True)
+    criteria = serializers.JSONField(required=False)
+    priority = serializers.JSONField(required=False)
+    order_by = serializers.ChoiceField(choices=CallList.Order.choices, required=False)
+    order_attribute = serializers.RegexField(r"^[A-Za-z0-9_]{1,100}$", required=False, allow_blank=True)
+    list_priority = serializers.IntegerField(required=False)
+    required_skill = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    operators = serializers.PrimaryKeyRelatedField(many=True, queryset=User.objects.none(), required=False)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["operators"].child_relation.queryset = operator_users()
+        return fields
+
+    def validate(self, attrs):
+        if not attrs.get("segment") and attrs.get("criteria") is None:
+            raise serializers.ValidationError({"segment": ["Give a segment or criteria."]})
+        priority = attrs.pop("priority", None)
+        if isinstance(priority, bool):
+            raise serializers.ValidationError({"priority": ["Give a call order or a number."]})
+        if isinstance(priority, int):
+            attrs.setdefault("list_priority", priority)
+        elif isinstance(priority, str):
+            if priority not in CallList.Order.values:
+                raise serializers.ValidationError(
+                    {"priority": [f"Unknown call order; one of {', '.join(CallList.Order.values)}."]}
+                )
+            attrs.setdefault("order_by", priority)
+        elif priority is not None:
+            raise serializers.ValidationError({"priority": ["Give a call order or a number."]})
+        if attrs.get("order_by") == CallList.Order.ATTRIBUTE and not attrs.get("order_attribute"):
+            raise serializers.ValidationError({"order_attribute": ["Name the numeric attribute to order by."]})
+        return attrs
+
+
+def list_counts(call_list) -> dict:
+    """CallList.counts in the API.md shape, every reason present."""
+    counts = call_list.counts or {}
+    excluded = {reason: 0 for reason in EXCLUSION_REASONS}
+    excluded.update(counts.get("excluded") or {})
+    return {"matched": counts.get("matched", 0), "included": counts.get("included", 0), "excluded": excluded}
+
+
+class CallListSerializer(serializers.ModelSerializer):
+    counts = serializers.SerializerMethodField()
+    entries_by_status = serializers.SerializerMethodField()
+    operators = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = CallList
+        fields = [
+            "id", "campaign", "name", "status", "progress", "message", "segment", "criteria", "order_by",
+            "order_attribute", "priority", "required_skill", "operators", "counts", "entries_by_status",
+            "created_at", "built_at",
+        ]
+
+    def get_counts(self, call_list) -> dict:
+        return list_counts(call_list)
+
+    def get_entries_by_status(self, call_list) -> dict:
+        from campaigns.selectors.setup import entries_by_status
+
+        return entries_by_status(call_list)
+
+
+class CallListEntrySerializer(serializers.ModelSerializer):
+    customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    last_disposition = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = CallListEntry
+        fields = [
+            "id", "customer", "customer_external_id", "customer_name", "phone", "rank", "status",
+            "attempts", "last_attempt_at", "next_attempt_at", "last_disposition", "callback_at",
+        ]
+
+
+class RecycleSerializer(serializers.Serializer):
+    dispositions = serializers.ListField(child=serializers.SlugField(), allow_empty=False)
+
+    def validate_dispositions(self, codes):
+        known = set(Disposition.objects.filter(code__in=codes).values_list("code", flat=True))
+        unknown = sorted(set(codes) - known)
+        if unknown:
+            raise serializers.ValidationError(f"Unknown outcome codes: {', '.join(unknown)}")
+        return codes
+
+
+def can_read_campaigns(user) -> bool:
+    return roles.can(user, roles.MANAGE_LISTS, roles.VIEW_DASHBOARD, roles.USE_CONSOLE)

@@ -1,0 +1,66 @@
+"""Read-side queries of campaign setup, shared by pages, the API and exports."""
+from django.db.models import Count, Q
+
+from callcenter import roles
+from campaigns.models import CallList, CallListEntry, Campaign
+
+
+def entries_by_status(call_list) -> dict[str, int]:
+    """{status: number of entries}, every status present (0 when none)."""
+    counts = {status: 0 for status in CallListEntry.Status.values}
+    rows = call_list.entries.order_by().values("status").annotate(n=Count("id"))
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts
+
+
+def attempts_so_far(call_list) -> int:
+    """Attempts made on the list's entries (the sum of the entries' counters)."""
+    from django.db.models import Sum
+
+    return call_list.entries.aggregate(total=Sum("attempts"))["total"] or 0
+
+
+def campaigns_visible_to(user):
+    """Campaigns a user may read: all for supervisors and managers, their own for operators."""
+    campaigns = Campaign.objects.select_related("policy", "script")
+    if roles.can(user, roles.MANAGE_LISTS, roles.VIEW_DASHBOARD):
+        return campaigns
+    if roles.can(user, roles.USE_CONSOLE):
+        return campaigns.filter(operators=user)
+    return campaigns.none()
+
+
+def campaign_list_rows(*, q: str = "", status: str = "", purpose: str = "", sort: str = ""):
+    """Campaigns for the list page with their list and operator counts."""
+    campaigns = Campaign.objects.select_related("policy").annotate(
+        list_count=Count("call_lists", distinct=True),
+        operator_count=Count("operators", distinct=True),
+    )
+    if q:
+        campaigns = campaigns.filter(Q(name__icontains=q) | Q(description__icontains=q))
+    if status:
+        campaigns = campaigns.filter(status=status)
+    if purpose:
+        campaigns = campaigns.filter(purpose=purpose)
+    allowed = {"name", "status", "purpose", "starts_on", "ends_on", "created_at"}
+    if sort.lstrip("-") in allowed:
+        campaigns = campaigns.order_by(sort, "-id")
+    return campaigns
+
+
+def lists_of(campaign):
+    return CallList.objects.filter(campaign=campaign).select_related("segment").annotate(
+        entry_count=Count("entries")
+    )
+
+
+def export_rows(call_list):
+    """Entries in rank order with what a supervisor needs in a spreadsheet (streamed)."""
+    return (
+        call_list.entries.order_by("rank")
+        .values_list(
+            "rank", "customer__external_id", "customer__name", "phone", "status", "attempts",
+            "last_attempt_at", "next_attempt_at", "last_disposition__code", "callback_at",
+        )
+        .iterator(chunk_size=5000)
+    )
