@@ -171,7 +171,14 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic tasks are declared here and only here (each with an expiry so a backlog never piles up).
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Campaign start/end dates applied within a minute of midnight (campaigns setup).
+    "campaigns-apply-dates": {
+        "task": "campaigns.tasks.setup.apply_campaign_dates_task",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+}
 
 # Product settings
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "JP")
