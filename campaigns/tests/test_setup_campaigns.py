@@ -1,0 +1,205 @@
+"""Campaign life cycle: status guards, dates applied by the Celery task, and races."""
+import datetime
+import threading
+import time
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from callcenter.models import AuditEvent
+from campaigns.models import CallList, CallListEntry, Campaign, Disposition
+from campaigns.services.campaigns import (
+    CampaignStateError, activate_campaign, apply_campaign_dates, finish_campaign, pause_campaign,
+)
+from campaigns.services.lists import create_call_list, recycle_call_list, run_call_list_build
+from campaigns.tests.factories import (
+    CallingPolicyFactory, CallListEntryFactory, CallListFactory, CampaignFactory,
+)
+from contacts.tests.factories import CustomerFactory
+
+TODAY = timezone.localdate
+
+
+@pytest.mark.django_db
+def test_activation_needs_policy_list_and_operator(supervisor, operator):
+    campaign = CampaignFactory(policy=None)
+    with pytest.raises(CampaignStateError) as error:
+        activate_campaign(campaign=campaign, by=supervisor)
+    assert len(error.value.problems) == 3
+    campaign.policy = CallingPolicyFactory()
+    campaign.save()
+    CallListFactory(campaign=campaign, status=CallList.Status.BUILDING)  # not built yet: does not count
+    with pytest.raises(CampaignStateError) as error:
+        activate_campaign(campaign=campaign, by=supervisor)
+    assert len(error.value.problems) == 2
+    CallListFactory(campaign=campaign)
+    campaign.operators.add(operator)
+    assert activate_campaign(campaign=campaign, by=supervisor).status == "active"
+    event = AuditEvent.objects.get(action="campaign.activate")
+    assert event.actor == supervisor and event.data["previous"] == "draft"
+
+
+@pytest.mark.django_db
+def test_finished_is_final_and_closes_the_lists(supervisor, operator):
+    campaign = CampaignFactory(operators=[operator])
+    call_list = CallListFactory(campaign=campaign)
+    activate_campaign(campaign=campaign, by=supervisor)
+    with pytest.raises(CampaignStateError):
+        pause_campaign(campaign=CampaignFactory(), by=supervisor)  # a draft cannot be paused
+    pause_campaign(campaign=campaign, by=supervisor)
+    assert activate_campaign(campaign=campaign, by=supervisor).status == "active"  # resume
+    finish_campaign(campaign=campaign, by=supervisor)
+    call_list.refresh_from_db()
+    assert call_list.status == "closed"
+    for action in (activate_campaign, pause_campaign):
+        with pytest.raises(CampaignStateError):
+            action(campaign=campaign, by=supervisor)
+    assert Campaign.objects.get(pk=campaign.pk).status == "finished"
+
+
+@pytest.mark.django_db
+def test_activation_is_refused_after_the_end_date(supervisor, operator):
+    campaign = CampaignFactory(operators=[operator], ends_on=TODAY() - datetime.timedelta(days=1))
+    CallListFactory(campaign=campaign)
+    with pytest.raises(CampaignStateError):
+        activate_campaign(campaign=campaign, by=supervisor)
+
+
+@pytest.mark.django_db
+def test_dates_start_and_finish_campaigns_once(operator):
+    today = TODAY()
+    ready = CampaignFactory(operators=[operator], starts_on=today)
+    CallListFactory(campaign=ready)
+    not_ready = CampaignFactory(starts_on=today - datetime.timedelta(days=2))  # no list, no operator
+    future = CampaignFactory(operators=[operator], starts_on=today + datetime.timedelta(days=1))
+    CallListFactory(campaign=future)
+    ending = CampaignFactory(status="active", ends_on=today - datetime.timedelta(days=1))
+    last_day = CampaignFactory(status="active", ends_on=today)
+    result = apply_campaign_dates()
+    assert result == {"started": [ready.pk], "finished": [ending.pk], "not_started": [not_ready.pk]}
+    statuses = dict(Campaign.objects.values_list("pk", "status"))
+    assert statuses[ready.pk] == "active" and statuses[not_ready.pk] == "draft" and statuses[future.pk] == "draft"
+    assert statuses[ending.pk] == "finished" and statuses[last_day.pk] == "active"
+    # Running again changes nothing and explains the blocked start only once a day.
+    assert apply_campaign_dates() == {"started": [], "finished": [], "not_started": [not_ready.pk]}
+    assert AuditEvent.objects.filter(action="campaign.start_blocked").count() == 1
+    # A supervisor's pause is not undone by the start date.
+    pause_campaign(campaign=ready, by=None)
+    apply_campaign_dates()
+    assert Campaign.objects.get(pk=ready.pk).status == "paused"
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_celery_task_applies_the_dates(celery_worker_process, reference_data):
+    from django.contrib.auth.models import Group
+
+    from campaigns.tasks.setup import apply_campaign_dates_task
+    from conftest import make_user
+
+    operator = make_user("op_worker", "operator")
+    assert Group.objects.filter(name="Operator").exists()
+    today = TODAY()
+    starting = CampaignFactory(operators=[operator], starts_on=today)
+    CallListFactory(campaign=starting)
+    ending = CampaignFactory(status="active", ends_on=today - datetime.timedelta(days=3))
+    apply_campaign_dates_task.delay()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        statuses = dict(Campaign.objects.filter(pk__in=[starting.pk, ending.pk]).values_list("pk", "status"))
+        if statuses == {starting.pk: "active", ending.pk: "finished"}:
+            break
+        time.sleep(0.2)
+    assert statuses == {starting.pk: "active", ending.pk: "finished"}
+    assert AuditEvent.objects.filter(action="campaign.activate", object_id=str(starting.pk), actor=None).exists()
+
+
+# ---------------------------------------------------------------- races
+
+def overlap(first, second):
+    """Run `first` in a transaction that stays open until `second` (in another thread) is either
+    blocked on a lock or done, so the two really overlap; then commit `first`. Returns both
+    results."""
+    from django.db import transaction
+
+    first_done, second_started, second_finished = threading.Event(), threading.Event(), threading.Event()
+    results, errors = {}, []
+
+    def run_first():
+        try:
+            with transaction.atomic():
+                results["first"] = first()
+                first_done.set()
+                second_started.wait(10)
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline and not second_finished.is_set():
+                    with connection.cursor() as cursor:
+                        # Activity views are a snapshot per transaction unless cleared.
+                        cursor.execute("SELECT pg_stat_clear_snapshot()")
+                        cursor.execute(
+                            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                            " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                        )
+                        if cursor.fetchone()[0]:
+                            break
+                    time.sleep(0.02)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            first_done.set()
+            connection.close()
+
+    def run_second():
+        try:
+            first_done.wait(10)
+            second_started.set()
+            results["second"] = second()
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            second_finished.set()
+            connection.close()
+
+    threads = [threading.Thread(target=run_first), threading.Thread(target=run_second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    return results["first"], results["second"]
+
+
+VIP = {"match": "all", "rules": [{"field": "tag", "op": "eq", "value": "vip"}]}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_builds_racing_on_one_campaign_never_list_a_customer_twice(reference_data):
+    campaign = CampaignFactory(policy=CallingPolicyFactory())
+    customers = [CustomerFactory(tags=["vip"]) for _ in range(40)]
+    first = create_call_list(campaign=campaign, name="A", by=None, criteria=VIP)
+    second = create_call_list(campaign=campaign, name="B", by=None, criteria=VIP)
+    built = overlap(lambda: run_call_list_build(call_list_id=first.pk), lambda: run_call_list_build(call_list_id=second.pk))
+    assert all(b.status == "ready" for b in built)
+    entries = CallListEntry.objects.filter(campaign=campaign)
+    assert entries.count() == len(customers)
+    assert entries.values("customer").distinct().count() == len(customers)
+    # One list got everyone; the other counted them as already listed.
+    included = sorted(CallList.objects.get(pk=b.pk).counts["included"] for b in built)
+    assert included == [0, len(customers)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_recycles_racing_reset_each_entry_once(reference_data, supervisor):
+    # (Row locks alone would also stop a double reset; the campaign lock makes the second
+    # recycle see the first one's result, so its own counts are right.)
+    call_list = CallListFactory(campaign=CampaignFactory(policy=CallingPolicyFactory()))
+    no_answer = Disposition.objects.get(code="no_answer")
+    for _ in range(30):
+        CallListEntryFactory(call_list=call_list, status="exhausted", last_disposition=no_answer, attempts=6)
+    results = overlap(
+        lambda: recycle_call_list(call_list=call_list, disposition_codes=["no_answer"], by=supervisor),
+        lambda: recycle_call_list(call_list=call_list, disposition_codes=["no_answer"], by=supervisor),
+    )
+    assert sorted(r["reset"] for r in results) == [0, 30]
+    assert call_list.entries.filter(status="pending", attempts=0).count() == 30
