@@ -1,0 +1,473 @@
+"""KPI figures (DESIGN.md section 5) read from the rollups, or from the raw tables to check them.
+
+What is counted, once for every page, the API, the exports and the bench:
+
+- dials: attempts; contacts: attempts whose disposition is a contact; successes: attempts whose
+  disposition is a success. Contact rate = contacts ÷ dials; success rate = successes ÷ dials
+  (also ÷ contacts).
+- handled calls: attempts with talk time. ATT = talk ÷ handled calls; ACW = after-call work ÷
+  attempts; AHT = (talk + hold + after-call work of the handled calls) ÷ handled calls.
+- logged-in time comes from AgentStateLog (every state but offline), cut into whole seconds per
+  operator and local hour. Utilization = (talk + hold [on call] + after-call work + waiting [ready])
+  ÷ logged-in time. CPH = dials ÷ logged-in hours.
+- Logged-in time belongs to an operator, not to a campaign. When figures are for some campaigns
+  (a campaign, list or segment filter, a client viewer, or a table by campaign/list/segment), each
+  operator-hour's time is shared out between the campaigns the operator dialed in that hour, in
+  proportion to the dials (whole seconds, rounded down). Hours without any dial then count for no
+  campaign; they still count for the operator and for the all-campaigns totals.
+- Cost = labour (that shared-out logged-in time × the campaign's cost per hour) + telecom (talk
+  minutes × the campaign's cost per minute) + fixed (the campaign's fixed cost spread evenly over
+  the days from its start to its end date — the first/last day it dialed where a date is missing —
+  and within a day over that day's dials). CPC = cost ÷ dials.
+- Days and hours are the call center's local time (settings.TIME_ZONE); weekday 0 = Monday.
+
+A ratio whose denominator is zero is None ("no figure"), never 0."""
+import datetime
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+# ---------------------------------------------------------------- shared SQL definitions
+# The rollup maintenance (services/kpis.py) and the raw path below use these same fragments, so the
+# rollups and a from-scratch computation cannot drift apart in what they count.
+
+ATTEMPT_MEASURES = ("dials", "contacts", "successes", "handled", "talk_seconds", "hold_seconds", "acw_seconds", "handle_seconds")
+AGENT_MEASURES = ("logged_in_seconds", "ready_seconds", "on_call_seconds", "acw_seconds", "break_seconds")
+
+
+def attempt_buckets_sql(where: str) -> str:
+    """Attempts matching `where` (alias a) summed per local day × hour × campaign × list × operator.
+    Parameters: %(tz)s and those of `where`."""
+    return f"""
+        SELECT (a.started_at AT TIME ZONE %(tz)s)::date AS day,
+               EXTRACT(HOUR FROM a.started_at AT TIME ZONE %(tz)s)::smallint AS hour,
+               a.campaign_id, a.call_list_id, a.operator_id,
+               count(*) AS dials,
+               count(*) FILTER (WHERE d.is_contact) AS contacts,
+               count(*) FILTER (WHERE d.is_success) AS successes,
+               count(*) FILTER (WHERE a.talk_seconds > 0) AS handled,
+               coalesce(sum(a.talk_seconds), 0) AS talk_seconds,
+               coalesce(sum(a.hold_seconds), 0) AS hold_seconds,
+               coalesce(sum(a.acw_seconds), 0) AS acw_seconds,
+               coalesce(sum(a.talk_seconds + a.hold_seconds + a.acw_seconds) FILTER (WHERE a.talk_seconds > 0), 0)
+                   AS handle_seconds
+        FROM campaigns_callattempt a
+        JOIN campaigns_disposition d ON d.id = a.disposition_id
+        WHERE {where}
+        GROUP BY 1, 2, 3, 4, 5"""
+
+
+def agent_seconds_sql(pieces: str) -> str:
+    """Whole seconds per local day × hour × operator from `pieces` (operator_id, hour_start, state,
+    seconds). Each state is rounded on its own and logged-in time is their sum, so utilization never
+    exceeds 100 %. Parameters: %(tz)s."""
+    return f"""
+        SELECT day, hour, operator_id,
+               ready + on_call + acw + brk AS logged_in_seconds,
+               ready AS ready_seconds, on_call AS on_call_seconds, acw AS acw_seconds, brk AS break_seconds
+        FROM (
+            SELECT (p.hour_start AT TIME ZONE %(tz)s)::date AS day,
+                   EXTRACT(HOUR FROM p.hour_start AT TIME ZONE %(tz)s)::smallint AS hour,
+                   p.operator_id,
+                   round(coalesce(sum(p.seconds) FILTER (WHERE p.state = 'ready'), 0))::bigint AS ready,
+                   round(coalesce(sum(p.seconds) FILTER (WHERE p.state = 'on_call'), 0))::bigint AS on_call,
+                   round(coalesce(sum(p.seconds) FILTER (WHERE p.state = 'acw'), 0))::bigint AS acw,
+                   round(coalesce(sum(p.seconds) FILTER (WHERE p.state = 'break'), 0))::bigint AS brk
+            FROM ({pieces}) p
+            GROUP BY 1, 2, 3
+        ) per_hour"""
+
+
+def state_pieces_sql(where: str, *, hour_from: str = "", hour_to: str = "") -> str:
+    """Every logged-in state interval matching `where` (alias l) cut at the local hour boundaries:
+    (operator_id, hour_start, state, seconds). An open interval runs until %(now)s. Optional SQL
+    bounds keep only the hours in [hour_from, hour_to). Parameters: %(tz)s, %(now)s."""
+    bounds = ""
+    if hour_from:
+        bounds += f" AND h.hour_start >= {hour_from}"
+    if hour_to:
+        bounds += f" AND h.hour_start < {hour_to}"
+    return f"""
+        SELECT l.operator_id, h.hour_start, l.state,
+               EXTRACT(EPOCH FROM LEAST(coalesce(l.ended_at, %(now)s), h.hour_start + interval '1 hour')
+                                  - GREATEST(l.started_at, h.hour_start)) AS seconds
+        FROM campaigns_agentstatelog l
+        CROSS JOIN LATERAL generate_series(
+            date_trunc('hour', l.started_at, %(tz)s),
+            coalesce(l.ended_at, %(now)s) - interval '1 microsecond',
+            interval '1 hour') AS h(hour_start)
+        WHERE l.state <> 'offline' AND l.started_at < coalesce(l.ended_at, %(now)s) AND ({where}){bounds}"""
+
+
+# ---------------------------------------------------------------- filters and figures
+
+@dataclass(frozen=True)
+class KpiFilter:
+    """What to count: a date range (local days, both included) and optional restrictions.
+    `campaign_ids` None means every campaign; a tuple limits to those (a client viewer's scope)."""
+
+    date_from: datetime.date
+    date_to: datetime.date
+    campaign_ids: tuple[int, ...] | None = None
+    operator_id: int | None = None
+    call_list_id: int | None = None
+    segment_id: int | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.date_to - self.date_from).days + 1
+
+    @property
+    def campaign_scoped(self) -> bool:
+        return self.campaign_ids is not None or self.call_list_id is not None or self.segment_id is not None
+
+    def previous(self) -> "KpiFilter":
+        """The period of the same length just before this one."""
+        return replace(
+            self,
+            date_from=self.date_from - datetime.timedelta(days=self.days),
+            date_to=self.date_from - datetime.timedelta(days=1),
+        )
+
+
+def _ratio(numerator, denominator):
+    if not denominator:
+        return None
+    return float(numerator) / float(denominator)
+
+
+@dataclass
+class Figures:
+    """Sums for one row of a KPI table; the KPIs are computed from them."""
+
+    dials: int = 0
+    contacts: int = 0
+    successes: int = 0
+    handled: int = 0
+    talk_seconds: int = 0
+    hold_seconds: int = 0
+    acw_seconds: int = 0
+    handle_seconds: int = 0
+    logged_in_seconds: int = 0
+    productive_seconds: int = 0
+    labour_cost: Decimal = field(default_factory=Decimal)
+    telecom_cost: Decimal = field(default_factory=Decimal)
+    fixed_cost: Decimal = field(default_factory=Decimal)
+
+    @property
+    def contact_rate(self):
+        return _ratio(self.contacts, self.dials)
+
+    @property
+    def success_rate(self):
+        return _ratio(self.successes, self.dials)
+
+    @property
+    def success_per_contact(self):
+        return _ratio(self.successes, self.contacts)
+
+    @property
+    def att(self):
+        return _ratio(self.talk_seconds, self.handled)
+
+    @property
+    def acw(self):
+        return _ratio(self.acw_seconds, self.dials)
+
+    @property
+    def aht(self):
+        return _ratio(self.handle_seconds, self.handled)
+
+    @property
+    def utilization(self):
+        return _ratio(self.productive_seconds, self.logged_in_seconds)
+
+    @property
+    def cost(self) -> Decimal:
+        return self.labour_cost + self.telecom_cost + self.fixed_cost
+
+    @property
+    def cpc(self):
+        return _ratio(self.cost, self.dials)
+
+    @property
+    def cph(self):
+        return _ratio(self.dials * 3600, self.logged_in_seconds)
+
+    @property
+    def logged_in_hours(self) -> float:
+        return self.logged_in_seconds / 3600
+
+    def as_dict(self) -> dict:
+        """The API.md row (without key), plus a few extra figures."""
+        return {
+            "dials": self.dials,
+            "contacts": self.contacts,
+            "successes": self.successes,
+            "contact_rate": self.contact_rate,
+            "success_rate": self.success_rate,
+            "success_per_contact": self.success_per_contact,
+            "talk_seconds": self.talk_seconds,
+            "att": self.att,
+            "acw": self.acw,
+            "aht": self.aht,
+            "utilization": self.utilization,
+            "logged_in_seconds": self.logged_in_seconds,
+            "cost": round(float(self.cost), 2),
+            "cpc": None if self.cpc is None else round(self.cpc, 2),
+            "cph": self.cph,
+        }
+
+
+@dataclass
+class KpiRow:
+    key: object
+    figures: Figures
+    label: str = ""
+
+
+# Tables a query can produce: name -> the dimensions it groups by.
+GROUPINGS = {
+    "none": (),
+    "day": ("day",),
+    "hour": ("hour",),
+    "weekday": ("weekday",),
+    "operator": ("operator_id",),
+    "campaign": ("campaign_id",),
+    "list": ("call_list_id",),
+    "segment": ("segment_id",),
+    "weekday_hour": ("weekday", "hour"),
+    "segment_weekday_hour": ("segment_id", "weekday", "hour"),
+}
+DIMENSIONS = ("day", "hour", "weekday", "operator_id", "campaign_id", "call_list_id", "segment_id")
+# Groupings the operator-hour table can answer on its own (time not shared out between campaigns).
+AGENT_DIMENSIONS_ORDER = ("day", "hour", "weekday", "operator_id")
+AGENT_DIMENSIONS = set(AGENT_DIMENSIONS_ORDER)
+SOURCES = ("rollup", "raw")
+
+
+def _grouping_id(dims: tuple[str, ...], used: list[str]) -> int:
+    """The value PostgreSQL's GROUPING(<used>) takes for the grouping set of `dims`."""
+    value = 0
+    for position, dim in enumerate(used):
+        if dim not in dims:
+            value |= 1 << (len(used) - 1 - position)
+    return value
+
+
+def _grouping_select(groupings: list[str], allowed=DIMENSIONS) -> tuple[list[str], str, str]:
+    """The dimensions used by `groupings`, and the SELECT and GROUP BY parts for them."""
+    used = [d for d in allowed if any(d in GROUPINGS[g] for g in groupings)]
+    grouping_id = f"GROUPING({', '.join(used)})" if used else "0"
+    select = ", ".join([f"{grouping_id} AS grouping_id", *used])
+    sets = ", ".join("(" + ", ".join(GROUPINGS[g]) + ")" for g in groupings)
+    return used, select, f"GROUPING SETS ({sets})"
+
+
+def _day_bounds(kpi_filter: KpiFilter):
+    tz = timezone.get_default_timezone()
+    start = datetime.datetime.combine(kpi_filter.date_from, datetime.time.min, tzinfo=tz)
+    end = datetime.datetime.combine(kpi_filter.date_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
+    return start, end
+
+
+def _sources(kpi_filter: KpiFilter, source: str, params: dict) -> tuple[str, str, str, str, str]:
+    """SQL for the in-scope attempt buckets, all of the period's attempt buckets of the in-scope
+    campaigns (for the campaign-day dial counts), the period's operator-hours, and the expressions
+    giving a campaign's first and last dial day."""
+    filters = []
+    if kpi_filter.operator_id is not None:
+        filters.append("operator_id = %(operator_id)s")
+        params["operator_id"] = kpi_filter.operator_id
+    if kpi_filter.call_list_id is not None:
+        filters.append("call_list_id = %(call_list_id)s")
+        params["call_list_id"] = kpi_filter.call_list_id
+    if kpi_filter.segment_id is not None:
+        filters.append("call_list_id IN (SELECT id FROM campaigns_calllist WHERE segment_id = %(segment_id)s)")
+        params["segment_id"] = kpi_filter.segment_id
+    campaign_filter = ""
+    if kpi_filter.campaign_ids is not None:
+        campaign_filter = " AND campaign_id = ANY(%(campaign_ids)s)"
+        params["campaign_ids"] = list(kpi_filter.campaign_ids)
+
+    if source == "rollup":
+        period = "r.day BETWEEN %(date_from)s AND %(date_to)s"
+        campaign_rows = f"SELECT * FROM campaigns_kpihourly r WHERE {period}{campaign_filter}"
+        operator_hours = f"SELECT * FROM campaigns_kpioperatorhour r WHERE {period}"
+        first_day = "(SELECT min(day) FROM campaigns_kpihourly WHERE campaign_id = c.id)"
+        last_day = "(SELECT max(day) FROM campaigns_kpihourly WHERE campaign_id = c.id)"
+    else:
+        period = "a.started_at >= %(start)s AND a.started_at < %(end)s"
+        raw_campaign_filter = " AND a.campaign_id = ANY(%(campaign_ids)s)" if campaign_filter else ""
+        campaign_rows = attempt_buckets_sql(period + raw_campaign_filter)
+        pieces = state_pieces_sql(
+            "l.started_at < %(end)s AND coalesce(l.ended_at, %(now)s) > %(start)s",
+            hour_from="%(start)s", hour_to="%(end)s",
+        )
+        operator_hours = f"""
+            SELECT coalesce(t.day, d.day) AS day, coalesce(t.hour, d.hour) AS hour,
+                   coalesce(t.operator_id, d.operator_id) AS operator_id,
+                   {", ".join(f"coalesce(t.{m}, 0) AS {m}" for m in AGENT_MEASURES)},
+                   coalesce(d.dials, 0) AS dials
+            FROM ({agent_seconds_sql(pieces)}) t
+            FULL JOIN (
+                SELECT (a.started_at AT TIME ZONE %(tz)s)::date AS day,
+                       EXTRACT(HOUR FROM a.started_at AT TIME ZONE %(tz)s)::smallint AS hour,
+                       a.operator_id, count(*) AS dials
+                FROM campaigns_callattempt a
+                WHERE {period} AND a.operator_id IS NOT NULL
+                GROUP BY 1, 2, 3
+            ) d ON d.day = t.day AND d.hour = t.hour AND d.operator_id = t.operator_id"""
+        first_day = ("(SELECT (min(started_at) AT TIME ZONE %(tz)s)::date FROM campaigns_callattempt "
+                     "WHERE campaign_id = c.id)")
+        last_day = ("(SELECT (max(started_at) AT TIME ZONE %(tz)s)::date FROM campaigns_callattempt "
+                    "WHERE campaign_id = c.id)")
+    where = " AND ".join(filters) or "TRUE"
+    scoped = f"SELECT * FROM ({campaign_rows}) cr WHERE {where}"
+    return scoped, campaign_rows, operator_hours, first_day, last_day
+
+
+def _query_sql(kpi_filter: KpiFilter, groupings: list[str], source: str, params: dict) -> tuple[str, str | None]:
+    scoped, campaign_rows, operator_hours, first_day, last_day = _sources(kpi_filter, source, params)
+    restricted = kpi_filter.operator_id is not None or kpi_filter.call_list_id is not None or kpi_filter.segment_id is not None
+    # Dials per campaign and day over every operator and list: the key to split a day's fixed cost.
+    campaign_day_source = "(SELECT * FROM campaign_rows)" if restricted else "s"
+    sums = ", ".join(f"sum({m}) AS {m}" for m in ATTEMPT_MEASURES)
+    _, select, group_by = _grouping_select(groupings)
+    attempts_sql = f"""
+        WITH s AS MATERIALIZED ({scoped}),
+        campaign_rows AS ({campaign_rows}),
+        oh AS ({operator_hours}),
+        cp AS (
+            SELECT c.id, c.cost_per_hour, c.cost_per_minute, c.fixed_cost,
+                   CASE WHEN c.fixed_cost > 0 THEN coalesce(c.starts_on, {first_day}) END AS period_start,
+                   CASE WHEN c.fixed_cost > 0 THEN coalesce(c.ends_on, {last_day}) END AS period_end
+            FROM campaigns_campaign c
+            WHERE c.id IN (SELECT DISTINCT campaign_id FROM s)
+        ),
+        cd AS (
+            SELECT campaign_id, day, sum(dials) AS dials
+            FROM {campaign_day_source} x
+            WHERE campaign_id IN (SELECT id FROM cp WHERE fixed_cost > 0)
+            GROUP BY 1, 2
+        ),
+        m AS (
+            SELECT s.*, cl.segment_id, (EXTRACT(ISODOW FROM s.day)::int - 1) AS weekday,
+                   coalesce(oh.logged_in_seconds * s.dials / NULLIF(oh.dials, 0), 0) AS attr_logged_in,
+                   coalesce((oh.ready_seconds + oh.on_call_seconds + oh.acw_seconds) * s.dials / NULLIF(oh.dials, 0), 0)
+                       AS attr_productive,
+                   coalesce(oh.logged_in_seconds * s.dials / NULLIF(oh.dials, 0), 0) * cp.cost_per_hour / 3600
+                       AS labour_cost,
+                   s.talk_seconds * cp.cost_per_minute / 60 AS telecom_cost,
+                   CASE WHEN cp.fixed_cost > 0 AND s.day BETWEEN cp.period_start AND cp.period_end
+                        THEN cp.fixed_cost / (cp.period_end - cp.period_start + 1) * s.dials / cd.dials
+                        ELSE 0 END AS fixed_cost
+            FROM s
+            JOIN cp ON cp.id = s.campaign_id
+            LEFT JOIN campaigns_calllist cl ON cl.id = s.call_list_id
+            LEFT JOIN oh ON oh.day = s.day AND oh.hour = s.hour AND oh.operator_id = s.operator_id
+            LEFT JOIN cd ON cd.campaign_id = s.campaign_id AND cd.day = s.day
+        )
+        SELECT {select}, {sums},
+               sum(attr_logged_in) AS attr_logged_in, sum(attr_productive) AS attr_productive,
+               sum(labour_cost) AS labour_cost, sum(telecom_cost) AS telecom_cost, sum(fixed_cost) AS fixed_cost
+        FROM m
+        GROUP BY {group_by}"""
+
+    agent_groupings = [g for g in groupings if set(GROUPINGS[g]) <= AGENT_DIMENSIONS]
+    agent_sql = None
+    if not kpi_filter.campaign_scoped and agent_groupings:
+        _, agent_select, agent_group_by = _grouping_select(agent_groupings, AGENT_DIMENSIONS_ORDER)
+        operator_filter = " AND operator_id = %(operator_id)s" if kpi_filter.operator_id is not None else ""
+        agent_sql = f"""
+            WITH oh AS ({operator_hours})
+            SELECT {agent_select}, sum(logged_in_seconds) AS logged_in_seconds,
+                   sum(ready_seconds + on_call_seconds + acw_seconds) AS productive_seconds
+            FROM (SELECT oh.*, (EXTRACT(ISODOW FROM oh.day)::int - 1) AS weekday FROM oh
+                  WHERE oh.day BETWEEN %(date_from)s AND %(date_to)s{operator_filter}) x
+            GROUP BY {agent_group_by}"""
+    return attempts_sql, agent_sql
+
+
+def _key(row: dict, dims: tuple[str, ...]):
+    if not dims:
+        return None
+    if len(dims) == 1:
+        return row[dims[0]]
+    return tuple(row[d] for d in dims)
+
+
+def kpi_tables(kpi_filter: KpiFilter, groupings, *, source: str = "rollup", now=None) -> dict[str, list[KpiRow]]:
+    """KPI tables for one filter: {grouping: [KpiRow sorted by key]} ("none" gives one row, also
+    when nothing happened). `source="raw"` computes the same from CallAttempt and AgentStateLog."""
+    groupings = list(dict.fromkeys(groupings))
+    unknown = [g for g in groupings if g not in GROUPINGS]
+    if unknown or source not in SOURCES:
+        raise ValueError(f"unknown grouping or source: {unknown or source}")
+    start, end = _day_bounds(kpi_filter)
+    params = {
+        "tz": settings.TIME_ZONE,
+        "date_from": kpi_filter.date_from,
+        "date_to": kpi_filter.date_to,
+        "start": start,
+        "end": end,
+        "now": now or timezone.now(),
+    }
+    attempts_sql, agent_sql = _query_sql(kpi_filter, groupings, source, params)
+    used = _grouping_select(groupings)[0]
+    by_id = {_grouping_id(GROUPINGS[g], used): g for g in groupings}
+    tables: dict[str, dict] = {g: {} for g in groupings}
+    with connection.cursor() as cursor:
+        cursor.execute(attempts_sql, params)
+        columns = [c[0] for c in cursor.description]
+        for values in cursor.fetchall():
+            row = dict(zip(columns, values))
+            if row["dials"] is None:
+                continue  # the empty grand total of an empty scope
+            grouping = by_id[row["grouping_id"]]
+            figures = Figures(
+                **{m: int(row[m]) for m in ATTEMPT_MEASURES},
+                logged_in_seconds=int(row["attr_logged_in"]),
+                productive_seconds=int(row["attr_productive"]),
+                labour_cost=row["labour_cost"],
+                telecom_cost=row["telecom_cost"],
+                fixed_cost=row["fixed_cost"],
+            )
+            tables[grouping][_key(row, GROUPINGS[grouping])] = figures
+        if agent_sql:
+            cursor.execute(agent_sql, params)
+            agent_groupings = [g for g in groupings if set(GROUPINGS[g]) <= AGENT_DIMENSIONS]
+            agent_used = _grouping_select(agent_groupings, AGENT_DIMENSIONS_ORDER)[0]
+            agent_ids = {_grouping_id(GROUPINGS[g], agent_used): g for g in agent_groupings}
+            columns = [c[0] for c in cursor.description]
+            for values in cursor.fetchall():
+                row = dict(zip(columns, values))
+                if row["logged_in_seconds"] is None:
+                    continue
+                grouping = agent_ids[row["grouping_id"]]
+                figures = tables[grouping].setdefault(_key(row, GROUPINGS[grouping]), Figures())
+                figures.logged_in_seconds = int(row["logged_in_seconds"])
+                figures.productive_seconds = int(row["productive_seconds"])
+    result = {}
+    for grouping, rows in tables.items():
+        if grouping == "none" and not rows:
+            rows = {None: Figures()}
+        result[grouping] = [KpiRow(key=k, figures=f) for k, f in sorted(rows.items(), key=lambda kv: _sort_key(kv[0]))]
+    return result
+
+
+def _sort_key(key):
+    if isinstance(key, tuple):
+        return tuple(_sort_key(k) for k in key)
+    return (key is None, key if key is not None else 0)
+
+
+def kpi_table(kpi_filter: KpiFilter, group_by: str, *, source: str = "rollup", now=None) -> list[KpiRow]:
+    return kpi_tables(kpi_filter, [group_by], source=source, now=now)[group_by]
+
+
+def kpi_totals(kpi_filter: KpiFilter, *, source: str = "rollup", now=None) -> Figures:
+    return kpi_table(kpi_filter, "none", source=source, now=now)[0].figures

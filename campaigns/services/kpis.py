@@ -1,0 +1,289 @@
+"""Keeping the KPI rollups current (DESIGN.md 4a): an incremental refresh every half minute
+(watermark on the attempt id, INSERT … ON CONFLICT DO UPDATE) and a full reconciliation every night
+that rebuilds them from CallAttempt and AgentStateLog and corrects whatever differs.
+
+What the rollups count is defined once, in campaigns.selectors.kpis (the same SQL fragments serve
+the raw path that tests and the bench compare against)."""
+import datetime
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ..selectors.kpis import AGENT_MEASURES, ATTEMPT_MEASURES, agent_seconds_sql, attempt_buckets_sql, state_pieces_sql
+
+logger = logging.getLogger(__name__)
+
+ATTEMPTS = "attempts"
+AGENT_STATES = "agent_states"
+# An attempt id is taken at insert but the row becomes visible at commit, possibly after a row
+# with a higher id. A hole in the ids is a rolled-back insert or one still in flight: rows past a
+# hole wait until the row after it is this old, then the hole is taken for a rollback. State
+# intervals that ended this long before the last run are read again for the same reason.
+COMMIT_GRACE = datetime.timedelta(seconds=10)
+
+HOURLY_KEY = "day, hour, campaign_id, call_list_id, operator_id"
+OPERATOR_HOUR_KEY = "day, hour, operator_id"
+
+
+@dataclass
+class RefreshResult:
+    attempts: int = 0  # attempts added to the rollups
+    operator_hours: int = 0  # operator-hours whose logged-in time was recomputed
+    skipped: bool = False  # another refresh or the reconciliation was running
+
+
+@dataclass
+class ReconcileResult:
+    hourly_rows: int = 0
+    operator_hours: int = 0
+    corrected: int = 0  # rows that were missing, stale or wrong before
+
+
+def _ensure_watermarks(cursor):
+    cursor.execute(
+        "INSERT INTO campaigns_kpiwatermark (source, last_id) VALUES (%s, 0), (%s, 0) ON CONFLICT (source) DO NOTHING",
+        [AGENT_STATES, ATTEMPTS],
+    )
+
+
+def _lock_watermarks(cursor, *, wait: bool) -> dict | None:
+    """Both watermark rows, locked for this transaction (sorted, so no deadlock). Without `wait`,
+    None when someone else holds them: that run is doing the work already."""
+    _ensure_watermarks(cursor)
+    cursor.execute(
+        "SELECT source, last_id, last_time FROM campaigns_kpiwatermark WHERE source IN (%s, %s) "
+        f"ORDER BY source FOR UPDATE{'' if wait else ' SKIP LOCKED'}",
+        [AGENT_STATES, ATTEMPTS],
+    )
+    rows = {source: {"last_id": last_id, "last_time": last_time} for source, last_id, last_time in cursor.fetchall()}
+    return rows if len(rows) == 2 else None
+
+
+def _settled_attempt_id(cursor, *, after: int, now) -> int:
+    """The highest attempt id up to which every attempt is visible (see COMMIT_GRACE)."""
+    cursor.execute(
+        """
+        SELECT (SELECT max(id) FROM campaigns_callattempt WHERE id > %(after)s),
+               (SELECT min(id) FROM (
+                    SELECT id, created_at,
+                           id - coalesce(lag(id) OVER (ORDER BY id), %(previous)s, id - 1) AS step
+                    FROM campaigns_callattempt WHERE id > %(after)s
+                ) ids
+                WHERE step > 1 AND created_at > %(cutoff)s)
+        """,
+        {"after": after, "previous": after or None, "cutoff": now - COMMIT_GRACE},
+    )
+    highest, first_waiting = cursor.fetchone()
+    if first_waiting is not None:
+        # up to the last visible row before the hole; the hole itself stays ahead of the watermark
+        cursor.execute(
+            "SELECT coalesce(max(id), %s) FROM campaigns_callattempt WHERE id > %s AND id < %s",
+            [after, after, first_waiting],
+        )
+        return cursor.fetchone()[0]
+    return highest if highest is not None else after
+
+
+def _add_attempts(cursor, *, after: int, upto: int) -> int:
+    """Add attempts after..upto to the hourly rollup and to the operators' hourly dials."""
+    buckets = attempt_buckets_sql("a.id > %(after)s AND a.id <= %(upto)s")
+    measures = ", ".join(ATTEMPT_MEASURES)
+    increments = ", ".join(f"{m} = campaigns_kpihourly.{m} + EXCLUDED.{m}" for m in ATTEMPT_MEASURES)
+    params = {"tz": settings.TIME_ZONE, "after": after, "upto": upto}
+    cursor.execute(
+        f"""
+        INSERT INTO campaigns_kpihourly ({HOURLY_KEY}, {measures})
+        SELECT {HOURLY_KEY}, {measures} FROM ({buckets}) b
+        ON CONFLICT ({HOURLY_KEY}) DO UPDATE SET {increments}
+        """,
+        params,
+    )
+    zero_time = ", ".join("0" for _ in AGENT_MEASURES)
+    cursor.execute(
+        f"""
+        INSERT INTO campaigns_kpioperatorhour ({OPERATOR_HOUR_KEY}, {", ".join(AGENT_MEASURES)}, dials)
+        SELECT {OPERATOR_HOUR_KEY}, {zero_time}, sum(dials) FROM ({buckets}) b
+        WHERE operator_id IS NOT NULL
+        GROUP BY {OPERATOR_HOUR_KEY}
+        ON CONFLICT ({OPERATOR_HOUR_KEY}) DO UPDATE SET dials = campaigns_kpioperatorhour.dials + EXCLUDED.dials
+        """,
+        params,
+    )
+    cursor.execute("SELECT count(*) FROM campaigns_callattempt WHERE id > %s AND id <= %s", [after, upto])
+    return cursor.fetchone()[0]
+
+
+def _recompute_operator_hours(cursor, *, last_id: int, since, now) -> int:
+    """Recompute the logged-in time of every operator-hour touched by a state interval that is new,
+    still open or ended since `since` (None: every interval)."""
+    changed = "TRUE" if since is None else "(l.id > %(last_id)s OR l.ended_at IS NULL OR l.ended_at >= %(since)s)"
+    # Intervals overlapping a touched hour are open or ended after the earliest touched hour.
+    overlapping = (
+        "l.operator_id IN (SELECT operator_id FROM touched) "
+        "AND (l.ended_at IS NULL OR l.ended_at > (SELECT min(hour_start) FROM touched))"
+    )
+    pieces = f"""
+        SELECT p.* FROM ({state_pieces_sql(overlapping)}) p
+        JOIN touched t ON t.operator_id = p.operator_id AND t.hour_start = p.hour_start"""
+    time_columns = ", ".join(AGENT_MEASURES)
+    cursor.execute(
+        f"""
+        WITH touched AS (
+            SELECT DISTINCT l.operator_id, h.hour_start
+            FROM campaigns_agentstatelog l
+            CROSS JOIN LATERAL generate_series(
+                date_trunc('hour', l.started_at, %(tz)s),
+                coalesce(l.ended_at, %(now)s) - interval '1 microsecond',
+                interval '1 hour') AS h(hour_start)
+            WHERE l.state <> 'offline' AND l.started_at < coalesce(l.ended_at, %(now)s) AND {changed}
+        ),
+        keys AS (
+            SELECT DISTINCT (hour_start AT TIME ZONE %(tz)s)::date AS day,
+                   EXTRACT(HOUR FROM hour_start AT TIME ZONE %(tz)s)::smallint AS hour, operator_id
+            FROM touched
+        )
+        INSERT INTO campaigns_kpioperatorhour ({OPERATOR_HOUR_KEY}, {time_columns}, dials)
+        SELECT k.day, k.hour, k.operator_id, {", ".join(f"coalesce(x.{m}, 0)" for m in AGENT_MEASURES)}, 0
+        FROM keys k
+        LEFT JOIN ({agent_seconds_sql(pieces)}) x
+               ON x.day = k.day AND x.hour = k.hour AND x.operator_id = k.operator_id
+        ON CONFLICT ({OPERATOR_HOUR_KEY}) DO UPDATE SET
+            {", ".join(f"{m} = EXCLUDED.{m}" for m in AGENT_MEASURES)}
+        """,
+        {"tz": settings.TIME_ZONE, "now": now, "last_id": last_id, "since": since},
+    )
+    return cursor.rowcount
+
+
+def _latest_state_log_id(cursor) -> int:
+    cursor.execute("SELECT coalesce(max(id), 0) FROM campaigns_agentstatelog")
+    return cursor.fetchone()[0]
+
+
+def refresh_kpi_rollups(*, now=None) -> RefreshResult:
+    """Bring the rollups up to date with the attempts and state changes since the last run.
+    Safe to run at any time and concurrently: a run that finds another one busy does nothing."""
+    now = now or timezone.now()
+    with transaction.atomic(), connection.cursor() as cursor:
+        marks = _lock_watermarks(cursor, wait=False)
+        if marks is None:
+            return RefreshResult(skipped=True)
+        result = RefreshResult()
+        after = marks[ATTEMPTS]["last_id"]
+        upto = _settled_attempt_id(cursor, after=after, now=now)
+        if upto > after:
+            result.attempts = _add_attempts(cursor, after=after, upto=upto)
+        agent = marks[AGENT_STATES]
+        since = agent["last_time"] - COMMIT_GRACE if agent["last_time"] else None
+        latest_log = _latest_state_log_id(cursor)
+        result.operator_hours = _recompute_operator_hours(cursor, last_id=agent["last_id"], since=since, now=now)
+        cursor.execute(
+            "UPDATE campaigns_kpiwatermark SET last_id = %s, refreshed_at = %s WHERE source = %s",
+            [upto, now, ATTEMPTS],
+        )
+        cursor.execute(
+            "UPDATE campaigns_kpiwatermark SET last_id = %s, last_time = %s, refreshed_at = %s WHERE source = %s",
+            [latest_log, now, now, AGENT_STATES],
+        )
+    return result
+
+
+def reconcile_kpi_rollups(*, now=None) -> ReconcileResult:
+    """Rebuild the rollups from the raw tables and correct every row that differs (nightly).
+    Catches what an incremental run cannot see: a disposition whose contact/success flags were
+    edited, an attempt that committed long after its id was taken, a back-dated state interval."""
+    now = now or timezone.now()
+    params = {"tz": settings.TIME_ZONE, "now": now}
+    result = ReconcileResult()
+    with transaction.atomic(), connection.cursor() as cursor:
+        marks = _lock_watermarks(cursor, wait=True)
+        cursor.execute("DROP TABLE IF EXISTS kpi_fresh_hourly, kpi_fresh_operator_hours")
+        upto = _settled_attempt_id(cursor, after=marks[ATTEMPTS]["last_id"], now=now)
+        params["upto"] = upto
+        measures = ", ".join(ATTEMPT_MEASURES)
+        cursor.execute(
+            "CREATE TEMP TABLE kpi_fresh_hourly ON COMMIT DROP AS "
+            + attempt_buckets_sql("a.id <= %(upto)s"),
+            params,
+        )
+        result.hourly_rows = cursor.rowcount
+        cursor.execute(
+            """
+            DELETE FROM campaigns_kpihourly h WHERE NOT EXISTS (
+                SELECT 1 FROM kpi_fresh_hourly f
+                WHERE f.day = h.day AND f.hour = h.hour AND f.campaign_id = h.campaign_id
+                  AND coalesce(f.call_list_id, 0) = coalesce(h.call_list_id, 0)
+                  AND coalesce(f.operator_id, 0) = coalesce(h.operator_id, 0))
+            """
+        )
+        result.corrected += cursor.rowcount
+        cursor.execute(
+            f"""
+            INSERT INTO campaigns_kpihourly ({HOURLY_KEY}, {measures})
+            SELECT {HOURLY_KEY}, {measures} FROM kpi_fresh_hourly
+            ON CONFLICT ({HOURLY_KEY}) DO UPDATE SET {", ".join(f"{m} = EXCLUDED.{m}" for m in ATTEMPT_MEASURES)}
+            WHERE ({", ".join(f"campaigns_kpihourly.{m}" for m in ATTEMPT_MEASURES)})
+                  IS DISTINCT FROM ({", ".join(f"EXCLUDED.{m}" for m in ATTEMPT_MEASURES)})
+            """
+        )
+        result.corrected += cursor.rowcount
+
+        columns = (*AGENT_MEASURES, "dials")
+        cursor.execute(
+            f"""
+            CREATE TEMP TABLE kpi_fresh_operator_hours ON COMMIT DROP AS
+            SELECT coalesce(t.day, d.day) AS day, coalesce(t.hour, d.hour) AS hour,
+                   coalesce(t.operator_id, d.operator_id) AS operator_id,
+                   {", ".join(f"coalesce(t.{m}, 0) AS {m}" for m in AGENT_MEASURES)},
+                   coalesce(d.dials, 0) AS dials
+            FROM ({agent_seconds_sql(state_pieces_sql("TRUE"))}) t
+            FULL JOIN (
+                SELECT day, hour, operator_id, sum(dials) AS dials FROM kpi_fresh_hourly
+                WHERE operator_id IS NOT NULL GROUP BY 1, 2, 3
+            ) d ON d.day = t.day AND d.hour = t.hour AND d.operator_id = t.operator_id
+            """,
+            params,
+        )
+        result.operator_hours = cursor.rowcount
+        cursor.execute(
+            """
+            DELETE FROM campaigns_kpioperatorhour o WHERE NOT EXISTS (
+                SELECT 1 FROM kpi_fresh_operator_hours f
+                WHERE f.day = o.day AND f.hour = o.hour AND f.operator_id = o.operator_id)
+            """
+        )
+        result.corrected += cursor.rowcount
+        cursor.execute(
+            f"""
+            INSERT INTO campaigns_kpioperatorhour ({OPERATOR_HOUR_KEY}, {", ".join(columns)})
+            SELECT {OPERATOR_HOUR_KEY}, {", ".join(columns)} FROM kpi_fresh_operator_hours
+            ON CONFLICT ({OPERATOR_HOUR_KEY}) DO UPDATE SET {", ".join(f"{m} = EXCLUDED.{m}" for m in columns)}
+            WHERE ({", ".join(f"campaigns_kpioperatorhour.{m}" for m in columns)})
+                  IS DISTINCT FROM ({", ".join(f"EXCLUDED.{m}" for m in columns)})
+            """
+        )
+        result.corrected += cursor.rowcount
+        cursor.execute("DROP TABLE kpi_fresh_hourly, kpi_fresh_operator_hours")
+        latest_log = _latest_state_log_id(cursor)
+        cursor.execute(
+            "UPDATE campaigns_kpiwatermark SET last_id = %s, refreshed_at = %s, reconciled_at = %s WHERE source = %s",
+            [upto, now, now, ATTEMPTS],
+        )
+        cursor.execute(
+            "UPDATE campaigns_kpiwatermark SET last_id = %s, last_time = %s, refreshed_at = %s, reconciled_at = %s "
+            "WHERE source = %s",
+            [latest_log, now, now, now, AGENT_STATES],
+        )
+    if result.corrected:
+        logger.info("KPI reconciliation: %s rollup rows added, changed or removed", result.corrected)
+    return result
+
+
+def rollups_refreshed_at():
+    """When the attempt rollup was last brought up to date (None: never)."""
+    from ..models import KpiWatermark
+
+    return KpiWatermark.objects.filter(source=ATTEMPTS).values_list("refreshed_at", flat=True).first()
