@@ -170,6 +170,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+from celery.schedules import crontab  # noqa: E402 (for the beat entries below)
+
 # Periodic tasks are declared here and only here (each with an expiry so a backlog never piles up).
 CELERY_BEAT_SCHEDULE: dict = {
     # Campaign start/end dates applied within a minute of midnight (campaigns setup).
@@ -177,6 +179,17 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "campaigns.tasks.setup.apply_campaign_dates_task",
         "schedule": 60.0,
         "options": {"expires": 50},
+    },
+    # KPI rollups: at most a minute behind the calls, rebuilt from the raw tables every night.
+    "kpis-refresh-rollups": {
+        "task": "campaigns.tasks.kpis.refresh_kpi_rollups_task",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    "kpis-reconcile-rollups": {
+        "task": "campaigns.tasks.kpis.reconcile_kpi_rollups_task",
+        "schedule": crontab(hour=3, minute=30),
+        "options": {"expires": 3 * 3600},
     },
 }
 
