@@ -1,23 +1,16 @@
 """Serializers of policies, dispositions, campaigns and call lists (API.md "Policies,
 dispositions, campaigns, lists")."""
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from rest_framework import serializers
 
 from callcenter import roles
 from campaigns.models import CallingPolicy, CallList, CallListEntry, Campaign, Disposition
+from campaigns.selectors.setup import operator_users
 from campaigns.services.lists import EXCLUSION_REASONS
 from campaigns.services.policies import policy_problems
 from contacts.models import Segment
 
 User = get_user_model()
-
-
-def operator_users():
-    """Users who may work the console (the only ones a campaign or list can be assigned)."""
-    return User.objects.filter(
-        Q(groups__permissions__codename="use_console") | Q(user_permissions__codename="use_console")
-    ).filter(is_active=True).distinct()
 
 
 class PolicySerializer(serializers.ModelSerializer):

@@ -5,6 +5,15 @@ from callcenter import roles
 from campaigns.models import CallList, CallListEntry, Campaign
 
 
+def operator_users():
+    """Users who may work the console (the only ones a campaign or list can be assigned)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(
+        Q(groups__permissions__codename="use_console") | Q(user_permissions__codename="use_console")
+    ).filter(is_active=True).distinct()
+
+
 def entries_by_status(call_list) -> dict[str, int]:
     """{status: number of entries}, every status present (0 when none)."""
     counts = {status: 0 for status in CallListEntry.Status.values}
@@ -44,8 +53,8 @@ def campaign_list_rows(*, q: str = "", status: str = "", purpose: str = "", sort
         campaigns = campaigns.filter(purpose=purpose)
     allowed = {"name", "status", "purpose", "starts_on", "ends_on", "created_at"}
     if sort.lstrip("-") in allowed:
-        campaigns = campaigns.order_by(sort, "-id")
-    return campaigns
+        return campaigns.order_by(sort, "-id")
+    return campaigns.order_by("-created_at", "-id")
 
 
 def lists_of(campaign):

@@ -140,3 +140,18 @@ def apply_campaign_dates(*, today=None) -> dict:
                     summary=f"{campaign.name}: {error}", problems=error.problems,
                 )
     return result
+
+
+@transaction.atomic
+def set_operator_skills(*, operator, skills: list[str], by):
+    """Replace an operator's skill tags (lists may require one)."""
+    from campaigns.models import OperatorProfile
+
+    profile, _ = OperatorProfile.objects.get_or_create(user=operator)
+    previous = list(profile.skills)
+    profile.skills = sorted(set(skills))
+    profile.save(update_fields=["skills"])
+    record_event(actor=by, action="operator.skills", target=operator,
+                 summary=f"{operator.username}: {', '.join(profile.skills) or '-'}", previous=previous,
+                 skills=profile.skills)
+    return profile

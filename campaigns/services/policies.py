@@ -138,3 +138,15 @@ def policy_problems(values: dict) -> dict[str, list[str]]:
                 elif isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 0:
                     add("retry_delays", _("Minutes for %(code)s must be a whole number, 0 or more.") % {"code": code})
     return problems
+
+
+@transaction.atomic
+def save_disposition(*, disposition, by, changed: list[str] | None = None):
+    """Create or edit an outcome; the default set is seeded, supervisors add their own."""
+    created = disposition.pk is None
+    disposition.save()
+    record_event(
+        actor=by, action="disposition.created" if created else "disposition.updated", target=disposition,
+        summary=disposition.code, changed=sorted(changed or []),
+    )
+    return disposition

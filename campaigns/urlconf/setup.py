@@ -3,8 +3,30 @@ for /api/v1/."""
 from django.urls import path
 
 from campaigns.api import setup as api
+from campaigns.views import setup as views
+from campaigns.views import setup_lists as list_views
 
-urlpatterns: list = []
+urlpatterns = [
+    path("manage/", views.campaign_list, name="campaign_list"),
+    path("manage/new/", views.campaign_create, name="campaign_create"),
+    path("manage/<int:pk>/", views.campaign_detail, name="campaign_detail"),
+    path("manage/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
+    path("manage/<int:pk>/status/<slug:action>/", views.campaign_transition, name="campaign_transition"),
+    path("manage/<int:pk>/prenotices/", views.prenotice_list, name="prenotice_list"),
+    path("manage/<int:pk>/lists/new/", list_views.list_create, name="list_create"),
+    path("lists/<int:pk>/", list_views.list_detail, name="list_detail"),
+    path("lists/<int:pk>/progress/", list_views.list_progress, name="list_progress"),
+    path("lists/<int:pk>/status/<slug:action>/", list_views.list_transition, name="list_transition"),
+    path("lists/<int:pk>/recycle/", list_views.list_recycle, name="list_recycle"),
+    path("lists/<int:pk>/export.csv", list_views.list_export, name="list_export"),
+    path("policies/", views.policy_list, name="policy_list"),
+    path("policies/new/", views.policy_create, name="policy_create"),
+    path("policies/<int:pk>/edit/", views.policy_edit, name="policy_edit"),
+    path("dispositions/", views.disposition_list, name="disposition_list"),
+    path("dispositions/new/", views.disposition_form, name="disposition_create"),
+    path("dispositions/<int:pk>/edit/", views.disposition_form, name="disposition_edit"),
+    path("operators/", views.operator_list, name="operator_list"),
+]
 
 api_urlpatterns = [
     path("policies/", api.PolicyList.as_view(), name="api_policy_list"),

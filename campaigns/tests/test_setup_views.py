@@ -1,0 +1,187 @@
+"""Setup pages through the Django test client: forms, messages, role checks, CSV export."""
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from callcenter.models import AuditEvent
+from campaigns.models import CallingPolicy, CallList, CallListEntry, Campaign, Disposition, OperatorProfile, PreNotice
+from campaigns.services.policies import ensure_preset_policies
+from campaigns.tests.factories import CallingPolicyFactory, CallListEntryFactory, CallListFactory, CampaignFactory
+from contacts.tests.factories import CustomerFactory, DoNotCallFactory, SegmentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sv(login, supervisor):
+    return login(supervisor)
+
+
+def test_pages_need_the_supervisor_role(login, operator, manager, supervisor):
+    campaign = CampaignFactory()
+    call_list = CallListFactory(campaign=campaign)
+    urls = [
+        reverse("campaigns:campaign_list"), reverse("campaigns:campaign_create"),
+        reverse("campaigns:campaign_detail", args=[campaign.pk]), reverse("campaigns:campaign_edit", args=[campaign.pk]),
+        reverse("campaigns:list_create", args=[campaign.pk]), reverse("campaigns:list_detail", args=[call_list.pk]),
+        reverse("campaigns:prenotice_list", args=[campaign.pk]), reverse("campaigns:policy_list"),
+        reverse("campaigns:policy_create"), reverse("campaigns:disposition_list"),
+        reverse("campaigns:disposition_create"), reverse("campaigns:operator_list"),
+    ]
+    for user in (operator, manager):
+        client = login(user)
+        for url in urls:
+            assert client.get(url).status_code == 403, url
+    client = login(supervisor)
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+
+
+def test_create_a_campaign_and_walk_its_status(sv, operator):
+    ensure_preset_policies()  # seeded by migration 0004; transactional tests flush it
+    policy = CallingPolicy.objects.get(name="Japan standard")
+    response = sv.post(reverse("campaigns:campaign_create"), {
+        "name": "DMフォロー 秋", "purpose": "dm_followup", "policy": policy.pk, "operators": [operator.pk],
+        "cost_per_hour": "1800", "cost_per_minute": "3", "fixed_cost": "0",
+    })
+    campaign = Campaign.objects.get(name="DMフォロー 秋")
+    assert response.url == reverse("campaigns:campaign_detail", args=[campaign.pk])
+    page = sv.get(response.url).content.decode()
+    assert 'data-testid="activation-problems"' in page
+    response = sv.post(reverse("campaigns:campaign_transition", args=[campaign.pk, "activate"]), follow=True)
+    assert Campaign.objects.get(pk=campaign.pk).status == "draft"
+    assert "alert-danger" in response.content.decode()
+    CallListFactory(campaign=campaign)
+    sv.post(reverse("campaigns:campaign_transition", args=[campaign.pk, "activate"]))
+    assert Campaign.objects.get(pk=campaign.pk).status == "active"
+
+
+def test_campaign_form_keeps_input_on_errors(sv):
+    response = sv.post(reverse("campaigns:campaign_create"), {
+        "name": "期間エラー", "purpose": "sales", "starts_on": "2030-05-01", "ends_on": "2030-04-01",
+        "cost_per_hour": "0", "cost_per_minute": "0", "fixed_cost": "0",
+    })
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "期間エラー" in page and "is-invalid" in page
+    assert not Campaign.objects.filter(name="期間エラー").exists()
+
+
+def test_policy_from_a_preset_with_retry_delays(sv):
+    page = sv.get(reverse("campaigns:policy_create") + "?preset=us_collections_reg_f").content.decode()
+    assert 'value="08:00"' in page and 'value="21:00"' in page
+    data = {
+        "name": "US collections (West)", "call_window_start": "08:00", "call_window_end": "21:00",
+        "weekdays": ["0", "1", "2", "3", "4", "5", "6"], "holiday_country": "US", "max_attempts": "7",
+        "max_attempts_per_day": "2", "min_gap_minutes": "60", "cap_attempts": "7", "cap_days": "7",
+        "cooloff_days_after_contact": "7", "retry_no_answer": "90",
+    }
+    response = sv.post(reverse("campaigns:policy_create"), data)
+    assert response.status_code == 302
+    policy = CallingPolicy.objects.get(name="US collections (West)")
+    assert policy.retry_delays == {"no_answer": 90} and policy.weekdays == [0, 1, 2, 3, 4, 5, 6]
+    assert not policy.no_resolicit_after_refusal
+    bad = sv.post(reverse("campaigns:policy_create"), {**data, "name": "bad", "call_window_end": "07:00", "cap_days": ""})
+    assert bad.status_code == 200
+    assert bad.context["form"].errors.keys() >= {"call_window_end", "cap_days"}
+
+
+def test_supervisor_adds_an_outcome(sv):
+    response = sv.post(reverse("campaigns:disposition_create"), {
+        "code": "appointment", "label": "Appointment", "label_ja": "アポ獲得", "is_contact": "on", "is_success": "on",
+        "is_final": "on", "position": "200", "active": "on",
+    })
+    assert response.status_code == 302
+    disposition = Disposition.objects.get(code="appointment")
+    assert disposition.is_success and disposition.is_final and not disposition.adds_dnc
+    assert AuditEvent.objects.filter(action="disposition.created").exists()
+
+
+def test_preview_build_recycle_and_export(sv, supervisor):
+    campaign = CampaignFactory(policy=CallingPolicyFactory())
+    segment = SegmentFactory(criteria={"match": "all", "rules": [{"field": "tag", "op": "eq", "value": "vip"}]})
+    kept = CustomerFactory(tags=["vip"], name="山田 花子")
+    blocked = CustomerFactory(tags=["vip"])
+    DoNotCallFactory(customer=blocked, phone_number="")
+    url = reverse("campaigns:list_create", args=[campaign.pk])
+    form = {"name": "VIP 1", "segment": segment.pk, "order_by": "recent_purchase", "priority": "0"}
+    preview = sv.post(url, {**form, "preview": "1"}, HTTP_HX_REQUEST="true")
+    assert preview.context["counts"]["included"] == 1 and preview.context["counts"]["excluded"]["dnc"] == 1
+    assert not CallList.objects.exists()
+    response = sv.post(url, form)
+    call_list = CallList.objects.get()
+    assert response.url == reverse("campaigns:list_detail", args=[call_list.pk])
+    page = sv.get(response.url).content.decode()
+    assert "山田 花子" in page and 'data-reason="dnc"' in page
+    entry = call_list.entries.get()
+    entry.status, entry.last_disposition, entry.attempts = "exhausted", Disposition.objects.get(code="no_answer"), 6
+    entry.save()
+    sv.post(reverse("campaigns:list_recycle", args=[call_list.pk]), {"dispositions": ["no_answer"]})
+    entry.refresh_from_db()
+    assert entry.status == "pending"
+    refused = sv.post(reverse("campaigns:list_recycle", args=[call_list.pk]), {"dispositions": ["refused"]}, follow=True)
+    assert "alert-danger" in refused.content.decode()
+    export = sv.get(reverse("campaigns:list_export", args=[call_list.pk]))
+    body = b"".join(export.streaming_content)
+    assert body.startswith(b"\xef\xbb\xbf")
+    text = body.decode("utf-8-sig").splitlines()
+    assert text[0].startswith("rank,external_id,name,phone") and "山田 花子" in text[1]
+    assert AuditEvent.objects.filter(action="list.exported", actor=supervisor).exists()
+
+
+def test_invalid_list_requests_keep_the_form(sv):
+    campaign = CampaignFactory(policy=CallingPolicyFactory())
+    url = reverse("campaigns:list_create", args=[campaign.pk])
+    response = sv.post(url, {"name": "x", "criteria": "{not json", "order_by": "recent_purchase", "priority": "0"})
+    assert response.status_code == 200 and "criteria" in response.context["form"].errors
+    response = sv.post(url, {"name": "x", "criteria": '{"match": "all", "rules": [{"field": "zzz", "op": "eq", "value": 1}]}',
+                             "order_by": "recent_purchase", "priority": "0"})
+    assert "criteria" in response.context["form"].errors
+    response = sv.post(url, {"name": "x", "order_by": "recent_purchase", "priority": "0", "preview": "1"})
+    assert 'data-testid="preview-errors"' in response.content.decode()
+    assert not CallList.objects.exists()
+
+
+def test_list_pause_resume_and_entries_by_status(sv):
+    call_list = CallListFactory()
+    CallListEntryFactory(call_list=call_list)
+    CallListEntryFactory(call_list=call_list, status="done")
+    sv.post(reverse("campaigns:list_transition", args=[call_list.pk, "pause"]))
+    assert CallList.objects.get(pk=call_list.pk).status == "paused"
+    sv.post(reverse("campaigns:list_transition", args=[call_list.pk, "resume"]))
+    assert CallList.objects.get(pk=call_list.pk).status == "ready"
+    page = sv.get(reverse("campaigns:list_detail", args=[call_list.pk]) + "?status=done")
+    assert len(page.context["page"].object_list) == 1
+
+
+def test_progress_fragment_refreshes_the_page_when_done(sv):
+    building = CallListFactory(status=CallList.Status.BUILDING, progress=10)
+    response = sv.get(reverse("campaigns:list_progress", args=[building.pk]))
+    assert "HX-Refresh" not in response and 'data-testid="build-progress"' in response.content.decode()
+    ready = CallListFactory()
+    assert sv.get(reverse("campaigns:list_progress", args=[ready.pk]))["HX-Refresh"] == "true"
+
+
+def test_prenotices_by_hand_and_by_csv(sv):
+    campaign = CampaignFactory(prenotice_days=3)
+    a, b = CustomerFactory(external_id="K001"), CustomerFactory(external_id="K002")
+    url = reverse("campaigns:prenotice_list", args=[campaign.pk])
+    sv.post(url, {"one-external_id": "K001", "one-channel": "dm", "one-sent_on": "2030-01-10"})
+    assert PreNotice.objects.filter(customer=a, campaign=campaign, sent_on=datetime.date(2030, 1, 10)).exists()
+    unknown = sv.post(url, {"one-external_id": "NOPE", "one-channel": "dm", "one-sent_on": "2030-01-10"})
+    assert "external_id" in unknown.context["form"].errors
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    csv_bytes = "external_id,sent_on,channel\nK001,2030-01-10,dm\nK002,2030/01/12,sms\nZZZ,2030-01-12,dm\nK002,bad,dm\n".encode("cp932")
+    response = sv.post(url, {"csv-file": SimpleUploadedFile("notices.csv", csv_bytes)}, follow=True)
+    assert PreNotice.objects.filter(campaign=campaign).count() == 2
+    assert PreNotice.objects.get(customer=b).channel == "sms"
+    page = response.content.decode()
+    assert "ZZZ" in page and "bad" in page
+
+
+def test_operator_skills(sv, operator):
+    sv.post(reverse("campaigns:operator_list"), {"operator": operator.pk, "skills": "collections, veteran、 veteran"})
+    assert OperatorProfile.objects.get(user=operator).skills == ["collections", "veteran"]

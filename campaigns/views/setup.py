@@ -1,0 +1,210 @@
+"""Pages of campaign setup: campaigns, calling policies, dispositions, operator skills and
+pre-notices. (Call lists: views/setup_lists.py.)"""
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from callcenter import roles
+from campaigns.forms.setup import (
+    CampaignForm, DispositionForm, OperatorSkillsForm, PolicyForm, PreNoticeForm, PreNoticeImportForm,
+)
+from campaigns.models import CallingPolicy, Campaign, Disposition, OperatorProfile, PreNotice
+from campaigns.selectors.setup import campaign_list_rows, lists_of, operator_users
+from campaigns.services import campaigns as campaign_services
+from campaigns.services import policies as policy_services
+from campaigns.services import prenotices as prenotice_services
+
+manage = roles.permission_required(roles.MANAGE_LISTS)
+
+
+# ------------------------------------------------------------------ campaigns
+
+@manage
+def campaign_list(request):
+    q = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
+    purpose = request.GET.get("purpose", "")
+    rows = campaign_list_rows(q=q, status=status, purpose=purpose, sort=request.GET.get("sort", ""))
+    page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    return render(request, "campaigns/setup/campaign_list.html", {
+        "page": page, "q": q, "status": status, "purpose": purpose,
+        "statuses": Campaign.Status.choices, "purposes": Campaign.Purpose.choices,
+    })
+
+
+@manage
+def campaign_create(request):
+    form = CampaignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        campaign = form.save(commit=False)
+        campaign_services.save_campaign(campaign=campaign, by=request.user, operators=form.cleaned_data["operators"],
+                                        changed=form.changed_data)
+        messages.success(request, _("Campaign created. Next: build a call list."))
+        return redirect("campaigns:campaign_detail", pk=campaign.pk)
+    return render(request, "campaigns/setup/campaign_form.html", {"form": form})
+
+
+@manage
+def campaign_edit(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    form = CampaignForm(request.POST or None, instance=campaign)
+    if request.method == "POST" and form.is_valid():
+        campaign = form.save(commit=False)
+        campaign_services.save_campaign(campaign=campaign, by=request.user, operators=form.cleaned_data["operators"],
+                                        changed=form.changed_data)
+        messages.success(request, _("Campaign saved."))
+        return redirect("campaigns:campaign_detail", pk=campaign.pk)
+    return render(request, "campaigns/setup/campaign_form.html", {"form": form, "campaign": campaign})
+
+
+@manage
+def campaign_detail(request, pk):
+    campaign = get_object_or_404(Campaign.objects.select_related("policy", "script"), pk=pk)
+    return render(request, "campaigns/setup/campaign_detail.html", {
+        "campaign": campaign,
+        "lists": lists_of(campaign),
+        "operators": campaign.operators.order_by("username"),
+        "problems": campaign_services.activation_problems(campaign) if campaign.status in ("draft", "paused") else [],
+        "prenotice_count": campaign.prenotices.count(),
+    })
+
+
+@manage
+@require_POST
+def campaign_transition(request, pk, action):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    change = campaign_services.CHANGE_STATUS.get(action)
+    if change is None:
+        return redirect("campaigns:campaign_detail", pk=pk)
+    try:
+        campaign = change(campaign=campaign, by=request.user)
+        messages.success(request, _("The campaign is now %(status)s.") % {"status": campaign.get_status_display()})
+    except campaign_services.CampaignStateError as error:
+        for problem in error.problems:
+            messages.error(request, problem)
+    return redirect("campaigns:campaign_detail", pk=pk)
+
+
+# ------------------------------------------------------------------ pre-notices
+
+@manage
+def prenotice_list(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    form = PreNoticeForm(prefix="one")
+    upload = PreNoticeImportForm(prefix="csv")
+    if request.method == "POST" and "one-external_id" in request.POST:
+        form = PreNoticeForm(request.POST, prefix="one")
+        if form.is_valid():
+            _notice, created = prenotice_services.record_prenotice(
+                campaign=campaign, customer=form.customer, channel=form.cleaned_data["channel"],
+                sent_on=form.cleaned_data["sent_on"], by=request.user,
+            )
+            messages.success(request, _("Pre-notice recorded.") if created else _("This pre-notice was already recorded."))
+            return redirect("campaigns:prenotice_list", pk=pk)
+    elif request.method == "POST":
+        upload = PreNoticeImportForm(request.POST, request.FILES, prefix="csv")
+        if upload.is_valid():
+            try:
+                rows, problems = prenotice_services.parse_prenotice_csv(upload.cleaned_data["file"].read())
+            except prenotice_services.PreNoticeImportError as error:
+                upload.add_error("file", str(error))
+            else:
+                result = prenotice_services.import_prenotices(campaign=campaign, rows=rows, by=request.user)
+                messages.success(request, _("%(created)s pre-notices recorded, %(duplicates)s already known.") % result)
+                if result["unknown"]:
+                    messages.warning(request, _("Unknown customer IDs: %(ids)s") % {"ids": ", ".join(result["unknown"][:20])})
+                for problem in problems[:20]:
+                    messages.warning(request, _("Line %(line)s: %(message)s") % problem)
+                return redirect("campaigns:prenotice_list", pk=pk)
+    notices = PreNotice.objects.filter(campaign=campaign).select_related("customer", "created_by").order_by("-sent_on", "-id")
+    page = Paginator(notices, 50).get_page(request.GET.get("page"))
+    return render(request, "campaigns/setup/prenotice_list.html", {
+        "campaign": campaign, "page": page, "form": form, "upload": upload,
+    })
+
+
+# ------------------------------------------------------------------ policies
+
+@manage
+def policy_list(request):
+    policies = CallingPolicy.objects.annotate(campaign_count=Count("campaigns"))
+    return render(request, "campaigns/setup/policy_list.html", {
+        "policies": policies, "presets": policy_services.PRESETS,
+    })
+
+
+@manage
+def policy_create(request):
+    preset = request.GET.get("preset", "")
+    initial = policy_services.preset_values(preset) if preset in policy_services.PRESETS else None
+    if initial:
+        initial["name"] = _("%(name)s (copy)") % {"name": initial["name"]}
+    form = PolicyForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        policy = form.save(commit=False)
+        policy_services.save_policy(policy=policy, by=request.user, changed=form.changed_data)
+        messages.success(request, _("Calling policy saved."))
+        return redirect("campaigns:policy_list")
+    return render(request, "campaigns/setup/policy_form.html", {
+        "form": form, "presets": policy_services.PRESETS, "preset": preset,
+    })
+
+
+@manage
+def policy_edit(request, pk):
+    policy = get_object_or_404(CallingPolicy, pk=pk)
+    form = PolicyForm(request.POST or None, instance=policy)
+    if request.method == "POST" and form.is_valid():
+        policy = form.save(commit=False)
+        policy_services.save_policy(policy=policy, by=request.user, changed=form.changed_data)
+        messages.success(request, _("Calling policy saved."))
+        return redirect("campaigns:policy_list")
+    return render(request, "campaigns/setup/policy_form.html", {"form": form, "policy": policy})
+
+
+# ------------------------------------------------------------------ dispositions
+
+@manage
+def disposition_list(request):
+    return render(request, "campaigns/setup/disposition_list.html", {
+        "dispositions": Disposition.objects.all(),
+    })
+
+
+@manage
+def disposition_form(request, pk=None):
+    disposition = get_object_or_404(Disposition, pk=pk) if pk else None
+    form = DispositionForm(request.POST or None, instance=disposition)
+    if request.method == "POST" and form.is_valid():
+        policy_services.save_disposition(disposition=form.save(commit=False), by=request.user, changed=form.changed_data)
+        messages.success(request, _("Outcome saved."))
+        return redirect("campaigns:disposition_list")
+    return render(request, "campaigns/setup/disposition_form.html", {"form": form, "disposition": disposition})
+
+
+# ------------------------------------------------------------------ operators and skills
+
+@manage
+def operator_list(request):
+    operators = operator_users().order_by("username")
+    profiles = {p.user_id: p for p in OperatorProfile.objects.filter(user__in=operators)}
+    if request.method == "POST":
+        operator = get_object_or_404(operators, pk=request.POST.get("operator"))
+        form = OperatorSkillsForm(request.POST)
+        if form.is_valid():
+            campaign_services.set_operator_skills(operator=operator, skills=form.cleaned_data["skills"], by=request.user)
+            messages.success(request, _("Skills of %(name)s saved.") % {"name": operator.get_full_name() or operator.username})
+        else:
+            for error in form.errors.get("skills", []):
+                messages.error(request, error)
+        return redirect(reverse("campaigns:operator_list"))
+    rows = [
+        {"user": user, "skills": profiles[user.pk].skills if user.pk in profiles else [],
+         "campaigns": user.operator_campaigns.exclude(status=Campaign.Status.FINISHED)}
+        for user in operators.prefetch_related("operator_campaigns")
+    ]
+    return render(request, "campaigns/setup/operator_list.html", {"rows": rows})
