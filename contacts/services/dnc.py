@@ -4,10 +4,16 @@ asks `is_blocked` for one customer/number, or uses `ACTIVE_DNC_SQL` for set-base
 An entry for a number blocks every customer who has that number; an entry for a customer blocks
 all of their numbers. Global entries (campaign NULL) block every campaign; campaign entries block
 only that campaign. Revoked or expired entries block nothing."""
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from callcenter.audit import record_event
 
 from ..models import DoNotCall, PhoneNumber
+from ..phones import normalize_phone
 
 
 def active_entries(at=None):
@@ -69,3 +75,84 @@ EXISTS (
       )
 )
 """
+
+
+# ---------------------------------------------------------------- changes to the registry
+
+def register_dnc(
+    *,
+    by,
+    reason: str,
+    source: str,
+    phone: str = "",
+    customer=None,
+    campaign=None,
+    expires_at=None,
+    note: str = "",
+) -> DoNotCall:
+    """Put a number and/or a customer on the registry (globally, or for one campaign) and audit
+    it. The number may be written in any format; it is stored normalized. Registering what is
+    already actively registered with the same scope and no expiry returns that entry unchanged
+    (a retried request must not pile up duplicates)."""
+    number = ""
+    if phone:
+        number, _valid = normalize_phone(phone)
+        if not number:
+            raise ValidationError({"phone": [_("Enter a phone number.")]})
+    customer_id = getattr(customer, "pk", customer)
+    campaign_id = getattr(campaign, "pk", campaign)
+    if not number and not customer_id:
+        raise ValidationError(_("Give a phone number, a customer or both."))
+    if reason not in DoNotCall.Reason.values:
+        raise ValidationError({"reason": [_("Unknown reason.")]})
+    if source not in DoNotCall.Source.values:
+        raise ValidationError({"source": [_("Unknown source.")]})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": [_("The expiry must be in the future.")]})
+    with transaction.atomic():
+        if expires_at is None:
+            existing = (
+                active_entries()
+                .filter(phone_number=number, customer_id=customer_id, campaign_id=campaign_id, expires_at__isnull=True)
+                .first()
+            )
+            if existing is not None:
+                return existing
+        entry = DoNotCall.objects.create(
+            phone_number=number, customer_id=customer_id, campaign_id=campaign_id, reason=reason,
+            source=source, note=note, created_by=by if by is not None and by.is_authenticated else None,
+            expires_at=expires_at,
+        )
+        record_event(
+            actor=by, action="dnc.create", target=entry,
+            summary=f"DNC {number or ''} {('customer ' + str(customer_id)) if customer_id else ''}".strip(),
+            phone_number=number, customer_id=customer_id, campaign_id=campaign_id, reason=reason,
+            source=source, expires_at=expires_at.isoformat() if expires_at else None, note=note,
+        )
+    return entry
+
+
+def revoke_dnc(*, entry: DoNotCall, by, reason: str) -> DoNotCall:
+    """End an entry. The row stays as evidence with who, when and why; nothing is deleted.
+    Revoking an entry that is already revoked raises ValidationError (a stale page, or two
+    people at once): the first revocation stands."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why the entry is revoked.")]})
+    with transaction.atomic():
+        locked = DoNotCall.objects.select_for_update().get(pk=entry.pk)
+        if locked.revoked_at is not None:
+            raise ValidationError(_("This entry was already revoked on %(when)s.") % {
+                "when": timezone.localtime(locked.revoked_at).strftime("%Y-%m-%d %H:%M")
+            })
+        locked.revoked_at = timezone.now()
+        locked.revoked_by = by if by is not None and by.is_authenticated else None
+        locked.revoke_reason = reason
+        locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+        record_event(
+            actor=by, action="dnc.revoke", target=locked,
+            summary=f"DNC {locked.phone_number or ''} {('customer ' + str(locked.customer_id)) if locked.customer_id else ''} revoked".strip(),
+            reason=reason, phone_number=locked.phone_number, customer_id=locked.customer_id,
+            campaign_id=locked.campaign_id,
+        )
+    return locked

@@ -1,0 +1,249 @@
+"""REST API of customers, the DNC registry and segments (API.md). Thin: serializers validate,
+services act, selectors read."""
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from callcenter import roles
+
+from . import selectors
+from .models import Customer, DoNotCall, Segment
+from .segments import customers_matching
+from .serializers import (
+    CountSerializer,
+    CriteriaSerializer,
+    CustomerSerializer,
+    DncCheckSerializer,
+    DoNotCallSerializer,
+    RevokeSerializer,
+    SegmentSerializer,
+    as_api_error,
+)
+from .services import customers as customer_service
+from .services import dnc as dnc_service
+from .services import segments as segment_service
+
+
+class PerActionPermissions:
+    """`action_perms`: action name -> capabilities (any of them passes)."""
+
+    action_perms: dict = {}
+
+    def get_permissions(self):
+        perms = self.action_perms.get(self.action) or self.action_perms["default"]
+        return [roles.api_permission(*perms)()]
+
+
+def _int_param(request, name):
+    value = request.query_params.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise serializers.ValidationError({name: ["Must be an integer id."]})
+    return int(value)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[
+        OpenApiParameter("q", str, description="Name, kana, phone (any format) or external id"),
+        OpenApiParameter("segment", int), OpenApiParameter("tag", str), OpenApiParameter("prefecture", str),
+        OpenApiParameter("subscription_status", str), OpenApiParameter("page", int),
+    ]),
+)
+class CustomerViewSet(PerActionPermissions, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                      mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    serializer_class = CustomerSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    action_perms = {
+        "default": (roles.VIEW_CUSTOMERS,),
+        "create": (roles.MANAGE_LISTS,),
+        "partial_update": (roles.MANAGE_LISTS,),
+    }
+
+    def get_queryset(self):
+        if self.action != "list":
+            return Customer.objects.prefetch_related("phones")
+        params = self.request.query_params
+        segment = None
+        segment_id = _int_param(self.request, "segment")
+        if segment_id is not None:
+            segment = Segment.objects.filter(pk=segment_id).first()
+            if segment is None:
+                raise serializers.ValidationError({"segment": ["No segment with this id."]})
+        filters = selectors.CustomerFilters(
+            q=params.get("q", "").strip()[:100], tag=params.get("tag", "").strip(), segment=segment,
+            prefecture=params.get("prefecture", "").strip(),
+            subscription_status=params.get("subscription_status") if "subscription_status" in params else None,
+            sort="id",
+        )
+        return selectors.customers_filtered(filters).prefetch_related("phones")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        phones = data.pop("phones", [])
+        try:
+            serializer.instance = customer_service.create_customer(by=self.request.user, phones=phones, **data)
+        except DjangoValidationError as error:
+            raise as_api_error(error)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        phones = data.pop("phones", None)
+        try:
+            serializer.instance = customer_service.update_customer(
+                customer=serializer.instance, by=self.request.user, phones=phones, **data
+            )
+        except DjangoValidationError as error:
+            raise as_api_error(error)
+        # Re-read the phones: the prefetched ones are stale after a replacement.
+        serializer.instance = Customer.objects.prefetch_related("phones").get(pk=serializer.instance.pk)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[
+        OpenApiParameter("phone", str, description="Any format"), OpenApiParameter("customer", int),
+        OpenApiParameter("campaign", str, description='Campaign id, or "global"'),
+        OpenApiParameter("active", bool),
+    ]),
+)
+class DoNotCallViewSet(PerActionPermissions, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                       mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """The registry. Entries are never deleted or edited: revoke them (with a reason)."""
+
+    serializer_class = DoNotCallSerializer
+    action_perms = {
+        "default": (roles.MANAGE_LISTS, roles.VIEW_AUDIT),
+        "create": (roles.MANAGE_LISTS, roles.USE_CONSOLE),
+        "revoke": (roles.MANAGE_LISTS,),
+        "check": (roles.MANAGE_LISTS, roles.USE_CONSOLE, roles.VIEW_AUDIT),
+    }
+
+    def get_queryset(self):
+        if self.action != "list":
+            return DoNotCall.objects.select_related("created_by", "revoked_by")
+        params = self.request.query_params
+        customer_id = _int_param(self.request, "customer")
+        campaign = params.get("campaign", "").strip()
+        if campaign and campaign != "global":
+            if not campaign.isdigit():
+                raise serializers.ValidationError({"campaign": ['Must be a campaign id or "global".']})
+            campaign = int(campaign)
+        active = params.get("active", "").strip().lower()
+        status_filter = {"true": "active", "1": "active", "false": "inactive", "0": "inactive"}.get(active, "")
+        entries = selectors.dnc_entries(
+            phone=params.get("phone", "").strip(), customer=customer_id, campaign=campaign or None,
+            status="active" if status_filter == "active" else "",
+        )
+        if status_filter == "inactive":
+            entries = entries.exclude(pk__in=dnc_service.active_entries().values("pk"))
+        return entries
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        source = data["source"]
+        if not roles.can(self.request.user, roles.MANAGE_LISTS):
+            source = DoNotCall.Source.OPERATOR  # an operator's request is recorded as such
+        try:
+            serializer.instance = dnc_service.register_dnc(
+                by=self.request.user, phone=data.get("phone_number", ""), customer=data.get("customer"),
+                campaign=data.get("campaign"), reason=data["reason"], source=source,
+                expires_at=data.get("expires_at"), note=data.get("note", ""),
+            )
+        except DjangoValidationError as error:
+            raise as_api_error(error)
+
+    @extend_schema(request=RevokeSerializer, responses=DoNotCallSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        entry = get_object_or_404(DoNotCall, pk=pk)
+        payload = RevokeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            entry = dnc_service.revoke_dnc(entry=entry, by=request.user, reason=payload.validated_data["reason"])
+        except DjangoValidationError as error:
+            if not hasattr(error, "error_dict"):  # already revoked: a conflict, not bad input
+                return Response({"detail": " ".join(error.messages)}, status=status.HTTP_409_CONFLICT)
+            raise as_api_error(error)
+        return Response(DoNotCallSerializer(entry).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("phone", str, description="Any format"), OpenApiParameter("customer", int),
+            OpenApiParameter("campaign", int),
+        ],
+        responses=DncCheckSerializer,
+    )
+    @action(detail=False, methods=["get"])
+    def check(self, request):
+        """Whether calling this number / customer for this campaign is blocked right now."""
+        phone = request.query_params.get("phone", "").strip()
+        customer_id = _int_param(request, "customer")
+        campaign_id = _int_param(request, "campaign")
+        if not phone and customer_id is None:
+            raise serializers.ValidationError({"phone": ["Give phone and/or customer."]})
+        number = ""
+        if phone:
+            from .phones import normalize_phone
+
+            number, _valid = normalize_phone(phone)
+            if not number:
+                raise serializers.ValidationError({"phone": ["Not a phone number."]})
+        entries = list(
+            dnc_service.blocking_entries(phone=number or None, customer=customer_id, campaign=campaign_id)
+            .select_related("created_by", "revoked_by")
+        )
+        return Response({"blocked": bool(entries), "entries": DoNotCallSerializer(entries, many=True).data})
+
+
+class SegmentViewSet(PerActionPermissions, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                     mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    serializer_class = SegmentSerializer
+    queryset = Segment.objects.order_by("name")
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    action_perms = {
+        "default": (roles.MANAGE_LISTS, roles.VIEW_CUSTOMERS),
+        "create": (roles.MANAGE_LISTS,),
+        "partial_update": (roles.MANAGE_LISTS,),
+        "preview": (roles.MANAGE_LISTS, roles.VIEW_CUSTOMERS),
+    }
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        try:
+            serializer.instance = segment_service.create_segment(
+                by=self.request.user, name=data["name"], criteria=data["criteria"],
+                description=data.get("description", ""),
+            )
+        except DjangoValidationError as error:
+            raise as_api_error(error)
+
+    def perform_update(self, serializer):
+        data = serializer.validated_data
+        try:
+            serializer.instance = segment_service.update_segment(
+                segment=serializer.instance, by=self.request.user, name=data.get("name"),
+                criteria=data.get("criteria"), description=data.get("description"),
+            )
+        except DjangoValidationError as error:
+            raise as_api_error(error)
+
+    @extend_schema(responses=CountSerializer)
+    @action(detail=True, methods=["get"])
+    def count(self, request, pk=None):
+        segment = self.get_object()
+        try:
+            count = customers_matching(segment.criteria).count()
+        except DjangoValidationError as error:  # criteria saved before a field was retired
+            raise as_api_error(DjangoValidationError({"criteria": error.messages}))
+        return Response({"count": count})
+
+    @extend_schema(request=CriteriaSerializer, responses=CountSerializer)
+    @action(detail=False, methods=["post"])
+    def preview(self, request):
+        payload = CriteriaSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return Response({"count": customers_matching(payload.validated_data["criteria"]).count()})
+

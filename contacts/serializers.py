@@ -1,0 +1,144 @@
+"""REST shapes of API.md "Customers and imports", "Do-not-call registry" and "Segments"."""
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from .models import Customer, DoNotCall, PhoneNumber, Segment
+from .segments import validate_criteria
+
+
+def as_api_error(error: DjangoValidationError) -> serializers.ValidationError:
+    """A service's ValidationError as DRF's, so the response is {"errors": {field: [...]}}."""
+    if hasattr(error, "error_dict"):
+        detail = {("non_field_errors" if field == "__all__" else field): messages
+                  for field, messages in error.message_dict.items()}
+    else:
+        detail = {"non_field_errors": error.messages}
+    return serializers.ValidationError(detail)
+
+
+class PhoneSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(max_length=64, help_text="Any format on input; E.164 on output.")
+    kind = serializers.ChoiceField(choices=PhoneNumber.Kind.choices, required=False)
+    is_primary = serializers.BooleanField(required=False, default=False)
+
+    class Meta:
+        model = PhoneNumber
+        fields = ["number", "kind", "is_primary", "is_valid"]
+        read_only_fields = ["is_valid"]
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    phones = PhoneSerializer(many=True, required=False)
+    total_spent = serializers.DecimalField(max_digits=14, decimal_places=0, coerce_to_string=False,
+                                           required=False, min_value=0)
+    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=100)
+    attributes = serializers.JSONField(required=False)
+    mail_open_rate = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id", "external_id", "name", "name_kana", "gender", "birth_date", "email", "postal_code",
+            "prefecture", "address", "time_zone", "registered_at", "first_purchase_at", "last_purchase_at",
+            "purchase_count", "total_spent", "subscription_status", "mail_open_rate", "last_web_visit_at",
+            "tags", "attributes", "notes", "phones",
+            "last_attempt_at", "last_contact_at", "last_disposition", "last_reaction",
+            "consecutive_no_contact", "attempt_count", "created_at", "updated_at",
+        ]
+        read_only_fields = [
+            "id", "last_attempt_at", "last_contact_at", "last_disposition", "last_reaction",
+            "consecutive_no_contact", "attempt_count", "created_at", "updated_at",
+        ]
+        # Uniqueness of external_id is checked by the service (a clear 400 either way).
+        extra_kwargs = {"external_id": {"validators": []}}
+
+    def validate_attributes(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be a JSON object.")
+        return value
+
+    def validate_time_zone(self, value):
+        from zoneinfo import available_timezones
+
+        if value not in available_timezones():
+            raise serializers.ValidationError(f"Unknown time zone {value!r}.")
+        return value
+
+
+class DoNotCallSerializer(serializers.ModelSerializer):
+    phone = serializers.CharField(source="phone_number", required=False, allow_blank=True, max_length=40,
+                                  help_text="Any format on input; E.164 on output.")
+    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all(), required=False, allow_null=True)
+    campaign = serializers.PrimaryKeyRelatedField(
+        queryset=DoNotCall._meta.get_field("campaign").related_model.objects.all(), required=False,
+        allow_null=True, help_text="null = every campaign",
+    )
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    revoked_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DoNotCall
+        fields = [
+            "id", "phone", "customer", "campaign", "reason", "source", "note", "expires_at", "active",
+            "created_by", "created_at", "revoked_at", "revoked_by", "revoke_reason",
+        ]
+        read_only_fields = ["id", "created_by", "created_at", "revoked_at", "revoked_by", "revoke_reason"]
+
+    def get_active(self, entry) -> bool:
+        return entry.is_active()
+
+    def validate_phone(self, value):
+        from .phones import normalize_phone
+
+        value = value.strip()
+        if not value:
+            return ""
+        number, valid = normalize_phone(value)
+        if not valid:
+            raise serializers.ValidationError(f"{value!r} is not a valid phone number.")
+        return number
+
+    def validate(self, data):
+        if not data.get("phone_number") and not data.get("customer"):
+            raise serializers.ValidationError({"phone": ["Give a phone number, a customer or both."]})
+        return data
+
+
+class RevokeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000)
+
+
+class SegmentSerializer(serializers.ModelSerializer):
+    criteria = serializers.JSONField(help_text='{"match": "all"|"any", "rules": [{"field", "op", "value"}]}')
+
+    class Meta:
+        model = Segment
+        fields = ["id", "name", "description", "criteria", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {"name": {"validators": []}}
+
+    def validate_criteria(self, value):
+        try:
+            return validate_criteria(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages)
+
+
+class CriteriaSerializer(serializers.Serializer):
+    criteria = serializers.JSONField()
+
+    def validate_criteria(self, value):
+        try:
+            return validate_criteria(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages)
+
+
+class CountSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+
+
+class DncCheckSerializer(serializers.Serializer):
+    blocked = serializers.BooleanField()
+    entries = DoNotCallSerializer(many=True)
