@@ -191,6 +191,18 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=3, minute=30),
         "options": {"expires": 3 * 3600},
     },
+    # Operator work: abandoned holds go back in the queue; entries pushed back by another
+    # campaign's calls (cap, cool-off) get their next attempt recomputed.
+    "console-release-expired-holds": {
+        "task": "campaigns.tasks.console.release_expired_holds",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    "console-reschedule-touched-entries": {
+        "task": "campaigns.tasks.console.reschedule_entries_touched_elsewhere",
+        "schedule": 120.0,
+        "options": {"expires": 100},
+    },
 }
 
 # Product settings

@@ -1,0 +1,265 @@
+"""Read-side queries of operator work: the operator's lists, the held entry, what the console
+shows about a customer, why nothing is dialable, and the supervisors' live board."""
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import get_language
+
+from contacts.services import dnc
+
+from ..models import AgentStateLog, CallAttempt, CallList, CallListEntry, Campaign, OperatorProfile
+
+Status = CallListEntry.Status
+
+
+def operator_skills(operator) -> list[str]:
+    return list(OperatorProfile.objects.filter(user=operator).values_list("skills", flat=True).first() or [])
+
+
+def dispatchable_lists(operator, now=None) -> list[CallList]:
+    """Ready lists of active campaigns (with a policy, inside their dates) this operator may
+    work: assigned to the campaign, listed on the list (or the list names nobody), and holding the
+    list's required skill. Highest priority first."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    list_operators = CallList.operators.through.objects.filter(calllist_id=OuterRef("pk"))
+    return list(
+        CallList.objects.filter(
+            status=CallList.Status.READY,
+            campaign__status=Campaign.Status.ACTIVE,
+            campaign__policy__isnull=False,
+            campaign__operators=operator,
+        )
+        .filter(Q(campaign__starts_on__isnull=True) | Q(campaign__starts_on__lte=today))
+        .filter(Q(campaign__ends_on__isnull=True) | Q(campaign__ends_on__gte=today))
+        .filter(Q(required_skill="") | Q(required_skill__in=operator_skills(operator)))
+        .filter(~Exists(list_operators) | Exists(list_operators.filter(user_id=operator.pk)))
+        .select_related("campaign__policy", "campaign__script")
+        .order_by("-priority", "id")
+    )
+
+
+def held_entry(operator) -> CallListEntry | None:
+    """The entry this operator holds now (at most one), with what the console shows."""
+    return (
+        CallListEntry.objects.filter(status=Status.HELD, held_by=operator)
+        .select_related("campaign__policy", "campaign__script", "call_list", "customer")
+        .first()
+    )
+
+
+def hold_started_at(entry) -> dt.datetime | None:
+    """When the current hold began (the dispatch moment), derived from its expiry."""
+    if entry.held_until is None:
+        return None
+    return entry.held_until - dt.timedelta(minutes=settings.DISPATCH_HOLD_MINUTES)
+
+
+# ------------------------------------------------------------------ the customer card
+
+def customer_attempts(customer, limit: int = 50):
+    """Every earlier attempt with this customer, newest first (all campaigns)."""
+    return (
+        CallAttempt.objects.filter(customer=customer)
+        .select_related("disposition", "campaign", "operator")
+        .order_by("-started_at", "-id")[:limit]
+    )
+
+
+def console_card(entry) -> dict:
+    """What the console shows next to the phone: customer, history, DNC warnings, local time."""
+    from ..services.scheduling import zone
+
+    customer = entry.customer
+    tz = zone(customer.time_zone)
+    return {
+        "customer": customer,
+        "phones": list(customer.phones.all()),
+        "age": customer.age(),
+        "attempts": list(customer_attempts(customer)),
+        "attempt_count": CallAttempt.objects.filter(customer=customer).count(),
+        "dnc_entries": list(dnc.blocking_entries(phone=entry.phone, customer=customer, campaign=entry.campaign_id)),
+        "customer_local_time": timezone.now().astimezone(tz) if tz else None,
+        "hold_started_at": hold_started_at(entry),
+    }
+
+
+def script_text(campaign) -> list[dict]:
+    """The campaign script's latest published version as plain steps (used when the scripts
+    app's walk-through panel is not available)."""
+    script = campaign.script
+    if script is None:
+        return []
+    version = script.latest_published()
+    if version is None:
+        return []
+    return [
+        {"title": step.title, "text": step.text, "is_disclosure": step.is_disclosure}
+        for step in version.steps.order_by("position", "id")
+    ]
+
+
+# ------------------------------------------------------------------ nothing dialable: why
+
+@dataclass
+class NoCallReason:
+    code: str  # no_campaign, no_list, all_done, all_held, outside_hours, on_retry, held_back
+    message: str
+
+
+def _format_moment(moment: dt.datetime, now: dt.datetime) -> str:
+    local = timezone.localtime(moment)
+    if local.date() == timezone.localdate(now):
+        return formats.time_format(local, "H:i")
+    return formats.date_format(local, "SHORT_DATETIME_FORMAT")
+
+
+def explain_no_call(*, operator, now=None) -> NoCallReason:
+    """Why dispatch_next found nothing for this operator now, in words an operator understands
+    ("nothing is being dialed" never goes unexplained)."""
+    from ..services import scheduling
+
+    now = now or timezone.now()
+    assigned = Campaign.objects.filter(operators=operator)
+    if not assigned.filter(status=Campaign.Status.ACTIVE).exists():
+        if assigned.exists():
+            return NoCallReason("no_campaign", _("Your campaigns are paused or finished. Nothing is being dialed."))
+        return NoCallReason("no_campaign", _("You are not assigned to any active campaign. Nothing is being dialed."))
+    lists = dispatchable_lists(operator, now)
+    if not lists:
+        today = timezone.localdate(now)
+        active = assigned.filter(status=Campaign.Status.ACTIVE)
+        if not active.filter(policy__isnull=False).exists():
+            return NoCallReason("no_list", _("Your active campaigns have no calling policy yet. Nothing is being dialed."))
+        if not active.filter(Q(starts_on__isnull=True) | Q(starts_on__lte=today)).exists():
+            return NoCallReason("no_list", _("Your campaigns have not started yet. Nothing is being dialed."))
+        if not active.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today)).exists():
+            return NoCallReason("no_list", _("Your campaigns have ended. Nothing is being dialed."))
+        return NoCallReason(
+            "no_list",
+            _("No call list is ready for you: lists are still being built, paused, or need a skill you do not have."),
+        )
+    entries = CallListEntry.objects.filter(call_list__in=lists)
+    open_entries = entries.filter(status__in=[Status.PENDING, Status.CALLBACK])
+    if not open_entries.exists():
+        if entries.filter(status=Status.HELD).exists():
+            return NoCallReason("all_held", _("All remaining customers are being called by other operators right now."))
+        return NoCallReason("all_done", _("Every customer on your lists has been dealt with. Nothing left to dial."))
+
+    # Calling hours, judged in the center's own time zone (most customers live there).
+    home_zone = settings.TIME_ZONE
+    policies = {call_list.campaign.policy_id: call_list.campaign.policy for call_list in lists}
+    if not any(scheduling.open_zones(policy, now) for policy in policies.values()) or not any(
+        scheduling.is_callable_at(policy, home_zone, now) for policy in policies.values()
+    ):
+        return _outside_hours_reason(policies.values(), home_zone, now)
+
+    due = open_entries.filter(
+        Q(status=Status.PENDING, next_attempt_at__isnull=True)
+        | Q(status=Status.PENDING, next_attempt_at__lte=now)
+        | Q(status=Status.CALLBACK, callback_at__lte=now)
+    )
+    if not due.exists():
+        upcoming = [
+            open_entries.filter(status=Status.PENDING, attempts__gt=0).aggregate(m=Min("next_attempt_at"))["m"],
+            open_entries.filter(status=Status.PENDING, attempts=0).aggregate(m=Min("next_attempt_at"))["m"],
+            open_entries.filter(status=Status.CALLBACK).aggregate(m=Min("callback_at"))["m"],
+        ]
+        upcoming = [moment for moment in upcoming if moment]
+        if upcoming:
+            return NoCallReason(
+                "on_retry",
+                _("Every remaining customer is waiting for a retry or callback; the next one is due at %(time)s.")
+                % {"time": _format_moment(min(upcoming), now)},
+            )
+    message = _(
+        "Customers are due, but none may be called right now: outside calling hours in their time zone, "
+        "the minimum gap, the daily or cross-campaign limit, the cool-off after a conversation, or a "
+        "do-not-call entry holds them back."
+    )
+    if entries.filter(status=Status.HELD).exclude(held_by=operator).exists():
+        message += " " + _("Other operators are calling some of them right now.")
+    return NoCallReason("held_back", message)
+
+
+def _outside_hours_reason(policies, zone_name, now) -> NoCallReason:
+    from ..services import scheduling
+
+    tz = scheduling.zone(zone_name)
+    local_day = now.astimezone(tz).date()
+    openings = [scheduling.next_opening(policy, zone_name, now) for policy in policies]
+    openings = [moment for moment in openings if moment]
+    next_text = (
+        _(" Next calling time: %(time)s.") % {"time": _format_moment(min(openings), now)} if openings else ""
+    )
+    for policy in policies:
+        name = scheduling.holiday_name(policy, local_day, get_language() or "")
+        if name:
+            return NoCallReason(
+                "outside_hours", _("Today is a public holiday (%(name)s): no calls.") % {"name": name} + next_text
+            )
+    if all(local_day.weekday() not in (policy.weekdays or []) for policy in policies):
+        return NoCallReason("outside_hours", _("No calls on this day of the week.") + next_text)
+    hours = ", ".join(
+        f"{policy.call_window_start:%H:%M}–{policy.call_window_end:%H:%M}" for policy in policies
+    )
+    return NoCallReason(
+        "outside_hours",
+        _("Outside calling hours (%(hours)s, customer's local time).") % {"hours": hours} + next_text,
+    )
+
+
+# ------------------------------------------------------------------ supervisors' live board
+
+def operator_board(now=None) -> list[dict]:
+    """Every console user with their current state, since when, the entry they hold and today's
+    attempt count; operators who are working first."""
+    now = now or timezone.now()
+    User = get_user_model()
+    operators = (
+        User.objects.filter(
+            is_active=True,
+            groups__permissions__codename="use_console",
+            groups__permissions__content_type__app_label="callcenter",
+        )
+        .distinct()
+        .order_by("username")
+    )
+    states = {log.operator_id: log for log in AgentStateLog.objects.filter(ended_at__isnull=True)}
+    holds = {
+        entry.held_by_id: entry
+        for entry in CallListEntry.objects.filter(status=Status.HELD).select_related("customer", "campaign")
+    }
+    start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    dials = dict(
+        CallAttempt.objects.filter(started_at__gte=start_of_day)
+        .values("operator_id")
+        .annotate(n=Count("id"))
+        .values_list("operator_id", "n")
+    )
+    rows = []
+    for user in operators:
+        state = states.get(user.pk)
+        entry = holds.get(user.pk)
+        rows.append({
+            "user": user,
+            "state": state,
+            "state_code": state.state if state else AgentStateLog.State.OFFLINE,
+            "since": state.started_at if state else None,
+            "entry": entry,
+            "hold_started_at": hold_started_at(entry) if entry else None,
+            "hold_expired": bool(entry and entry.held_until and entry.held_until < now),
+            "dials_today": dials.get(user.pk, 0),
+        })
+    rows.sort(key=lambda row: (row["state"] is None, row["user"].username))
+    return rows
+
+
+def current_holds():
+    """Every held entry with its holder, oldest hold first."""
+    return CallListEntry.objects.filter(status=Status.HELD).select_related("customer", "campaign", "held_by").order_by("held_until", "id")

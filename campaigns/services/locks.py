@@ -1,0 +1,39 @@
+"""Row and customer locks of the operator-work paths, in one place.
+
+* Claiming an entry (dispatch) never waits: `FOR UPDATE OF e SKIP LOCKED` in the candidate
+  query, then a *try* of the customer's advisory lock. "Someone else has it" is a normal result.
+* Changing an entry an operator already holds (outcome, release) waits for the row lock, so two
+  submits of the same form run one after the other.
+
+No lock is held across network I/O: callers enqueue Celery tasks with transaction.on_commit.
+"""
+from django.db import connection
+
+from ..models import CallListEntry
+
+# `SELECT … FOR UPDATE` suffix of every claim query (the entry table is aliased `e`).
+CLAIM_SUFFIX = "FOR UPDATE OF e SKIP LOCKED"
+
+# Advisory-lock namespace (first key of pg_try_advisory_xact_lock(int, int)) for "a dispatch is
+# deciding about this customer". Two operators dispatching two entries of the same customer in
+# two campaigns would otherwise both pass the cross-campaign cap.
+CUSTOMER_DISPATCH_LOCK = 5_105_001
+
+
+def lock_entry(entry_id: int) -> CallListEntry:
+    """The entry, locked until the end of the transaction (waits for other holders)."""
+    return (
+        CallListEntry.objects.select_for_update(of=("self",))
+        .select_related("campaign__policy", "customer", "last_disposition", "call_list")
+        .get(pk=entry_id)
+    )
+
+
+def try_lock_customer_for_dispatch(customer_id: int) -> bool:
+    """Take the customer's dispatch lock for this transaction without waiting."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, %s)",
+            [CUSTOMER_DISPATCH_LOCK, int(customer_id) % 2_147_483_647],
+        )
+        return bool(cursor.fetchone()[0])

@@ -1,0 +1,295 @@
+"""Logging the outcome of an attempt: `record_outcome`, used by the console and
+`POST /api/v1/attempts/`.
+
+In one transaction: the append-only CallAttempt; the entry's new state (closed by a final or
+do-not-call outcome, exhausted at the policy's max attempts, a callback at the time the customer
+asked for, or back to pending with a provisional next attempt); a do-not-call entry when the
+customer asked for it (and every other open entry of that customer blocked); the customer's
+call-history summary; the operator back to "ready". After the commit a Celery task computes the
+real next attempt time (scheduling.schedule_retry).
+
+Idempotent by `client_token`: the same token again returns the attempt already recorded (a
+double click, a retried request). Logging for an entry the operator does not hold (hold expired
+and released, released by a supervisor, taken by someone else) raises EntryNotHeld: 409 in the
+API, a message in the console, nothing recorded.
+"""
+import datetime as dt
+import inspect
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import formats, timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from contacts.models import DoNotCall
+from contacts.services import dnc, history
+
+from ..models import AgentStateLog, CallAttempt, CallListEntry, Disposition
+from . import scheduling
+from .agent_state import move_working_operator
+from .locks import lock_entry
+
+Status = CallListEntry.Status
+
+
+class EntryNotHeld(Exception):
+    """The operator does not hold the entry (any more)."""
+
+
+@dataclass
+class OutcomeResult:
+    attempt: CallAttempt
+    entry: CallListEntry
+    created: bool  # False when the client_token had already been recorded
+
+
+def _format_local(moment: dt.datetime, tz) -> str:
+    return formats.date_format(moment.astimezone(tz).replace(tzinfo=None), "SHORT_DATETIME_FORMAT")
+
+
+def callback_problems(*, entry, at: dt.datetime, now: dt.datetime, attempt_at: dt.datetime | None = None) -> list[str]:
+    """Why a callback at `at` would break a calling rule (DESIGN.md rules 1, 3 and 4 apply to
+    callbacks too); an empty list when it is allowed. `attempt_at` is the attempt being logged
+    now, which already counts towards the limits."""
+    policy = entry.campaign.policy
+    customer = entry.customer
+    tz = scheduling.zone(customer.time_zone)
+    if policy is None or tz is None:
+        return [_("This customer cannot be called back: the campaign has no calling policy or the customer's time zone is unknown.")]
+    if at <= now:
+        return [_("The callback time is in the past.")]
+    if entry.campaign.ends_on and at.astimezone(tz).date() > entry.campaign.ends_on:
+        return [_("The campaign ends on %(date)s; pick an earlier callback time.") % {"date": formats.date_format(entry.campaign.ends_on)}]
+    attempts_after = entry.attempts + (1 if attempt_at else 0)
+    if attempts_after >= policy.max_attempts:
+        return [_("This customer has had the maximum of %(n)s calls in this campaign; no callback can be scheduled.") % {"n": policy.max_attempts}]
+    gap = dt.timedelta(minutes=policy.min_gap_minutes or 0)
+    lookback = max(dt.timedelta(days=max(policy.cap_days or 0, 2)), gap)
+    calls = scheduling.load_call_history(entry=entry, since=now - lookback)
+    if attempt_at:
+        calls.attempt_times.append(attempt_at)
+        calls.entry_attempt_times.append(attempt_at)
+    past = [t for t in calls.attempt_times if t <= now]
+    earliest = max([now] + [max(past) + gap] if past else [now])
+    suggestion = scheduling.earliest_allowed_time(
+        policy=policy, zone_name=customer.time_zone, earliest=earliest, history=calls, apply_cooloff=False,
+    )
+    hint = ""
+    if suggestion:
+        hint = " " + _("The earliest possible time is %(time)s (customer's local time).") % {"time": _format_local(suggestion, tz)}
+    if not scheduling.is_callable_at(policy, customer.time_zone, at):
+        local = at.astimezone(tz)
+        holiday = scheduling.holiday_name(policy, local.date(), get_language() or "")
+        if holiday:
+            return [_("%(date)s is a public holiday (%(name)s): no calls.") % {"date": formats.date_format(local.date()), "name": holiday} + hint]
+        if local.weekday() not in (policy.weekdays or []):
+            return [_("No calls on that day of the week.") + hint]
+        return [
+            _("Outside calling hours: %(start)s–%(end)s in the customer's local time (%(zone)s).")
+            % {"start": f"{policy.call_window_start:%H:%M}", "end": f"{policy.call_window_end:%H:%M}", "zone": customer.time_zone}
+            + hint
+        ]
+    if at < earliest:
+        return [_("At least %(n)s minutes must pass between two calls.") % {"n": policy.min_gap_minutes} + hint]
+    allowed = scheduling.earliest_allowed_time(
+        policy=policy, zone_name=customer.time_zone, earliest=at, history=calls, apply_cooloff=False,
+    )
+    if allowed != at:
+        return [_("That time would exceed the daily or cross-campaign call limit.") + hint]
+    return []
+
+
+def _validate(*, entry, operator, disposition, callback_at, dnc_request, started_at, answered_at, ended_at,
+              script_version, answers, now) -> dict:
+    errors: dict[str, list] = {}
+    if not disposition.active:
+        errors.setdefault("disposition", []).append(_("This outcome is no longer in use."))
+    if answered_at and answered_at < started_at:
+        errors.setdefault("answered_at", []).append(_("The call cannot be answered before it started."))
+    if ended_at < (answered_at or started_at):
+        errors.setdefault("ended_at", []).append(_("The call cannot end before it started."))
+    wants_dnc = dnc_request or disposition.adds_dnc
+    if disposition.is_callback and not callback_at and not wants_dnc:
+        errors.setdefault("callback_at", []).append(_("Pick a date and time for the callback."))
+    if callback_at:
+        if wants_dnc:
+            errors.setdefault("callback_at", []).append(_("The customer asked not to be called: a callback cannot be scheduled."))
+        elif disposition.is_final:
+            errors.setdefault("callback_at", []).append(_("This outcome closes the entry: a callback cannot be scheduled with it."))
+        else:
+            problems = callback_problems(entry=entry, at=callback_at, now=now, attempt_at=started_at)
+            if problems:
+                errors.setdefault("callback_at", []).extend(problems)
+    if script_version is not None:
+        from scripts import services as script_services
+
+        validate_answers = getattr(script_services, "validate_answers", None)
+        if validate_answers is not None:
+            extra = {}
+            if "customer" in inspect.signature(validate_answers).parameters:
+                extra["customer"] = entry.customer  # lets branches on customer fields be followed
+            messages = validate_answers(
+                version=script_version, answers=answers or {}, disposition_code=disposition.code, **extra
+            )
+            if messages:
+                errors.setdefault("answers", []).extend(messages)
+    return errors
+
+
+def record_outcome(
+    *,
+    entry,
+    operator,
+    disposition: Disposition,
+    started_at: dt.datetime | None = None,
+    answered_at: dt.datetime | None = None,
+    ended_at: dt.datetime | None = None,
+    talk_seconds: int = 0,
+    hold_seconds: int = 0,
+    acw_seconds: int = 0,
+    reaction: str = "",
+    notes: str = "",
+    callback_at: dt.datetime | None = None,
+    callback_personal: bool = False,
+    dnc_request: bool = False,
+    script_version=None,
+    answers: dict | None = None,
+    client_token: str | None = None,
+    now: dt.datetime | None = None,
+) -> OutcomeResult:
+    """Record one attempt on a held entry and move the entry on (see the module docstring).
+    Raises EntryNotHeld, or ValidationError({field: [messages]}) for input the rules refuse."""
+    now = now or timezone.now()
+    entry_id = getattr(entry, "pk", entry)
+    client_token = (client_token or "").strip() or None
+    if client_token:
+        done = _replay(client_token, operator)
+        if done:
+            return done
+    if script_version is not None and not hasattr(script_version, "pk"):
+        from scripts.models import ScriptVersion
+
+        script_version = ScriptVersion.objects.filter(pk=script_version).first()
+        if script_version is None:
+            raise ValidationError({"script_version": [_("Unknown script version.")]})
+    try:
+        with transaction.atomic():
+            entry = lock_entry(entry_id)
+            if client_token:
+                done = _replay(client_token, operator)  # a twin request committed while we waited
+                if done:
+                    return done
+            if entry.status != Status.HELD or entry.held_by_id != operator.pk:
+                raise EntryNotHeld(
+                    _("This customer is no longer assigned to you (the hold expired or a supervisor released it). Nothing was saved.")
+                )
+            from ..selectors.console import hold_started_at
+
+            started_at = started_at or hold_started_at(entry) or now
+            ended_at = ended_at or now
+            errors = _validate(
+                entry=entry, operator=operator, disposition=disposition, callback_at=callback_at,
+                dnc_request=dnc_request, started_at=started_at, answered_at=answered_at, ended_at=ended_at,
+                script_version=script_version, answers=answers, now=now,
+            )
+            if errors:
+                raise ValidationError(errors)
+            attempt = _store(
+                entry=entry, operator=operator, disposition=disposition, started_at=started_at,
+                answered_at=answered_at, ended_at=ended_at, talk_seconds=talk_seconds, hold_seconds=hold_seconds,
+                acw_seconds=acw_seconds, reaction=reaction, notes=notes, callback_at=callback_at,
+                callback_personal=callback_personal, dnc_request=dnc_request, script_version=script_version,
+                answers=answers, client_token=client_token, now=now,
+            )
+    except IntegrityError:
+        # The same client_token committed by a twin request on another entry: report that one.
+        done = _replay(client_token, operator) if client_token else None
+        if done:
+            return done
+        raise
+    return OutcomeResult(attempt=attempt, entry=attempt.entry, created=True)
+
+
+def _replay(client_token: str, operator) -> OutcomeResult | None:
+    attempt = CallAttempt.objects.select_related("entry").filter(client_token=client_token).first()
+    if attempt is None:
+        return None
+    if attempt.operator_id != operator.pk:
+        raise EntryNotHeld(_("This request token was already used by another operator."))
+    return OutcomeResult(attempt=attempt, entry=attempt.entry, created=False)
+
+
+def _store(*, entry, operator, disposition, started_at, answered_at, ended_at, talk_seconds, hold_seconds,
+           acw_seconds, reaction, notes, callback_at, callback_personal, dnc_request, script_version, answers,
+           client_token, now) -> CallAttempt:
+    policy = entry.campaign.policy
+    attempt = CallAttempt.objects.create(
+        entry=entry, call_list_id=entry.call_list_id, campaign_id=entry.campaign_id, customer_id=entry.customer_id,
+        operator=operator, phone=entry.phone, attempt_number=entry.attempts + 1, started_at=started_at,
+        answered_at=answered_at, ended_at=ended_at, talk_seconds=max(0, int(talk_seconds or 0)),
+        hold_seconds=max(0, int(hold_seconds or 0)), acw_seconds=max(0, int(acw_seconds or 0)),
+        disposition=disposition, reaction=reaction or "", notes=notes or "", callback_at=callback_at,
+        callback_personal=bool(callback_at and callback_personal), script_version=script_version,
+        answers=answers or {}, client_token=client_token,
+    )
+    wants_dnc = dnc_request or disposition.adds_dnc
+    entry.attempts += 1
+    entry.last_attempt_at = started_at
+    entry.last_disposition = disposition
+    entry.held_by = None
+    entry.held_until = None
+    entry.callback_at = None
+    entry.assigned_operator = None
+    entry.next_attempt_at = None
+    if wants_dnc:
+        entry.status = Status.BLOCKED
+    elif disposition.is_final:
+        entry.status = Status.DONE
+    elif callback_at:
+        entry.status = Status.CALLBACK
+        entry.callback_at = callback_at
+        entry.next_attempt_at = callback_at
+        entry.assigned_operator = operator if callback_personal else None
+    elif policy is not None and entry.attempts >= policy.max_attempts:
+        entry.status = Status.EXHAUSTED
+    else:
+        entry.status = Status.PENDING
+        # Provisional: never sooner than the retry delay and minimum gap. The Celery task moves
+        # it to the first moment every rule allows; dispatch checks every rule anyway.
+        if policy is not None:
+            entry.next_attempt_at = scheduling.retry_floor(policy, disposition, started_at)
+        entry_id = entry.pk
+        transaction.on_commit(lambda: _enqueue_retry(entry_id))
+    entry.save(update_fields=[
+        "attempts", "last_attempt_at", "last_disposition", "held_by", "held_until", "callback_at",
+        "assigned_operator", "next_attempt_at", "status", "updated_at",
+    ])
+    if wants_dnc:
+        _register_dnc_request(entry=entry, operator=operator, now=now)
+    history.record_call(
+        customer_id=entry.customer_id, at=started_at, disposition_code=disposition.code, reaction=reaction or "",
+        reached=disposition.is_contact,
+    )
+    move_working_operator(operator_id=operator.pk, state=AgentStateLog.State.READY, at=now)
+    return attempt
+
+
+def _enqueue_retry(entry_id: int) -> None:
+    from ..tasks.console import schedule_entry_retry
+
+    schedule_entry_retry.delay(entry_id)
+
+
+def _register_dnc_request(*, entry, operator, now) -> None:
+    """The customer asked not to be called: register the number and the customer globally, and
+    block every other open entry of this customer at once (dispatch would refuse them anyway)."""
+    dnc.register_dnc(
+        by=operator, reason=DoNotCall.Reason.CUSTOMER_REQUEST, source=DoNotCall.Source.OPERATOR,
+        phone=entry.phone, customer=entry.customer_id,
+        note=_("Asked during a call (campaign: %(campaign)s)") % {"campaign": entry.campaign.name},
+    )
+    CallListEntry.objects.filter(
+        customer_id=entry.customer_id, status__in=[Status.PENDING, Status.CALLBACK]
+    ).exclude(pk=entry.pk).update(status=Status.BLOCKED, next_attempt_at=None, updated_at=now)

@@ -1,0 +1,183 @@
+"""Claim and lock paths under real concurrency: threads, each with its own PostgreSQL connection,
+racing on the same rows (DESIGN.md rules 2 and 4, idempotent outcomes, hold release)."""
+import datetime as dt
+import threading
+from collections import Counter
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection
+
+from campaigns.models import CallAttempt, CallListEntry, Disposition
+from campaigns.services import outcomes
+from campaigns.services.dispatch import DispatchError, dispatch_next, release_hold
+from campaigns.services.outcomes import EntryNotHeld, record_outcome
+from campaigns.tests.factories import CallingPolicyFactory
+from campaigns.tests.factories_console import WEDNESDAY_2PM, entry, ready_list, working_campaign
+from contacts.tests.factories import CustomerFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+NOW = WEDNESDAY_2PM
+Status = CallListEntry.Status
+
+
+def make_operators(n, prefix="race_op"):
+    group = Group.objects.get(name="Operator")
+    users = []
+    for i in range(n):
+        user = get_user_model().objects.create_user(username=f"{prefix}{i:02d}", password="x")
+        user.groups.add(group)
+        users.append(user)
+    return users
+
+
+def race(workers):
+    """Run the callables at the same instant on their own threads (and DB connections); return
+    their results (or the exception each raised)."""
+    barrier = threading.Barrier(len(workers))
+    results = [None] * len(workers)
+
+    def run(index, work):
+        try:
+            barrier.wait()
+            results[index] = work()
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, work)) for i, work in enumerate(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+def test_32_operators_racing_never_get_the_same_entry(reference_data):
+    operators = make_operators(32)
+    call_list = ready_list(working_campaign(operators=operators))
+    entries = [entry(call_list, rank=i) for i in range(12)]
+
+    results = race([lambda op=op: dispatch_next(operator=op, now=NOW) for op in operators])
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    claimed = [r.pk for r in results if r is not None]
+    assert len(claimed) == len(set(claimed)) == len(entries)
+    held = CallListEntry.objects.filter(status=Status.HELD)
+    assert held.count() == 12
+    assert len(set(held.values_list("held_by", flat=True))) == 12
+
+
+def test_two_campaigns_racing_never_exceed_the_cross_campaign_cap(reference_data, monkeypatch):
+    """Five customers in two campaigns; cap 2 calls in 7 days; no retry delay, so every entry is
+    due again at once. 16 operators dial until nothing is dialable. Only the dispatch rule stands
+    between them and the cap (the retry scheduler is switched off here to prove exactly that)."""
+    monkeypatch.setattr(outcomes, "_enqueue_retry", lambda entry_id: None)
+    policy = CallingPolicyFactory(
+        cap_attempts=2, cap_days=7, max_attempts=6, max_attempts_per_day=6, min_gap_minutes=0,
+        retry_delays={"no_answer": 0},
+    )
+    operators = make_operators(16)
+    campaign_a = working_campaign(operators=operators[:8], policy=policy)
+    campaign_b = working_campaign(operators=operators[8:], policy=policy)
+    list_a, list_b = ready_list(campaign_a), ready_list(campaign_b)
+    customers = [CustomerFactory() for _ in range(5)]
+    for customer in customers:
+        entry(list_a, customer=customer)
+        entry(list_b, customer=customer)
+    no_answer = Disposition.objects.get(code="no_answer")
+
+    def work(operator):
+        dialed = 0
+        for _ in range(40):
+            got = dispatch_next(operator=operator, now=NOW)
+            if got is None:
+                break
+            record_outcome(entry=got, operator=operator, disposition=no_answer, started_at=NOW, ended_at=NOW, now=NOW)
+            dialed += 1
+        return dialed
+
+    results = race([lambda op=op: work(op) for op in operators])
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    per_customer = Counter(CallAttempt.objects.values_list("customer_id", flat=True))
+    assert sum(results) == sum(per_customer.values()) == 10
+    assert all(per_customer[c.pk] == 2 for c in customers), per_customer
+
+
+def test_double_submit_with_one_client_token_records_one_attempt(reference_data):
+    operator = make_operators(1)[0]
+    call_list = ready_list(working_campaign(operators=[operator]))
+    held = entry(call_list)
+    dispatch_next(operator=operator, now=NOW)
+    busy = Disposition.objects.get(code="busy")
+
+    def submit():
+        return record_outcome(
+            entry=held.pk, operator=operator, disposition=busy, notes="話し中", client_token="tok-123",
+            started_at=NOW, ended_at=NOW + dt.timedelta(seconds=30), now=NOW,
+        )
+
+    results = race([submit for _ in range(8)])
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert CallAttempt.objects.filter(client_token="tok-123").count() == 1
+    assert len({r.attempt.pk for r in results}) == 1
+    assert sum(r.created for r in results) == 1
+    held.refresh_from_db()
+    assert held.attempts == 1
+
+
+def test_release_and_outcome_racing_never_both_win(reference_data):
+    operators = make_operators(2)
+    operator, supervisor = operators
+    call_list = ready_list(working_campaign(operators=[operator]))
+    no_answer = Disposition.objects.get(code="no_answer")
+    for round_number in range(6):
+        one = entry(call_list, rank=round_number)
+        assert dispatch_next(operator=operator, now=NOW).pk == one.pk
+        results = race([
+            lambda: record_outcome(entry=one.pk, operator=operator, disposition=no_answer, started_at=NOW, ended_at=NOW, now=NOW),
+            lambda: release_hold(entry_id=one.pk, by=supervisor, now=NOW),
+        ])
+        outcome, release = results
+        won = [not isinstance(outcome, Exception), not isinstance(release, Exception)]
+        assert won.count(True) == 1, results
+        assert isinstance(outcome, (outcomes.OutcomeResult, EntryNotHeld))
+        assert isinstance(release, (CallListEntry, DispatchError))
+        assert CallAttempt.objects.filter(entry=one).count() == (1 if won[0] else 0)
+        CallListEntry.objects.filter(pk=one.pk).update(status=Status.DONE)
+
+
+def test_a_customer_another_dispatch_is_deciding_about_is_skipped(reference_data):
+    """Deterministic check of the customer dispatch lock: while another transaction holds it (it
+    is about to claim this customer's entry in another campaign), the customer is skipped."""
+    from django.db import transaction
+
+    from campaigns.services.locks import try_lock_customer_for_dispatch
+
+    operator = make_operators(1)[0]
+    call_list = ready_list(working_campaign(operators=[operator]))
+    one = entry(call_list)
+    locked, finish = threading.Event(), threading.Event()
+
+    def other_dispatch():
+        try:
+            with transaction.atomic():
+                assert try_lock_customer_for_dispatch(one.customer_id)
+                locked.set()
+                finish.wait(30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_dispatch)
+    thread.start()
+    try:
+        assert locked.wait(30)
+        assert dispatch_next(operator=operator, now=NOW) is None
+    finally:
+        finish.set()
+        thread.join(30)
+    assert dispatch_next(operator=operator, now=NOW).pk == one.pk
