@@ -471,3 +471,199 @@ def kpi_table(kpi_filter: KpiFilter, group_by: str, *, source: str = "rollup", n
 
 def kpi_totals(kpi_filter: KpiFilter, *, source: str = "rollup", now=None) -> Figures:
     return kpi_table(kpi_filter, "none", source=source, now=now)[0].figures
+
+
+# ---------------------------------------------------------------- who sees what
+
+@dataclass(frozen=True)
+class KpiScope:
+    """What a user may read: every campaign or some (a client viewer's), every operator or one
+    (an operator sees only their own figures), and whether operators may be named at all."""
+
+    campaign_ids: tuple[int, ...] | None = None
+    operator_id: int | None = None
+    operators_visible: bool = True
+
+    def restrict(self, kpi_filter: KpiFilter) -> KpiFilter:
+        campaign_ids = kpi_filter.campaign_ids
+        if self.campaign_ids is not None:
+            allowed = set(self.campaign_ids)
+            campaign_ids = tuple(sorted(allowed if campaign_ids is None else allowed & set(campaign_ids)))
+        operator_id = self.operator_id if self.operator_id is not None else kpi_filter.operator_id
+        return replace(kpi_filter, campaign_ids=campaign_ids, operator_id=operator_id)
+
+
+def kpi_scope_for(user) -> KpiScope | None:
+    """The user's KPI scope, or None when the user may read no KPI at all."""
+    from callcenter import roles
+
+    if roles.can(user, roles.VIEW_DASHBOARD):
+        return KpiScope()
+    if roles.can(user, roles.VIEW_CLIENT_KPIS):
+        ids = tuple(sorted(user.client_campaigns.values_list("id", flat=True)))
+        return KpiScope(campaign_ids=ids, operators_visible=False)
+    if roles.can(user, roles.USE_CONSOLE):
+        return KpiScope(operator_id=user.id)
+    return None
+
+
+def campaigns_in_scope(scope: KpiScope):
+    from ..models import Campaign
+
+    campaigns = Campaign.objects.order_by("name")
+    if scope.campaign_ids is not None:
+        campaigns = campaigns.filter(id__in=scope.campaign_ids)
+    return campaigns
+
+
+def operators_for_kpis():
+    """The people who may use the console (the operator filter's choices)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    User = get_user_model()
+    console = Q(groups__permissions__codename="use_console") | Q(user_permissions__codename="use_console")
+    ids = User.objects.filter(console, is_active=True).values("id")
+    return User.objects.filter(id__in=ids).order_by("last_name", "first_name", "username")
+
+
+# ---------------------------------------------------------------- labels
+
+def person_name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+def label_rows(tables: dict[str, list[KpiRow]]) -> dict[str, list[KpiRow]]:
+    """Fill in each row's label (campaign, list, segment and operator names; weekdays; hours)."""
+    from django.contrib.auth import get_user_model
+    from django.utils.dates import WEEKDAYS_ABBR
+    from django.utils.formats import date_format
+    from django.utils.translation import gettext as _
+
+    from contacts.models import Segment
+
+    from ..models import CallList, Campaign
+
+    def ids(grouping):
+        return {row.key for row in tables.get(grouping, []) if row.key is not None}
+
+    names = {
+        "campaign": dict(Campaign.objects.filter(id__in=ids("campaign")).values_list("id", "name")),
+        "list": dict(CallList.objects.filter(id__in=ids("list")).values_list("id", "name")),
+        "segment": dict(Segment.objects.filter(id__in={k[0] for k in ids("segment_weekday_hour")} | ids("segment"))
+                        .values_list("id", "name")),
+        "operator": {u.id: person_name(u) for u in get_user_model().objects.filter(id__in=ids("operator"))},
+    }
+    empty = {
+        "campaign": "—",
+        "list": _("No list"),
+        "segment": _("No segment"),
+        "operator": _("No operator"),
+    }
+    for grouping, rows in tables.items():
+        for row in rows:
+            if grouping in names:
+                row.label = names[grouping].get(row.key, empty[grouping]) if row.key is not None else empty[grouping]
+            elif grouping == "day":
+                row.label = f"{date_format(row.key, 'SHORT_DATE_FORMAT')} ({WEEKDAYS_ABBR[row.key.weekday()]})"
+            elif grouping == "hour":
+                row.label = f"{row.key:02d}:00"
+            elif grouping == "weekday":
+                row.label = str(WEEKDAYS_ABBR[row.key])
+            elif grouping == "none":
+                row.label = _("Total")
+    return tables
+
+
+# ---------------------------------------------------------------- heat map and best time to call
+
+@dataclass
+class HeatCell:
+    dials: int = 0
+    contacts: int = 0
+
+    @property
+    def rate(self):
+        return _ratio(self.contacts, self.dials)
+
+
+def heat_grid(rows: list[KpiRow]) -> dict[tuple[int, int], HeatCell]:
+    """(weekday, hour) -> dials and contacts, from a "weekday_hour" table."""
+    return {row.key: HeatCell(row.figures.dials, row.figures.contacts) for row in rows}
+
+
+def pick_best_hours(grid: dict[tuple[int, int], HeatCell], *, min_dials: int) -> set[tuple[int, int]]:
+    """The cells with enough dials to judge whose contact rate is at least the average of those
+    cells: when this campaign's or segment's customers pick up more often than usual."""
+    judged = {cell: figures for cell, figures in grid.items() if figures.dials >= min_dials}
+    if not judged:
+        return set()
+    average = sum(f.contacts for f in judged.values()) / sum(f.dials for f in judged.values())
+    return {cell for cell, figures in judged.items() if figures.rate >= average and figures.contacts > 0}
+
+
+BEST_HOURS_DAYS = 56
+
+
+def best_hours(*, campaign_id=None, segment_id=None, min_dials: int = 20, days: int = BEST_HOURS_DAYS,
+               today=None) -> set[tuple[int, int]]:
+    """(weekday, hour) slots, in the call center's local time (weekday 0 = Monday), in which the
+    customers of a campaign and/or segment answered at least as often as on average over the last
+    `days` days, counting only slots with `min_dials` dials or more. Empty when there is too little
+    history to judge (the scheduler then ignores the preference)."""
+    today = today or timezone.localdate()
+    kpi_filter = KpiFilter(
+        date_from=today - datetime.timedelta(days=days), date_to=today - datetime.timedelta(days=1),
+        campaign_ids=(campaign_id,) if campaign_id is not None else None, segment_id=segment_id,
+    )
+    return pick_best_hours(heat_grid(kpi_table(kpi_filter, "weekday_hour")), min_dials=min_dials)
+
+
+def next_best_hour(*, best: set[tuple[int, int]], earliest: datetime.datetime, allowed_from, horizon_days: int = 14):
+    """The first moment at or after `earliest` that `allowed_from(moment)` (the scheduler's "first
+    allowed time at or after moment", or None) accepts and that falls in one of the `best` slots.
+    None when no best slot is allowed within `horizon_days` (the caller keeps its own time)."""
+    if not best:
+        return None
+    tz = timezone.get_default_timezone()
+    limit = earliest + datetime.timedelta(days=horizon_days)
+    moment = earliest
+    while moment <= limit:
+        allowed = allowed_from(moment)
+        if allowed is None or allowed > limit:
+            return None
+        local = allowed.astimezone(tz)
+        if (local.weekday(), local.hour) in best:
+            return allowed
+        # not a best slot: try the start of the next local hour
+        moment = (local.replace(minute=0, second=0, microsecond=0) + datetime.timedelta(hours=1)).astimezone(datetime.timezone.utc)
+    return None
+
+
+# ---------------------------------------------------------------- the wallboard's operators
+
+STATE_ORDER = ["on_call", "acw", "ready", "break", "offline"]
+
+
+def operator_states(now=None) -> dict:
+    """Every active console user with their current state and since when, and a count per state
+    (offline: no open interval). No customer data: the wallboard hangs on a wall."""
+    from ..models import AgentStateLog
+
+    now = now or timezone.now()
+    labels = dict(AgentStateLog.State.choices)
+    open_states = {log.operator_id: log for log in AgentStateLog.objects.filter(ended_at__isnull=True)}
+    people = []
+    for user in operators_for_kpis():
+        log = open_states.get(user.id)
+        state = log.state if log else AgentStateLog.State.OFFLINE
+        people.append({
+            "name": person_name(user),
+            "state": state,
+            "label": labels[state],
+            "since": log.started_at if log else None,
+            "minutes": int((now - log.started_at).total_seconds() // 60) if log else None,
+        })
+    people.sort(key=lambda p: (STATE_ORDER.index(p["state"]), -(p["minutes"] or 0), p["name"]))
+    counts = [{"state": s, "label": labels[s], "count": sum(1 for p in people if p["state"] == s)} for s in STATE_ORDER]
+    return {"people": people, "counts": counts}

@@ -1,0 +1,167 @@
+"""The KPI pages and CSV exports: who may open them, what they show, and what they never show."""
+import csv
+import datetime
+import io
+
+import pytest
+from django.urls import reverse
+
+from callcenter.models import AuditEvent
+from campaigns.services.kpis import refresh_kpi_rollups
+from campaigns.tests.factories_kpis import DAY, at, hand_dataset
+
+pytestmark = pytest.mark.django_db
+DAY_QUERY = {"date_from": DAY.isoformat(), "date_to": DAY.isoformat()}
+
+
+@pytest.fixture
+def data(reference_data):
+    data = hand_dataset()
+    refresh_kpi_rollups(now=at(DAY, 23))
+    return data
+
+
+def test_dashboard_shows_tiles_tables_heat_map_and_chart_data(data, manager, login):
+    response = login(manager).get(reverse("campaigns:dashboard"), DAY_QUERY)
+    assert response.status_code == 200
+    page = response.content.decode()
+    tiles = {tile["name"]: tile for tile in response.context["tiles"]}
+    assert tiles["dials"]["value"] == "7" and tiles["dials"]["previous"] == "1"
+    assert tiles["contact_rate"]["value"] == "42.9%"
+    assert tiles["utilization"]["value"] == "60.0%"
+    assert tiles["att"]["value"] == "1:30"
+    assert tiles["cost"]["value"] == "¥4,678"
+    assert tiles["dials"]["change"]["tone"] == "success"
+    operator_table = next(t for t in response.context["tables"] if t["name"] == "operator")
+    assert {row["label"] for row in operator_table["rows"]} == {u.get_full_name() for u in (data.a, data.b, data.c)}
+    assert 'data-testid="chart-trend"' in page and 'id="kpi-charts"' in page
+    charts = response.context["charts"]
+    assert charts["funnel"]["values"] == [7, 3, 1]
+    assert charts["trend"]["dials"] == [7]
+    heat_ids = [h["id"] for h in response.context["heat_maps"]]
+    assert heat_ids[0] == "all" and str(data.segment.id) in heat_ids
+    assert "KPI segment S" in page
+
+
+def test_dashboard_filters_change_the_figures(data, manager, login):
+    client = login(manager)
+    response = client.get(reverse("campaigns:dashboard"), {**DAY_QUERY, "campaign": data.x.id})
+    assert response.context["totals"].dials == 4
+    response = client.get(reverse("campaigns:dashboard"), {**DAY_QUERY, "operator": data.b.id})
+    assert response.context["totals"].dials == 2
+
+
+def test_dashboard_bad_filter_shows_an_error_and_the_default(data, manager, login):
+    response = login(manager).get(reverse("campaigns:dashboard"), {"date_from": "2025-06-10", "date_to": "2025-06-01", "campaign": "nope"})
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert 'data-testid="kpi-filter-errors"' in response.content.decode()
+    assert response.context["kpi_filter"].days == 30
+
+
+def test_dashboard_and_wallboard_need_the_dashboard_permission(data, operator, client_viewer, client):
+    for name in ("campaigns:dashboard", "campaigns:wallboard", "campaigns:wallboard_panel"):
+        assert client.get(reverse(name)).status_code == 302  # to the login page
+        client.force_login(operator)
+        assert client.get(reverse(name)).status_code == 403
+        client.force_login(client_viewer)
+        assert client.get(reverse(name)).status_code == 403
+        client.logout()
+
+
+def test_manager_home_lands_on_the_dashboard_and_nav_shows_it(manager, client_viewer, login):
+    client = login(manager)
+    assert client.get(reverse("home"), follow=True).redirect_chain[-1][0] == reverse("campaigns:dashboard")
+    page = client.get(reverse("campaigns:dashboard")).content.decode()
+    assert reverse("campaigns:wallboard") in page
+    client = login(client_viewer)
+    assert client.get(reverse("home"), follow=True).redirect_chain[-1][0] == reverse("campaigns:client_kpis")
+
+
+def test_wallboard_shows_today_and_operators_by_state(data, manager, login):
+    from django.utils import timezone
+
+    from campaigns.tests.factories_kpis import make_attempt, make_state
+
+    now = timezone.now()
+    make_attempt(campaign=data.x, operator=data.a, started_at=now - datetime.timedelta(minutes=5), disposition="success", talk=60)
+    make_state(operator=data.a, state="on_call", started_at=now - datetime.timedelta(minutes=3))
+    make_state(operator=data.c, state="break", started_at=now - datetime.timedelta(minutes=12))
+    refresh_kpi_rollups(now=now + datetime.timedelta(seconds=30))
+    client = login(manager)
+    response = client.get(reverse("campaigns:wallboard"))
+    assert response.status_code == 200
+    assert response.context["totals"].dials == 1 and response.context["totals"].successes == 1
+    counts = {c["state"]: c["count"] for c in response.context["states"]["counts"]}
+    assert counts["on_call"] == 1 and counts["break"] == 1
+    assert 'hx-trigger="every 15s"' in response.content.decode()
+    panel = client.get(reverse("campaigns:wallboard_panel"), {"campaign": data.y.id})
+    assert panel.status_code == 200 and panel.context["totals"].dials == 0
+    assert "<html" not in panel.content.decode()
+
+
+def test_client_page_shows_only_its_campaigns_and_no_personal_data(data, client_viewer, login):
+    data.y.client_viewers.add(client_viewer)
+    response = login(client_viewer).get(reverse("campaigns:client_kpis"), DAY_QUERY)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert response.context["totals"].dials == 3
+    assert "KPI Y" in page and "KPI X" not in page
+    assert [c.id for c in response.context["form"].fields["campaign"].queryset] == [data.y.id]
+    # no customer data, and no operator names either
+    customer = data.customer
+    for secret in [customer.name, customer.name_kana, customer.external_id, "+8190", "819000000000",
+                   data.a.get_full_name(), data.b.get_full_name(), data.a.username]:
+        assert secret not in page, secret
+    assert "operator" not in [t["name"] for t in response.context["tables"]]
+    # a campaign that is not theirs in the URL is simply not applied
+    response = login(client_viewer).get(reverse("campaigns:client_kpis"), {**DAY_QUERY, "campaign": data.x.id})
+    assert response.context["totals"].dials == 3
+
+
+def test_client_page_without_campaigns_says_so(client_viewer, login):
+    response = login(client_viewer).get(reverse("campaigns:client_kpis"))
+    assert response.status_code == 200
+    assert "data-testid=\"client-campaigns\"" not in response.content.decode()
+
+
+def test_client_page_needs_the_client_permission(operator, login):
+    assert login(operator).get(reverse("campaigns:client_kpis")).status_code == 403
+
+
+def read_csv(response):
+    raw = response.content
+    assert raw.startswith("\ufeff".encode())
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+
+
+def test_csv_export_of_every_table_with_bom_and_audit(data, manager, login):
+    client = login(manager)
+    for table in ("day", "hour", "weekday", "operator", "campaign", "list", "segment", "weekday_hour"):
+        response = client.get(reverse("campaigns:kpi_export", args=[table]), DAY_QUERY)
+        assert response.status_code == 200, table
+        assert response["Content-Type"].startswith("text/csv")
+        rows = read_csv(response)
+        assert len(rows) >= 2, table
+    rows = read_csv(client.get(reverse("campaigns:kpi_export", args=["campaign"]), DAY_QUERY))
+    header, *body = rows
+    dials = header.index(next(h for h in header if h in ("Dials", "架電数")))
+    assert {row[0]: row[dials] for row in body} == {"KPI X": "4", "KPI Y": "3"}
+    assert AuditEvent.objects.filter(action="kpis.export", actor=manager).count() == 9
+    assert client.get(reverse("campaigns:kpi_export", args=["customers"])).status_code == 404
+
+
+def test_csv_export_scoping(data, client_viewer, operator, login):
+    data.y.client_viewers.add(client_viewer)
+    client = login(client_viewer)
+    rows = read_csv(client.get(reverse("campaigns:kpi_export", args=["campaign"]), DAY_QUERY))
+    assert [row[0] for row in rows[1:]] == ["KPI Y"]
+    assert client.get(reverse("campaigns:kpi_export", args=["operator"]), DAY_QUERY).status_code == 404
+    assert login(operator).get(reverse("campaigns:kpi_export", args=["day"])).status_code == 403
+
+
+def test_pages_in_english(data, manager, login):
+    client = login(manager)
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("campaigns:dashboard"), DAY_QUERY, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "KPI dashboard" in page
