@@ -53,11 +53,24 @@ class ScriptVersion(models.Model):
         verbose_name = _("script version")
         verbose_name_plural = _("script versions")
         constraints = [
-            models.UniqueConstraint(fields=["script", "number"], name="script_version_unique")
+            models.UniqueConstraint(fields=["script", "number"], name="script_version_unique"),
+            # Editing happens in one draft at a time; the console reads the one published version.
+            models.UniqueConstraint(
+                fields=["script"], condition=models.Q(status="draft"), name="script_one_draft"
+            ),
+            models.UniqueConstraint(
+                fields=["script"], condition=models.Q(status="published"), name="script_one_published"
+            ),
         ]
 
     def __str__(self):
         return f"{self.script} v{self.number}"
+
+    @property
+    def is_draft(self) -> bool:
+        """Only a draft may change. Published and retired versions are frozen, also in the
+        database (triggers of migration 0002 refuse changes to their rows, steps and choices)."""
+        return self.status == self.Status.DRAFT
 
 
 class Step(models.Model):
