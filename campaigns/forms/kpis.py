@@ -60,6 +60,8 @@ class KpiFilterForm(forms.Form):
             date_from = date_to - datetime.timedelta(days=DEFAULT_DAYS - 1)
         campaign = values.get("campaign")
         operator = values.get("operator")
+        if not self.is_bound:
+            self.initial.update(date_from=date_from, date_to=date_to)  # show the dates in use
         return KpiFilter(
             date_from=date_from, date_to=date_to,
             campaign_ids=(campaign.id,) if campaign else None,

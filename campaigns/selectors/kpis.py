@@ -530,7 +530,9 @@ def operators_for_kpis():
 # ---------------------------------------------------------------- labels
 
 def person_name(user) -> str:
-    return user.get_full_name() or user.username
+    from callcenter.templatetags.callcenter_tags import display_name
+
+    return display_name(user)
 
 
 def label_rows(tables: dict[str, list[KpiRow]]) -> dict[str, list[KpiRow]]:
@@ -666,4 +668,4 @@ def operator_states(now=None) -> dict:
         })
     people.sort(key=lambda p: (STATE_ORDER.index(p["state"]), -(p["minutes"] or 0), p["name"]))
     counts = [{"state": s, "label": labels[s], "count": sum(1 for p in people if p["state"] == s)} for s in STATE_ORDER]
-    return {"people": people, "counts": counts}
+    return {"people": people, "working": [p for p in people if p["since"] is not None], "counts": counts}

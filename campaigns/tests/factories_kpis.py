@@ -102,3 +102,68 @@ def hand_dataset():
     make_state(operator=b, state="offline", started_at=at(DAY, 11, 40))
     make_state(operator=c, state="break", started_at=at(DAY, 10, 0), ended_at=at(DAY, 11, 0))
     return SimpleNamespace(a=a, b=b, c=c, x=x, y=y, segment=segment, l1=l1, l2=l2, customer=customer)
+
+
+def sample_history(*, end: datetime.date, days: int = 21, seed: int = 1, operators=None):
+    """A few weeks of plausible calling (bulk-created): two campaigns, two segmented lists, three
+    operators with agent-state intervals, and customers who answer more in the evening and on
+    Saturdays, so the charts and the heat map have a shape. Returns what it made."""
+    import random
+
+    rng = random.Random(seed)
+    operators = operators or [make_operator(f"kpi_hist_{i}", last_name=ln, first_name=fn)
+                              for i, (ln, fn) in enumerate([("佐々木", "健太"), ("山田", "花子"), ("伊藤", "翔")])]
+    reactivation = CampaignFactory(name="休眠顧客掘り起こし 2025夏", cost_per_hour=1800, cost_per_minute=3, fixed_cost=50000,
+                                   starts_on=end - datetime.timedelta(days=days - 1), ends_on=end + datetime.timedelta(days=30))
+    followup = CampaignFactory(name="DMフォローコール 6月号", cost_per_hour=2000, cost_per_minute=4)
+    dormant = SegmentFactory(name="休眠2年以上")
+    heavy = SegmentFactory(name="ヘビーユーザー")
+    lists = [CallListFactory(campaign=reactivation, name="休眠リスト A", segment=dormant),
+             CallListFactory(campaign=followup, name="DM送付済み", segment=heavy)]
+    customers = [CustomerFactory() for _ in range(12)]
+    codes = {d.code: d for d in Disposition.objects.all()}
+    attempts, states = [], []
+    for offset in range(days):
+        day = end - datetime.timedelta(days=days - 1 - offset)
+        if day.weekday() == 6:
+            continue  # no calls on Sundays
+        for operator in operators:
+            # 9:00-12:00 working, lunch break, 13:00-18:00 (Saturday mornings only)
+            blocks = [((9, 0), (12, 0))] if day.weekday() == 5 else [((9, 0), (12, 0)), ((13, 0), (18, 0))]
+            for number, (start, stop) in enumerate(blocks):
+                moment, block_end = at(day, *start), at(day, *stop)
+                if number:
+                    states.append(AgentStateLog(operator=operator, state="break", started_at=at(day, 12), ended_at=at(day, 13)))
+                while moment < block_end:
+                    call_list = rng.choice(lists)
+                    hour = timezone.localtime(moment).hour
+                    answer = 0.18 + (0.22 if hour >= 16 else 0) + (0.15 if day.weekday() == 5 else 0) - (0.08 if hour < 11 else 0)
+                    contact = rng.random() < answer
+                    if contact:
+                        code = rng.choices(["success", "refused", "callback", "hung_up", "wrong_person"], [3, 4, 3, 1, 1])[0]
+                        talk, hold, acw = rng.randint(40, 420), rng.randint(0, 40), rng.randint(30, 120)
+                    else:
+                        code = rng.choices(["no_answer", "busy", "voicemail", "invalid_number"], [6, 2, 2, 1])[0]
+                        talk, hold, acw = 0, 0, rng.randint(5, 25)
+                    ring = rng.randint(15, 35)
+                    attempts.append(CallAttempt(
+                        campaign=call_list.campaign, call_list=call_list, customer=rng.choice(customers), operator=operator,
+                        phone="+819000000000", started_at=moment, answered_at=moment + datetime.timedelta(seconds=ring) if talk else None,
+                        ended_at=moment + datetime.timedelta(seconds=ring + talk + hold), talk_seconds=talk, hold_seconds=hold,
+                        acw_seconds=acw, disposition=codes[code],
+                    ))
+                    waiting = rng.randint(20, 240)
+                    call_end = moment + datetime.timedelta(seconds=waiting)
+                    states.append(AgentStateLog(operator=operator, state="ready", started_at=moment, ended_at=call_end))
+                    in_call = call_end + datetime.timedelta(seconds=ring + talk + hold)
+                    states.append(AgentStateLog(operator=operator, state="on_call", started_at=call_end, ended_at=in_call))
+                    after = in_call + datetime.timedelta(seconds=acw)
+                    states.append(AgentStateLog(operator=operator, state="acw", started_at=in_call, ended_at=after))
+                    attempts[-1].started_at = call_end
+                    attempts[-1].answered_at = call_end + datetime.timedelta(seconds=ring) if talk else None
+                    attempts[-1].ended_at = in_call
+                    moment = after
+    CallAttempt.objects.bulk_create(attempts, batch_size=2000)
+    AgentStateLog.objects.bulk_create(states, batch_size=2000)
+    return SimpleNamespace(operators=operators, campaigns=[reactivation, followup], segments=[dormant, heavy], lists=lists,
+                           customers=customers, attempts=len(attempts))

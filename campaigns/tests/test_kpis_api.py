@@ -4,6 +4,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
+from campaigns.selectors.kpis import person_name
 from campaigns.services.kpis import refresh_kpi_rollups
 from campaigns.tests.factories_kpis import DAY, at, hand_dataset
 
@@ -57,7 +58,7 @@ def test_group_by_operator_and_campaign(data, manager, api_as):
     assert set(by_key) == {data.a.id, data.b.id, data.c.id}
     assert by_key[data.c.id]["dials"] == 0 and by_key[data.c.id]["contact_rate"] is None
     assert by_key[data.c.id]["utilization"] == 0.0
-    assert by_key[data.a.id]["label"] == data.a.get_full_name()
+    assert by_key[data.a.id]["label"] == person_name(data.a)
     rows = get(api_as(manager), group_by="campaign").json()["rows"]
     assert {row["key"]: row["dials"] for row in rows} == {data.x.id: 4, data.y.id: 3}
     assert {row["label"] for row in rows} == {"KPI X", "KPI Y"}

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from callcenter.models import AuditEvent
+from campaigns.selectors.kpis import person_name
 from campaigns.services.kpis import refresh_kpi_rollups
 from campaigns.tests.factories_kpis import DAY, at, hand_dataset
 
@@ -33,7 +34,7 @@ def test_dashboard_shows_tiles_tables_heat_map_and_chart_data(data, manager, log
     assert tiles["cost"]["value"] == "¥4,678"
     assert tiles["dials"]["change"]["tone"] == "success"
     operator_table = next(t for t in response.context["tables"] if t["name"] == "operator")
-    assert {row["label"] for row in operator_table["rows"]} == {u.get_full_name() for u in (data.a, data.b, data.c)}
+    assert {row["label"] for row in operator_table["rows"]} == {person_name(u) for u in (data.a, data.b, data.c)}
     assert 'data-testid="chart-trend"' in page and 'id="kpi-charts"' in page
     charts = response.context["charts"]
     assert charts["funnel"]["values"] == [7, 3, 1]
@@ -111,7 +112,7 @@ def test_client_page_shows_only_its_campaigns_and_no_personal_data(data, client_
     # no customer data, and no operator names either
     customer = data.customer
     for secret in [customer.name, customer.name_kana, customer.external_id, "+8190", "819000000000",
-                   data.a.get_full_name(), data.b.get_full_name(), data.a.username]:
+                   person_name(data.a), person_name(data.b), data.a.username]:
         assert secret not in page, secret
     assert "operator" not in [t["name"] for t in response.context["tables"]]
     # a campaign that is not theirs in the URL is simply not applied

@@ -159,7 +159,10 @@ def heat_map(rows, *, min_dials: int = BEST_HOURS_MIN_DIALS) -> dict:
     hours = sorted({hour for _, hour in grid}) or list(range(9, 20))
     hours = list(range(min(hours), max(hours) + 1))
     best = pick_best_hours(grid, min_dials=min_dials)
-    top = max((cell.rate for cell in grid.values() if cell.rate), default=0)
+    # Shade against the best cell that has enough dials to judge, so one lucky call in a quiet
+    # hour does not wash out the rest; such thin cells are drawn faint.
+    judged = [cell.rate for cell in grid.values() if cell.rate and cell.dials >= min_dials]
+    top = max(judged or [cell.rate for cell in grid.values() if cell.rate] or [0])
     weekdays = []
     for weekday in range(7):
         cells = []
@@ -168,12 +171,15 @@ def heat_map(rows, *, min_dials: int = BEST_HOURS_MIN_DIALS) -> dict:
             if cell is None or not cell.dials:
                 cells.append({"empty": True, "title": _("No dials")})
                 continue
-            strength = (cell.rate or 0) / top if top else 0
+            strength = min(1.0, (cell.rate or 0) / top) if top else 0
+            thin = cell.dials < min_dials
+            alpha = 0.08 + 0.82 * strength * (0.45 if thin else 1)
             cells.append({
                 "empty": False,
                 "text": display(cell.rate, "pct"),
-                "alpha": round(0.08 + 0.82 * strength, 3),
-                "dark": strength > 0.55,
+                "alpha": round(alpha, 3),
+                "dark": alpha > 0.5,
+                "thin": thin,
                 "best": (weekday, hour) in best,
                 "title": _("%(weekday)s %(hour)02d:00 — %(rate)s of %(dials)s dials") % {
                     "weekday": WEEKDAYS_ABBR[weekday], "hour": hour, "rate": display(cell.rate, "pct"), "dials": f"{cell.dials:,}"},
@@ -196,7 +202,7 @@ def chart_data(kpi_filter, tables) -> dict:
     totals = tables["none"][0].figures
     return {
         "trend": {
-            "labels": [date_format(d, "SHORT_DATE_FORMAT") for d in days],
+            "labels": [f"{d.month}/{d.day}" for d in days],
             "dials": [by_day.get(d, empty).dials for d in days],
             "contacts": [by_day.get(d, empty).contacts for d in days],
             "successes": [by_day.get(d, empty).successes for d in days],
@@ -295,6 +301,14 @@ def client_kpis(request):
     return render(request, "campaigns/kpis/client.html", context)
 
 
+def _refresh_seconds(request, default: int = 15) -> int:
+    """How often the wallboard reloads itself (?every=N seconds, 2-300)."""
+    try:
+        return min(300, max(2, int(request.GET.get("every", default))))
+    except ValueError:
+        return default
+
+
 def _wallboard_context(request):
     today = timezone.localdate()
     campaigns = campaigns_in_scope(KpiScope())
@@ -326,6 +340,7 @@ def _wallboard_context(request):
                    "height": round(100 * row.figures.dials / max(r.figures.dials for r in tables["hour"]))}
                   for row in tables["hour"]],
         "states": states,
+        "every": _refresh_seconds(request),
         "refreshed_at": rollups_refreshed_at(),
         "query": request.GET.urlencode(),
     }

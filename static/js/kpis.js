@@ -38,7 +38,7 @@
             rate: { position: "right", beginAtZero: true, suggestedMax: 50, grid: { drawOnChartArea: false },
                     ticks: { callback: (v) => v + "%" } },
           },
-          plugins: { legend: { position: "bottom" } },
+          plugins: { legend: { position: "bottom", labels: { usePointStyle: true, boxHeight: 8 } } },
         },
       });
     }
@@ -62,7 +62,7 @@
             rate: { position: "right", beginAtZero: true, suggestedMax: 50, grid: { drawOnChartArea: false },
                     ticks: { callback: (v) => v + "%" } },
           },
-          plugins: { legend: { position: "bottom" } },
+          plugins: { legend: { position: "bottom", labels: { usePointStyle: true, boxHeight: 8 } } },
         },
       });
     }
