@@ -79,10 +79,14 @@ class StepForm(forms.ModelForm):
         return data
 
 
+TEXT = {"class": "form-control form-control-sm"}
+SELECT = {"class": "form-select form-select-sm"}
+
+
 class ChoiceForm(forms.Form):
-    value = forms.SlugField(label=_("value"), max_length=100, allow_unicode=True, required=False)
-    label = forms.CharField(label=_("label"), max_length=200, required=False)
-    next_step = forms.ModelChoiceField(label=_("next step"), queryset=Step.objects.none(), required=False)
+    value = forms.SlugField(label=_("value"), max_length=100, allow_unicode=True, required=False, widget=forms.TextInput(attrs=TEXT))
+    label = forms.CharField(label=_("label"), max_length=200, required=False, widget=forms.TextInput(attrs=TEXT))
+    next_step = forms.ModelChoiceField(label=_("next step"), queryset=Step.objects.none(), required=False, widget=forms.Select(attrs=SELECT))
 
     def __init__(self, *args, version, **kwargs):
         super().__init__(*args, **kwargs)
@@ -124,11 +128,11 @@ CUSTOM_ATTRIBUTE = "customer:" + ATTRIBUTE_PREFIX
 
 
 class RuleForm(forms.Form):
-    source = forms.ChoiceField(label=_("condition"), required=False)
-    attribute = forms.SlugField(label=_("attribute key"), max_length=64, required=False)
-    op = forms.ChoiceField(label=_("comparison"), choices=list(RULE_OPS.items()), required=False)
-    value = forms.CharField(label=_("value"), max_length=200, required=False)
-    next = forms.ChoiceField(label=_("go to"), required=False)
+    source = forms.ChoiceField(label=_("condition"), required=False, widget=forms.Select(attrs=SELECT))
+    attribute = forms.SlugField(label=_("attribute key"), max_length=64, required=False, widget=forms.TextInput(attrs=TEXT))
+    op = forms.ChoiceField(label=_("comparison"), choices=list(RULE_OPS.items()), required=False, widget=forms.Select(attrs=SELECT))
+    value = forms.CharField(label=_("value"), max_length=200, required=False, widget=forms.TextInput(attrs=TEXT))
+    next = forms.ChoiceField(label=_("go to"), required=False, widget=forms.Select(attrs=SELECT))
 
     def __init__(self, *args, version, **kwargs):
         super().__init__(*args, **kwargs)

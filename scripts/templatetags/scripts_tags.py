@@ -10,3 +10,11 @@ def lookup(mapping, key):
         return mapping.get(key, key)
     except AttributeError:
         return key
+
+
+@register.filter
+def person(user):
+    """A user's name in Japanese order (family name first), else the username."""
+    if user is None:
+        return "—"
+    return f"{user.last_name} {user.first_name}".strip() or user.username

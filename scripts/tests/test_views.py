@@ -220,3 +220,16 @@ def test_step_kinds_render_their_inputs(login, operator, held_entry):
     assert 'type="date" name="walk-visit"' in page
     assert 'data-walk-suggest="success"' in page
     assert Step.objects.filter(version__script=held_entry.campaign.script, kind="branch").exists()
+
+
+def test_admin_shows_published_versions_read_only(login, admin_user, reference_data):
+    version = branching_script()
+    client = login(admin_user)
+    url = reverse("admin:scripts_scriptversion_change", args=[version.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert client.post(url, {"notes": "x"}).status_code == 403
+    step = version.steps.get(key="premium")
+    assert client.post(reverse("admin:scripts_step_delete", args=[step.pk]), {"post": "yes"}).status_code == 403
+    draft = branching_script(publish=False, name="下書き")
+    assert 'name="_save"' in client.get(reverse("admin:scripts_scriptversion_change", args=[draft.pk])).content.decode()

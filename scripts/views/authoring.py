@@ -196,7 +196,8 @@ def step_add(request, pk):
 @require_POST
 def version_set_start(request, pk):
     version = get_object_or_404(ScriptVersion, pk=pk)
-    step = get_object_or_404(Step, pk=request.POST.get("step"), version=version)
+    step_id = request.POST.get("step", "")
+    step = get_object_or_404(Step, pk=step_id if step_id.isdigit() else 0, version=version)
     try:
         services.set_start_step(version=version, step=step, by=request.user)
     except services.ScriptServiceError as error:

@@ -271,6 +271,7 @@
     }
     document.dispatchEvent(new CustomEvent("script-walk:suggest", { detail: { disposition: code } }));
     button.classList.replace("btn-outline-primary", "btn-success");
+    button.textContent = "✓ " + (button.dataset.doneLabel || code);
   };
 
   Walk.prototype.render = function (focus) {

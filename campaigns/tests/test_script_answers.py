@@ -1,0 +1,57 @@
+"""Script answers captured with an attempt: validated by scripts.services.validate_answers inside
+the console's record_outcome, stored with the script version on the CallAttempt."""
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone, translation
+
+from campaigns.models import CallAttempt, CallListEntry, Disposition
+from campaigns.services.outcomes import record_outcome
+from campaigns.tests.factories import CallListEntryFactory, CampaignFactory
+from contacts.tests.factories import CustomerFactory
+from scripts.tests.factories import branching_script
+
+
+@pytest.fixture
+def held(operator, reference_data):
+    version = branching_script()
+    campaign = CampaignFactory(script=version.script)
+    entry = CallListEntryFactory(
+        call_list__campaign=campaign, status=CallListEntry.Status.HELD, held_by=operator,
+        held_until=timezone.now() + datetime.timedelta(minutes=10), customer=CustomerFactory(purchase_count=0),
+    )
+    return entry, version
+
+
+def _record(entry, operator, code, version, answers):
+    return record_outcome(
+        entry=entry, operator=operator, disposition=Disposition.objects.get(code=code),
+        script_version=version, answers=answers,
+    )
+
+
+def test_answers_and_version_are_stored_with_the_attempt(held, operator):
+    entry, version = held
+    answers = {"opening": True, "interest": "yes", "budget": 8000, "visit": "2025-06-01"}
+    result = _record(entry, operator, "success", version, answers)
+    attempt = CallAttempt.objects.get(pk=result.attempt.pk)
+    assert attempt.script_version == version and attempt.answers == answers
+
+
+def test_missing_required_answers_refuse_a_success_and_store_nothing(held, operator):
+    entry, version = held
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        _record(entry, operator, "success", version, {"opening": True, "interest": "yes"})
+    assert refused.value.message_dict["answers"] == ["Required question not answered: ご予算"]
+    assert not CallAttempt.objects.exists()
+    # The same answers are fine for an outcome that ends the call early.
+    assert _record(entry, operator, "refused", version, {"opening": True, "interest": "yes"}).created
+
+
+def test_wrong_types_are_refused_even_without_contact(held, operator):
+    entry, version = held
+    with pytest.raises(ValidationError) as refused:
+        _record(entry, operator, "no_answer", version, {"budget": "たくさん"})
+    assert "answers" in refused.value.message_dict
+    assert not CallAttempt.objects.exists()
