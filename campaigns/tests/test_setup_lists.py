@@ -332,3 +332,40 @@ def test_recycle_respects_the_cap_and_cooloff(reference_data, supervisor):
     assert result == {"reset": 1, "skipped": {"cap": 1, "cooloff": 1}}
     fine.refresh_from_db()
     assert fine.status == "pending"
+
+
+def test_the_set_based_dnc_check_agrees_with_the_registry_rule(campaign):
+    """blocked_customers_sql (used by builds and recycles) says what dnc.is_blocked says."""
+    from django.db import connection
+
+    from campaigns.services.lists import blocked_customers_sql
+    from contacts.services.dnc import is_blocked
+
+    other = CampaignFactory()
+    now = timezone.now()
+    cases = {
+        "by_number": lambda c: DoNotCallFactory(phone_number=c.phones.get().number),
+        "by_customer": lambda c: DoNotCallFactory(customer=c, phone_number=""),
+        "this_campaign": lambda c: DoNotCallFactory(customer=c, phone_number="", campaign=campaign),
+        "other_campaign": lambda c: DoNotCallFactory(customer=c, phone_number="", campaign=other),
+        "revoked": lambda c: DoNotCallFactory(phone_number=c.phones.get().number, revoked_at=now),
+        "expired": lambda c: DoNotCallFactory(customer=c, phone_number="", expires_at=now - datetime.timedelta(minutes=1)),
+        "expires_later": lambda c: DoNotCallFactory(customer=c, phone_number="", expires_at=now + datetime.timedelta(days=1)),
+        "number_and_other_customer": lambda c: DoNotCallFactory(phone_number=c.phones.get().number, customer=CustomerFactory()),
+        "nothing": lambda c: None,
+    }
+    customers = {}
+    for name, register in cases.items():
+        customers[name] = CustomerFactory()
+        register(customers[name])
+    second_number = CustomerFactory(phones=["090-5555-6666", "03-5555-6666"])
+    DoNotCallFactory(phone_number="+81355556666")
+    customers["second_number"] = second_number
+    with connection.cursor() as cursor:
+        cursor.execute(blocked_customers_sql(campaign_id=campaign.pk, at=now).replace("%%", "%"))
+        blocked = {row[0] for row in cursor.fetchall()}
+    for name, customer in customers.items():
+        assert (customer.pk in blocked) == is_blocked(customer=customer, campaign=campaign, at=now), name
+    assert blocked & {c.pk for c in customers.values()} == {
+        customers[n].pk for n in ("by_number", "by_customer", "this_campaign", "expires_later",
+                                  "number_and_other_customer", "second_number")}

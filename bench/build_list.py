@@ -1,0 +1,146 @@
+"""Bench: building call lists (issue #4).
+
+Data (created once, reused): 1,000,000 customers, 50,000 DNC entries, 5,000,000 past attempts
+over 60 days (bench/_common.py generators). Figures:
+
+* list_100k_seconds: build a list of about 100,000 entries through the product's service
+  (`run_call_list_build`: one INSERT … SELECT classifying every matched customer, with counts);
+* list_all_seconds: build the biggest list, every customer;
+* hand_100k_seconds / hand_all_seconds: a hand-written INSERT … SELECT with NOT EXISTS anti-joins
+  doing the same selection (no exclusion counts), in the same run; *_ratio = service / hand.
+
+Each build runs in a transaction that is rolled back afterwards, so runs do not pile up entries.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/callcenter .venv/bin/python bench/build_list.py
+"""
+from _common import django_setup, emit, ensure_attempts, ensure_customers, ensure_dnc, log, timed
+
+CUSTOMERS, DNC, ATTEMPTS = 1_000_000, 50_000, 5_000_000
+# purchase_count is g % 40 in the generated data: >= 33 selects 17.5% (175,000 customers), of
+# which about 100,000 pass DNC, cap, cool-off, refusal and duplicate checks.
+SEGMENT_100K = {"match": "all", "rules": [{"field": "purchase_count", "op": "gte", "value": 33}]}
+EVERYONE = {"match": "all", "rules": []}
+
+
+class Rollback(Exception):
+    pass
+
+
+def vacuum_once():
+    """Index-only scans need a fresh visibility map after the bulk generation."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(last_vacuum, last_autovacuum) IS NULL FROM pg_stat_user_tables WHERE relname = 'campaigns_callattempt'")
+        if cursor.fetchone()[0]:
+            log("vacuum analyze (first run)")
+            for table in ("campaigns_callattempt", "contacts_customer", "contacts_phonenumber", "contacts_donotcall"):
+                cursor.execute(f"VACUUM ANALYZE {table}")
+
+
+def service_build(campaign, criteria, name):
+    from django.db import transaction
+
+    from campaigns.services.lists import create_call_list, run_call_list_build
+
+    try:
+        with transaction.atomic():
+            call_list = create_call_list(campaign=campaign, name=name, by=None, criteria=criteria,
+                                         order_by="highest_spend")
+            with timed() as t:
+                call_list = run_call_list_build(call_list_id=call_list.pk)
+            counts = call_list.counts
+            raise Rollback
+    except Rollback:
+        pass
+    return t.seconds, counts
+
+
+def hand_build(campaign, where_sql):
+    """The same selection written by hand: anti-joins for every rule, straight into the table."""
+    from django.db import connection, transaction
+
+    from campaigns.models import CallList
+
+    policy = campaign.policy
+    try:
+        with transaction.atomic():
+            call_list = CallList.objects.create(campaign=campaign, name="hand", status="building")
+            sql = f"""
+            INSERT INTO campaigns_calllistentry (call_list_id, campaign_id, customer_id, phone, rank, status,
+                                                 attempts, next_attempt_at, created_at, updated_at)
+            SELECT {call_list.pk}, {campaign.pk}, id, number, row_number() OVER (ORDER BY total_spent DESC, id),
+                   'pending', 0, now(), now(), now()
+            FROM (
+                SELECT DISTINCT ON (p.number) c.id, c.total_spent, p.number
+                FROM contacts_customer c
+                JOIN LATERAL (SELECT number FROM contacts_phonenumber ph WHERE ph.customer_id = c.id AND ph.is_valid
+                              ORDER BY ph.is_primary DESC, ph.id LIMIT 1) p ON true
+                WHERE {where_sql}
+                  AND NOT EXISTS (SELECT 1 FROM contacts_donotcall d WHERE d.revoked_at IS NULL
+                        AND (d.expires_at IS NULL OR d.expires_at > now())
+                        AND (d.campaign_id IS NULL OR d.campaign_id = {campaign.pk})
+                        AND (d.customer_id = c.id OR d.phone_number IN
+                             (SELECT number FROM contacts_phonenumber x WHERE x.customer_id = c.id)))
+                  AND NOT EXISTS (SELECT 1 FROM campaigns_callattempt a JOIN campaigns_disposition ds ON ds.id = a.disposition_id
+                        WHERE a.campaign_id = {campaign.pk} AND a.customer_id = c.id AND ds.is_refusal)
+                  AND NOT EXISTS (SELECT 1 FROM campaigns_calllistentry o JOIN campaigns_calllist ol ON ol.id = o.call_list_id
+                        WHERE o.campaign_id = {campaign.pk} AND o.customer_id = c.id
+                          AND ol.status IN ('building', 'ready', 'paused') AND ol.id <> {call_list.pk})
+                  AND NOT EXISTS (SELECT 1 FROM campaigns_callattempt a JOIN campaigns_disposition ds ON ds.id = a.disposition_id
+                        WHERE a.customer_id = c.id AND ds.is_contact
+                          AND a.started_at > now() - make_interval(days => {policy.cooloff_days_after_contact}))
+                  AND (SELECT count(*) FROM campaigns_callattempt a WHERE a.customer_id = c.id
+                          AND a.started_at > now() - make_interval(days => {policy.cap_days})) < {policy.cap_attempts}
+                ORDER BY p.number, c.total_spent DESC, c.id
+            ) picked
+            """
+            with timed() as t:
+                with connection.cursor() as cursor:
+                    cursor.execute(sql)
+                    inserted = cursor.rowcount
+            raise Rollback
+    except Rollback:
+        pass
+    return t.seconds, inserted
+
+
+def main():
+    django_setup("lists")
+    ensure_customers(CUSTOMERS)
+    ensure_dnc(DNC)
+    ensure_attempts(ATTEMPTS)
+    vacuum_once()
+    from campaigns.models import Campaign
+    from campaigns.services.lists import BuildSpec, preview_call_list
+
+    # A campaign with history (a third of the attempts), so refusals and caps really apply.
+    campaign = Campaign.objects.select_related("policy").get(name="Bench campaign 1")
+    figures = {"customers": CUSTOMERS, "dnc_entries": DNC, "attempts": ATTEMPTS}
+
+    with timed() as t:
+        preview = preview_call_list(spec=BuildSpec(campaign=campaign, criteria=SEGMENT_100K, order_by="highest_spend"))
+    figures["preview_100k_seconds"] = round(t.seconds, 3)
+
+    seconds, counts = service_build(campaign, SEGMENT_100K, "bench-100k")
+    figures["list_100k_seconds"] = round(seconds, 3)
+    figures["list_100k_counts"] = counts
+    hand_seconds, hand_rows = hand_build(campaign, "c.purchase_count >= 33")
+    figures["hand_100k_seconds"] = round(hand_seconds, 3)
+    figures["hand_100k_rows"] = hand_rows
+    figures["ratio_100k"] = round(seconds / hand_seconds, 2)
+
+    seconds, counts = service_build(campaign, EVERYONE, "bench-all")
+    figures["list_all_seconds"] = round(seconds, 3)
+    figures["list_all_counts"] = counts
+    hand_seconds, hand_rows = hand_build(campaign, "true")
+    figures["hand_all_seconds"] = round(hand_seconds, 3)
+    figures["hand_all_rows"] = hand_rows
+    figures["ratio_all"] = round(seconds / hand_seconds, 2)
+    figures["limits"] = {"list_100k_seconds": 3, "list_all_seconds": 15}
+    figures["preview_matches_build"] = preview["included"] == figures["list_100k_counts"]["included"]
+    emit(figures)
+
+
+if __name__ == "__main__":
+    main()
