@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .flow import ATTRIBUTE_PREFIX, CUSTOMER_FIELDS, OPS_WITHOUT_VALUE, RULE_OPS
 from .models import Rebuttal, Script, Step
+from .placeholders import unknown_placeholders
 from .selectors import disposition_labels
 
 MAX_IMPORT_BYTES = 1024 * 1024
@@ -189,6 +190,16 @@ class RebuttalForm(forms.ModelForm):
         model = Rebuttal
         fields = ["objection", "answer", "tags"]
         widgets = {"answer": forms.Textarea(attrs={"rows": 3})}
+
+    def clean_answer(self):
+        answer = self.cleaned_data["answer"]
+        unknown = unknown_placeholders(answer)
+        if unknown:
+            raise forms.ValidationError(
+                _("Unknown placeholder: %(names)s. Only the listed placeholders can be used.")
+                % {"names": ", ".join("{{ %s }}" % name for name in unknown)}
+            )
+        return answer
 
 
 class ImportForm(forms.Form):

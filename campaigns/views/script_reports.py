@@ -19,8 +19,8 @@ view_reports = roles.permission_required(roles.MANAGE_LISTS, roles.VIEW_DASHBOAR
 
 
 class SurveyFilterForm(forms.Form):
-    date_from = forms.DateField(label=gettext_lazy("from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=gettext_lazy("to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=gettext_lazy("start date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=gettext_lazy("end date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     include = forms.ChoiceField(
         label=gettext_lazy("which attempts"), required=False,
         choices=[("answered", gettext_lazy("with answers")), ("all", gettext_lazy("all made with a script"))],

@@ -1,5 +1,7 @@
 from django import template
 
+from ..placeholders import render_outline
+
 register = template.Library()
 
 
@@ -18,3 +20,9 @@ def person(user):
     if user is None:
         return "—"
     return f"{user.last_name} {user.first_name}".strip() or user.username
+
+
+@register.filter
+def outline(text):
+    """Script text as the editor shows it: escaped, placeholders highlighted by name."""
+    return render_outline(text)

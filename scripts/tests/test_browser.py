@@ -257,3 +257,44 @@ def test_supervisor_previews_with_a_sample_customer(page, browser_login, supervi
     assert json.loads(page.locator("[data-testid=answers-preview]").inner_text()) == {"opening": True, "interest": "yes"}
     shot(page, "scripts-preview")
     assert Script.objects.count() == 1
+
+
+def test_supervisor_keeps_the_rebuttal_library_and_imports_a_script(page, browser_login, supervisor, reference_data, shot, tmp_path):
+    _accept_dialogs(page)
+    version = branching_script()
+    browser_login(supervisor)
+    page.goto(page.base_url + f"/scripts/{version.script_id}/rebuttals/")
+    form = page.locator("[data-testid=rebuttal-form]")
+    form.locator("input[name=objection]").fill("家族に相談したい")
+    form.locator("textarea[name=answer]").fill("資料をお送りしますので、ご家族様とご覧ください。")
+    form.locator("input[name=tags]").fill("相談 家族")
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state("networkidle")
+    table = page.locator("[data-testid=rebuttal-table]")
+    assert "家族に相談したい" in table.inner_text()
+    shot(page, "scripts-rebuttals")
+    table.locator("tr", has_text="忙しい").get_by_role("button").click()  # delete, confirmed
+    page.wait_for_load_state("networkidle")
+    assert "忙しい" not in page.locator("[data-testid=rebuttal-table]").inner_text()
+
+    export = tmp_path / "script.json"
+    export.write_text(json.dumps(branching_export_for(version)), encoding="utf-8")
+    page.goto(page.base_url + "/scripts/import/")
+    page.set_input_files("input[name=file]", str(export))
+    page.locator("[data-testid=import-submit]").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".alert-danger, .invalid-feedback, .alert-block").count() >= 1  # the name exists
+    shot(page, "scripts-import-error")
+    page.set_input_files("input[name=file]", str(export))
+    page.fill("input[name=name]", "取り込んだ台本")
+    page.locator("[data-testid=import-submit]").click()
+    page.wait_for_load_state("networkidle")
+    imported = ScriptVersion.objects.get(script__name="取り込んだ台本")
+    assert page.url.endswith(f"/scripts/versions/{imported.pk}/") and imported.status == "draft"
+    assert "公開できます" in page.locator("[data-testid=problems]").inner_text()
+
+
+def branching_export_for(version):
+    from scripts.services import export_version
+
+    return export_version(version)

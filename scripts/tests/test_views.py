@@ -157,6 +157,8 @@ def test_rebuttal_library(sv, supervisor, reference_data):
     assert rebuttal.objection == "家族と相談"
     sv.post(reverse("scripts:rebuttal_delete", args=[rebuttal.pk]))
     assert not Rebuttal.objects.filter(pk=rebuttal.pk).exists()
+    refused = sv.post(url, {"objection": "鍵", "answer": "{{ settings.SECRET_KEY }}", "tags": ""})
+    assert refused.status_code == 200 and not Rebuttal.objects.filter(objection="鍵").exists()
 
 
 def test_preview_renders_with_a_sample_customer(sv, reference_data):
