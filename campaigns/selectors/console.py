@@ -21,6 +21,12 @@ def operator_skills(operator) -> list[str]:
     return list(OperatorProfile.objects.filter(user=operator).values_list("skills", flat=True).first() or [])
 
 
+def _has_skill(operator):
+    """The list needs no skill, or one in the operator's profile (a subquery: no extra round trip)."""
+    skills = OperatorProfile.objects.filter(user_id=operator.pk, skills__contains=[OuterRef("required_skill")])
+    return Q(required_skill="") | Exists(skills)
+
+
 def dispatchable_lists(operator, now=None) -> list[CallList]:
     """Ready lists of active campaigns (with a policy, inside their dates) this operator may
     work: assigned to the campaign, listed on the list (or the list names nobody), and holding the
@@ -37,9 +43,9 @@ def dispatchable_lists(operator, now=None) -> list[CallList]:
         )
         .filter(Q(campaign__starts_on__isnull=True) | Q(campaign__starts_on__lte=today))
         .filter(Q(campaign__ends_on__isnull=True) | Q(campaign__ends_on__gte=today))
-        .filter(Q(required_skill="") | Q(required_skill__in=operator_skills(operator)))
+        .filter(_has_skill(operator))
         .filter(~Exists(list_operators) | Exists(list_operators.filter(user_id=operator.pk)))
-        .select_related("campaign__policy", "campaign__script")
+        .select_related("campaign__policy")
         .order_by("-priority", "id")
     )
 

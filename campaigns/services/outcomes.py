@@ -164,10 +164,6 @@ def record_outcome(
     now = now or timezone.now()
     entry_id = getattr(entry, "pk", entry)
     client_token = (client_token or "").strip() or None
-    if client_token:
-        done = _replay(client_token, operator)
-        if done:
-            return done
     if script_version is not None and not hasattr(script_version, "pk"):
         from scripts.models import ScriptVersion
 
@@ -178,7 +174,7 @@ def record_outcome(
         with transaction.atomic():
             entry = lock_entry(entry_id)
             if client_token:
-                done = _replay(client_token, operator)  # a twin request committed while we waited
+                done = _replay(client_token, operator)  # recorded before, or by a twin request we waited for
                 if done:
                     return done
             if entry.status != Status.HELD or entry.held_by_id != operator.pk:

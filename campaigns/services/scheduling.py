@@ -286,10 +286,11 @@ def load_call_history(*, entry, since: dt.datetime) -> CallHistory:
     return history
 
 
-def compute_next_attempt_at(*, entry, policy) -> dt.datetime | None:
-    """Where the next attempt of `entry` (status pending) may go, from its recorded history."""
+def compute_next_attempt_at(*, entry, policy, not_before: dt.datetime | None = None, callback: bool = False) -> dt.datetime | None:
+    """Where the next attempt of `entry` may go, from its recorded history. For a callback the
+    customer asked for, the cool-off and the preferred times do not apply (they named the time)."""
     customer = entry.customer
-    floors = []
+    floors = [not_before] if not_before else []
     if entry.last_attempt_at:
         floors.append(retry_floor(policy, entry.last_disposition, entry.last_attempt_at))
     if customer.last_attempt_at and policy.min_gap_minutes:
@@ -299,9 +300,12 @@ def compute_next_attempt_at(*, entry, policy) -> dt.datetime | None:
     earliest = max(floors) if floors else timezone.now()
     lookback = dt.timedelta(days=max(policy.cap_days or 0, policy.cooloff_days_after_contact or 0, 2))
     history = load_call_history(entry=entry, since=earliest - lookback)
+    if policy.min_gap_minutes and history.attempt_times:
+        # The gap counts from the customer's latest call in any campaign, as dispatch does.
+        earliest = max(earliest, max(history.attempt_times) + dt.timedelta(minutes=policy.min_gap_minutes))
     return earliest_allowed_time(
         policy=policy, zone_name=customer.time_zone, earliest=earliest, history=history,
-        preferred_windows=customer.preferred_call_windows,
+        preferred_windows=None if callback else customer.preferred_call_windows, apply_cooloff=not callback,
     )
 
 

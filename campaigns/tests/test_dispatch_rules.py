@@ -162,7 +162,7 @@ def test_dnc_added_after_the_build_blocks_dispatch(operator, campaign, call_list
         DoNotCallFactory(phone_number="", customer=customer, campaign=campaign)
     assert dispatch_next(operator=operator, now=NOW) is None
     one.refresh_from_db()
-    assert one.status == Status.PENDING
+    assert one.status == Status.BLOCKED  # moved out of the way: never offered again
 
 
 def test_dnc_for_another_campaign_or_revoked_or_expired_does_not_block(operator, call_list):
@@ -246,10 +246,11 @@ def test_unknown_time_zone_is_never_dialed(operator, call_list):
 # ------------------------------------------------------------------ rule 4: attempts, gaps, cap, cool-off
 
 def test_max_attempts(operator, call_list):
-    entry(call_list, attempts=6, last_attempt_at=NOW - dt.timedelta(days=3), next_attempt_at=NOW - dt.timedelta(days=1))
-    assert dispatch_next(operator=operator, now=NOW) is None
-    CallListEntry.objects.update(attempts=5)
-    assert dispatch_next(operator=operator, now=NOW) is not None
+    used_up = entry(call_list, attempts=6, last_attempt_at=NOW - dt.timedelta(days=3), next_attempt_at=NOW - dt.timedelta(days=1))
+    one_left = entry(call_list, attempts=5, last_attempt_at=NOW - dt.timedelta(days=3), next_attempt_at=NOW - dt.timedelta(hours=1))
+    assert dispatch_next(operator=operator, now=NOW).pk == one_left.pk
+    used_up.refresh_from_db()
+    assert used_up.status == Status.EXHAUSTED
 
 
 def test_max_attempts_per_local_day(operator, call_list):
@@ -354,3 +355,82 @@ def test_real_clock_default(operator, call_list):
     one = entry(call_list)
     got = dispatch_next(operator=operator)
     assert got.pk == one.pk and got.held_until > timezone.now()
+
+
+# ------------------------------------------------------------------ candidates that fail are moved away
+
+def test_a_candidate_over_the_cap_waits_until_the_cap_allows(operator, call_list):
+    one = entry(call_list)
+    oldest = NOW - dt.timedelta(days=6)
+    for at in (oldest, NOW - dt.timedelta(days=3), NOW - dt.timedelta(days=1)):
+        past_attempt(customer=one.customer, campaign=working_campaign(operators=[]), at=at)
+    assert dispatch_next(operator=operator, now=NOW) is None
+    one.refresh_from_db()
+    assert one.status == Status.PENDING and one.next_attempt_at == oldest + dt.timedelta(days=7)
+
+
+def test_a_callback_outside_the_customers_hours_moves_to_the_next_opening(operator, call_list):
+    callback = entry(call_list, status=Status.CALLBACK, callback_at=NOW - dt.timedelta(minutes=1),
+                     customer=CustomerFactory(time_zone="America/New_York"))
+    assert dispatch_next(operator=operator, now=NOW) is None  # 00:00 in New York
+    callback.refresh_from_db()
+    assert callback.status == Status.CALLBACK
+    assert callback.callback_at == dt.datetime(2026, 11, 25, 9, 0, tzinfo=NEW_YORK)
+
+
+def test_refused_elsewhere_in_the_campaign_cancels_the_candidate(operator, call_list):
+    one = entry(call_list)
+    past_attempt(customer=one.customer, campaign=call_list.campaign, at=NOW - dt.timedelta(days=30), code="refused")
+    dispatch_next(operator=operator, now=NOW)
+    one.refresh_from_db()
+    assert one.status == Status.CANCELLED
+
+
+def test_a_candidate_held_in_another_campaign_is_left_as_it_is(operator, operator2, call_list):
+    customer = CustomerFactory()
+    mine = entry(call_list, customer=customer)
+    entry(ready_list(working_campaign(operators=[operator2])), customer=customer)
+    dispatch_next(operator=operator2, now=NOW)
+    assert dispatch_next(operator=operator, now=NOW) is None
+    mine.refresh_from_db()
+    assert (mine.status, mine.next_attempt_at) == (Status.PENDING, None)
+
+
+def test_the_claim_dnc_check_agrees_with_the_registry_service(call_list):
+    """dnc_blocked_sql (index-friendly) and contacts.services.dnc.is_blocked are one rule."""
+    from django.db import connection
+
+    from campaigns.services.dispatch import dnc_blocked_sql
+    from contacts.services import dnc
+
+    other_campaign = working_campaign(operators=[])
+    cases = [
+        {"phone_number": "+819011112222"},
+        {"phone_number": "", "customer": "self"},
+        {"phone_number": "+81312345678"},
+        {"phone_number": "+819011112222", "campaign": "self"},
+        {"phone_number": "+819011112222", "campaign": "other"},
+        {"phone_number": "+819011112222", "revoked_at": NOW - dt.timedelta(hours=1)},
+        {"phone_number": "+819011112222", "expires_at": NOW - dt.timedelta(hours=1)},
+        {"phone_number": "+819011112222", "expires_at": NOW + dt.timedelta(hours=1)},
+        {"phone_number": "+819099999999"},
+        {"phone_number": "", "customer": "other"},
+    ]
+    sql = "SELECT " + dnc_blocked_sql(at="%s", campaign="e.campaign_id", customer="e.customer_id", phone="e.phone") + \
+        " FROM campaigns_calllistentry e WHERE e.id = %s"
+    outcomes = []
+    for case in cases:
+        customer = CustomerFactory(phones=["090-1111-2222", "03-1234-5678"])
+        one = entry(call_list, customer=customer, phone="+819011112222")
+        fields = dict(case)
+        fields["customer"] = {"self": customer, "other": CustomerFactory(), None: None}[fields.get("customer")]
+        fields["campaign"] = {"self": call_list.campaign, "other": other_campaign, None: None}[fields.get("campaign")]
+        registered = DoNotCallFactory(**fields)
+        expected = dnc.is_blocked(phone=one.phone, customer=customer, campaign=call_list.campaign, at=NOW)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [NOW, NOW, NOW, one.pk])
+            got = cursor.fetchone()[0]
+        outcomes.append(expected)
+        assert got == expected, case
+        registered.delete()
+    assert outcomes.count(True) == 5 and outcomes.count(False) == 5

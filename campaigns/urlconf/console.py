@@ -1,6 +1,20 @@
-"""Routes of one area of the campaigns app: `urlpatterns` for pages (namespace "campaigns"),
-`api_urlpatterns` for /api/v1/."""
-from django.urls import path  # noqa: F401
+"""Routes of operator work: `urlpatterns` for pages (namespace "campaigns"), `api_urlpatterns`
+for /api/v1/ (API.md "Operator work")."""
+from django.urls import path
 
-urlpatterns: list = []
-api_urlpatterns: list = []
+from ..api import console as api
+from ..views import console as views
+
+urlpatterns: list = [
+    path("console/", views.console, name="console"),
+    path("console/state/", views.console_state, name="console_state"),
+    path("console/next/", views.console_next, name="console_next"),
+    path("console/entries/<int:entry_id>/outcome/", views.console_outcome, name="console_outcome"),
+    path("console/board/", views.board, name="console_board"),
+    path("console/board/entries/<int:entry_id>/release/", views.board_release, name="console_release"),
+]
+api_urlpatterns: list = [
+    path("agent-state/", api.AgentStateView.as_view(), name="api_agent_state"),
+    path("dispatch/next/", api.DispatchNextView.as_view(), name="api_dispatch_next"),
+    path("attempts/", api.AttemptCreateView.as_view(), name="api_attempts"),
+]

@@ -1,0 +1,195 @@
+"""REST API of operator work (API.md "Operator work"): agent state, next-call dispatch, attempts.
+Same services and rules as the console page."""
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from callcenter import roles
+
+from ..models import AgentStateLog, CallAttempt, CallListEntry, Disposition
+from ..selectors.console import explain_no_call
+from ..services import agent_state, dispatch, outcomes
+
+UseConsole = roles.api_permission(roles.USE_CONSOLE)
+
+
+def _errors(error: DjangoValidationError) -> Response:
+    if hasattr(error, "error_dict"):
+        body = {field: [str(m) for m in messages] for field, messages in error.message_dict.items()}
+    else:
+        body = {"non_field_errors": [str(m) for m in error.messages]}
+    return Response({"errors": body}, status=status.HTTP_400_BAD_REQUEST)
+
+
+# ------------------------------------------------------------------ agent state
+
+class AgentStateSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=AgentStateLog.State.values)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
+AgentStateResponse = inline_serializer("AgentState", fields={
+    "state": serializers.CharField(),
+    "reason": serializers.CharField(),
+    "since": serializers.DateTimeField(allow_null=True),
+})
+
+
+class AgentStateView(APIView):
+    permission_classes = [UseConsole]
+
+    @extend_schema(request=AgentStateSerializer, responses={200: AgentStateResponse, 409: OpenApiResponse(description="Not allowed now (e.g. a break while holding a call)")}, tags=["operator work"])
+    def post(self, request):
+        serializer = AgentStateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            log = agent_state.change_agent_state(
+                operator=request.user, state=serializer.validated_data["state"],
+                reason=serializer.validated_data.get("reason", ""),
+            )
+        except agent_state.AgentStateError as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        if log is None:
+            return Response({"state": AgentStateLog.State.OFFLINE, "reason": "", "since": None})
+        return Response({"state": log.state, "reason": log.reason, "since": log.started_at})
+
+
+# ------------------------------------------------------------------ dispatch
+
+def _customer_payload(customer) -> dict:
+    return {
+        "id": customer.pk,
+        "external_id": customer.external_id,
+        "name": customer.name,
+        "name_kana": customer.name_kana,
+        "gender": customer.gender,
+        "birth_date": customer.birth_date,
+        "age": customer.age(),
+        "prefecture": customer.prefecture,
+        "time_zone": customer.time_zone,
+        "first_purchase_at": customer.first_purchase_at,
+        "last_purchase_at": customer.last_purchase_at,
+        "purchase_count": customer.purchase_count,
+        "total_spent": customer.total_spent,
+        "subscription_status": customer.subscription_status,
+        "tags": customer.tags,
+        "notes": customer.notes,
+        "last_contact_at": customer.last_contact_at,
+        "last_disposition": customer.last_disposition,
+        "phones": [
+            {"number": phone.number, "kind": phone.kind, "is_primary": phone.is_primary}
+            for phone in customer.phones.all() if phone.is_valid
+        ],
+    }
+
+
+def dispatch_payload(entry) -> dict:
+    from ..services.script_choice import choose_script_version
+
+    version = choose_script_version(campaign=entry.campaign, customer=entry.customer)
+    return {
+        "entry": entry.pk,
+        "campaign": entry.campaign_id,
+        "list": entry.call_list_id,
+        "customer": _customer_payload(entry.customer),
+        "phone": entry.phone,
+        "script": version.script_id if version else entry.campaign.script_id,
+        "script_version": version.pk if version else None,
+        "attempt_number": entry.attempts + 1,
+        "callback_at": entry.callback_at,
+        "held_until": entry.held_until,
+    }
+
+
+DispatchResponse = inline_serializer("DispatchNext", fields={
+    "entry": serializers.IntegerField(),
+    "campaign": serializers.IntegerField(),
+    "list": serializers.IntegerField(),
+    "customer": serializers.DictField(),
+    "phone": serializers.CharField(),
+    "script": serializers.IntegerField(allow_null=True),
+    "script_version": serializers.IntegerField(allow_null=True),
+    "attempt_number": serializers.IntegerField(),
+    "callback_at": serializers.DateTimeField(allow_null=True),
+    "held_until": serializers.DateTimeField(),
+})
+
+
+class DispatchNextView(APIView):
+    permission_classes = [UseConsole]
+
+    @extend_schema(
+        request=None,
+        responses={200: DispatchResponse, 204: OpenApiResponse(description="Nothing is dialable now; the X-Dispatch-Reason header says why")},
+        tags=["operator work"],
+    )
+    def post(self, request):
+        entry = dispatch.dispatch_next(operator=request.user)
+        if entry is None:
+            reason = explain_no_call(operator=request.user)
+            response = Response(status=status.HTTP_204_NO_CONTENT)
+            response["X-Dispatch-Reason"] = reason.code
+            return response
+        return Response(dispatch_payload(entry))
+
+
+# ------------------------------------------------------------------ attempts
+
+class AttemptSerializer(serializers.Serializer):
+    entry = serializers.IntegerField()
+    disposition = serializers.SlugRelatedField(slug_field="code", queryset=Disposition.objects.all())
+    started_at = serializers.DateTimeField()
+    answered_at = serializers.DateTimeField(required=False, allow_null=True)
+    ended_at = serializers.DateTimeField()
+    talk_seconds = serializers.IntegerField(min_value=0, max_value=86400, default=0)
+    hold_seconds = serializers.IntegerField(min_value=0, max_value=86400, default=0)
+    acw_seconds = serializers.IntegerField(min_value=0, max_value=86400, default=0)
+    reaction = serializers.ChoiceField(choices=CallAttempt.Reaction.values, required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    callback_at = serializers.DateTimeField(required=False, allow_null=True)
+    callback_personal = serializers.BooleanField(required=False, default=False)
+    dnc_request = serializers.BooleanField(required=False, default=False)
+    script_version = serializers.IntegerField(required=False, allow_null=True)
+    answers = serializers.DictField(required=False)
+    client_token = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+    def validate_entry(self, value):
+        if not CallListEntry.objects.filter(pk=value).exists():
+            raise serializers.ValidationError("Unknown entry.")
+        return value
+
+
+AttemptResponse = inline_serializer("AttemptCreated", fields={
+    "id": serializers.IntegerField(),
+    "entry_status": serializers.CharField(),
+    "next_attempt_at": serializers.DateTimeField(allow_null=True),
+})
+
+
+class AttemptCreateView(APIView):
+    permission_classes = [UseConsole]
+
+    @extend_schema(
+        request=AttemptSerializer,
+        responses={201: AttemptResponse, 409: OpenApiResponse(description="The operator does not hold this entry")},
+        tags=["operator work"],
+    )
+    def post(self, request):
+        serializer = AttemptSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        try:
+            result = outcomes.record_outcome(
+                entry=data.pop("entry"), operator=request.user, **data,
+            )
+        except outcomes.EntryNotHeld as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        except DjangoValidationError as error:
+            return _errors(error)
+        entry = result.entry
+        return Response(
+            {"id": result.attempt.pk, "entry_status": entry.status, "next_attempt_at": entry.next_attempt_at},
+            status=status.HTTP_201_CREATED,
+        )

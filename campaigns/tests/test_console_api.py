@@ -1,0 +1,140 @@
+"""API.md "Operator work": agent state, next-call dispatch and attempts, with their error codes."""
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from campaigns.models import AgentStateLog, CallAttempt, CallListEntry
+from campaigns.tests.factories import CallingPolicyFactory
+from campaigns.tests.factories_console import entry, ready_list, working_campaign
+from contacts.models import DoNotCall
+from contacts.tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+Status = CallListEntry.Status
+
+
+@pytest.fixture
+def call_list(operator):
+    policy = CallingPolicyFactory(call_window_start=dt.time(0), call_window_end=dt.time(0), weekdays=list(range(7)),
+                                  skip_holidays=False, min_gap_minutes=0)
+    return ready_list(working_campaign(operators=[operator], policy=policy))
+
+
+def attempt_body(entry_id, **fields):
+    now = timezone.now()
+    body = {"entry": entry_id, "disposition": "no_answer", "started_at": (now - dt.timedelta(minutes=1)).isoformat(),
+            "ended_at": now.isoformat(), "talk_seconds": 0, "hold_seconds": 0, "acw_seconds": 12}
+    body.update(fields)
+    return body
+
+
+def test_roles(api_client, api_as, supervisor, operator):
+    assert api_client.post("/api/v1/dispatch/next/").status_code == 401
+    client = api_as(supervisor)
+    for url in ("/api/v1/dispatch/next/", "/api/v1/attempts/", "/api/v1/agent-state/"):
+        assert client.post(url, {}, format="json").status_code == 403
+
+
+def test_agent_state(api_as, operator):
+    client = api_as(operator)
+    response = client.post("/api/v1/agent-state/", {"state": "ready"}, format="json")
+    assert response.status_code == 200 and response.json()["state"] == "ready"
+    response = client.post("/api/v1/agent-state/", {"state": "break", "reason": "lunch"}, format="json")
+    assert response.json()["reason"] == "lunch"
+    response = client.post("/api/v1/agent-state/", {"state": "sleeping"}, format="json")
+    assert response.status_code == 400 and "state" in response.json()["errors"]
+    response = client.post("/api/v1/agent-state/", {"state": "offline"}, format="json")
+    assert response.json() == {"state": "offline", "reason": "", "since": None}
+    assert list(AgentStateLog.objects.order_by("started_at").values_list("state", flat=True)) == ["ready", "break"]
+
+
+def test_break_while_holding_is_a_conflict(api_as, operator, call_list):
+    entry(call_list)
+    client = api_as(operator)
+    client.post("/api/v1/dispatch/next/")
+    response = client.post("/api/v1/agent-state/", {"state": "break", "reason": "rest"}, format="json")
+    assert response.status_code == 409 and response.json()["detail"]
+
+
+def test_dispatch_returns_the_entry_and_holds_it(api_as, operator, call_list):
+    customer = CustomerFactory(name="佐々木 恵", phone="080-2222-3333")
+    one = entry(call_list, customer=customer, phone="+818022223333")
+    response = api_as(operator).post("/api/v1/dispatch/next/")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["entry"], body["campaign"], body["list"], body["phone"], body["attempt_number"]) == (
+        one.pk, call_list.campaign_id, call_list.pk, "+818022223333", 1)
+    assert body["customer"]["name"] == "佐々木 恵" and body["customer"]["phones"][0]["number"] == "+818022223333"
+    assert "script" in body
+    one.refresh_from_db()
+    assert one.status == Status.HELD and one.held_by == operator
+
+
+def test_dispatch_204_when_nothing_is_dialable(api_as, operator, call_list):
+    response = api_as(operator).post("/api/v1/dispatch/next/")
+    assert response.status_code == 204 and response["X-Dispatch-Reason"] == "all_done"
+
+
+def test_attempt_201_and_idempotent(api_as, operator, call_list):
+    one = entry(call_list)
+    client = api_as(operator)
+    client.post("/api/v1/dispatch/next/")
+    body = attempt_body(one.pk, client_token="abc-1", notes="不在")
+    first = client.post("/api/v1/attempts/", body, format="json")
+    assert first.status_code == 201
+    assert first.json()["entry_status"] == "pending" and first.json()["next_attempt_at"]
+    second = client.post("/api/v1/attempts/", body, format="json")
+    assert second.status_code == 201 and second.json()["id"] == first.json()["id"]
+    assert CallAttempt.objects.count() == 1
+
+
+def test_attempt_409_when_not_held(api_as, operator, operator2, call_list):
+    one = entry(call_list)
+    call_list.campaign.operators.add(operator2)
+    api_as(operator2).post("/api/v1/dispatch/next/")
+    response = api_as(operator).post("/api/v1/attempts/", attempt_body(one.pk), format="json")
+    assert response.status_code == 409 and response.json()["detail"]
+    assert not CallAttempt.objects.exists()
+
+
+def test_attempt_400s(api_as, operator, call_list):
+    one = entry(call_list)
+    client = api_as(operator)
+    client.post("/api/v1/dispatch/next/")
+    response = client.post("/api/v1/attempts/", attempt_body(one.pk, disposition="nonsense"), format="json")
+    assert response.status_code == 400 and "disposition" in response.json()["errors"]
+    response = client.post("/api/v1/attempts/", attempt_body(999999), format="json")
+    assert response.status_code == 400 and "entry" in response.json()["errors"]
+    response = client.post("/api/v1/attempts/", attempt_body(one.pk, talk_seconds=-5), format="json")
+    assert "talk_seconds" in response.json()["errors"]
+    response = client.post("/api/v1/attempts/", attempt_body(one.pk, disposition="callback"), format="json")
+    assert response.status_code == 400 and "callback_at" in response.json()["errors"]
+    past = (timezone.now() - dt.timedelta(hours=1)).isoformat()
+    response = client.post("/api/v1/attempts/", attempt_body(one.pk, disposition="callback", callback_at=past), format="json")
+    assert response.status_code == 400 and response.json()["errors"]["callback_at"]
+    response = client.post("/api/v1/attempts/", {"entry": one.pk}, format="json")
+    assert {"disposition", "started_at", "ended_at"} <= set(response.json()["errors"])
+    assert not CallAttempt.objects.exists()
+
+
+def test_attempt_with_dnc_request_and_callback(api_as, operator, call_list):
+    first, second = entry(call_list, rank=1), entry(call_list, rank=2)
+    client = api_as(operator)
+    client.post("/api/v1/dispatch/next/")
+    response = client.post("/api/v1/attempts/", attempt_body(first.pk, disposition="hung_up", dnc_request=True), format="json")
+    assert response.status_code == 201 and response.json()["entry_status"] == "blocked"
+    assert DoNotCall.objects.filter(customer=first.customer).exists()
+    client.post("/api/v1/dispatch/next/")
+    callback_at = (timezone.now() + dt.timedelta(days=1)).isoformat()
+    response = client.post("/api/v1/attempts/", attempt_body(second.pk, disposition="callback", callback_at=callback_at,
+                                                            callback_personal=True), format="json")
+    assert response.status_code == 201 and response.json()["entry_status"] == "callback"
+    second.refresh_from_db()
+    assert second.assigned_operator == operator
+
+
+def test_openapi_schema_lists_operator_work(api_as, operator):
+    schema = api_as(operator).get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
+    for path in ("/api/v1/dispatch/next/", "/api/v1/attempts/", "/api/v1/agent-state/"):
+        assert path in schema

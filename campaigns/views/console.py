@@ -1,0 +1,174 @@
+"""The operator console (the page operators live in all day) and the supervisors' live board.
+Views are thin: a form validates, one service acts, the page is rendered or redirected to."""
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from callcenter import roles
+from contacts.phones import format_national
+
+from ..forms.console import AgentStateForm, OutcomeForm
+from ..models import AgentStateLog, CallAttempt, CallListEntry
+from ..selectors import console as selectors
+from ..services import agent_state, dispatch, outcomes, scheduling
+
+State = AgentStateLog.State
+
+
+def _script_panel_url(entry) -> str | None:
+    """The scripts app's walk-through panel for this entry, when that app provides it."""
+    try:
+        return reverse("scripts:console_walk", args=[entry.pk])
+    except NoReverseMatch:
+        return None
+
+
+def _console_context(request, *, entry=None, form=None, not_held_notes=None):
+    operator = request.user
+    state = agent_state.current_state(operator)
+    context = {
+        "state": state,
+        "state_code": state.state if state else State.OFFLINE,
+        "break_reasons": agent_state.BREAK_REASONS,
+        "state_reason": dict(agent_state.BREAK_REASONS).get(state.reason, state.reason) if state else "",
+        "entry": entry,
+        "not_held_notes": not_held_notes,
+        "dials_today": CallAttempt.objects.filter(
+            operator=operator, started_at__gte=timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        ).count(),
+        "my_callbacks": CallListEntry.objects.filter(
+            status=CallListEntry.Status.CALLBACK, assigned_operator=operator
+        ).select_related("customer", "campaign").order_by("callback_at")[:10],
+    }
+    if entry is not None:
+        card = selectors.console_card(entry)
+        zone = scheduling.zone(entry.customer.time_zone)
+        if form is None:
+            form = OutcomeForm(customer_zone=zone, initial={"client_token": uuid.uuid4().hex})
+        policy = entry.campaign.policy
+        panel_url = _script_panel_url(entry)
+        context.update(card)
+        context.update({
+            "form": form,
+            "phone_display": format_national(entry.phone) or entry.phone,
+            "script_panel_url": panel_url,
+            "script_steps": [] if panel_url else selectors.script_text(entry.campaign),
+            "policy": policy,
+            "customer_zone": entry.customer.time_zone,
+            "other_zone": entry.customer.time_zone != timezone.get_current_timezone_name(),
+            "attempt_number": entry.attempts + 1,
+        })
+    elif request.GET.get("empty"):
+        context["no_call"] = selectors.explain_no_call(operator=operator)
+    return context
+
+
+@roles.permission_required(roles.USE_CONSOLE)
+def console(request):
+    entry = selectors.held_entry(request.user)
+    return render(request, "campaigns/console/console.html", _console_context(request, entry=entry))
+
+
+@roles.permission_required(roles.USE_CONSOLE)
+@require_POST
+def console_state(request):
+    """Start/stop work, breaks, and the timer buttons' state changes (hang up → after-call work)."""
+    form = AgentStateForm(request.POST)
+    if not form.is_valid():
+        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        if request.headers.get("HX-Request"):
+            return HttpResponse(message, status=400)
+        messages.error(request, message)
+        return redirect("campaigns:console")
+    state = form.cleaned_data["state"]
+    if state == State.READY and selectors.held_entry(request.user) is not None:
+        state = State.ON_CALL  # starting work (again) in the middle of a call
+    try:
+        agent_state.change_agent_state(operator=request.user, state=state, reason=form.cleaned_data.get("reason") or "")
+    except agent_state.AgentStateError as error:
+        if request.headers.get("HX-Request"):
+            return HttpResponse(str(error), status=409)
+        messages.error(request, str(error))
+        return redirect("campaigns:console")
+    if request.headers.get("HX-Request"):
+        return HttpResponse(status=204)
+    return redirect("campaigns:console")
+
+
+@roles.permission_required(roles.USE_CONSOLE)
+@require_POST
+def console_next(request):
+    return _next_call(request)
+
+
+def _next_call(request):
+    if agent_state.current_state(request.user) is None:
+        agent_state.change_agent_state(operator=request.user, state=State.READY)
+    entry = dispatch.dispatch_next(operator=request.user)
+    if entry is None:
+        return redirect(reverse("campaigns:console") + "?empty=1")
+    return redirect("campaigns:console")
+
+
+@roles.permission_required(roles.USE_CONSOLE)
+@require_POST
+def console_outcome(request, entry_id):
+    entry = get_object_or_404(
+        CallListEntry.objects.select_related("campaign__policy", "campaign__script", "call_list", "customer"), pk=entry_id
+    )
+    form = OutcomeForm(request.POST, customer_zone=scheduling.zone(entry.customer.time_zone))
+    if form.is_valid():
+        try:
+            outcomes.record_outcome(entry=entry, operator=request.user, **form.outcome_kwargs())
+        except outcomes.EntryNotHeld as error:
+            messages.error(request, str(error))
+            # Nothing saved: show what was typed so it is not lost.
+            held = selectors.held_entry(request.user)
+            return render(
+                request, "campaigns/console/console.html",
+                _console_context(request, entry=held, not_held_notes=request.POST.get("notes", "")), status=409,
+            )
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        else:
+            messages.success(request, _("Saved."))
+            if "save_next" in request.POST:
+                return _next_call(request)
+            return redirect("campaigns:console")
+    return render(request, "campaigns/console/console.html", _console_context(request, entry=entry, form=form), status=400)
+
+
+# ------------------------------------------------------------------ supervisors
+
+@roles.permission_required(roles.MANAGE_LISTS, roles.VIEW_DASHBOARD)
+def board(request):
+    rows = selectors.operator_board()
+    labels = dict(agent_state.BREAK_REASONS)
+    for row in rows:
+        row["reason"] = labels.get(row["state"].reason, row["state"].reason) if row["state"] else ""
+    context = {"rows": rows, "holds": selectors.current_holds(), "now": timezone.now()}
+    template = "campaigns/console/_board.html" if request.headers.get("HX-Request") else "campaigns/console/board.html"
+    return render(request, template, context)
+
+
+@roles.permission_required(roles.MANAGE_LISTS)
+@require_POST
+def board_release(request, entry_id):
+    try:
+        entry = dispatch.release_hold(entry_id=entry_id, by=request.user)
+    except CallListEntry.DoesNotExist:
+        messages.error(request, _("This entry does not exist."))
+    except dispatch.DispatchError as error:
+        messages.warning(request, str(error))
+    else:
+        messages.success(request, _("Released %(customer)s: the entry is back in the queue.") % {"customer": entry.customer.name})
+    return redirect("campaigns:console_board")
