@@ -208,7 +208,7 @@ class VersionCheckAnswers(APIView):
 
     @extend_schema(
         request=AnswerCheckSerializer,
-        responses=inline_serializer("AnswerCheck", fields={"errors": serializers.ListField(child=serializers.CharField())}),
+        responses=inline_serializer("AnswerCheckResult", fields={"errors": serializers.ListField(child=serializers.CharField())}),
     )
     def post(self, request, pk):
         version = get_object_or_404(ScriptVersion.objects.exclude(status=ScriptVersion.Status.DRAFT), pk=pk)

@@ -5,6 +5,8 @@ from .models import Choice, Rebuttal, Script, ScriptVersion, Step
 
 class VersionSummarySerializer(serializers.ModelSerializer):
     published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # Plain text in the schema: a "status" enum here would collide with the other apps' ones.
+    status = serializers.CharField(read_only=True, help_text="draft | published | retired")
 
     class Meta:
         model = ScriptVersion
