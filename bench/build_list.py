@@ -34,7 +34,8 @@ def vacuum_once():
         cursor.execute("SELECT coalesce(last_vacuum, last_autovacuum) IS NULL FROM pg_stat_user_tables WHERE relname = 'campaigns_callattempt'")
         if cursor.fetchone()[0]:
             log("vacuum analyze (first run)")
-            for table in ("campaigns_callattempt", "contacts_customer", "contacts_phonenumber", "contacts_donotcall"):
+            for table in ("campaigns_callattempt", "contacts_customer", "contacts_phonenumber", "contacts_donotcall",
+                          "campaigns_disposition", "campaigns_calllistentry"):
                 cursor.execute(f"VACUUM ANALYZE {table}")
 
 

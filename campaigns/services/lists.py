@@ -54,10 +54,10 @@ ATTRIBUTE_KEY = re.compile(r"^[A-Za-z0-9_]{1,100}$")
 
 # (sort key expression on customer c, direction); ties are broken by customer id.
 ORDERINGS = {
-    CallList.Order.RECENT_PURCHASE: ("c.last_purchase_at", "DESC NULLS LAST"),
-    CallList.Order.HIGHEST_SPEND: ("c.total_spent", "DESC NULLS LAST"),
-    CallList.Order.OLDEST_PURCHASE: ("c.last_purchase_at", "ASC NULLS LAST"),
-    CallList.Order.CUSTOMER_ID: ("c.id", "ASC"),
+    CallList.Order.RECENT_PURCHASE: ('"contacts_customer"."last_purchase_at"', "DESC NULLS LAST"),
+    CallList.Order.HIGHEST_SPEND: ('"contacts_customer"."total_spent"', "DESC NULLS LAST"),
+    CallList.Order.OLDEST_PURCHASE: ('"contacts_customer"."last_purchase_at"', "ASC NULLS LAST"),
+    CallList.Order.CUSTOMER_ID: ('"contacts_customer"."id"', "ASC"),
     CallList.Order.ATTRIBUTE: (None, "DESC NULLS LAST"),
 }
 
@@ -81,6 +81,16 @@ class BuildSpec:
 
 
 # ------------------------------------------------------------------ advisory lock
+
+def _bulk_work_memory() -> None:
+    """Room for the hash joins and sorts of one big statement (this transaction only), and the
+    costs of a database that is cached in memory, so index lookups are preferred where fewer."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '128MB'")
+        cursor.execute("SET LOCAL random_page_cost = 1.1")
+        # JIT-compiling this wide statement costs seconds and saves less than it costs.
+        cursor.execute("SET LOCAL jit = off")
+
 
 def _lock_campaign_lists(campaign_id: int) -> None:
     """Serialize builds and recycles of one campaign (transaction-scoped advisory lock), so two
@@ -128,63 +138,93 @@ def _sort_key(order_by: str, order_attribute: str) -> tuple[str, str]:
         # Only JSON numbers sort; a text or missing value goes last instead of failing the build.
         key = order_attribute
         expression = (
-            f"CASE WHEN jsonb_typeof(c.attributes -> '{key}') = 'number'"
-            f" THEN (c.attributes ->> '{key}')::numeric END"
+            f"CASE WHEN jsonb_typeof(\"contacts_customer\".\"attributes\" -> '{key}') = 'number'"
+            f" THEN (\"contacts_customer\".\"attributes\" ->> '{key}')::numeric END"
         )
     return expression, direction
 
 
-def _candidates_sql(criteria: dict, at) -> tuple[str, list]:
+def _candidates_sql(criteria: dict, at, sort_expression: str) -> tuple[str, list]:
+    """The segment's customers as (id, sort_key), read in the same scan as the criteria."""
+    from django.db.models.expressions import RawSQL
+
     from contacts.segments import customers_matching
 
-    queryset = customers_matching(criteria, at=at).order_by().values("pk")
+    queryset = (
+        customers_matching(criteria, at=at).order_by()
+        .annotate(build_sort_key=RawSQL(sort_expression, []))
+        .values("pk", "build_sort_key")
+    )
     sql, params = queryset.query.sql_with_params()
     return sql, list(params)
+
+
+def _rule_sets(campaign, *, at, list_id: int | None, for_recycle: bool = False) -> list[tuple[str, str, bool]]:
+    """(reason, SQL of a set of customer ids, negated) for every rule the campaign uses, in order
+    of precedence after "no phone". A negated set lists the customers the rule lets through."""
+    policy = campaign.policy
+    campaign_id = int(campaign.pk)
+    at_sql = _literal_timestamp(at)
+    rules = [("dnc", blocked_customers_sql(campaign_id=campaign_id, at=at), False)]
+    refused = policy_rules.customers_refused_sql(policy, campaign=str(campaign_id))
+    if refused:
+        rules.append(("refused_before", refused, False))
+    if not for_recycle:
+        other_lists = ", ".join(f"'{status}'" for status in OPEN_LIST_STATUSES)
+        rules.append((
+            "in_other_list",
+            f"SELECT o.customer_id FROM campaigns_calllistentry o"
+            f" JOIN campaigns_calllist ol ON ol.id = o.call_list_id"
+            f" WHERE o.campaign_id = {campaign_id} AND ol.status IN ({other_lists})"
+            f" AND ol.id <> {int(list_id or 0)}",
+            False,
+        ))
+        if campaign.prenotice_days is not None:
+            latest_sent_on = timezone.localdate(at) - datetime.timedelta(days=int(campaign.prenotice_days))
+            rules.append((
+                "prenotice",
+                f"SELECT pn.customer_id FROM campaigns_prenotice pn WHERE pn.campaign_id = {campaign_id}"
+                f" AND pn.sent_on <= DATE '{latest_sent_on.isoformat()}'",
+                True,
+            ))
+    cooling = policy_rules.customers_cooling_off_sql(policy, at=at_sql)
+    if cooling:
+        rules.append(("cooloff", cooling, False))
+    capped = policy_rules.customers_over_cap_sql(policy, at=at_sql)
+    if capped:
+        rules.append(("cap", capped, False))
+    return rules
+
+
+def _rule_joins(rules, *, customer: str) -> tuple[str, str, str]:
+    """CTEs (one deduplicated id set per rule), LEFT JOINs on `customer`, and the CASE naming
+    the first rule that excludes the row. Hash (anti-)joins keep this linear in the data size,
+    where `IN (sub-select)` degrades to a nested scan once a set outgrows work_mem."""
+    ctes, joins, whens = [], [], []
+    for name, set_sql, negated in rules:
+        ctes.append(f"rule_{name} AS (SELECT s.customer_id FROM ({set_sql}) AS s(customer_id) GROUP BY 1)")
+        joins.append(f"LEFT JOIN rule_{name} ON rule_{name}.customer_id = {customer}")
+        test = "IS NULL" if negated else "IS NOT NULL"
+        whens.append((name, f"rule_{name}.customer_id {test}"))
+    return ",\n    ".join(ctes), "\n        ".join(joins), whens
 
 
 def _classified_sql(spec: BuildSpec, *, at, list_id: int | None) -> tuple[str, list]:
     """CTEs `candidates`, `classified` (one row per matched customer: phone, reason, sort key)
     and `ranked` (phone_rank > 1 = duplicate number of a customer ranked higher)."""
-    campaign = spec.campaign
-    policy = campaign.policy
-    campaign_id = int(campaign.pk)
-    at_sql = _literal_timestamp(at)
     sort_expression, direction = _sort_key(spec.order_by, spec.order_attribute)
-    candidates_sql, params = _candidates_sql(spec.criteria, at)
-
-    reasons = [
-        ("dnc", f"c.id IN ({blocked_customers_sql(campaign_id=campaign_id, at=at)})"),
-        ("no_phone", "p.number IS NULL"),
-    ]
-    refused = policy_rules.customers_refused_sql(policy, campaign=str(campaign_id))
-    if refused:
-        reasons.append(("refused_before", f"c.id IN ({refused})"))
-    other_lists = ", ".join(f"'{status}'" for status in OPEN_LIST_STATUSES)
-    reasons.append((
-        "in_other_list",
-        f"c.id IN (SELECT o.customer_id FROM campaigns_calllistentry o"
-        f" JOIN campaigns_calllist ol ON ol.id = o.call_list_id"
-        f" WHERE o.campaign_id = {campaign_id} AND ol.status IN ({other_lists})"
-        f" AND ol.id <> {int(list_id or 0)})",
-    ))
-    if campaign.prenotice_days is not None:
-        latest_sent_on = timezone.localdate(at) - datetime.timedelta(days=int(campaign.prenotice_days))
-        reasons.append((
-            "prenotice",
-            f"c.id NOT IN (SELECT pn.customer_id FROM campaigns_prenotice pn"
-            f" WHERE pn.campaign_id = {campaign_id} AND pn.sent_on <= DATE '{latest_sent_on.isoformat()}')",
-        ))
-    cooling = policy_rules.customers_cooling_off_sql(policy, at=at_sql)
-    if cooling:
-        reasons.append(("cooloff", f"c.id IN ({cooling})"))
-    capped = policy_rules.customers_over_cap_sql(policy, at=at_sql)
-    if capped:
-        reasons.append(("cap", f"c.id IN ({capped})"))
-    reason_case = "CASE " + " ".join(f"WHEN {sql} THEN '{name}'" for name, sql in reasons) + " END"
+    candidates_sql, params = _candidates_sql(spec.criteria, at, sort_expression)
+    # Criteria on the customer's own columns yield each customer once; a join (if the segment
+    # compiler ever uses one) could repeat them.
+    distinct = "DISTINCT ON (m.id)" if " JOIN " in candidates_sql.upper() else ""
+    rules = _rule_sets(spec.campaign, at=at, list_id=list_id)
+    rule_ctes, rule_joins, whens = _rule_joins(rules, customer="c.id")
+    whens = [whens[0], ("no_phone", "p.number IS NULL"), *whens[1:]]
+    reason_case = "CASE " + " ".join(f"WHEN {test} THEN '{name}'" for name, test in whens) + " END"
 
     sql = f"""
     candidates AS MATERIALIZED (
-        SELECT DISTINCT m.id FROM ({candidates_sql}) AS m(id)
+        SELECT {distinct} m.id, m.sort_key FROM ({candidates_sql}) AS m(id, sort_key)
     ),
     phones AS (
         SELECT DISTINCT ON (ph.customer_id) ph.customer_id, ph.number
@@ -192,12 +232,12 @@ def _classified_sql(spec: BuildSpec, *, at, list_id: int | None) -> tuple[str, l
         WHERE ph.is_valid
         ORDER BY ph.customer_id, ph.is_primary DESC, ph.id
     ),
+    {rule_ctes},
     classified AS MATERIALIZED (
-        SELECT c.id AS customer_id, p.number AS phone, {sort_expression} AS sort_key,
-               {reason_case} AS reason
-        FROM candidates cd
-        JOIN contacts_customer c ON c.id = cd.id
+        SELECT c.id AS customer_id, p.number AS phone, c.sort_key, {reason_case} AS reason
+        FROM candidates c
         LEFT JOIN phones p ON p.customer_id = c.id
+        {rule_joins}
     ),
     ranked AS MATERIALIZED (
         SELECT customer_id, phone, sort_key,
@@ -235,9 +275,11 @@ def preview_call_list(*, spec: BuildSpec, at=None) -> dict:
     at = at or timezone.now()
     ctes, params = _classified_sql(spec, at=at, list_id=None)
     sql = f"WITH {ctes} {_counts_select('SELECT count(*) FROM ranked WHERE phone_rank = 1')}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return _counts_from_row(cursor.fetchone())
+    with transaction.atomic():
+        _bulk_work_memory()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return _counts_from_row(cursor.fetchone())
 
 
 def _insert_entries(*, call_list: CallList, spec: BuildSpec, at) -> dict:
@@ -322,6 +364,7 @@ def run_call_list_build(*, call_list_id: int, at=None) -> CallList:
                 return call_list
             spec = BuildSpec(campaign=call_list.campaign, criteria=call_list.criteria,
                              order_by=call_list.order_by, order_attribute=call_list.order_attribute)
+            _bulk_work_memory()
             counts = _insert_entries(call_list=call_list, spec=spec, at=at)
             call_list.counts = counts
             call_list.status = CallList.Status.READY
@@ -429,26 +472,19 @@ def recycle_call_list(*, call_list, disposition_codes: list[str], by, at=None) -
     if not disposition_ids:
         raise RecycleChoiceError(_("Choose at least one outcome to recycle."))
 
-    policy = campaign.policy
     at_sql = _literal_timestamp(at)
-    reasons = [("dnc", f"e.customer_id IN ({blocked_customers_sql(campaign_id=int(campaign.pk), at=at)})")]
-    # A refusal recorded in this campaign, even on another entry, keeps the customer out.
-    refused_sql = policy_rules.customers_refused_sql(policy, campaign=str(int(campaign.pk)))
-    if refused_sql:
-        reasons.append(("refused_before", f"e.customer_id IN ({refused_sql})"))
-    cooling = policy_rules.customers_cooling_off_sql(policy, at=at_sql)
-    if cooling:
-        reasons.append(("cooloff", f"e.customer_id IN ({cooling})"))
-    capped = policy_rules.customers_over_cap_sql(policy, at=at_sql)
-    if capped:
-        reasons.append(("cap", f"e.customer_id IN ({capped})"))
-    reason_case = "CASE " + " ".join(f"WHEN {sql} THEN '{name}'" for name, sql in reasons) + " END"
+    rule_ctes, rule_joins, whens = _rule_joins(
+        _rule_sets(campaign, at=at, list_id=call_list.pk, for_recycle=True), customer="e.customer_id"
+    )
+    reason_case = "CASE " + " ".join(f"WHEN {test} THEN '{name}'" for name, test in whens) + " END"
     statuses = ", ".join(f"'{s}'" for s in RECYCLABLE_ENTRY_STATUSES)
     ids = ", ".join(str(int(i)) for i in disposition_ids)
     sql = f"""
-    WITH picked AS MATERIALIZED (
+    WITH {rule_ctes},
+    picked AS MATERIALIZED (
         SELECT e.id, {reason_case} AS reason
         FROM campaigns_calllistentry e
+        {rule_joins}
         WHERE e.call_list_id = {int(call_list.pk)} AND e.status IN ({statuses})
           AND e.last_disposition_id IN ({ids})
     ),
@@ -472,6 +508,7 @@ def recycle_call_list(*, call_list, disposition_codes: list[str], by, at=None) -
            (SELECT count(*) FROM blocked),
            (SELECT coalesce(json_object_agg(reason, n), '{{}}') FROM (
                 SELECT reason, count(*) AS n FROM picked WHERE reason IS NOT NULL GROUP BY reason) r)"""
+    _bulk_work_memory()
     with connection.cursor() as cursor:
         cursor.execute(sql, [])
         reset, _blocked, skipped = cursor.fetchone()

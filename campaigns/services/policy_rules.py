@@ -10,7 +10,8 @@ Each rule comes in two shapes:
   `customers_cooling_off_sql`, `customers_refused_sql`), for set-based work over many customers
   (list build, recycle): `customer_id IN (<set query>)` becomes one hashed sub-plan.
 
-Fragments take SQL expressions, not values: `customer` is a column such as "e.customer_id",
+Fragments take SQL expressions, not values (the disposition flags are read when the fragment is
+built, so build it per statement rather than caching it): `customer` is a column such as "e.customer_id",
 `at` the moment to judge (e.g. "now()" or a "%s" placeholder the caller fills), `campaign` a
 column or a literal id. Policy numbers are validated integers and are inlined. A rule the policy
 does not use returns None, so callers can skip it:
@@ -47,6 +48,15 @@ def _days(value) -> int:
     return int(value)
 
 
+def _disposition_ids(flag: str) -> str:
+    """The ids of the dispositions with `flag` as a SQL array literal. Inlined (not a sub-select)
+    so the attempts indexes that include disposition_id can filter on it directly."""
+    from campaigns.models import Disposition
+
+    ids = sorted(Disposition.objects.filter(**{flag: True}).values_list("pk", flat=True))
+    return "ARRAY[" + ",".join(str(int(i)) for i in ids) + "]::bigint[]"
+
+
 def _uses_cap(policy) -> bool:
     return bool(policy and policy.cap_attempts and policy.cap_days)
 
@@ -79,8 +89,8 @@ def cooling_off_sql(policy, *, customer: str, at: str) -> str | None:
     if not _uses_cooloff(policy):
         return None
     return (
-        f"EXISTS (SELECT 1 FROM {ATTEMPTS} cool_a JOIN {DISPOSITIONS} cool_d ON cool_d.id = cool_a.disposition_id"
-        f" WHERE cool_a.customer_id = {customer} AND cool_d.is_contact"
+        f"EXISTS (SELECT 1 FROM {ATTEMPTS} cool_a"
+        f" WHERE cool_a.customer_id = {customer} AND cool_a.disposition_id = ANY({_disposition_ids('is_contact')})"
         f" AND cool_a.started_at > ({at}) - make_interval(days => {_days(policy.cooloff_days_after_contact)})"
         f" AND cool_a.started_at <= ({at}))"
     )
@@ -93,7 +103,7 @@ def refused_before_sql(policy, *, customer: str, campaign: str) -> str | None:
     return (
         f"EXISTS (SELECT 1 FROM {ATTEMPTS} ref_a WHERE ref_a.campaign_id = {campaign}"
         f" AND ref_a.customer_id = {customer}"
-        f" AND ref_a.disposition_id IN (SELECT id FROM {DISPOSITIONS} WHERE is_refusal))"
+        f" AND ref_a.disposition_id = ANY({_disposition_ids('is_refusal')}))"
     )
 
 
@@ -119,7 +129,7 @@ def customers_cooling_off_sql(policy, *, at: str) -> str | None:
         f"SELECT cool_a.customer_id FROM {ATTEMPTS} cool_a"
         f" WHERE cool_a.started_at > ({at}) - make_interval(days => {_days(policy.cooloff_days_after_contact)})"
         f" AND cool_a.started_at <= ({at})"
-        f" AND cool_a.disposition_id IN (SELECT id FROM {DISPOSITIONS} WHERE is_contact)"
+        f" AND cool_a.disposition_id = ANY({_disposition_ids('is_contact')})"
     )
 
 
@@ -129,7 +139,7 @@ def customers_refused_sql(policy, *, campaign: str) -> str | None:
         return None
     return (
         f"SELECT ref_a.customer_id FROM {ATTEMPTS} ref_a WHERE ref_a.campaign_id = {campaign}"
-        f" AND ref_a.disposition_id IN (SELECT id FROM {DISPOSITIONS} WHERE is_refusal)"
+        f" AND ref_a.disposition_id = ANY({_disposition_ids('is_refusal')})"
     )
 
 
