@@ -1,18 +1,23 @@
 """The do-not-call rule, in one place. Every other part (list build, dispatch, console, API)
-asks `is_blocked` for one customer/number, or uses `ACTIVE_DNC_SQL` for set-based work.
+asks `is_blocked` for one customer/number, filters querysets with `blocked_customer_filter`, or
+embeds `ACTIVE_DNC_SQL` in its own SQL.
 
-An entry for a number blocks every customer who has that number; an entry for a customer blocks
-all of their numbers. Global entries (campaign NULL) block every campaign; campaign entries block
-only that campaign. Revoked or expired entries block nothing."""
+The rule, at a moment `at` and for a campaign (entries that are neither revoked nor expired,
+global or for that campaign):
+- an entry for a number blocks that number and every customer who has it;
+- an entry for a customer blocks the customer and all of their numbers, so also any other
+  customer sharing one of those numbers (a family's landline reaches the person who opted out).
+Global entries (campaign NULL) apply to every campaign; campaign entries only to theirs."""
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from callcenter.audit import record_event
 
-from ..models import DoNotCall, PhoneNumber
+from ..models import Customer, DoNotCall, PhoneNumber
 from ..phones import normalize_phone
 
 
@@ -23,58 +28,106 @@ def active_entries(at=None):
     )
 
 
-def blocking_entries(*, phone: str | None = None, customer=None, campaign=None, at=None):
-    """Active entries in scope that block calling `phone` and/or `customer` for `campaign`."""
-    customer_id = getattr(customer, "pk", customer)
-    campaign_id = getattr(campaign, "pk", campaign)
-    match = Q(pk__in=[])
-    if phone:
-        match |= Q(phone_number=phone)
-    if customer_id:
-        match |= Q(customer_id=customer_id)
-        # Any number of this customer that is on the registry blocks the customer too.
-        match |= Q(
-            phone_number__in=PhoneNumber.objects.filter(customer_id=customer_id).values("number")
-        )
+def _in_scope(campaign_id) -> Q:
     scope = Q(campaign__isnull=True)
     if campaign_id:
         scope |= Q(campaign_id=campaign_id)
-    return active_entries(at).filter(match).filter(scope)
+    return scope
+
+
+def blocking_entries(*, phone: str | None = None, customer=None, campaign=None, at=None):
+    """Active entries in scope that block calling `phone` and/or `customer` for `campaign`
+    (`phone` in E.164, as stored)."""
+    customer_id = getattr(customer, "pk", customer)
+    campaign_id = getattr(campaign, "pk", campaign)
+    # The numbers concerned (the one given and all of the customer's) and everyone who has one
+    # of them. Two small index reads first, so the registry is then read through its indexes
+    # (one query with nested subqueries makes PostgreSQL scan the whole registry).
+    numbers_q = Q(pk__in=[])
+    if phone:
+        numbers_q |= Q(number=phone)
+    if customer_id:
+        numbers_q |= Q(customer_id=customer_id)
+    numbers = set(PhoneNumber.objects.filter(numbers_q).values_list("number", flat=True))
+    owners = set(PhoneNumber.objects.filter(number__in=numbers).values_list("customer_id", flat=True)) if numbers else set()
+    if phone:
+        numbers.add(phone)  # a number nobody in the database has (yet)
+    if customer_id:
+        owners.add(customer_id)
+    match = Q(phone_number__in=numbers) | Q(customer_id__in=owners)
+    return active_entries(at).filter(_in_scope(campaign_id)).filter(match)
 
 
 def is_blocked(*, phone: str | None = None, customer=None, campaign=None, at=None) -> bool:
     return blocking_entries(phone=phone, customer=customer, campaign=campaign, at=at).exists()
 
 
-def blocked_customer_filter(*, campaign=None, at=None, customer_ref: str = "pk") -> Exists:
-    """An Exists() usable in .filter()/.exclude() of any queryset that has a customer id at
-    `customer_ref` (e.g. "pk" on Customer, "customer_id" on CallListEntry)."""
+def blocked_customers(*, campaign=None, at=None) -> RawSQL:
+    """Ids of every blocked customer, as an uncorrelated subquery: usable as
+    `.filter(pk__in=blocked_customers())`; PostgreSQL computes the set once per query."""
     campaign_id = getattr(campaign, "pk", campaign)
-    scope = Q(campaign__isnull=True)
-    if campaign_id:
-        scope |= Q(campaign_id=campaign_id)
-    customer_phones = PhoneNumber.objects.filter(customer_id=OuterRef(OuterRef(customer_ref))).values("number")
-    entries = active_entries(at).filter(scope).filter(
-        Q(customer_id=OuterRef(customer_ref)) | Q(phone_number__in=customer_phones)
+    sql = BLOCKED_CUSTOMERS_SQL.format(at="%s", campaign="%s")
+    # Placeholders come in (at, campaign) pairs, one pair per branch of the UNION.
+    return RawSQL(sql, [at or timezone.now(), campaign_id] * (sql.count("%s") // 2))
+
+
+def blocked_customer_filter(*, campaign=None, at=None, customer_ref: str = "pk") -> Exists:
+    """An Exists() usable in .filter()/.exclude()/.annotate() of any queryset that has a
+    customer id at `customer_ref` (e.g. "pk" on Customer, "customer_id" on CallListEntry).
+    The blocked set is computed once per query (hashed), not once per row."""
+    return Exists(
+        Customer.objects.filter(pk=OuterRef(customer_ref), pk__in=blocked_customers(campaign=campaign, at=at))
     )
-    return Exists(entries)
 
 
-# For raw SQL (list build, dispatch): true when customer %(customer)s / number %(phone)s is
-# blocked for campaign %(campaign)s at %(at)s. Callers substitute their own column expressions.
-ACTIVE_DNC_SQL = """
-EXISTS (
-    SELECT 1 FROM contacts_donotcall d
-    WHERE d.revoked_at IS NULL
-      AND (d.expires_at IS NULL OR d.expires_at > {at})
-      AND (d.campaign_id IS NULL OR d.campaign_id = {campaign})
-      AND (
-            d.customer_id = {customer}
-         OR d.phone_number = {phone}
-         OR d.phone_number IN (SELECT p.number FROM contacts_phonenumber p WHERE p.customer_id = {customer})
-      )
+_ACTIVE = (
+    "d.revoked_at IS NULL AND (d.expires_at IS NULL OR d.expires_at > {at})"
+    " AND (d.campaign_id IS NULL OR d.campaign_id = {campaign})"
 )
-"""
+
+# For raw SQL (list build, dispatch): true when customer {customer} / number {phone} is blocked
+# for campaign {campaign} at {at}; callers substitute their own SQL expressions (str.format).
+# One parenthesized expression, so "NOT " + ACTIVE_DNC_SQL works. Written as separate index
+# probes (dnc_active_customer, dnc_active_phone, phones by customer and by number): one EXISTS
+# with ORs inside makes PostgreSQL scan the whole registry for every row it judges. With
+# constant {campaign}/{at} the planner may also hash each probe once for set-based builds.
+ACTIVE_DNC_SQL = (
+    "("
+    "EXISTS (SELECT 1 FROM contacts_donotcall d WHERE d.customer_id = {customer} AND " + _ACTIVE + ")"
+    " OR EXISTS (SELECT 1 FROM contacts_donotcall d WHERE d.phone_number = {phone} AND " + _ACTIVE + ")"
+    " OR EXISTS (SELECT 1 FROM contacts_phonenumber dnc_own JOIN contacts_donotcall d"
+    " ON d.phone_number = dnc_own.number WHERE dnc_own.customer_id = {customer} AND " + _ACTIVE + ")"
+    " OR EXISTS (SELECT 1 FROM contacts_phonenumber dnc_line JOIN contacts_donotcall d"
+    " ON d.customer_id = dnc_line.customer_id WHERE dnc_line.number = {phone} AND " + _ACTIVE + ")"
+    " OR EXISTS (SELECT 1 FROM contacts_phonenumber dnc_own JOIN contacts_phonenumber dnc_line"
+    " ON dnc_line.number = dnc_own.number JOIN contacts_donotcall d ON d.customer_id = dnc_line.customer_id"
+    " WHERE dnc_own.customer_id = {customer} AND " + _ACTIVE + ")"
+    ")"
+)
+
+# The same rule as sets, for set-based work where {campaign} and {at} are constants: every
+# blocked customer id / every blocked number. Each branch starts from the (small) registry and
+# probes the phone indexes, so a million-customer build hashes a few thousand ids once:
+#     c.id IN (BLOCKED_CUSTOMERS_SQL) OR p.number IN (BLOCKED_NUMBERS_SQL)   (= DNC_SET_SQL)
+BLOCKED_CUSTOMERS_SQL = (
+    "SELECT d.customer_id FROM contacts_donotcall d WHERE d.customer_id IS NOT NULL AND " + _ACTIVE
+    + " UNION SELECT p.customer_id FROM contacts_donotcall d JOIN contacts_phonenumber p"
+    " ON p.number = d.phone_number WHERE d.phone_number <> '' AND " + _ACTIVE
+    + " UNION SELECT q.customer_id FROM contacts_donotcall d JOIN contacts_phonenumber p"
+    " ON p.customer_id = d.customer_id JOIN contacts_phonenumber q ON q.number = p.number"
+    " WHERE " + _ACTIVE
+)
+BLOCKED_NUMBERS_SQL = (
+    "SELECT d.phone_number FROM contacts_donotcall d WHERE d.phone_number <> '' AND " + _ACTIVE
+    + " UNION SELECT p.number FROM contacts_donotcall d JOIN contacts_phonenumber p"
+    " ON p.customer_id = d.customer_id WHERE " + _ACTIVE
+)
+# COALESCE: a customer without a number has {phone} NULL, and "NULL IN (...)" is NULL, which
+# would make "NOT " + DNC_SET_SQL drop that customer from both sides.
+DNC_SET_SQL = (
+    "(COALESCE({customer} IN (" + BLOCKED_CUSTOMERS_SQL + "), false)"
+    " OR COALESCE({phone} IN (" + BLOCKED_NUMBERS_SQL + "), false))"
+)
 
 
 # ---------------------------------------------------------------- changes to the registry
