@@ -31,6 +31,10 @@ class KpiHourly(models.Model):
     acw_seconds = models.BigIntegerField(default=0)
     # talk + hold + after-call work of the handled calls (numerator of AHT).
     handle_seconds = models.BigIntegerField(default=0)
+    # This row's share of the operator-hour's logged-in and productive (ready, on call, after-call
+    # work) time: the hour's time × this row's dials ÷ the operator's dials in that hour.
+    logged_in_seconds = models.BigIntegerField(default=0)
+    productive_seconds = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [

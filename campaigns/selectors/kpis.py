@@ -274,10 +274,44 @@ def _day_bounds(kpi_filter: KpiFilter):
     return start, end
 
 
+def shared_time_sql(bucket: str, hour: str) -> tuple[str, str]:
+    """SQL for an attempt bucket's share of its operator-hour's logged-in and productive time: the
+    hour's time × the bucket's dials ÷ the operator's dials in that hour (every campaign), in whole
+    seconds rounded down. `bucket` and `hour` are the aliases of the two rows."""
+    # div() truncates whatever the column types are (a sum() of integers is numeric in PostgreSQL)
+    return (
+        f"coalesce(div({hour}.logged_in_seconds * {bucket}.dials, NULLIF({hour}.dials, 0))::bigint, 0)",
+        f"coalesce(div(({hour}.ready_seconds + {hour}.on_call_seconds + {hour}.acw_seconds) * {bucket}.dials,"
+        f" NULLIF({hour}.dials, 0))::bigint, 0)",
+    )
+
+
+def _raw_operator_hours(period: str) -> str:
+    """The operator-hours of a period computed from AgentStateLog and CallAttempt."""
+    pieces = state_pieces_sql(
+        "l.started_at < %(end)s AND coalesce(l.ended_at, %(now)s) > %(start)s",
+        hour_from="%(start)s", hour_to="%(end)s",
+    )
+    return f"""
+        SELECT coalesce(t.day, d.day) AS day, coalesce(t.hour, d.hour) AS hour,
+               coalesce(t.operator_id, d.operator_id) AS operator_id,
+               {", ".join(f"coalesce(t.{m}, 0) AS {m}" for m in AGENT_MEASURES)},
+               coalesce(d.dials, 0) AS dials
+        FROM ({agent_seconds_sql(pieces)}) t
+        FULL JOIN (
+            SELECT (a.started_at AT TIME ZONE %(tz)s)::date AS day,
+                   EXTRACT(HOUR FROM a.started_at AT TIME ZONE %(tz)s)::smallint AS hour,
+                   a.operator_id, count(*) AS dials
+            FROM campaigns_callattempt a
+            WHERE {period} AND a.operator_id IS NOT NULL
+            GROUP BY 1, 2, 3
+        ) d ON d.day = t.day AND d.hour = t.hour AND d.operator_id = t.operator_id"""
+
+
 def _sources(kpi_filter: KpiFilter, source: str, params: dict) -> tuple[str, str, str, str, str]:
-    """SQL for the in-scope attempt buckets, all of the period's attempt buckets of the in-scope
-    campaigns (for the campaign-day dial counts), the period's operator-hours, and the expressions
-    giving a campaign's first and last dial day."""
+    """SQL for the in-scope attempt buckets (with their share of the operators' time), all of the
+    period's buckets of the in-scope campaigns (for the campaign-day dial counts), the period's
+    operator-hours, and the expressions giving a campaign's first and last dial day."""
     filters = []
     if kpi_filter.operator_id is not None:
         filters.append("operator_id = %(operator_id)s")
@@ -302,25 +336,12 @@ def _sources(kpi_filter: KpiFilter, source: str, params: dict) -> tuple[str, str
     else:
         period = "a.started_at >= %(start)s AND a.started_at < %(end)s"
         raw_campaign_filter = " AND a.campaign_id = ANY(%(campaign_ids)s)" if campaign_filter else ""
-        campaign_rows = attempt_buckets_sql(period + raw_campaign_filter)
-        pieces = state_pieces_sql(
-            "l.started_at < %(end)s AND coalesce(l.ended_at, %(now)s) > %(start)s",
-            hour_from="%(start)s", hour_to="%(end)s",
-        )
-        operator_hours = f"""
-            SELECT coalesce(t.day, d.day) AS day, coalesce(t.hour, d.hour) AS hour,
-                   coalesce(t.operator_id, d.operator_id) AS operator_id,
-                   {", ".join(f"coalesce(t.{m}, 0) AS {m}" for m in AGENT_MEASURES)},
-                   coalesce(d.dials, 0) AS dials
-            FROM ({agent_seconds_sql(pieces)}) t
-            FULL JOIN (
-                SELECT (a.started_at AT TIME ZONE %(tz)s)::date AS day,
-                       EXTRACT(HOUR FROM a.started_at AT TIME ZONE %(tz)s)::smallint AS hour,
-                       a.operator_id, count(*) AS dials
-                FROM campaigns_callattempt a
-                WHERE {period} AND a.operator_id IS NOT NULL
-                GROUP BY 1, 2, 3
-            ) d ON d.day = t.day AND d.hour = t.hour AND d.operator_id = t.operator_id"""
+        operator_hours = _raw_operator_hours(period)
+        logged_in, productive = shared_time_sql("b", "o")
+        campaign_rows = f"""
+            SELECT b.*, {logged_in} AS logged_in_seconds, {productive} AS productive_seconds
+            FROM ({attempt_buckets_sql(period + raw_campaign_filter)}) b
+            LEFT JOIN ({operator_hours}) o ON o.day = b.day AND o.hour = b.hour AND o.operator_id = b.operator_id"""
         first_day = ("(SELECT (min(started_at) AT TIME ZONE %(tz)s)::date FROM campaigns_callattempt "
                      "WHERE campaign_id = c.id)")
         last_day = ("(SELECT (max(started_at) AT TIME ZONE %(tz)s)::date FROM campaigns_callattempt "
@@ -334,13 +355,13 @@ def _query_sql(kpi_filter: KpiFilter, groupings: list[str], source: str, params:
     scoped, campaign_rows, operator_hours, first_day, last_day = _sources(kpi_filter, source, params)
     restricted = kpi_filter.operator_id is not None or kpi_filter.call_list_id is not None or kpi_filter.segment_id is not None
     # Dials per campaign and day over every operator and list: the key to split a day's fixed cost.
-    campaign_day_source = "(SELECT * FROM campaign_rows)" if restricted else "s"
+    campaign_day_source = f"({campaign_rows})" if restricted else "s"
     sums = ", ".join(f"sum({m}) AS {m}" for m in ATTEMPT_MEASURES)
     _, select, group_by = _grouping_select(groupings)
+    segment = "cl.segment_id" if any("segment_id" in GROUPINGS[g] for g in groupings) else "NULL::bigint"
+    segment_join = "LEFT JOIN campaigns_calllist cl ON cl.id = s.call_list_id" if segment != "NULL::bigint" else ""
     attempts_sql = f"""
         WITH s AS MATERIALIZED ({scoped}),
-        campaign_rows AS ({campaign_rows}),
-        oh AS ({operator_hours}),
         cp AS (
             SELECT c.id, c.cost_per_hour, c.cost_per_minute, c.fixed_cost,
                    CASE WHEN c.fixed_cost > 0 THEN coalesce(c.starts_on, {first_day}) END AS period_start,
@@ -355,24 +376,19 @@ def _query_sql(kpi_filter: KpiFilter, groupings: list[str], source: str, params:
             GROUP BY 1, 2
         ),
         m AS (
-            SELECT s.*, cl.segment_id, (EXTRACT(ISODOW FROM s.day)::int - 1) AS weekday,
-                   coalesce(oh.logged_in_seconds * s.dials / NULLIF(oh.dials, 0), 0) AS attr_logged_in,
-                   coalesce((oh.ready_seconds + oh.on_call_seconds + oh.acw_seconds) * s.dials / NULLIF(oh.dials, 0), 0)
-                       AS attr_productive,
-                   coalesce(oh.logged_in_seconds * s.dials / NULLIF(oh.dials, 0), 0) * cp.cost_per_hour / 3600
-                       AS labour_cost,
+            SELECT s.*, {segment} AS segment_id, (EXTRACT(ISODOW FROM s.day)::int - 1) AS weekday,
+                   s.logged_in_seconds * cp.cost_per_hour / 3600 AS labour_cost,
                    s.talk_seconds * cp.cost_per_minute / 60 AS telecom_cost,
                    CASE WHEN cp.fixed_cost > 0 AND s.day BETWEEN cp.period_start AND cp.period_end
                         THEN cp.fixed_cost / (cp.period_end - cp.period_start + 1) * s.dials / cd.dials
                         ELSE 0 END AS fixed_cost
             FROM s
             JOIN cp ON cp.id = s.campaign_id
-            LEFT JOIN campaigns_calllist cl ON cl.id = s.call_list_id
-            LEFT JOIN oh ON oh.day = s.day AND oh.hour = s.hour AND oh.operator_id = s.operator_id
+            {segment_join}
             LEFT JOIN cd ON cd.campaign_id = s.campaign_id AND cd.day = s.day
         )
         SELECT {select}, {sums},
-               sum(attr_logged_in) AS attr_logged_in, sum(attr_productive) AS attr_productive,
+               sum(logged_in_seconds) AS attr_logged_in, sum(productive_seconds) AS attr_productive,
                sum(labour_cost) AS labour_cost, sum(telecom_cost) AS telecom_cost, sum(fixed_cost) AS fixed_cost
         FROM m
         GROUP BY {group_by}"""

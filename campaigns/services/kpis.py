@@ -12,7 +12,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ..selectors.kpis import AGENT_MEASURES, ATTEMPT_MEASURES, agent_seconds_sql, attempt_buckets_sql, state_pieces_sql
+from ..selectors.kpis import (
+    AGENT_MEASURES, ATTEMPT_MEASURES, agent_seconds_sql, attempt_buckets_sql, shared_time_sql, state_pieces_sql,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -95,8 +97,8 @@ def _add_attempts(cursor, *, after: int, upto: int) -> int:
     params = {"tz": settings.TIME_ZONE, "after": after, "upto": upto}
     cursor.execute(
         f"""
-        INSERT INTO campaigns_kpihourly ({HOURLY_KEY}, {measures})
-        SELECT {HOURLY_KEY}, {measures} FROM ({buckets}) b
+        INSERT INTO campaigns_kpihourly ({HOURLY_KEY}, {measures}, logged_in_seconds, productive_seconds)
+        SELECT {HOURLY_KEY}, {measures}, 0, 0 FROM ({buckets}) b
         ON CONFLICT ({HOURLY_KEY}) DO UPDATE SET {increments}
         """,
         params,
@@ -104,11 +106,15 @@ def _add_attempts(cursor, *, after: int, upto: int) -> int:
     zero_time = ", ".join("0" for _ in AGENT_MEASURES)
     cursor.execute(
         f"""
-        INSERT INTO campaigns_kpioperatorhour ({OPERATOR_HOUR_KEY}, {", ".join(AGENT_MEASURES)}, dials)
-        SELECT {OPERATOR_HOUR_KEY}, {zero_time}, sum(dials) FROM ({buckets}) b
-        WHERE operator_id IS NOT NULL
-        GROUP BY {OPERATOR_HOUR_KEY}
-        ON CONFLICT ({OPERATOR_HOUR_KEY}) DO UPDATE SET dials = campaigns_kpioperatorhour.dials + EXCLUDED.dials
+        WITH changed AS (
+            INSERT INTO campaigns_kpioperatorhour ({OPERATOR_HOUR_KEY}, {", ".join(AGENT_MEASURES)}, dials)
+            SELECT {OPERATOR_HOUR_KEY}, {zero_time}, sum(dials) FROM ({buckets}) b
+            WHERE operator_id IS NOT NULL
+            GROUP BY {OPERATOR_HOUR_KEY}
+            ON CONFLICT ({OPERATOR_HOUR_KEY}) DO UPDATE SET dials = campaigns_kpioperatorhour.dials + EXCLUDED.dials
+            RETURNING {OPERATOR_HOUR_KEY}
+        )
+        INSERT INTO kpi_touched SELECT {OPERATOR_HOUR_KEY} FROM changed
         """,
         params,
     )
@@ -144,16 +150,37 @@ def _recompute_operator_hours(cursor, *, last_id: int, since, now) -> int:
             SELECT DISTINCT (hour_start AT TIME ZONE %(tz)s)::date AS day,
                    EXTRACT(HOUR FROM hour_start AT TIME ZONE %(tz)s)::smallint AS hour, operator_id
             FROM touched
+        ),
+        changed AS (
+            INSERT INTO campaigns_kpioperatorhour ({OPERATOR_HOUR_KEY}, {time_columns}, dials)
+            SELECT k.day, k.hour, k.operator_id, {", ".join(f"coalesce(x.{m}, 0)" for m in AGENT_MEASURES)}, 0
+            FROM keys k
+            LEFT JOIN ({agent_seconds_sql(pieces)}) x
+                   ON x.day = k.day AND x.hour = k.hour AND x.operator_id = k.operator_id
+            ON CONFLICT ({OPERATOR_HOUR_KEY}) DO UPDATE SET
+                {", ".join(f"{m} = EXCLUDED.{m}" for m in AGENT_MEASURES)}
+            RETURNING {OPERATOR_HOUR_KEY}
         )
-        INSERT INTO campaigns_kpioperatorhour ({OPERATOR_HOUR_KEY}, {time_columns}, dials)
-        SELECT k.day, k.hour, k.operator_id, {", ".join(f"coalesce(x.{m}, 0)" for m in AGENT_MEASURES)}, 0
-        FROM keys k
-        LEFT JOIN ({agent_seconds_sql(pieces)}) x
-               ON x.day = k.day AND x.hour = k.hour AND x.operator_id = k.operator_id
-        ON CONFLICT ({OPERATOR_HOUR_KEY}) DO UPDATE SET
-            {", ".join(f"{m} = EXCLUDED.{m}" for m in AGENT_MEASURES)}
+        INSERT INTO kpi_touched SELECT {OPERATOR_HOUR_KEY} FROM changed
         """,
         {"tz": settings.TIME_ZONE, "now": now, "last_id": last_id, "since": since},
+    )
+    return cursor.rowcount
+
+
+def _share_operator_time(cursor) -> int:
+    """Share the time of every operator-hour in kpi_touched out to its hourly rows again (its dials
+    or its time changed)."""
+    logged_in, productive = shared_time_sql("h", "o")
+    cursor.execute(
+        f"""
+        UPDATE campaigns_kpihourly h
+        SET logged_in_seconds = {logged_in}, productive_seconds = {productive}
+        FROM campaigns_kpioperatorhour o, (SELECT DISTINCT {OPERATOR_HOUR_KEY} FROM kpi_touched) t
+        WHERE o.day = t.day AND o.hour = t.hour AND o.operator_id = t.operator_id
+          AND h.day = o.day AND h.hour = o.hour AND h.operator_id = o.operator_id
+          AND (h.logged_in_seconds, h.productive_seconds) IS DISTINCT FROM ({logged_in}, {productive})
+        """
     )
     return cursor.rowcount
 
@@ -172,6 +199,8 @@ def refresh_kpi_rollups(*, now=None) -> RefreshResult:
         if marks is None:
             return RefreshResult(skipped=True)
         result = RefreshResult()
+        cursor.execute("DROP TABLE IF EXISTS kpi_touched")
+        cursor.execute("CREATE TEMP TABLE kpi_touched (day date, hour smallint, operator_id bigint) ON COMMIT DROP")
         after = marks[ATTEMPTS]["last_id"]
         upto = _settled_attempt_id(cursor, after=after, now=now)
         if upto > after:
@@ -180,6 +209,8 @@ def refresh_kpi_rollups(*, now=None) -> RefreshResult:
         since = agent["last_time"] - COMMIT_GRACE if agent["last_time"] else None
         latest_log = _latest_state_log_id(cursor)
         result.operator_hours = _recompute_operator_hours(cursor, last_id=agent["last_id"], since=since, now=now)
+        _share_operator_time(cursor)
+        cursor.execute("DROP TABLE kpi_touched")
         cursor.execute(
             "UPDATE campaigns_kpiwatermark SET last_id = %s, refreshed_at = %s WHERE source = %s",
             [upto, now, ATTEMPTS],
@@ -191,6 +222,27 @@ def refresh_kpi_rollups(*, now=None) -> RefreshResult:
     return result
 
 
+def _replace_rows(cursor, *, table: str, key: list[str], columns: list[str], fresh: str) -> int:
+    """Make `table` equal to the rows of the `fresh` query: delete the rows it lacks, insert the
+    missing ones and update those that differ. Returns how many rows changed. Empty key parts
+    (no list, no operator) compare as equal, as in the unique key."""
+    matches = " AND ".join(f"coalesce(f.{k}, 0) = coalesce(t.{k}, 0)" if k.endswith("_id") else f"f.{k} = t.{k}" for k in key)
+    cursor.execute(f"CREATE TEMP TABLE kpi_fresh_rows ON COMMIT DROP AS {fresh}")
+    cursor.execute(f"DELETE FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM kpi_fresh_rows f WHERE {matches})")
+    changed = cursor.rowcount
+    cursor.execute(
+        f"""
+        INSERT INTO {table} ({", ".join(key)}, {", ".join(columns)})
+        SELECT {", ".join(key)}, {", ".join(columns)} FROM kpi_fresh_rows ORDER BY {", ".join(key)}
+        ON CONFLICT ({", ".join(key)}) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in columns)}
+        WHERE ({", ".join(f"{table}.{c}" for c in columns)}) IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in columns)})
+        """
+    )
+    changed += cursor.rowcount
+    cursor.execute("DROP TABLE kpi_fresh_rows")
+    return changed
+
+
 def reconcile_kpi_rollups(*, now=None) -> ReconcileResult:
     """Rebuild the rollups from the raw tables and correct every row that differs (nightly).
     Catches what an incremental run cannot see: a disposition whose contact/success flags were
@@ -200,38 +252,15 @@ def reconcile_kpi_rollups(*, now=None) -> ReconcileResult:
     result = ReconcileResult()
     with transaction.atomic(), connection.cursor() as cursor:
         marks = _lock_watermarks(cursor, wait=True)
-        cursor.execute("DROP TABLE IF EXISTS kpi_fresh_hourly, kpi_fresh_operator_hours")
+        cursor.execute("DROP TABLE IF EXISTS kpi_fresh_hourly, kpi_fresh_operator_hours, kpi_fresh_rows")
         upto = _settled_attempt_id(cursor, after=marks[ATTEMPTS]["last_id"], now=now)
         params["upto"] = upto
-        measures = ", ".join(ATTEMPT_MEASURES)
         cursor.execute(
             "CREATE TEMP TABLE kpi_fresh_hourly ON COMMIT DROP AS "
             + attempt_buckets_sql("a.id <= %(upto)s"),
             params,
         )
         result.hourly_rows = cursor.rowcount
-        cursor.execute(
-            """
-            DELETE FROM campaigns_kpihourly h WHERE NOT EXISTS (
-                SELECT 1 FROM kpi_fresh_hourly f
-                WHERE f.day = h.day AND f.hour = h.hour AND f.campaign_id = h.campaign_id
-                  AND coalesce(f.call_list_id, 0) = coalesce(h.call_list_id, 0)
-                  AND coalesce(f.operator_id, 0) = coalesce(h.operator_id, 0))
-            """
-        )
-        result.corrected += cursor.rowcount
-        cursor.execute(
-            f"""
-            INSERT INTO campaigns_kpihourly ({HOURLY_KEY}, {measures})
-            SELECT {HOURLY_KEY}, {measures} FROM kpi_fresh_hourly
-            ON CONFLICT ({HOURLY_KEY}) DO UPDATE SET {", ".join(f"{m} = EXCLUDED.{m}" for m in ATTEMPT_MEASURES)}
-            WHERE ({", ".join(f"campaigns_kpihourly.{m}" for m in ATTEMPT_MEASURES)})
-                  IS DISTINCT FROM ({", ".join(f"EXCLUDED.{m}" for m in ATTEMPT_MEASURES)})
-            """
-        )
-        result.corrected += cursor.rowcount
-
-        columns = (*AGENT_MEASURES, "dials")
         cursor.execute(
             f"""
             CREATE TEMP TABLE kpi_fresh_operator_hours ON COMMIT DROP AS
@@ -248,24 +277,19 @@ def reconcile_kpi_rollups(*, now=None) -> ReconcileResult:
             params,
         )
         result.operator_hours = cursor.rowcount
-        cursor.execute(
-            """
-            DELETE FROM campaigns_kpioperatorhour o WHERE NOT EXISTS (
-                SELECT 1 FROM kpi_fresh_operator_hours f
-                WHERE f.day = o.day AND f.hour = o.hour AND f.operator_id = o.operator_id)
-            """
+        result.corrected += _replace_rows(
+            cursor, table="campaigns_kpioperatorhour", key=OPERATOR_HOUR_KEY.split(", "), columns=[*AGENT_MEASURES, "dials"],
+            fresh="SELECT * FROM kpi_fresh_operator_hours",
         )
-        result.corrected += cursor.rowcount
-        cursor.execute(
-            f"""
-            INSERT INTO campaigns_kpioperatorhour ({OPERATOR_HOUR_KEY}, {", ".join(columns)})
-            SELECT {OPERATOR_HOUR_KEY}, {", ".join(columns)} FROM kpi_fresh_operator_hours
-            ON CONFLICT ({OPERATOR_HOUR_KEY}) DO UPDATE SET {", ".join(f"{m} = EXCLUDED.{m}" for m in columns)}
-            WHERE ({", ".join(f"campaigns_kpioperatorhour.{m}" for m in columns)})
-                  IS DISTINCT FROM ({", ".join(f"EXCLUDED.{m}" for m in columns)})
-            """
+        logged_in, productive = shared_time_sql("f", "o")
+        result.corrected += _replace_rows(
+            cursor, table="campaigns_kpihourly", key=HOURLY_KEY.split(", "),
+            columns=[*ATTEMPT_MEASURES, "logged_in_seconds", "productive_seconds"],
+            fresh=f"""
+                SELECT f.*, {logged_in} AS logged_in_seconds, {productive} AS productive_seconds
+                FROM kpi_fresh_hourly f
+                LEFT JOIN kpi_fresh_operator_hours o ON o.day = f.day AND o.hour = f.hour AND o.operator_id = f.operator_id""",
         )
-        result.corrected += cursor.rowcount
         cursor.execute("DROP TABLE kpi_fresh_hourly, kpi_fresh_operator_hours")
         latest_log = _latest_state_log_id(cursor)
         cursor.execute(
@@ -277,6 +301,9 @@ def reconcile_kpi_rollups(*, now=None) -> ReconcileResult:
             "WHERE source = %s",
             [latest_log, now, now, now, AGENT_STATES],
         )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE campaigns_kpihourly")  # fresh statistics for the dashboards' plans
+        cursor.execute("ANALYZE campaigns_kpioperatorhour")
     if result.corrected:
         logger.info("KPI reconciliation: %s rollup rows added, changed or removed", result.corrected)
     return result
