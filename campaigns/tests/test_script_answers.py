@@ -55,3 +55,33 @@ def test_wrong_types_are_refused_even_without_contact(held, operator):
         _record(entry, operator, "no_answer", version, {"budget": "たくさん"})
     assert "answers" in refused.value.message_dict
     assert not CallAttempt.objects.exists()
+
+
+def test_answers_through_the_attempts_api(held, operator, api_as, eager_celery):
+    entry, version = held
+    api = api_as(operator)
+    now = timezone.now()
+    body = {
+        "entry": entry.pk, "disposition": "success", "started_at": (now - datetime.timedelta(minutes=5)).isoformat(),
+        "ended_at": now.isoformat(), "script_version": version.pk, "answers": {"opening": True, "interest": "yes"},
+    }
+    with translation.override("en"):
+        refused = api.post("/api/v1/attempts/", body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 400
+    assert any("ご予算" in message for message in refused.json()["errors"]["answers"])
+    assert not CallAttempt.objects.exists()
+    body["answers"] = {"opening": True, "interest": "yes", "budget": 12000, "visit": "2025-06-01"}
+    created = api.post("/api/v1/attempts/", body, format="json")
+    assert created.status_code == 201
+    attempt = CallAttempt.objects.get(pk=created.json()["id"])
+    assert attempt.script_version == version and attempt.answers == body["answers"]
+
+
+@pytest.fixture
+def eager_celery():
+    from callcenter.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

@@ -357,6 +357,7 @@
         if (event.key === "Escape") { search.value = ""; this.filterRebuttals(""); this.section(this.current()).focus(); }
         return;
       }
+      if (event.ctrlKey || event.metaKey) return;  // Ctrl+Enter, Ctrl+S… belong to the console
       if (event.altKey && (event.key === "ArrowRight" || event.key === "ArrowLeft")) {
         event.preventDefault();
         if (event.key === "ArrowRight") this.next(); else this.back();
@@ -366,19 +367,37 @@
         if (event.key === "Enter" && target.tagName === "INPUT") { event.preventDefault(); this.next(); }
         return;
       }
+      // Keys handled here stop here: the console's own shortcuts (digits pick an outcome) apply
+      // only when the focus is outside the script panel.
       if (event.key === "ArrowRight" || (event.key === "Enter" && !target.matches("button, summary"))) {
-        event.preventDefault(); this.next();
+        event.preventDefault(); event.stopPropagation(); this.next();
       } else if (event.key === "ArrowLeft") {
-        event.preventDefault(); this.back();
+        event.preventDefault(); event.stopPropagation(); this.back();
       } else if (event.key === "/" && search) {
-        event.preventDefault(); search.focus();
-      } else if (/^[1-9]$/.test(event.key)) {
+        event.preventDefault(); event.stopPropagation(); search.focus();
+      } else if (/^[0-9]$/.test(event.key)) {
+        event.stopPropagation();
         const section = this.section(this.current());
-        const choice = section && section.querySelectorAll("input[type=radio], input[type=checkbox][name^='walk-']")[Number(event.key) - 1];
+        const choice = section && section.querySelectorAll("input[type=radio][name^='walk-'], input[type=checkbox][name^='walk-']")[Number(event.key) - 1];
         if (choice) { event.preventDefault(); choice.click(); choice.focus(); }
       }
     });
   };
+
+  // The outcome form may carry empty fields of the same names (its own hidden inputs, rendered
+  // after the panel, so they would win): whatever builds the form's data gets the panel's values.
+  function bindOutcomeForm() {
+    const form = document.getElementById("outcome-form");
+    if (!form || form.dataset.scriptWalkBound) return;
+    form.dataset.scriptWalkBound = "1";
+    form.addEventListener("formdata", function (event) {
+      const root = document.querySelector("[data-script-walk]");
+      if (!root || !root.walk) return;
+      const version = root.querySelector("input[name=script_version]");
+      event.formData.set("script_version", version ? version.value : "");
+      event.formData.set("answers", root.walk.answersInput ? root.walk.answersInput.value : "{}");
+    });
+  }
 
   // ------------------------------------------------------------ start-up
   const ScriptWalk = {
@@ -388,6 +407,7 @@
         if (root.dataset.walkReady || !root.querySelector("script[type='application/json']")) return;
         root.dataset.walkReady = "1";
         root.walk = new Walk(root);
+        bindOutcomeForm();
       });
     },
   };
