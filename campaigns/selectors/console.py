@@ -10,6 +10,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import get_language
 
+from contacts.phones import format_national
 from contacts.services import dnc
 
 from ..models import AgentStateLog, CallAttempt, CallList, CallListEntry, Campaign, OperatorProfile
@@ -85,7 +86,11 @@ def console_card(entry) -> dict:
     tz = zone(customer.time_zone)
     return {
         "customer": customer,
-        "phones": list(customer.phones.all()),
+        "phones": [
+            {"number": phone.number, "display": format_national(phone.number) or phone.number,
+             "kind": phone.get_kind_display(), "is_valid": phone.is_valid}
+            for phone in customer.phones.all()
+        ],
         "age": customer.age(),
         "attempts": list(customer_attempts(customer)),
         "attempt_count": CallAttempt.objects.filter(customer=customer).count(),

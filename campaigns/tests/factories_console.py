@@ -26,9 +26,8 @@ def japan_standard(**overrides):
 
 def working_campaign(*, operators, policy=None, **fields) -> Campaign:
     """An active campaign with a policy (permissive unless given) and these operators."""
-    return CampaignFactory(
-        status=Campaign.Status.ACTIVE, policy=policy or CallingPolicyFactory(), operators=list(operators), **fields
-    )
+    fields.setdefault("status", Campaign.Status.ACTIVE)
+    return CampaignFactory(policy=policy or CallingPolicyFactory(), operators=list(operators), **fields)
 
 
 def ready_list(campaign, **fields):

@@ -1,0 +1,156 @@
+"""Browser journeys: an operator works three calls with the keyboard (a retry, a callback and a
+do-not-call request); a supervisor releases a stuck hold from the live board."""
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from campaigns.models import AgentStateLog, CallAttempt, CallListEntry
+from campaigns.services.dispatch import dispatch_next
+from campaigns.tests.factories import CallingPolicyFactory
+from campaigns.tests.factories_console import entry, ready_list, working_campaign
+from contacts.models import DoNotCall
+from contacts.tests.factories import CustomerFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+Status = CallListEntry.Status
+
+
+@pytest.fixture
+def eager_celery():
+    """The retry task runs in the live server's thread instead of piling up in Redis."""
+    from callcenter.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def work(operator, eager_celery):
+    policy = CallingPolicyFactory(
+        name="終日 (テスト)", call_window_start=dt.time(0), call_window_end=dt.time(0), weekdays=list(range(7)),
+        skip_holidays=False, min_gap_minutes=0,
+    )
+    campaign = working_campaign(operators=[operator], policy=policy, name="休眠顧客掘り起こし 11月")
+    call_list = ready_list(campaign, name="休眠 6か月以上")
+    people = [
+        CustomerFactory(name="山田 花子", name_kana="ヤマダ ハナコ", phone="090-1111-2222", purchase_count=12,
+                        total_spent=184000, subscription_status="active", tags=["vip", "定期便"],
+                        notes="平日の夕方が好ましい", last_purchase_at=timezone.now() - dt.timedelta(days=200)),
+        CustomerFactory(name="鈴木 次郎", name_kana="スズキ ジロウ", phone="080-3333-4444", purchase_count=2, total_spent=9800),
+        CustomerFactory(name="高橋 三郎", name_kana="タカハシ サブロウ", phone="070-5555-6666", purchase_count=1, total_spent=3200),
+    ]
+    return [entry(call_list, customer=person, rank=rank, phone=person.phones.get().number)
+            for rank, person in enumerate(people, start=1)]
+
+
+def test_operator_works_three_calls_with_the_keyboard(page, browser_login, shot, operator, work):
+    first, second, third = work
+    browser_login(operator)
+    assert page.url.endswith("/campaigns/console/")
+    page.click("[data-testid=start-work]")
+    page.wait_for_selector("[data-testid=agent-state][data-state=ready]")
+    shot(page, "console-1-ready")
+
+    # Call 1: the keyboard shortcut N takes the call; C = connected; M = notes; 1 = no answer... it
+    # rang out after all; E = hang up; Ctrl+Enter = save and next.
+    page.keyboard.press("n")
+    page.wait_for_selector("[data-testid=customer-name]:has-text('山田 花子')")
+    assert page.get_attribute("[data-testid=phone-link]", "href") == "tel:+819011112222"
+    assert "平日の夕方が好ましい" in page.inner_text("[data-testid=customer-card]")
+    page.keyboard.press("c")
+    page.keyboard.press("m")
+    page.keyboard.type("呼び出し音のみ。夕方に再架電。")
+    page.keyboard.press("Escape")
+    page.keyboard.press("1")
+    page.keyboard.press("e")
+    page.wait_for_selector("[data-testid=agent-state]")
+    shot(page, "console-2-first-call")
+    page.keyboard.press("Control+Enter")
+
+    # Call 2: a personal callback tomorrow at 10:00.
+    page.wait_for_selector("[data-testid=customer-name]:has-text('鈴木 次郎')")
+    page.keyboard.press("c")
+    page.keyboard.press("6")  # callback requested
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    page.fill("#id_callback_at", f"{tomorrow:%Y-%m-%d}T10:00")
+    page.check("#id_callback_personal")
+    page.fill("#id_notes", "明日10時に折り返し希望")
+    shot(page, "console-3-callback")
+    page.click("[data-testid=save-next]")
+
+    # Call 3: the customer asks never to be called again.
+    page.wait_for_selector("[data-testid=customer-name]:has-text('高橋 三郎')")
+    page.keyboard.press("c")
+    page.keyboard.press("7")  # refused
+    page.keyboard.press("d")  # do-not-call request
+    assert page.is_checked("#id_dnc_request")
+    page.keyboard.press("e")
+    page.keyboard.press("Control+Enter")
+
+    # Nothing left: the console says why.
+    page.wait_for_selector("[data-testid=no-call][data-reason=on_retry]")
+    assert "10:00" in page.inner_text("[data-testid=my-callbacks]")
+    shot(page, "console-4-nothing-left")
+
+    attempts = list(CallAttempt.objects.order_by("id").values_list("entry_id", "disposition__code", "notes"))
+    assert attempts == [
+        (first.pk, "no_answer", "呼び出し音のみ。夕方に再架電。"),
+        (second.pk, "callback", "明日10時に折り返し希望"),
+        (third.pk, "refused", ""),
+    ]
+    assert CallAttempt.objects.get(entry=first).talk_seconds >= 0
+    assert CallAttempt.objects.get(entry=first).answered_at is not None
+    second.refresh_from_db()
+    assert second.status == Status.CALLBACK and second.assigned_operator == operator
+    assert timezone.localtime(second.callback_at).hour == 10
+    third.refresh_from_db()
+    assert third.status == Status.BLOCKED
+    assert DoNotCall.objects.filter(customer=third.customer, source="operator", created_by=operator).exists()
+    first.refresh_from_db()
+    assert first.status == Status.PENDING and first.next_attempt_at > timezone.now()
+    states = set(AgentStateLog.objects.filter(operator=operator).values_list("state", flat=True))
+    assert {"ready", "on_call", "acw"} <= states
+
+
+def test_callback_outside_hours_is_refused_with_a_clear_message(page, browser_login, shot, operator, work):
+    policy = work[0].campaign.policy
+    policy.call_window_start, policy.call_window_end = dt.time(9), dt.time(20)
+    policy.save()
+    browser_login(operator)
+    page.click("[data-testid=start-work]")
+    # Whatever the hour of the run, the customer must be callable now for this test.
+    policy.call_window_start, policy.call_window_end = dt.time(0), dt.time(0)
+    policy.save()
+    page.click("[data-testid=next-call]")
+    page.wait_for_selector("[data-testid=customer-name]")
+    policy.call_window_start, policy.call_window_end = dt.time(9), dt.time(20)
+    policy.save()
+    page.keyboard.press("6")
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    page.fill("#id_callback_at", f"{tomorrow:%Y-%m-%d}T22:30")
+    page.fill("#id_notes", "夜遅くを希望")
+    page.click("[data-testid=save]")
+    error = page.wait_for_selector("[data-testid=callback-error]")
+    assert "09:00" in error.inner_text() and "20:00" in error.inner_text()
+    assert page.input_value("#id_notes") == "夜遅くを希望"
+    shot(page, "console-5-callback-refused")
+    assert not CallAttempt.objects.exists()
+
+
+def test_supervisor_releases_a_stuck_hold(page, browser_login, shot, supervisor, operator, work):
+    held = dispatch_next(operator=operator)
+    AgentStateLog.objects.create(operator=operator, state="on_call", started_at=timezone.now())
+    browser_login(supervisor)
+    page.goto(page.base_url + "/campaigns/console/board/")
+    page.wait_for_selector(f"[data-testid=holds] tr[data-entry='{held.pk}']")
+    assert "山田 花子" in page.inner_text("[data-testid=holds]")
+    shot(page, "console-6-board")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click(f"[data-testid=release-{held.pk}]")
+    page.wait_for_selector(".alert-success")
+    held.refresh_from_db()
+    assert held.status == Status.PENDING and held.held_by is None
+    shot(page, "console-7-released")
