@@ -3,13 +3,14 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import CharField, F, Func, Prefetch, Q, QuerySet
+from django.core.cache import cache
+from django.db.models import BooleanField, CharField, F, Func, Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 
 from .models import Customer, DoNotCall, PhoneNumber, Segment
 from .phones import looks_like_phone, normalize_phone
 from .segments import customers_matching
-from .services.dnc import active_entries, blocked_customer_filter
+from .services.dnc import active_entries, blocked_customer_ids, blocked_customers
 
 
 class CustomerSearchText(Func):
@@ -35,23 +36,56 @@ def _katakana(text: str) -> str:
     return "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in text)
 
 
+class Contains(Func):
+    """strpos(haystack, needle) > 0: a substring test the trigram index does not serve. Used for
+    one- and two-character terms, which have no trigram: through the index they would read all
+    of it, while a plain scan in list order stops as soon as a page is full."""
+
+    template = "strpos(%(expressions)s) > 0"
+    output_field = BooleanField()
+
+
+class IdInArray(Func):
+    """column = ANY(array): one parameter however many ids, and an index scan of that array
+    (an IN over a subquery of unnest() is planned as a join with the whole table)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, field: str, ids):
+        super().__init__(F(field))
+        self.ids = list(ids)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"{sql} = ANY(%s::bigint[])", [*params, self.ids]
+
+
+# Terms shorter than this have no trigram to look up.
+TRIGRAM_MIN = 3
+
+
 def search_q(query: str) -> Q:
     """Customers matching a free-text query: a phone number in any format, an external id, or
-    part of the name or kana (hiragana finds katakana; spaces are ignored)."""
+    part of the name or kana (hiragana finds katakana; spaces and case are ignored). Phone and
+    id matches are looked up first (two index reads), so the final condition stays indexable."""
     query = (query or "").strip()
     if not query:
         return Q()
-    condition = Q(external_id=query)
+    exact_ids = list(Customer.objects.filter(external_id=query).values_list("pk", flat=True)[:1])
     if looks_like_phone(query):
         number, _valid = normalize_phone(query)
         if number:
-            condition |= Q(pk__in=PhoneNumber.objects.filter(number=number).values("customer_id"))
-            return condition
+            exact_ids += PhoneNumber.objects.filter(number=number).values_list("customer_id", flat=True)[:1000]
+            return Q(pk__in=exact_ids)
+    condition = Q(pk__in=exact_ids) if exact_ids else Q(pk__in=[])
     term = _search_term(query)
-    if term:
-        terms = {term, _katakana(term)}
-        for variant in terms:
+    for variant in dict.fromkeys([term, _katakana(term)]):
+        if not variant:
+            continue
+        if len(variant) >= TRIGRAM_MIN:
             condition |= Q(search_text__contains=variant)
+        else:
+            condition |= Q(Contains(F("search_text"), Value(variant)))
     return condition
 
 
@@ -117,18 +151,28 @@ def customers_filtered(filters: CustomerFilters) -> QuerySet:
         customers = customers.filter(subscription_status=filters.subscription_status)
     if filters.tag:
         customers = customers.filter(tags__contains=[filters.tag])
-    if filters.dnc == "blocked":
-        customers = customers.filter(blocked_customer_filter())
-    elif filters.dnc == "clear":
-        customers = customers.exclude(blocked_customer_filter())
+    if filters.dnc in ("blocked", "clear"):
+        # Read the blocked set once and pass it as one array: the page and its count both use it.
+        with connection.cursor() as cursor:
+            sql, params = blocked_customers().as_sql(None, connection)
+            cursor.execute(sql, params)
+            blocked = Q(IdInArray("pk", [row[0] for row in cursor.fetchall()]))
+        customers = customers.filter(blocked) if filters.dnc == "blocked" else customers.exclude(blocked)
     return customers.order_by(*_ordering(filters.sort))
 
 
-def with_list_columns(customers: QuerySet) -> QuerySet:
-    """What a list row shows: phones and whether a global DNC entry blocks the customer."""
-    return customers.prefetch_related(
-        Prefetch("phones", queryset=PhoneNumber.objects.order_by("-is_primary", "id"))
-    ).annotate(dnc_blocked=blocked_customer_filter())
+def list_rows(customers: QuerySet, *, offset: int, limit: int) -> list[Customer]:
+    """One page of the list with what a row shows: phones, and whether a global DNC entry blocks
+    the customer (index probes for these rows only, not the whole registry)."""
+    rows = list(
+        customers.prefetch_related(Prefetch("phones", queryset=PhoneNumber.objects.order_by("-is_primary", "id")))[
+            offset: offset + limit
+        ]
+    )
+    blocked = blocked_customer_ids([c.pk for c in rows])
+    for customer in rows:
+        customer.dnc_blocked = customer.pk in blocked
+    return rows
 
 
 def count_up_to(queryset: QuerySet, limit: int) -> tuple[int, bool]:
@@ -150,20 +194,37 @@ def estimated_customer_total() -> int:
 
 
 def known_tags(limit: int = 200) -> list[str]:
-    """Tags in use, for filter menus (from a sample, so it stays fast on big tables)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT DISTINCT unnest(tags) AS tag FROM (SELECT tags FROM contacts_customer "
-            "WHERE tags <> '{}' LIMIT 20000) sample ORDER BY tag LIMIT %s",
-            [limit],
-        )
-        return [row[0] for row in cursor.fetchall()]
+    """Tags in use, for filter menus: read from a sample and cached for a few minutes (tags
+    change with imports, not from one page view to the next)."""
+
+    def read():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT DISTINCT unnest(tags) AS tag FROM (SELECT tags FROM contacts_customer "
+                "WHERE tags <> '{}' LIMIT 5000) sample ORDER BY tag LIMIT %s",
+                [limit],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    return cache.get_or_set(KNOWN_TAGS_CACHE_KEY, read, timeout=300)
+
+
+KNOWN_TAGS_CACHE_KEY = "contacts:known-tags"
+
+
+# The 47 prefectures in JIS X 0401 order (north to south), as people expect them in a menu.
+PREFECTURES = [
+    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県",
+    "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県", "山梨県", "長野県",
+    "岐阜県", "静岡県", "愛知県", "三重県", "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県",
+    "鳥取県", "島根県", "岡山県", "広島県", "山口県", "徳島県", "香川県", "愛媛県", "高知県", "福岡県",
+    "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県", "鹿児島県", "沖縄県",
+]
 
 
 def known_prefectures() -> list[str]:
-    return list(
-        Customer.objects.exclude(prefecture="").order_by("prefecture").values_list("prefecture", flat=True).distinct()
-    )
+    """Prefectures for filter menus (a fixed list: a DISTINCT over millions of rows is slow)."""
+    return list(PREFECTURES)
 
 
 # ---------------------------------------------------------------- one customer

@@ -80,7 +80,7 @@ def _page_number(request) -> int:
 def _customer_page(request, customers, *, filtered: bool) -> ListPage:
     number = _page_number(request)
     offset = (number - 1) * PER_PAGE
-    rows = list(selectors.with_list_columns(customers)[offset: offset + PER_PAGE + 1])
+    rows = selectors.list_rows(customers, offset=offset, limit=PER_PAGE + 1)
     has_next = len(rows) > PER_PAGE
     rows = rows[:PER_PAGE]
     if not filtered:

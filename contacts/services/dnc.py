@@ -9,7 +9,7 @@ global or for that campaign):
   customer sharing one of those numbers (a family's landline reaches the person who opted out).
 Global entries (campaign NULL) apply to every campaign; campaign entries only to theirs."""
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -78,6 +78,21 @@ def blocked_customer_filter(*, campaign=None, at=None, customer_ref: str = "pk")
     return Exists(
         Customer.objects.filter(pk=OuterRef(customer_ref), pk__in=blocked_customers(campaign=campaign, at=at))
     )
+
+
+def blocked_customer_ids(customer_ids, *, campaign=None, at=None) -> set[int]:
+    """Which of these customers are blocked: a handful of index probes per customer, for pages
+    that show a DNC badge on a page of rows (cheaper than computing the whole blocked set)."""
+    customer_ids = [int(pk) for pk in customer_ids]
+    if not customer_ids:
+        return set()
+    condition = ACTIVE_DNC_SQL.format(at="%(at)s", campaign="%(campaign)s", customer="c.id", phone="NULL")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.id FROM unnest(%(ids)s::bigint[]) AS c(id) WHERE {condition}",
+            {"ids": customer_ids, "at": at or timezone.now(), "campaign": getattr(campaign, "pk", campaign)},
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 _ACTIVE = (
