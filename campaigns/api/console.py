@@ -1,6 +1,7 @@
 """REST API of operator work (API.md "Operator work"): agent state, next-call dispatch, attempts.
 Same services and rules as the console page."""
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -157,7 +158,7 @@ class AttemptSerializer(serializers.Serializer):
 
     def validate_entry(self, value):
         if not CallListEntry.objects.filter(pk=value).exists():
-            raise serializers.ValidationError("Unknown entry.")
+            raise serializers.ValidationError(_("Unknown entry."))
         return value
 
 
