@@ -59,8 +59,14 @@ def _change_status(*, campaign_id: int, action: str, by, reason: str = "") -> Ca
     campaign.status = target
     campaign.save(update_fields=["status", "updated_at"])
     if target == Status.FINISHED:
-        # A finished campaign is never dialed again: close its lists so nothing stays open.
+        # A finished campaign is never dialed again: close its lists and cancel what was still
+        # waiting to be called (finished entries keep their outcome).
+        from campaigns.models import CallListEntry
+
         campaign.call_lists.filter(status__in=OPEN_LIST_STATUSES).update(status=CallList.Status.CLOSED)
+        CallListEntry.objects.filter(
+            campaign=campaign, status__in=[CallListEntry.Status.PENDING, CallListEntry.Status.CALLBACK]
+        ).update(status=CallListEntry.Status.CANCELLED, updated_at=timezone.now())
     record_event(
         actor=by, action=f"campaign.{action}", target=campaign,
         summary=f"{campaign.name}: {previous} → {target}" + (f" ({reason})" if reason else ""),

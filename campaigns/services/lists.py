@@ -284,7 +284,9 @@ def preview_call_list(*, spec: BuildSpec, at=None) -> dict:
 
 def _insert_entries(*, call_list: CallList, spec: BuildSpec, at) -> dict:
     """The build: ONE statement classifying every matched customer, inserting the included ones
-    with their rank, and returning the counts."""
+    with their rank, and returning the counts. (No ON CONFLICT: the list is new, the build runs
+    once under the campaign lock, and candidates are distinct customers; a duplicate would be a
+    bug that the unique constraint turns into a failed build rather than a silent skip.)"""
     ctes, params = _classified_sql(spec, at=at, list_id=call_list.pk)
     _, direction = _sort_key(spec.order_by, spec.order_attribute)
     at_sql = _literal_timestamp(at)
@@ -298,7 +300,8 @@ def _insert_entries(*, call_list: CallList, spec: BuildSpec, at) -> dict:
                row_number() OVER (ORDER BY k.sort_key {direction}, k.customer_id),
                '{CallListEntry.Status.PENDING}', 0, {at_sql}, {at_sql}, {at_sql}
         FROM ranked k WHERE k.phone_rank = 1
-        ON CONFLICT (call_list_id, customer_id) DO NOTHING
+        -- Customer order keeps the customer-keyed indexes appending instead of jumping around.
+        ORDER BY k.customer_id
         RETURNING 1
     )
     {_counts_select('SELECT count(*) FROM inserted')}"""
