@@ -70,6 +70,10 @@ def main():
     ensure_attempts(ATTEMPTS)
     campaign = ensure_bench_campaigns()[0]
     version = ensure_scripts(campaign)
+    from django.conf import settings
+
+    # Benches run with DEBUG off; the panel's {% static %} must not need collectstatic's manifest.
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     from django.contrib.auth.models import User
     from django.template.loader import render_to_string
     from django.test import RequestFactory
