@@ -4,7 +4,7 @@ panel), and what a supervisor waits for in the script reports over many attempts
 Prints one JSON object:
 - choose_ms: choosing the script version for a customer in a campaign with 3 segment variants
   (median / p95 over 200 customers),
-- panel_ms: building and rendering the walk panel of a 10-step script (median / p95),
+- panel_ms: building and rendering the walk panel of the chosen script, 6 to 10 steps (median / p95),
 - version_kpis_ms: dials / contact rate / success rate per script version for one campaign,
 - survey_csv: rows per second writing the survey CSV (one row per answered attempt).
 
@@ -110,7 +110,7 @@ def main():
         "campaign_attempts": sum(r["dials"] for r in rows),
         "choose_ms": {"median": round(statistics.median(choose), 2), "p95": round(percentile(choose, 0.95), 2), "variants": 3},
         "panel_ms": {"median": round(statistics.median(panel), 2), "p95": round(percentile(panel, 0.95), 2),
-                     "steps": version.steps.count()},
+                     "survey_steps": version.steps.count()},
         "version_kpis_ms": round(kpis.seconds * 1000, 1),
         "survey_csv": {"rows": count, "seconds": round(csv_time.seconds, 2),
                        "rows_per_second": round(count / csv_time.seconds) if csv_time.seconds else None},
