@@ -32,7 +32,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, F, Func, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from .models import Customer
 
@@ -46,17 +46,32 @@ MAX_TEXT = 200
 ATTRIBUTE_PREFIX = "attributes."
 ATTRIBUTE_KEY = re.compile(r"^[\w\-]{1,64}$")
 
+# Short operator names for the builder's menus.
 OP_LABELS = {
-    "eq": gettext_lazy("is"),
-    "ne": gettext_lazy("is not"),
-    "lt": gettext_lazy("less than"),
-    "lte": gettext_lazy("at most"),
-    "gt": gettext_lazy("more than"),
-    "gte": gettext_lazy("at least"),
-    "in": gettext_lazy("is one of"),
-    "between": gettext_lazy("between"),
-    "contains": gettext_lazy("contains"),
-    "exists": gettext_lazy("is known"),
+    "eq": pgettext_lazy("segment operator", "is"),
+    "ne": pgettext_lazy("segment operator", "is not"),
+    "lt": pgettext_lazy("segment operator", "less than"),
+    "lte": pgettext_lazy("segment operator", "at most"),
+    "gt": pgettext_lazy("segment operator", "more than"),
+    "gte": pgettext_lazy("segment operator", "at least"),
+    "in": pgettext_lazy("segment operator", "is one of"),
+    "between": pgettext_lazy("segment operator", "between"),
+    "contains": pgettext_lazy("segment operator", "contains"),
+    "exists": pgettext_lazy("segment operator", "is known / unknown"),
+}
+# Whole sentences for descriptions, so each language can order field, operator and value.
+RULE_SENTENCES = {
+    "eq": gettext_lazy("%(field)s is %(value)s"),
+    "ne": gettext_lazy("%(field)s is not %(value)s"),
+    "lt": gettext_lazy("%(field)s is less than %(value)s"),
+    "lte": gettext_lazy("%(field)s is at most %(value)s"),
+    "gt": gettext_lazy("%(field)s is more than %(value)s"),
+    "gte": gettext_lazy("%(field)s is at least %(value)s"),
+    "in": gettext_lazy("%(field)s is one of %(value)s"),
+    "between": gettext_lazy("%(field)s is between %(low)s and %(high)s"),
+    "contains": gettext_lazy("%(field)s contains %(value)s"),
+    "exists": gettext_lazy("%(field)s is known"),
+    "not_exists": gettext_lazy("%(field)s is unknown"),
 }
 
 
@@ -549,10 +564,12 @@ def describe_rule(rule: dict) -> str:
         values = value if isinstance(value, list) else [value]
         value = ", ".join(str(names.get(v, v)) for v in values)
     if op == "exists":
-        return f"{label} {OP_LABELS['exists'] if value in (True, None) else _('is unknown')}"
+        return RULE_SENTENCES["exists" if value in (True, None) else "not_exists"] % {"field": label}
     if op == "between" and isinstance(value, list) and len(value) == 2:
-        return f"{label} {OP_LABELS['between']} {value[0]} – {value[1]}"
-    return f"{label} {OP_LABELS.get(op, op)} {_format_value(value)}"
+        return RULE_SENTENCES["between"] % {"field": label, "low": value[0], "high": value[1]}
+    if op in RULE_SENTENCES:
+        return RULE_SENTENCES[op] % {"field": label, "value": _format_value(value)}
+    return f"{label} {op} {_format_value(value)}"
 
 
 def describe_criteria(criteria) -> str:
