@@ -22,6 +22,15 @@ from contacts.tests.factories import CustomerFactory, DoNotCallFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are asserted in English (the default language is Japanese)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
 REQUEST = DoNotCall.Reason.CUSTOMER_REQUEST
 SUPERVISOR_SOURCE = DoNotCall.Source.SUPERVISOR
 
