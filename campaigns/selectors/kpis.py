@@ -637,6 +637,27 @@ def best_hours(*, campaign_id=None, segment_id=None, min_dials: int = 20, days: 
     return pick_best_hours(heat_grid(kpi_table(kpi_filter, "weekday_hour")), min_dials=min_dials)
 
 
+def best_hours_for_entry(entry) -> set[tuple[int, int]]:
+    """The best hours for a list entry's next attempt: those of its list's segment (every campaign
+    that called it) when there is enough history, else those of its campaign. Cached until the
+    rollups next change, so scheduling many retries costs one query."""
+    from django.core.cache import cache
+
+    from ..models import CallList, KpiWatermark
+
+    segment_id = CallList.objects.filter(id=entry.call_list_id).values_list("segment_id", flat=True).first()
+    version = KpiWatermark.objects.filter(source="attempts").values_list("last_id", flat=True).first() or 0
+    key = f"kpis:best-hours:{entry.campaign_id}:{segment_id}:{timezone.localdate()}:{version}"
+    cached = cache.get(key)
+    if cached is not None:
+        return {tuple(cell) for cell in cached}
+    best = best_hours(segment_id=segment_id) if segment_id else set()
+    if not best:
+        best = best_hours(campaign_id=entry.campaign_id)
+    cache.set(key, sorted(best), 3600)
+    return best
+
+
 def next_best_hour(*, best: set[tuple[int, int]], earliest: datetime.datetime, allowed_from, horizon_days: int = 14):
     """The first moment at or after `earliest` that `allowed_from(moment)` (the scheduler's "first
     allowed time at or after moment", or None) accepts and that falls in one of the `best` slots.
@@ -646,9 +667,9 @@ def next_best_hour(*, best: set[tuple[int, int]], earliest: datetime.datetime, a
     tz = timezone.get_default_timezone()
     limit = earliest + datetime.timedelta(days=horizon_days)
     moment = earliest
-    while moment <= limit:
+    for _ in range(horizon_days * 24 + 1):  # at most one try per hour of the horizon
         allowed = allowed_from(moment)
-        if allowed is None or allowed > limit:
+        if allowed is None or allowed > limit or allowed < moment:
             return None
         local = allowed.astimezone(tz)
         if (local.weekday(), local.hour) in best:

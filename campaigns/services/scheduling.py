@@ -303,10 +303,20 @@ def compute_next_attempt_at(*, entry, policy, not_before: dt.datetime | None = N
     if policy.min_gap_minutes and history.attempt_times:
         # The gap counts from the customer's latest call in any campaign, as dispatch does.
         earliest = max(earliest, max(history.attempt_times) + dt.timedelta(minutes=policy.min_gap_minutes))
-    return earliest_allowed_time(
-        policy=policy, zone_name=customer.time_zone, earliest=earliest, history=history,
-        preferred_windows=None if callback else customer.preferred_call_windows, apply_cooloff=not callback,
-    )
+    def allowed_from(moment):
+        return earliest_allowed_time(
+            policy=policy, zone_name=customer.time_zone, earliest=moment, history=history,
+            preferred_windows=None if callback else customer.preferred_call_windows, apply_cooloff=not callback,
+        )
+
+    next_at = allowed_from(earliest)
+    if policy.prefer_best_hours and not callback and next_at is not None:
+        # "Prefer best hours" (KPI heat map): the first allowed moment in an hour when this
+        # segment answers; unchanged when there is too little history or none within two weeks.
+        from ..selectors.kpis import best_hours_for_entry, next_best_hour
+
+        next_at = next_best_hour(best=best_hours_for_entry(entry), earliest=next_at, allowed_from=allowed_from) or next_at
+    return next_at
 
 
 def schedule_retry(*, entry_id: int) -> CallListEntry | None:
