@@ -17,6 +17,7 @@ sub-select makes PostgreSQL scan the whole registry for every customer: about 17
 """
 import datetime
 import json
+import logging
 import re
 from dataclasses import dataclass
 
@@ -31,6 +32,8 @@ from callcenter.audit import record_event
 from campaigns.models import CallList, CallListEntry, Campaign, Disposition
 from campaigns.services import policy_rules
 from contacts.services import dnc
+
+logger = logging.getLogger(__name__)
 
 # Order of precedence when a customer is excluded for several reasons.
 EXCLUSION_REASONS = [
@@ -403,7 +406,11 @@ def request_call_list(*, campaign, name: str, by, segment=None, criteria=None,
     )
     limit = inline_limit if inline_limit is not None else getattr(settings, "LIST_BUILD_INLINE_LIMIT", INLINE_LIMIT)
     if customers_matching(call_list.criteria).count() <= limit:
-        return run_call_list_build(call_list_id=call_list.pk)
+        try:
+            return run_call_list_build(call_list_id=call_list.pk)
+        except Exception:  # the list is marked failed with the reason; the page shows it
+            logger.exception("call list %s failed to build", call_list.pk)
+            return CallList.objects.get(pk=call_list.pk)
     from campaigns.tasks.setup import build_call_list_task
 
     transaction.on_commit(lambda: build_call_list_task.delay(call_list.pk))

@@ -369,3 +369,21 @@ def test_the_set_based_dnc_check_agrees_with_the_registry_rule(campaign):
     assert blocked & {c.pk for c in customers.values()} == {
         customers[n].pk for n in ("by_number", "by_customer", "this_campaign", "expires_later",
                                   "number_and_other_customer", "second_number")}
+
+
+def test_a_failed_build_is_marked_failed_with_the_reason(campaign, supervisor, monkeypatch, login):
+    from django.urls import reverse
+
+    import campaigns.services.lists as lists
+
+    vip()
+
+    def broken(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(lists, "_insert_entries", broken)
+    call_list = request_call_list(campaign=campaign, name="broken", by=supervisor, criteria=VIP)
+    assert call_list.status == CallList.Status.FAILED and "disk full" in call_list.message
+    assert not CallListEntry.objects.exists()
+    page = login(supervisor).get(reverse("campaigns:list_detail", args=[call_list.pk])).content.decode()
+    assert 'data-testid="build-failed"' in page and "disk full" in page
