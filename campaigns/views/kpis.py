@@ -150,12 +150,15 @@ def _sort_value(value):
     return "" if value is None else float(value)
 
 
-def heat_map(rows, *, min_dials: int = BEST_HOURS_MIN_DIALS) -> dict:
+def heat_map(rows, *, min_dials: int | None = None) -> dict:
     """An hour × weekday grid of contact rates, shaded relative to the best cell, with the best
-    hours (as the scheduler's "prefer best hours" option would pick them) starred."""
+    hours starred (picked as the scheduler's "prefer best hours" picks them). A cell needs enough
+    dials to be judged: 1 % of the map's dials, between 5 and the scheduler's 20."""
     from django.utils.dates import WEEKDAYS_ABBR
 
     grid = heat_grid(rows)
+    if min_dials is None:
+        min_dials = max(5, min(BEST_HOURS_MIN_DIALS, sum(cell.dials for cell in grid.values()) // 100))
     hours = sorted({hour for _, hour in grid}) or list(range(9, 20))
     hours = list(range(min(hours), max(hours) + 1))
     best = pick_best_hours(grid, min_dials=min_dials)
@@ -173,7 +176,7 @@ def heat_map(rows, *, min_dials: int = BEST_HOURS_MIN_DIALS) -> dict:
                 continue
             strength = min(1.0, (cell.rate or 0) / top) if top else 0
             thin = cell.dials < min_dials
-            alpha = 0.08 + 0.82 * strength * (0.45 if thin else 1)
+            alpha = 0.08 + (0.22 if thin else 0.82) * strength
             cells.append({
                 "empty": False,
                 "text": display(cell.rate, "pct"),
