@@ -98,7 +98,7 @@ class DncCreateForm(forms.Form):
     )
     campaign = forms.ModelChoiceField(label=_("Campaign"), required=False, queryset=None)
     reason = forms.ChoiceField(label=_("Reason"), choices=DoNotCall.Reason.choices)
-    source = forms.ChoiceField(label=_("Source"), choices=DoNotCall.Source.choices, initial=DoNotCall.Source.SUPERVISOR)
+    source = forms.ChoiceField(label=_("Received via"), choices=DoNotCall.Source.choices, initial=DoNotCall.Source.SUPERVISOR)
     expires_at = forms.DateTimeField(
         label=_("Expires"), required=False, widget=DateTimeLocalInput(),
         help_text=_("Leave empty for a permanent entry."),
@@ -160,7 +160,7 @@ class DncFilterForm(forms.Form):
         (ANY, _("All")), ("global", _("All campaigns")), ("campaign", _("One campaign only")),
     ])
     reason = forms.ChoiceField(label=_("Reason"), required=False, choices=_with_any(DoNotCall.Reason.choices))
-    source = forms.ChoiceField(label=_("Source"), required=False, choices=_with_any(DoNotCall.Source.choices))
+    source = forms.ChoiceField(label=_("Received via"), required=False, choices=_with_any(DoNotCall.Source.choices))
 
     def values(self) -> dict:
         data = self.cleaned_data if self.is_valid() else {}

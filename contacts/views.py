@@ -130,6 +130,11 @@ def customer_detail(request, pk):
         phone.display = format_national(phone.number)
         phone.blocked = phone.number in blocked
     history = list(selectors.customer_dnc_history(customer))
+    for entry in history:
+        entry.display_phone = format_national(entry.phone_number) if entry.phone_number else ""
+    attempts = list(selectors.customer_timeline(customer))
+    for attempt in attempts:
+        attempt.display_phone = format_national(attempt.phone)
     active_global = [entry for entry in history if entry.is_active() and entry.campaign_id is None]
     active_campaign = [entry for entry in history if entry.is_active() and entry.campaign_id is not None]
     context = {
@@ -138,7 +143,7 @@ def customer_detail(request, pk):
         "dnc_history": history,
         "dnc_active_global": active_global,
         "dnc_active_campaign": active_campaign,
-        "attempts": list(selectors.customer_timeline(customer)),
+        "attempts": attempts,
         "attributes": sorted(customer.attributes.items()) if isinstance(customer.attributes, dict) else [],
         "age": customer.age(),
         "can_manage": roles.can(request.user, roles.MANAGE_LISTS),
@@ -262,7 +267,12 @@ def dnc_audit(request):
         events = events.filter(action=action)
     page = Paginator(events, PER_PAGE).get_page(request.GET.get("page"))
     reasons, sources = dict(DoNotCall.Reason.choices), dict(DoNotCall.Source.choices)
+    customer_ids = {event.data.get("customer_id") for event in page if event.data.get("customer_id")}
+    customers = Customer.objects.in_bulk([pk for pk in customer_ids if isinstance(pk, int)])
     for event in page:
+        event.customer = customers.get(event.data.get("customer_id"))
+        phone_number = event.data.get("phone_number") or ""
+        event.display_phone = format_national(phone_number) if phone_number else ""
         event.reason_label = reasons.get(event.data.get("reason"), event.data.get("reason", ""))
         event.source_label = sources.get(event.data.get("source"), event.data.get("source", ""))
     return render(request, "contacts/dnc_audit.html", {"page": page, "action": action})
