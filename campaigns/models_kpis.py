@@ -7,7 +7,7 @@ local time (settings.TIME_ZONE). Nothing here is ever edited by hand."""
 from django.conf import settings
 from django.db import models
 
-__all__ = ["KpiHourly", "KpiOperatorHour", "KpiWatermark"]
+__all__ = ["KpiDaily", "KpiHourProfile", "KpiHourly", "KpiOperatorHour", "KpiWatermark"]
 
 
 class KpiHourly(models.Model):
@@ -49,6 +49,63 @@ class KpiHourly(models.Model):
             models.Index(fields=["operator", "day"], name="kpihourly_operator_day"),
             models.Index(fields=["call_list", "day"], name="kpihourly_list_day"),
         ]
+
+
+class _KpiSums(models.Model):
+    """The sums every attempt rollup carries (see KpiHourly)."""
+
+    dials = models.PositiveIntegerField(default=0)
+    contacts = models.PositiveIntegerField(default=0)
+    successes = models.PositiveIntegerField(default=0)
+    handled = models.PositiveIntegerField(default=0)
+    talk_seconds = models.BigIntegerField(default=0)
+    hold_seconds = models.BigIntegerField(default=0)
+    acw_seconds = models.BigIntegerField(default=0)
+    handle_seconds = models.BigIntegerField(default=0)
+    logged_in_seconds = models.BigIntegerField(default=0)
+    productive_seconds = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class KpiDaily(_KpiSums):
+    """KpiHourly summed over the hours of a day: what tables by day, campaign, list, segment,
+    operator and weekday read (a twelfth of the rows)."""
+
+    day = models.DateField()
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    call_list = models.ForeignKey("campaigns.CallList", null=True, on_delete=models.CASCADE, related_name="+")
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "campaign", "call_list", "operator"], name="kpidaily_key", nulls_distinct=False
+            )
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "day"], name="kpidaily_campaign_day"),
+            models.Index(fields=["operator", "day"], name="kpidaily_operator_day"),
+        ]
+
+
+class KpiHourProfile(_KpiSums):
+    """KpiHourly summed over the operators: what tables by hour of day and the weekday × hour heat
+    maps read when no operator is chosen."""
+
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField()
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    call_list = models.ForeignKey("campaigns.CallList", null=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "hour", "campaign", "call_list"], name="kpihourprofile_key", nulls_distinct=False
+            )
+        ]
+        indexes = [models.Index(fields=["campaign", "day"], name="kpihourprofile_campaign_day")]
 
 
 class KpiOperatorHour(models.Model):

@@ -308,104 +308,136 @@ def _raw_operator_hours(period: str) -> str:
         ) d ON d.day = t.day AND d.hour = t.hour AND d.operator_id = t.operator_id"""
 
 
-def _sources(kpi_filter: KpiFilter, source: str, params: dict) -> tuple[str, str, str, str, str]:
-    """SQL for the in-scope attempt buckets (with their share of the operators' time), all of the
-    period's buckets of the in-scope campaigns (for the campaign-day dial counts), the period's
-    operator-hours, and the expressions giving a campaign's first and last dial day."""
+# The rollup tables a query reads: the finest one it needs. Tables without "hour" read the daily
+# rows, tables by hour the all-operators hour profile (or the hourly rows for one operator).
+GRAINS = {
+    "daily": ("campaigns_kpidaily", ("day", "campaign_id", "call_list_id", "operator_id")),
+    "profile": ("campaigns_kpihourprofile", ("day", "hour", "campaign_id", "call_list_id")),
+    "hourly": ("campaigns_kpihourly", ("day", "hour", "campaign_id", "call_list_id", "operator_id")),
+}
+SUMS = (*ATTEMPT_MEASURES, "logged_in_seconds", "productive_seconds")
+
+
+def _grain_rows(grain: str, source: str, campaign_filter: bool) -> str:
+    """SQL for the period's rows of one grain (optionally only the campaigns in %(campaign_ids)s):
+    the rollup table, or the same rows computed from the raw tables. Both compute every row's
+    share of the operators' time per operator-hour first, so both add up the same whole seconds."""
+    table, key = GRAINS[grain]
+    if source == "rollup":
+        campaign = " AND r.campaign_id = ANY(%(campaign_ids)s)" if campaign_filter else ""
+        return f"SELECT * FROM {table} r WHERE r.day BETWEEN %(date_from)s AND %(date_to)s{campaign}"
+    period = "a.started_at >= %(start)s AND a.started_at < %(end)s"
+    campaign = " AND a.campaign_id = ANY(%(campaign_ids)s)" if campaign_filter else ""
+    logged_in, productive = shared_time_sql("b", "o")
+    hourly = f"""
+        SELECT b.*, {logged_in} AS logged_in_seconds, {productive} AS productive_seconds
+        FROM ({attempt_buckets_sql(period + campaign)}) b
+        LEFT JOIN ({_raw_operator_hours(period)}) o ON o.day = b.day AND o.hour = b.hour AND o.operator_id = b.operator_id"""
+    if grain == "hourly":
+        return hourly
+    return f"""
+        SELECT {", ".join(key)}, {", ".join(f"sum({c})::bigint AS {c}" for c in SUMS)}
+        FROM ({hourly}) h GROUP BY {", ".join(key)}"""
+
+
+def _scope_filters(kpi_filter: KpiFilter, params: dict, alias: str) -> str:
+    """SQL conditions on rows `alias` for the operator, list and segment of the filter."""
     filters = []
     if kpi_filter.operator_id is not None:
-        filters.append("operator_id = %(operator_id)s")
+        filters.append(f"{alias}.operator_id = %(operator_id)s")
         params["operator_id"] = kpi_filter.operator_id
     if kpi_filter.call_list_id is not None:
-        filters.append("call_list_id = %(call_list_id)s")
+        filters.append(f"{alias}.call_list_id = %(call_list_id)s")
         params["call_list_id"] = kpi_filter.call_list_id
     if kpi_filter.segment_id is not None:
-        filters.append("call_list_id IN (SELECT id FROM campaigns_calllist WHERE segment_id = %(segment_id)s)")
+        filters.append(f"{alias}.call_list_id IN (SELECT id FROM campaigns_calllist WHERE segment_id = %(segment_id)s)")
         params["segment_id"] = kpi_filter.segment_id
-    campaign_filter = ""
     if kpi_filter.campaign_ids is not None:
-        campaign_filter = " AND campaign_id = ANY(%(campaign_ids)s)"
         params["campaign_ids"] = list(kpi_filter.campaign_ids)
+    return " AND ".join(filters) or "TRUE"
 
+
+def _attempts_sql(kpi_filter: KpiFilter, groupings: list[str], grain: str, source: str, params: dict) -> str:
+    """One query answering `groupings` from rows of one grain, costs included."""
+    where = _scope_filters(kpi_filter, params, "s")
+    campaign_filter = kpi_filter.campaign_ids is not None
+    rows = _grain_rows(grain, source, campaign_filter)
     if source == "rollup":
-        period = "r.day BETWEEN %(date_from)s AND %(date_to)s"
-        campaign_rows = f"SELECT * FROM campaigns_kpihourly r WHERE {period}{campaign_filter}"
-        operator_hours = f"SELECT * FROM campaigns_kpioperatorhour r WHERE {period}"
-        first_day = "(SELECT min(day) FROM campaigns_kpihourly WHERE campaign_id = c.id)"
-        last_day = "(SELECT max(day) FROM campaigns_kpihourly WHERE campaign_id = c.id)"
+        first_day = "(SELECT min(day) FROM campaigns_kpidaily WHERE campaign_id = c.id)"
+        last_day = "(SELECT max(day) FROM campaigns_kpidaily WHERE campaign_id = c.id)"
     else:
-        period = "a.started_at >= %(start)s AND a.started_at < %(end)s"
-        raw_campaign_filter = " AND a.campaign_id = ANY(%(campaign_ids)s)" if campaign_filter else ""
-        operator_hours = _raw_operator_hours(period)
-        logged_in, productive = shared_time_sql("b", "o")
-        campaign_rows = f"""
-            SELECT b.*, {logged_in} AS logged_in_seconds, {productive} AS productive_seconds
-            FROM ({attempt_buckets_sql(period + raw_campaign_filter)}) b
-            LEFT JOIN ({operator_hours}) o ON o.day = b.day AND o.hour = b.hour AND o.operator_id = b.operator_id"""
-        first_day = ("(SELECT (min(started_at) AT TIME ZONE %(tz)s)::date FROM campaigns_callattempt "
-                     "WHERE campaign_id = c.id)")
-        last_day = ("(SELECT (max(started_at) AT TIME ZONE %(tz)s)::date FROM campaigns_callattempt "
-                    "WHERE campaign_id = c.id)")
-    where = " AND ".join(filters) or "TRUE"
-    scoped = f"SELECT * FROM ({campaign_rows}) cr WHERE {where}"
-    return scoped, campaign_rows, operator_hours, first_day, last_day
-
-
-def _query_sql(kpi_filter: KpiFilter, groupings: list[str], source: str, params: dict) -> tuple[str, str | None]:
-    scoped, campaign_rows, operator_hours, first_day, last_day = _sources(kpi_filter, source, params)
-    restricted = kpi_filter.operator_id is not None or kpi_filter.call_list_id is not None or kpi_filter.segment_id is not None
-    # Dials per campaign and day over every operator and list: the key to split a day's fixed cost.
-    campaign_day_source = f"({campaign_rows})" if restricted else "s"
-    sums = ", ".join(f"sum({m}) AS {m}" for m in ATTEMPT_MEASURES)
+        first_day = "(SELECT (min(started_at) AT TIME ZONE %(tz)s)::date FROM campaigns_callattempt WHERE campaign_id = c.id)"
+        last_day = "(SELECT (max(started_at) AT TIME ZONE %(tz)s)::date FROM campaigns_callattempt WHERE campaign_id = c.id)"
+    restricted = where != "TRUE"
+    # Dials per campaign and day over every operator and list: the key to share a day's fixed cost.
+    campaign_days = (f"SELECT campaign_id, day, sum(dials) AS dials FROM ({rows}) x "
+                     "WHERE campaign_id IN (SELECT id FROM cp WHERE fixed_cost > 0) GROUP BY 1, 2")
+    campaign_day_dials = "cd.dials" if restricted else "sum(s.dials) OVER (PARTITION BY s.campaign_id, s.day)"
+    campaign_day_join = "LEFT JOIN cd ON cd.campaign_id = s.campaign_id AND cd.day = s.day" if restricted else ""
+    needs_segment = any("segment_id" in GROUPINGS[g] for g in groupings)
+    segment = "cl.segment_id" if needs_segment else "NULL::bigint"
+    segment_join = "LEFT JOIN campaigns_calllist cl ON cl.id = s.call_list_id" if needs_segment else ""
     _, select, group_by = _grouping_select(groupings)
-    segment = "cl.segment_id" if any("segment_id" in GROUPINGS[g] for g in groupings) else "NULL::bigint"
-    segment_join = "LEFT JOIN campaigns_calllist cl ON cl.id = s.call_list_id" if segment != "NULL::bigint" else ""
-    attempts_sql = f"""
-        WITH s AS MATERIALIZED ({scoped}),
-        cp AS (
+    sums = ", ".join(f"sum(m.{c}) AS {c}" for c in ATTEMPT_MEASURES)
+    return f"""
+        WITH cp AS MATERIALIZED (  -- once per campaign, not once per row
             SELECT c.id, c.cost_per_hour, c.cost_per_minute, c.fixed_cost,
                    CASE WHEN c.fixed_cost > 0 THEN coalesce(c.starts_on, {first_day}) END AS period_start,
                    CASE WHEN c.fixed_cost > 0 THEN coalesce(c.ends_on, {last_day}) END AS period_end
             FROM campaigns_campaign c
-            WHERE c.id IN (SELECT DISTINCT campaign_id FROM s)
+            {"WHERE c.id = ANY(%(campaign_ids)s)" if campaign_filter else ""}
         ),
-        cd AS (
-            SELECT campaign_id, day, sum(dials) AS dials
-            FROM {campaign_day_source} x
-            WHERE campaign_id IN (SELECT id FROM cp WHERE fixed_cost > 0)
-            GROUP BY 1, 2
-        ),
+        cd AS ({campaign_days if restricted else "SELECT NULL::bigint AS campaign_id, NULL::date AS day, 0 AS dials"}),
         m AS (
             SELECT s.*, {segment} AS segment_id, (EXTRACT(ISODOW FROM s.day)::int - 1) AS weekday,
                    s.logged_in_seconds * cp.cost_per_hour / 3600 AS labour_cost,
                    s.talk_seconds * cp.cost_per_minute / 60 AS telecom_cost,
                    CASE WHEN cp.fixed_cost > 0 AND s.day BETWEEN cp.period_start AND cp.period_end
-                        THEN cp.fixed_cost / (cp.period_end - cp.period_start + 1) * s.dials / cd.dials
+                        THEN cp.fixed_cost / (cp.period_end - cp.period_start + 1) * s.dials / {campaign_day_dials}
                         ELSE 0 END AS fixed_cost
-            FROM s
+            FROM ({rows}) s
             JOIN cp ON cp.id = s.campaign_id
             {segment_join}
-            LEFT JOIN cd ON cd.campaign_id = s.campaign_id AND cd.day = s.day
+            {campaign_day_join}
+            WHERE {where}
         )
         SELECT {select}, {sums},
-               sum(logged_in_seconds) AS attr_logged_in, sum(productive_seconds) AS attr_productive,
-               sum(labour_cost) AS labour_cost, sum(telecom_cost) AS telecom_cost, sum(fixed_cost) AS fixed_cost
+               sum(m.logged_in_seconds) AS attr_logged_in, sum(m.productive_seconds) AS attr_productive,
+               sum(m.labour_cost) AS labour_cost, sum(m.telecom_cost) AS telecom_cost, sum(m.fixed_cost) AS fixed_cost
         FROM m
         GROUP BY {group_by}"""
 
+
+def _agent_sql(kpi_filter: KpiFilter, groupings: list[str], source: str, params: dict) -> str | None:
+    """Logged-in and productive time straight from the operator-hours, for tables that need no
+    campaign (so time in hours without a dial counts too)."""
     agent_groupings = [g for g in groupings if set(GROUPINGS[g]) <= AGENT_DIMENSIONS]
-    agent_sql = None
-    if not kpi_filter.campaign_scoped and agent_groupings:
-        _, agent_select, agent_group_by = _grouping_select(agent_groupings, AGENT_DIMENSIONS_ORDER)
-        operator_filter = " AND operator_id = %(operator_id)s" if kpi_filter.operator_id is not None else ""
-        agent_sql = f"""
-            WITH oh AS ({operator_hours})
-            SELECT {agent_select}, sum(logged_in_seconds) AS logged_in_seconds,
-                   sum(ready_seconds + on_call_seconds + acw_seconds) AS productive_seconds
-            FROM (SELECT oh.*, (EXTRACT(ISODOW FROM oh.day)::int - 1) AS weekday FROM oh
-                  WHERE oh.day BETWEEN %(date_from)s AND %(date_to)s{operator_filter}) x
-            GROUP BY {agent_group_by}"""
-    return attempts_sql, agent_sql
+    if kpi_filter.campaign_scoped or not agent_groupings:
+        return None
+    if source == "rollup":
+        operator_hours = "SELECT * FROM campaigns_kpioperatorhour r WHERE r.day BETWEEN %(date_from)s AND %(date_to)s"
+    else:
+        operator_hours = _raw_operator_hours("a.started_at >= %(start)s AND a.started_at < %(end)s")
+    _, agent_select, agent_group_by = _grouping_select(agent_groupings, AGENT_DIMENSIONS_ORDER)
+    operator_filter = " AND operator_id = %(operator_id)s" if kpi_filter.operator_id is not None else ""
+    return f"""
+        SELECT {agent_select}, sum(logged_in_seconds) AS logged_in_seconds,
+               sum(ready_seconds + on_call_seconds + acw_seconds) AS productive_seconds
+        FROM (SELECT oh.*, (EXTRACT(ISODOW FROM oh.day)::int - 1) AS weekday FROM ({operator_hours}) oh
+              WHERE oh.day BETWEEN %(date_from)s AND %(date_to)s{operator_filter}) x
+        GROUP BY {agent_group_by}"""
+
+
+def _query_plan(kpi_filter: KpiFilter, groupings: list[str]) -> list[tuple[str, list[str]]]:
+    """(grain, groupings) pairs: which rollup answers which tables."""
+    by_hour = [g for g in groupings if "hour" in GROUPINGS[g]]
+    by_day = [g for g in groupings if "hour" not in GROUPINGS[g]]
+    plan = []
+    if by_day:
+        plan.append(("daily", by_day))
+    if by_hour:
+        plan.append(("hourly" if kpi_filter.operator_id is not None else "profile", by_hour))
+    return plan
 
 
 def _key(row: dict, dims: tuple[str, ...]):
@@ -432,27 +464,27 @@ def kpi_tables(kpi_filter: KpiFilter, groupings, *, source: str = "rollup", now=
         "end": end,
         "now": now or timezone.now(),
     }
-    attempts_sql, agent_sql = _query_sql(kpi_filter, groupings, source, params)
-    used = _grouping_select(groupings)[0]
-    by_id = {_grouping_id(GROUPINGS[g], used): g for g in groupings}
     tables: dict[str, dict] = {g: {} for g in groupings}
     with connection.cursor() as cursor:
-        cursor.execute(attempts_sql, params)
-        columns = [c[0] for c in cursor.description]
-        for values in cursor.fetchall():
-            row = dict(zip(columns, values))
-            if row["dials"] is None:
-                continue  # the empty grand total of an empty scope
-            grouping = by_id[row["grouping_id"]]
-            figures = Figures(
-                **{m: int(row[m]) for m in ATTEMPT_MEASURES},
-                logged_in_seconds=int(row["attr_logged_in"]),
-                productive_seconds=int(row["attr_productive"]),
-                labour_cost=row["labour_cost"],
-                telecom_cost=row["telecom_cost"],
-                fixed_cost=row["fixed_cost"],
-            )
-            tables[grouping][_key(row, GROUPINGS[grouping])] = figures
+        for grain, part in _query_plan(kpi_filter, groupings):
+            cursor.execute(_attempts_sql(kpi_filter, part, grain, source, params), params)
+            used = _grouping_select(part)[0]
+            by_id = {_grouping_id(GROUPINGS[g], used): g for g in part}
+            columns = [c[0] for c in cursor.description]
+            for values in cursor.fetchall():
+                row = dict(zip(columns, values))
+                if row["dials"] is None:
+                    continue  # the empty grand total of an empty scope
+                grouping = by_id[row["grouping_id"]]
+                tables[grouping][_key(row, GROUPINGS[grouping])] = Figures(
+                    **{m: int(row[m]) for m in ATTEMPT_MEASURES},
+                    logged_in_seconds=int(row["attr_logged_in"]),
+                    productive_seconds=int(row["attr_productive"]),
+                    labour_cost=row["labour_cost"],
+                    telecom_cost=row["telecom_cost"],
+                    fixed_cost=row["fixed_cost"],
+                )
+        agent_sql = _agent_sql(kpi_filter, groupings, source, params)
         if agent_sql:
             cursor.execute(agent_sql, params)
             agent_groupings = [g for g in groupings if set(GROUPINGS[g]) <= AGENT_DIMENSIONS]

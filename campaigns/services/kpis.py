@@ -28,6 +28,9 @@ COMMIT_GRACE = datetime.timedelta(seconds=10)
 
 HOURLY_KEY = "day, hour, campaign_id, call_list_id, operator_id"
 OPERATOR_HOUR_KEY = "day, hour, operator_id"
+DAILY_KEY = "day, campaign_id, call_list_id, operator_id"
+PROFILE_KEY = "day, hour, campaign_id, call_list_id"
+SUM_COLUMNS = (*ATTEMPT_MEASURES, "logged_in_seconds", "productive_seconds")
 
 
 @dataclass
@@ -97,24 +100,24 @@ def _add_attempts(cursor, *, after: int, upto: int) -> int:
     params = {"tz": settings.TIME_ZONE, "after": after, "upto": upto}
     cursor.execute(
         f"""
-        INSERT INTO campaigns_kpihourly ({HOURLY_KEY}, {measures}, logged_in_seconds, productive_seconds)
-        SELECT {HOURLY_KEY}, {measures}, 0, 0 FROM ({buckets}) b
-        ON CONFLICT ({HOURLY_KEY}) DO UPDATE SET {increments}
+        WITH changed AS (
+            INSERT INTO campaigns_kpihourly ({HOURLY_KEY}, {measures}, logged_in_seconds, productive_seconds)
+            SELECT {HOURLY_KEY}, {measures}, 0, 0 FROM ({buckets}) b
+            ON CONFLICT ({HOURLY_KEY}) DO UPDATE SET {increments}
+            RETURNING {OPERATOR_HOUR_KEY}
+        )
+        INSERT INTO kpi_touched SELECT DISTINCT {OPERATOR_HOUR_KEY} FROM changed
         """,
         params,
     )
     zero_time = ", ".join("0" for _ in AGENT_MEASURES)
     cursor.execute(
         f"""
-        WITH changed AS (
-            INSERT INTO campaigns_kpioperatorhour ({OPERATOR_HOUR_KEY}, {", ".join(AGENT_MEASURES)}, dials)
-            SELECT {OPERATOR_HOUR_KEY}, {zero_time}, sum(dials) FROM ({buckets}) b
-            WHERE operator_id IS NOT NULL
-            GROUP BY {OPERATOR_HOUR_KEY}
-            ON CONFLICT ({OPERATOR_HOUR_KEY}) DO UPDATE SET dials = campaigns_kpioperatorhour.dials + EXCLUDED.dials
-            RETURNING {OPERATOR_HOUR_KEY}
-        )
-        INSERT INTO kpi_touched SELECT {OPERATOR_HOUR_KEY} FROM changed
+        INSERT INTO campaigns_kpioperatorhour ({OPERATOR_HOUR_KEY}, {", ".join(AGENT_MEASURES)}, dials)
+        SELECT {OPERATOR_HOUR_KEY}, {zero_time}, sum(dials) FROM ({buckets}) b
+        WHERE operator_id IS NOT NULL
+        GROUP BY {OPERATOR_HOUR_KEY}
+        ON CONFLICT ({OPERATOR_HOUR_KEY}) DO UPDATE SET dials = campaigns_kpioperatorhour.dials + EXCLUDED.dials
         """,
         params,
     )
@@ -185,6 +188,45 @@ def _share_operator_time(cursor) -> int:
     return cursor.rowcount
 
 
+def _derived_sums_sql(alias: str = "h") -> str:
+    return ", ".join(f"sum({alias}.{c}) AS {c}" for c in SUM_COLUMNS)
+
+
+DAILY_FROM_HOURLY = f"""
+    SELECT h.day, h.campaign_id, h.call_list_id, h.operator_id, {_derived_sums_sql()}
+    FROM campaigns_kpihourly h {{join}}
+    GROUP BY h.day, h.campaign_id, h.call_list_id, h.operator_id"""
+PROFILE_FROM_HOURLY = f"""
+    SELECT h.day, h.hour, h.campaign_id, h.call_list_id, {_derived_sums_sql()}
+    FROM campaigns_kpihourly h {{join}}
+    GROUP BY h.day, h.hour, h.campaign_id, h.call_list_id"""
+
+
+def _refresh_derived(cursor) -> None:
+    """Recompute the daily and hour-profile rows of the hours in kpi_touched from KpiHourly."""
+    columns = ", ".join(SUM_COLUMNS)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in SUM_COLUMNS)
+    # Operator-days touched; attempts without an operator are one "operator" of their own.
+    daily_join = """
+        JOIN (SELECT DISTINCT day, operator_id FROM kpi_touched) t
+          ON t.day = h.day AND (t.operator_id = h.operator_id OR (t.operator_id IS NULL AND h.operator_id IS NULL))"""
+    cursor.execute(
+        f"""
+        INSERT INTO campaigns_kpidaily ({DAILY_KEY}, {columns})
+        {DAILY_FROM_HOURLY.format(join=daily_join)}
+        ON CONFLICT ({DAILY_KEY}) DO UPDATE SET {updates}
+        """
+    )
+    profile_join = "JOIN (SELECT DISTINCT day, hour FROM kpi_touched) t ON t.day = h.day AND t.hour = h.hour"
+    cursor.execute(
+        f"""
+        INSERT INTO campaigns_kpihourprofile ({PROFILE_KEY}, {columns})
+        {PROFILE_FROM_HOURLY.format(join=profile_join)}
+        ON CONFLICT ({PROFILE_KEY}) DO UPDATE SET {updates}
+        """
+    )
+
+
 def _latest_state_log_id(cursor) -> int:
     cursor.execute("SELECT coalesce(max(id), 0) FROM campaigns_agentstatelog")
     return cursor.fetchone()[0]
@@ -210,6 +252,7 @@ def refresh_kpi_rollups(*, now=None) -> RefreshResult:
         latest_log = _latest_state_log_id(cursor)
         result.operator_hours = _recompute_operator_hours(cursor, last_id=agent["last_id"], since=since, now=now)
         _share_operator_time(cursor)
+        _refresh_derived(cursor)
         cursor.execute("DROP TABLE kpi_touched")
         cursor.execute(
             "UPDATE campaigns_kpiwatermark SET last_id = %s, refreshed_at = %s WHERE source = %s",
@@ -290,6 +333,14 @@ def reconcile_kpi_rollups(*, now=None) -> ReconcileResult:
                 FROM kpi_fresh_hourly f
                 LEFT JOIN kpi_fresh_operator_hours o ON o.day = f.day AND o.hour = f.hour AND o.operator_id = f.operator_id""",
         )
+        result.corrected += _replace_rows(
+            cursor, table="campaigns_kpidaily", key=DAILY_KEY.split(", "), columns=list(SUM_COLUMNS),
+            fresh=DAILY_FROM_HOURLY.format(join=""),
+        )
+        result.corrected += _replace_rows(
+            cursor, table="campaigns_kpihourprofile", key=PROFILE_KEY.split(", "), columns=list(SUM_COLUMNS),
+            fresh=PROFILE_FROM_HOURLY.format(join=""),
+        )
         cursor.execute("DROP TABLE kpi_fresh_hourly, kpi_fresh_operator_hours")
         latest_log = _latest_state_log_id(cursor)
         cursor.execute(
@@ -302,8 +353,8 @@ def reconcile_kpi_rollups(*, now=None) -> ReconcileResult:
             [latest_log, now, now, now, AGENT_STATES],
         )
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE campaigns_kpihourly")  # fresh statistics for the dashboards' plans
-        cursor.execute("ANALYZE campaigns_kpioperatorhour")
+        for table in ("campaigns_kpihourly", "campaigns_kpidaily", "campaigns_kpihourprofile", "campaigns_kpioperatorhour"):
+            cursor.execute(f"ANALYZE {table}")  # fresh statistics for the dashboards' plans
     if result.corrected:
         logger.info("KPI reconciliation: %s rollup rows added, changed or removed", result.corrected)
     return result
