@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.db import connection
+from django.db.models import Count, Min, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import get_language
@@ -13,42 +14,91 @@ from django.utils.translation import get_language
 from contacts.phones import format_national
 from contacts.services import dnc
 
-from ..models import AgentStateLog, CallAttempt, CallList, CallListEntry, Campaign, OperatorProfile
+from ..models import AgentStateLog, CallAttempt, CallingPolicy, CallList, CallListEntry, Campaign
 
 Status = CallListEntry.Status
 
 
-def operator_skills(operator) -> list[str]:
-    return list(OperatorProfile.objects.filter(user=operator).values_list("skills", flat=True).first() or [])
+@dataclass(frozen=True)
+class ListScope:
+    """One list an operator may dial now, with its campaign's calling policy."""
+
+    list_id: int
+    campaign_id: int
+    priority: int
+    policy: CallingPolicy
+    # For dispatch, so it skips empty tiers: is a callback / a retry due in this list now? And the
+    # entry the operator already holds, if any.
+    due_callbacks: bool = False
+    due_retries: bool = False
+    held_entry_id: int | None = None
 
 
-def _has_skill(operator):
-    """The list needs no skill, or one in the operator's profile (a subquery: no extra round trip)."""
-    skills = OperatorProfile.objects.filter(user_id=operator.pk, skills__contains=[OuterRef("required_skill")])
-    return Q(required_skill="") | Exists(skills)
+POLICY_COLUMNS = [
+    "id", "name", "call_window_start", "call_window_end", "weekdays", "skip_holidays", "holiday_country",
+    "max_attempts", "max_attempts_per_day", "min_gap_minutes", "retry_delays", "cap_attempts", "cap_days",
+    "cooloff_days_after_contact", "no_resolicit_after_refusal", "updated_at",
+]
+
+
+def dispatch_scope(operator, now=None) -> list[ListScope]:
+    """The lists this operator may work now, highest priority first: ready lists of active
+    campaigns (with a policy, inside their dates) the operator is assigned to, restricted by the
+    list's own operators (none = all of the campaign) and its required skill. One query (it runs
+    on every press of "next call")."""
+    now = now or timezone.now()
+    columns = ", ".join(f"p.{column}" for column in POLICY_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT l.id, l.campaign_id, l.priority,
+                   EXISTS (SELECT 1 FROM campaigns_calllistentry cb WHERE cb.status = 'callback'
+                           AND cb.callback_at <= %(now)s AND cb.call_list_id = l.id) AS due_callbacks,
+                   EXISTS (SELECT 1 FROM campaigns_calllistentry rt WHERE rt.call_list_id = l.id AND rt.status = 'pending'
+                           AND rt.attempts > 0 AND rt.next_attempt_at <= %(now)s) AS due_retries,
+                   (SELECT h.id FROM campaigns_calllistentry h WHERE h.status = 'held'
+                    AND h.held_by_id = %(operator)s LIMIT 1) AS held_entry_id,
+                   {columns}
+            FROM campaigns_calllist l
+            JOIN campaigns_campaign k ON k.id = l.campaign_id
+            JOIN campaigns_callingpolicy p ON p.id = k.policy_id
+            WHERE l.status = 'ready' AND k.status = 'active'
+              AND (k.starts_on IS NULL OR k.starts_on <= %(today)s) AND (k.ends_on IS NULL OR k.ends_on >= %(today)s)
+              AND EXISTS (SELECT 1 FROM campaigns_campaign_operators co WHERE co.campaign_id = k.id AND co.user_id = %(operator)s)
+              AND (NOT EXISTS (SELECT 1 FROM campaigns_calllist_operators lo WHERE lo.calllist_id = l.id)
+                   OR EXISTS (SELECT 1 FROM campaigns_calllist_operators lo WHERE lo.calllist_id = l.id AND lo.user_id = %(operator)s))
+              AND (l.required_skill = '' OR EXISTS (
+                   SELECT 1 FROM campaigns_operatorprofile op WHERE op.user_id = %(operator)s AND l.required_skill = ANY(op.skills)))
+            ORDER BY l.priority DESC, l.id
+            """,
+            {"today": timezone.localdate(now), "operator": operator.pk, "now": now},
+        )
+        rows = cursor.fetchall()
+    policies = {}
+    scope = []
+    for list_id, campaign_id, priority, due_callbacks, due_retries, held_entry_id, *policy_values in rows:
+        if campaign_id not in policies:
+            policies[campaign_id] = _policy_from_row(policy_values)
+        scope.append(ListScope(list_id, campaign_id, priority, policies[campaign_id], due_callbacks, due_retries, held_entry_id))
+    return scope
+
+
+def _policy_from_row(values) -> CallingPolicy:
+    """A CallingPolicy from raw columns, converted as the ORM would (e.g. JSON text → dict)."""
+    fields = {}
+    for column, value in zip(POLICY_COLUMNS, values):
+        field = CallingPolicy._meta.get_field(column)
+        if hasattr(field, "from_db_value"):
+            value = field.from_db_value(value, None, connection)
+        fields[column] = value
+    return CallingPolicy(**fields)
 
 
 def dispatchable_lists(operator, now=None) -> list[CallList]:
-    """Ready lists of active campaigns (with a policy, inside their dates) this operator may
-    work: assigned to the campaign, listed on the list (or the list names nobody), and holding the
-    list's required skill. Highest priority first."""
-    now = now or timezone.now()
-    today = timezone.localdate(now)
-    list_operators = CallList.operators.through.objects.filter(calllist_id=OuterRef("pk"))
-    return list(
-        CallList.objects.filter(
-            status=CallList.Status.READY,
-            campaign__status=Campaign.Status.ACTIVE,
-            campaign__policy__isnull=False,
-            campaign__operators=operator,
-        )
-        .filter(Q(campaign__starts_on__isnull=True) | Q(campaign__starts_on__lte=today))
-        .filter(Q(campaign__ends_on__isnull=True) | Q(campaign__ends_on__gte=today))
-        .filter(_has_skill(operator))
-        .filter(~Exists(list_operators) | Exists(list_operators.filter(user_id=operator.pk)))
-        .select_related("campaign__policy")
-        .order_by("-priority", "id")
-    )
+    """The lists of dispatch_scope as model instances (with campaign and policy), same order."""
+    ids = [item.list_id for item in dispatch_scope(operator, now)]
+    by_id = CallList.objects.select_related("campaign__policy").in_bulk(ids)
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def held_entry(operator) -> CallListEntry | None:

@@ -56,19 +56,28 @@ def change_agent_state(*, operator, state: str, reason: str = "", at=None) -> Ag
         return AgentStateLog.objects.create(operator=operator, state=state, reason=reason, started_at=at)
 
 
+def move_working_operator_ctes(*, operator: str, state: str, at: str, only_if: str = "true") -> str:
+    """The two CTEs (closed_state, opened_state) that switch a *working* operator (one with an
+    open interval) to `state` when `only_if` holds; arguments are SQL expressions. An offline
+    operator (e.g. a dialer using the API) stays offline. Lets dispatch do it in its claim."""
+    return f"""
+        closed_state AS (
+            UPDATE campaigns_agentstatelog SET ended_at = GREATEST({at}, started_at)
+            WHERE operator_id = {operator} AND ended_at IS NULL AND state <> {state} AND {only_if}
+            RETURNING id
+        ),
+        opened_state AS (
+            INSERT INTO campaigns_agentstatelog (operator_id, state, reason, started_at)
+            SELECT {operator}, {state}, '', {at} WHERE EXISTS (SELECT 1 FROM closed_state)
+            RETURNING id
+        )"""
+
+
 def move_working_operator(*, operator_id: int, state: str, at) -> None:
-    """Switch a *working* operator (one with an open interval) to `state`, in the caller's
-    transaction; an offline operator (e.g. a dialer using the API) stays offline. One statement."""
+    """Switch a working operator to `state`, in the caller's transaction. One statement."""
+    ctes = move_working_operator_ctes(operator="%(operator)s", state="%(state)s", at="%(at)s")
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            WITH closed AS (
-                UPDATE campaigns_agentstatelog SET ended_at = GREATEST(%(at)s, started_at)
-                WHERE operator_id = %(operator)s AND ended_at IS NULL AND state <> %(state)s
-                RETURNING id
-            )
-            INSERT INTO campaigns_agentstatelog (operator_id, state, reason, started_at)
-            SELECT %(operator)s, %(state)s, '', %(at)s WHERE EXISTS (SELECT 1 FROM closed)
-            """,
+            f"WITH {ctes} SELECT count(*) FROM opened_state",
             {"operator": operator_id, "state": state, "at": at},
         )

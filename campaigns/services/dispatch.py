@@ -36,6 +36,7 @@ A hold lasts settings.DISPATCH_HOLD_MINUTES; `release_expired_holds` (Celery bea
 entries back. An operator holds at most one entry: asking again returns the one already held.
 """
 import datetime as dt
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -45,9 +46,9 @@ from django.utils.translation import gettext as _
 from callcenter.audit import record_event
 
 from ..models import AgentStateLog, CallListEntry
-from ..selectors.console import dispatchable_lists, held_entry
+from ..selectors.console import dispatch_scope, held_entry
 from . import policy_rules
-from .agent_state import move_working_operator
+from .agent_state import move_working_operator, move_working_operator_ctes
 from .locks import CLAIM_SUFFIX, lock_entry, try_lock_customer_for_dispatch
 
 Status = CallListEntry.Status
@@ -131,27 +132,30 @@ HELD_ELSEWHERE_FREE = (
 )
 
 
-def _tier_queries(lists) -> list[tuple[str, str]]:
+@lru_cache(maxsize=256)
+def _tier_queries(list_ids: tuple, callbacks_due: bool, retry_lists: frozenset) -> list[tuple[str, str]]:
     """(tier, SQL) in dispatch order; each locks and returns one (id, customer_id, campaign_id) or
-    nothing. Only index conditions here: the rules are checked on the one row claimed."""
+    nothing. Only index conditions here: the rules are checked on the one row claimed. Tiers the
+    scope query found empty (no due callback, no due retry in a list) are left out."""
     select = "SELECT e.id, e.customer_id, e.campaign_id FROM campaigns_calllistentry e"
     not_skipped = "AND e.id <> ALL(%(skipped)s::bigint[])"
-    in_lists = "AND e.call_list_id = ANY(%(lists)s::bigint[])"
-    # Due callbacks are few: one query sorts them (personal first, then shared, then personal
-    # ones past the grace period) without evaluating any rule, and locks the first free one.
-    queries = [
-        ("callback", f"""{select} WHERE e.status = 'callback' AND e.callback_at <= %(now)s {in_lists}
+    queries = []
+    if callbacks_due:
+        # Due callbacks are few: one query sorts them (personal first, then shared, then personal
+        # ones past the grace period) without evaluating any rule, and locks the first free one.
+        queries.append(("callback", f"""{select} WHERE e.status = 'callback' AND e.callback_at <= %(now)s
+            AND e.call_list_id = ANY(%(lists)s::bigint[])
             AND (e.assigned_operator_id IS NULL OR e.assigned_operator_id = %(operator)s OR e.callback_at <= %(grace)s)
             {not_skipped}
             ORDER BY (e.assigned_operator_id IS NOT DISTINCT FROM %(operator)s) DESC,
                      (e.assigned_operator_id IS NULL) DESC, e.callback_at, e.id
-            LIMIT 1 {CLAIM_SUFFIX}"""),
-    ]
-    for call_list in lists:
-        list_id = int(call_list.pk)
-        queries.append(("retry", f"""{select} WHERE e.call_list_id = {list_id} AND e.status = 'pending'
-            AND e.attempts > 0 AND e.next_attempt_at <= %(now)s {not_skipped}
-            ORDER BY e.next_attempt_at, e.id LIMIT 1 {CLAIM_SUFFIX}"""))
+            LIMIT 1 {CLAIM_SUFFIX}"""))
+    for list_id in list_ids:
+        list_id = int(list_id)
+        if list_id in retry_lists:
+            queries.append(("retry", f"""{select} WHERE e.call_list_id = {list_id} AND e.status = 'pending'
+                AND e.attempts > 0 AND e.next_attempt_at <= %(now)s {not_skipped}
+                ORDER BY e.next_attempt_at, e.id LIMIT 1 {CLAIM_SUFFIX}"""))
         queries.append(("fresh", f"""{select} WHERE e.call_list_id = {list_id} AND e.status = 'pending'
             AND e.attempts = 0 AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= %(now)s) {not_skipped}
             ORDER BY e.rank, e.id LIMIT 1 {CLAIM_SUFFIX}"""))
@@ -160,15 +164,47 @@ def _tier_queries(lists) -> list[tuple[str, str]]:
 
 def _hold_sql(policy, *, campaign_id: int, callback: bool) -> str:
     """Check every rule for the claimed entry in a fresh snapshot and hold it."""
+    return _cached_hold_sql(_rules_key(policy), int(campaign_id), callback)
+
+
+def _rules_key(policy) -> tuple:
+    """The policy numbers the rules SQL depends on (the SQL is built once per distinct policy)."""
+    return (
+        policy.max_attempts, policy.min_gap_minutes, policy.max_attempts_per_day, policy.cap_attempts,
+        policy.cap_days, policy.cooloff_days_after_contact, policy.no_resolicit_after_refusal,
+    )
+
+
+@lru_cache(maxsize=256)
+def _cached_hold_sql(key: tuple, campaign_id: int, callback: bool) -> str:
+    from ..models import CallingPolicy
+
+    policy = CallingPolicy(
+        max_attempts=key[0], min_gap_minutes=key[1], max_attempts_per_day=key[2], cap_attempts=key[3],
+        cap_days=key[4], cooloff_days_after_contact=key[5], no_resolicit_after_refusal=key[6],
+    )
+    columns = ", ".join(f"e.{column}" for column in ENTRY_COLUMNS)
+    # One statement: the hold, and a working operator moved to "on call" when the hold was taken.
+    state_ctes = move_working_operator_ctes(
+        operator="%(operator)s", state="'on_call'", at="%(now)s", only_if="EXISTS (SELECT 1 FROM held)"
+    )
     return f"""
-        UPDATE campaigns_calllistentry AS e
-           SET status = 'held', held_by_id = %(operator)s, held_until = %(held_until)s, updated_at = %(now)s
-          FROM contacts_customer c
-         WHERE e.id = %(entry)s AND c.id = e.customer_id AND e.status = %(expected)s
-           AND EXISTS (SELECT 1 FROM campaigns_campaign k WHERE k.id = e.campaign_id AND k.status = 'active')
-           AND EXISTS (SELECT 1 FROM campaigns_calllist l WHERE l.id = e.call_list_id AND l.status = 'ready')
-           AND {rules_sql(policy, zones_param=f'zones_{campaign_id}', callback=callback)}
-        RETURNING e.id"""
+        WITH held AS (
+            UPDATE campaigns_calllistentry AS e
+               SET status = 'held', held_by_id = %(operator)s, held_until = %(held_until)s, updated_at = %(now)s
+              FROM contacts_customer c
+             WHERE e.id = %(entry)s AND c.id = e.customer_id AND e.status = %(expected)s
+               AND EXISTS (SELECT 1 FROM campaigns_campaign k WHERE k.id = e.campaign_id AND k.status = 'active')
+               AND EXISTS (SELECT 1 FROM campaigns_calllist l WHERE l.id = e.call_list_id AND l.status = 'ready')
+               AND {rules_sql(policy, zones_param=f'zones_{campaign_id}', callback=callback)}
+            RETURNING {columns}
+        ),
+        {state_ctes}
+        SELECT * FROM held"""
+
+
+ENTRY_COLUMNS = [field.column for field in CallListEntry._meta.concrete_fields]
+ENTRY_ATTNAMES = [field.attname for field in CallListEntry._meta.concrete_fields]
 
 
 # ------------------------------------------------------------------ the service
@@ -179,34 +215,35 @@ def dispatch_next(*, operator, now=None) -> CallListEntry | None:
     from . import scheduling
 
     now = now or timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id FROM campaigns_calllistentry WHERE status = 'held' AND held_by_id = %s LIMIT 1", [operator.pk]
-        )
-        if cursor.fetchone():
-            return held_entry(operator)
-    lists = dispatchable_lists(operator, now)
+    scope = dispatch_scope(operator, now)
+    if scope and scope[0].held_entry_id or not scope and _holds_an_entry(operator):
+        return held_entry(operator)
     policies = {}
     params = {"now": now, "operator": operator.pk, "grace": now - personal_callback_grace(), "skipped": []}
-    for call_list in lists:
-        if call_list.campaign_id not in policies:
-            policies[call_list.campaign_id] = call_list.campaign.policy
-            params[f"zones_{call_list.campaign_id}"] = scheduling.open_zones(call_list.campaign.policy, now)
+    for item in scope:
+        if item.campaign_id not in policies:
+            policies[item.campaign_id] = item.policy
+            params[f"zones_{item.campaign_id}"] = scheduling.open_zones(item.policy, now)
     # A campaign whose policy allows no call anywhere right now is not even looked at.
-    lists = [call_list for call_list in lists if params[f"zones_{call_list.campaign_id}"]]
-    if not lists:
+    scope = [item for item in scope if params[f"zones_{item.campaign_id}"]]
+    if not scope:
         return None
-    params["lists"] = [call_list.pk for call_list in lists]
+    params["lists"] = [item.list_id for item in scope]
     params["held_until"] = now + hold_duration()
-    entry_id = _claim(operator=operator, lists=lists, policies=policies, params=params)
-    if entry_id is None:
-        return None
-    return CallListEntry.objects.select_related("campaign__policy", "call_list", "customer").get(pk=entry_id)
+    tiers = _tier_queries(
+        tuple(params["lists"]), any(item.due_callbacks for item in scope),
+        frozenset(item.list_id for item in scope if item.due_retries),
+    )
+    return _claim(tiers=tiers, policies=policies, params=params)
 
 
-def _claim(*, operator, lists, policies, params) -> int | None:
+def _holds_an_entry(operator) -> bool:
+    return CallListEntry.objects.filter(status=Status.HELD, held_by=operator).exists()
+
+
+def _claim(*, tiers, policies, params) -> CallListEntry | None:
     with transaction.atomic(), connection.cursor() as cursor:
-        for tier, sql in _tier_queries(lists):
+        for tier, sql in tiers:
             while len(params["skipped"]) < MAX_SKIPPED:
                 cursor.execute(sql, params)
                 row = cursor.fetchone()
@@ -221,9 +258,9 @@ def _claim(*, operator, lists, policies, params) -> int | None:
                     _hold_sql(policies[campaign_id], campaign_id=campaign_id, callback=callback),
                     {**params, "entry": entry_id, "expected": Status.CALLBACK if callback else Status.PENDING},
                 )
-                if cursor.fetchone():
-                    move_working_operator(operator_id=operator.pk, state=AgentStateLog.State.ON_CALL, at=params["now"])
-                    return entry_id
+                held = cursor.fetchone()
+                if held:
+                    return CallListEntry.from_db(connection.alias, ENTRY_ATTNAMES, held)
                 _park(entry_id=entry_id, policy=policies[campaign_id], callback=callback, now=params["now"])
     return None
 

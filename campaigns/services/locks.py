@@ -24,7 +24,7 @@ def lock_entry(entry_id: int) -> CallListEntry:
     """The entry, locked until the end of the transaction (waits for other holders)."""
     return (
         CallListEntry.objects.select_for_update(of=("self",))
-        .select_related("campaign__policy", "customer", "last_disposition", "call_list")
+        .select_related("campaign__policy", "customer", "last_disposition")
         .get(pk=entry_id)
     )
 
