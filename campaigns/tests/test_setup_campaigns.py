@@ -170,15 +170,14 @@ def overlap(first, second):
     return results["first"], results["second"]
 
 
-VIP = {"match": "all", "rules": [{"field": "tag", "op": "eq", "value": "vip"}]}
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_builds_racing_on_one_campaign_never_list_a_customer_twice(reference_data):
     campaign = CampaignFactory(policy=CallingPolicyFactory())
-    customers = [CustomerFactory(tags=["vip"]) for _ in range(40)]
-    first = create_call_list(campaign=campaign, name="A", by=None, criteria=VIP)
-    second = create_call_list(campaign=campaign, name="B", by=None, criteria=VIP)
+    tag = f"race-{campaign.pk}"  # only this test's customers, whatever another test left behind
+    criteria = {"match": "all", "rules": [{"field": "tag", "op": "eq", "value": tag}]}
+    customers = [CustomerFactory(tags=[tag]) for _ in range(40)]
+    first = create_call_list(campaign=campaign, name="A", by=None, criteria=criteria)
+    second = create_call_list(campaign=campaign, name="B", by=None, criteria=criteria)
     built = overlap(lambda: run_call_list_build(call_list_id=first.pk), lambda: run_call_list_build(call_list_id=second.pk))
     assert all(b.status == "ready" for b in built)
     entries = CallListEntry.objects.filter(campaign=campaign)
