@@ -19,7 +19,8 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 class OperatorChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, user):
-        return user.get_full_name() or user.username
+        # Family name first, as Japanese names are written.
+        return f"{user.last_name} {user.first_name}".strip() or user.username
 
 
 class PolicyForm(forms.ModelForm):

@@ -197,7 +197,7 @@ def operator_list(request):
         form = OperatorSkillsForm(request.POST)
         if form.is_valid():
             campaign_services.set_operator_skills(operator=operator, skills=form.cleaned_data["skills"], by=request.user)
-            messages.success(request, _("Skills of %(name)s saved.") % {"name": operator.get_full_name() or operator.username})
+            messages.success(request, _("Skills of %(name)s saved.") % {"name": f"{operator.last_name} {operator.first_name}".strip() or operator.username})
         else:
             for error in form.errors.get("skills", []):
                 messages.error(request, error)
