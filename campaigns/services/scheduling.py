@@ -303,6 +303,7 @@ def compute_next_attempt_at(*, entry, policy, not_before: dt.datetime | None = N
     if policy.min_gap_minutes and history.attempt_times:
         # The gap counts from the customer's latest call in any campaign, as dispatch does.
         earliest = max(earliest, max(history.attempt_times) + dt.timedelta(minutes=policy.min_gap_minutes))
+
     def allowed_from(moment):
         return earliest_allowed_time(
             policy=policy, zone_name=customer.time_zone, earliest=moment, history=history,
