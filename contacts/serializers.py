@@ -1,5 +1,6 @@
 """REST shapes of API.md "Customers and imports", "Do-not-call registry" and "Segments"."""
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Customer, DoNotCall, PhoneNumber, Segment
@@ -16,9 +17,15 @@ def as_api_error(error: DjangoValidationError) -> serializers.ValidationError:
     return serializers.ValidationError(detail)
 
 
+@extend_schema_field({"type": "string", "enum": PhoneNumber.Kind.values})
+class PhoneKindField(serializers.ChoiceField):
+    """Phone kind, described inline in the schema: an "enum component" named after the field
+    ("kind") would collide with other apps' fields called kind."""
+
+
 class PhoneSerializer(serializers.ModelSerializer):
     number = serializers.CharField(max_length=64, help_text="Any format on input; E.164 on output.")
-    kind = serializers.ChoiceField(choices=PhoneNumber.Kind.choices, required=False)
+    kind = PhoneKindField(choices=PhoneNumber.Kind.choices, required=False)
     is_primary = serializers.BooleanField(required=False, default=False)
 
     class Meta:
