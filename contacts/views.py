@@ -105,12 +105,15 @@ def customer_list(request):
         primary = next((p for p in phones if p.is_primary), phones[0] if phones else None)
         customer.display_phone = format_national(primary.number) if primary else ""
         customer.display_phone_valid = bool(primary and primary.is_valid)
+    tags = selectors.known_tags()
+    if filters.tag and filters.tag not in tags:  # a tag newer than the cached menu stays selected
+        tags = [filters.tag, *tags]
     context = {
         "form": form,
         "page": page,
         "filters": filters,
         "prefectures": selectors.known_prefectures(),
-        "tags": selectors.known_tags(),
+        "tags": tags,
         "can_export": roles.can(request.user, roles.EXPORT_DATA),
         "can_manage": roles.can(request.user, roles.MANAGE_LISTS),
         "query": request.GET.urlencode(),
