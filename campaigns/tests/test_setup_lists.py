@@ -361,6 +361,11 @@ def test_the_set_based_dnc_check_agrees_with_the_registry_rule(campaign):
     second_number = CustomerFactory(phones=["090-5555-6666", "03-5555-6666"])
     DoNotCallFactory(phone_number="+81355556666")
     customers["second_number"] = second_number
+    # A family landline: the mother opted out as a customer, so her number is off limits for the
+    # son who shares it too.
+    mother = CustomerFactory(phones=["03-7777-8888"])
+    DoNotCallFactory(customer=mother, phone_number="")
+    customers["shares_number_with_opted_out"] = CustomerFactory(phones=["03-7777-8888"])
     with connection.cursor() as cursor:
         cursor.execute(blocked_customers_sql(campaign_id=campaign.pk, at=now).replace("%%", "%"))
         blocked = {row[0] for row in cursor.fetchall()}
@@ -368,7 +373,8 @@ def test_the_set_based_dnc_check_agrees_with_the_registry_rule(campaign):
         assert (customer.pk in blocked) == is_blocked(customer=customer, campaign=campaign, at=now), name
     assert blocked & {c.pk for c in customers.values()} == {
         customers[n].pk for n in ("by_number", "by_customer", "this_campaign", "expires_later",
-                                  "number_and_other_customer", "second_number")}
+                                  "number_and_other_customer", "second_number",
+                                  "shares_number_with_opted_out")}
 
 
 def test_a_failed_build_is_marked_failed_with_the_reason(campaign, supervisor, monkeypatch, login):
