@@ -209,8 +209,11 @@ def record_outcome(
 
 
 def _replay(client_token: str, operator) -> OutcomeResult | None:
-    attempt = CallAttempt.objects.select_related("entry").filter(client_token=client_token).first()
-    if attempt is None:
+    try:
+        # get(), not first(): first() would add the model's ORDER BY started_at and could make
+        # PostgreSQL walk a time index instead of the unique token index.
+        attempt = CallAttempt.objects.select_related("entry").get(client_token=client_token)
+    except CallAttempt.DoesNotExist:
         return None
     if attempt.operator_id != operator.pk:
         raise EntryNotHeld(_("This request token was already used by another operator."))
