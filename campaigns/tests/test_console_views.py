@@ -191,3 +191,26 @@ def test_board_permissions(login, operator, manager):
     assert login(operator).get(reverse("campaigns:console_board")).status_code == 403
     assert login(manager).get(reverse("campaigns:console_board")).status_code == 200
     assert login(manager).post(reverse("campaigns:console_release", args=[1])).status_code == 403
+
+
+def test_script_answer_problems_are_shown_above_the_form(login, operator, call_list):
+    from scripts.models import Script, ScriptVersion, Step
+
+    script = Script.objects.create(name="解約防止トーク")
+    version = ScriptVersion.objects.create(script=script, number=1)
+    Step.objects.create(version=version, key="budget", kind=Step.Kind.QUESTION, answer_type=Step.AnswerType.NUMBER, title="予算")
+    ScriptVersion.objects.filter(pk=version.pk).update(status=ScriptVersion.Status.PUBLISHED)
+    one = entry(call_list)
+    client = login(operator)
+    client.post(reverse("campaigns:console_next"))
+    response = client.post(reverse("campaigns:console_outcome", args=[one.pk]), {
+        "disposition": "no_answer", "script_version": version.pk, "answers": '{"budget": "たくさん"}', "notes": "メモ",
+    })
+    html = response.content.decode()
+    assert response.status_code == 400 and "予算" in html and "メモ" in html
+    assert not CallAttempt.objects.exists()
+    response = client.post(reverse("campaigns:console_outcome", args=[one.pk]), {
+        "disposition": "no_answer", "script_version": version.pk, "answers": '{"budget": 3000}',
+    })
+    assert response.status_code == 302
+    assert CallAttempt.objects.get().answers == {"budget": 3000}

@@ -136,9 +136,11 @@ def console_outcome(request, entry_id):
                 _console_context(request, entry=held, not_held_notes=request.POST.get("notes", "")), status=409,
             )
         except ValidationError as error:
+            shown = {name for name, field in form.fields.items() if not field.widget.is_hidden}
             for field, problems in error.message_dict.items():
                 for problem in problems:
-                    form.add_error(field if field in form.fields else None, problem)
+                    # Problems with hidden inputs (script answers, timings) are shown above the form.
+                    form.add_error(field if field in shown else None, problem)
         else:
             messages.success(request, _("Saved."))
             if "save_next" in request.POST:
