@@ -223,7 +223,10 @@ class CallListEntry(models.Model):
         BLOCKED = "blocked", _("Do-not-call")
         CANCELLED = "cancelled", _("Cancelled")
 
-    call_list = models.ForeignKey(CallList, on_delete=models.CASCADE, related_name="entries")
+    # Few indexes on purpose: list builds insert hundreds of thousands of rows at once, and each
+    # index costs on every insert. call_list is covered by the unique (call_list, customer) and
+    # (call_list, status) indexes; holds and callbacks by dispatch's partial indexes.
+    call_list = models.ForeignKey(CallList, on_delete=models.CASCADE, related_name="entries", db_index=False)
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
     customer = models.ForeignKey("contacts.Customer", on_delete=models.PROTECT, related_name="call_list_entries")
     phone = models.CharField(_("phone"), max_length=32)
@@ -232,10 +235,10 @@ class CallListEntry(models.Model):
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
-    last_disposition = models.ForeignKey(Disposition, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    last_disposition = models.ForeignKey(Disposition, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False)
     callback_at = models.DateTimeField(_("callback at"), null=True, blank=True)
-    assigned_operator = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("personal callback for"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    held_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    assigned_operator = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("personal callback for"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
+    held_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
     held_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -248,8 +251,9 @@ class CallListEntry(models.Model):
             models.UniqueConstraint(fields=["call_list", "customer"], name="entry_unique_customer_per_list")
         ]
         indexes = [
-            models.Index(fields=["customer"], name="entry_customer"),
             models.Index(fields=["call_list", "status"], name="entry_list_status"),
+            # Partial: empty on the rows a build inserts, so it costs them nothing.
+            models.Index(fields=["assigned_operator"], name="entry_assigned_operator", condition=Q(assigned_operator__isnull=False)),
         ]
 
     def __str__(self):
