@@ -157,6 +157,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "kind" or "status" field with different choices: name them.
+    "ENUM_NAME_OVERRIDES": {
+        "ImportKindEnum": "contacts.models.ImportJob.Kind",
+        "ImportStatusEnum": "contacts.models.ImportJob.Status",
+    },
 }
 
 # Celery: Redis is the broker; results are not needed by the product (tasks write to the DB).

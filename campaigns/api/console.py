@@ -31,7 +31,7 @@ class AgentStateSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=100)
 
 
-AgentStateResponse = inline_serializer("AgentState", fields={
+AgentStateResponse = inline_serializer("AgentStateNow", fields={
     "state": serializers.CharField(),
     "reason": serializers.CharField(),
     "since": serializers.DateTimeField(allow_null=True),
