@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def default_weekdays():
@@ -100,7 +101,7 @@ class Campaign(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", pgettext_lazy("campaign status", "Active")
         PAUSED = "paused", _("Paused")
         FINISHED = "finished", _("Finished")
 
@@ -221,7 +222,7 @@ class CallListEntry(models.Model):
         DONE = "done", _("Done")
         EXHAUSTED = "exhausted", _("Attempts used up")
         BLOCKED = "blocked", _("Do-not-call")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("entry status", "Cancelled")
 
     # Few indexes on purpose: list builds insert hundreds of thousands of rows at once, and each
     # index costs on every insert. call_list is covered by the unique (call_list, customer) and
