@@ -20,13 +20,10 @@ CLAIM_SUFFIX = "FOR UPDATE OF e SKIP LOCKED"
 CUSTOMER_DISPATCH_LOCK = 5_105_001
 
 
-def lock_entry(entry_id: int) -> CallListEntry:
-    """The entry, locked until the end of the transaction (waits for other holders)."""
-    return (
-        CallListEntry.objects.select_for_update(of=("self",))
-        .select_related("campaign__policy", "customer", "last_disposition")
-        .get(pk=entry_id)
-    )
+def lock_entry(entry_id: int, *, related=("campaign__policy", "customer", "last_disposition")) -> CallListEntry:
+    """The entry, locked until the end of the transaction (waits for other holders), with the
+    `related` rows loaded in the same query."""
+    return CallListEntry.objects.select_for_update(of=("self",)).select_related(*related).get(pk=entry_id)
 
 
 def try_lock_customer_for_dispatch(customer_id: int) -> bool:

@@ -18,7 +18,7 @@ import inspect
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import formats, timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -172,7 +172,8 @@ def record_outcome(
             raise ValidationError({"script_version": [_("Unknown script version.")]})
     try:
         with transaction.atomic():
-            entry = lock_entry(entry_id)
+            # The customer row is loaded only if a callback needs its time zone.
+            entry = lock_entry(entry_id, related=("campaign__policy",))
             if client_token:
                 done = _replay(client_token, operator)  # recorded before, or by a twin request we waited for
                 if done:
@@ -209,12 +210,13 @@ def record_outcome(
 
 
 def _replay(client_token: str, operator) -> OutcomeResult | None:
-    try:
-        # get(), not first(): first() would add the model's ORDER BY started_at and could make
-        # PostgreSQL walk a time index instead of the unique token index.
-        attempt = CallAttempt.objects.select_related("entry").get(client_token=client_token)
-    except CallAttempt.DoesNotExist:
+    # A cheap probe of the unique token index first: almost every token is new.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM campaigns_callattempt WHERE client_token = %s", [client_token])
+        row = cursor.fetchone()
+    if row is None:
         return None
+    attempt = CallAttempt.objects.select_related("entry").get(pk=row[0])
     if attempt.operator_id != operator.pk:
         raise EntryNotHeld(_("This request token was already used by another operator."))
     return OutcomeResult(attempt=attempt, entry=attempt.entry, created=False)

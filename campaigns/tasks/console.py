@@ -12,7 +12,7 @@ RESCHEDULE_WATERMARK_KEY = "console:reschedule:last-attempt-id"
 RESCHEDULE_BATCH = 2000
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, ignore_result=True)
 def schedule_entry_retry(entry_id: int) -> str | None:
     """Compute the next attempt of one entry after an outcome."""
     entry = scheduling.schedule_retry(entry_id=entry_id)
@@ -21,13 +21,13 @@ def schedule_entry_retry(entry_id: int) -> str | None:
     return entry.next_attempt_at.isoformat()
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, ignore_result=True)
 def release_expired_holds() -> int:
     """Celery beat: entries whose hold expired go back in the queue."""
     return dispatch.release_expired_holds()
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, ignore_result=True)
 def reschedule_entries_touched_elsewhere() -> int:
     """Celery beat: a call in one campaign can push back another campaign's entries for the
     same customer (cross-campaign cap, cool-off, minimum gap). Re-evaluate those entries."""
