@@ -61,16 +61,27 @@ def campaign_edit(request, pk):
     return render(request, "campaigns/setup/campaign_form.html", {"form": form, "campaign": campaign})
 
 
-@manage
-def campaign_detail(request, pk):
-    campaign = get_object_or_404(Campaign.objects.select_related("policy", "script"), pk=pk)
-    return render(request, "campaigns/setup/campaign_detail.html", {
+def campaign_detail_context(campaign, *, variant_form=None) -> dict:
+    """What the campaign page shows; also used to re-show it with a variant form's errors."""
+    from campaigns.forms.script_variants import ScriptVariantForm
+    from campaigns.selectors.script_variants import variants_of
+
+    return {
         "campaign": campaign,
         "lists": lists_of(campaign),
         "operators": campaign.operators.order_by("username"),
         "problems": campaign_services.activation_problems(campaign) if campaign.status in ("draft", "paused") else [],
         "prenotice_count": campaign.prenotices.count(),
-    })
+        "variants": variants_of(campaign),
+        "variant_form": variant_form or ScriptVariantForm(campaign=campaign),
+        "default_published": campaign.script.latest_published() if campaign.script else None,
+    }
+
+
+@manage
+def campaign_detail(request, pk):
+    campaign = get_object_or_404(Campaign.objects.select_related("policy", "script"), pk=pk)
+    return render(request, "campaigns/setup/campaign_detail.html", campaign_detail_context(campaign))
 
 
 @manage
