@@ -17,8 +17,8 @@ from callcenter.audit import record_event
 
 from ..forms.kpis import KpiFilterForm
 from ..selectors.kpis import (
-    Figures, KpiScope, campaigns_in_scope, heat_grid, kpi_scope_for, kpi_tables, label_rows, operator_states,
-    operators_for_kpis, pick_best_hours,
+    Figures, KpiFilter, KpiRow, KpiScope, campaigns_in_scope, heat_grid, kpi_scope_for, kpi_tables, label_rows,
+    operator_states, operators_for_kpis, pick_best_hours,
 )
 from ..services.kpis import rollups_refreshed_at
 
@@ -276,7 +276,7 @@ def _page_context(request, form, kpi_filter, groupings, *, with_segments: bool):
         per_segment = {}
         for row in tables["segment_weekday_hour"]:
             segment_id, weekday, hour = row.key
-            per_segment.setdefault(segment_id, []).append(type(row)(key=(weekday, hour), figures=row.figures))
+            per_segment.setdefault(segment_id, []).append(KpiRow(key=(weekday, hour), figures=row.figures))
         names = {row.key: row.label for row in tables["segment"]}
         for segment_id, rows in sorted(per_segment.items(), key=lambda kv: names.get(kv[0], "")):
             context["heat_maps"].append({"id": str(segment_id or "none"), "label": names.get(segment_id, "—"),
@@ -319,7 +319,7 @@ def _wallboard_context(request):
     campaigns = campaigns_in_scope(KpiScope())
     form = KpiFilterForm(request.GET, campaigns=campaigns)
     kpi_filter = form.kpi_filter()
-    kpi_filter = type(kpi_filter)(date_from=today, date_to=today, campaign_ids=kpi_filter.campaign_ids)
+    kpi_filter = KpiFilter(date_from=today, date_to=today, campaign_ids=kpi_filter.campaign_ids)
     tables = label_rows(kpi_tables(kpi_filter, ["none", "campaign", "hour"]))
     totals = tables["none"][0].figures
     states = operator_states()
