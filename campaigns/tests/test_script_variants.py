@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
+from django.utils import translation
 
 from callcenter.models import AuditEvent
 from campaigns.models import CallAttempt, Campaign, CampaignScriptVariant
@@ -80,8 +81,9 @@ def test_the_same_segment_may_serve_two_campaigns(campaign, scripts, heavy_segme
 
 def test_a_finished_campaign_cannot_be_changed(scripts, heavy_segment, supervisor):
     finished = CampaignFactory(script=scripts["default"].script, status=Campaign.Status.FINISHED)
-    with pytest.raises(ValidationError, match="finished"):
+    with translation.override("en"), pytest.raises(ValidationError, match="finished campaign cannot be changed"):
         services.add_variant(campaign=finished, segment=heavy_segment, script=scripts["heavy"].script, by=supervisor)
+    assert not finished.script_variants.exists()
 
 
 def test_move_swaps_neighbours_and_stops_at_the_edges(campaign, scripts, heavy_segment, new_segment, supervisor):
