@@ -84,7 +84,7 @@ def test_preview_and_build_a_list(page, browser_login, supervisor, operator, sho
     shot(page, "setup-list-detail")
     page.get_by_role("link", name="DMフォロー 春").click()
     page.get_by_test_id("activate").click()
-    expect(page.get_by_test_id("status-badge").first).to_have_text(re.compile("有効|稼働中|Active"))
+    expect(page.get_by_test_id("status-badge").first).to_have_text(re.compile("実施中|Active"))
     shot(page, "setup-campaign-active")
 
 
