@@ -203,7 +203,8 @@ def _insert_attempts(*, lists, operators, workdays, codes) -> int:
 
 def _update_entries() -> None:
     """Each entry with demo history gets the state its last attempt leaves it in (the same
-    outcome rules as record_outcome; the next attempt time is the retry floor)."""
+    outcome rules as record_outcome; the next attempt time is the retry floor). In a finished
+    campaign what was still open is cancelled, as finishing a campaign does."""
     with connection.cursor() as cursor:
         cursor.execute(f"""
         WITH last AS (
@@ -218,11 +219,13 @@ def _update_entries() -> None:
             last_attempt_at = last.started_at,
             last_disposition_id = last.disposition_id,
             status = CASE WHEN d.adds_dnc THEN 'blocked' WHEN d.is_final THEN 'done'
+                          WHEN c.status = 'finished' THEN 'cancelled'
                           WHEN last.callback_at IS NOT NULL THEN 'callback'
                           WHEN last.tries >= p.max_attempts THEN 'exhausted' ELSE 'pending' END,
-            callback_at = CASE WHEN NOT d.is_final AND NOT d.adds_dnc THEN last.callback_at END,
-            assigned_operator_id = CASE WHEN last.callback_personal AND NOT d.is_final THEN last.operator_id END,
-            next_attempt_at = CASE WHEN d.is_final OR d.adds_dnc THEN NULL
+            callback_at = CASE WHEN NOT d.is_final AND NOT d.adds_dnc AND c.status <> 'finished' THEN last.callback_at END,
+            assigned_operator_id = CASE WHEN last.callback_personal AND NOT d.is_final AND c.status <> 'finished'
+                                        THEN last.operator_id END,
+            next_attempt_at = CASE WHEN d.is_final OR d.adds_dnc OR c.status = 'finished' THEN NULL
                                    WHEN last.callback_at IS NOT NULL THEN last.callback_at
                                    ELSE last.started_at + make_interval(mins => GREATEST(
                                         COALESCE((p.retry_delays ->> d.code)::int, d.retry_delay_minutes, 0), p.min_gap_minutes)) END,

@@ -8,7 +8,7 @@ from django.utils import timezone
 from campaigns.models import AgentStateLog, CallAttempt, CallListEntry
 from campaigns.services.dispatch import dispatch_next
 from campaigns.tests.factories import CallingPolicyFactory
-from campaigns.tests.factories_console import entry, ready_list, working_campaign
+from campaigns.tests.factories_console import entry, past_attempt, ready_list, working_campaign
 from contacts.models import DoNotCall
 from contacts.tests.factories import CustomerFactory
 
@@ -42,8 +42,15 @@ def work(operator, eager_celery):
         CustomerFactory(name="鈴木 次郎", name_kana="スズキ ジロウ", phone="080-3333-4444", purchase_count=2, total_spent=9800),
         CustomerFactory(name="高橋 三郎", name_kana="タカハシ サブロウ", phone="070-5555-6666", purchase_count=1, total_spent=3200),
     ]
-    return [entry(call_list, customer=person, rank=rank, phone=person.phones.get().number)
-            for rank, person in enumerate(people, start=1)]
+    entries = [entry(call_list, customer=person, rank=rank, phone=person.phones.get().number)
+               for rank, person in enumerate(people, start=1)]
+    earlier = working_campaign(operators=[], name="定期便 解約防止 9月", status="finished")
+    attempt = past_attempt(customer=people[0], campaign=earlier, at=timezone.now() - dt.timedelta(days=40), code="callback")
+    attempt.notes = "定期便の休止を相談。秋にもう一度連絡してほしいとのこと。"
+    attempt.reaction = "listened"
+    attempt.talk_seconds = 312
+    attempt.save()
+    return entries
 
 
 def test_operator_works_three_calls_with_the_keyboard(page, browser_login, shot, operator, work):
@@ -60,6 +67,7 @@ def test_operator_works_three_calls_with_the_keyboard(page, browser_login, shot,
     page.wait_for_selector("[data-testid=customer-name]:has-text('山田 花子')")
     assert page.get_attribute("[data-testid=phone-link]", "href") == "tel:+819011112222"
     assert "平日の夕方が好ましい" in page.inner_text("[data-testid=customer-card]")
+    assert "定期便の休止を相談" in page.inner_text("[data-testid=history]")
     page.keyboard.press("c")
     page.keyboard.press("m")
     page.keyboard.type("呼び出し音のみ。夕方に再架電。")
@@ -95,7 +103,7 @@ def test_operator_works_three_calls_with_the_keyboard(page, browser_login, shot,
     assert "10:00" in page.inner_text("[data-testid=my-callbacks]")
     shot(page, "console-4-nothing-left")
 
-    attempts = list(CallAttempt.objects.order_by("id").values_list("entry_id", "disposition__code", "notes"))
+    attempts = list(CallAttempt.objects.filter(entry__isnull=False).order_by("id").values_list("entry_id", "disposition__code", "notes"))
     assert attempts == [
         (first.pk, "no_answer", "呼び出し音のみ。夕方に再架電。"),
         (second.pk, "callback", "明日10時に折り返し希望"),
@@ -111,6 +119,16 @@ def test_operator_works_three_calls_with_the_keyboard(page, browser_login, shot,
     assert DoNotCall.objects.filter(customer=third.customer, source="operator", created_by=operator).exists()
     first.refresh_from_db()
     assert first.status == Status.PENDING and first.next_attempt_at > timezone.now()
+
+    # A lunch break, then back to work.
+    page.select_option("[data-testid=break-reason]", "lunch")
+    page.click("[data-testid=take-break]")
+    page.wait_for_selector("[data-testid=agent-state][data-state=break]")
+    assert page.is_disabled("[data-testid=next-call]")
+    shot(page, "console-4b-break")
+    page.click("[data-testid=end-break]")
+    page.wait_for_selector("[data-testid=agent-state][data-state=ready]")
+    assert AgentStateLog.objects.filter(operator=operator, state="break", reason="lunch").exists()
     states = set(AgentStateLog.objects.filter(operator=operator).values_list("state", flat=True))
     assert {"ready", "on_call", "acw"} <= states
 
@@ -137,7 +155,7 @@ def test_callback_outside_hours_is_refused_with_a_clear_message(page, browser_lo
     assert "09:00" in error.inner_text() and "20:00" in error.inner_text()
     assert page.input_value("#id_notes") == "夜遅くを希望"
     shot(page, "console-5-callback-refused")
-    assert not CallAttempt.objects.exists()
+    assert not CallAttempt.objects.filter(entry__isnull=False).exists()
 
 
 def test_supervisor_releases_a_stuck_hold(page, browser_login, shot, supervisor, operator, work):

@@ -82,6 +82,8 @@ def check_entries_summaries_and_dnc():
     customer = Customer.objects.filter(attempt_count__gt=0).first()
     assert customer.attempt_count == CallAttempt.objects.filter(customer=customer).count()
     assert CallListEntry.objects.filter(attempts=0, status="pending").exists()  # fresh ones left to dial
+    finished_open = CallListEntry.objects.filter(campaign__status="finished", status__in=["pending", "callback"])
+    assert not finished_open.filter(attempts__gt=0).exists()
 
 
 def check_state_logs():

@@ -214,3 +214,13 @@ def test_script_answer_problems_are_shown_above_the_form(login, operator, call_l
     })
     assert response.status_code == 302
     assert CallAttempt.objects.get().answers == {"budget": 3000}
+
+
+def test_no_call_is_handed_out_during_a_break(login, operator, call_list):
+    one = entry(call_list)
+    client = login(operator)
+    client.post(reverse("campaigns:console_state"), {"state": "ready"})
+    client.post(reverse("campaigns:console_state"), {"state": "break", "reason": "rest"})
+    client.post(reverse("campaigns:console_next"))
+    one.refresh_from_db()
+    assert one.status == Status.PENDING

@@ -109,8 +109,12 @@ def console_next(request):
 
 
 def _next_call(request):
-    if agent_state.current_state(request.user) is None:
+    state = agent_state.current_state(request.user)
+    if state is None:
         agent_state.change_agent_state(operator=request.user, state=State.READY)
+    elif state.state == State.BREAK:
+        messages.warning(request, _("You are on a break. Come back to work to take calls."))
+        return redirect("campaigns:console")
     entry = dispatch.dispatch_next(operator=request.user)
     if entry is None:
         return redirect(reverse("campaigns:console") + "?empty=1")
