@@ -36,6 +36,19 @@ def pytest_configure(config):
     compile_all()
 
 
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts in the default language. LocaleMiddleware activates a request's
+    language for the whole thread and nothing resets it, so without this a test that switched to
+    English would leak English into the next one."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 # ---------------------------------------------------------------- reference data and users
 
 @pytest.fixture
