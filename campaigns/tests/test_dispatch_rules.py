@@ -397,7 +397,7 @@ def test_a_candidate_held_in_another_campaign_is_left_as_it_is(operator, operato
 
 
 def test_the_claim_dnc_check_agrees_with_the_registry_service(call_list):
-    """dnc_blocked_sql (index-friendly) and contacts.services.dnc.is_blocked are one rule."""
+    """What the claim checks (dnc_blocked_sql) and contacts.services.dnc.is_blocked are one rule."""
     from django.db import connection
 
     from campaigns.services.dispatch import dnc_blocked_sql
@@ -415,22 +415,27 @@ def test_the_claim_dnc_check_agrees_with_the_registry_service(call_list):
         {"phone_number": "+819011112222", "expires_at": NOW + dt.timedelta(hours=1)},
         {"phone_number": "+819099999999"},
         {"phone_number": "", "customer": "other"},
+        # A family landline: another customer who shares 03-1234-5678 opted out as a customer.
+        {"phone_number": "", "customer": "family"},
     ]
-    sql = "SELECT " + dnc_blocked_sql(at="%s", campaign="e.campaign_id", customer="e.customer_id", phone="e.phone") + \
-        " FROM campaigns_calllistentry e WHERE e.id = %s"
+    sql = "SELECT " + dnc_blocked_sql(at="%(at)s", campaign="e.campaign_id", customer="e.customer_id", phone="e.phone") + \
+        " FROM campaigns_calllistentry e WHERE e.id = %(entry)s"
     outcomes = []
     for case in cases:
         customer = CustomerFactory(phones=["090-1111-2222", "03-1234-5678"])
         one = entry(call_list, customer=customer, phone="+819011112222")
         fields = dict(case)
-        fields["customer"] = {"self": customer, "other": CustomerFactory(), None: None}[fields.get("customer")]
+        fields["customer"] = {
+            "self": customer, "other": CustomerFactory(), None: None,
+            "family": CustomerFactory(phones=["03-1234-5678"]) if case.get("customer") == "family" else None,
+        }[fields.get("customer")]
         fields["campaign"] = {"self": call_list.campaign, "other": other_campaign, None: None}[fields.get("campaign")]
         registered = DoNotCallFactory(**fields)
         expected = dnc.is_blocked(phone=one.phone, customer=customer, campaign=call_list.campaign, at=NOW)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [NOW, NOW, NOW, one.pk])
+            cursor.execute(sql, {"at": NOW, "entry": one.pk})
             got = cursor.fetchone()[0]
         outcomes.append(expected)
         assert got == expected, case
         registered.delete()
-    assert outcomes.count(True) == 5 and outcomes.count(False) == 5
+    assert outcomes.count(True) == 6 and outcomes.count(False) == 5
