@@ -16,6 +16,7 @@ NAV_ITEMS = [
     (_("Scripts"), "scripts:script_list", "journal-text", (roles.MANAGE_LISTS,)),
     (_("Dashboard"), "campaigns:dashboard", "graph-up", (roles.VIEW_DASHBOARD,)),
     (_("Wallboard"), "campaigns:wallboard", "display", (roles.VIEW_DASHBOARD,)),
+    (_("Live board"), "campaigns:console_board", "people-fill", (roles.MANAGE_LISTS, roles.VIEW_DASHBOARD)),
     (_("KPIs"), "campaigns:client_kpis", "bar-chart", (roles.VIEW_CLIENT_KPIS,)),
     (_("Audit"), "audit_list", "clipboard-check", (roles.VIEW_AUDIT,)),
 ]
