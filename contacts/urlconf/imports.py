@@ -1,6 +1,18 @@
 """Routes of one area of the contacts app: `urlpatterns` for pages (namespace "contacts"),
 `api_urlpatterns` for /api/v1/."""
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
-api_urlpatterns: list = []
+from .. import api_imports, views_imports
+
+urlpatterns: list = [
+    path("imports/", views_imports.import_list, name="import_list"),
+    path("imports/upload/<str:token>/", views_imports.import_mapping, name="import_mapping"),
+    path("imports/<int:pk>/", views_imports.import_detail, name="import_detail"),
+    path("imports/<int:pk>/progress/", views_imports.import_progress, name="import_progress"),
+    path("imports/<int:pk>/errors.csv", views_imports.import_errors_csv, name="import_errors_csv"),
+]
+api_urlpatterns: list = [
+    path("imports/", api_imports.ImportListCreateView.as_view(), name="api_import_list"),
+    path("imports/<int:pk>/", api_imports.ImportDetailView.as_view(), name="api_import_detail"),
+    path("imports/<int:pk>/errors.csv", api_imports.ImportErrorsCsvView.as_view(), name="api_import_errors_csv"),
+]

@@ -1,0 +1,243 @@
+"""Customer import speed: a 1,000,000-row CSV through the real import service, end to end.
+
+    .venv/bin/python bench/import_customers.py [--rows N]
+
+Generates a realistic Japanese CRM export once (UTF-8 with BOM, as Excel's "CSV UTF-8" writes;
+cached in bench/.data/), then in its own database (<DATABASE name>_bench_imports, emptied first):
+1. imports it into an empty customer table (every row created),
+2. imports the same file again (nothing changes: every row unchanged),
+3. copies the same file with psql's \\copy into a bare table of text columns: the floor that any
+   loader of this file has to pay to read it, measured in the same run on the same machine;
+4. inserts the same customers once more with one plain INSERT … SELECT (then rolls back): the floor
+   that any loader has to pay to write them into contacts_customer with its indexes (search
+   trigram GIN, tags GIN, segment btrees).
+Prints one JSON object: rows, seconds and rows/s of each import, the \\copy seconds, the ratio of
+the first import to the \\copy, and the plain-INSERT floor."""
+import argparse
+import csv
+import os
+import random
+import subprocess
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DATA_DIR, django_setup, emit, log, timed  # noqa: E402
+
+HEADER = [
+    "顧客ID", "氏名", "フリガナ", "電話番号", "携帯電話", "性別", "生年月日", "郵便番号", "都道府県", "住所",
+    "メールアドレス", "会員登録日", "初回購入日", "最終購入日", "購入回数", "累計購入金額", "定期購入",
+    "メール開封率", "タグ",
+]
+PREFECTURES = [
+    "北海道", "宮城県", "埼玉県", "千葉県", "東京都", "東京都", "東京都", "神奈川県", "神奈川県", "新潟県", "静岡県",
+    "愛知県", "愛知県", "京都府", "大阪府", "大阪府", "兵庫県", "広島県", "福岡県", "福岡県", "熊本県", "沖縄県",
+]
+TOWNS = ["中央区", "北区", "南区", "西区", "東区", "港区", "緑区", "青葉区", "若葉町", "本町", "栄町", "旭町"]
+AREA_CODES = ["03", "06", "011", "022", "045", "048", "052", "075", "078", "082", "092", "096", "098"]
+TAGS = ["VIP", "DM反応あり", "定期", "休眠", "紹介", "アンケート回答"]
+
+
+def generate(path: Path, rows: int, seed: int = 20240401) -> None:
+    """A CRM export of `rows` customers: ~1 in 200 rows has a mistake (a bad date or count, an
+    empty name) and ~1 in 300 numbers is not a valid number, as real files do."""
+    from faker.providers.person.ja_JP import Provider as Names
+
+    rng = random.Random(seed)
+    last_names = list(Names.last_name_pairs)  # weighted OrderedDict → the names
+    first_names = Names.first_name_male_pairs + Names.first_name_female_pairs
+    male_count = len(Names.first_name_male_pairs)
+    today = date(2026, 4, 1)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(HEADER)
+        for n in range(1, rows + 1):
+            last, last_kana, _ = rng.choice(last_names)
+            index = rng.randrange(len(first_names))
+            first, first_kana, _ = first_names[index]
+            gender = "男性" if index < male_count else "女性"
+            mobile = f"0{rng.choice('789')}0-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"
+            area = rng.choice(AREA_CODES)
+            landline = f"{area}-{rng.randint(100, 999) if len(area) == 3 else rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"
+            phone = landline if rng.random() < 0.55 else mobile
+            cell = mobile if phone != mobile and rng.random() < 0.6 else ""
+            if rng.random() < 0.003:
+                phone = f"0{rng.randint(10000, 99999)}"  # too short: kept, marked invalid
+            birth = today - timedelta(days=rng.randint(18 * 365, 85 * 365))
+            registered = datetime(2015, 1, 1) + timedelta(seconds=rng.randint(0, 11 * 365 * 86400))
+            first_purchase = registered + timedelta(days=rng.randint(0, 60))
+            last_purchase = first_purchase + timedelta(days=rng.randint(0, 900))
+            count = rng.randint(1, 40)
+            pref = rng.choice(PREFECTURES)
+            mistake = rng.random()
+            row = [
+                f"C{n:08d}",
+                f"{last} {first}" if mistake >= 0.001 else "",
+                f"{last_kana} {first_kana}",
+                phone,
+                cell,
+                gender,
+                f"{birth.year}/{birth.month}/{birth.day}" if mistake < 0.001 or mistake >= 0.003 else f"{birth.year}/2/30",
+                f"{rng.randint(100, 999)}-{rng.randint(0, 9999):04d}",
+                pref,
+                f"{rng.choice(TOWNS)}{rng.randint(1, 9)}-{rng.randint(1, 30)}-{rng.randint(1, 20)}",
+                f"user{n}@example.jp" if rng.random() < 0.7 else "",
+                registered.strftime("%Y-%m-%d %H:%M:%S"),
+                first_purchase.strftime("%Y/%m/%d"),
+                last_purchase.strftime("%Y/%m/%d"),
+                str(count) if not 0.003 <= mistake < 0.005 else "たくさん",
+                str(count * rng.randint(1500, 9800)),
+                rng.choice(["契約中", "", "", "休止", "解約"]),
+                f"{rng.randint(0, 100)}%" if rng.random() < 0.8 else "",
+                "、".join(rng.sample(TAGS, rng.randint(0, 2))),
+            ]
+            writer.writerow(row)
+    tmp.rename(path)
+
+
+def reset_tables() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE contacts_importrowerror, contacts_importjob, contacts_phonenumber, contacts_donotcall, "
+            "contacts_customer RESTART IDENTITY CASCADE"
+        )
+        cursor.execute("VACUUM ANALYZE contacts_customer")
+        cursor.execute("VACUUM ANALYZE contacts_phonenumber")
+
+
+def run_import(path: Path, user):
+    """The real path: receive_upload → start_import → the Celery task (eager, in this process)."""
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    from contacts.models import ImportJob
+    from contacts.services import imports
+
+    with open(path, "rb") as source:
+        upload = TemporaryUploadedFile(path.name, "text/csv", path.stat().st_size, None)
+        while chunk := source.read(1 << 20):
+            upload.write(chunk)
+        upload.seek(0)
+    with timed() as t:
+        received = imports.receive_upload(uploaded_file=upload, kind="customers")
+        job = imports.start_import(upload=received, mapping=None, by=user)
+    upload.close()
+    job = ImportJob.objects.get(pk=job.pk)
+    job.file.delete(save=False)  # a stored copy of the file per run is not needed here
+    if job.status != ImportJob.Status.DONE:
+        raise SystemExit(f"import {job.pk} ended {job.status}: {job.message}")
+    return job, t.seconds
+
+
+def psql_copy_seconds(path: Path, columns: int) -> float:
+    """psql \\copy of the same file into a bare UNLOGGED table of text columns, no indexes."""
+    from django.db import connection
+
+    settings_dict = connection.settings_dict
+    env = dict(os.environ, PGPASSWORD=settings_dict["PASSWORD"] or "")
+    base = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", settings_dict["HOST"] or "127.0.0.1",
+            "-p", str(settings_dict["PORT"] or 5432), "-U", settings_dict["USER"] or "postgres", settings_dict["NAME"]]
+    definition = ", ".join(f"c{i} text" for i in range(columns))
+    subprocess.run([*base, "-c", f"DROP TABLE IF EXISTS bench_bare_copy; CREATE UNLOGGED TABLE bench_bare_copy ({definition})"],
+                   check=True, env=env)
+    with timed() as t:
+        subprocess.run([*base, "-c", f"\\copy bench_bare_copy FROM '{path}' WITH (FORMAT csv, HEADER)"], check=True, env=env)
+    subprocess.run([*base, "-c", "DROP TABLE bench_bare_copy"], check=True, env=env)
+    return t.seconds
+
+
+def customer_index_count() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'contacts_customer'")
+        return cursor.fetchone()[0]
+
+
+def insert_floor_seconds() -> float:
+    """One INSERT … SELECT of every imported customer (under another external_id) into
+    contacts_customer, rolled back: what writing these rows and their index entries costs."""
+    from django.db import connection, transaction
+
+    from contacts.models import Customer
+
+    columns = ", ".join(f.column for f in Customer._meta.concrete_fields if not f.primary_key)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE bench_floor AS SELECT {columns} FROM contacts_customer")
+        cursor.execute("UPDATE bench_floor SET external_id = 'F' || external_id")
+        with timed() as t:
+            cursor.execute(f"INSERT INTO contacts_customer ({columns}) SELECT {columns} FROM bench_floor")
+        transaction.set_rollback(True)
+    return t.seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+
+    database = django_setup("imports")
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from callcenter.celery import app
+
+    # The task runs in this process: a worker elsewhere (on another database) must not take it.
+    app.conf.task_always_eager = True
+    settings.MEDIA_ROOT = str(DATA_DIR / "media")
+
+    DATA_DIR.mkdir(exist_ok=True)
+    path = DATA_DIR / f"customers_{args.rows}.csv"
+    if not path.exists():
+        log(f"generating {path} ...")
+        with timed() as t:
+            generate(path, args.rows)
+        log(f"generated in {t.seconds:.1f} s")
+    user, _ = get_user_model().objects.get_or_create(username="bench_importer")
+
+    reset_tables()
+    log("import 1: empty customer table ...")
+    first, first_seconds = run_import(path, user)
+    log(f"  {first_seconds:.1f} s")
+    log("import 2: the same file again ...")
+    second, second_seconds = run_import(path, user)
+    log(f"  {second_seconds:.1f} s")
+    log("psql \\copy into a bare table ...")
+    copy_seconds = psql_copy_seconds(path, len(HEADER))
+    log(f"  {copy_seconds:.1f} s")
+    log("plain INSERT … SELECT of the same customers (rolled back) ...")
+    floor_seconds = insert_floor_seconds()
+    log(f"  {floor_seconds:.1f} s")
+
+    emit({
+        "bench": "import_customers",
+        "database": database,
+        "file": path.name,
+        "file_mb": round(path.stat().st_size / 1e6, 1),
+        "rows": first.total_rows,
+        "first_import": {
+            "seconds": round(first_seconds, 2),
+            "rows_per_s": round(first.total_rows / first_seconds),
+            "created": first.created_count, "updated": first.updated_count,
+            "unchanged": first.unchanged_count, "failed": first.failed_count,
+        },
+        "same_file_again": {
+            "seconds": round(second_seconds, 2),
+            "rows_per_s": round(second.total_rows / second_seconds),
+            "created": second.created_count, "updated": second.updated_count,
+            "unchanged": second.unchanged_count, "failed": second.failed_count,
+        },
+        "psql_copy_seconds": round(copy_seconds, 2),
+        "ratio_to_psql_copy": round(first_seconds / copy_seconds, 1),
+        "customer_insert_floor_seconds": round(floor_seconds, 2),
+        "customer_indexes": customer_index_count(),
+        "target_seconds": 60,
+        "cpus": os.cpu_count(),
+    })
+
+
+if __name__ == "__main__":
+    main()

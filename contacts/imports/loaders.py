@@ -1,0 +1,462 @@
+"""Set-based loading of staged chunks: report bad rows, write the good ones, count exactly.
+
+A loader is driven by pipeline.run_pipeline:
+    loader.staged_chunks(rows)             reader thread: yields the COPY data of each chunk
+    loader.begin(cursor)                   in the import's transaction
+    loader.copy_chunk(cursor, n, batches)  … per chunk: COPY into a TEMP table
+    loader.apply_chunk(cursor, table)      … and apply it
+    loader.finish(cursor) -> Counts
+
+Staged rows are typed, or carry their errors (staging.py). Here, in SQL: checks that need the
+database (a DNC row's customer must exist), the error report, and the writes. A key appears at
+most once among the valid rows of a file (the reader fails repeats), so chunks never touch the
+same customer twice and the counts of each chunk simply add up.
+"""
+from dataclasses import dataclass
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import fields
+from .converters import TAG_SEPARATOR, converter_for
+from .staging import RequiredCells, StagedColumn, StagedPhone, UniqueKey, copy_chunk, staged_chunks, table_definition
+
+VALID = "errors IS NULL"
+
+
+@dataclass
+class Counts:
+    total: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    invalid_phones: int = 0
+
+
+class TableLoader:
+    kind = ""
+
+    def __init__(self, *, job_id: int, mapping: dict[str, str], headers: list[str], time_zone: str,
+                 normalize_phone):
+        self.job_id = int(job_id)
+        self.headers = headers
+        self.time_zone = time_zone
+        self.normalize_phone = normalize_phone
+        self.targets = fields.targets_for(self.kind)
+        self.prefix = f"import_stage_{self.job_id}"
+        self.columns: list[StagedColumn] = []
+        self.phones: list[StagedPhone] = []
+        self.attributes: list[tuple[str, StagedColumn]] = []  # (attribute key, column)
+        self.header_of: dict[str, str] = {}  # target -> header in the file
+        for index, header in enumerate(headers):
+            target = mapping.get(header, "")
+            if not target:
+                continue
+            if fields.is_attribute(target):
+                column = StagedColumn(f"a_{len(self.attributes) + 1}", index, header, target, _keep)
+                self.columns.append(column)
+                self.attributes.append((fields.attribute_key(target), column))
+                continue
+            spec = self.targets[target]
+            self.header_of[target] = header
+            if spec.kind == "phone":
+                self.phones.append(StagedPhone(f"t_{target}", index, header, target, spec.phone_kind))
+            else:
+                convert, sql_type = converter_for(spec.kind, spec.max_length)
+                self.columns.append(StagedColumn(f"t_{target}", index, header, target, convert, sql_type))
+        self.counts = Counts()
+        self.params = {"job": self.job_id, "now": timezone.now(), "time_zone": self.time_zone}
+
+    def mapped(self, target: str) -> bool:
+        return target in self.header_of
+
+    def required(self) -> list[RequiredCells]:
+        return []
+
+    def unique_key(self) -> UniqueKey | None:
+        return None
+
+    def staged_chunks(self, rows):
+        return staged_chunks(
+            columns=self.columns, phones=self.phones, required=self.required(), unique=self.unique_key(),
+            width=len(self.headers), rows=rows, normalize_phone=self.normalize_phone,
+        )
+
+    def copy_chunk(self, cursor, number: int, batches: list[bytes]) -> str:
+        table = f"{self.prefix}_{number}"
+        unique = self.unique_key()
+        copy_chunk(
+            cursor, table=table, definition=table_definition(self.columns, self.phones), batches=batches,
+            # Statistics on what the statements filter and join on; without them the planner expects
+            # almost no valid row and may choose plans that rescan contacts_customer per row.
+            analyze=["errors", *([unique.name] if unique else [])],
+        )
+        return table
+
+    def begin(self, cursor) -> None:
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+
+    def apply_chunk(self, cursor, table: str) -> None:
+        raise NotImplementedError
+
+    def finish(self, cursor) -> Counts:
+        return self.counts
+
+    # ------------------------------------------------------------ shared steps
+
+    def fail_rows(self, cursor, table: str, *, condition: str, header: str, value: str, message: str) -> None:
+        """Mark valid rows matching `condition` as failed, with one error."""
+        cursor.execute(
+            f"""
+            UPDATE {table} SET errors = jsonb_build_array(jsonb_build_array(
+                %(fail_header)s::text, coalesce(({value})::text, ''), %(fail_message)s::text))::text
+            WHERE {VALID} AND ({condition})
+            """,
+            {**self.params, "fail_header": header, "fail_message": message},
+        )
+
+    def report_errors(self, cursor, table: str) -> None:
+        cursor.execute(
+            f"""
+            INSERT INTO contacts_importrowerror (job_id, line, "column", value, message)
+            SELECT %(job)s, s.line, left(e.item ->> 0, 100), coalesce(e.item ->> 1, ''), e.item ->> 2
+            FROM {table} s CROSS JOIN LATERAL jsonb_array_elements(s.errors::jsonb) AS e(item)
+            WHERE s.errors IS NOT NULL
+            """,
+            self.params,
+        )
+
+    def count_rows(self, cursor, table: str) -> int:
+        """Add the chunk's rows, failed rows and invalid numbers to the counts; return its valid rows."""
+        bad = " + ".join(f"({p.name}_valid IS FALSE)::int" for p in self.phones) or "0"
+        cursor.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE {VALID}), coalesce(sum({bad}) FILTER (WHERE {VALID}), 0) "
+            f"FROM {table}"
+        )
+        total, valid, invalid_phones = cursor.fetchone()
+        self.counts.total += total
+        self.counts.failed += total - valid
+        self.counts.invalid_phones += int(invalid_phones)
+        return valid
+
+
+def _keep(text: str) -> str:
+    return text
+
+
+# ---------------------------------------------------------------- customers
+
+class CustomerLoader(TableLoader):
+    """Upsert customers by external_id and add their phone numbers.
+
+    Blank cells keep what is stored (a file never erases data by leaving a cell empty); columns
+    that are not mapped are not touched. A customer counts as updated when a mapped value or a
+    phone number (a new number, another primary) changed, and as unchanged otherwise."""
+
+    kind = "customers"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.touched = f"import_touched_{self.job_id}"
+        self.phone_touched = f"import_phone_touched_{self.job_id}"
+        for n, (key, _staged) in enumerate(self.attributes, 1):
+            self.params[f"attribute_{n}"] = key
+        self.params["tag_separator"] = TAG_SEPARATOR
+
+    def unique_key(self):
+        return UniqueKey(
+            "t_external_id", self.header_of.get("external_id", ""),
+            _("This customer ID already appears on line {line}; only that line was imported."),
+        )
+
+    def required(self):
+        names = [n for n in ("t_name",) if self.mapped("name")] or [
+            f"t_{t}" for t in ("last_name", "first_name") if self.mapped(t)
+        ]
+        name_header = self.header_of.get("name") or self.header_of.get("last_name") or self.header_of.get("first_name", "")
+        checks = [RequiredCells(("t_external_id",), self.header_of.get("external_id", ""), _("The customer ID is empty."))]
+        if names:
+            checks.append(RequiredCells(tuple(names), name_header, _("The name is empty.")))
+        return checks
+
+    def begin(self, cursor):
+        super().begin(cursor)
+        # Per chunk: the customers written (with whether they are new) and the customers whose
+        # numbers changed. Rebuilt for each chunk, dropped with the transaction.
+        for table in (self.touched, self.phone_touched):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TEMP TABLE {self.touched} (id bigint, external_id text, inserted boolean) ON COMMIT DROP")
+        cursor.execute(f"CREATE TEMP TABLE {self.phone_touched} (customer_id bigint) ON COMMIT DROP")
+        self._prepare_upsert()
+
+    def apply_chunk(self, cursor, table):
+        self.report_errors(cursor, table)
+        valid = self.count_rows(cursor, table)
+        if not valid:
+            return
+        cursor.execute(f"TRUNCATE {self.touched}, {self.phone_touched}")
+        cursor.execute(self.upsert_sql.replace("{table}", table), self.upsert_params)
+        cursor.execute(f"ANALYZE {self.touched}")
+        if self.phones:
+            self._add_phones(cursor, table)
+        cursor.execute(f"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM {self.touched}")
+        created, updated = cursor.fetchone()
+        # Customers whose only change is a phone number are updated too (and say so in updated_at).
+        cursor.execute(
+            f"""
+            UPDATE contacts_customer c SET updated_at = %(now)s
+            FROM (SELECT DISTINCT customer_id FROM {self.phone_touched}) p
+            WHERE c.id = p.customer_id AND NOT EXISTS (SELECT 1 FROM {self.touched} t WHERE t.id = p.customer_id)
+            """,
+            self.params,
+        )
+        updated += cursor.rowcount
+        self.counts.created += created
+        self.counts.updated += updated
+        self.counts.unchanged += valid - created - updated
+
+    # Customer column -> SQL over the staged row `v` (NULL when the cell was blank).
+    def new_value(self, column: str) -> str | None:
+        if column == "name" and not self.mapped("name"):
+            parts = [f"v.t_{t}" for t in ("last_name", "first_name") if self.mapped(t)]
+            return f"NULLIF(concat_ws(' ', {', '.join(parts)}), '')" if parts else None
+        if column == "name_kana" and not self.mapped("name_kana"):
+            parts = [f"v.t_{t}" for t in ("last_name_kana", "first_name_kana") if self.mapped(t)]
+            return f"NULLIF(concat_ws(' ', {', '.join(parts)}), '')" if parts else None
+        if column == "attributes":
+            if not self.attributes:
+                return None
+            # Numbers without leading zeros become JSON numbers; codes like 0012 stay text.
+            pairs = [
+                f"%(attribute_{n})s::text, CASE WHEN v.{staged.name} ~ '^-?(0|[1-9]\\d{{0,14}})(\\.\\d+)?$' "
+                f"THEN to_jsonb(v.{staged.name}::numeric) ELSE to_jsonb(v.{staged.name}) END"
+                for n, (_key, staged) in enumerate(self.attributes, 1)
+            ]
+            return f"jsonb_strip_nulls(jsonb_build_object({', '.join(pairs)}))"
+        if column == "external_id" or not self.mapped(column):
+            return None
+        spec = self.targets[column]
+        if spec.kind == "datetime":
+            return f"(v.t_{column} AT TIME ZONE %(time_zone)s)"
+        if spec.kind == "tags":
+            return f"string_to_array(v.t_{column}, %(tag_separator)s)::varchar(50)[]"
+        return f"v.t_{column}"
+
+    def _prepare_upsert(self) -> None:
+        """Build the chunk upsert once; "{table}" is replaced by each chunk's table."""
+        from contacts.models import Customer
+
+        model_fields = [f for f in Customer._meta.concrete_fields if not f.primary_key]
+        new_values = {f.column: self.new_value(f.column) for f in model_fields}
+        mapped = [column for column, value in new_values.items() if value is not None]
+        params = dict(self.params)
+        # Final values: the file's, else what is stored, else the model default (new customers).
+        final = {}
+        for field in model_fields:
+            column = field.column
+            default = field.get_default()
+            if default is None and field.null:
+                default_sql = f"NULL::{field.db_type(connection)}"
+            else:
+                params[f"default_{column}"] = field.get_db_prep_save(default, connection)
+                default_sql = f"%(default_{column})s::{field.db_type(connection)}"
+            if column == "attributes" and column in mapped:
+                final[column] = f"coalesce(c.attributes, {default_sql}) || {new_values[column]}"
+            elif column in mapped:
+                final[column] = f"coalesce({new_values[column]}, c.{column}, {default_sql})"
+            elif column == "external_id":
+                final[column] = "v.t_external_id"
+            elif column in ("created_at", "updated_at"):
+                final[column] = "%(now)s"
+            else:
+                final[column] = default_sql
+        all_columns = [f.column for f in model_fields]
+        column_list = ", ".join(all_columns)
+        select_final = ", ".join(f"{final[column]} AS {column}" for column in all_columns)
+        select_old = "".join(f", c.{column} AS old_{column}" for column in mapped)
+        new_tuple = ", ".join(f"f.{column}" for column in mapped) or "NULL"
+        old_tuple = ", ".join(f"f.old_{column}" for column in mapped) or "NULL"
+        set_clause = ", ".join(f"{column} = EXCLUDED.{column}" for column in [*mapped, "updated_at"])
+        target_tuple = ", ".join(f"contacts_customer.{column}" for column in mapped) or "NULL"
+        excluded_tuple = ", ".join(f"EXCLUDED.{column}" for column in mapped) or "NULL"
+        # Rows identical to what is stored are not written at all; ON CONFLICT covers a customer
+        # created by someone else meanwhile, and updates it only when something differs.
+        sql = f"""
+            WITH f AS (
+                SELECT c.id AS existing_id, {select_final}{select_old}
+                FROM {{table}} v
+                LEFT JOIN contacts_customer c ON c.external_id = v.t_external_id
+                WHERE v.{VALID}
+            ), upserted AS (
+                INSERT INTO contacts_customer ({column_list})
+                SELECT {column_list} FROM f
+                WHERE f.existing_id IS NULL OR ROW({new_tuple}) IS DISTINCT FROM ROW({old_tuple})
+                ON CONFLICT (external_id) DO UPDATE SET {set_clause}
+                WHERE ROW({target_tuple}) IS DISTINCT FROM ROW({excluded_tuple})
+                RETURNING id, external_id, (xmax = 0) AS inserted
+            )
+            INSERT INTO {self.touched} (id, external_id, inserted) SELECT id, external_id, inserted FROM upserted
+        """
+        self.upsert_sql = sql
+        self.upsert_params = params
+
+    def _add_phones(self, cursor, table: str) -> None:
+        phones = self.phones
+        entries = []
+        for position, phone in enumerate(phones, 1):
+            # A number repeated in a later column of the same row is the same phone: skip it.
+            earlier = " AND ".join(f"v.{phone.name}_number IS DISTINCT FROM v.{p.name}_number" for p in phones[:position - 1])
+            number = f"v.{phone.name}_number" if not earlier else f"CASE WHEN {earlier} THEN v.{phone.name}_number END"
+            entries.append(f"({position}, v.{phone.name}, {number}, v.{phone.name}_valid, v.{phone.name}_kind)")
+        values = f"(VALUES {', '.join(entries)}) AS x(position, raw, number, is_valid, kind)"
+        # The row's primary: its first valid number, else its first number.
+        primary = "coalesce(" + ", ".join(
+            [f"CASE WHEN v.{p.name}_valid THEN v.{p.name}_number END" for p in phones]
+            + [f"v.{p.name}_number" for p in phones]
+        ) + ")"
+        columns = "customer_id, number, raw, kind, is_primary, is_valid, created_at"
+        values_sql = f"x.number, coalesce(x.raw, ''), x.kind, x.number = {primary}, x.is_valid, %(now)s"
+        # New customers have no numbers yet and nobody else can add one before this transaction
+        # commits: a plain INSERT, no conflict handling needed.
+        cursor.execute(
+            f"""
+            INSERT INTO contacts_phonenumber ({columns})
+            SELECT t.id, {values_sql}
+            FROM {table} v
+            JOIN {self.touched} t ON t.external_id = v.t_external_id AND t.inserted
+            CROSS JOIN LATERAL {values}
+            WHERE x.number IS NOT NULL
+            """,
+            self.params,
+        )
+        # Customers that were already there: add the numbers they do not have yet, and make the
+        # file's first valid number their primary (their other numbers stop being primary).
+        existing = f"""
+            SELECT c.id AS customer_id, v.*
+            FROM {table} v JOIN contacts_customer c ON c.external_id = v.t_external_id
+            WHERE v.{VALID}
+              AND NOT EXISTS (SELECT 1 FROM {self.touched} t WHERE t.external_id = v.t_external_id AND t.inserted)
+        """
+        cursor.execute(
+            f"""
+            WITH inserted AS (
+                INSERT INTO contacts_phonenumber ({columns})
+                SELECT v.customer_id, {values_sql}
+                FROM ({existing}) v CROSS JOIN LATERAL {values}
+                WHERE x.number IS NOT NULL
+                ON CONFLICT (customer_id, number) DO NOTHING
+                RETURNING customer_id
+            )
+            INSERT INTO {self.phone_touched} (customer_id) SELECT customer_id FROM inserted
+            """,
+            self.params,
+        )
+        cursor.execute(
+            f"""
+            WITH wanted AS (
+                SELECT v.customer_id, {primary} AS number FROM ({existing}) v WHERE {primary} IS NOT NULL
+            ), changed AS (
+                UPDATE contacts_phonenumber p SET is_primary = (p.number = w.number)
+                FROM wanted w
+                WHERE p.customer_id = w.customer_id AND p.is_primary IS DISTINCT FROM (p.number = w.number)
+                RETURNING p.customer_id
+            )
+            INSERT INTO {self.phone_touched} (customer_id) SELECT customer_id FROM changed
+            """,
+            self.params,
+        )
+
+
+# ---------------------------------------------------------------- do-not-call numbers
+
+class DncLoader(TableLoader):
+    """Add do-not-call entries (source "import") for numbers and/or customers of the file, each
+    audited like a supervisor's entry ("dnc.create").
+
+    An entry is not added when the registry already holds an active one for the same number,
+    customer and scope that lasts at least as long (and a number repeated in the file is added
+    once): those rows count as unchanged, so importing a list twice adds nothing."""
+
+    kind = "dnc"
+
+    def __init__(self, *, reason: str, campaign_id: int | None, note: str, created_by_id: int | None, **kwargs):
+        super().__init__(**kwargs)
+        self.params.update({"reason": reason, "campaign": campaign_id, "note": note, "created_by": created_by_id})
+
+    def required(self):
+        names = tuple([p.name for p in self.phones] + (["t_external_id"] if self.mapped("external_id") else []))
+        header = self.phones[0].header if self.phones else self.header_of.get("external_id", "")
+        return [RequiredCells(names, header, _("No phone number or customer ID on this row."))]
+
+    def begin(self, cursor):
+        super().begin(cursor)
+        # One writer at a time, so two imports (or an import and a supervisor) cannot both add
+        # the same entry. Plain reads (dispatch, DNC checks) are not blocked by this lock mode.
+        cursor.execute("LOCK TABLE contacts_donotcall IN SHARE ROW EXCLUSIVE MODE")
+
+    def apply_chunk(self, cursor, table):
+        if self.mapped("external_id"):
+            self.fail_rows(
+                cursor, table, header=self.header_of["external_id"], value="t_external_id",
+                condition="t_external_id IS NOT NULL AND NOT EXISTS "
+                          "(SELECT 1 FROM contacts_customer c WHERE c.external_id = t_external_id)",
+                message=_("No customer has this customer ID."),
+            )
+        if self.mapped("expires_at"):
+            self.fail_rows(
+                cursor, table, header=self.header_of["expires_at"], value="t_expires_at",
+                condition="(t_expires_at AT TIME ZONE %(time_zone)s) <= %(now)s",
+                message=_("The expiry date has already passed."),
+            )
+        self.report_errors(cursor, table)
+        valid = self.count_rows(cursor, table)
+        if not valid:
+            return
+        phone = f"{self.phones[0].name}_number" if self.phones else "NULL::text"
+        customer = (
+            "(SELECT c.id FROM contacts_customer c WHERE c.external_id = t_external_id)"
+            if self.mapped("external_id") else "NULL::bigint"
+        )
+        reason = "coalesce(t_reason, %(reason)s)" if self.mapped("reason") else "%(reason)s"
+        note = "coalesce(t_note, %(note)s)" if self.mapped("note") else "%(note)s"
+        expires = "(t_expires_at AT TIME ZONE %(time_zone)s)" if self.mapped("expires_at") else "NULL::timestamptz"
+        cursor.execute(
+            f"""
+            WITH rows AS (
+                SELECT coalesce({phone}, '') AS phone_number, {customer} AS customer_id,
+                       {reason} AS reason, {note} AS note, {expires} AS expires_at, line
+                FROM {table} WHERE {VALID}
+            ), wanted AS (
+                SELECT DISTINCT ON (phone_number, customer_id) *
+                FROM rows ORDER BY phone_number, customer_id, expires_at DESC NULLS FIRST, line
+            ), added AS (
+                INSERT INTO contacts_donotcall (phone_number, customer_id, campaign_id, reason, source, note,
+                                                created_by_id, created_at, expires_at, revoke_reason)
+                SELECT w.phone_number, w.customer_id, %(campaign)s, w.reason, 'import', w.note,
+                       %(created_by)s, %(now)s, w.expires_at, ''
+                FROM wanted w
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM contacts_donotcall d
+                    WHERE d.revoked_at IS NULL AND (d.expires_at IS NULL OR d.expires_at > %(now)s)
+                      AND d.phone_number = w.phone_number
+                      AND d.customer_id IS NOT DISTINCT FROM w.customer_id
+                      AND d.campaign_id IS NOT DISTINCT FROM %(campaign)s
+                      AND (d.expires_at IS NULL OR (w.expires_at IS NOT NULL AND d.expires_at >= w.expires_at))
+                )
+                RETURNING id, phone_number, customer_id, reason, note, expires_at
+            )
+            INSERT INTO callcenter_auditevent (created_at, actor_id, action, object_type, object_id, summary, data)
+            SELECT %(now)s, %(created_by)s, 'dnc.create', 'contacts.donotcall', id::text,
+                   left(btrim('DNC ' || phone_number || CASE WHEN customer_id IS NULL THEN '' ELSE ' customer ' || customer_id END), 500),
+                   jsonb_build_object('phone_number', phone_number, 'customer_id', customer_id,
+                                      'campaign_id', %(campaign)s::bigint, 'reason', reason, 'source', 'import',
+                                      'expires_at', expires_at, 'note', note, 'import_job', %(job)s::bigint)
+            FROM added
+            """,
+            self.params,
+        )
+        created = cursor.rowcount
+        self.counts.created += created
+        self.counts.unchanged += valid - created
