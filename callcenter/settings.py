@@ -179,6 +179,12 @@ from celery.schedules import crontab  # noqa: E402 (for the beat entries below)
 
 # Periodic tasks are declared here and only here (each with an expiry so a backlog never piles up).
 CELERY_BEAT_SCHEDULE: dict = {
+    # Imports: uploads abandoned in the column-mapping step are deleted after a day.
+    "imports-discard-stale-uploads": {
+        "task": "contacts.tasks.imports.discard_stale_uploads",
+        "schedule": crontab(hour=4, minute=10),
+        "options": {"expires": 3 * 3600},
+    },
     # Campaign start/end dates applied within a minute of midnight (campaigns setup).
     "campaigns-apply-dates": {
         "task": "campaigns.tasks.setup.apply_campaign_dates_task",
