@@ -248,3 +248,19 @@ def test_dnc_entries_imported_block_the_customers_who_have_those_numbers(supervi
     customer = CustomerFactory(phone="090-2222-3333")
     run_import(supervisor, csv_file([["電話番号"], ["090-2222-3333"]], name="dnc.csv"), kind="dnc")
     assert is_blocked(customer=customer)
+
+
+def test_uploads_left_in_the_mapping_step_are_deleted_after_a_day(supervisor, tmp_path):
+    import os
+    import time
+
+    abandoned = imports.receive_upload(uploaded_file=csv_file(name="abandoned.csv"), kind="customers")
+    fresh = imports.receive_upload(uploaded_file=csv_file(name="fresh.csv"), kind="customers")
+    imported = run_import(supervisor, csv_file(name="imported.csv"))
+    two_days_ago = time.time() - 2 * 86400
+    for path in (abandoned.path, imported.file.name):
+        os.utime(tmp_path / path, (two_days_ago, two_days_ago))
+    assert imports.discard_stale_uploads() == 1
+    assert not (tmp_path / abandoned.path).exists()
+    assert (tmp_path / fresh.path).exists()
+    assert (tmp_path / imported.file.name).exists()  # the record of what was loaded stays

@@ -1,0 +1,135 @@
+"""Imports racing with each other and with the do-not-call registry (real transactions, threads)."""
+import threading
+
+import pytest
+from django.db import connection
+from django.utils import translation
+
+from contacts.imports.loaders import CustomerLoader
+from contacts.models import Customer, DoNotCall
+from contacts.services.dnc import is_blocked, register_dnc
+from contacts.tests.factories import CustomerFactory
+from contacts.tests.factories_imports import HEADER, ROWS, csv_file, run_import
+
+
+@pytest.fixture(autouse=True)
+def media_and_language(settings, tmp_path):
+    from callcenter.celery import app
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    # Committed transactions send the import task; run it here rather than through a broker
+    # that some other worker may be listening to.
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        with translation.override("en"):
+            yield
+    finally:
+        app.conf.task_always_eager = previous
+
+
+def in_thread(target, *args, **kwargs):
+    """Run target in a thread with its own database connection; return a join() giving its result."""
+    result = {}
+
+    def run():
+        try:
+            result["value"] = target(*args, **kwargs)
+        except BaseException as error:  # re-raised by join()
+            result["error"] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+
+    def join():
+        thread.join(timeout=60)
+        assert not thread.is_alive(), "the thread did not finish"
+        if "error" in result:
+            raise result["error"]
+        return result.get("value")
+
+    return join
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_dnc_imports_of_the_same_list_at_once_add_each_number_once(supervisor, monkeypatch):
+    from contacts.imports.loaders import DncLoader
+
+    numbers = [["電話番号"]] + [[f"090-{n:04d}-{n:04d}"] for n in range(1000, 1200)]
+    both_running = threading.Barrier(2, timeout=30)
+    begin = DncLoader.begin
+
+    def begin_together(self, cursor):
+        both_running.wait()  # both transactions are open before either writes
+        begin(self, cursor)
+
+    monkeypatch.setattr(DncLoader, "begin", begin_together)
+
+    def import_list():
+        with translation.override("en"):
+            return run_import(supervisor, csv_file(numbers, name="dnc.csv"), kind="dnc")
+
+    first, second = in_thread(import_list), in_thread(import_list)
+    jobs = [first(), second()]
+    assert sorted(job.created_count for job in jobs) == [0, 200]
+    assert sorted(job.unchanged_count for job in jobs) == [0, 200]
+    assert DoNotCall.objects.filter(revoked_at=None).count() == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_opt_out_registered_while_an_import_runs_still_blocks(supervisor, monkeypatch):
+    """A supervisor registers a DNC request for a number while the import that brings the
+    customer with that number is half way: the new customer is blocked afterwards."""
+    first_chunk_applied = threading.Event()
+    opt_out_registered = threading.Event()
+    apply_chunk = CustomerLoader.apply_chunk
+
+    def slow_apply_chunk(self, cursor, table):
+        apply_chunk(self, cursor, table)
+        first_chunk_applied.set()
+        assert opt_out_registered.wait(timeout=30)
+
+    monkeypatch.setattr(CustomerLoader, "apply_chunk", slow_apply_chunk)
+    finish_import = in_thread(run_import, supervisor, csv_file())
+    assert first_chunk_applied.wait(timeout=30)
+    entry = register_dnc(by=supervisor, phone="090-1111-2222", reason="customer_request", source="inbound")
+    opt_out_registered.set()
+    job = finish_import()
+    assert job.created_count == 3
+    customer = Customer.objects.get(external_id="C0001")  # has 090-1111-2222 in the file
+    assert is_blocked(customer=customer)
+    assert DoNotCall.objects.get(pk=entry.pk).revoked_at is None
+
+
+@pytest.mark.django_db
+def test_reimporting_a_customer_never_undoes_an_opt_out(supervisor):
+    run_import(supervisor, csv_file())
+    customer = Customer.objects.get(external_id="C0001")
+    register_dnc(by=supervisor, customer=customer, reason="customer_request", source="operator")
+    changed = [HEADER, list(ROWS[0])]
+    changed[1][9] = "10"
+    job = run_import(supervisor, csv_file(changed))
+    assert job.updated_count == 1
+    assert is_blocked(customer=customer)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_customer_created_meanwhile_is_updated_not_duplicated(supervisor, monkeypatch):
+    """Someone creates a customer with an ID of the file while the import runs (after it has
+    started its transaction): the import updates that customer; nothing fails or is duplicated."""
+    from contacts.imports import loaders
+
+    original = loaders.CustomerLoader._prepare_upsert
+
+    def create_competitor_first(self):
+        original(self)
+        in_thread(CustomerFactory, external_id="C0002", name="先に登録", phone=False)()
+
+    monkeypatch.setattr(loaders.CustomerLoader, "_prepare_upsert", create_competitor_first)
+    job = run_import(supervisor, csv_file())
+    assert job.status == "done"
+    assert Customer.objects.filter(external_id="C0002").count() == 1
+    assert Customer.objects.get(external_id="C0002").name == "佐藤 花子"
+    assert (job.created_count + job.updated_count) == 3
