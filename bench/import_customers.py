@@ -8,9 +8,10 @@ cached in bench/.data/), then in its own database (<DATABASE name>_bench_imports
 2. imports the same file again (nothing changes: every row unchanged),
 3. copies the same file with psql's \\copy into a bare table of text columns: the floor that any
    loader of this file has to pay to read it, measured in the same run on the same machine;
-4. inserts the same customers once more with one plain INSERT … SELECT (then rolls back): the floor
-   that any loader has to pay to write them into contacts_customer with its indexes (search
-   trigram GIN, tags GIN, segment btrees).
+4. inserts the same customers with one plain INSERT … SELECT into the emptied table (rolled back):
+   the floor that any loader pays to write them into contacts_customer with its indexes (search
+   trigram GIN, tags GIN, segment and sort btrees), and the same with only the primary key and the
+   unique customer ID index, to show what the other indexes cost.
 Prints one JSON object: rows, seconds and rows/s of each import, the \\copy seconds, the ratio of
 the first import to the \\copy, and the plain-INSERT floor."""
 import argparse
@@ -149,6 +150,14 @@ def psql_copy_seconds(path: Path, columns: int) -> float:
     return t.seconds
 
 
+def postgres_settings() -> dict:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'max_wal_size', 'work_mem')")
+        return {name: f"{setting}{' x ' + unit if unit else ''}" for name, setting, unit in cursor.fetchall()}
+
+
 def customer_index_count() -> int:
     from django.db import connection
 
@@ -157,9 +166,11 @@ def customer_index_count() -> int:
         return cursor.fetchone()[0]
 
 
-def insert_floor_seconds() -> float:
-    """One INSERT … SELECT of every imported customer (under another external_id) into
-    contacts_customer, rolled back: what writing these rows and their index entries costs."""
+def insert_floor_seconds(*, drop_secondary_indexes: bool = False) -> float:
+    """One plain INSERT … SELECT of every imported customer into an emptied contacts_customer,
+    rolled back: what merely writing these rows and their index entries costs, with the same
+    starting point as the first import. With drop_secondary_indexes, only the primary key and the
+    unique customer ID index are kept (all of it is rolled back)."""
     from django.db import connection, transaction
 
     from contacts.models import Customer
@@ -167,7 +178,14 @@ def insert_floor_seconds() -> float:
     columns = ", ".join(f.column for f in Customer._meta.concrete_fields if not f.primary_key)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMP TABLE bench_floor AS SELECT {columns} FROM contacts_customer")
-        cursor.execute("UPDATE bench_floor SET external_id = 'F' || external_id")
+        cursor.execute("TRUNCATE contacts_customer CASCADE")
+        if drop_secondary_indexes:
+            cursor.execute(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'contacts_customer' "
+                "AND indexname NOT IN ('contacts_customer_pkey', 'contacts_customer_external_id_key')"
+            )
+            for (index,) in cursor.fetchall():
+                cursor.execute(f'DROP INDEX "{index}"')
         with timed() as t:
             cursor.execute(f"INSERT INTO contacts_customer ({columns}) SELECT {columns} FROM bench_floor")
         transaction.set_rollback(True)
@@ -208,9 +226,12 @@ def main() -> None:
     log("psql \\copy into a bare table ...")
     copy_seconds = psql_copy_seconds(path, len(HEADER))
     log(f"  {copy_seconds:.1f} s")
-    log("plain INSERT … SELECT of the same customers (rolled back) ...")
+    log("plain INSERT … SELECT of the same customers into the emptied table (rolled back) ...")
     floor_seconds = insert_floor_seconds()
     log(f"  {floor_seconds:.1f} s")
+    log("the same with only the primary key and the customer ID index ...")
+    bare_floor_seconds = insert_floor_seconds(drop_secondary_indexes=True)
+    log(f"  {bare_floor_seconds:.1f} s")
 
     emit({
         "bench": "import_customers",
@@ -233,7 +254,9 @@ def main() -> None:
         "psql_copy_seconds": round(copy_seconds, 2),
         "ratio_to_psql_copy": round(first_seconds / copy_seconds, 1),
         "customer_insert_floor_seconds": round(floor_seconds, 2),
+        "customer_insert_floor_without_secondary_indexes_seconds": round(bare_floor_seconds, 2),
         "customer_indexes": customer_index_count(),
+        "postgres": postgres_settings(),
         "target_seconds": 60,
         "cpus": os.cpu_count(),
     })
