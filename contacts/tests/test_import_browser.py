@@ -84,6 +84,6 @@ def test_progress_bar_of_a_running_import(page, browser_login, supervisor, shot)
     shot(page, "imports-progress-running")
     # The card is polled: when the job moves on, the page follows without a reload by the user.
     ImportJob.objects.filter(pk=job.pk).update(processed_rows=1_000_000)
-    expect(bar).to_contain_text("顧客と電話番号を保存しています", timeout=10000)
+    expect(bar).to_contain_text("顧客と電話番号を保存しています", timeout=30000)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED, message="テスト用の失敗")
-    expect(page.get_by_test_id("import-failed")).to_contain_text("テスト用の失敗", timeout=10000)
+    expect(page.get_by_test_id("import-failed")).to_contain_text("テスト用の失敗", timeout=30000)
