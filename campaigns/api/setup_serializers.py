@@ -25,7 +25,7 @@ class PolicySerializer(serializers.ModelSerializer):
             "id", "name", "description", "call_window_start", "call_window_end", "weekdays",
             "skip_holidays", "holiday_country", "max_attempts", "max_attempts_per_day",
             "min_gap_minutes", "retry_delays", "cap_attempts", "cap_days",
-            "cooloff_days_after_contact", "no_resolicit_after_refusal", "created_at", "updated_at",
+            "cooloff_days_after_contact", "no_resolicit_after_refusal", "prefer_best_hours", "created_at", "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
 

@@ -36,7 +36,7 @@ class PolicyForm(forms.ModelForm):
         fields = [
             "name", "description", "call_window_start", "call_window_end", "weekdays", "skip_holidays",
             "holiday_country", "max_attempts", "max_attempts_per_day", "min_gap_minutes", "cap_attempts",
-            "cap_days", "cooloff_days_after_contact", "no_resolicit_after_refusal",
+            "cap_days", "cooloff_days_after_contact", "no_resolicit_after_refusal", "prefer_best_hours",
         ]
         widgets = {
             "call_window_start": TIME_INPUT,
@@ -55,6 +55,7 @@ class PolicyForm(forms.ModelForm):
             "cap_attempts": _("Cross-campaign cap: at most this many calls to one customer, counting every campaign ..."),
             "cap_days": _("... in any period of this many days. Leave both empty for no cap."),
             "cooloff_days_after_contact": _("After a conversation with a customer (in any campaign), wait this many days before calling them again. Empty = no cool-off."),
+            "prefer_best_hours": _("Retries move to the weekday hours when this segment answers best (from the KPI heat map); callbacks keep their time."),
             "no_resolicit_after_refusal": _("A customer who refused is never called again by the same campaign, not even in a new list (特定商取引法 再勧誘の禁止)."),
         }
 
