@@ -152,6 +152,13 @@ def test_csv_export_of_every_table_with_bom_and_audit(data, manager, login):
     assert client.get(reverse("campaigns:kpi_export", args=["customers"])).status_code == 404
 
 
+def test_csv_export_names_are_plain_text(data, manager, login):
+    data.x.name = "=cmd|' /C calc'!A0"
+    data.x.save()
+    rows = read_csv(login(manager).get(reverse("campaigns:kpi_export", args=["campaign"]), DAY_QUERY))
+    assert "'=cmd|' /C calc'!A0" in [row[0] for row in rows[1:]]
+
+
 def test_csv_export_scoping(data, client_viewer, operator, login):
     data.y.client_viewers.add(client_viewer)
     client = login(client_viewer)

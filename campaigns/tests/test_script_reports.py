@@ -121,3 +121,14 @@ def test_api_survey_results_and_kpis(api_as, supervisor, operator, survey):
     assert api.get("/api/v1/script-kpis/", {"from": "2025-13-01"}).status_code == 400
     assert api.get("/api/v1/script-kpis/", {"campaign": "999999"}).status_code == 400
     assert api_as(operator).get(f"/api/v1/campaigns/{campaign.pk}/survey-results/").status_code == 403
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_plain_text(login, supervisor, survey):
+    campaign, v1, _v2 = survey
+    _attempt(campaign, v1, "success", {"opening": True, "interest": "yes", "budget": 1},
+             operator=supervisor, customer=CustomerFactory(external_id="=1+1", name='=HYPERLINK("http://x","y")'))
+    rows = _csv(login(supervisor).get(reverse("campaigns:script_survey_csv", args=[campaign.pk])))
+    row = next(r for r in rows if "'=1+1" in r)
+    assert "'=HYPERLINK(\"http://x\",\"y\")" in row
+    for row in rows:
+        assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row), row

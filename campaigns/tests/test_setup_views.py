@@ -1,5 +1,7 @@
 """Setup pages through the Django test client: forms, messages, role checks, CSV export."""
+import csv
 import datetime
+import io
 
 import pytest
 from django.urls import reverse
@@ -9,6 +11,7 @@ from callcenter.models import AuditEvent
 from campaigns.models import CallingPolicy, CallList, CallListEntry, Campaign, Disposition, OperatorProfile, PreNotice
 from campaigns.services.policies import ensure_preset_policies
 from campaigns.tests.factories import CallingPolicyFactory, CallListEntryFactory, CallListFactory, CampaignFactory
+from contacts.phones import format_national
 from contacts.tests.factories import CustomerFactory, DoNotCallFactory, SegmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -128,6 +131,12 @@ def test_preview_build_recycle_and_export(sv, supervisor):
     assert body.startswith(b"\xef\xbb\xbf")
     text = body.decode("utf-8-sig").splitlines()
     assert text[0].startswith("rank,external_id,name,phone") and "山田 花子" in text[1]
+    assert text[1].split(",")[3] == format_national(entry.phone), "numbers as people dial them"
+    entry.customer.name = '=HYPERLINK("http://evil.example","x")'
+    entry.customer.save()
+    export = sv.get(reverse("campaigns:list_export", args=[call_list.pk]))
+    rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
+    assert rows[1][2] == "'=HYPERLINK(\"http://evil.example\",\"x\")", "a formula is made plain text"
     assert AuditEvent.objects.filter(action="list.exported", actor=supervisor).exists()
 
 

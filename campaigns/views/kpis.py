@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from callcenter import roles
+from callcenter import csv_files, roles
 from callcenter.audit import record_event
 
 from ..forms.kpis import KpiFilterForm
@@ -393,8 +393,8 @@ def kpi_export(request, table: str):
     filename = f"kpi-{table}-{kpi_filter.date_from:%Y%m%d}-{kpi_filter.date_to:%Y%m%d}.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
+    response.write(csv_files.BOM)
+    writer = csv.writer(response, lineterminator="\r\n")
     if table == "weekday_hour":
         header = [str(KEY_TITLES["weekday"]), str(KEY_TITLES["hour"])]
     else:
@@ -408,7 +408,7 @@ def kpi_export(request, table: str):
         elif table == "day":
             key = [row.key.isoformat()]
         else:
-            key = [row.label]
+            key = [csv_files.neutralize(row.label)]  # names are typed by users; figures are numbers
         writer.writerow(key + [CSV_VALUE[kind](figure(row.figures, name)) for name, _label, kind in COLUMNS])
     record_event(
         actor=request.user, action="kpis.export",

@@ -1,5 +1,4 @@
 """Script reports: survey results of a campaign (table and CSV) and results per script version."""
-import csv
 
 from django import forms
 from django.core.paginator import Paginator
@@ -9,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from callcenter import roles
+from callcenter import csv_files, roles
 from callcenter.audit import record_event
 from campaigns.models import Campaign
 from campaigns.selectors import script_reports
@@ -66,11 +65,6 @@ def survey_results(request, pk):
     })
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @roles.permission_required(roles.EXPORT_DATA)
 def survey_results_csv(request, pk):
     """The survey as CSV, UTF-8 with a BOM so Excel opens Japanese correctly; streamed."""
@@ -78,22 +72,22 @@ def survey_results_csv(request, pk):
     _form, filters = _survey_filters(request)
     attempts = script_reports.survey_attempts(campaign=campaign, **filters)
     columns = script_reports.survey_columns(attempts)
-    writer = csv.writer(_Echo())
+    writer = csv_files.line_writer()
     header = [
         _("attempt ID"), _("started at"), _("attempt number"), _("customer ID"), _("customer name"),
         _("operator"), _("outcome code"), _("outcome"), _("talk script"), _("version"),
     ] + [column.label for column in columns]
 
     def lines():
-        yield "\ufeff" + writer.writerow(header)
+        yield csv_files.BOM + writer.writerow(csv_files.safe_row(header))
         for row in script_reports.survey_rows(attempts, columns):
-            yield writer.writerow([
+            yield writer.writerow(csv_files.safe_row([
                 row["id"], timezone.localtime(row["started_at"]).strftime("%Y-%m-%d %H:%M:%S"),
                 row["attempt_number"], row["customer__external_id"], row["customer__name"],
                 row["operator_name"], row["disposition__code"],
                 row["disposition__label_ja"] if request.LANGUAGE_CODE.startswith("ja") else row["disposition__label"],
                 row["script_version__script__name"], row["script_version__number"],
-            ] + row["answers_shown"])
+            ] + row["answers_shown"]))
 
     record_event(
         actor=request.user, action="export.survey_results", target=campaign, summary=campaign.name,

@@ -1,6 +1,5 @@
 """Call-list pages: preview and build, the list page with its progress, entries, pause/resume,
 recycle and CSV export."""
-import csv
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -12,13 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from callcenter import roles
+from callcenter import csv_files, roles
 from callcenter.audit import record_event
 from campaigns.api.setup_serializers import list_counts
 from campaigns.forms.setup import CallListForm, RecycleForm
 from campaigns.models import CallList, CallListEntry, Campaign
 from campaigns.selectors.setup import attempts_so_far, entries_by_status, export_rows
 from campaigns.services import lists as list_services
+from contacts.phones import format_national
 
 manage = roles.permission_required(roles.MANAGE_LISTS)
 
@@ -152,19 +152,16 @@ def list_recycle(request, pk):
     return redirect("campaigns:list_detail", pk=pk)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @roles.permission_required(roles.MANAGE_LISTS, roles.EXPORT_DATA)
 def list_export(request, pk):
-    """The entries as CSV (UTF-8 with BOM so Excel opens the Japanese correctly), streamed."""
+    """The entries as CSV (UTF-8 with BOM so Excel opens the Japanese correctly, formula cells
+    neutralized), streamed. Numbers are written as people dial them (090-1234-5678)."""
     call_list = get_object_or_404(CallList, pk=pk)
     record_event(actor=request.user, action="list.exported", target=call_list, summary=call_list.name)
-    writer = csv.writer(_Echo())
+    writer = csv_files.line_writer()
     header = ["rank", "external_id", "name", "phone", "status", "attempts", "last_attempt_at",
               "next_attempt_at", "last_disposition", "callback_at"]
+    PHONE = header.index("phone")
 
     def fmt(value):
         if hasattr(value, "isoformat"):
@@ -172,9 +169,11 @@ def list_export(request, pk):
         return "" if value is None else value
 
     def rows():
-        yield "\ufeff" + writer.writerow(header)
+        yield csv_files.BOM + writer.writerow(header)
         for row in export_rows(call_list):
-            yield writer.writerow([fmt(v) for v in row])
+            row = list(row)
+            row[PHONE] = format_national(row[PHONE])
+            yield writer.writerow(csv_files.safe_row(fmt(v) for v in row))
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="call-list-{call_list.pk}.csv"'

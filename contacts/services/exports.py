@@ -1,6 +1,5 @@
 """CSV export of a filtered customer list: UTF-8 with a BOM (so Excel in Japan opens it
 correctly), cells that a spreadsheet would run as a formula neutralized, every export audited."""
-import csv
 import json
 
 from django.db.models import Prefetch
@@ -8,29 +7,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from callcenter.audit import record_event
+from callcenter.csv_files import BOM, line_writer, neutralize
 
 from ..models import PhoneNumber
 from ..phones import format_national
 
-BOM = "\ufeff"
-# A cell starting with one of these is run as a formula by Excel / LibreOffice / Sheets
-# (OWASP "CSV injection"); a leading apostrophe makes it plain text.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 CHUNK = 2000
-
-
-def neutralize(value) -> str:
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_TRIGGERS):
-        return "'" + text
-    return text
-
-
-class _Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer output."""
-
-    def write(self, value):
-        return value
 
 
 def _columns():
@@ -82,7 +64,7 @@ def export_customers_csv(*, customers, by, filters: dict, description: str = "")
     rows = customers.prefetch_related(
         Prefetch("phones", queryset=PhoneNumber.objects.order_by("-is_primary", "id"))
     ).iterator(chunk_size=CHUNK)
-    writer = csv.writer(_Echo(), lineterminator="\r\n")
+    writer = line_writer()
 
     def write(batch):
         blocked = blocked_customer_ids([customer.pk for customer in batch])
