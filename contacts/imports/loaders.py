@@ -14,7 +14,7 @@ same customer twice and the counts of each chunk simply add up.
 """
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +23,11 @@ from .converters import TAG_SEPARATOR, converter_for
 from .staging import RequiredCells, StagedColumn, StagedPhone, UniqueKey, copy_chunk, staged_chunks, table_definition
 
 VALID = "errors IS NULL"
+# Bulk loads (CustomerLoader._drop_secondary_indexes): the smallest file that takes the path, how
+# long to wait for the tables' lock before taking the normal path, and the memory of the rebuilds.
+BULK_LOAD_MIN_ROWS = 100_000
+BULK_LOCK_TIMEOUT = "2s"
+BULK_MAINTENANCE_WORK_MEM = "512MB"
 
 
 @dataclass
@@ -39,8 +44,9 @@ class TableLoader:
     kind = ""
 
     def __init__(self, *, job_id: int, mapping: dict[str, str], headers: list[str], time_zone: str,
-                 normalize_phone):
+                 normalize_phone, expected_rows: int = 0):
         self.job_id = int(job_id)
+        self.expected_rows = int(expected_rows or 0)  # the upload's estimate (lines of the file)
         self.headers = headers
         self.time_zone = time_zone
         self.normalize_phone = normalize_phone
@@ -183,6 +189,7 @@ class CustomerLoader(TableLoader):
 
     def begin(self, cursor):
         super().begin(cursor)
+        self.rebuild_indexes = self._drop_secondary_indexes(cursor) if self._is_bulk_load(cursor) else []
         # Per chunk: the customers written (with whether they are new) and the customers whose
         # numbers changed. Rebuilt for each chunk, dropped with the transaction.
         for table in (self.touched, self.phone_touched):
@@ -190,6 +197,68 @@ class CustomerLoader(TableLoader):
         cursor.execute(f"CREATE TEMP TABLE {self.touched} (id bigint, external_id text, inserted boolean) ON COMMIT DROP")
         cursor.execute(f"CREATE TEMP TABLE {self.phone_touched} (customer_id bigint) ON COMMIT DROP")
         self._prepare_upsert()
+
+    def finish(self, cursor):
+        if self.rebuild_indexes:
+            # Sorting and building each index once is far cheaper than maintaining it per row.
+            # CREATE INDEX refuses a table with pending deferred foreign-key checks: run them now
+            # (they would run at commit anyway).
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET LOCAL maintenance_work_mem = %s", [BULK_MAINTENANCE_WORK_MEM])
+            for definition in self.rebuild_indexes:
+                cursor.execute(definition)
+        return super().finish(cursor)
+
+    # ------------------------------------------------------------ bulk loads (initial loads)
+
+    def _is_bulk_load(self, cursor) -> bool:
+        """A large file into a table that holds few customers yet: at least BULK_LOAD_MIN_ROWS rows
+        and fewer customers stored than a quarter of them (counted up to that bound only)."""
+        if self.expected_rows < BULK_LOAD_MIN_ROWS:
+            return False
+        cursor.execute("SELECT count(*) FROM (SELECT 1 FROM contacts_customer LIMIT %s) c",
+                       [(self.expected_rows + 3) // 4])
+        return cursor.fetchone()[0] * 4 < self.expected_rows
+
+    def _drop_secondary_indexes(self, cursor) -> list[str]:
+        """Drop the non-unique indexes of the customer and phone tables for the rest of this
+        transaction and return their definitions, to be built again by finish().
+
+        Why the lock is acceptable: DROP INDEX takes an ACCESS EXCLUSIVE lock on both tables until
+        the import commits, so nothing reads customers or their numbers meanwhile (about a minute
+        per million rows). This path is only taken for a bulk load — a file of at least
+        BULK_LOAD_MIN_ROWS rows into a table holding fewer than a quarter of that many customers,
+        i.e. the initial load or close to it, when nobody is calling these customers yet — and
+        only when the lock is granted within BULK_LOCK_TIMEOUT: on a busy table the import takes
+        the normal path instead of making every reader queue behind it. Every other import keeps
+        the indexes and writes through them (an index rebuild over a big table to add a few rows
+        would cost more than it saves). Unique indexes (primary keys, the customer ID, one number
+        per customer) are kept: the upsert relies on them, and they keep checking every row."""
+        tables = ["contacts_customer", "contacts_phonenumber"]
+        cursor.execute("SHOW lock_timeout")
+        lock_timeout = cursor.fetchone()[0]
+        try:
+            with transaction.atomic():
+                cursor.execute("SET LOCAL lock_timeout = %s", [BULK_LOCK_TIMEOUT])
+                cursor.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE")
+        except OperationalError:  # lock_timeout: the tables are in use
+            return []
+        finally:
+            cursor.execute("SET LOCAL lock_timeout = %s", [lock_timeout])
+        cursor.execute(
+            """
+            SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+            FROM pg_index i
+            WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisunique AND NOT i.indisprimary
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+            ORDER BY i.indexrelid
+            """,
+            [tables],
+        )
+        indexes = cursor.fetchall()
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {name}")
+        return [definition for _name, definition in indexes]
 
     def apply_chunk(self, cursor, table):
         self.report_errors(cursor, table)

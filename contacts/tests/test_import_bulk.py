@@ -1,0 +1,131 @@
+"""Bulk loads: a large file into a table that holds few customers drops the secondary indexes of
+the customer and phone tables for its transaction and builds them again at the end. The data and
+the indexes come out the same as on the normal path; a busy table or a big table keeps its
+indexes; a failed run leaves them as they were."""
+import threading
+
+import pytest
+from django.db import connection, transaction
+from django.utils import translation
+
+from contacts.imports import loaders
+from contacts.models import Customer, ImportJob, PhoneNumber
+from contacts.tests.factories import CustomerFactory
+from contacts.tests.factories_imports import HEADER, ROWS, csv_file, run_import
+
+
+@pytest.fixture(autouse=True)
+def media_and_language(settings, tmp_path, monkeypatch):
+    settings.MEDIA_ROOT = str(tmp_path)
+    monkeypatch.setattr("contacts.tasks.imports.run_import_job", NotSent())
+    monkeypatch.setattr(loaders, "BULK_LOAD_MIN_ROWS", 2)  # these small files count as large
+    with translation.override("en"):
+        yield
+
+
+class NotSent:
+    def delay(self, *args, **kwargs):
+        return None
+
+
+@pytest.fixture
+def dropped(monkeypatch):
+    """The index definitions dropped by each run that tried the bulk path (an empty list: it
+    could not lock the tables and took the normal path)."""
+    runs = []
+    original = loaders.CustomerLoader._drop_secondary_indexes
+
+    def spy(self, cursor):
+        result = original(self, cursor)
+        runs.append(result)
+        return result
+
+    monkeypatch.setattr(loaders.CustomerLoader, "_drop_secondary_indexes", spy)
+    return runs
+
+
+def indexes():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, indexname, indexdef FROM pg_indexes "
+            "WHERE tablename IN ('contacts_customer', 'contacts_phonenumber') ORDER BY 1, 2"
+        )
+        return cursor.fetchall()
+
+
+def many_rows(count):
+    return [HEADER] + [
+        [f"B{n:04d}", f"顧客 {n}", "", f"03-{1000 + n}-5678", f"090-{1000 + n}-2222", "", "1980/4/1", "", "", str(n), ""]
+        for n in range(1, count + 1)
+    ]
+
+
+@pytest.mark.django_db
+def test_a_bulk_load_gives_the_same_data_and_the_same_indexes(supervisor, dropped):
+    before = indexes()
+    job = run_import(supervisor, csv_file())
+    assert len(dropped) == 1 and len(dropped[0]) >= 8  # trigram, tags, btrees of both tables
+    assert indexes() == before
+    assert (job.status, job.created_count, job.failed_count) == (ImportJob.Status.DONE, 3, 0)
+    yamada = Customer.objects.get(external_id="C0001")
+    phones = {p.number: p.is_primary for p in yamada.phones.all()}
+    assert phones == {"+81312345678": True, "+819011112222": False}
+    assert Customer.objects.filter(name__icontains="花子").count() == 1
+    # The same file again: the table is no longer nearly empty, the normal path, all unchanged.
+    again = run_import(supervisor, csv_file())
+    assert len(dropped) == 1
+    assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 3)
+
+
+@pytest.mark.django_db
+def test_a_table_with_many_customers_keeps_its_indexes(supervisor, dropped):
+    CustomerFactory.create_batch(2, phone=False)
+    job = run_import(supervisor, csv_file(many_rows(8)))  # 2 stored ≥ a quarter of 8 rows
+    assert dropped == []
+    assert job.created_count == 8
+
+
+@pytest.mark.django_db
+def test_a_failed_bulk_load_leaves_data_and_indexes_as_they_were(supervisor, dropped, monkeypatch):
+    before = indexes()
+
+    def broken_phones(self, cursor, table):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(loaders.CustomerLoader, "_add_phones", broken_phones)
+    job = run_import(supervisor, csv_file())
+    assert dropped[0]
+    assert job.status == ImportJob.Status.FAILED
+    assert indexes() == before
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_busy_table_takes_the_normal_path_instead_of_waiting(supervisor, dropped, monkeypatch):
+    """Someone is reading customers in an open transaction: the import does not wait for them
+    (nor make later readers queue behind it) longer than BULK_LOCK_TIMEOUT."""
+    monkeypatch.setattr(loaders, "BULK_LOCK_TIMEOUT", "200ms")
+    reading, done = threading.Event(), threading.Event()
+
+    def reader():
+        try:
+            with transaction.atomic():
+                list(Customer.objects.all()[:1])
+                reading.set()
+                done.wait(timeout=30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        assert reading.wait(timeout=30)
+        before = indexes()
+        job = run_import(supervisor, csv_file([HEADER, *ROWS]))
+    finally:
+        done.set()
+        thread.join(timeout=30)
+    assert dropped == [[]]
+    assert indexes() == before
+    assert job.status == ImportJob.Status.DONE and job.created_count == 3
+    assert PhoneNumber.objects.count() == 4
