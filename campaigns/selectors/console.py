@@ -41,24 +41,15 @@ POLICY_COLUMNS = [
 ]
 
 
-def dispatch_scope(operator, now=None) -> list[ListScope]:
-    """The lists this operator may work now, highest priority first: ready lists of active
-    campaigns (with a policy, inside their dates) the operator is assigned to, restricted by the
-    list's own operators (none = all of the campaign) and its required skill. One query (it runs
-    on every press of "next call")."""
-    now = now or timezone.now()
-    columns = ", ".join(f"p.{column}" for column in POLICY_COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
+DISPATCH_SCOPE_SQL = f"""
             SELECT l.id, l.campaign_id, l.priority,
                    EXISTS (SELECT 1 FROM campaigns_calllistentry cb WHERE cb.status = 'callback'
                            AND cb.callback_at <= %(now)s AND cb.call_list_id = l.id) AS due_callbacks,
                    EXISTS (SELECT 1 FROM campaigns_calllistentry rt WHERE rt.call_list_id = l.id AND rt.status = 'pending'
                            AND rt.attempts > 0 AND rt.next_attempt_at <= %(now)s) AS due_retries,
                    (SELECT h.id FROM campaigns_calllistentry h WHERE h.status = 'held'
-                    AND h.held_by_id = %(operator)s LIMIT 1) AS held_entry_id,
-                   {columns}
+                    AND h.held_by_id = %(operator)s ORDER BY h.held_by_id, h.held_until LIMIT 1) AS held_entry_id,
+                   {", ".join(f"p.{column}" for column in POLICY_COLUMNS)}
             FROM campaigns_calllist l
             JOIN campaigns_campaign k ON k.id = l.campaign_id
             JOIN campaigns_callingpolicy p ON p.id = k.policy_id
@@ -70,7 +61,20 @@ def dispatch_scope(operator, now=None) -> list[ListScope]:
               AND (l.required_skill = '' OR EXISTS (
                    SELECT 1 FROM campaigns_operatorprofile op WHERE op.user_id = %(operator)s AND l.required_skill = ANY(op.skills)))
             ORDER BY l.priority DESC, l.id
-            """,
+"""
+
+
+def dispatch_scope(operator, now=None) -> list[ListScope]:
+    """The lists this operator may work now, highest priority first: ready lists of active
+    campaigns (with a policy, inside their dates) the operator is assigned to, restricted by the
+    list's own operators (none = all of the campaign) and its required skill. One query (it runs
+    on every press of "next call")."""
+    from ..services import prepared
+
+    now = now or timezone.now()
+    with connection.cursor() as cursor:
+        prepared.execute(
+            cursor, DISPATCH_SCOPE_SQL,
             {"today": timezone.localdate(now), "operator": operator.pk, "now": now},
         )
         rows = cursor.fetchall()

@@ -12,8 +12,10 @@ it for the operator, all in one transaction:
    `SELECT … LIMIT 1 FOR UPDATE OF e SKIP LOCKED` over a partial index in the order it is read
    (migrations console_*), so rows other operators are claiming are stepped over, never waited
    for, and the scan touches nothing but the index and the candidate rows;
-3. the customer's dispatch lock (advisory, try-only), then ONE conditional UPDATE that checks
-   every rule below for that entry in a fresh snapshot and sets the hold;
+3. the customer's dispatch lock (advisory, try-only), taken by the same tier query once its row
+   is locked, then ONE conditional UPDATE that checks every rule below for that entry in a fresh
+   snapshot (a later statement: it sees what the lock's previous holder committed) and sets the
+   hold;
 4. a candidate that fails a rule is moved out of the way so no later dispatch trips over it
    again: an active do-not-call entry blocks it, a refusal in this campaign cancels it, used-up
    attempts exhaust it, and the time-based rules (hours in the customer's zone, gap, per-day max,
@@ -48,9 +50,9 @@ from contacts.services.dnc import ACTIVE_DNC_SQL
 
 from ..models import AgentStateLog, CallListEntry
 from ..selectors.console import dispatch_scope, held_entry
-from . import policy_rules
+from . import policy_rules, prepared
 from .agent_state import move_working_operator, move_working_operator_ctes
-from .locks import CLAIM_SUFFIX, lock_entry, try_lock_customer_for_dispatch
+from .locks import CLAIM_SUFFIX, lock_entry, try_lock_customer_for_dispatch_sql
 
 Status = CallListEntry.Status
 
@@ -124,9 +126,11 @@ HELD_ELSEWHERE_FREE = (
 
 @lru_cache(maxsize=256)
 def _tier_queries(list_ids: tuple, callbacks_due: bool, retry_lists: frozenset) -> list[tuple[str, str]]:
-    """(tier, SQL) in dispatch order; each locks and returns one (id, customer_id, campaign_id) or
-    nothing. Only index conditions here: the rules are checked on the one row claimed. Tiers the
-    scope query found empty (no due callback, no due retry in a list) are left out."""
+    """(tier, SQL) in dispatch order; each locks one row and returns (id, customer_id,
+    campaign_id, customer lock taken) or nothing. Only index conditions here: the rules are
+    checked on the one row claimed. Tiers the scope query found empty (no due callback, no due
+    retry in a list) are left out. The customer's dispatch lock is tried on the locked row only
+    (outside the materialized CTE, so never for a row SKIP LOCKED stepped over)."""
     select = "SELECT e.id, e.customer_id, e.campaign_id FROM campaigns_calllistentry e"
     not_skipped = "AND e.id <> ALL(%(skipped)s::bigint[])"
     queries = []
@@ -149,7 +153,11 @@ def _tier_queries(list_ids: tuple, callbacks_due: bool, retry_lists: frozenset) 
         queries.append(("fresh", f"""{select} WHERE e.call_list_id = {list_id} AND e.status = 'pending'
             AND e.attempts = 0 AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= %(now)s) {not_skipped}
             ORDER BY e.rank, e.id LIMIT 1 {CLAIM_SUFFIX}"""))
-    return queries
+    lock = try_lock_customer_for_dispatch_sql("candidate.customer_id")
+    return [
+        (tier, f"WITH candidate AS MATERIALIZED ({sql}) SELECT candidate.*, {lock} FROM candidate")
+        for tier, sql in queries
+    ]
 
 
 def _hold_sql(policy, *, campaign_id: int, callback: bool) -> str:
@@ -213,7 +221,7 @@ def dispatch_next(*, operator, now=None) -> CallListEntry | None:
     for item in scope:
         if item.campaign_id not in policies:
             policies[item.campaign_id] = item.policy
-            params[f"zones_{item.campaign_id}"] = scheduling.open_zones(item.policy, now)
+            params[f"zones_{item.campaign_id}"] = _array_literal(tuple(scheduling.open_zones(item.policy, now)))
     # A campaign whose policy allows no call anywhere right now is not even looked at.
     scope = [item for item in scope if params[f"zones_{item.campaign_id}"]]
     if not scope:
@@ -227,6 +235,15 @@ def dispatch_next(*, operator, now=None) -> CallListEntry | None:
     return _claim(tiers=tiers, policies=policies, params=params)
 
 
+@lru_cache(maxsize=64)
+def _array_literal(names: tuple) -> str | None:
+    """The zones as one PostgreSQL text[] literal, built once per distinct list (an always-open
+    policy opens all of some 600 zones: no need to adapt them one by one on every dispatch)."""
+    if not names:
+        return None
+    return "{" + ",".join('"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"' for name in names) + "}"
+
+
 def _holds_an_entry(operator) -> bool:
     return CallListEntry.objects.filter(status=Status.HELD, held_by=operator).exists()
 
@@ -235,17 +252,17 @@ def _claim(*, tiers, policies, params) -> CallListEntry | None:
     with transaction.atomic(), connection.cursor() as cursor:
         for tier, sql in tiers:
             while len(params["skipped"]) < MAX_SKIPPED:
-                cursor.execute(sql, params)
+                prepared.execute(cursor, sql, params)
                 row = cursor.fetchone()
                 if row is None:
                     break
-                entry_id, customer_id, campaign_id = row
+                entry_id, customer_id, campaign_id, customer_locked = row
                 params["skipped"] = [*params["skipped"], entry_id]
-                if not try_lock_customer_for_dispatch(customer_id):
+                if not customer_locked:
                     continue  # another dispatch is deciding about this customer right now
                 callback = tier == "callback"
-                cursor.execute(
-                    _hold_sql(policies[campaign_id], campaign_id=campaign_id, callback=callback),
+                prepared.execute(
+                    cursor, _hold_sql(policies[campaign_id], campaign_id=campaign_id, callback=callback),
                     {**params, "entry": entry_id, "expected": Status.CALLBACK if callback else Status.PENDING},
                 )
                 held = cursor.fetchone()

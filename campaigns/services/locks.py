@@ -26,11 +26,16 @@ def lock_entry(entry_id: int, *, related=("campaign__policy", "customer", "last_
     return CallListEntry.objects.select_for_update(of=("self",)).select_related(*related).get(pk=entry_id)
 
 
+def try_lock_customer_for_dispatch_sql(customer: str) -> str:
+    """SQL expression taking the dispatch lock of customer id `customer` (an SQL expression) for
+    this transaction without waiting; true when taken. Lets a claim query take it in its own
+    round trip (dispatch must still check the rules in a *later* statement, whose snapshot then
+    sees what the previous holder of the lock committed)."""
+    return f"pg_try_advisory_xact_lock({CUSTOMER_DISPATCH_LOCK}, mod({customer}, 2147483647)::integer)"
+
+
 def try_lock_customer_for_dispatch(customer_id: int) -> bool:
     """Take the customer's dispatch lock for this transaction without waiting."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_try_advisory_xact_lock(%s, %s)",
-            [CUSTOMER_DISPATCH_LOCK, int(customer_id) % 2_147_483_647],
-        )
+        cursor.execute(f"SELECT {try_lock_customer_for_dispatch_sql('%s')}", [int(customer_id)])
         return bool(cursor.fetchone()[0])

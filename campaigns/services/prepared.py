@@ -1,0 +1,94 @@
+"""Server-side prepared statements for the hot statements of operator work (dispatch, outcome).
+
+The claim statements check every rule in one SQL statement with a dozen subqueries: PostgreSQL
+spent far longer planning them (about 1.5 ms) than running them (about 0.2 ms) on every press of
+"next call". `execute(cursor, sql, params)` runs `sql` (with `%(name)s` placeholders) as a named
+prepared statement of the current connection: the first use sends `PREPARE …; EXECUTE …` in one
+round trip, later uses only `EXECUTE`, and PostgreSQL settles on a generic plan after a few runs.
+
+Prepared statements belong to the database session and survive a rolled-back transaction; a
+statement whose PREPARE may not have happened (an error in that round trip) is prepared again
+under a new name, so no name is ever prepared twice. Set `CALLCENTER_PREPARED_STATEMENTS = False`
+in the settings behind a transaction-mode connection pooler, where a session's prepared
+statements are not available to the next transaction.
+"""
+import hashlib
+import re
+from functools import lru_cache
+
+from django.conf import settings
+
+_PARAMETER = re.compile(r"%\((\w+)\)s")
+
+# PostgreSQL type of each named parameter the hot statements use (zones_<campaign> are text[]).
+TYPES = {
+    "now": "timestamptz", "grace": "timestamptz", "held_until": "timestamptz", "at": "timestamptz",
+    "today": "date", "operator": "integer", "entry": "bigint", "expected": "text",
+    "lists": "bigint[]", "skipped": "bigint[]",
+}
+
+
+def _type(name: str) -> str:
+    if name.startswith("zones_"):
+        return "text[]"
+    return TYPES[name]
+
+
+@lru_cache(maxsize=512)
+def _compiled(sql: str) -> tuple[str, str, tuple[str, ...]]:
+    """(statement key, `(types) AS body` with $n placeholders, parameter names in $n order)."""
+    names: list[str] = []
+
+    def number(match):
+        name = match.group(1)
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    body = _PARAMETER.sub(number, sql)
+    key = hashlib.blake2b(sql.encode(), digest_size=6).hexdigest()
+    types = ", ".join(_type(name) for name in names)
+    return key, f"({types}) AS {body}" if names else f"AS {body}", tuple(names)
+
+
+class _Session:
+    """The statements prepared in one database session (one psycopg2 connection)."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.names: dict[str, str] = {}
+        self.generation = 0
+
+
+def _session(db) -> _Session:
+    raw = db.connection
+    session = getattr(db, "_callcenter_prepared", None)
+    if session is None or session.raw is not raw:
+        session = _Session(raw)
+        db._callcenter_prepared = session
+    return session
+
+
+def enabled() -> bool:
+    return getattr(settings, "CALLCENTER_PREPARED_STATEMENTS", True)
+
+
+def execute(cursor, sql: str, params: dict) -> None:
+    """cursor.execute(sql, params), as a prepared statement of this session when enabled."""
+    if not enabled():
+        cursor.execute(sql, params)
+        return
+    key, definition, names = _compiled(sql)
+    session = _session(cursor.db)
+    values = [params[name] for name in names]
+    arguments = f"({', '.join(['%s'] * len(names))})" if names else ""
+    name = session.names.pop(key, None)
+    if name is None:
+        # The PREPARE goes in the same round trip. If the round trip fails, the statement may
+        # or may not exist: the name is dropped and never used again.
+        session.generation += 1
+        name = f"cc_{key}_{session.generation}"
+        cursor.execute(f"PREPARE {name} {definition}; EXECUTE {name}{arguments}", values)
+    else:
+        cursor.execute(f"EXECUTE {name}{arguments}", values)
+    session.names[key] = name
