@@ -103,6 +103,15 @@ class TableLoader:
 
     def begin(self, cursor) -> None:
         cursor.execute("SET LOCAL work_mem = '256MB'")
+        # The chunk statements are few, big and simple: compiling their expressions with LLVM
+        # (chosen by cost estimates that a table growing in this transaction makes unreliable)
+        # costs up to seconds per statement and saves little.
+        cursor.execute("SET LOCAL jit = off")
+        # Every statement reaches the stored tables by key, for one chunk's rows: always through an
+        # index. The planner would otherwise pick a sequential scan of a table it believes small
+        # (e.g. empty at the start of an initial load) and repeat it for each of the chunk's rows
+        # while the table grows: quadratic. Temp tables have no index and are still scanned.
+        cursor.execute("SET LOCAL enable_seqscan = off")
 
     def apply_chunk(self, cursor, table: str) -> None:
         raise NotImplementedError
@@ -190,11 +199,12 @@ class CustomerLoader(TableLoader):
     def begin(self, cursor):
         super().begin(cursor)
         self.rebuild_indexes = self._drop_secondary_indexes(cursor) if self._is_bulk_load(cursor) else []
-        # Per chunk: the customers written (with whether they are new) and the customers whose
-        # numbers changed. Rebuilt for each chunk, dropped with the transaction.
+        # Per chunk: every customer of the chunk's valid rows (whether it is new, whether it was
+        # written) and the customers whose numbers changed. Rebuilt for each chunk, dropped with
+        # the transaction.
         for table in (self.touched, self.phone_touched):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        cursor.execute(f"CREATE TEMP TABLE {self.touched} (id bigint, external_id text, inserted boolean) ON COMMIT DROP")
+        cursor.execute(f"CREATE TEMP TABLE {self.touched} (id bigint, external_id text, inserted boolean, written boolean) ON COMMIT DROP")
         cursor.execute(f"CREATE TEMP TABLE {self.phone_touched} (customer_id bigint) ON COMMIT DROP")
         self._prepare_upsert()
 
@@ -268,16 +278,29 @@ class CustomerLoader(TableLoader):
         cursor.execute(f"TRUNCATE {self.touched}, {self.phone_touched}")
         cursor.execute(self.upsert_sql.replace("{table}", table), self.upsert_params)
         cursor.execute(f"ANALYZE {self.touched}")
+        # Rows the upsert neither wrote nor found unchanged: a customer created by someone else
+        # after the lookup, that needed no update. Almost always none (an anti-join of two small
+        # temp tables); they count as unchanged and get their numbers like the others.
+        cursor.execute(
+            f"""
+            INSERT INTO {self.touched} (id, external_id, inserted, written)
+            SELECT c.id, v.t_external_id, false, false
+            FROM {table} v JOIN contacts_customer c ON c.external_id = v.t_external_id
+            WHERE v.{VALID} AND NOT EXISTS (SELECT 1 FROM {self.touched} t WHERE t.external_id = v.t_external_id)
+            """
+        )
         if self.phones:
             self._add_phones(cursor, table)
-        cursor.execute(f"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM {self.touched}")
+        cursor.execute(
+            f"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE written AND NOT inserted) FROM {self.touched}"
+        )
         created, updated = cursor.fetchone()
         # Customers whose only change is a phone number are updated too (and say so in updated_at).
         cursor.execute(
             f"""
             UPDATE contacts_customer c SET updated_at = %(now)s
             FROM (SELECT DISTINCT customer_id FROM {self.phone_touched}) p
-            WHERE c.id = p.customer_id AND NOT EXISTS (SELECT 1 FROM {self.touched} t WHERE t.id = p.customer_id)
+            WHERE c.id = p.customer_id AND NOT EXISTS (SELECT 1 FROM {self.touched} t WHERE t.id = p.customer_id AND t.written)
             """,
             self.params,
         )
@@ -351,22 +374,32 @@ class CustomerLoader(TableLoader):
         target_tuple = ", ".join(f"contacts_customer.{column}" for column in mapped) or "NULL"
         excluded_tuple = ", ".join(f"EXCLUDED.{column}" for column in mapped) or "NULL"
         # Rows identical to what is stored are not written at all; ON CONFLICT covers a customer
-        # created by someone else meanwhile, and updates it only when something differs.
+        # created by someone else meanwhile, and updates it only when something differs. Every
+        # customer of the chunk lands in `touched`, so the phone statements never look customers
+        # up by ID again. The lookup is a LATERAL subquery with OFFSET 0 so that it stays one
+        # index probe per row: as a plain join the planner, misled by a table growing inside this
+        # transaction, hashes the whole customer table for every chunk.
+        changed = f"ROW({new_tuple}) IS DISTINCT FROM ROW({old_tuple})"
         sql = f"""
             WITH f AS (
                 SELECT c.id AS existing_id, {select_final}{select_old}
                 FROM {{table}} v
-                LEFT JOIN contacts_customer c ON c.external_id = v.t_external_id
+                LEFT JOIN LATERAL (
+                    SELECT * FROM contacts_customer c WHERE c.external_id = v.t_external_id OFFSET 0
+                ) c ON true
                 WHERE v.{VALID}
             ), upserted AS (
                 INSERT INTO contacts_customer ({column_list})
                 SELECT {column_list} FROM f
-                WHERE f.existing_id IS NULL OR ROW({new_tuple}) IS DISTINCT FROM ROW({old_tuple})
+                WHERE f.existing_id IS NULL OR {changed}
                 ON CONFLICT (external_id) DO UPDATE SET {set_clause}
                 WHERE ROW({target_tuple}) IS DISTINCT FROM ROW({excluded_tuple})
                 RETURNING id, external_id, (xmax = 0) AS inserted
             )
-            INSERT INTO {self.touched} (id, external_id, inserted) SELECT id, external_id, inserted FROM upserted
+            INSERT INTO {self.touched} (id, external_id, inserted, written)
+            SELECT id, external_id, inserted, true FROM upserted
+            UNION ALL
+            SELECT existing_id, external_id, false, false FROM f WHERE existing_id IS NOT NULL AND NOT ({changed})
         """
         self.upsert_sql = sql
         self.upsert_params = params
@@ -401,38 +434,40 @@ class CustomerLoader(TableLoader):
             self.params,
         )
         # Customers that were already there: add the numbers they do not have yet, and make the
-        # file's first valid number their primary (their other numbers stop being primary).
-        existing = f"""
-            SELECT c.id AS customer_id, v.*
-            FROM {table} v JOIN contacts_customer c ON c.external_id = v.t_external_id
-            WHERE v.{VALID}
-              AND NOT EXISTS (SELECT 1 FROM {self.touched} t WHERE t.external_id = v.t_external_id AND t.inserted)
-        """
+        # file's first valid number their primary (their other numbers stop being primary). Their
+        # stored numbers are read once (one index range per customer) and compared here, so only
+        # what differs is written: a re-import of the same file writes nothing.
         cursor.execute(
             f"""
-            WITH inserted AS (
+            WITH rows AS MATERIALIZED (
+                SELECT t.id AS customer_id, v.*
+                FROM {table} v JOIN {self.touched} t ON t.external_id = v.t_external_id AND NOT t.inserted
+            ), stored AS MATERIALIZED (
+                SELECT p.id, p.customer_id, p.number, p.is_primary
+                FROM {self.touched} t JOIN contacts_phonenumber p ON p.customer_id = t.id
+                WHERE NOT t.inserted
+            ), inserted AS (
                 INSERT INTO contacts_phonenumber ({columns})
                 SELECT v.customer_id, {values_sql}
-                FROM ({existing}) v CROSS JOIN LATERAL {values}
+                FROM rows v CROSS JOIN LATERAL {values}
                 WHERE x.number IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM stored s WHERE s.customer_id = v.customer_id AND s.number = x.number)
                 ON CONFLICT (customer_id, number) DO NOTHING
                 RETURNING customer_id
-            )
-            INSERT INTO {self.phone_touched} (customer_id) SELECT customer_id FROM inserted
-            """,
-            self.params,
-        )
-        cursor.execute(
-            f"""
-            WITH wanted AS (
-                SELECT v.customer_id, {primary} AS number FROM ({existing}) v WHERE {primary} IS NOT NULL
+            ), differs AS MATERIALIZED (
+                SELECT s.id, s.customer_id, s.number = w.number AS is_primary
+                FROM stored s JOIN (
+                    SELECT v.customer_id, {primary} AS number FROM rows v WHERE {primary} IS NOT NULL
+                ) w ON w.customer_id = s.customer_id
+                WHERE s.is_primary IS DISTINCT FROM (s.number = w.number)
             ), changed AS (
-                UPDATE contacts_phonenumber p SET is_primary = (p.number = w.number)
-                FROM wanted w
-                WHERE p.customer_id = w.customer_id AND p.is_primary IS DISTINCT FROM (p.number = w.number)
+                UPDATE contacts_phonenumber p SET is_primary = d.is_primary
+                FROM differs d
+                WHERE p.customer_id = d.customer_id AND p.id = d.id
                 RETURNING p.customer_id
             )
-            INSERT INTO {self.phone_touched} (customer_id) SELECT customer_id FROM changed
+            INSERT INTO {self.phone_touched} (customer_id)
+            SELECT customer_id FROM inserted UNION ALL SELECT customer_id FROM changed
             """,
             self.params,
         )

@@ -124,6 +124,18 @@ def test_a_new_phone_number_alone_counts_as_an_update(supervisor):
     assert PhoneNumber.objects.filter(customer__external_id="C0002", number="+817055556666").exists()
 
 
+def test_another_stored_number_becoming_primary_counts_as_an_update(supervisor):
+    run_import(supervisor, csv_file())
+    before = Customer.objects.get(external_id="C0001").updated_at
+    rows = [HEADER, list(ROWS[0]), ROWS[1], ROWS[2]]
+    rows[1][3], rows[1][4] = rows[1][4], rows[1][3]  # the mobile number is now the first column
+    job = run_import(supervisor, csv_file(rows))
+    assert (job.updated_count, job.unchanged_count) == (1, 2)
+    yamada = Customer.objects.get(external_id="C0001")
+    assert {p.number: p.is_primary for p in yamada.phones.all()} == {"+81312345678": False, "+819011112222": True}
+    assert yamada.updated_at > before
+
+
 def test_name_from_last_and_first_name_columns_and_custom_attributes(supervisor):
     rows = [["会員番号", "姓", "名", "セイ", "メイ", "好きな商品", "会員ランク"],
             ["M1", "山田", "太郎", "ﾔﾏﾀﾞ", "ﾀﾛｳ", "緑茶", "0012"],
