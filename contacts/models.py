@@ -92,9 +92,11 @@ class PhoneNumber(models.Model):
         WORK = "work", _("Work")
         OTHER = "other", _("Other")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
+    # Indexed through phone_unique_per_customer (customer_id, number) and phone_dial_choice.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones", db_index=False)
     # E.164 (+819012345678) when valid; the normalized input when not (kept, never dialed).
-    number = models.CharField(_("number"), max_length=32, db_index=True)
+    # Looked up by equality only (search, DNC), so one plain btree (phone_number), no LIKE index.
+    number = models.CharField(_("number"), max_length=32)
     raw = models.CharField(_("as entered"), max_length=64, blank=True)
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.MOBILE)
     is_primary = models.BooleanField(_("primary"), default=False)
@@ -107,6 +109,13 @@ class PhoneNumber(models.Model):
         verbose_name_plural = _("phone numbers")
         constraints = [
             models.UniqueConstraint(fields=["customer", "number"], name="phone_unique_per_customer")
+        ]
+        indexes = [
+            models.Index(fields=["number"], name="phone_number"),
+            # The number a list build dials for each customer (first valid one, primary first),
+            # read in customer order without touching the table: a merge join, no sort, no hash.
+            models.Index(fields=["customer", "-is_primary", "id"], include=["number"],
+                         condition=Q(is_valid=True), name="phone_dial_choice"),
         ]
 
     def __str__(self):
