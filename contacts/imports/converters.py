@@ -350,7 +350,35 @@ CONVERTERS = {
 }
 
 
+# Kinds whose cells repeat across a file (a million rows hold a few thousand different dates,
+# counts, amounts, codes): their converters remember what they returned for each text, up to
+# MEMO_SIZE texts per column and import. Only values are remembered; a bad cell is converted (and
+# reported) every time it appears.
+REPEATING_KINDS = frozenset({
+    "date", "datetime", "integer", "money", "rate", "gender", "subscription", "dnc_reason", "prefecture",
+    "tags", "time_zone",
+})
+MEMO_SIZE = 50_000
+
+
+def memoized(convert, size: int = MEMO_SIZE):
+    memo: dict[str, str] = {}
+    get = memo.get
+
+    def convert_once(text: str) -> str:
+        value = get(text)
+        if value is None:
+            value = convert(text)
+            if len(memo) < size:
+                memo[text] = value
+        return value
+
+    return convert_once
+
+
 def converter_for(kind: str, max_length: int | None = None):
-    """(convert(text) -> COPY text, PostgreSQL type) for a target kind."""
+    """(convert(text) -> COPY text, PostgreSQL type) for a target kind; a new converter (and memo)
+    per call."""
     factory, sql_type = CONVERTERS[kind]
-    return factory(max_length), sql_type
+    convert = factory(max_length)
+    return (memoized(convert) if kind in REPEATING_KINDS else convert), sql_type
