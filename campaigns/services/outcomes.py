@@ -27,7 +27,7 @@ from contacts.models import DoNotCall
 from contacts.services import dnc, history
 
 from ..models import AgentStateLog, CallAttempt, CallingPolicy, CallListEntry, Campaign, Disposition
-from . import scheduling
+from . import prepared, scheduling
 from .agent_state import move_working_operator_ctes
 
 Status = CallListEntry.Status
@@ -228,7 +228,7 @@ def _lock_entry(entry_id) -> CallListEntry:
     campaign and policy: one plain SQL statement (the ORM's select_related cost more than the
     statement itself on this path)."""
     with connection.cursor() as cursor:
-        cursor.execute(LOCK_SQL, {"entry": entry_id})
+        prepared.execute(cursor, LOCK_SQL, {"entry": entry_id})
         row = cursor.fetchone()
     if row is None:
         raise CallListEntry.DoesNotExist("CallListEntry matching query does not exist.")
@@ -336,7 +336,7 @@ def _store(*, entry, operator, disposition, started_at, answered_at, ended_at, t
     for field in _ENTRY_UPDATE_FIELDS:
         params[f"e_{field.column}"] = field.get_db_prep_save(getattr(entry, field.attname), connection)
     with connection.cursor() as cursor:
-        cursor.execute(STORE_SQL, params)
+        prepared.execute(cursor, STORE_SQL, params)
         attempt.pk = cursor.fetchone()[0]
     attempt._state.adding = False
     attempt._state.db = connection.alias

@@ -100,10 +100,13 @@ def refused_before_sql(policy, *, customer: str, campaign: str) -> str | None:
     """True when `customer` refused in `campaign` before (re-solicitation rule)."""
     if not _uses_no_resolicit(policy):
         return None
+    # `+ 0`: read the customer's attempts (a few rows through its index), never every refusal of
+    # every customer through the disposition index, which the planner picks while refusals are
+    # still rare (e.g. in a prepared statement's generic plan) and which grows with the campaign.
     return (
         f"EXISTS (SELECT 1 FROM {ATTEMPTS} ref_a WHERE ref_a.campaign_id = {campaign}"
         f" AND ref_a.customer_id = {customer}"
-        f" AND ref_a.disposition_id = ANY({_disposition_ids('is_refusal')}))"
+        f" AND ref_a.disposition_id + 0 = ANY({_disposition_ids('is_refusal')}))"
     )
 
 

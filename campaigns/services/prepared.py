@@ -20,10 +20,12 @@ from django.conf import settings
 
 _PARAMETER = re.compile(r"%\((\w+)\)s")
 
-# PostgreSQL type of each named parameter the hot statements use (zones_<campaign> are text[]).
+# PostgreSQL type of the named parameters whose type the statement does not make clear
+# (zones_<campaign> are text[]); any other parameter is `unknown`: PostgreSQL infers it from its
+# place (an INSERT column, `column = $n`).
 TYPES = {
     "now": "timestamptz", "grace": "timestamptz", "held_until": "timestamptz", "at": "timestamptz",
-    "today": "date", "operator": "integer", "entry": "bigint", "expected": "text",
+    "today": "date", "operator": "integer", "entry": "bigint", "expected": "text", "state": "text",
     "lists": "bigint[]", "skipped": "bigint[]",
 }
 
@@ -31,7 +33,7 @@ TYPES = {
 def _type(name: str) -> str:
     if name.startswith("zones_"):
         return "text[]"
-    return TYPES[name]
+    return TYPES.get(name, "unknown")
 
 
 @lru_cache(maxsize=512)
