@@ -2,10 +2,18 @@
 cycles against a 1,000,000-entry campaign, next to `pgbench -N` on the same database.
 
 Each operator is a thread with its own PostgreSQL connection, spread over several processes (one
-Python process cannot run 64 busy threads at once). Operators work in a closed loop without
-think time (the worst case: every operator pressing "next call" the instant the last outcome is
-saved), through the real services: dispatch_next, then record_outcome with a realistic mix of
-outcomes (no answer, busy, voicemail, callbacks, successes, refusals, DNC requests).
+Python process cannot run 64 busy threads at once), working through the real services:
+dispatch_next, then record_outcome with a realistic mix of outcomes (no answer, busy, voicemail,
+callbacks, successes, refusals, DNC requests). Two modes, stated in the JSON ("mode"):
+
+* saturation (default: --pace-ms 0 --think-ms 0): a closed loop without think time, every
+  operator pressing "next call" the instant the last outcome is saved. This measures throughput
+  (cycles/s, compared with `pgbench -N` run with as many clients as operators); its latencies are
+  queueing (64 operators / X cycles/s on average), not service time.
+* paced (--pace-ms P): each operator starts a cycle every P ms (first one at a random offset),
+  waiting --think-ms between dispatch and outcome (the call). This measures dispatch and outcome
+  latency at a stated offered load (operators / P cycles/s); cycles that start late because
+  the previous one overran are counted ("late_starts").
 
 The campaign's policy is open around the clock (so the run does not depend on the hour) but has
 every other rule of the Japan standard preset switched on: 6 attempts, 2 per day, 120-minute gap,
@@ -17,7 +25,7 @@ every rule violation (must be 0), and the holds each thread observed are checked
 Prints one JSON object.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/callcenter_console \\
-        .venv/bin/python bench/dispatch.py [--operators 64] [--processes 4] [--seconds 30]
+        .venv/bin/python bench/dispatch.py [--operators 64] [--processes 8] [--seconds 30] [--pace-ms 1000]
 """
 import argparse
 import multiprocessing
@@ -177,7 +185,7 @@ def reset_run(campaign, other, call_list):
 
 # ------------------------------------------------------------------ the operators
 
-def operator_process(operator_ids, seconds, warmup, think_ms, queue_name, results):
+def operator_process(operator_ids, seconds, warmup, think_ms, pace_ms, queue_name, results):
     """One process: a thread per operator, each with its own DB connection."""
     import django
     from django.db import connections
@@ -208,12 +216,22 @@ def operator_process(operator_ids, seconds, warmup, think_ms, queue_name, result
         from django.utils import timezone
 
         rng = random.Random(user.pk)
-        out = {"dispatch": [], "outcome": [], "cycle": [], "empty": 0, "holds": [], "errors": [], "refused": 0}
+        out = {"dispatch": [], "outcome": [], "cycle": [], "empty": 0, "holds": [], "errors": [], "refused": 0,
+               "late": 0}
+        pace = pace_ms / 1000
         try:
             change_agent_state(operator=user, state="ready")
+            next_start = start_at + (rng.random() * pace)
             while time.monotonic() < start_at:
                 time.sleep(0.01)
             while True:
+                if pace:
+                    wait = next_start - time.monotonic()
+                    if wait > 0:
+                        time.sleep(wait)
+                    elif next_start >= measure_from and wait < -0.01:
+                        out["late"] += 1
+                    next_start = max(next_start + pace, time.monotonic())
                 began = time.monotonic()
                 if began >= stop_at:
                     break
@@ -223,7 +241,8 @@ def operator_process(operator_ids, seconds, warmup, think_ms, queue_name, result
                     if began >= measure_from:
                         out["empty"] += 1
                         out["dispatch"].append(got - began)
-                    time.sleep(0.05)
+                    if not pace:
+                        time.sleep(0.05)
                     continue
                 code = rng.choice(codes)
                 fields = {}
@@ -255,8 +274,41 @@ def operator_process(operator_ids, seconds, warmup, think_ms, queue_name, result
     threads = [threading.Thread(target=work, args=(users[pk],)) for pk in operator_ids]
     for thread in threads:
         thread.start()
+    time.sleep(max(0.0, measure_from - time.monotonic()))
+    cpu_from = sum(os.times()[:2])
+    time.sleep(max(0.0, stop_at - time.monotonic()))
+    cpu_to = sum(os.times()[:2])
     for thread in threads:
         thread.join()
+    results.put({"client_cpu_s": cpu_to - cpu_from})
+
+
+# ------------------------------------------------------------------ CPU accounting
+
+def cpu_snapshot():
+    """Machine CPU ticks (/proc/stat) and the CPU seconds of every backend of this database."""
+    from django.db import connection
+
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(x) for x in stat.readline().split()[1:]]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            pids = [row[0] for row in cursor.fetchall()]
+        ticks = os.sysconf("SC_CLK_TCK")
+        backends = {}
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    parts = stat.read().rsplit(")", 1)[1].split()
+                backends[pid] = (int(parts[11]) + int(parts[12])) / ticks
+            except (OSError, IndexError, ValueError):
+                continue
+        return {"machine_total": sum(fields), "machine_idle": fields[3] + fields[4], "backends": backends}
+    except Exception:  # noqa: BLE001 - remote database or no /proc: no CPU figures
+        return None
+    finally:
+        connection.close()
 
 
 # ------------------------------------------------------------------ rule checks
@@ -383,8 +435,10 @@ def main():
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--warmup", type=float, default=3)
-    parser.add_argument("--think-ms", type=float, default=0)
+    parser.add_argument("--think-ms", type=float, default=0, help="wait between dispatch and outcome (the call)")
+    parser.add_argument("--pace-ms", type=float, default=0, help="each operator starts a cycle every PACE ms (0: closed loop)")
     parser.add_argument("--pgbench-seconds", type=int, default=10)
+    parser.add_argument("--pgbench-clients", type=int, default=None, help="default: as many as operators")
     args = parser.parse_args()
 
     django_setup("dispatch")
@@ -405,12 +459,24 @@ def main():
     results = context.Queue()
     groups = [operator_ids[i::args.processes] for i in range(args.processes)]
     processes = [
-        context.Process(target=operator_process, args=(group, args.seconds, args.warmup, args.think_ms, queue_name, results))
+        context.Process(target=operator_process,
+                        args=(group, args.seconds, args.warmup, args.think_ms, args.pace_ms, queue_name, results))
         for group in groups if group
     ]
+    started = time.monotonic()
     for process in processes:
         process.start()
-    collected = [results.get() for _ in range(args.operators)]
+    # CPU over most of the measured window: the whole machine, and this database's backends.
+    window = args.seconds * 0.8
+    time.sleep(1.0 + args.warmup + args.seconds * 0.1)
+    cpu_from = cpu_snapshot()
+    time.sleep(max(0.0, started + 1.0 + args.warmup + args.seconds * 0.1 + window - time.monotonic()))
+    cpu_to = cpu_snapshot()
+    load_during = os.getloadavg()
+    collected = [results.get() for _ in range(args.operators + len(processes))]
+    client_cpu = sum(r["client_cpu_s"] for r in collected if "client_cpu_s" in r)
+    collected = [r for r in collected if "client_cpu_s" not in r]
+    load_end = os.getloadavg()
     for process in processes:
         process.join()
 
@@ -427,8 +493,9 @@ def main():
     violations = count_violations(campaign)
     violations["overlapping_holds"] = overlapping_holds(holds)
     checker_works = checker_catches_planted_violations(campaign)
-    log("pgbench -N")
-    tps = pgbench_tps(seconds=args.pgbench_seconds)
+    pgbench_clients = args.pgbench_clients or args.operators
+    log(f"pgbench -N -c {pgbench_clients}")
+    tps = pgbench_tps(clients=pgbench_clients, seconds=args.pgbench_seconds)
     cycles_per_s = len(cycle) / args.seconds
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM campaigns_callattempt WHERE campaign_id = %s", [campaign.pk])
@@ -437,13 +504,30 @@ def main():
     def ms(values, fraction):
         return round(percentile(values, fraction) * 1000, 1)
 
+    machine_busy = server_cpu = None
+    if cpu_from and cpu_to:
+        total = cpu_to["machine_total"] - cpu_from["machine_total"]
+        machine_busy = round(100 * (total - (cpu_to["machine_idle"] - cpu_from["machine_idle"])) / total, 1) if total else None
+        server_cpu = sum(cpu_to["backends"][pid] - cpu_from["backends"][pid] for pid in cpu_to["backends"] if pid in cpu_from["backends"])
+
+    if args.pace_ms:
+        mode = (f"paced: each of {args.operators} operators starts a cycle every {args.pace_ms:g} ms"
+                f" ({args.operators * 1000 / args.pace_ms:g} cycles/s offered), {args.think_ms:g} ms between dispatch and outcome")
+    elif args.think_ms:
+        mode = f"closed loop, {args.think_ms:g} ms between dispatch and outcome, no wait between cycles"
+    else:
+        mode = "saturation: closed loop, zero think time (latencies are queueing, not service time)"
     emit({
         "bench": "dispatch",
+        "mode": mode,
         "entries": entries,
         "operators": args.operators,
         "processes": args.processes,
         "seconds": args.seconds,
         "think_ms": args.think_ms,
+        "pace_ms": args.pace_ms,
+        "offered_cycles_per_s": round(args.operators * 1000 / args.pace_ms, 1) if args.pace_ms else None,
+        "late_starts": sum(r["late"] for r in collected),
         "cycles": len(cycle),
         "cycles_per_s": round(cycles_per_s, 1),
         "cycle_p50_ms": ms(cycle, 0.5),
@@ -461,8 +545,16 @@ def main():
         "checker_catches_planted_violations": checker_works,
         "errors": errors[:5],
         "pgbench_tps": tps,
+        "pgbench": f"pgbench -n -N -c {pgbench_clients} -j 2 -T {args.pgbench_seconds} (scale 10), after the run",
         "ratio_to_pgbench": round(cycles_per_s / tps, 3) if tps else None,
         "cpu_count": os.cpu_count(),
+        "machine_cpu_busy_pct": machine_busy,
+        "client_cpu_ms_per_cycle": round(client_cpu * 1000 / len(cycle), 2) if cycle else None,
+        "server_cpu_ms_per_cycle": round(server_cpu * 1000 / (cycles_per_s * window), 2) if server_cpu and cycles_per_s else None,
+        "cpu_note": "machine busy % and PostgreSQL backend CPU (this database) over the middle 80% of the run;"
+                    " client CPU of the operator processes over the measured window, per measured cycle",
+        "loadavg_mid_run": [round(x, 2) for x in load_during],
+        "loadavg_end_of_run": [round(x, 2) for x in load_end],
     })
 
 
