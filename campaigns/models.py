@@ -142,6 +142,9 @@ class CampaignScriptVariant(models.Model):
 
     class Meta:
         ordering = ["campaign", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "segment"], name="script_variant_once_per_segment"),
+        ]
         verbose_name = _("script variant")
         verbose_name_plural = _("script variants")
 
@@ -273,11 +276,13 @@ class CallAttempt(models.Model):
         IRRITATED = "irritated", _("Irritated")
         HUNG_UP = "hung_up", _("Hung up abruptly")
 
-    entry = models.ForeignKey(CallListEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="call_attempts")
+    # Every attempt writes every index of this table: the foreign keys below are indexed by the
+    # composite indexes of Meta (attempt_entry, attempt_campaign_time, ...), not twice.
+    entry = models.ForeignKey(CallListEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="call_attempts", db_index=False)
     call_list = models.ForeignKey(CallList, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="attempts")
-    customer = models.ForeignKey("contacts.Customer", on_delete=models.PROTECT, related_name="call_attempts")
-    operator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="call_attempts")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="attempts", db_index=False)
+    customer = models.ForeignKey("contacts.Customer", on_delete=models.PROTECT, related_name="call_attempts", db_index=False)
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="call_attempts", db_index=False)
     phone = models.CharField(_("number dialed"), max_length=32)
     attempt_number = models.PositiveIntegerField(_("attempt number"), default=1)
     started_at = models.DateTimeField(_("started"))
@@ -293,7 +298,8 @@ class CallAttempt(models.Model):
     callback_personal = models.BooleanField(_("personal callback"), default=False)
     script_version = models.ForeignKey("scripts.ScriptVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="attempts")
     answers = models.JSONField(_("script answers"), default=dict, blank=True)
-    client_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # Unique through attempt_client_token (a constraint: no LIKE index that nothing uses).
+    client_token = models.CharField(max_length=64, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -305,6 +311,9 @@ class CallAttempt(models.Model):
             models.Index(fields=["campaign", "started_at"], name="attempt_campaign_time"),
             models.Index(fields=["operator", "started_at"], name="attempt_operator_time"),
             models.Index(fields=["entry"], name="attempt_entry"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["client_token"], name="attempt_client_token"),
         ]
 
     def __str__(self):
