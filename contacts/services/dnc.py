@@ -178,6 +178,13 @@ def register_dnc(
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": [_("The expiry must be in the future.")]})
     with transaction.atomic():
+        # Two identical requests at once (a double click, a retried API call) must not both pass
+        # the check below: they queue on a lock of their own (other registrations do not wait).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext('contacts.dnc'), hashtext(%s))",
+                [f"{number}|{customer_id or ''}|{campaign_id or ''}"],
+            )
         if expires_at is None:
             existing = (
                 active_entries()

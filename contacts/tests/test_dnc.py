@@ -235,6 +235,46 @@ def test_two_people_revoking_the_same_entry_at_once_revoke_it_once(reference_dat
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_same_registration_sent_twice_at_once_adds_one_entry(reference_data, monkeypatch):
+    """A double click or a retried API call racing itself: the second request waits for the
+    first and returns its entry. The pause between the check and the insert makes the race
+    certain; without the lock both requests would insert."""
+    import time
+
+    from conftest import make_user
+
+    user = make_user("sv_race", "supervisor")
+    create = DoNotCall.objects.create
+
+    def slow_create(**kwargs):
+        time.sleep(0.3)
+        return create(**kwargs)
+
+    monkeypatch.setattr(DoNotCall.objects, "create", slow_create)
+    barrier = threading.Barrier(4)
+    entries, errors = [], []
+
+    def register():
+        try:
+            barrier.wait(timeout=10)
+            entries.append(register_dnc(by=user, phone="090-1111-2222", reason="customer_request", source="api").pk)
+        except Exception as error:  # noqa: BLE001 (reported below)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=register) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors
+    assert len(entries) == 4 and len(set(entries)) == 1
+    assert DoNotCall.objects.filter(phone_number="+819011112222").count() == 1
+    assert AuditEvent.objects.filter(action="dnc.create").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_an_entry_committed_by_another_session_blocks_immediately(reference_data):
     """No cache between the registry and the check: a request registered by someone else is
     honoured by the very next check (what dispatch does right before handing out a call)."""
