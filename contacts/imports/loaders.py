@@ -107,11 +107,6 @@ class TableLoader:
         # (chosen by cost estimates that a table growing in this transaction makes unreliable)
         # costs up to seconds per statement and saves little.
         cursor.execute("SET LOCAL jit = off")
-        # Every statement reaches the stored tables by key, for one chunk's rows: always through an
-        # index. The planner would otherwise pick a sequential scan of a table it believes small
-        # (e.g. empty at the start of an initial load) and repeat it for each of the chunk's rows
-        # while the table grows: quadratic. Temp tables have no index and are still scanned.
-        cursor.execute("SET LOCAL enable_seqscan = off")
         # The ANALYZEs of the chunk tables need rough figures only: sample 3,000 rows, not 30,000.
         cursor.execute("SET LOCAL default_statistics_target = 10")
 
@@ -178,6 +173,7 @@ class CustomerLoader(TableLoader):
         super().__init__(**kwargs)
         self.touched = f"import_touched_{self.job_id}"
         self.phone_touched = f"import_phone_touched_{self.job_id}"
+        self.stored = f"import_stored_{self.job_id}"
         for n, (key, _staged) in enumerate(self.attributes, 1):
             self.params[f"attribute_{n}"] = key
         self.params["tag_separator"] = TAG_SEPARATOR
@@ -200,14 +196,25 @@ class CustomerLoader(TableLoader):
 
     def begin(self, cursor):
         super().begin(cursor)
+        # Every statement below reaches the stored tables by key, for one chunk's rows, through a
+        # LATERAL lookup or an id array: always an index. The planner would otherwise choose a
+        # sequential scan of a table it believes small (empty at the start of an initial load)
+        # and repeat it for each row of the chunk while the table grows (quadratic), or read a
+        # whole table per chunk for a hash join. Temp tables have no index and are still scanned.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")  # one or two rows per key
+        cursor.execute("SET LOCAL enable_memoize = off")  # every lookup key is different
         self.restore = self._set_aside_for_bulk_load(cursor) if self._is_bulk_load(cursor) else []
         # Per chunk: every customer of the chunk's valid rows (whether it is new, whether it was
         # written) and the customers whose numbers changed. Rebuilt for each chunk, dropped with
         # the transaction.
-        for table in (self.touched, self.phone_touched):
+        for table in (self.touched, self.phone_touched, self.stored):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(f"CREATE TEMP TABLE {self.touched} (id bigint, external_id text, inserted boolean, written boolean) ON COMMIT DROP")
         cursor.execute(f"CREATE TEMP TABLE {self.phone_touched} (customer_id bigint) ON COMMIT DROP")
+        cursor.execute(
+            f"CREATE TEMP TABLE {self.stored} (id bigint, customer_id bigint, number text, is_primary boolean) ON COMMIT DROP"
+        )
         self._prepare_upsert()
 
     def finish(self, cursor):
@@ -292,7 +299,7 @@ class CustomerLoader(TableLoader):
         valid = self.count_rows(cursor, table)
         if not valid:
             return
-        cursor.execute(f"TRUNCATE {self.touched}, {self.phone_touched}")
+        cursor.execute(f"TRUNCATE {self.touched}, {self.phone_touched}, {self.stored}")
         cursor.execute(self.upsert_sql.replace("{table}", table), self.upsert_params)
         cursor.execute(f"ANALYZE {self.touched}")
         # Rows the upsert neither wrote nor found unchanged: a customer created by someone else
@@ -302,26 +309,30 @@ class CustomerLoader(TableLoader):
             f"""
             INSERT INTO {self.touched} (id, external_id, inserted, written)
             SELECT c.id, v.t_external_id, false, false
-            FROM {table} v JOIN contacts_customer c ON c.external_id = v.t_external_id
+            FROM {table} v CROSS JOIN LATERAL (
+                SELECT c.id FROM contacts_customer c WHERE c.external_id = v.t_external_id OFFSET 0
+            ) c
             WHERE v.{VALID} AND NOT EXISTS (SELECT 1 FROM {self.touched} t WHERE t.external_id = v.t_external_id)
             """
         )
-        if self.phones:
-            self._add_phones(cursor, table)
         cursor.execute(
-            f"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE written AND NOT inserted) FROM {self.touched}"
+            f"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE written AND NOT inserted), "
+            f"count(*) FILTER (WHERE NOT inserted) FROM {self.touched}"
         )
-        created, updated = cursor.fetchone()
-        # Customers whose only change is a phone number are updated too (and say so in updated_at).
-        cursor.execute(
-            f"""
-            UPDATE contacts_customer c SET updated_at = %(now)s
-            FROM (SELECT DISTINCT customer_id FROM {self.phone_touched}) p
-            WHERE c.id = p.customer_id AND NOT EXISTS (SELECT 1 FROM {self.touched} t WHERE t.id = p.customer_id AND t.written)
-            """,
-            self.params,
-        )
-        updated += cursor.rowcount
+        created, updated, existing = cursor.fetchone()
+        if self.phones and self._add_phones(cursor, table, existing=existing):
+            # Customers whose only change is a phone number are updated too (and say so in updated_at).
+            cursor.execute(
+                f"""
+                UPDATE contacts_customer c SET updated_at = %(now)s
+                WHERE c.id = ANY(ARRAY(
+                    SELECT DISTINCT p.customer_id FROM {self.phone_touched} p
+                    WHERE NOT EXISTS (SELECT 1 FROM {self.touched} t WHERE t.id = p.customer_id AND t.written)
+                ))
+                """,
+                self.params,
+            )
+            updated += cursor.rowcount
         self.counts.created += created
         self.counts.updated += updated
         self.counts.unchanged += valid - created - updated
@@ -421,7 +432,9 @@ class CustomerLoader(TableLoader):
         self.upsert_sql = sql
         self.upsert_params = params
 
-    def _add_phones(self, cursor, table: str) -> None:
+    def _add_phones(self, cursor, table: str, *, existing: int) -> int:
+        """Add the chunk's numbers; `existing`: how many of its customers were stored before.
+        Returns how many numbers of those customers were added or changed."""
         phones = self.phones
         entries = []
         for position, phone in enumerate(phones, 1):
@@ -450,44 +463,60 @@ class CustomerLoader(TableLoader):
             """,
             self.params,
         )
+        if not existing:
+            return 0
         # Customers that were already there: add the numbers they do not have yet, and make the
         # file's first valid number their primary (their other numbers stop being primary). Their
-        # stored numbers are read once (one index range per customer) and compared here, so only
-        # what differs is written: a re-import of the same file writes nothing.
+        # stored numbers are read once (one index range per customer) into a temp table with
+        # statistics, and compared there, so only what differs is written: a re-import of the
+        # same file writes nothing.
+        cursor.execute(
+            f"""
+            INSERT INTO {self.stored} (id, customer_id, number, is_primary)
+            SELECT p.id, p.customer_id, p.number, p.is_primary
+            FROM {self.touched} t CROSS JOIN LATERAL (
+                SELECT p.* FROM contacts_phonenumber p WHERE p.customer_id = t.id OFFSET 0
+            ) p
+            WHERE NOT t.inserted
+            """
+        )
+        cursor.execute(f"ANALYZE {self.stored}")
         cursor.execute(
             f"""
             WITH rows AS MATERIALIZED (
                 SELECT t.id AS customer_id, v.*
                 FROM {table} v JOIN {self.touched} t ON t.external_id = v.t_external_id AND NOT t.inserted
-            ), stored AS MATERIALIZED (
-                SELECT p.id, p.customer_id, p.number, p.is_primary
-                FROM {self.touched} t JOIN contacts_phonenumber p ON p.customer_id = t.id
-                WHERE NOT t.inserted
             ), inserted AS (
                 INSERT INTO contacts_phonenumber ({columns})
                 SELECT v.customer_id, {values_sql}
                 FROM rows v CROSS JOIN LATERAL {values}
                 WHERE x.number IS NOT NULL
-                  AND NOT EXISTS (SELECT 1 FROM stored s WHERE s.customer_id = v.customer_id AND s.number = x.number)
+                  AND NOT EXISTS (SELECT 1 FROM {self.stored} s WHERE s.customer_id = v.customer_id AND s.number = x.number)
                 ON CONFLICT (customer_id, number) DO NOTHING
                 RETURNING customer_id
             ), differs AS MATERIALIZED (
-                SELECT s.id, s.customer_id, s.number = w.number AS is_primary
-                FROM stored s JOIN (
+                SELECT s.id, s.number = w.number AS is_primary
+                FROM {self.stored} s JOIN (
                     SELECT v.customer_id, {primary} AS number FROM rows v WHERE {primary} IS NOT NULL
                 ) w ON w.customer_id = s.customer_id
                 WHERE s.is_primary IS DISTINCT FROM (s.number = w.number)
-            ), changed AS (
-                UPDATE contacts_phonenumber p SET is_primary = d.is_primary
-                FROM differs d
-                WHERE p.customer_id = d.customer_id AND p.id = d.id
+            ), made_primary AS (
+                UPDATE contacts_phonenumber p SET is_primary = true
+                WHERE p.id = ANY(ARRAY(SELECT id FROM differs WHERE is_primary))
+                RETURNING p.customer_id
+            ), made_secondary AS (
+                UPDATE contacts_phonenumber p SET is_primary = false
+                WHERE p.id = ANY(ARRAY(SELECT id FROM differs WHERE NOT is_primary))
                 RETURNING p.customer_id
             )
             INSERT INTO {self.phone_touched} (customer_id)
-            SELECT customer_id FROM inserted UNION ALL SELECT customer_id FROM changed
+            SELECT customer_id FROM inserted
+            UNION ALL SELECT customer_id FROM made_primary
+            UNION ALL SELECT customer_id FROM made_secondary
             """,
             self.params,
         )
+        return cursor.rowcount
 
 
 # ---------------------------------------------------------------- do-not-call numbers

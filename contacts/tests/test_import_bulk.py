@@ -98,7 +98,7 @@ def test_a_table_with_many_customers_keeps_its_indexes(supervisor, dropped):
 def test_a_failed_bulk_load_leaves_data_and_indexes_as_they_were(supervisor, dropped, monkeypatch):
     before = indexes()
 
-    def broken_phones(self, cursor, table):
+    def broken_phones(self, cursor, table, **kwargs):
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(loaders.CustomerLoader, "_add_phones", broken_phones)

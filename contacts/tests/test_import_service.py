@@ -186,7 +186,7 @@ def test_every_import_is_audited_with_who_file_and_counts(supervisor):
 def test_a_run_that_fails_loads_nothing(supervisor, monkeypatch):
     from contacts.imports.loaders import CustomerLoader
 
-    def broken_phones(self, cursor, table):
+    def broken_phones(self, cursor, table, **kwargs):
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(CustomerLoader, "_add_phones", broken_phones)
