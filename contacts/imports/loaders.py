@@ -288,6 +288,9 @@ class CustomerLoader(TableLoader):
             """
         )
         foreign_keys = cursor.fetchall()
+        # ALTER TABLE refuses a table with pending deferred checks (rows written earlier in this
+        # transaction): run them now; the rest of the import checks at the end of each statement.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for table, name, _definition in foreign_keys:
             cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
         return [definition for _name, definition in indexes] + [
@@ -408,6 +411,30 @@ class CustomerLoader(TableLoader):
         # index probe per row: as a plain join the planner, misled by a table growing inside this
         # transaction, hashes the whole customer table for every chunk.
         changed = f"ROW({new_tuple}) IS DISTINCT FROM ROW({old_tuple})"
+        upsert = f"""
+                INSERT INTO contacts_customer ({column_list})
+                SELECT {column_list} FROM f
+                WHERE f.existing_id IS NULL OR {changed}
+                ON CONFLICT (external_id) DO UPDATE SET {set_clause}
+                WHERE ROW({target_tuple}) IS DISTINCT FROM ROW({excluded_tuple})
+                RETURNING id, external_id, (xmax = 0) AS inserted
+        """
+        if self.restore:
+            # A bulk load holds the table's exclusive lock: nobody else can add a customer, so the
+            # new ones need no conflict handling (a plain insert, without INSERT … ON CONFLICT's
+            # speculative insertion: a second index probe and WAL record per row).
+            upsert = f"""
+                INSERT INTO contacts_customer ({column_list})
+                SELECT {column_list} FROM f WHERE f.existing_id IS NULL
+                RETURNING id, external_id, true AS inserted
+            ), updated AS (
+                UPDATE contacts_customer c SET {set_clause.replace("EXCLUDED.", "f.")}
+                FROM f WHERE c.id = f.existing_id AND {changed}
+                  AND c.id = ANY(ARRAY(SELECT f.existing_id FROM f WHERE {changed}))  -- by index
+                RETURNING c.id, c.external_id, false AS inserted
+            ), written AS (
+                SELECT * FROM upserted UNION ALL SELECT * FROM updated
+            """
         sql = f"""
             WITH f AS (
                 SELECT c.id AS existing_id, {select_final}{select_old}
@@ -416,16 +443,9 @@ class CustomerLoader(TableLoader):
                     SELECT * FROM contacts_customer c WHERE c.external_id = v.t_external_id OFFSET 0
                 ) c ON true
                 WHERE v.{VALID}
-            ), upserted AS (
-                INSERT INTO contacts_customer ({column_list})
-                SELECT {column_list} FROM f
-                WHERE f.existing_id IS NULL OR {changed}
-                ON CONFLICT (external_id) DO UPDATE SET {set_clause}
-                WHERE ROW({target_tuple}) IS DISTINCT FROM ROW({excluded_tuple})
-                RETURNING id, external_id, (xmax = 0) AS inserted
-            )
+            ), upserted AS ({upsert})
             INSERT INTO {self.touched} (id, external_id, inserted, written)
-            SELECT id, external_id, inserted, true FROM upserted
+            SELECT id, external_id, inserted, true FROM {"written" if self.restore else "upserted"}
             UNION ALL
             SELECT existing_id, external_id, false, false FROM f WHERE existing_id IS NOT NULL AND NOT ({changed})
         """

@@ -138,3 +138,21 @@ def test_a_busy_table_takes_the_normal_path_instead_of_waiting(supervisor, dropp
     assert indexes() == before
     assert job.status == ImportJob.Status.DONE and job.created_count == 3
     assert PhoneNumber.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_a_bulk_load_updates_the_few_customers_already_stored(supervisor, dropped):
+    """Fewer stored customers than a quarter of the file: the bulk path, which still updates them
+    (only what changed) and adds their numbers like any import."""
+    stored = CustomerFactory(external_id="B0001", name="古い名前", phone="080-9999-0000")
+    same = CustomerFactory(external_id="B0002", name="顧客 2", phone=False)
+    rows = many_rows(12)
+    job = run_import(supervisor, csv_file(rows))
+    assert dropped and dropped[0]
+    assert (job.created_count, job.updated_count, job.unchanged_count) == (10, 2, 0)
+    stored.refresh_from_db()
+    assert stored.name == "顧客 1" and stored.purchase_count == 1
+    numbers = {p.number: p.is_primary for p in stored.phones.all()}
+    assert numbers == {"+818099990000": False, "+81310015678": True, "+819010012222": False}
+    same.refresh_from_db()
+    assert same.phones.count() == 2
