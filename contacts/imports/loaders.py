@@ -399,6 +399,7 @@ class CustomerLoader(TableLoader):
         column_list = ", ".join(all_columns)
         select_final = ", ".join(f"{final[column]} AS {column}" for column in all_columns)
         select_old = "".join(f", c.{column} AS old_{column}" for column in mapped)
+        stored_columns = ", ".join(["c.id", *(f"c.{column}" for column in mapped)])  # what f reads of c
         new_tuple = ", ".join(f"f.{column}" for column in mapped) or "NULL"
         old_tuple = ", ".join(f"f.old_{column}" for column in mapped) or "NULL"
         set_clause = ", ".join(f"{column} = EXCLUDED.{column}" for column in [*mapped, "updated_at"])
@@ -440,7 +441,7 @@ class CustomerLoader(TableLoader):
                 SELECT c.id AS existing_id, {select_final}{select_old}
                 FROM {{table}} v
                 LEFT JOIN LATERAL (
-                    SELECT * FROM contacts_customer c WHERE c.external_id = v.t_external_id OFFSET 0
+                    SELECT {stored_columns} FROM contacts_customer c WHERE c.external_id = v.t_external_id OFFSET 0
                 ) c ON true
                 WHERE v.{VALID}
             ), upserted AS ({upsert})
@@ -485,6 +486,7 @@ class CustomerLoader(TableLoader):
         )
         if not existing:
             return 0
+        staged_phone_columns = [f"{p.name}{suffix}" for p in phones for suffix in ("", "_number", "_valid", "_kind")]
         # Customers that were already there: add the numbers they do not have yet, and make the
         # file's first valid number their primary (their other numbers stop being primary). Their
         # stored numbers are read once (one index range per customer) into a temp table with
@@ -504,7 +506,7 @@ class CustomerLoader(TableLoader):
         cursor.execute(
             f"""
             WITH rows AS MATERIALIZED (
-                SELECT t.id AS customer_id, v.*
+                SELECT t.id AS customer_id, {", ".join(f"v.{c}" for c in staged_phone_columns)}
                 FROM {table} v JOIN {self.touched} t ON t.external_id = v.t_external_id AND NOT t.inserted
             ), inserted AS (
                 INSERT INTO contacts_phonenumber ({columns})
