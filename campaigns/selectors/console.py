@@ -48,7 +48,7 @@ DISPATCH_SCOPE_SQL = f"""
                    EXISTS (SELECT 1 FROM campaigns_calllistentry rt WHERE rt.call_list_id = l.id AND rt.status = 'pending'
                            AND rt.attempts > 0 AND rt.next_attempt_at <= %(now)s) AS due_retries,
                    (SELECT h.id FROM campaigns_calllistentry h WHERE h.status = 'held'
-                    AND h.held_by_id = %(operator)s ORDER BY h.held_by_id, h.held_until LIMIT 1) AS held_entry_id,
+                    AND h.held_by_id = %(operator)s LIMIT 1) AS held_entry_id,
                    {", ".join(f"p.{column}" for column in POLICY_COLUMNS)}
             FROM campaigns_calllist l
             JOIN campaigns_campaign k ON k.id = l.campaign_id
