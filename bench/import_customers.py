@@ -13,9 +13,11 @@ cached in bench/.data/), then in its own database (<DATABASE name>_bench_imports
    trigram GIN, tags GIN, segment and sort btrees), and the same with only the primary key and the
    unique customer ID index, to show what the other indexes cost.
 Prints one JSON object: rows, seconds and rows/s of each import, the \\copy seconds, the ratio of
-the first import to the \\copy, and the plain-INSERT floor."""
+each import to the \\copy, the plain-INSERT floor, the PostgreSQL settings that matter and the
+load average of the machine before and after each step (the machine is shared)."""
 import argparse
 import csv
+import logging
 import os
 import random
 import subprocess
@@ -110,8 +112,20 @@ def reset_tables() -> None:
         cursor.execute("VACUUM ANALYZE contacts_phonenumber")
 
 
+class _BulkLoadSeen(logging.Handler):
+    """Notes whether an import took the bulk-load path (contacts.imports.loaders logs it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = False
+
+    def emit(self, record):
+        self.seen = self.seen or record.getMessage().split(": ", 1)[-1].startswith("bulk load")
+
+
 def run_import(path: Path, user):
-    """The real path: receive_upload → start_import → the Celery task (eager, in this process)."""
+    """The real path: receive_upload → start_import → the Celery task (eager, in this process).
+    Returns the job, the seconds and whether it took the bulk-load path."""
     from django.core.files.uploadedfile import TemporaryUploadedFile
 
     from contacts.models import ImportJob
@@ -122,15 +136,22 @@ def run_import(path: Path, user):
         while chunk := source.read(1 << 20):
             upload.write(chunk)
         upload.seek(0)
-    with timed() as t:
-        received = imports.receive_upload(uploaded_file=upload, kind="customers")
-        job = imports.start_import(upload=received, mapping=None, by=user)
+    seen = _BulkLoadSeen()
+    loaders_log = logging.getLogger("contacts.imports.loaders")
+    loaders_log.addHandler(seen)
+    loaders_log.setLevel(logging.INFO)
+    try:
+        with timed() as t:
+            received = imports.receive_upload(uploaded_file=upload, kind="customers")
+            job = imports.start_import(upload=received, mapping=None, by=user)
+    finally:
+        loaders_log.removeHandler(seen)
     upload.close()
     job = ImportJob.objects.get(pk=job.pk)
     job.file.delete(save=False)  # a stored copy of the file per run is not needed here
     if job.status != ImportJob.Status.DONE:
         raise SystemExit(f"import {job.pk} ended {job.status}: {job.message}")
-    return job, t.seconds
+    return job, t.seconds, seen.seen
 
 
 def psql_copy_seconds(path: Path, columns: int) -> float:
@@ -150,11 +171,19 @@ def psql_copy_seconds(path: Path, columns: int) -> float:
     return t.seconds
 
 
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def postgres_settings() -> dict:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'max_wal_size', 'work_mem')")
+        cursor.execute(
+            "SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'max_wal_size', 'work_mem', "
+            "'maintenance_work_mem', 'max_parallel_maintenance_workers', 'synchronous_commit', 'autovacuum', "
+            "'checkpoint_timeout', 'jit', 'server_version')"
+        )
         return {name: f"{setting}{' x ' + unit if unit else ''}" for name, setting, unit in cursor.fetchall()}
 
 
@@ -217,14 +246,18 @@ def main() -> None:
     user, _ = get_user_model().objects.get_or_create(username="bench_importer")
 
     reset_tables()
+    load = {"start": load_average()}
     log("import 1: empty customer table ...")
-    first, first_seconds = run_import(path, user)
+    first, first_seconds, first_bulk = run_import(path, user)
+    load["after_first_import"] = load_average()
     log(f"  {first_seconds:.1f} s")
     log("import 2: the same file again ...")
-    second, second_seconds = run_import(path, user)
+    second, second_seconds, second_bulk = run_import(path, user)
+    load["after_second_import"] = load_average()
     log(f"  {second_seconds:.1f} s")
     log("psql \\copy into a bare table ...")
     copy_seconds = psql_copy_seconds(path, len(HEADER))
+    load["after_copy"] = load_average()
     log(f"  {copy_seconds:.1f} s")
     log("plain INSERT … SELECT of the same customers into the emptied table (rolled back) ...")
     floor_seconds = insert_floor_seconds()
@@ -244,21 +277,25 @@ def main() -> None:
             "rows_per_s": round(first.total_rows / first_seconds),
             "created": first.created_count, "updated": first.updated_count,
             "unchanged": first.unchanged_count, "failed": first.failed_count,
+            "bulk_load": first_bulk,  # secondary indexes dropped and rebuilt (contacts/imports/loaders.py)
         },
         "same_file_again": {
             "seconds": round(second_seconds, 2),
             "rows_per_s": round(second.total_rows / second_seconds),
             "created": second.created_count, "updated": second.updated_count,
             "unchanged": second.unchanged_count, "failed": second.failed_count,
+            "bulk_load": second_bulk,
         },
         "psql_copy_seconds": round(copy_seconds, 2),
         "ratio_to_psql_copy": round(first_seconds / copy_seconds, 1),
+        "same_file_again_ratio_to_psql_copy": round(second_seconds / copy_seconds, 1),
         "customer_insert_floor_seconds": round(floor_seconds, 2),
         "customer_insert_floor_without_secondary_indexes_seconds": round(bare_floor_seconds, 2),
         "customer_indexes": customer_index_count(),
         "postgres": postgres_settings(),
         "target_seconds": 60,
         "cpus": os.cpu_count(),
+        "load_average_1_5_15_min": load,
     })
 
 

@@ -12,6 +12,7 @@ database (a DNC row's customer must exist), the error report, and the writes. A 
 most once among the valid rows of a file (the reader fails repeats), so chunks never touch the
 same customer twice and the counts of each chunk simply add up.
 """
+import logging
 from dataclasses import dataclass
 
 from django.db import OperationalError, connection, transaction
@@ -21,6 +22,8 @@ from django.utils.translation import gettext as _
 from . import fields
 from .converters import TAG_SEPARATOR, converter_for
 from .staging import RequiredCells, StagedColumn, StagedPhone, UniqueKey, copy_chunk, staged_chunks, table_definition
+
+logger = logging.getLogger(__name__)
 
 VALID = "errors IS NULL"
 # Bulk loads (CustomerLoader._set_aside_for_bulk_load): the smallest file that takes the path, how
@@ -263,6 +266,7 @@ class CustomerLoader(TableLoader):
                 cursor.execute("SET LOCAL lock_timeout = %s", [BULK_LOCK_TIMEOUT])
                 cursor.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE")
         except OperationalError:  # lock_timeout: the tables are in use
+            logger.info("Import %s: customer tables busy, loading through their indexes", self.job_id)
             return []
         finally:
             cursor.execute("SET LOCAL lock_timeout = %s", [lock_timeout])
@@ -293,6 +297,8 @@ class CustomerLoader(TableLoader):
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for table, name, _definition in foreign_keys:
             cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+        logger.info("Import %s: bulk load, %s indexes and %s foreign keys rebuilt at the end",
+                    self.job_id, len(indexes), len(foreign_keys))
         return [definition for _name, definition in indexes] + [
             f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}" for table, name, definition in foreign_keys
         ]
