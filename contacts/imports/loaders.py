@@ -208,6 +208,10 @@ class CustomerLoader(TableLoader):
         cursor.execute("SET LOCAL enable_bitmapscan = off")  # one or two rows per key
         cursor.execute("SET LOCAL enable_memoize = off")  # every lookup key is different
         self.restore = self._set_aside_for_bulk_load(cursor) if self._is_bulk_load(cursor) else []
+        self.empty_at_start = False
+        if self.restore:  # the tables are locked: nobody can add a customer until this commits
+            cursor.execute("SELECT NOT EXISTS (SELECT 1 FROM contacts_customer)")
+            self.empty_at_start = cursor.fetchone()[0]
         # Per chunk: every customer of the chunk's valid rows (whether it is new, whether it was
         # written) and the customers whose numbers changed. Rebuilt for each chunk, dropped with
         # the transaction.
@@ -311,19 +315,20 @@ class CustomerLoader(TableLoader):
         cursor.execute(f"TRUNCATE {self.touched}, {self.phone_touched}, {self.stored}")
         cursor.execute(self.upsert_sql.replace("{table}", table), self.upsert_params)
         cursor.execute(f"ANALYZE {self.touched}")
-        # Rows the upsert neither wrote nor found unchanged: a customer created by someone else
-        # after the lookup, that needed no update. Almost always none (an anti-join of two small
-        # temp tables); they count as unchanged and get their numbers like the others.
-        cursor.execute(
-            f"""
-            INSERT INTO {self.touched} (id, external_id, inserted, written)
-            SELECT c.id, v.t_external_id, false, false
-            FROM {table} v CROSS JOIN LATERAL (
-                SELECT c.id FROM contacts_customer c WHERE c.external_id = v.t_external_id OFFSET 0
-            ) c
-            WHERE v.{VALID} AND NOT EXISTS (SELECT 1 FROM {self.touched} t WHERE t.external_id = v.t_external_id)
-            """
-        )
+        if not self.empty_at_start:
+            # Rows the upsert neither wrote nor found unchanged: a customer created by someone
+            # else after the lookup, that needed no update. Almost always none (an anti-join of
+            # two small temp tables); they count as unchanged and get their numbers like the others.
+            cursor.execute(
+                f"""
+                INSERT INTO {self.touched} (id, external_id, inserted, written)
+                SELECT c.id, v.t_external_id, false, false
+                FROM {table} v CROSS JOIN LATERAL (
+                    SELECT c.id FROM contacts_customer c WHERE c.external_id = v.t_external_id OFFSET 0
+                ) c
+                WHERE v.{VALID} AND NOT EXISTS (SELECT 1 FROM {self.touched} t WHERE t.external_id = v.t_external_id)
+                """
+            )
         cursor.execute(
             f"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE written AND NOT inserted), "
             f"count(*) FILTER (WHERE NOT inserted) FROM {self.touched}"
@@ -381,8 +386,9 @@ class CustomerLoader(TableLoader):
         new_values = {f.column: self.new_value(f.column) for f in model_fields}
         mapped = [column for column, value in new_values.items() if value is not None]
         params = dict(self.params)
-        # Final values: the file's, else what is stored, else the model default (new customers).
-        final = {}
+        # Final values: the file's, else what is stored, else the model default (new customers);
+        # `fresh`: the same for a table that held no customer when this import locked it.
+        final, fresh = {}, {}
         for field in model_fields:
             column = field.column
             default = field.get_default()
@@ -393,14 +399,16 @@ class CustomerLoader(TableLoader):
                 default_sql = f"%(default_{column})s::{field.db_type(connection)}"
             if column == "attributes" and column in mapped:
                 final[column] = f"coalesce(c.attributes, {default_sql}) || {new_values[column]}"
+                fresh[column] = f"{default_sql} || {new_values[column]}"
             elif column in mapped:
                 final[column] = f"coalesce({new_values[column]}, c.{column}, {default_sql})"
+                fresh[column] = f"coalesce({new_values[column]}, {default_sql})"
             elif column == "external_id":
-                final[column] = "v.t_external_id"
+                final[column] = fresh[column] = "v.t_external_id"
             elif column in ("created_at", "updated_at"):
-                final[column] = "%(now)s"
+                final[column] = fresh[column] = "%(now)s"
             else:
-                final[column] = default_sql
+                final[column] = fresh[column] = default_sql
         all_columns = [f.column for f in model_fields]
         column_list = ", ".join(all_columns)
         select_final = ", ".join(f"{final[column]} AS {column}" for column in all_columns)
@@ -456,6 +464,18 @@ class CustomerLoader(TableLoader):
             UNION ALL
             SELECT existing_id, external_id, false, false FROM f WHERE existing_id IS NOT NULL AND NOT ({changed})
         """
+        if self.empty_at_start:
+            # The table held no customer when this import locked it, and the reader lets each
+            # customer ID through once: every valid row is a new customer, nothing to look up.
+            sql = f"""
+                WITH upserted AS (
+                    INSERT INTO contacts_customer ({column_list})
+                    SELECT {", ".join(fresh[column] for column in all_columns)} FROM {{table}} v WHERE v.{VALID}
+                    RETURNING id, external_id
+                )
+                INSERT INTO {self.touched} (id, external_id, inserted, written)
+                SELECT id, external_id, true, true FROM upserted
+            """
         self.upsert_sql = sql
         self.upsert_params = params
 

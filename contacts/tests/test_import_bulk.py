@@ -156,3 +156,22 @@ def test_a_bulk_load_updates_the_few_customers_already_stored(supervisor, droppe
     assert numbers == {"+818099990000": False, "+81310015678": True, "+819010012222": False}
     same.refresh_from_db()
     assert same.phones.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_bulk_load_into_an_empty_table_in_several_chunks(supervisor, dropped, monkeypatch):
+    """Into an empty table nothing is looked up: a customer ID repeated in a later chunk still
+    fails alone (the reader fails repeats), and every count is exact."""
+    from contacts.imports import staging
+
+    monkeypatch.setattr(staging, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(staging, "BATCH_ROWS", 2)
+    rows = many_rows(10)
+    rows.append(list(rows[3]))  # line 12 repeats line 4's customer ID
+    rows.append(["B0099", "", "", "", "", "", "", "", "", "", ""])  # no name
+    job = run_import(supervisor, csv_file(rows))
+    assert dropped and dropped[0]
+    assert (job.total_rows, job.created_count, job.updated_count, job.failed_count) == (12, 10, 0, 2)
+    assert [(e.line, e.column) for e in job.row_errors.order_by("line")] == [(12, "顧客ID"), (13, "氏名")]
+    assert PhoneNumber.objects.filter(is_primary=True).count() == 10
+    assert PhoneNumber.objects.count() == 20
