@@ -150,3 +150,24 @@ def test_fast_phone_path_gives_the_same_answer_as_normalize_phone():
 def test_phone_normalization_for_a_region_without_the_fast_path():
     normalize = PhoneNormalizer("US")
     assert normalize("(201) 555-0123")[:2] == normalize_phone("(201) 555-0123", "US")
+
+
+def test_converters_of_repeating_kinds_remember_values_but_not_errors():
+    from contacts.imports.converters import Invalid, converter_for, memoized
+
+    to_date_once, sql_type = converter_for("date")
+    assert sql_type == "date"
+    assert [to_date_once(t) for t in ("2024/4/1", "2024/4/1", "昭和55年5月6日")] == ["2024-04-01", "2024-04-01", "1980-05-06"]
+    for _ in range(2):  # a bad cell fails each time it appears
+        with pytest.raises(Invalid):
+            to_date_once("2024/2/30")
+    calls = []
+
+    def upper(text):
+        calls.append(text)
+        return text.upper()
+
+    bounded = memoized(upper, size=2)
+    assert [bounded(t) for t in ("a", "b", "c", "a", "c", "c")] == ["A", "B", "C", "A", "C", "C"]
+    assert calls == ["a", "b", "c", "c", "c"]  # "a" and "b" remembered; the memo is full after them
+    assert converter_for("text", 10)[0]("abc") == "abc"  # unique-ish text: no memo
