@@ -80,6 +80,13 @@ def test_a_bulk_load_gives_the_same_data_and_the_same_indexes(supervisor, droppe
     phones = {p.number: p.is_primary for p in yamada.phones.all()}
     assert phones == {"+81312345678": True, "+819011112222": False}
     assert Customer.objects.filter(name__icontains="花子").count() == 1
+    # Planned for what is there now, not for an empty table: the load analyzed both tables.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, attname FROM pg_stats WHERE (tablename, attname) IN"
+            " (('contacts_customer', 'external_id'), ('contacts_phonenumber', 'number')) ORDER BY 1"
+        )
+        assert cursor.fetchall() == [("contacts_customer", "external_id"), ("contacts_phonenumber", "number")]
     # The same file again: the table is no longer nearly empty, the normal path, all unchanged.
     again = run_import(supervisor, csv_file())
     assert len(dropped) == 1
