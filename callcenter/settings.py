@@ -77,6 +77,9 @@ DATABASES = {
     )
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
+# Dispatch and outcome statements run as server-side prepared statements (campaigns.services.
+# prepared); switch off behind a transaction-mode pooler (PgBouncer), where they do not survive.
+CALLCENTER_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -276,3 +276,29 @@ def test_script_answers_are_stored_and_validated(held, operator, call_list):
     assert caught.value.message_dict["answers"]
     result = log(held, operator, "no_answer", script_version=version.pk, answers={"age": 42, "intro": True})
     assert result.attempt.script_version == version and result.attempt.answers == {"age": 42, "intro": True}
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_dispatch_and_outcome_with_and_without_prepared_statements(settings, operator, call_list, prepared):
+    """DB_PREPARED_STATEMENTS=0 (a transaction-mode pooler) runs the same statements unprepared;
+    with them on, the second cycle executes what the first one prepared (same results)."""
+    from django.db import connection
+
+    def statements():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'cc\\_%%'")
+            return cursor.fetchone()[0]
+
+    settings.CALLCENTER_PREPARED_STATEMENTS = prepared
+    before = statements()
+    first, second = entry(call_list, rank=1), entry(call_list, rank=2)
+    for expected in (first, second):
+        got = dispatch_next(operator=operator, now=NOW)
+        assert got.pk == expected.pk
+        log(got, operator, "no_answer")
+        got.refresh_from_db()
+        assert got.status == Status.PENDING and got.attempts == 1
+    if prepared:
+        assert statements() > 0
+    else:
+        assert statements() == before, "nothing is prepared when switched off"
