@@ -10,8 +10,9 @@ Each rule comes in two shapes:
   `customers_cooling_off_sql`, `customers_refused_sql`), for set-based work over many customers
   (list build, recycle): `customer_id IN (<set query>)` becomes one hashed sub-plan.
 
-Fragments take SQL expressions, not values (the disposition flags are read when the fragment is
-built, so build it per statement rather than caching it): `customer` is a column such as "e.customer_id",
+Fragments take SQL expressions, not values (the correlated fragments read the disposition flags
+when the statement runs, so they may be cached; the set queries inline them when built, so build
+those per statement): `customer` is a column such as "e.customer_id",
 `at` the moment to judge (e.g. "now()" or a "%s" placeholder the caller fills), `campaign` a
 column or a literal id. Policy numbers are validated integers and are inlined. A rule the policy
 does not use returns None, so callers can skip it:
@@ -57,6 +58,16 @@ def _disposition_ids(flag: str) -> str:
     return "ARRAY[" + ",".join(str(int(i)) for i in ids) + "]::bigint[]"
 
 
+def _current_disposition_ids(flag: str) -> str:
+    """The same ids, read by the statement itself each time it runs (one scan of the small
+    dispositions table). For the per-customer fragments: dispatch keeps its statements across
+    calls (cached SQL, prepared statements), and an outcome a supervisor adds later must count at
+    once. These probes read one customer's attempts, so no index needs the ids inlined."""
+    if flag not in ("is_contact", "is_refusal"):
+        raise ValueError(flag)
+    return f"ARRAY(SELECT d.id FROM {DISPOSITIONS} d WHERE d.{flag})"
+
+
 def _uses_cap(policy) -> bool:
     return bool(policy and policy.cap_attempts and policy.cap_days)
 
@@ -94,7 +105,7 @@ def cooling_off_sql(policy, *, customer: str, at: str) -> str | None:
     # calls). A scalar subquery, not EXISTS, which may be planned as a hash of every recent call.
     return (
         f"COALESCE((SELECT true FROM {ATTEMPTS} cool_a"
-        f" WHERE cool_a.customer_id = {customer} AND cool_a.disposition_id + 0 = ANY({_disposition_ids('is_contact')})"
+        f" WHERE cool_a.customer_id = {customer} AND cool_a.disposition_id + 0 = ANY({_current_disposition_ids('is_contact')})"
         f" AND cool_a.started_at + interval '0' > ({at}) - make_interval(days => {_days(policy.cooloff_days_after_contact)})"
         f" AND cool_a.started_at + interval '0' <= ({at}) LIMIT 1), false)"
     )
@@ -111,7 +122,7 @@ def refused_before_sql(policy, *, customer: str, campaign: str) -> str | None:
     return (
         f"COALESCE((SELECT true FROM {ATTEMPTS} ref_a WHERE ref_a.campaign_id + 0 = {campaign}"
         f" AND ref_a.customer_id = {customer}"
-        f" AND ref_a.disposition_id + 0 = ANY({_disposition_ids('is_refusal')}) LIMIT 1), false)"
+        f" AND ref_a.disposition_id + 0 = ANY({_current_disposition_ids('is_refusal')}) LIMIT 1), false)"
     )
 
 

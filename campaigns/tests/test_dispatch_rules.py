@@ -306,6 +306,26 @@ def test_refused_in_this_campaign_before(operator, call_list):
     assert dispatch_next(operator=operator, now=NOW) is None
 
 
+def test_outcomes_a_supervisor_adds_later_count_at_once(operator, operator2, call_list):
+    """Dispatch keeps its statements across calls (cached SQL, prepared statements): a refusal
+    or conversation outcome created after the first dispatch must still count immediately."""
+    from campaigns.models import Disposition
+
+    call_list.campaign.operators.add(operator2)
+    warm = entry(call_list, rank=1)
+    refused, talked = entry(call_list, rank=2), entry(call_list, rank=3)
+    assert dispatch_next(operator=operator2, now=NOW).pk == warm.pk  # statements built and cached
+    Disposition.objects.create(code="refused_loudly", label="Refused loudly", label_ja="強い拒否", is_refusal=True, is_final=True)
+    Disposition.objects.create(code="long_talk", label="Long talk", label_ja="長話", is_contact=True)
+    past_attempt(customer=refused.customer, campaign=call_list.campaign, at=NOW - dt.timedelta(days=30), code="refused_loudly")
+    past_attempt(customer=talked.customer, campaign=working_campaign(operators=[]), at=NOW - dt.timedelta(days=2), code="long_talk")
+    assert dispatch_next(operator=operator, now=NOW) is None
+    refused.refresh_from_db()
+    talked.refresh_from_db()
+    assert refused.status == Status.CANCELLED
+    assert talked.status == Status.PENDING and talked.next_attempt_at > NOW
+
+
 def test_customer_held_in_another_campaign_is_skipped(operator, operator2, call_list):
     customer = CustomerFactory()
     mine = entry(call_list, customer=customer)
