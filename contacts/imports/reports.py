@@ -5,14 +5,7 @@ import io
 
 from django.utils.translation import gettext as _
 
-BOM = "\ufeff"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value) -> str:
-    """A value Excel shows as text: a leading ', when it would start a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+from callcenter.csv_files import BOM, neutralize
 
 
 def error_report_filename(job) -> str:
@@ -34,7 +27,7 @@ def error_report_rows(job):
     yield BOM + flush()
     errors = job.row_errors.order_by("line", "id").values_list("line", "column", "value", "message")
     for count, (line, column, value, message) in enumerate(errors.iterator(chunk_size=2000), 1):
-        writer.writerow([line, safe_cell(column), safe_cell(value), safe_cell(message)])
+        writer.writerow([line, neutralize(column), neutralize(value), neutralize(message)])
         if count % 2000 == 0:
             yield flush()
     rest = flush()

@@ -182,7 +182,8 @@ def test_progress_partial_polls_while_running_and_reloads_the_page_when_done(log
 
 
 def test_errors_csv_is_utf8_with_bom_and_safe_for_excel(login, supervisor):
-    rows = [HEADER, ["=SUM(A1)", "", "", "", "", "", "", "", "", "", ""], ["C2", "佐藤", "", "", "", "", "", "", "", "-1", ""]]
+    rows = [HEADER, ["=SUM(A1)", "", "", "", "", "", "", "", "", "", ""], ["C2", "佐藤", "", "", "", "", "", "", "", "-1", ""],
+            ["C3", "鈴木", "", "", "", "", "", "", "", "＝1+1", ""]]  # full-width = is a formula to Excel too
     job = run_import(supervisor, csv_file(rows))
     response = login(supervisor).get(reverse("contacts:import_errors_csv", args=[job.pk]))
     assert response["Content-Type"].startswith("text/csv")
@@ -192,6 +193,7 @@ def test_errors_csv_is_utf8_with_bom_and_safe_for_excel(login, supervisor):
     assert lines[0] == "Line,Column,Value,Error"
     assert lines[1] == "2,氏名,,The name is empty."
     assert lines[2] == "3,購入回数,'-1,Not a whole number of 0 or more."
+    assert lines[3] == "4,購入回数,'＝1+1,Not a whole number of 0 or more."
 
 
 def test_import_list_shows_jobs_with_counts(login, supervisor):
