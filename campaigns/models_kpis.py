@@ -10,17 +10,9 @@ from django.db import models
 __all__ = ["KpiDaily", "KpiHourProfile", "KpiHourly", "KpiOperatorHour", "KpiWatermark"]
 
 
-class KpiHourly(models.Model):
-    """Attempts summed per local day × hour × campaign × call list × operator.
+class _KpiSums(models.Model):
+    """The sums every attempt rollup carries."""
 
-    Call list and operator may be empty (an attempt logged through the API without a list or an
-    operator); the unique key treats empty values as equal so ON CONFLICT finds the row."""
-
-    day = models.DateField()
-    hour = models.PositiveSmallIntegerField()
-    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
-    call_list = models.ForeignKey("campaigns.CallList", null=True, on_delete=models.CASCADE, related_name="+")
-    operator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+")
     dials = models.PositiveIntegerField(default=0)
     contacts = models.PositiveIntegerField(default=0)
     successes = models.PositiveIntegerField(default=0)
@@ -37,6 +29,22 @@ class KpiHourly(models.Model):
     productive_seconds = models.BigIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class KpiHourly(_KpiSums):
+    """Attempts summed per local day × hour × campaign × call list × operator.
+
+    Call list and operator may be empty (an attempt logged through the API without a list or an
+    operator); the unique key treats empty values as equal so ON CONFLICT finds the row."""
+
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField()
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    call_list = models.ForeignKey("campaigns.CallList", null=True, on_delete=models.CASCADE, related_name="+")
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["day", "hour", "campaign", "call_list", "operator"],
@@ -49,24 +57,6 @@ class KpiHourly(models.Model):
             models.Index(fields=["operator", "day"], name="kpihourly_operator_day"),
             models.Index(fields=["call_list", "day"], name="kpihourly_list_day"),
         ]
-
-
-class _KpiSums(models.Model):
-    """The sums every attempt rollup carries (see KpiHourly)."""
-
-    dials = models.PositiveIntegerField(default=0)
-    contacts = models.PositiveIntegerField(default=0)
-    successes = models.PositiveIntegerField(default=0)
-    handled = models.PositiveIntegerField(default=0)
-    talk_seconds = models.BigIntegerField(default=0)
-    hold_seconds = models.BigIntegerField(default=0)
-    acw_seconds = models.BigIntegerField(default=0)
-    handle_seconds = models.BigIntegerField(default=0)
-    logged_in_seconds = models.BigIntegerField(default=0)
-    productive_seconds = models.BigIntegerField(default=0)
-
-    class Meta:
-        abstract = True
 
 
 class KpiDaily(_KpiSums):
