@@ -162,11 +162,14 @@ def _insert_attempts(*, lists, operators, workdays, codes) -> int:
         FROM judged j
     ),
     kept AS (
-        -- Stop after the first attempt that closed the entry.
+        -- Stop after the first attempt that closed the entry, and call nobody again, in any
+        -- campaign, after they asked not to be called (rule 1 holds in the demo history too).
         SELECT x.* FROM (
-            SELECT dd.*, min(CASE WHEN d.is_final OR d.adds_dnc THEN dd.n END) OVER (PARTITION BY dd.entry_id) AS closed_at_n
+            SELECT dd.*, min(CASE WHEN d.is_final OR d.adds_dnc THEN dd.n END) OVER (PARTITION BY dd.entry_id) AS closed_at_n,
+                   min(CASE WHEN d.adds_dnc THEN dd.started_at END) OVER (PARTITION BY dd.customer_id) AS opted_out_at
             FROM decided dd JOIN campaigns_disposition d ON d.id = dd.disposition_id
-        ) x WHERE x.closed_at_n IS NULL OR x.n <= x.closed_at_n
+        ) x WHERE (x.closed_at_n IS NULL OR x.n <= x.closed_at_n)
+              AND (x.opted_out_at IS NULL OR x.started_at <= x.opted_out_at)
     )
     INSERT INTO campaigns_callattempt
         (entry_id, call_list_id, campaign_id, customer_id, operator_id, phone, attempt_number, started_at,
@@ -241,23 +244,35 @@ def _update_entries() -> None:
 
 def _register_dnc_requests(*, codes) -> int:
     """Calls that ended with a do-not-call request put the customer and number on the registry
-    (at the time of the call, by its operator), and block the customer's other open entries."""
+    (at the time of the call, by its operator), audited as "dnc.create" like a request made in the
+    console, and block every open entry the registry now blocks (the rule of
+    contacts.services.dnc, so customers sharing the number are blocked too)."""
+    from contacts.services.dnc import BLOCKED_CUSTOMERS_SQL
+
     with connection.cursor() as cursor:
         cursor.execute(f"""
-        INSERT INTO contacts_donotcall (phone_number, customer_id, campaign_id, reason, source, note, created_by_id,
-                                        created_at, expires_at, revoked_at, revoked_by_id, revoke_reason)
-        SELECT a.phone, a.customer_id, NULL, 'customer_request', 'operator', 'demo: ' || a.client_token,
-               a.operator_id, a.ended_at, NULL, NULL, NULL, ''
-        FROM campaigns_callattempt a
-        WHERE a.client_token LIKE '{TOKEN}%%' AND a.disposition_id = %s
-          AND NOT EXISTS (SELECT 1 FROM contacts_donotcall d WHERE d.note = 'demo: ' || a.client_token)
+        WITH added AS (
+            INSERT INTO contacts_donotcall (phone_number, customer_id, campaign_id, reason, source, note, created_by_id,
+                                            created_at, expires_at, revoked_at, revoked_by_id, revoke_reason)
+            SELECT a.phone, a.customer_id, NULL, 'customer_request', 'operator', 'demo: ' || a.client_token,
+                   a.operator_id, a.ended_at, NULL, NULL, NULL, ''
+            FROM campaigns_callattempt a
+            WHERE a.client_token LIKE '{TOKEN}%%' AND a.disposition_id = %s
+              AND NOT EXISTS (SELECT 1 FROM contacts_donotcall d WHERE d.note = 'demo: ' || a.client_token)
+            RETURNING id, phone_number, customer_id, created_by_id, created_at, note
+        )
+        INSERT INTO callcenter_auditevent (created_at, actor_id, action, object_type, object_id, summary, data)
+        SELECT created_at, created_by_id, 'dnc.create', 'contacts.donotcall', id::text,
+               'DNC ' || phone_number || ' customer ' || customer_id,
+               jsonb_build_object('phone_number', phone_number, 'customer_id', customer_id, 'campaign_id', NULL,
+                                  'reason', 'customer_request', 'source', 'operator', 'expires_at', NULL, 'note', note)
+        FROM added
         """, [codes["dnc_request"]])
         created = cursor.rowcount
-        cursor.execute("""
+        blocked = BLOCKED_CUSTOMERS_SQL.format(at="now()", campaign="e.campaign_id")
+        cursor.execute(f"""
         UPDATE campaigns_calllistentry e SET status = 'blocked', next_attempt_at = NULL, updated_at = now()
-        WHERE e.status IN ('pending', 'callback') AND e.customer_id IN (
-            SELECT customer_id FROM contacts_donotcall WHERE source = 'operator' AND note LIKE 'demo: %'
-              AND revoked_at IS NULL)
+        WHERE e.status IN ('pending', 'callback') AND e.customer_id IN ({blocked})
         """)
     return created
 

@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from callcenter.models import AuditEvent
+
 from campaigns import demo_history
 from campaigns.models import AgentStateLog, CallAttempt, CallListEntry, Campaign
 from campaigns.services.scheduling import holiday_name
@@ -76,6 +78,11 @@ def check_entries_summaries_and_dnc():
         assert DoNotCall.objects.filter(customer=attempt.customer, source="operator", created_by=attempt.operator).exists()
         assert CallListEntry.objects.get(pk=attempt.entry_id).status == CallListEntry.Status.BLOCKED
     assert CallAttempt.objects.filter(disposition__code="dnc_request").exists()
+    # Rule 1 holds in the demo too: nobody is called (in any campaign) after asking not to be,
+    # and every request is in the DNC audit trail like one made in the console.
+    for entry in DoNotCall.objects.filter(source="operator"):
+        assert not CallAttempt.objects.filter(customer=entry.customer, started_at__gt=entry.created_at).exists()
+        assert AuditEvent.objects.filter(action="dnc.create", object_id=str(entry.pk)).exists()
     called = CallListEntry.objects.filter(attempts__gt=0)
     for one in called[:50]:
         assert one.attempts == CallAttempt.objects.filter(entry=one).count()
