@@ -143,7 +143,9 @@ def staged_chunks(*, columns: list[StagedColumn], phones: list[StagedPhone], req
                 raw = cells[index].strip(WHITESPACE)
                 if raw:
                     number, valid, kind = normalize_phone(raw)
-                    out += (raw[:64], (number or raw)[:32], "t" if valid else "f", fixed_kind or kind)
+                    # Text without a digit ("なし", "-") is no number at all: nothing to store or
+                    # match (a shared "なし" would tie unrelated customers together in DNC checks).
+                    out += (raw[:64], number[:32] or None, "t" if valid else "f", fixed_kind or kind)
                 else:
                     out += (None, None, None, None)
             for checked, header, message in required_checks:

@@ -224,10 +224,11 @@ def test_dnc_list_creates_audited_import_entries_and_never_duplicates_an_active_
     data = [["電話番号", "理由"], ["090-1234-5678", ""], ["03-1234-5678", "苦情"], ["０８０－１１１１－２２２２", ""],
             ["080-1111-2222", ""], ["abc", ""]]
     job = run_import(supervisor, csv_file(data, name="dnc.csv"), kind="dnc", reason="customer_request")
-    assert (job.total_rows, job.created_count, job.unchanged_count, job.failed_count) == (5, 3, 2, 0)
+    assert (job.total_rows, job.created_count, job.unchanged_count, job.failed_count) == (5, 2, 2, 1)
+    assert errors_of(job)[0][0] == 6  # "abc" is no phone number: reported, not registered
     added = DoNotCall.objects.filter(source="import").order_by("phone_number")
     assert [(d.phone_number, d.reason) for d in added] == [
-        ("+81312345678", "complaint"), ("+818011112222", "customer_request"), ("abc", "customer_request")]
+        ("+81312345678", "complaint"), ("+818011112222", "customer_request")]
     assert all(d.created_by == supervisor and d.campaign_id is None for d in added)
     assert DoNotCall.objects.filter(phone_number="+819012345678").count() == 1  # the active one is kept
     assert revoked.pk != added[0].pk
@@ -235,7 +236,7 @@ def test_dnc_list_creates_audited_import_entries_and_never_duplicates_an_active_
     assert {int(e.object_id) for e in audit} == {d.pk for d in added}
     assert all(e.actor == supervisor and e.data["source"] == "import" for e in audit)
     again = run_import(supervisor, csv_file(data, name="dnc.csv"), kind="dnc")
-    assert (again.created_count, again.unchanged_count) == (0, 5)
+    assert (again.created_count, again.unchanged_count, again.failed_count) == (0, 4, 1)
     assert existing.pk
 
 
