@@ -70,6 +70,12 @@ class Disposition(models.Model):
         return self.display_label
 
     @property
+    def closes_entry(self) -> bool:
+        """A refusal closes the entry even when its "closes the entry" box was left unticked:
+        the customer is never called again by this campaign (re-solicitation ban)."""
+        return self.is_final or self.is_refusal
+
+    @property
     def display_label(self):
         return self.label_ja if (get_language() or "").startswith("ja") and self.label_ja else self.label
 

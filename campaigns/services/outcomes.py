@@ -115,7 +115,7 @@ def _validate(*, entry, operator, disposition, callback_at, dnc_request, started
     if callback_at:
         if wants_dnc:
             errors.setdefault("callback_at", []).append(_("The customer asked not to be called: a callback cannot be scheduled."))
-        elif disposition.is_final:
+        elif disposition.closes_entry:
             errors.setdefault("callback_at", []).append(_("This outcome closes the entry: a callback cannot be scheduled with it."))
         else:
             problems = callback_problems(entry=entry, at=callback_at, now=now, attempt_at=started_at)
@@ -312,7 +312,7 @@ def _store(*, entry, operator, disposition, started_at, answered_at, ended_at, t
     entry.next_attempt_at = None
     if wants_dnc:
         entry.status = Status.BLOCKED
-    elif disposition.is_final:
+    elif disposition.closes_entry:
         entry.status = Status.DONE
     elif callback_at:
         entry.status = Status.CALLBACK

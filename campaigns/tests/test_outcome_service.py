@@ -82,6 +82,19 @@ def test_final_outcomes_close_the_entry(held, operator, disposition, status):
     assert held.status == status and held.next_attempt_at is None
 
 
+def test_a_refusal_outcome_closes_the_entry_even_when_not_marked_final(held, operator):
+    """A supervisor's own refusal outcome with "closes the entry" unticked: the customer who
+    refused is still never called again from this list, and no callback can be set with it."""
+    Disposition.objects.create(code="refused_soft", label="Refused", label_ja="断り（弱）", is_contact=True,
+                               is_refusal=True, is_final=False)
+    with pytest.raises(ValidationError) as refused:
+        log(held, operator, "refused_soft", callback_at=NOW + dt.timedelta(days=1))
+    assert "callback_at" in refused.value.message_dict
+    log(held, operator, "refused_soft")
+    held.refresh_from_db()
+    assert held.status == Status.DONE and held.next_attempt_at is None and held.callback_at is None
+
+
 def test_refusal_keeps_the_customer_out_of_the_campaigns_other_lists(held, operator, call_list):
     second_list = ready_list(call_list.campaign)
     entry(second_list, customer=held.customer)
