@@ -177,7 +177,7 @@ def record_outcome(
                 # Recorded before, or by a twin request we waited for? (While the entry is still
                 # held by this operator, a token recorded before can only be a replay after a new
                 # hold: the unique token then refuses the INSERT and the except below replays.)
-                done = _replay(client_token, operator) if client_token else None
+                done = _replay(client_token, operator, entry_id) if client_token else None
                 if done:
                     return done
                 raise EntryNotHeld(
@@ -203,14 +203,14 @@ def record_outcome(
             )
     except IntegrityError:
         # The same client_token committed by a twin request on another entry: report that one.
-        done = _replay(client_token, operator) if client_token else None
+        done = _replay(client_token, operator, entry_id) if client_token else None
         if done:
             return done
         raise
     return OutcomeResult(attempt=attempt, entry=attempt.entry, created=True)
 
 
-def _replay(client_token: str, operator) -> OutcomeResult | None:
+def _replay(client_token: str, operator, entry_id) -> OutcomeResult | None:
     # A cheap probe of the unique token index first: almost every token is new.
     with connection.cursor() as cursor:
         cursor.execute("SELECT id FROM campaigns_callattempt WHERE client_token = %s", [client_token])
@@ -220,6 +220,9 @@ def _replay(client_token: str, operator) -> OutcomeResult | None:
     attempt = CallAttempt.objects.select_related("entry").get(pk=row[0])
     if attempt.operator_id != operator.pk:
         raise EntryNotHeld(_("This request token was already used by another operator."))
+    if attempt.entry_id != int(entry_id):
+        # Not a repeat of this request but a reused token: saying "saved" would lose this call.
+        raise ValidationError({"client_token": [_("This request token was already used for another call. Nothing was saved.")]})
     return OutcomeResult(attempt=attempt, entry=attempt.entry, created=False)
 
 

@@ -169,6 +169,17 @@ def test_a_token_of_another_operator_is_refused(held, operator, operator2):
         record_outcome(entry=held, operator=operator2, disposition=code("busy"), client_token="abc", now=NOW)
 
 
+def test_a_token_reused_for_another_call_is_refused_not_reported_as_saved(held, operator, call_list):
+    log(held, operator, "busy", client_token="abc")
+    other = entry(call_list, rank=5)
+    assert dispatch_next(operator=operator, now=NOW + dt.timedelta(minutes=2)).pk == other.pk
+    with pytest.raises(ValidationError) as refused:
+        log(other, operator, "no_answer", client_token="abc", now=NOW + dt.timedelta(minutes=3))
+    assert "client_token" in refused.value.message_dict
+    other.refresh_from_db()
+    assert other.status == Status.HELD and CallAttempt.objects.filter(entry=other).count() == 0
+
+
 # ------------------------------------------------------------------ callbacks (rules 1, 3, 4)
 
 def tomorrow_at(hour, minute=0):
