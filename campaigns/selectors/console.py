@@ -34,11 +34,8 @@ class ListScope:
     held_entry_id: int | None = None
 
 
-POLICY_COLUMNS = [
-    "id", "name", "call_window_start", "call_window_end", "weekdays", "skip_holidays", "holiday_country",
-    "max_attempts", "max_attempts_per_day", "min_gap_minutes", "retry_delays", "cap_attempts", "cap_days",
-    "cooloff_days_after_contact", "no_resolicit_after_refusal", "updated_at",
-]
+# Every column: a policy built from this row is used for scheduling (_park), which reads them all.
+POLICY_FIELDS = CallingPolicy._meta.concrete_fields
 
 
 DISPATCH_SCOPE_SQL = f"""
@@ -49,7 +46,7 @@ DISPATCH_SCOPE_SQL = f"""
                            AND rt.attempts > 0 AND rt.next_attempt_at <= %(now)s) AS due_retries,
                    (SELECT h.id FROM campaigns_calllistentry h WHERE h.status = 'held'
                     AND h.held_by_id = %(operator)s LIMIT 1) AS held_entry_id,
-                   {", ".join(f"p.{column}" for column in POLICY_COLUMNS)}
+                   {", ".join(f"p.{field.column}" for field in POLICY_FIELDS)}
             FROM campaigns_calllist l
             JOIN campaigns_campaign k ON k.id = l.campaign_id
             JOIN campaigns_callingpolicy p ON p.id = k.policy_id
@@ -82,20 +79,9 @@ def dispatch_scope(operator, now=None) -> list[ListScope]:
     scope = []
     for list_id, campaign_id, priority, due_callbacks, due_retries, held_entry_id, *policy_values in rows:
         if campaign_id not in policies:
-            policies[campaign_id] = _policy_from_row(policy_values)
+            policies[campaign_id] = prepared.model_from_row(CallingPolicy, POLICY_FIELDS, policy_values)
         scope.append(ListScope(list_id, campaign_id, priority, policies[campaign_id], due_callbacks, due_retries, held_entry_id))
     return scope
-
-
-def _policy_from_row(values) -> CallingPolicy:
-    """A CallingPolicy from raw columns, converted as the ORM would (e.g. JSON text → dict)."""
-    fields = {}
-    for column, value in zip(POLICY_COLUMNS, values):
-        field = CallingPolicy._meta.get_field(column)
-        if hasattr(field, "from_db_value"):
-            value = field.from_db_value(value, None, connection)
-        fields[column] = value
-    return CallingPolicy(**fields)
 
 
 def dispatchable_lists(operator, now=None) -> list[CallList]:

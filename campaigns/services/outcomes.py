@@ -237,24 +237,14 @@ def _lock_entry(entry_id) -> CallListEntry:
         raise CallListEntry.DoesNotExist("CallListEntry matching query does not exist.")
     entry_end = len(_ENTRY_FIELDS)
     campaign_end = entry_end + len(_CAMPAIGN_FIELDS)
-    entry = _from_row(CallListEntry, _ENTRY_FIELDS, row[:entry_end])
-    campaign = _from_row(Campaign, _CAMPAIGN_FIELDS, row[entry_end:campaign_end])
+    entry = prepared.model_from_row(CallListEntry, _ENTRY_FIELDS, row[:entry_end])
+    campaign = prepared.model_from_row(Campaign, _CAMPAIGN_FIELDS, row[entry_end:campaign_end])
     policy = None
     if row[campaign_end] is not None:
-        policy = _from_row(CallingPolicy, _POLICY_FIELDS, row[campaign_end:])
+        policy = prepared.model_from_row(CallingPolicy, _POLICY_FIELDS, row[campaign_end:])
     campaign._state.fields_cache["policy"] = policy
     entry._state.fields_cache["campaign"] = campaign
     return entry
-
-
-def _from_row(model, fields, values):
-    """A model instance from raw column values, converted as the ORM would."""
-    converted = []
-    for field, value in zip(fields, values):
-        if value is not None and hasattr(field, "from_db_value"):
-            value = field.from_db_value(value, None, connection)
-        converted.append(value)
-    return model.from_db(connection.alias, [field.attname for field in fields], converted)
 
 
 _ENTRY_FIELDS = CallListEntry._meta.concrete_fields

@@ -94,3 +94,16 @@ def execute(cursor, sql: str, params: dict) -> None:
     else:
         cursor.execute(f"EXECUTE {name}{arguments}", values)
     session.names[key] = name
+
+
+def model_from_row(model, fields, values):
+    """A model instance from the raw column values of `fields` that a statement here returned,
+    converted as the ORM would (e.g. JSON text → dict)."""
+    from django.db import connection
+
+    converted = []
+    for field, value in zip(fields, values):
+        if value is not None and hasattr(field, "from_db_value"):
+            value = field.from_db_value(value, None, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [field.attname for field in fields], converted)

@@ -459,3 +459,18 @@ def test_the_claim_dnc_check_agrees_with_the_registry_service(call_list):
         assert got == expected, case
         registered.delete()
     assert outcomes.count(True) == 6 and outcomes.count(False) == 5
+
+
+def test_the_policy_dispatch_reads_carries_every_setting(operator, call_list):
+    """Dispatch reads the policy with its list scope (one query) and schedules parked entries
+    with it: a setting missing there (e.g. "prefer best hours") would be silently ignored."""
+    from campaigns.models import CallingPolicy
+    from campaigns.selectors.console import dispatch_scope
+
+    policy = call_list.campaign.policy
+    policy.prefer_best_hours = True
+    policy.save()
+    read = dispatch_scope(operator, NOW)[0].policy
+    stored = CallingPolicy.objects.get(pk=policy.pk)
+    for field in CallingPolicy._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(stored, field.attname), field.name
