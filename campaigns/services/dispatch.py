@@ -52,7 +52,7 @@ from ..models import AgentStateLog, CallListEntry
 from ..selectors.console import dispatch_scope, held_entry
 from . import policy_rules, prepared
 from .agent_state import move_working_operator, move_working_operator_ctes
-from .locks import CLAIM_SUFFIX, lock_entry, try_lock_customer_for_dispatch_sql
+from .locks import CLAIM_SUFFIX, lock_entry, lock_operator_for_dispatch, try_lock_customer_for_dispatch_sql
 
 Status = CallListEntry.Status
 
@@ -232,7 +232,7 @@ def dispatch_next(*, operator, now=None) -> CallListEntry | None:
         tuple(params["lists"]), any(item.due_callbacks for item in scope),
         frozenset(item.list_id for item in scope if item.due_retries),
     )
-    return _claim(tiers=tiers, policies=policies, params=params)
+    return _claim(tiers=tiers, policies=policies, params=params, operator=operator)
 
 
 @lru_cache(maxsize=64)
@@ -248,8 +248,12 @@ def _holds_an_entry(operator) -> bool:
     return CallListEntry.objects.filter(status=Status.HELD, held_by=operator).exists()
 
 
-def _claim(*, tiers, policies, params) -> CallListEntry | None:
+def _claim(*, tiers, policies, params, operator) -> CallListEntry | None:
     with transaction.atomic(), connection.cursor() as cursor:
+        # The "already holds one" test above ran unlocked: a twin request may have claimed since.
+        lock_operator_for_dispatch(operator.pk)
+        if _holds_an_entry(operator):
+            return held_entry(operator)
         for tier, sql in tiers:
             while len(params["skipped"]) < MAX_SKIPPED:
                 prepared.execute(cursor, sql, params)

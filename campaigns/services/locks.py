@@ -18,6 +18,9 @@ CLAIM_SUFFIX = "FOR UPDATE OF e SKIP LOCKED"
 # deciding about this customer". Two operators dispatching two entries of the same customer in
 # two campaigns would otherwise both pass the cross-campaign cap.
 CUSTOMER_DISPATCH_LOCK = 5_105_001
+# Namespace for "this operator is being given an entry": two presses of "next call" at once (a
+# double click, an API retry) queue here, so one operator never ends up holding two entries.
+OPERATOR_DISPATCH_LOCK = 5_105_002
 
 
 def lock_entry(entry_id: int, *, related=("campaign__policy", "customer", "last_disposition")) -> CallListEntry:
@@ -32,6 +35,13 @@ def try_lock_customer_for_dispatch_sql(customer: str) -> str:
     round trip (dispatch must still check the rules in a *later* statement, whose snapshot then
     sees what the previous holder of the lock committed)."""
     return f"pg_try_advisory_xact_lock({CUSTOMER_DISPATCH_LOCK}, mod({customer}, 2147483647)::integer)"
+
+
+def lock_operator_for_dispatch(operator_id: int) -> None:
+    """Wait until no other dispatch for this operator is running (transaction-scoped lock). The
+    caller checks for a hold in a later statement, which then sees what the other one committed."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [OPERATOR_DISPATCH_LOCK, int(operator_id)])
 
 
 def try_lock_customer_for_dispatch(customer_id: int) -> bool:

@@ -70,6 +70,20 @@ def test_32_operators_racing_never_get_the_same_entry(reference_data):
     assert len(set(held.values_list("held_by", flat=True))) == 12
 
 
+def test_one_operator_pressing_next_eight_times_at_once_holds_one_entry(reference_data):
+    """A double click or a retried API call: every press returns the same entry."""
+    (operator,) = make_operators(1, prefix="double_click")
+    call_list = ready_list(working_campaign(operators=[operator]))
+    for i in range(10):
+        entry(call_list, rank=i)
+
+    results = race([lambda: dispatch_next(operator=operator, now=NOW) for _ in range(8)])
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert len({r.pk for r in results}) == 1
+    assert CallListEntry.objects.filter(status=Status.HELD, held_by=operator).count() == 1
+
+
 def test_two_campaigns_racing_never_exceed_the_cross_campaign_cap(reference_data, monkeypatch):
     """Five customers in two campaigns; cap 2 calls in 7 days; no retry delay, so every entry is
     due again at once. 16 operators dial until nothing is dialable. Only the dispatch rule stands
