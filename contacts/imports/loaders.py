@@ -27,10 +27,12 @@ logger = logging.getLogger(__name__)
 
 VALID = "errors IS NULL"
 # Bulk loads (CustomerLoader._set_aside_for_bulk_load): the smallest file that takes the path, how
-# long to wait for the tables' lock before taking the normal path, and the memory of the rebuilds.
+# long to wait for the tables' lock before taking the normal path, the memory of the rebuilds, and
+# how long no stored customer may have been called (a working floor never gets its tables locked).
 BULK_LOAD_MIN_ROWS = 100_000
 BULK_LOCK_TIMEOUT = "2s"
 BULK_MAINTENANCE_WORK_MEM = "512MB"
+BULK_QUIET_HOURS = 24
 
 
 @dataclass
@@ -245,13 +247,20 @@ class CustomerLoader(TableLoader):
     # ------------------------------------------------------------ bulk loads (initial loads)
 
     def _is_bulk_load(self, cursor) -> bool:
-        """A large file into a table that holds few customers yet: at least BULK_LOAD_MIN_ROWS rows
-        and fewer customers stored than a quarter of them (counted up to that bound only)."""
+        """A large file into a table that holds few customers yet (at least BULK_LOAD_MIN_ROWS rows
+        and fewer customers stored than a quarter of them, counted up to that bound only) while
+        nobody is being called: no stored customer had a call in the last BULK_QUIET_HOURS (the
+        call summary on Customer). Locking the customer tables would stop every console and
+        dispatch of a working floor."""
         if self.expected_rows < BULK_LOAD_MIN_ROWS:
             return False
-        cursor.execute("SELECT count(*) FROM (SELECT 1 FROM contacts_customer LIMIT %s) c",
-                       [(self.expected_rows + 3) // 4])
-        return cursor.fetchone()[0] * 4 < self.expected_rows
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM (SELECT 1 FROM contacts_customer LIMIT %s) c),"
+            " EXISTS (SELECT 1 FROM contacts_customer WHERE last_attempt_at > now() - make_interval(hours => %s))",
+            [(self.expected_rows + 3) // 4, BULK_QUIET_HOURS],
+        )
+        stored, calling = cursor.fetchone()
+        return stored * 4 < self.expected_rows and not calling
 
     def _set_aside_for_bulk_load(self, cursor) -> list[str]:
         """Drop the non-unique indexes of the customer and phone tables, and the phone table's

@@ -102,6 +102,17 @@ def test_a_table_with_many_customers_keeps_its_indexes(supervisor, dropped):
 
 
 @pytest.mark.django_db
+def test_a_floor_that_is_calling_keeps_its_indexes(supervisor, dropped):
+    """Few customers stored, but one was called today: the tables stay readable for consoles."""
+    from django.utils import timezone
+
+    CustomerFactory(phone=False, last_attempt_at=timezone.now())
+    job = run_import(supervisor, csv_file(many_rows(8)))
+    assert dropped == []
+    assert job.created_count == 8
+
+
+@pytest.mark.django_db
 def test_a_failed_bulk_load_leaves_data_and_indexes_as_they_were(supervisor, dropped, monkeypatch):
     before = indexes()
 
