@@ -1,6 +1,7 @@
 """The do-not-call rule, in one place. Every other part (list build, dispatch, console, API)
-asks `is_blocked` for one customer/number, filters querysets with `blocked_customer_filter`, or
-embeds `ACTIVE_DNC_SQL` in its own SQL.
+asks `is_blocked` for one customer/number, filters querysets with `blocked_customers` (the set
+of blocked customer ids; `BLOCKED_CUSTOMERS_SQL` in raw SQL: list builds), or embeds
+`ACTIVE_DNC_SQL` in its own SQL (dispatch).
 
 The rule, at a moment `at` and for a campaign (entries that are neither revoked nor expired,
 global or for that campaign):
@@ -10,7 +11,7 @@ global or for that campaign):
 Global entries (campaign NULL) apply to every campaign; campaign entries only to theirs."""
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -71,15 +72,6 @@ def blocked_customers(*, campaign=None, at=None) -> RawSQL:
     return RawSQL(sql, [at or timezone.now(), campaign_id] * (sql.count("%s") // 2))
 
 
-def blocked_customer_filter(*, campaign=None, at=None, customer_ref: str = "pk") -> Exists:
-    """An Exists() usable in .filter()/.exclude()/.annotate() of any queryset that has a
-    customer id at `customer_ref` (e.g. "pk" on Customer, "customer_id" on CallListEntry).
-    The blocked set is computed once per query (hashed), not once per row."""
-    return Exists(
-        Customer.objects.filter(pk=OuterRef(customer_ref), pk__in=blocked_customers(campaign=campaign, at=at))
-    )
-
-
 def blocked_customer_ids(customer_ids, *, campaign=None, at=None) -> set[int]:
     """Which of these customers are blocked: a handful of index probes per customer, for pages
     that show a DNC badge on a page of rows (cheaper than computing the whole blocked set)."""
@@ -120,10 +112,10 @@ ACTIVE_DNC_SQL = (
     ")"
 )
 
-# The same rule as sets, for set-based work where {campaign} and {at} are constants: every
-# blocked customer id / every blocked number. Each branch starts from the (small) registry and
-# probes the phone indexes, so a million-customer build hashes a few thousand ids once:
-#     c.id IN (BLOCKED_CUSTOMERS_SQL) OR p.number IN (BLOCKED_NUMBERS_SQL)   (= DNC_SET_SQL)
+# The same rule as a set, for set-based work where {campaign} and {at} are constants: every
+# blocked customer id (a customer entry's numbers block their sharers through the third branch,
+# so no separate set of numbers is needed). Each branch starts from the (small) registry and
+# probes the phone indexes, so a million-customer build hashes a few thousand ids once.
 BLOCKED_CUSTOMERS_SQL = (
     "SELECT d.customer_id FROM contacts_donotcall d WHERE d.customer_id IS NOT NULL AND " + _ACTIVE
     + " UNION SELECT p.customer_id FROM contacts_donotcall d JOIN contacts_phonenumber p"
@@ -132,18 +124,6 @@ BLOCKED_CUSTOMERS_SQL = (
     " ON p.customer_id = d.customer_id JOIN contacts_phonenumber q ON q.number = p.number"
     " WHERE " + _ACTIVE
 )
-BLOCKED_NUMBERS_SQL = (
-    "SELECT d.phone_number FROM contacts_donotcall d WHERE d.phone_number <> '' AND " + _ACTIVE
-    + " UNION SELECT p.number FROM contacts_donotcall d JOIN contacts_phonenumber p"
-    " ON p.customer_id = d.customer_id WHERE " + _ACTIVE
-)
-# COALESCE: a customer without a number has {phone} NULL, and "NULL IN (...)" is NULL, which
-# would make "NOT " + DNC_SET_SQL drop that customer from both sides.
-DNC_SET_SQL = (
-    "(COALESCE({customer} IN (" + BLOCKED_CUSTOMERS_SQL + "), false)"
-    " OR COALESCE({phone} IN (" + BLOCKED_NUMBERS_SQL + "), false))"
-)
-
 
 # ---------------------------------------------------------------- changes to the registry
 
