@@ -212,19 +212,12 @@ def known_tags(limit: int = 200) -> list[str]:
 KNOWN_TAGS_CACHE_KEY = "contacts:known-tags"
 
 
-# The 47 prefectures in JIS X 0401 order (north to south), as people expect them in a menu.
-PREFECTURES = [
-    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県",
-    "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県", "山梨県", "長野県",
-    "岐阜県", "静岡県", "愛知県", "三重県", "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県",
-    "鳥取県", "島根県", "岡山県", "広島県", "山口県", "徳島県", "香川県", "愛媛県", "高知県", "福岡県",
-    "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県", "鹿児島県", "沖縄県",
-]
-
-
 def known_prefectures() -> list[str]:
-    """Prefectures for filter menus (a fixed list: a DISTINCT over millions of rows is slow)."""
-    return list(PREFECTURES)
+    """Prefectures for filter menus, in JIS X 0401 order (north to south), the list imports
+    write them from (a fixed list: a DISTINCT over millions of rows is slow)."""
+    from .imports.converters import PREFECTURE_NAMES
+
+    return [name for name, _romaji in PREFECTURE_NAMES]
 
 
 # ---------------------------------------------------------------- one customer

@@ -57,9 +57,8 @@ def add_variant(*, campaign: Campaign, segment, script: Script, by) -> CampaignS
             % {"segment": segment.name}
         ]})
     last = campaign.script_variants.aggregate(last=Max("position"))["last"] or 0
+    # Positions are 1..n already (removing and moving keep them so): the new one goes last.
     variant = CampaignScriptVariant.objects.create(campaign=campaign, segment=segment, script=script, position=last + 1)
-    _renumber(campaign)
-    variant.refresh_from_db()
     record_event(
         actor=by, action="campaign.script_variant_added", target=campaign, summary=_describe(variant),
         variant=variant.pk, segment=segment.pk, script=script.pk, position=variant.position,

@@ -1,6 +1,5 @@
 """KPI pages: the manager dashboard, the live wallboard, the client viewer's page, CSV exports.
 The figures come from campaigns.selectors.kpis; this module only chooses and formats them."""
-import csv
 import datetime
 
 from django.http import Http404, HttpResponse
@@ -394,12 +393,12 @@ def kpi_export(request, table: str):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write(csv_files.BOM)
-    writer = csv.writer(response, lineterminator="\r\n")
+    writer = csv_files.line_writer()
     if table == "weekday_hour":
         header = [str(KEY_TITLES["weekday"]), str(KEY_TITLES["hour"])]
     else:
         header = [str(KEY_TITLES[table])]
-    writer.writerow(header + [f"{label}{CSV_UNIT[kind]}" for _name, label, kind in COLUMNS])
+    response.write(writer.writerow(header + [f"{label}{CSV_UNIT[kind]}" for _name, label, kind in COLUMNS]))
     from django.utils.dates import WEEKDAYS_ABBR
 
     for row in rows:
@@ -409,7 +408,7 @@ def kpi_export(request, table: str):
             key = [row.key.isoformat()]
         else:
             key = [csv_files.neutralize(row.label)]  # names are typed by users; figures are numbers
-        writer.writerow(key + [CSV_VALUE[kind](figure(row.figures, name)) for name, _label, kind in COLUMNS])
+        response.write(writer.writerow(key + [CSV_VALUE[kind](figure(row.figures, name)) for name, _label, kind in COLUMNS]))
     record_event(
         actor=request.user, action="kpis.export",
         summary=f"KPI table '{table}' {kpi_filter.date_from}..{kpi_filter.date_to}",
