@@ -671,22 +671,22 @@ def best_hours(*, campaign_id=None, segment_id=None, min_dials: int = 20, days: 
 
 def best_hours_for_entry(entry) -> set[tuple[int, int]]:
     """The best hours for a list entry's next attempt: those of its list's segment (every campaign
-    that called it) when there is enough history, else those of its campaign. Cached until the
-    rollups next change, so scheduling many retries costs one query."""
+    that called it) when there is enough history, else those of its campaign. They are judged on
+    the days before today, so they change once a day: cached per list and day, a hit costs no
+    query at all (scheduling runs after every outcome)."""
     from django.core.cache import cache
 
-    from ..models import CallList, KpiWatermark
+    from ..models import CallList
 
-    segment_id = CallList.objects.filter(id=entry.call_list_id).values_list("segment_id", flat=True).first()
-    version = KpiWatermark.objects.filter(source="attempts").values_list("last_id", flat=True).first() or 0
-    key = f"kpis:best-hours:{entry.campaign_id}:{segment_id}:{timezone.localdate()}:{version}"
+    key = f"kpis:best-hours:{entry.campaign_id}:{entry.call_list_id}:{timezone.localdate()}"
     cached = cache.get(key)
     if cached is not None:
         return {tuple(cell) for cell in cached}
+    segment_id = CallList.objects.filter(id=entry.call_list_id).values_list("segment_id", flat=True).first()
     best = best_hours(segment_id=segment_id) if segment_id else set()
     if not best:
         best = best_hours(campaign_id=entry.campaign_id)
-    cache.set(key, sorted(best), 3600)
+    cache.set(key, sorted(best), 24 * 3600)
     return best
 
 

@@ -105,3 +105,16 @@ def test_without_history_the_preference_changes_nothing(reference_data):
     entry = CallListEntryFactory(call_list=call_list, attempts=1, last_attempt_at=last,
                                  last_disposition=Disposition.objects.get(code="busy"))
     assert compute_next_attempt_at(entry=entry, policy=policy) == last + datetime.timedelta(minutes=30)
+
+
+def test_best_hours_for_an_entry_are_read_once_a_day(answering_history, django_assert_num_queries):
+    """Scheduling asks after every outcome; the answer changes once a day (it is judged on the
+    days before today), so a repeat costs no query."""
+    from campaigns.selectors.kpis import best_hours_for_entry
+
+    campaign, call_list, segment = answering_history
+    entry = CallListEntryFactory(call_list=call_list)
+    first = best_hours_for_entry(entry)
+    assert first == best_hours(segment_id=segment.id)
+    with django_assert_num_queries(0):
+        assert best_hours_for_entry(entry) == first
