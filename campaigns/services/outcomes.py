@@ -207,7 +207,30 @@ def record_outcome(
         if done:
             return done
         raise
+    except EntryNotHeld:
+        # The call outlived its hold: the attempt cannot be stored on an entry that may be back in
+        # the queue, but a do-not-call request must never be lost (rule 1 wins over everything).
+        if (dnc_request or disposition.adds_dnc) and _register_dnc_after_lost_hold(entry_id, operator, now):
+            raise EntryNotHeld(_(
+                "This customer is no longer assigned to you (the hold expired or a supervisor released it). "
+                "The call was not saved, but the customer's do-not-call request was registered."
+            )) from None
+        raise
     return OutcomeResult(attempt=attempt, entry=attempt.entry, created=True)
+
+
+def _register_dnc_after_lost_hold(entry_id, operator, now) -> bool:
+    """Register the request of an entry the operator no longer holds, when it belongs to one of
+    the operator's campaigns (the operator may have called it). True when registered."""
+    entry = CallListEntry.objects.select_related("campaign").filter(pk=entry_id).first()
+    if entry is None or not entry.campaign.operators.filter(pk=operator.pk).exists():
+        return False
+    with transaction.atomic():
+        _register_dnc_request(entry=entry, operator=operator, now=now)
+        CallListEntry.objects.filter(pk=entry.pk, status__in=[Status.PENDING, Status.CALLBACK]).update(
+            status=Status.BLOCKED, next_attempt_at=None, updated_at=now
+        )
+    return True
 
 
 def _replay(client_token: str, operator, entry_id) -> OutcomeResult | None:

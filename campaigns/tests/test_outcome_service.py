@@ -156,6 +156,22 @@ def test_refused_after_the_expired_hold_was_released(held, operator):
         log(held, operator, "no_answer", now=NOW + dt.timedelta(minutes=17))
 
 
+def test_a_dnc_request_after_the_hold_expired_is_still_registered(held, operator, call_list):
+    """The call outlived its hold: the attempt is refused (the entry may be with someone else),
+    but the customer's request not to be called is never lost."""
+    other = entry(ready_list(call_list.campaign), customer=held.customer)
+    release_expired_holds(now=NOW + dt.timedelta(minutes=16))
+    with pytest.raises(EntryNotHeld, match="架電禁止のご希望は登録しました"):
+        log(held, operator, "hung_up", dnc_request=True, now=NOW + dt.timedelta(minutes=17))
+    assert dnc.is_blocked(customer=held.customer)
+    assert DoNotCall.objects.get(customer=held.customer).created_by == operator
+    assert AuditEvent.objects.filter(action="dnc.create", actor=operator).exists()
+    held.refresh_from_db()
+    other.refresh_from_db()
+    assert held.status == other.status == Status.BLOCKED
+    assert CallAttempt.objects.count() == 0
+
+
 def test_same_client_token_twice_records_once(held, operator):
     first = log(held, operator, "busy", client_token="abc")
     second = log(held, operator, "busy", client_token="abc")
