@@ -123,7 +123,7 @@ def inspect_file(fileobj, *, name: str, size: int, kind: str, encoding: str = ""
     else:
         inspection = _inspect_csv(head, complete=len(head) < SAMPLE_BYTES, encoding=encoding, kind=kind)
         inspection.estimated_rows = _count_lines(fileobj) - inspection.header_line + (0 if inspection.has_header else 1)
-    _check_header(inspection, kind)
+    _check_header(inspection)
     return inspection
 
 
@@ -302,7 +302,7 @@ def unique_headers(cells: list[str]) -> list[str]:
     return headers
 
 
-def _check_header(inspection: Inspection, kind: str) -> None:
+def _check_header(inspection: Inspection) -> None:
     if not inspection.headers or not any(h.strip() for h in inspection.headers):
         raise ImportFileError(_("The file has no header row."))
 

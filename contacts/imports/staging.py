@@ -94,10 +94,10 @@ def copy_chunk(cursor, *, table: str, definition: str, batches: list[bytes], ana
 
 
 def staged_chunks(*, columns: list[StagedColumn], phones: list[StagedPhone], required: list[RequiredCells],
-                  unique: UniqueKey | None, width: int, rows, normalize_phone, chunk_rows: int | None = None):
+                  unique: UniqueKey | None, width: int, rows, normalize_phone):
     """Yield (COPY data of one chunk as a list of CSV batches, rows read so far) for `rows`.
     Pure Python: no database access, so it can run in a thread of its own."""
-    chunk_rows = chunk_rows or CHUNK_ROWS
+    chunk_rows = CHUNK_ROWS  # read at call time (tests make chunks small)
     specs = [(c.index, c.convert, c.header) for c in columns]
     phone_specs = [(p.index, p.kind) for p in phones]
     positions = {c.name: 2 + i for i, c in enumerate(columns)}
