@@ -156,10 +156,6 @@ class AttemptSerializer(serializers.Serializer):
     answers = serializers.DictField(required=False)
     client_token = serializers.CharField(required=False, allow_blank=True, max_length=64)
 
-    def validate_entry(self, value):
-        if not CallListEntry.objects.filter(pk=value).exists():
-            raise serializers.ValidationError(_("Unknown entry."))
-        return value
 
 
 AttemptResponse = inline_serializer("AttemptCreated", fields={
@@ -185,6 +181,8 @@ class AttemptCreateView(APIView):
             result = outcomes.record_outcome(
                 entry=data.pop("entry"), operator=request.user, **data,
             )
+        except CallListEntry.DoesNotExist:  # found by the outcome's own locking read: no extra query
+            return _errors(DjangoValidationError({"entry": [_("Unknown entry.")]}))
         except outcomes.EntryNotHeld as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         except DjangoValidationError as error:
