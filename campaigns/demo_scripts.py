@@ -136,23 +136,16 @@ def _valid(segment) -> bool:
     return True
 
 
-def _published(script_id):
-    if script_id is None:
-        return None
-    return (ScriptVersion.objects.select_related("script")
-            .filter(script_id=script_id, status=ScriptVersion.Status.PUBLISHED).first())
-
-
 def _seed_attempts() -> int:
     updated = 0
     campaigns = Campaign.objects.filter(Q(script__isnull=False) | Q(script_variants__isnull=False)).distinct()
     for campaign in campaigns.order_by("pk"):
         with transaction.atomic():
-            for variant in campaign.script_variants.select_related("segment").order_by("position", "id"):
-                version = _published(variant.script_id)
+            for variant in campaign.script_variants.select_related("segment", "script").order_by("position", "id"):
+                version = variant.script.latest_published()
                 if version is not None and _valid(variant.segment):
                     updated += _assign(campaign_id=campaign.pk, version=version, segment=variant.segment)
-            version = _published(campaign.script_id)
+            version = campaign.script.latest_published() if campaign.script_id else None
             if version is not None:
                 updated += _assign(campaign_id=campaign.pk, version=version, segment=None)
     return updated

@@ -13,13 +13,7 @@ logger = logging.getLogger(__name__)
 
 
 def _published(script: Script | None) -> ScriptVersion | None:
-    if script is None:
-        return None
-    return (
-        script.versions.filter(status=ScriptVersion.Status.PUBLISHED)
-        .select_related("script")
-        .first()
-    )
+    return script.latest_published() if script is not None else None
 
 
 def choose_script_version(*, campaign, customer) -> ScriptVersion | None:

@@ -10,15 +10,11 @@ from django.utils.translation import gettext as _
 
 from callcenter.audit import record_event
 from campaigns.models import Campaign, CampaignScriptVariant
-from scripts.models import Script, ScriptVersion
+from scripts.models import Script
 
 
 class VariantGone(Exception):
     """The variant was removed meanwhile (a stale page or a repeated request)."""
-
-
-def has_published_version(script: Script) -> bool:
-    return script.versions.filter(status=ScriptVersion.Status.PUBLISHED).exists()
 
 
 def _locked_campaign(campaign: Campaign) -> Campaign:

@@ -39,7 +39,7 @@ def variant_add(request, pk):
         else:
             messages.success(request, _("Customers in “%(segment)s” now hear “%(script)s”.") % {
                 "segment": variant.segment.name, "script": variant.script.name})
-            if not variant_services.has_published_version(variant.script):
+            if variant.script.latest_published() is None:
                 messages.warning(request, _("“%(script)s” has no published version yet: until it is published, "
                                             "these customers hear the default script.") % {"script": variant.script.name})
             return _back(pk)
