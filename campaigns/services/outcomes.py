@@ -100,11 +100,19 @@ def callback_problems(*, entry, at: dt.datetime, now: dt.datetime, attempt_at: d
     return []
 
 
+# How far a client's clock may run ahead of the server's before a call time is refused.
+CLOCK_TOLERANCE = dt.timedelta(minutes=2)
+
+
 def _validate(*, entry, operator, disposition, callback_at, dnc_request, started_at, answered_at, ended_at,
               script_version, answers, now) -> dict:
     errors: dict[str, list] = {}
     if not disposition.active:
         errors.setdefault("disposition", []).append(_("This outcome is no longer in use."))
+    if started_at > now + CLOCK_TOLERANCE:
+        # A start in the future would hide this call from the gap, per-day and cap checks of the
+        # customer's other entries (they count calls started up to "now").
+        errors.setdefault("started_at", []).append(_("The call cannot start in the future."))
     if answered_at and answered_at < started_at:
         errors.setdefault("answered_at", []).append(_("The call cannot be answered before it started."))
     if ended_at < (answered_at or started_at):

@@ -172,6 +172,16 @@ def test_a_dnc_request_after_the_hold_expired_is_still_registered(held, operator
     assert CallAttempt.objects.count() == 0
 
 
+def test_a_call_starting_in_the_future_is_refused(held, operator):
+    """A start after "now" would hide the call from the gap and cap checks of other entries."""
+    with pytest.raises(ValidationError) as refused:
+        log(held, operator, "no_answer", started_at=NOW + dt.timedelta(days=1), ended_at=NOW + dt.timedelta(days=1, minutes=1),
+            now=NOW + dt.timedelta(minutes=1))
+    assert "started_at" in refused.value.message_dict
+    log(held, operator, "no_answer", started_at=NOW + dt.timedelta(minutes=2), ended_at=NOW + dt.timedelta(minutes=3),
+        now=NOW + dt.timedelta(minutes=1))  # a client clock a little ahead is fine
+
+
 def test_same_client_token_twice_records_once(held, operator):
     first = log(held, operator, "busy", client_token="abc")
     second = log(held, operator, "busy", client_token="abc")
