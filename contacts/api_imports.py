@@ -7,7 +7,6 @@
     GET  /api/v1/imports/{id}/errors.csv   every error, as CSV (UTF-8 with BOM)
 """
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,7 +21,7 @@ from rest_framework.views import APIView
 from callcenter import roles
 
 from .imports.reading import ENCODINGS
-from .imports.reports import error_report_filename, error_report_rows
+from .imports.reports import error_report_response
 from .models import DoNotCall, ImportJob, ImportRowError
 from .services import imports
 
@@ -145,6 +144,4 @@ class ImportErrorsCsvView(APIView):
     @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)}, tags=["imports"])
     def get(self, request, pk):
         job = get_object_or_404(ImportJob, pk=pk)
-        response = StreamingHttpResponse(error_report_rows(job), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{error_report_filename(job)}"'
-        return response
+        return error_report_response(job)

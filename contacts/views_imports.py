@@ -5,7 +5,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -16,7 +16,7 @@ from callcenter import roles
 
 from .forms_imports import MappingForm, UploadForm
 from .imports.fields import suggest_mapping
-from .imports.reports import error_report_filename, error_report_rows
+from .imports.reports import error_report_response
 from .models import ImportJob
 from .services import imports
 
@@ -142,9 +142,7 @@ def import_progress(request, pk):
 @roles.permission_required(roles.MANAGE_LISTS)
 def import_errors_csv(request, pk):
     job = get_object_or_404(ImportJob, pk=pk)
-    response = StreamingHttpResponse(error_report_rows(job), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{error_report_filename(job)}"'
-    return response
+    return error_report_response(job)
 
 
 # ---------------------------------------------------------------- helpers

@@ -3,6 +3,7 @@ one line per failed cell or row, safe against spreadsheet formula injection."""
 import csv
 import io
 
+from django.http import StreamingHttpResponse
 from django.utils.translation import gettext as _
 
 from callcenter.csv_files import BOM, neutralize
@@ -33,3 +34,10 @@ def error_report_rows(job):
     rest = flush()
     if rest:
         yield rest
+
+
+def error_report_response(job) -> StreamingHttpResponse:
+    """The report as a streamed download (the page and the API serve the same file)."""
+    response = StreamingHttpResponse(error_report_rows(job), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{error_report_filename(job)}"'
+    return response
