@@ -161,18 +161,23 @@ def customers_filtered(filters: CustomerFilters) -> QuerySet:
     return customers.order_by(*_ordering(filters.sort))
 
 
-def list_rows(customers: QuerySet, *, offset: int, limit: int) -> list[Customer]:
-    """One page of the list with what a row shows: phones, and whether a global DNC entry blocks
-    the customer (index probes for these rows only, not the whole registry)."""
-    rows = list(
-        customers.prefetch_related(Prefetch("phones", queryset=PhoneNumber.objects.order_by("-is_primary", "id")))[
-            offset: offset + limit
-        ]
-    )
+def with_phones(customers: QuerySet) -> QuerySet:
+    """Customers with their numbers, primary first (list pages and exports show them)."""
+    return customers.prefetch_related(Prefetch("phones", queryset=PhoneNumber.objects.order_by("-is_primary", "id")))
+
+
+def mark_dnc_blocked(rows: list[Customer]) -> list[Customer]:
+    """Set `dnc_blocked` on each customer: whether a global DNC entry blocks them (index probes
+    for these rows only, not the whole registry)."""
     blocked = blocked_customer_ids([c.pk for c in rows])
     for customer in rows:
         customer.dnc_blocked = customer.pk in blocked
     return rows
+
+
+def list_rows(customers: QuerySet, *, offset: int, limit: int) -> list[Customer]:
+    """One page of the list with what a row shows: phones and the DNC flag."""
+    return mark_dnc_blocked(list(with_phones(customers)[offset: offset + limit]))
 
 
 def count_up_to(queryset: QuerySet, limit: int) -> tuple[int, bool]:

@@ -2,14 +2,12 @@
 correctly), cells that a spreadsheet would run as a formula neutralized, every export audited."""
 import json
 
-from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from callcenter.audit import record_event
 from callcenter.csv_files import BOM, line_writer, neutralize
 
-from ..models import PhoneNumber
 from ..phones import format_national
 
 CHUNK = 2000
@@ -55,24 +53,20 @@ def _columns():
 def export_customers_csv(*, customers, by, filters: dict, description: str = ""):
     """Audit the export (who, when, which filter) and return an iterator of CSV text chunks:
     the BOM and header first, then the rows, read from the database in chunks."""
-    from .dnc import blocked_customer_ids
+    from ..selectors import mark_dnc_blocked, with_phones
 
     record_event(
         actor=by, action="customers.export", summary=description or _("Customer export"), filters=filters,
     )
     columns = _columns()
-    rows = customers.prefetch_related(
-        Prefetch("phones", queryset=PhoneNumber.objects.order_by("-is_primary", "id"))
-    ).iterator(chunk_size=CHUNK)
+    rows = with_phones(customers).iterator(chunk_size=CHUNK)
     writer = line_writer()
 
     def write(batch):
-        blocked = blocked_customer_ids([customer.pk for customer in batch])
-        lines = []
-        for customer in batch:
-            customer.dnc_blocked = customer.pk in blocked
-            lines.append(writer.writerow([neutralize(getter(customer)) for _label, getter in columns]))
-        return "".join(lines)
+        return "".join(
+            writer.writerow([neutralize(getter(customer)) for _label, getter in columns])
+            for customer in mark_dnc_blocked(batch)
+        )
 
     def generate():
         yield BOM + writer.writerow([label for label, _getter in columns])
