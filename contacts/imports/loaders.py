@@ -19,6 +19,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..services.dnc import lock_registry_for_a_batch
 from . import fields
 from .converters import TAG_SEPARATOR, converter_for
 from .staging import RequiredCells, StagedColumn, StagedPhone, UniqueKey, copy_chunk, staged_chunks, table_definition
@@ -606,11 +607,19 @@ class DncLoader(TableLoader):
 
     def begin(self, cursor):
         super().begin(cursor)
-        # One writer at a time, so two imports (or an import and a supervisor) cannot both add
-        # the same entry. Plain reads (dispatch, DNC checks) are not blocked by this lock mode.
-        cursor.execute("LOCK TABLE contacts_donotcall IN SHARE ROW EXCLUSIVE MODE")
+        # The file's wanted entries, gathered chunk by chunk and added by one statement in
+        # finish(): the registry is locked only for that statement and the commit.
+        self.wanted = f"import_dnc_wanted_{self.job_id}"
+        self.valid_rows = 0
+        cursor.execute(f"DROP TABLE IF EXISTS {self.wanted}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {self.wanted} (phone_number text, customer_id bigint, reason text, note text,"
+            " expires_at timestamptz, line integer) ON COMMIT DROP"
+        )
 
     def apply_chunk(self, cursor, table):
+        """Check the chunk, report its bad rows and set its good ones aside; the registry is not
+        locked (operators keep registering requests while a long list is read)."""
         if self.mapped("external_id"):
             self.fail_rows(
                 cursor, table, header=self.header_of["external_id"], value="t_external_id",
@@ -628,6 +637,7 @@ class DncLoader(TableLoader):
         valid = self.count_rows(cursor, table)
         if not valid:
             return
+        self.valid_rows += valid
         phone = f"{self.phones[0].name}_number" if self.phones else "NULL::text"
         customer = (
             "(SELECT c.id FROM contacts_customer c WHERE c.external_id = t_external_id)"
@@ -638,39 +648,50 @@ class DncLoader(TableLoader):
         expires = "(t_expires_at AT TIME ZONE %(time_zone)s)" if self.mapped("expires_at") else "NULL::timestamptz"
         cursor.execute(
             f"""
-            WITH rows AS (
-                SELECT coalesce({phone}, '') AS phone_number, {customer} AS customer_id,
-                       {reason} AS reason, {note} AS note, {expires} AS expires_at, line
-                FROM {table} WHERE {VALID}
-            ), wanted AS (
-                SELECT DISTINCT ON (phone_number, customer_id) *
-                FROM rows ORDER BY phone_number, customer_id, expires_at DESC NULLS FIRST, line
-            ), added AS (
-                INSERT INTO contacts_donotcall (phone_number, customer_id, campaign_id, reason, source, note,
-                                                created_by_id, created_at, expires_at, revoke_reason)
-                SELECT w.phone_number, w.customer_id, %(campaign)s, w.reason, 'import', w.note,
-                       %(created_by)s, %(now)s, w.expires_at, ''
-                FROM wanted w
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM contacts_donotcall d
-                    WHERE d.revoked_at IS NULL AND (d.expires_at IS NULL OR d.expires_at > %(now)s)
-                      AND d.phone_number = w.phone_number
-                      AND d.customer_id IS NOT DISTINCT FROM w.customer_id
-                      AND d.campaign_id IS NOT DISTINCT FROM %(campaign)s
-                      AND (d.expires_at IS NULL OR (w.expires_at IS NOT NULL AND d.expires_at >= w.expires_at))
-                )
-                RETURNING id, phone_number, customer_id, reason, note, expires_at
-            )
-            INSERT INTO callcenter_auditevent (created_at, actor_id, action, object_type, object_id, summary, data)
-            SELECT %(now)s, %(created_by)s, 'dnc.create', 'contacts.donotcall', id::text,
-                   left(btrim('DNC ' || phone_number || CASE WHEN customer_id IS NULL THEN '' ELSE ' customer ' || customer_id END), 500),
-                   jsonb_build_object('phone_number', phone_number, 'customer_id', customer_id,
-                                      'campaign_id', %(campaign)s::bigint, 'reason', reason, 'source', 'import',
-                                      'expires_at', expires_at, 'note', note, 'import_job', %(job)s::bigint)
-            FROM added
+            INSERT INTO {self.wanted} (phone_number, customer_id, reason, note, expires_at, line)
+            SELECT coalesce({phone}, ''), {customer}, {reason}, {note}, {expires}, line
+            FROM {table} WHERE {VALID}
             """,
             self.params,
         )
-        created = cursor.rowcount
-        self.counts.created += created
-        self.counts.unchanged += valid - created
+
+    def finish(self, cursor):
+        """Add what the registry does not hold yet (an entry repeated in the file once: the
+        longest-lasting, the first such line), audited, under the registry's batch lock."""
+        if self.valid_rows:
+            lock_registry_for_a_batch(cursor)
+            cursor.execute(
+                f"""
+                WITH wanted AS (
+                    SELECT DISTINCT ON (phone_number, customer_id) *
+                    FROM {self.wanted} ORDER BY phone_number, customer_id, expires_at DESC NULLS FIRST, line
+                ), added AS (
+                    INSERT INTO contacts_donotcall (phone_number, customer_id, campaign_id, reason, source, note,
+                                                    created_by_id, created_at, expires_at, revoke_reason)
+                    SELECT w.phone_number, w.customer_id, %(campaign)s, w.reason, 'import', w.note,
+                           %(created_by)s, %(now)s, w.expires_at, ''
+                    FROM wanted w
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM contacts_donotcall d
+                        WHERE d.revoked_at IS NULL AND (d.expires_at IS NULL OR d.expires_at > %(now)s)
+                          AND d.phone_number = w.phone_number
+                          AND d.customer_id IS NOT DISTINCT FROM w.customer_id
+                          AND d.campaign_id IS NOT DISTINCT FROM %(campaign)s
+                          AND (d.expires_at IS NULL OR (w.expires_at IS NOT NULL AND d.expires_at >= w.expires_at))
+                    )
+                    RETURNING id, phone_number, customer_id, reason, note, expires_at
+                )
+                INSERT INTO callcenter_auditevent (created_at, actor_id, action, object_type, object_id, summary, data)
+                SELECT %(now)s, %(created_by)s, 'dnc.create', 'contacts.donotcall', id::text,
+                       left(btrim('DNC ' || phone_number || CASE WHEN customer_id IS NULL THEN '' ELSE ' customer ' || customer_id END), 500),
+                       jsonb_build_object('phone_number', phone_number, 'customer_id', customer_id,
+                                          'campaign_id', %(campaign)s::bigint, 'reason', reason, 'source', 'import',
+                                          'expires_at', expires_at, 'note', note, 'import_job', %(job)s::bigint)
+                FROM added
+                """,
+                self.params,
+            )
+            created = cursor.rowcount
+            self.counts.created += created
+            self.counts.unchanged += self.valid_rows - created
+        return super().finish(cursor)

@@ -127,6 +127,25 @@ BLOCKED_CUSTOMERS_SQL = (
 
 # ---------------------------------------------------------------- changes to the registry
 
+# How writers of the registry keep "already registered" true without serializing each other.
+# Every writer that checks before it adds takes a table lock first, then checks, then inserts:
+# - one entry at a time (register_dnc) takes ROW EXCLUSIVE, which such writers share (operators
+#   never wait for each other; identical requests queue on an advisory lock of their own);
+# - a batch (the DNC import's final INSERT … SELECT) takes SHARE ROW EXCLUSIVE, which conflicts
+#   with ROW EXCLUSIVE and with itself: it waits for registrations in flight and they wait for it.
+# Whoever comes second re-checks after the first committed (READ COMMITTED: each statement sees
+# what committed before it started), so nobody adds an entry that is already there. Reads
+# (dispatch, is_blocked) take neither lock and never wait. A batch holds its lock only for its
+# last statement and the commit: staging, checks and error reports run before it.
+
+def lock_registry_for_one_entry(cursor) -> None:
+    cursor.execute("LOCK TABLE contacts_donotcall IN ROW EXCLUSIVE MODE")
+
+
+def lock_registry_for_a_batch(cursor) -> None:
+    cursor.execute("LOCK TABLE contacts_donotcall IN SHARE ROW EXCLUSIVE MODE")
+
+
 def register_dnc(
     *,
     by,
@@ -158,9 +177,12 @@ def register_dnc(
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": [_("The expiry must be in the future.")]})
     with transaction.atomic():
-        # Two identical requests at once (a double click, a retried API call) must not both pass
-        # the check below: they queue on a lock of their own (other registrations do not wait).
         with connection.cursor() as cursor:
+            # Before the check: an import adding this entry meanwhile is either seen by the
+            # check or waits for this one (see lock_registry_for_one_entry).
+            lock_registry_for_one_entry(cursor)
+            # Two identical requests at once (a double click, a retried API call) must not both
+            # pass the check below: they queue on a lock of their own (other registrations do not wait).
             cursor.execute(
                 "SELECT pg_advisory_xact_lock(hashtext('contacts.dnc'), hashtext(%s))",
                 [f"{number}|{customer_id or ''}|{campaign_id or ''}"],

@@ -77,6 +77,78 @@ def test_two_dnc_imports_of_the_same_list_at_once_add_each_number_once(superviso
     assert DoNotCall.objects.filter(revoked_at=None).count() == 200
 
 
+DNC_LIST = [["電話番号"], ["090-5555-0001"], ["090-5555-0002"], ["090-5555-0003"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_operator_registers_an_opt_out_at_once_while_a_dnc_list_is_imported(supervisor, monkeypatch):
+    """The registry is not locked while an import reads and checks its chunks: an operator's "do
+    not call me" (outcomes → register_dnc) is stored at once, not after the whole import. The
+    import then leaves that number alone (already registered), so it stays one entry."""
+    from contacts.imports.loaders import DncLoader
+
+    chunk_applied, resume_import = threading.Event(), threading.Event()
+    apply_chunk = DncLoader.apply_chunk
+
+    def pause_after_chunk(self, cursor, table):
+        apply_chunk(self, cursor, table)
+        chunk_applied.set()
+        assert resume_import.wait(timeout=30)
+
+    monkeypatch.setattr(DncLoader, "apply_chunk", pause_after_chunk)
+    finish_import = in_thread(run_import, supervisor, csv_file(DNC_LIST, name="dnc.csv"), kind="dnc")
+    try:
+        assert chunk_applied.wait(timeout=30)
+        registered = threading.Event()
+
+        def register():
+            entry = register_dnc(by=supervisor, phone="090-5555-0002", reason="customer_request", source="operator")
+            registered.set()
+            return entry
+
+        finish_register = in_thread(register)
+        assert registered.wait(timeout=5), "register_dnc waited for the import"
+    finally:
+        resume_import.set()
+    entry = finish_register()
+    job = finish_import()
+    assert (job.created_count, job.unchanged_count) == (2, 1)
+    assert list(DoNotCall.objects.filter(phone_number="+819055550002").values_list("pk", flat=True)) == [entry.pk]
+    assert DoNotCall.objects.filter(revoked_at=None).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_opt_out_registered_while_an_import_adds_the_same_number_stays_one_entry(supervisor, monkeypatch):
+    """register_dnc arrives while the import's final INSERT … SELECT holds the registry's lock and
+    has not committed yet: it waits, then finds the import's entry and returns it."""
+    from contacts.services import imports
+
+    added, resume_import = threading.Event(), threading.Event()
+    finish = imports._finish
+
+    def pause_before_commit(job_id, counts):
+        added.set()
+        assert resume_import.wait(timeout=30)
+        return finish(job_id, counts)
+
+    monkeypatch.setattr(imports, "_finish", pause_before_commit)
+    finish_import = in_thread(run_import, supervisor, csv_file(DNC_LIST, name="dnc.csv"), kind="dnc")
+    try:
+        assert added.wait(timeout=30)
+        finish_register = in_thread(
+            register_dnc, by=supervisor, phone="090-5555-0002", reason="customer_request", source="operator"
+        )
+        threading.Event().wait(0.5)  # lets register_dnc reach the registry before the import commits
+    finally:
+        resume_import.set()
+    job = finish_import()
+    entry = finish_register()
+    assert job.created_count == 3
+    active = DoNotCall.objects.filter(phone_number="+819055550002", revoked_at=None)
+    assert list(active.values_list("pk", flat=True)) == [entry.pk]
+    assert entry.source == "import"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_opt_out_registered_while_an_import_runs_still_blocks(supervisor, monkeypatch):
     """A supervisor registers a DNC request for a number while the import that brings the
