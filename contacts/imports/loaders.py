@@ -19,7 +19,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..services.dnc import lock_registry_for_a_batch
+from ..services.dnc import ALREADY_REGISTERED_SQL, lock_registry_for_a_batch
 from . import fields
 from .converters import TAG_SEPARATOR, converter_for
 from .staging import RequiredCells, StagedColumn, StagedPhone, UniqueKey, copy_chunk, staged_chunks, table_definition
@@ -590,9 +590,10 @@ class DncLoader(TableLoader):
     """Add do-not-call entries (source "import") for numbers and/or customers of the file, each
     audited like a supervisor's entry ("dnc.create").
 
-    An entry is not added when the registry already holds an active one for the same number,
-    customer and scope that lasts at least as long (and a number repeated in the file is added
-    once): those rows count as unchanged, so importing a list twice adds nothing."""
+    An entry is not added when it is already registered (contacts.services.dnc's
+    ALREADY_REGISTERED_SQL, the rule register_dnc follows too: an active entry for the same number,
+    customer and scope that lasts at least as long), and a number repeated in the file is added
+    once: those rows count as unchanged, so importing a list twice adds nothing."""
 
     kind = "dnc"
 
@@ -659,6 +660,10 @@ class DncLoader(TableLoader):
         """Add what the registry does not hold yet (an entry repeated in the file once: the
         longest-lasting, the first such line), audited, under the registry's batch lock."""
         if self.valid_rows:
+            already_registered = ALREADY_REGISTERED_SQL.format(
+                at="%(now)s", phone="w.phone_number", customer="w.customer_id", campaign="%(campaign)s::bigint",
+                expires="w.expires_at",
+            )
             lock_registry_for_a_batch(cursor)
             cursor.execute(
                 f"""
@@ -671,14 +676,7 @@ class DncLoader(TableLoader):
                     SELECT w.phone_number, w.customer_id, %(campaign)s, w.reason, 'import', w.note,
                            %(created_by)s, %(now)s, w.expires_at, ''
                     FROM wanted w
-                    WHERE NOT EXISTS (
-                        SELECT 1 FROM contacts_donotcall d
-                        WHERE d.revoked_at IS NULL AND (d.expires_at IS NULL OR d.expires_at > %(now)s)
-                          AND d.phone_number = w.phone_number
-                          AND d.customer_id IS NOT DISTINCT FROM w.customer_id
-                          AND d.campaign_id IS NOT DISTINCT FROM %(campaign)s
-                          AND (d.expires_at IS NULL OR (w.expires_at IS NOT NULL AND d.expires_at >= w.expires_at))
-                    )
+                    WHERE NOT EXISTS (SELECT 1 FROM contacts_donotcall d WHERE {already_registered})
                     RETURNING id, phone_number, customer_id, reason, note, expires_at
                 )
                 INSERT INTO callcenter_auditevent (created_at, actor_id, action, object_type, object_id, summary, data)

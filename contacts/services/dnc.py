@@ -127,6 +127,37 @@ BLOCKED_CUSTOMERS_SQL = (
 
 # ---------------------------------------------------------------- changes to the registry
 
+# "Already registered", the one rule for every writer (register_dnc, the DNC import): the
+# registry holds an active entry for the same number ('' for none), the same customer and the
+# same scope (a global entry and a campaign's entry are separate evidence) that lasts at least as
+# long as the entry asked for ({expires} NULL: for good). Such a request adds nothing. Callers
+# substitute SQL expressions for {phone}, {customer}, {campaign}, {expires} and {at} (str.format;
+# {expires} appears twice) and alias the registry `d`.
+ALREADY_REGISTERED_SQL = (
+    "(d.revoked_at IS NULL AND (d.expires_at IS NULL OR d.expires_at > {at})"
+    " AND d.phone_number = {phone}"
+    " AND d.customer_id IS NOT DISTINCT FROM {customer}"
+    " AND d.campaign_id IS NOT DISTINCT FROM {campaign}"
+    " AND (d.expires_at IS NULL OR ({expires} IS NOT NULL AND d.expires_at >= {expires})))"
+)
+
+
+def existing_registration(*, phone: str, customer_id, campaign_id, expires_at, at=None) -> DoNotCall | None:
+    """The entry that already registers this request (ALREADY_REGISTERED_SQL), if any: the one
+    that lasts longest, the newest of those. `phone` as stored (E.164 or '')."""
+    condition = ALREADY_REGISTERED_SQL.format(
+        at="%(at)s", phone="%(phone)s", customer="%(customer)s::bigint", campaign="%(campaign)s::bigint",
+        expires="%(expires)s::timestamptz",
+    )
+    found = DoNotCall.objects.raw(
+        f"SELECT d.* FROM contacts_donotcall d WHERE {condition}"
+        " ORDER BY d.expires_at DESC NULLS FIRST, d.created_at DESC, d.id DESC LIMIT 1",
+        {"at": at or timezone.now(), "phone": phone or "", "customer": customer_id, "campaign": campaign_id,
+         "expires": expires_at},
+    )
+    return next(iter(found), None)
+
+
 # How writers of the registry keep "already registered" true without serializing each other.
 # Every writer that checks before it adds takes a table lock first, then checks, then inserts:
 # - one entry at a time (register_dnc) takes ROW EXCLUSIVE, which such writers share (operators
@@ -158,9 +189,9 @@ def register_dnc(
     note: str = "",
 ) -> DoNotCall:
     """Put a number and/or a customer on the registry (globally, or for one campaign) and audit
-    it. The number may be written in any format; it is stored normalized. Registering what is
-    already actively registered with the same scope and no expiry returns that entry unchanged
-    (a retried request must not pile up duplicates)."""
+    it. The number may be written in any format; it is stored normalized. A request that is
+    already registered (ALREADY_REGISTERED_SQL: same number, customer and scope, lasting at least
+    as long) returns that entry unchanged (a retried request must not pile up duplicates)."""
     number = ""
     if phone:
         number, _valid = normalize_phone(phone)
@@ -187,14 +218,11 @@ def register_dnc(
                 "SELECT pg_advisory_xact_lock(hashtext('contacts.dnc'), hashtext(%s))",
                 [f"{number}|{customer_id or ''}|{campaign_id or ''}"],
             )
-        if expires_at is None:
-            existing = (
-                active_entries()
-                .filter(phone_number=number, customer_id=customer_id, campaign_id=campaign_id, expires_at__isnull=True)
-                .first()
-            )
-            if existing is not None:
-                return existing
+        existing = existing_registration(
+            phone=number, customer_id=customer_id, campaign_id=campaign_id, expires_at=expires_at
+        )
+        if existing is not None:
+            return existing
         entry = DoNotCall.objects.create(
             phone_number=number, customer_id=customer_id, campaign_id=campaign_id, reason=reason,
             source=source, note=note, created_by=by if by is not None and by.is_authenticated else None,

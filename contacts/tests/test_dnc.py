@@ -329,3 +329,84 @@ def test_the_set_form_of_the_rule_agrees_with_the_per_row_form(supervisor):
         (summer, later, always | {in_summer.pk}),
     ]:
         assert_all_forms_agree(expected, campaign=scope, at=at)
+
+
+# ---------------------------------------------------------------- one "already registered" rule
+
+IN_DAYS = {5: 5, 10: 10, 20: 20, "past": -1}
+
+
+def _expiry(days):
+    """A whole minute, so the import's file (local time, minutes) and register_dnc get the same instant."""
+    if days is None:
+        return None
+    at = timezone.localtime() + datetime.timedelta(days=IN_DAYS[days])
+    return at.replace(second=0, microsecond=0)
+
+
+@pytest.mark.parametrize("existing, request_, already_registered", [
+    ({}, {}, True),
+    ({}, {"campaign": True}, False),  # a global entry does not register a campaign's
+    ({"campaign": True}, {}, False),  # nor a campaign's entry a global one
+    ({"campaign": True}, {"campaign": True}, True),
+    ({}, {"expires": 5}, True),  # for good lasts longer than any expiry
+    ({"expires": 10}, {}, False),
+    ({"expires": 10}, {"expires": 5}, True),
+    ({"expires": 10}, {"expires": 20}, False),
+    ({"expires": "past"}, {}, False),
+    ({"revoked": True}, {}, False),
+    ({"customer": True, "phone": False}, {"customer": True, "phone": False}, True),
+    ({"customer": True, "phone": False}, {}, False),  # the customer's entry is not the number's
+    ({"customer": True}, {"customer": True}, True),
+    ({"customer": True}, {}, False),
+    ({}, {"customer": True}, False),
+])
+def test_register_dnc_and_the_dnc_import_agree_on_what_is_already_registered(
+    supervisor, settings, tmp_path, existing, request_, already_registered
+):
+    from django.db import transaction
+
+    from contacts.tests.factories_imports import csv_file, run_import
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    customer = CustomerFactory(external_id="C1", phone=False)
+    scope = campaign("春の再購入")
+    number = "+819012345678"
+
+    def add_existing():
+        DoNotCallFactory(
+            phone_number=number if existing.get("phone", True) else "",
+            customer=customer if existing.get("customer") else None,
+            campaign=scope if existing.get("campaign") else None,
+            expires_at=_expiry(existing.get("expires")),
+            revoked_at=timezone.now() if existing.get("revoked") else None,
+        )
+
+    phone = "090-1234-5678" if request_.get("phone", True) else ""
+    expires_at = _expiry(request_.get("expires"))
+
+    def added_by_register_dnc() -> int:
+        with transaction.atomic():
+            add_existing()
+            before = DoNotCall.objects.count()
+            register_dnc(by=supervisor, phone=phone, customer=customer if request_.get("customer") else None,
+                         campaign=scope if request_.get("campaign") else None, expires_at=expires_at,
+                         reason=REQUEST, source=SUPERVISOR_SOURCE)
+            added = DoNotCall.objects.count() - before
+            transaction.set_rollback(True)
+        return added
+
+    def added_by_import() -> int:
+        row = [phone, "C1" if request_.get("customer") else "",
+               timezone.localtime(expires_at).strftime("%Y-%m-%d %H:%M") if expires_at else ""]
+        with transaction.atomic():
+            add_existing()
+            job = run_import(supervisor, csv_file([["電話番号", "顧客ID", "有効期限"], row], name="dnc.csv"),
+                             kind="dnc", campaign_id=scope.pk if request_.get("campaign") else None)
+            assert job.failed_count == 0, list(job.row_errors.values_list("message", flat=True))
+            added = job.created_count
+            transaction.set_rollback(True)
+        return added
+
+    expected = 0 if already_registered else 1
+    assert (added_by_register_dnc(), added_by_import()) == (expected, expected)
