@@ -91,7 +91,7 @@ def ensure_entries(campaign, call_list):
         "call_list": str(call_list.pk), "campaign": str(campaign.pk), "customer": "c.id", "phone": "p.number",
         "rank": "row_number() OVER (ORDER BY c.id)", "status": "'pending'", "attempts": "0",
         "next_attempt_at": "now() - interval '1 day'", "last_attempt_at": "NULL", "last_disposition": "NULL",
-        "callback_at": "NULL", "assigned_operator": "NULL", "held_by": "NULL", "held_until": "NULL",
+        "callback_at": "NULL", "assigned_operator": "NULL", "held_by": "NULL", "held_until": "NULL", "held_at": "NULL",
     }
     columns, expressions, params = _defaults_for(CallListEntry, explicit)
     _execute(
@@ -117,7 +117,7 @@ def reset_run(campaign, other, call_list):
     _execute(
         f"UPDATE campaigns_calllistentry SET status = 'pending', attempts = 0, last_attempt_at = NULL,"
         f" last_disposition_id = NULL, callback_at = NULL, assigned_operator_id = NULL, held_by_id = NULL,"
-        f" held_until = NULL, next_attempt_at = now() - interval '1 day'"
+        f" held_until = NULL, held_at = NULL, next_attempt_at = now() - interval '1 day'"
         f" WHERE call_list_id = {list_id} AND (status <> 'pending' OR attempts <> 0 OR last_attempt_at IS NOT NULL"
         f" OR next_attempt_at > now() - interval '12 hours')"
     )

@@ -232,7 +232,7 @@ def _update_entries() -> None:
                                    WHEN last.callback_at IS NOT NULL THEN last.callback_at
                                    ELSE last.started_at + make_interval(mins => GREATEST(
                                         COALESCE((p.retry_delays ->> d.code)::int, d.retry_delay_minutes, 0), p.min_gap_minutes)) END,
-            held_by_id = NULL, held_until = NULL, updated_at = now()
+            held_by_id = NULL, held_until = NULL, held_at = NULL, updated_at = now()
         FROM last
         JOIN campaigns_disposition d ON d.id = last.disposition_id
         JOIN campaigns_calllistentry e2 ON e2.id = last.entry_id

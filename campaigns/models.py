@@ -250,6 +250,9 @@ class CallListEntry(models.Model):
     assigned_operator = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("personal callback for"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
     held_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
     held_until = models.DateTimeField(null=True, blank=True)
+    # When the current hold began (the dispatch): the call's start for an outcome logged without
+    # one, and the start of the hard ceiling that renewals of the hold never pass.
+    held_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

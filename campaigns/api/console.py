@@ -136,6 +136,37 @@ class DispatchNextView(APIView):
         return Response(dispatch_payload(entry))
 
 
+class RenewSerializer(serializers.Serializer):
+    entry = serializers.IntegerField()
+
+
+RenewResponse = inline_serializer("HoldRenewed", fields={
+    "entry": serializers.IntegerField(),
+    "held_until": serializers.DateTimeField(),
+    "at_ceiling": serializers.BooleanField(help_text="Renewals cannot keep the hold any longer (DISPATCH_HOLD_MAX_MINUTES after the dispatch)."),
+})
+
+
+class DispatchRenewView(APIView):
+    """Keep the hold while the call goes on; call it every minute or so during long calls."""
+    permission_classes = [UseConsole]
+
+    @extend_schema(
+        request=RenewSerializer,
+        responses={200: RenewResponse, 409: OpenApiResponse(description="The operator does not hold this entry any more")},
+        tags=["operator work"],
+    )
+    def post(self, request):
+        serializer = RenewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry_id = serializer.validated_data["entry"]
+        try:
+            hold = dispatch.renew_hold(entry_id=entry_id, operator=request.user)
+        except dispatch.HoldLost as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        return Response({"entry": entry_id, "held_until": hold.held_until, "at_ceiling": hold.at_ceiling})
+
+
 # ------------------------------------------------------------------ attempts
 
 class AttemptSerializer(serializers.Serializer):

@@ -100,13 +100,6 @@ def held_entry(operator) -> CallListEntry | None:
     )
 
 
-def hold_started_at(entry) -> dt.datetime | None:
-    """When the current hold began (the dispatch moment), derived from its expiry."""
-    if entry.held_until is None:
-        return None
-    return entry.held_until - dt.timedelta(minutes=settings.DISPATCH_HOLD_MINUTES)
-
-
 # ------------------------------------------------------------------ the customer card
 
 def customer_attempts(customer, limit: int = 50):
@@ -136,7 +129,7 @@ def console_card(entry) -> dict:
         "attempt_count": CallAttempt.objects.filter(customer=customer).count(),
         "dnc_entries": list(dnc.blocking_entries(phone=entry.phone, customer=customer, campaign=entry.campaign_id)),
         "customer_local_time": timezone.now().astimezone(tz) if tz else None,
-        "hold_started_at": hold_started_at(entry),
+        "hold_started_at": entry.held_at,
     }
 
 
@@ -303,7 +296,7 @@ def operator_board(now=None) -> list[dict]:
             "state_code": state.state if state else AgentStateLog.State.OFFLINE,
             "since": state.started_at if state else None,
             "entry": entry,
-            "hold_started_at": hold_started_at(entry) if entry else None,
+            "hold_started_at": entry.held_at if entry else None,
             "hold_expired": bool(entry and entry.held_until and entry.held_until < now),
             "dials_today": dials.get(user.pk, 0),
         })

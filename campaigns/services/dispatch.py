@@ -35,9 +35,13 @@ Dialable (checked at the claim, now, never trusted from the list build):
   one person at once, and two simultaneous claims cannot pass the cap together).
 
 A hold lasts settings.DISPATCH_HOLD_MINUTES; `release_expired_holds` (Celery beat) puts abandoned
-entries back. An operator holds at most one entry: asking again returns the one already held.
+entries back. While the call goes on, the console (or an API client) renews the hold
+(`renew_hold`), never past DISPATCH_HOLD_MAX_MINUTES after the dispatch: a long call keeps its
+customer, a tab left open does not strand one. An operator holds at most one entry: asking again
+returns the one already held.
 """
 import datetime as dt
+from dataclasses import dataclass
 from functools import lru_cache
 
 from django.conf import settings
@@ -68,12 +72,21 @@ def hold_duration() -> dt.timedelta:
     return dt.timedelta(minutes=settings.DISPATCH_HOLD_MINUTES)
 
 
+def hold_ceiling() -> dt.timedelta:
+    """How long after the dispatch renewals may keep a hold (at least one hold's length)."""
+    return max(dt.timedelta(minutes=settings.DISPATCH_HOLD_MAX_MINUTES), hold_duration())
+
+
 def personal_callback_grace() -> dt.timedelta:
     return dt.timedelta(minutes=getattr(settings, "DISPATCH_PERSONAL_CALLBACK_GRACE_MINUTES", 60))
 
 
 class DispatchError(Exception):
     """An action on a hold that is not possible (e.g. releasing an entry nobody holds)."""
+
+
+class HoldLost(DispatchError):
+    """The operator does not hold the entry any more (released, expired and put back, logged)."""
 
 
 # ------------------------------------------------------------------ SQL of the rules
@@ -189,7 +202,7 @@ def _cached_hold_sql(key: tuple, campaign_id: int, callback: bool) -> str:
     return f"""
         WITH held AS (
             UPDATE campaigns_calllistentry AS e
-               SET status = 'held', held_by_id = %(operator)s, held_until = %(held_until)s, updated_at = %(now)s
+               SET status = 'held', held_by_id = %(operator)s, held_until = %(held_until)s, held_at = %(now)s, updated_at = %(now)s
               FROM contacts_customer c
              WHERE e.id = %(entry)s AND c.id = e.customer_id AND e.status = %(expected)s
                AND EXISTS (SELECT 1 FROM campaigns_campaign k WHERE k.id = e.campaign_id AND k.status = 'active')
@@ -327,7 +340,7 @@ def release_expired_holds(*, now=None) -> int:
             """
             UPDATE campaigns_calllistentry
                SET status = CASE WHEN callback_at IS NOT NULL THEN 'callback' ELSE 'pending' END,
-                   held_by_id = NULL, held_until = NULL, updated_at = %(now)s
+                   held_by_id = NULL, held_until = NULL, held_at = NULL, updated_at = %(now)s
              WHERE status = 'held' AND held_until < %(now)s
             """,
             {"now": now},
@@ -346,7 +359,8 @@ def release_hold(*, entry_id: int, by, now=None) -> CallListEntry:
         entry.status = Status.CALLBACK if entry.callback_at else Status.PENDING
         entry.held_by = None
         entry.held_until = None
-        entry.save(update_fields=["status", "held_by", "held_until", "updated_at"])
+        entry.held_at = None
+        entry.save(update_fields=["status", "held_by", "held_until", "held_at", "updated_at"])
         if holder is not None:
             move_working_operator(operator_id=holder.pk, state=AgentStateLog.State.READY, at=now)
         record_event(
@@ -354,3 +368,31 @@ def release_hold(*, entry_id: int, by, now=None) -> CallListEntry:
             summary=f"Released entry {entry.pk} held by {holder}", holder=getattr(holder, "username", None),
         )
     return entry
+
+
+@dataclass(frozen=True)
+class RenewedHold:
+    held_until: dt.datetime
+    at_ceiling: bool  # renewals cannot keep it any longer: the call must end by held_until
+
+
+def renew_hold(*, entry_id: int, operator, now=None) -> RenewedHold:
+    """Keep `operator`'s hold on the entry while the call goes on: it now lasts one more
+    DISPATCH_HOLD_MINUTES from `now`, but never past DISPATCH_HOLD_MAX_MINUTES after the dispatch.
+    A hold that expired but was not yet put back is still this operator's (nobody else can be
+    given a held entry) and is renewed too. Raises HoldLost otherwise."""
+    now = now or timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE campaigns_calllistentry
+               SET held_until = GREATEST(held_until, LEAST(%(renewed)s, COALESCE(held_at, %(now)s) + %(ceiling)s))
+             WHERE id = %(entry)s AND status = 'held' AND held_by_id = %(operator)s
+            RETURNING held_until, held_until >= COALESCE(held_at, %(now)s) + %(ceiling)s
+            """,
+            {"entry": entry_id, "operator": operator.pk, "now": now, "renewed": now + hold_duration(), "ceiling": hold_ceiling()},
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise HoldLost(_("This customer is no longer assigned to you (the hold expired or a supervisor released it)."))
+    return RenewedHold(held_until=row[0], at_ceiling=row[1])

@@ -491,7 +491,7 @@ def recycle_call_list(*, call_list, disposition_codes: list[str], by, at=None) -
     reset AS (
         UPDATE campaigns_calllistentry t
         SET status = '{CallListEntry.Status.PENDING}', attempts = 0, next_attempt_at = {at_sql},
-            callback_at = NULL, assigned_operator_id = NULL, held_by_id = NULL, held_until = NULL,
+            callback_at = NULL, assigned_operator_id = NULL, held_by_id = NULL, held_until = NULL, held_at = NULL,
             updated_at = {at_sql}
         FROM picked
         WHERE t.id = picked.id AND picked.reason IS NULL AND t.status IN ({statuses})

@@ -191,9 +191,7 @@ def record_outcome(
                 raise EntryNotHeld(
                     _("This customer is no longer assigned to you (the hold expired or a supervisor released it). Nothing was saved.")
                 )
-            from ..selectors.console import hold_started_at
-
-            started_at = started_at or hold_started_at(entry) or now
+            started_at = started_at or entry.held_at or now
             ended_at = ended_at or now
             errors = _validate(
                 entry=entry, operator=operator, disposition=disposition, callback_at=callback_at,
@@ -293,7 +291,7 @@ LOCK_SQL = (
 # The attempt's columns (all but the id) and the entry columns an outcome changes.
 _ATTEMPT_FIELDS = [f for f in CallAttempt._meta.concrete_fields if not f.primary_key]
 _ENTRY_UPDATE = [
-    "attempts", "last_attempt_at", "last_disposition", "held_by", "held_until", "callback_at",
+    "attempts", "last_attempt_at", "last_disposition", "held_by", "held_until", "held_at", "callback_at",
     "assigned_operator", "next_attempt_at", "status", "updated_at",
 ]
 _ENTRY_UPDATE_FIELDS = [CallListEntry._meta.get_field(name) for name in _ENTRY_UPDATE]
@@ -331,6 +329,7 @@ def _store(*, entry, operator, disposition, started_at, answered_at, ended_at, t
     entry.last_disposition = disposition
     entry.held_by = None
     entry.held_until = None
+    entry.held_at = None
     entry.callback_at = None
     entry.assigned_operator = None
     entry.next_attempt_at = None

@@ -138,3 +138,23 @@ def test_openapi_schema_lists_operator_work(api_as, operator):
     schema = api_as(operator).get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
     for path in ("/api/v1/dispatch/next/", "/api/v1/attempts/", "/api/v1/agent-state/"):
         assert path in schema
+
+
+def test_renewing_the_hold(api_as, operator, operator2, call_list):
+    call_list.campaign.operators.add(operator2)
+    one = entry(call_list)
+    client = api_as(operator)
+    client.post("/api/v1/dispatch/next/")
+    CallListEntry.objects.filter(pk=one.pk).update(held_until=timezone.now() + dt.timedelta(seconds=5))
+    response = client.post("/api/v1/dispatch/renew/", {"entry": one.pk}, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["entry"] == one.pk and body["at_ceiling"] is False
+    one.refresh_from_db()
+    assert one.held_until > timezone.now() + dt.timedelta(minutes=14)
+    assert dt.datetime.fromisoformat(body["held_until"].replace("Z", "+00:00")) == one.held_until
+    # Somebody else's hold, or none at all: 409, nothing changes.
+    assert api_as(operator2).post("/api/v1/dispatch/renew/", {"entry": one.pk}, format="json").status_code == 409
+    response = client.post("/api/v1/dispatch/renew/", {"entry": "x"}, format="json")
+    assert response.status_code == 400 and "entry" in response.json()["errors"]
+    assert api_as(operator2).post("/api/v1/dispatch/renew/", {"entry": 999999}, format="json").status_code == 409

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import AgentStateLog, CallAttempt, CallListEntry
-from campaigns.services.dispatch import dispatch_next
+from campaigns.services.dispatch import dispatch_next, release_hold
 from campaigns.tests.factories import CallingPolicyFactory
 from campaigns.tests.factories_console import entry, past_attempt, ready_list, working_campaign
 from contacts.models import DoNotCall
@@ -172,3 +172,44 @@ def test_supervisor_releases_a_stuck_hold(page, browser_login, shot, supervisor,
     held.refresh_from_db()
     assert held.status == Status.PENDING and held.held_by is None
     shot(page, "console-7-released")
+
+
+def test_a_long_call_keeps_its_hold_while_the_console_is_open(page, browser_login, shot, settings, supervisor, operator, work):
+    """The page renews the hold while the call goes on (every DISPATCH_HOLD_RENEW_SECONDS, here 1 s):
+    a hold about to expire is extended, the ceiling is announced, and a hold a supervisor
+    released is reported at once instead of at the save."""
+    settings.DISPATCH_HOLD_RENEW_SECONDS = 1
+    browser_login(operator)
+    page.click("[data-testid=start-work]")
+    page.wait_for_selector("[data-testid=agent-state][data-state=ready]")
+    page.keyboard.press("n")
+    page.wait_for_selector("[data-testid=customer-name]")
+    held = CallListEntry.objects.get(status=Status.HELD, held_by=operator)
+    page.keyboard.press("c")
+
+    # Twenty minutes into the call the first hold would be over; the beat renews it.
+    about_to_expire = timezone.now() + dt.timedelta(seconds=3)
+    CallListEntry.objects.filter(pk=held.pk).update(held_at=timezone.now() - dt.timedelta(minutes=20), held_until=about_to_expire)
+    deadline = timezone.now() + dt.timedelta(seconds=10)
+    while timezone.now() < deadline:
+        held.refresh_from_db()
+        if held.held_until > about_to_expire + dt.timedelta(minutes=10):
+            break
+        page.wait_for_timeout(200)
+    assert held.held_until > timezone.now() + dt.timedelta(minutes=14)
+    shown = timezone.localtime(held.held_until).strftime("%H:%M")
+    page.wait_for_function("(t) => document.querySelector('[data-held-until]').textContent === t", arg=shown)
+    assert page.is_hidden("[data-testid=hold-ceiling]") and page.is_hidden("[data-testid=hold-lost]")
+
+    # Close to the ceiling (two hours after the dispatch): the operator is told to wrap up.
+    CallListEntry.objects.filter(pk=held.pk).update(held_at=timezone.now() - dt.timedelta(minutes=119))
+    page.wait_for_selector("[data-testid=hold-ceiling]", state="visible")
+    assert "120" in page.inner_text("[data-testid=hold-ceiling]")
+    shot(page, "console-8-hold-ceiling")
+
+    # A supervisor releases it: the page says so before the operator types a whole outcome.
+    release_hold(entry_id=held.pk, by=supervisor)
+    lost = page.wait_for_selector("[data-testid=hold-lost]", state="visible")
+    assert "担当ではありません" in lost.inner_text() or "no longer assigned" in lost.inner_text()
+    assert page.is_hidden("[data-testid=hold-ceiling]")
+    shot(page, "console-9-hold-lost")

@@ -224,3 +224,21 @@ def test_no_call_is_handed_out_during_a_break(login, operator, call_list):
     client.post(reverse("campaigns:console_next"))
     one.refresh_from_db()
     assert one.status == Status.PENDING
+
+
+def test_the_open_console_renews_its_hold(login, operator, operator2, call_list):
+    one = entry(call_list)
+    client = login(operator)
+    client.post(reverse("campaigns:console_next"))
+    page = client.get(reverse("campaigns:console"))
+    renew_url = reverse("campaigns:console_renew", args=[one.pk])
+    assert f'data-renew-url="{renew_url}"' in page.content.decode()
+    CallListEntry.objects.filter(pk=one.pk).update(held_until=timezone.now() + dt.timedelta(seconds=5))
+    response = client.post(renew_url)
+    assert response.status_code == 200 and response.json()["at_ceiling"] is False
+    one.refresh_from_db()
+    assert one.held_until > timezone.now() + dt.timedelta(minutes=14)
+    assert response.json()["held_until_display"] == timezone.localtime(one.held_until).strftime("%H:%M")
+    assert client.get(renew_url).status_code == 405
+    response = login(operator2).post(renew_url)
+    assert response.status_code == 409 and response.json()["detail"]

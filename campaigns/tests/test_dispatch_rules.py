@@ -8,7 +8,7 @@ from django.utils import timezone
 from campaigns.models import AgentStateLog, CallList, CallListEntry, Campaign, OperatorProfile
 from campaigns.selectors.console import explain_no_call
 from campaigns.services.agent_state import change_agent_state
-from campaigns.services.dispatch import dispatch_next, release_expired_holds, release_hold
+from campaigns.services.dispatch import HoldLost, dispatch_next, release_expired_holds, release_hold, renew_hold
 from campaigns.tests.factories_console import (
     NEW_YORK, TOKYO, WEDNESDAY_2PM, entry, japan_standard, past_attempt, ready_list, working_campaign,
 )
@@ -474,3 +474,46 @@ def test_the_policy_dispatch_reads_carries_every_setting(operator, call_list):
     stored = CallingPolicy.objects.get(pk=policy.pk)
     for field in CallingPolicy._meta.concrete_fields:
         assert getattr(read, field.attname) == getattr(stored, field.attname), field.name
+
+
+# ------------------------------------------------------------------ renewing a hold during a long call
+
+def test_a_renewed_hold_outlives_its_first_expiry(operator, operator2, campaign, call_list):
+    campaign.operators.add(operator2)
+    mine = entry(call_list)
+    assert dispatch_next(operator=operator, now=NOW).pk == mine.pk
+    renewed = renew_hold(entry_id=mine.pk, operator=operator, now=NOW + dt.timedelta(minutes=14))
+    assert renewed.held_until == NOW + dt.timedelta(minutes=29) and not renewed.at_ceiling
+    # The beat at the first expiry leaves it alone; nobody else is given the customer.
+    assert release_expired_holds(now=NOW + dt.timedelta(minutes=16)) == 0
+    assert dispatch_next(operator=operator2, now=NOW + dt.timedelta(minutes=16)) is None
+    mine.refresh_from_db()
+    assert mine.status == Status.HELD and mine.held_by == operator
+    assert mine.held_at == NOW  # when the call began: renewals do not move it
+
+
+def test_renewals_stop_at_the_ceiling(operator, campaign, call_list, settings):
+    settings.DISPATCH_HOLD_MAX_MINUTES = 60
+    mine = entry(call_list)
+    dispatch_next(operator=operator, now=NOW)
+    renewed = renew_hold(entry_id=mine.pk, operator=operator, now=NOW + dt.timedelta(minutes=40))
+    assert renewed.held_until == NOW + dt.timedelta(minutes=55) and not renewed.at_ceiling
+    renewed = renew_hold(entry_id=mine.pk, operator=operator, now=NOW + dt.timedelta(minutes=50))
+    assert renewed.held_until == NOW + dt.timedelta(minutes=60) and renewed.at_ceiling
+    # A tab left open keeps asking; the hold still ends at the ceiling and the beat puts it back.
+    assert renew_hold(entry_id=mine.pk, operator=operator, now=NOW + dt.timedelta(minutes=59)).held_until == NOW + dt.timedelta(minutes=60)
+    assert release_expired_holds(now=NOW + dt.timedelta(minutes=61)) == 1
+
+
+def test_only_the_holder_renews_and_only_while_held(operator, operator2, campaign, call_list):
+    mine = entry(call_list)
+    dispatch_next(operator=operator, now=NOW)
+    with pytest.raises(HoldLost):
+        renew_hold(entry_id=mine.pk, operator=operator2, now=NOW + dt.timedelta(minutes=1))
+    # Expired but not put back yet: still this operator's, so it is renewed.
+    assert renew_hold(entry_id=mine.pk, operator=operator, now=NOW + dt.timedelta(minutes=16)).held_until == NOW + dt.timedelta(minutes=31)
+    release_hold(entry_id=mine.pk, by=operator2, now=NOW + dt.timedelta(minutes=17))
+    with pytest.raises(HoldLost):
+        renew_hold(entry_id=mine.pk, operator=operator, now=NOW + dt.timedelta(minutes=18))
+    mine.refresh_from_db()
+    assert mine.status == Status.PENDING and mine.held_until is None and mine.held_at is None

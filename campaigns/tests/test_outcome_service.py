@@ -352,3 +352,20 @@ def test_dispatch_and_outcome_with_and_without_prepared_statements(settings, ope
         assert statements() > 0
     else:
         assert statements() == before, "nothing is prepared when switched off"
+
+
+def test_a_call_longer_than_the_first_hold_is_saved_when_renewed(held, operator):
+    """A 40-minute conversation: the console renewed the hold, so the outcome is saved and, with
+    no start given, the attempt starts at the dispatch (not at the last renewal)."""
+    from campaigns.services.dispatch import renew_hold
+
+    for minute in (10, 20, 30):
+        renew_hold(entry_id=held.pk, operator=operator, now=NOW + dt.timedelta(minutes=minute))
+    release_expired_holds(now=NOW + dt.timedelta(minutes=40))
+    result = record_outcome(
+        entry=held, operator=operator, disposition=code("no_answer"), ended_at=NOW + dt.timedelta(minutes=40),
+        now=NOW + dt.timedelta(minutes=40),
+    )
+    assert result.attempt.started_at == NOW
+    held.refresh_from_db()
+    assert held.held_at is None and held.held_until is None

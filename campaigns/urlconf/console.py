@@ -10,11 +10,13 @@ urlpatterns: list = [
     path("console/state/", views.console_state, name="console_state"),
     path("console/next/", views.console_next, name="console_next"),
     path("console/entries/<int:entry_id>/outcome/", views.console_outcome, name="console_outcome"),
+    path("console/entries/<int:entry_id>/renew/", views.console_renew, name="console_renew"),
     path("console/board/", views.board, name="console_board"),
     path("console/board/entries/<int:entry_id>/release/", views.board_release, name="console_release"),
 ]
 api_urlpatterns: list = [
     path("agent-state/", api.AgentStateView.as_view(), name="api_agent_state"),
     path("dispatch/next/", api.DispatchNextView.as_view(), name="api_dispatch_next"),
+    path("dispatch/renew/", api.DispatchRenewView.as_view(), name="api_dispatch_renew"),
     path("attempts/", api.AttemptCreateView.as_view(), name="api_attempts"),
 ]

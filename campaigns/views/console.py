@@ -2,9 +2,11 @@
 Views are thin: a form validates, one service acts, the page is rendered or redirected to."""
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
+from django.utils.formats import time_format
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -64,6 +66,8 @@ def _console_context(request, *, entry=None, form=None, not_held_notes=None):
             "customer_zone": entry.customer.time_zone,
             "other_zone": entry.customer.time_zone != timezone.get_current_timezone_name(),
             "attempt_number": entry.attempts + 1,
+            "renew_seconds": settings.DISPATCH_HOLD_RENEW_SECONDS,
+            "hold_max_minutes": settings.DISPATCH_HOLD_MAX_MINUTES,
         })
     elif request.GET.get("empty"):
         context["no_call"] = selectors.explain_no_call(operator=operator)
@@ -151,6 +155,21 @@ def console_outcome(request, entry_id):
                 return _next_call(request)
             return redirect("campaigns:console")
     return render(request, "campaigns/console/console.html", _console_context(request, entry=entry, form=form), status=400)
+
+
+@roles.permission_required(roles.USE_CONSOLE)
+@require_POST
+def console_renew(request, entry_id):
+    """The open console keeps its hold while the call goes on (a heartbeat of the page's timers)."""
+    try:
+        hold = dispatch.renew_hold(entry_id=entry_id, operator=request.user)
+    except dispatch.HoldLost as error:
+        return JsonResponse({"detail": str(error)}, status=409)
+    return JsonResponse({
+        "held_until": hold.held_until.isoformat(),
+        "held_until_display": time_format(timezone.localtime(hold.held_until), "H:i"),
+        "at_ceiling": hold.at_ceiling,
+    })
 
 
 # ------------------------------------------------------------------ supervisors
