@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from callcenter import roles
 
 from ..models import AgentStateLog, CallAttempt, CallListEntry, Disposition
-from ..selectors.console import explain_no_call
+from ..selectors.console import no_call_code
 from ..services import agent_state, dispatch, outcomes
 
 UseConsole = roles.api_permission(roles.USE_CONSOLE)
@@ -129,9 +129,8 @@ class DispatchNextView(APIView):
     def post(self, request):
         entry = dispatch.dispatch_next(operator=request.user)
         if entry is None:
-            reason = explain_no_call(operator=request.user)
             response = Response(status=status.HTTP_204_NO_CONTENT)
-            response["X-Dispatch-Reason"] = reason.code
+            response["X-Dispatch-Reason"] = no_call_code(operator=request.user)
             return response
         return Response(dispatch_payload(entry))
 

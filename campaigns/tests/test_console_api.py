@@ -76,6 +76,23 @@ def test_dispatch_204_when_nothing_is_dialable(api_as, operator, call_list):
     assert response.status_code == 204 and response["X-Dispatch-Reason"] == "all_done"
 
 
+def test_an_empty_poll_explains_itself_once_per_few_seconds(api_as, operator, call_list, django_assert_max_num_queries):
+    """A dialer polling an empty queue does not pay for the explanation on every poll."""
+    from django.core.cache import cache
+
+    client = api_as(operator)
+    assert client.post("/api/v1/dispatch/next/")["X-Dispatch-Reason"] == "all_done"
+    with django_assert_max_num_queries(50) as first:
+        cache.delete(f"dispatch:no-call:{operator.pk}")
+        client.post("/api/v1/dispatch/next/")
+    with django_assert_max_num_queries(50) as cached:
+        assert client.post("/api/v1/dispatch/next/")["X-Dispatch-Reason"] == "all_done"
+    assert len(cached.captured_queries) <= len(first.captured_queries) - 5
+    # A new call is found at once all the same: only the reason is remembered.
+    one = entry(call_list)
+    assert client.post("/api/v1/dispatch/next/").json()["entry"] == one.pk
+
+
 def test_attempt_201_and_idempotent(api_as, operator, call_list):
     one = entry(call_list)
     client = api_as(operator)
