@@ -11,6 +11,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import PurePath
 
 from django.conf import settings
@@ -29,9 +30,9 @@ from callcenter.audit import record_event
 from ..imports import fields
 from ..imports.loaders import CustomerLoader, DncLoader
 from ..imports.pipeline import run_pipeline
-from ..imports.phones import PhoneNormalizer
 from ..imports.reading import ImportFileError, Inspection, inspect_file, normalise_encoding, read_rows
 from ..models import DoNotCall, ImportJob
+from ..phones import normalize_phone_kind
 
 logger = logging.getLogger(__name__)
 
@@ -215,7 +216,7 @@ def _loader_for(job: ImportJob):
         mapping=job.mapping.get("columns", {}),
         headers=source.get("headers", []),
         time_zone=settings.TIME_ZONE,
-        normalize_phone=PhoneNormalizer(settings.PHONE_DEFAULT_REGION),
+        normalize_phone=partial(normalize_phone_kind, region=settings.PHONE_DEFAULT_REGION),
         expected_rows=job.total_rows,  # the upload's estimate: decides a bulk load's index rebuild
     )
     if job.kind == ImportJob.Kind.DNC:

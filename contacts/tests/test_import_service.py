@@ -76,6 +76,18 @@ def test_bad_rows_are_reported_with_line_column_value_and_reason_and_good_rows_s
     assert "1 phone number is not a valid number" in job.message
 
 
+def test_imports_normalize_numbers_with_the_memoized_function_of_the_whole_app(supervisor):
+    """One normalization for imports and everything else (contacts.phones.normalize_phone_kind),
+    memoized: an import fills the same cache the search and the forms read."""
+    from contacts import phones
+
+    phones._normalize.cache_clear()
+    run_import(supervisor, csv_file())
+    assert phones._normalize.cache_info().currsize == 4  # the file's four distinct numbers
+    assert phones.normalize_phone("０６－１２３４－５６７８") == ("+81612345678", True)
+    assert phones._normalize.cache_info().hits >= 1
+
+
 def test_importing_the_same_file_twice_changes_nothing(supervisor):
     first = run_import(supervisor, csv_file())
     before = list(Customer.objects.order_by("id").values())

@@ -94,8 +94,35 @@ def test_fast_national_path_agrees_with_phonenumbers_for_many_numbers():
         except phonenumbers.NumberParseException:
             parsed = None
         valid = parsed is not None and phonenumbers.is_valid_number(parsed)
-        expected = (phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) if valid else raw, valid)
+        number = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) if valid else raw
+        expected = (number, valid, phone_kind(number) if valid else "other")
         assert _normalize.__wrapped__(raw, "JP") == expected, raw
+
+
+def test_normalize_phone_kind_is_normalize_phone_plus_the_kind_in_every_writing():
+    """One function answers for imports (with the kind) and for everything else: a number
+    written with dashes, brackets, tabs, full-width digits or +81 gives the plain digits' answer."""
+    import random
+
+    from contacts.phones import _normalize, normalize_phone_kind
+
+    rng = random.Random(5)
+    for _ in range(1000):
+        prefix = rng.choice(["90", "80", "70", "50", "3", "6", "45", "120", "11"])
+        digits = "0" + prefix + "".join(rng.choice("0123456789") for _ in range(10 - len(prefix)))
+        plain = _normalize.__wrapped__(digits, "JP")
+        for written in (
+            f"{digits[:3]}-{digits[3:7]}-{digits[7:]}", f"({digits[:3]}) {digits[3:7]} {digits[7:]}",
+            f"{digits[:3]}\t{digits[3:]}", digits.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+            f" {digits[:3]}ー{digits[3:]} ",
+        ):
+            assert normalize_phone_kind(written, "JP") == plain, written
+            assert normalize_phone(written, "JP") == plain[:2], written
+        if plain[1]:
+            assert normalize_phone_kind(f"+81 {digits[1:]}", "JP") == plain
+            assert plain[2] == phone_kind(plain[0])
+        else:
+            assert plain[2] == "other"
 
 
 def test_looks_like_phone_tells_numbers_from_names():
