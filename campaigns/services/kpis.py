@@ -67,62 +67,96 @@ def _lock_watermarks(cursor, *, wait: bool) -> dict | None:
     return rows if len(rows) == 2 else None
 
 
+# The columns of an attempt the rollups read: what attempt_buckets_sql counts, and the hole check.
+ATTEMPT_COLUMNS = (
+    "id, created_at, started_at, campaign_id, call_list_id, operator_id, disposition_id, "
+    "talk_seconds, hold_seconds, acw_seconds"
+)
+
+
+def _buckets_of(rows: str) -> str:
+    """attempt_buckets_sql (what the rollups count, defined once in the selectors) over `rows`, a set
+    with ATTEMPT_COLUMNS, instead of over the attempt table."""
+    table = "FROM campaigns_callattempt a"
+    sql = attempt_buckets_sql("TRUE")
+    if sql.count(table) != 1:
+        raise RuntimeError("attempt_buckets_sql no longer reads the attempts as 'campaigns_callattempt a'")
+    return sql.replace(table, f"FROM {rows} a")
+
+
+NEW_ATTEMPT_BUCKETS = _buckets_of("settled_attempts")
+
+
+def _settled_sql(new_attempts: str) -> str:
+    """The rows of `new_attempts` (the attempts after %(after)s, with id and created_at) before the
+    first hole in the ids that may still be filled (see COMMIT_GRACE): every attempt up to there is
+    visible. Parameters: %(previous)s (the watermark, NULL on the first run), %(cutoff)s."""
+    first_waiting = f"""
+        SELECT min(id) FROM (
+            SELECT id, created_at, id - coalesce(lag(id) OVER (ORDER BY id), %(previous)s, id - 1) AS step
+            FROM {new_attempts}
+        ) ids
+        WHERE step > 1 AND created_at > %(cutoff)s"""
+    # Most runs find no hole at all (as many rows as ids): then the ids need no sorting.
+    return f"""
+        SELECT * FROM {new_attempts}
+        WHERE id < coalesce((
+            SELECT CASE WHEN count(*) = max(id) - coalesce(%(previous)s, min(id) - 1) THEN NULL ELSE ({first_waiting}) END
+            FROM {new_attempts}
+        ), 9223372036854775807)"""
+
+
+def _hole_params(*, after: int, now) -> dict:
+    return {"after": after, "previous": after or None, "cutoff": now - COMMIT_GRACE}
+
+
 def _settled_attempt_id(cursor, *, after: int, now) -> int:
-    """The highest attempt id up to which every attempt is visible (see COMMIT_GRACE)."""
-    cursor.execute(
-        """
-        SELECT (SELECT max(id) FROM campaigns_callattempt WHERE id > %(after)s),
-               (SELECT min(id) FROM (
-                    SELECT id, created_at,
-                           id - coalesce(lag(id) OVER (ORDER BY id), %(previous)s, id - 1) AS step
-                    FROM campaigns_callattempt WHERE id > %(after)s
-                ) ids
-                WHERE step > 1 AND created_at > %(cutoff)s)
-        """,
-        {"after": after, "previous": after or None, "cutoff": now - COMMIT_GRACE},
-    )
-    highest, first_waiting = cursor.fetchone()
-    if first_waiting is not None:
-        # up to the last visible row before the hole; the hole itself stays ahead of the watermark
-        cursor.execute(
-            "SELECT coalesce(max(id), %s) FROM campaigns_callattempt WHERE id > %s AND id < %s",
-            [after, after, first_waiting],
-        )
-        return cursor.fetchone()[0]
-    return highest if highest is not None else after
-
-
-def _add_attempts(cursor, *, after: int, upto: int) -> int:
-    """Add attempts after..upto to the hourly rollup and to the operators' hourly dials."""
-    buckets = attempt_buckets_sql("a.id > %(after)s AND a.id <= %(upto)s")
-    measures = ", ".join(ATTEMPT_MEASURES)
-    increments = ", ".join(f"{m} = campaigns_kpihourly.{m} + EXCLUDED.{m}" for m in ATTEMPT_MEASURES)
-    params = {"tz": settings.TIME_ZONE, "after": after, "upto": upto}
+    """The highest attempt id up to which every attempt is visible."""
     cursor.execute(
         f"""
-        WITH changed AS (
-            INSERT INTO campaigns_kpihourly ({HOURLY_KEY}, {measures}, logged_in_seconds, productive_seconds)
-            SELECT {HOURLY_KEY}, {measures}, 0, 0 FROM ({buckets}) b
-            ON CONFLICT ({HOURLY_KEY}) DO UPDATE SET {increments}
-            RETURNING {OPERATOR_HOUR_KEY}
-        )
-        INSERT INTO kpi_touched SELECT DISTINCT {OPERATOR_HOUR_KEY} FROM changed
+        WITH new_attempts AS MATERIALIZED (SELECT id, created_at FROM campaigns_callattempt WHERE id > %(after)s)
+        SELECT coalesce(max(id), %(after)s) FROM ({_settled_sql("new_attempts")}) settled
         """,
-        params,
+        _hole_params(after=after, now=now),
     )
+    return cursor.fetchone()[0]
+
+
+def _add_attempts(cursor, *, after: int, now) -> tuple[int, int]:
+    """Add the settled attempts after `after` to the hourly rollup and to the operators' hourly
+    dials, and their operator-hours to kpi_touched: one statement that reads the new attempts once.
+    Returns the new watermark and how many attempts were added."""
+    measures = ", ".join(ATTEMPT_MEASURES)
+    increments = ", ".join(f"{m} = campaigns_kpihourly.{m} + EXCLUDED.{m}" for m in ATTEMPT_MEASURES)
     zero_time = ", ".join("0" for _ in AGENT_MEASURES)
     cursor.execute(
         f"""
-        INSERT INTO campaigns_kpioperatorhour ({OPERATOR_HOUR_KEY}, {", ".join(AGENT_MEASURES)}, dials)
-        SELECT {OPERATOR_HOUR_KEY}, {zero_time}, sum(dials) FROM ({buckets}) b
-        WHERE operator_id IS NOT NULL
-        GROUP BY {OPERATOR_HOUR_KEY}
-        ON CONFLICT ({OPERATOR_HOUR_KEY}) DO UPDATE SET dials = campaigns_kpioperatorhour.dials + EXCLUDED.dials
+        WITH new_attempts AS MATERIALIZED (
+            SELECT {ATTEMPT_COLUMNS} FROM campaigns_callattempt WHERE id > %(after)s
+        ),
+        settled_attempts AS MATERIALIZED ({_settled_sql("new_attempts")}),
+        buckets AS MATERIALIZED ({NEW_ATTEMPT_BUCKETS}),
+        hourly AS (
+            INSERT INTO campaigns_kpihourly ({HOURLY_KEY}, {measures}, logged_in_seconds, productive_seconds)
+            SELECT {HOURLY_KEY}, {measures}, 0, 0 FROM buckets
+            ON CONFLICT ({HOURLY_KEY}) DO UPDATE SET {increments}
+            RETURNING {OPERATOR_HOUR_KEY}
+        ),
+        operator_dials AS (
+            INSERT INTO campaigns_kpioperatorhour ({OPERATOR_HOUR_KEY}, {", ".join(AGENT_MEASURES)}, dials)
+            SELECT {OPERATOR_HOUR_KEY}, {zero_time}, sum(dials) FROM buckets
+            WHERE operator_id IS NOT NULL
+            GROUP BY {OPERATOR_HOUR_KEY}
+            ON CONFLICT ({OPERATOR_HOUR_KEY}) DO UPDATE SET dials = campaigns_kpioperatorhour.dials + EXCLUDED.dials
+        ),
+        touched AS (
+            INSERT INTO kpi_touched SELECT DISTINCT {OPERATOR_HOUR_KEY} FROM hourly
+        )
+        SELECT coalesce(max(id), %(after)s), count(*) FROM settled_attempts
         """,
-        params,
+        {"tz": settings.TIME_ZONE, **_hole_params(after=after, now=now)},
     )
-    cursor.execute("SELECT count(*) FROM campaigns_callattempt WHERE id > %s AND id <= %s", [after, upto])
-    return cursor.fetchone()[0]
+    return tuple(cursor.fetchone())
 
 
 def _recompute_operator_hours(cursor, *, last_id: int, since, now) -> int:
@@ -249,10 +283,7 @@ def refresh_kpi_rollups(*, now=None) -> RefreshResult:
         result = RefreshResult()
         cursor.execute("DROP TABLE IF EXISTS kpi_touched")
         cursor.execute("CREATE TEMP TABLE kpi_touched (day date, hour smallint, operator_id bigint) ON COMMIT DROP")
-        after = marks[ATTEMPTS]["last_id"]
-        upto = _settled_attempt_id(cursor, after=after, now=now)
-        if upto > after:
-            result.attempts = _add_attempts(cursor, after=after, upto=upto)
+        upto, result.attempts = _add_attempts(cursor, after=marks[ATTEMPTS]["last_id"], now=now)
         agent = marks[AGENT_STATES]
         since = agent["last_time"] - COMMIT_GRACE if agent["last_time"] else None
         latest_log = _latest_state_log_id(cursor)
