@@ -22,8 +22,10 @@ ATTEMPTS = "attempts"
 AGENT_STATES = "agent_states"
 # An attempt id is taken at insert but the row becomes visible at commit, possibly after a row
 # with a higher id. A hole in the ids is a rolled-back insert or one still in flight: rows past a
-# hole wait until the row after it is this old, then the hole is taken for a rollback. State
-# intervals that ended this long before the last run are read again for the same reason.
+# hole wait while another transaction is writing attempts (however long it takes: see
+# _attempts_horizon) and until the row after the hole is this old (an id taken ahead of its insert
+# holds no lock; the clocks of the app servers may differ a little), then the hole is taken for a
+# rollback. State intervals that ended this long before the last run are read again likewise.
 COMMIT_GRACE = datetime.timedelta(seconds=10)
 
 HOURLY_KEY = "day, hour, campaign_id, call_list_id, operator_id"
@@ -87,16 +89,37 @@ def _buckets_of(rows: str) -> str:
 NEW_ATTEMPT_BUCKETS = _buckets_of("settled_attempts")
 
 
+def _attempts_horizon(cursor) -> dict:
+    """How far the attempts may be read this run: the highest id now, and whether another
+    transaction has the attempt table open for writing. The id is read in the statement's snapshot
+    and pg_locks only after that snapshot was taken, so an insert that took a lower id and had not
+    committed by then is seen still holding its lock (taken before its id, held until it ends). The
+    attempts are read in a later statement, up to that id: a hole there is a rollback unless such
+    an insert was still open. (Run in READ COMMITTED: every statement sees what committed before it.)"""
+    cursor.execute(
+        """
+        SELECT (SELECT coalesce(max(id), 0) FROM campaigns_callattempt),
+               EXISTS (SELECT 1 FROM pg_locks
+                       WHERE locktype = 'relation' AND relation = 'campaigns_callattempt'::regclass
+                         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                         AND mode = 'RowExclusiveLock' AND granted AND pid IS DISTINCT FROM pg_backend_pid())
+        """
+    )
+    horizon, others_writing = cursor.fetchone()
+    return {"horizon": horizon, "others_writing": others_writing}
+
+
 def _settled_sql(new_attempts: str) -> str:
-    """The rows of `new_attempts` (the attempts after %(after)s, with id and created_at) before the
-    first hole in the ids that may still be filled (see COMMIT_GRACE): every attempt up to there is
-    visible. Parameters: %(previous)s (the watermark, NULL on the first run), %(cutoff)s."""
+    """The rows of `new_attempts` (the attempts after %(after)s up to %(horizon)s, with id and
+    created_at) before the first hole in the ids that may still be filled (see COMMIT_GRACE): every
+    attempt up to there is visible. Parameters: %(previous)s (the watermark, NULL on the first
+    run), %(others_writing)s, %(cutoff)s."""
     first_waiting = f"""
         SELECT min(id) FROM (
             SELECT id, created_at, id - coalesce(lag(id) OVER (ORDER BY id), %(previous)s, id - 1) AS step
             FROM {new_attempts}
         ) ids
-        WHERE step > 1 AND created_at > %(cutoff)s"""
+        WHERE step > 1 AND (%(others_writing)s OR created_at > %(cutoff)s)"""
     # Most runs find no hole at all (as many rows as ids): then the ids need no sorting.
     return f"""
         SELECT * FROM {new_attempts}
@@ -106,18 +129,20 @@ def _settled_sql(new_attempts: str) -> str:
         ), 9223372036854775807)"""
 
 
-def _hole_params(*, after: int, now) -> dict:
-    return {"after": after, "previous": after or None, "cutoff": now - COMMIT_GRACE}
+def _hole_params(cursor, *, after: int, now) -> dict:
+    return {"after": after, "previous": after or None, "cutoff": now - COMMIT_GRACE, **_attempts_horizon(cursor)}
 
 
 def _settled_attempt_id(cursor, *, after: int, now) -> int:
     """The highest attempt id up to which every attempt is visible."""
     cursor.execute(
         f"""
-        WITH new_attempts AS MATERIALIZED (SELECT id, created_at FROM campaigns_callattempt WHERE id > %(after)s)
+        WITH new_attempts AS MATERIALIZED (
+            SELECT id, created_at FROM campaigns_callattempt WHERE id > %(after)s AND id <= %(horizon)s
+        )
         SELECT coalesce(max(id), %(after)s) FROM ({_settled_sql("new_attempts")}) settled
         """,
-        _hole_params(after=after, now=now),
+        _hole_params(cursor, after=after, now=now),
     )
     return cursor.fetchone()[0]
 
@@ -132,7 +157,7 @@ def _add_attempts(cursor, *, after: int, now) -> tuple[int, int]:
     cursor.execute(
         f"""
         WITH new_attempts AS MATERIALIZED (
-            SELECT {ATTEMPT_COLUMNS} FROM campaigns_callattempt WHERE id > %(after)s
+            SELECT {ATTEMPT_COLUMNS} FROM campaigns_callattempt WHERE id > %(after)s AND id <= %(horizon)s
         ),
         settled_attempts AS MATERIALIZED ({_settled_sql("new_attempts")}),
         buckets AS MATERIALIZED ({NEW_ATTEMPT_BUCKETS}),
@@ -154,7 +179,7 @@ def _add_attempts(cursor, *, after: int, now) -> tuple[int, int]:
         )
         SELECT coalesce(max(id), %(after)s), count(*) FROM settled_attempts
         """,
-        {"tz": settings.TIME_ZONE, **_hole_params(after=after, now=now)},
+        {"tz": settings.TIME_ZONE, **_hole_params(cursor, after=after, now=now)},
     )
     return tuple(cursor.fetchone())
 
