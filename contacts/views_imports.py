@@ -38,6 +38,7 @@ def import_list(request):
             except imports.ImportFileError as error:
                 form.add_error("file", error.message)
             else:
+                _remember_upload(request, upload)
                 return redirect("contacts:import_mapping", token=_upload_token(request, upload))
     else:
         kind = request.GET.get("kind")
@@ -52,26 +53,25 @@ def import_list(request):
 @roles.permission_required(roles.MANAGE_LISTS)
 @require_http_methods(["GET", "POST"])
 def import_mapping(request, token):
-    stored = _read_upload_token(request, token)
+    stored, refusal = _read_upload_token(request, token)
     if stored is None:
-        messages.error(request, _("This upload has expired or is not yours; upload the file again."))
+        messages.error(request, refusal)
         return redirect("contacts:import_list")
     if request.method == "POST" and "discard" in request.POST:
         imports.discard_upload(path=stored["path"])
+        _forget_upload(request, stored["path"])
         messages.info(request, _("The upload was discarded; nothing was imported."))
         return redirect("contacts:import_list")
     encoding = (request.POST if request.method == "POST" else request.GET).get("encoding", stored["encoding"])
     try:
-        upload = imports.inspect_upload(path=stored["path"], original_name=stored["name"], kind=stored["kind"],
-                                        encoding=encoding)
+        upload = _checked_upload(request, stored, encoding)
     except imports.ImportFileError as error:
         if encoding == stored["encoding"]:
             messages.error(request, error.message)
             return redirect("contacts:import_list")
         # The chosen encoding does not fit this file: say so and show it as detected.
         messages.error(request, error.message)
-        upload = imports.inspect_upload(path=stored["path"], original_name=stored["name"], kind=stored["kind"],
-                                        encoding=stored["encoding"])
+        upload = _checked_upload(request, stored, stored["encoding"])
         encoding = stored["encoding"]
     headers = upload.inspection.headers
     initial_mapping = suggest_mapping(headers, upload.kind)
@@ -95,6 +95,7 @@ def import_mapping(request, token):
                 for message in messages_list:
                     form.add_error(None, message)
         else:
+            _forget_upload(request, upload.path)
             return redirect("contacts:import_detail", pk=job.pk)
     samples = _samples(upload.inspection)
     columns = [(index, header, field, samples[index]) for index, header, field in form.bound_columns()]
@@ -167,14 +168,49 @@ def _upload_token(request, upload) -> str:
     )
 
 
-def _read_upload_token(request, token) -> dict | None:
+def _read_upload_token(request, token) -> tuple[dict | None, str]:
+    """(what the token says, "") or (None, why it is refused)."""
     try:
         stored = signing.loads(token, salt=UPLOAD_TOKEN_SALT, max_age=UPLOAD_TOKEN_MAX_AGE)
+    except signing.SignatureExpired:
+        return None, _("This upload has expired; upload the file again.")
     except signing.BadSignature:
-        return None
+        return None, _("This upload link is not valid (it was changed or cut short); upload the file again.")
     if stored.get("user") != request.user.pk:
-        return None
-    return stored
+        return None, _("This upload belongs to another user; upload the file again.")
+    return stored, ""
+
+
+# The mapping step's requests reuse the inspection of the upload (kept in the session, by file)
+# instead of reading the file again: up to IMPORT_MAX_BYTES for the encoding detection and the
+# row count. A few uploads per session at most (several tabs); the oldest are dropped.
+UPLOADS_SESSION_KEY = "contacts.import_uploads"
+UPLOADS_KEPT = 5
+
+
+def _remember_upload(request, upload) -> None:
+    kept = request.session.get(UPLOADS_SESSION_KEY, {})
+    kept.pop(upload.path, None)
+    kept[upload.path] = imports.upload_state(upload)
+    request.session[UPLOADS_SESSION_KEY] = dict(list(kept.items())[-UPLOADS_KEPT:])
+
+
+def _forget_upload(request, path: str) -> None:
+    kept = request.session.get(UPLOADS_SESSION_KEY, {})
+    if kept.pop(path, None) is not None:
+        request.session[UPLOADS_SESSION_KEY] = kept
+
+
+def _checked_upload(request, stored: dict, encoding: str):
+    """The upload of the token, as inspected with `encoding`: from the session when it was
+    inspected so already, else read again (another encoding, or another session) and kept."""
+    state = request.session.get(UPLOADS_SESSION_KEY, {}).get(stored["path"])
+    upload = imports.upload_from_state(state, encoding=encoding) if state else None
+    if upload is None:
+        upload = imports.inspect_upload(path=stored["path"], original_name=stored["name"], kind=stored["kind"],
+                                        encoding=encoding)
+        _remember_upload(request, upload)
+    return upload
 
 
 def _samples(inspection) -> list[list[str]]:

@@ -9,7 +9,7 @@ reported with its line number, the good rows still load. Nothing of a run is wri
 last step, which is one transaction, so a run that fails loads nothing."""
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from functools import partial
 from pathlib import PurePath
@@ -40,8 +40,8 @@ UPLOAD_DIR = "imports/uploads"
 KINDS = (ImportJob.Kind.CUSTOMERS, ImportJob.Kind.DNC)
 
 __all__ = [
-    "ImportFileError", "Upload", "receive_upload", "inspect_upload", "start_import", "run_import",
-    "discard_upload", "discard_stale_uploads",
+    "ImportFileError", "Upload", "receive_upload", "inspect_upload", "upload_state", "upload_from_state",
+    "start_import", "run_import", "discard_upload", "discard_stale_uploads",
 ]
 
 
@@ -81,6 +81,31 @@ def inspect_upload(*, path: str, original_name: str, kind: str, encoding: str = 
         inspection = inspect_file(stored, name=original_name, size=default_storage.size(path), kind=kind,
                                   encoding=encoding)
     return Upload(path=path, original_name=original_name, kind=kind, encoding=encoding, inspection=inspection)
+
+
+def upload_state(upload: Upload) -> dict:
+    """What the mapping step needs of a checked upload (its inspection: encoding, delimiter,
+    header, preview, row estimate), JSON-safe, so the step's later requests can rebuild the
+    Upload with upload_from_state instead of reading a file of up to IMPORT_MAX_BYTES again."""
+    return {
+        "path": upload.path, "original_name": upload.original_name, "kind": upload.kind,
+        "encoding": upload.encoding, "inspection": asdict(upload.inspection),
+    }
+
+
+def upload_from_state(state: dict, *, encoding: str = "") -> Upload | None:
+    """The Upload that upload_state described, without reading the file; None when it was
+    inspected with another encoding than `encoding` (the caller inspects it again). Raises
+    ImportFileError when the file is gone (discarded, or removed as stale)."""
+    if _encoding(encoding) != state["encoding"]:
+        return None
+    _check_upload_path(state["path"])
+    if not default_storage.exists(state["path"]):
+        raise ImportFileError(_("The uploaded file is no longer available; upload it again."))
+    inspection = dict(state["inspection"])
+    inspection["preview"] = [(line, list(cells)) for line, cells in inspection.get("preview", [])]
+    return Upload(path=state["path"], original_name=state["original_name"], kind=state["kind"],
+                  encoding=state["encoding"], inspection=Inspection(**inspection))
 
 
 def start_import(*, upload: Upload, mapping: dict[str, str] | None, by, reason: str = "",

@@ -112,6 +112,70 @@ def test_changing_the_encoding_rereads_the_preview(login, supervisor):
     assert response.context["inspection"].encoding == "cp932"
 
 
+class InspectedOnce:
+    """Stands in for inspect_file: the upload may read the file once; reading it again (up to
+    IMPORT_MAX_BYTES) in a later request of the mapping step fails the test."""
+
+    def __init__(self, allowed=1):
+        from contacts.imports.reading import inspect_file
+
+        self.inspect_file, self.allowed, self.calls = inspect_file, allowed, 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        if self.calls > self.allowed:
+            raise AssertionError("the upload was inspected again")
+        return self.inspect_file(*args, **kwargs)
+
+
+def test_the_mapping_step_does_not_read_the_upload_again(login, supervisor, monkeypatch):
+    inspect_file = InspectedOnce()
+    monkeypatch.setattr("contacts.services.imports.inspect_file", inspect_file)
+    client = login(supervisor)
+    mapping_url = upload(client, csv_file(encoding="cp932"))["Location"]
+    page = client.get(mapping_url)
+    assert page.status_code == 200
+    assert page.context["inspection"].encoding == "cp932"
+    assert page.context["inspection"].preview[0] == (2, ROWS[0])
+    assert page.context["inspection"].estimated_rows == 3
+    mapping = {"顧客ID": "external_id", "氏名": "name", "電話番号": "phone"}
+    assert mapping_post(client, mapping_url, HEADER, {"顧客ID": "external_id"}).status_code == 200  # form error
+    response = mapping_post(client, mapping_url, HEADER, mapping)
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    assert (job.encoding, job.total_rows, job.mapping["source"]["headers"]) == ("cp932", 3, HEADER)
+    assert inspect_file.calls == 1
+
+
+def test_an_encoding_chosen_on_the_mapping_page_is_read_once_too(login, supervisor, monkeypatch):
+    inspect_file = InspectedOnce(allowed=2)  # the upload, then the file read as Shift_JIS
+    monkeypatch.setattr("contacts.services.imports.inspect_file", inspect_file)
+    client = login(supervisor)
+    mapping_url = upload(client, csv_file(encoding="cp932"))["Location"]
+    assert client.get(mapping_url, {"encoding": "cp932"}).context["form"]["encoding"].value() == "cp932"
+    response = mapping_post(client, mapping_url, HEADER, {"顧客ID": "external_id", "氏名": "name"}, encoding="cp932")
+    assert response.status_code == 302
+    assert inspect_file.calls == 2
+
+
+def test_a_tampered_or_expired_upload_token_is_refused_with_the_reason(login, supervisor, monkeypatch):
+    client = login(supervisor)
+    mapping_url = upload(client, csv_file())["Location"]
+    token = mapping_url.rstrip("/").rsplit("/", 1)[1]
+    signature_char = token[-1]
+    tampered = token[:-1] + ("A" if signature_char != "A" else "B")
+    response = client.get(reverse("contacts:import_mapping", args=[tampered]), follow=True)
+    assert "This upload link is not valid (it was changed or cut short); upload the file again." in [
+        str(m) for m in response.context["messages"]]
+    assert not ImportJob.objects.exists()
+    response = client.post(reverse("contacts:import_mapping", args=[tampered]), {"start": "1"}, follow=True)
+    assert "This upload link is not valid" in response.content.decode()
+    assert not ImportJob.objects.exists()
+    monkeypatch.setattr("contacts.views_imports.UPLOAD_TOKEN_MAX_AGE", -1)
+    response = client.get(mapping_url, follow=True)
+    assert "This upload has expired; upload the file again." in [str(m) for m in response.context["messages"]]
+
+
 def test_discarding_an_upload_deletes_the_file(login, supervisor, tmp_path):
     client = login(supervisor)
     mapping_url = upload(client, csv_file())["Location"]
@@ -127,7 +191,7 @@ def test_another_users_or_a_forged_upload_token_is_refused(login, supervisor, ad
     mapping_url = upload(client, csv_file())["Location"]
     other = login(admin_user)
     response = other.get(mapping_url, follow=True)
-    assert "upload the file again" in response.content.decode()
+    assert "This upload belongs to another user; upload the file again." in response.content.decode()
     assert other.get(reverse("contacts:import_mapping", args=["forged"]), follow=True).status_code == 200
 
 
