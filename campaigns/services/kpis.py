@@ -311,7 +311,7 @@ def refresh_kpi_rollups(*, now=None) -> RefreshResult:
         upto, result.attempts = _add_attempts(cursor, after=marks[ATTEMPTS]["last_id"], now=now)
         agent = marks[AGENT_STATES]
         since = agent["last_time"] - COMMIT_GRACE if agent["last_time"] else None
-        latest_log = _latest_state_log_id(cursor)
+        latest_log = _latest_state_log_id(cursor)  # before the states are read, as in the reconciliation
         result.operator_hours = _recompute_operator_hours(cursor, last_id=agent["last_id"], since=since, now=now)
         cursor.execute("ANALYZE kpi_touched")  # a handful of rows: let the planner know, and use the indexes
         _share_operator_time(cursor)
@@ -367,6 +367,8 @@ def reconcile_kpi_rollups(*, now=None) -> ReconcileResult:
             params,
         )
         result.hourly_rows = cursor.rowcount
+        # before the states are read: an interval committed after that is past the watermark
+        latest_log = _latest_state_log_id(cursor)
         cursor.execute(
             f"""
             CREATE TEMP TABLE kpi_fresh_operator_hours ON COMMIT DROP AS
@@ -405,7 +407,6 @@ def reconcile_kpi_rollups(*, now=None) -> ReconcileResult:
             fresh=PROFILE_FROM_HOURLY.format(rows="campaigns_kpihourly"),
         )
         cursor.execute("DROP TABLE kpi_fresh_hourly, kpi_fresh_operator_hours")
-        latest_log = _latest_state_log_id(cursor)
         cursor.execute(
             "UPDATE campaigns_kpiwatermark SET last_id = %s, refreshed_at = %s, reconciled_at = %s WHERE source = %s",
             [upto, now, now, ATTEMPTS],
