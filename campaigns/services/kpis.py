@@ -25,7 +25,8 @@ AGENT_STATES = "agent_states"
 # hole wait while another transaction is writing attempts (however long it takes: see
 # _attempts_horizon) and until the row after the hole is this old (an id taken ahead of its insert
 # holds no lock; the clocks of the app servers may differ a little), then the hole is taken for a
-# rollback. State intervals that ended this long before the last run are read again likewise.
+# rollback. State intervals that ended this long before the last run are read again likewise
+# (or before the oldest transaction writing intervals then: see _state_log_horizon).
 COMMIT_GRACE = datetime.timedelta(seconds=10)
 
 HOURLY_KEY = "day, hour, campaign_id, call_list_id, operator_id"
@@ -89,6 +90,15 @@ def _buckets_of(rows: str) -> str:
 NEW_ATTEMPT_BUCKETS = _buckets_of("settled_attempts")
 
 
+def _writing_sql(table: str) -> str:
+    """The pg_locks rows (alias l) of the other transactions that have `table` open for writing: the
+    lock is taken before a row is written (before an insert takes its id) and held until they end."""
+    return f"""
+        l.locktype = 'relation' AND l.relation = '{table}'::regclass
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND l.mode = 'RowExclusiveLock' AND l.granted AND l.pid IS DISTINCT FROM pg_backend_pid()"""
+
+
 def _attempts_horizon(cursor) -> dict:
     """How far the attempts may be read this run: the highest id now, and whether another
     transaction has the attempt table open for writing. The id is read in the statement's snapshot
@@ -97,12 +107,9 @@ def _attempts_horizon(cursor) -> dict:
     attempts are read in a later statement, up to that id: a hole there is a rollback unless such
     an insert was still open. (Run in READ COMMITTED: every statement sees what committed before it.)"""
     cursor.execute(
-        """
+        f"""
         SELECT (SELECT coalesce(max(id), 0) FROM campaigns_callattempt),
-               EXISTS (SELECT 1 FROM pg_locks
-                       WHERE locktype = 'relation' AND relation = 'campaigns_callattempt'::regclass
-                         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                         AND mode = 'RowExclusiveLock' AND granted AND pid IS DISTINCT FROM pg_backend_pid())
+               EXISTS (SELECT 1 FROM pg_locks l WHERE {_writing_sql("campaigns_callattempt")})
         """
     )
     horizon, others_writing = cursor.fetchone()
@@ -292,9 +299,20 @@ def _refresh_derived(cursor) -> None:
     )
 
 
-def _latest_state_log_id(cursor) -> int:
-    cursor.execute("SELECT coalesce(max(id), 0) FROM campaigns_agentstatelog")
-    return cursor.fetchone()[0]
+def _state_log_horizon(cursor, *, now) -> tuple[int, datetime.datetime]:
+    """Read before the state intervals: the highest interval id, and the time the next run reads
+    closed intervals again from (less COMMIT_GRACE): `now`, or the start of the oldest transaction
+    writing intervals if earlier. Such a transaction may close an interval at the time it began
+    (going offline: nothing new is opened) and commit after this run read the interval as open."""
+    cursor.execute(
+        f"""
+        SELECT (SELECT coalesce(max(id), 0) FROM campaigns_agentstatelog),
+               (SELECT min(a.xact_start) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                WHERE {_writing_sql("campaigns_agentstatelog")})
+        """
+    )
+    latest_id, oldest_writer = cursor.fetchone()
+    return latest_id, min(now, oldest_writer) if oldest_writer else now
 
 
 def refresh_kpi_rollups(*, now=None) -> RefreshResult:
@@ -311,7 +329,7 @@ def refresh_kpi_rollups(*, now=None) -> RefreshResult:
         upto, result.attempts = _add_attempts(cursor, after=marks[ATTEMPTS]["last_id"], now=now)
         agent = marks[AGENT_STATES]
         since = agent["last_time"] - COMMIT_GRACE if agent["last_time"] else None
-        latest_log = _latest_state_log_id(cursor)  # before the states are read, as in the reconciliation
+        latest_log, read_until = _state_log_horizon(cursor, now=now)
         result.operator_hours = _recompute_operator_hours(cursor, last_id=agent["last_id"], since=since, now=now)
         cursor.execute("ANALYZE kpi_touched")  # a handful of rows: let the planner know, and use the indexes
         _share_operator_time(cursor)
@@ -323,7 +341,7 @@ def refresh_kpi_rollups(*, now=None) -> RefreshResult:
         )
         cursor.execute(
             "UPDATE campaigns_kpiwatermark SET last_id = %s, last_time = %s, refreshed_at = %s WHERE source = %s",
-            [latest_log, now, now, AGENT_STATES],
+            [latest_log, read_until, now, AGENT_STATES],
         )
     return result
 
@@ -368,7 +386,7 @@ def reconcile_kpi_rollups(*, now=None) -> ReconcileResult:
         )
         result.hourly_rows = cursor.rowcount
         # before the states are read: an interval committed after that is past the watermark
-        latest_log = _latest_state_log_id(cursor)
+        latest_log, read_until = _state_log_horizon(cursor, now=now)
         cursor.execute(
             f"""
             CREATE TEMP TABLE kpi_fresh_operator_hours ON COMMIT DROP AS
@@ -414,7 +432,7 @@ def reconcile_kpi_rollups(*, now=None) -> ReconcileResult:
         cursor.execute(
             "UPDATE campaigns_kpiwatermark SET last_id = %s, last_time = %s, refreshed_at = %s, reconciled_at = %s "
             "WHERE source = %s",
-            [latest_log, now, now, now, AGENT_STATES],
+            [latest_log, read_until, now, now, AGENT_STATES],
         )
     with connection.cursor() as cursor:
         for table in ("campaigns_kpihourly", "campaigns_kpidaily", "campaigns_kpihourprofile", "campaigns_kpioperatorhour"):

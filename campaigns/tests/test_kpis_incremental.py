@@ -2,14 +2,16 @@
 every rollup table: attempts and state intervals arrive in batches, ids are taken by inserts that
 commit late (around the watermark) or roll back, intervals stay open across runs."""
 import datetime
+import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Sum
+from django.utils import timezone
 
 from campaigns.models import AgentStateLog, CallAttempt, KpiDaily, KpiHourly, KpiHourProfile, KpiOperatorHour
 from campaigns.services.kpis import COMMIT_GRACE, reconcile_kpi_rollups, refresh_kpi_rollups
-from campaigns.tests.factories_kpis import DAY, at
+from campaigns.tests.factories_kpis import DAY, at, make_operator, make_state
 from campaigns.tests.test_kpis_rollups import World
 
 ROLLUPS = (KpiHourly, KpiOperatorHour, KpiDaily, KpiHourProfile)
@@ -80,3 +82,41 @@ def test_incremental_refreshes_build_the_same_rows_as_a_full_reconciliation(refe
     assert reconcile_kpi_rollups(now=now).corrected == 0
     assert rollup_rows() == incremental
     assert KpiHourly.objects.aggregate(dials=Sum("dials"))["dials"] == CallAttempt.objects.count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_interval_closed_by_a_transaction_that_outlasts_the_grace_is_recounted(reference_data):
+    """An operator goes offline in a slow transaction (the interval's end is the time it began); a
+    refresh meanwhile counts the interval as still open. However late that transaction commits, a
+    later refresh recounts the hours, as a reconciliation would."""
+    operator = make_operator("kpi_slow_close")
+    began = timezone.now()
+    make_state(operator=operator, state="ready", started_at=began - datetime.timedelta(hours=2))
+    closing, release, errors = threading.Event(), threading.Event(), []
+
+    def go_offline_slowly():
+        try:
+            with transaction.atomic():
+                AgentStateLog.objects.filter(operator=operator, ended_at__isnull=True).update(ended_at=timezone.now())
+                closing.set()
+                release.wait(20)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=go_offline_slowly)
+    thread.start()
+    try:
+        assert closing.wait(20)
+        while_open = timezone.now() + COMMIT_GRACE + datetime.timedelta(minutes=5)  # a refresh long after
+        assert refresh_kpi_rollups(now=while_open).operator_hours > 0
+    finally:
+        release.set()
+        thread.join()
+    assert not errors
+    later = while_open + datetime.timedelta(seconds=30)
+    refresh_kpi_rollups(now=later)
+    incremental = rollup_rows()
+    assert reconcile_kpi_rollups(now=later).corrected == 0
+    assert rollup_rows() == incremental
