@@ -61,18 +61,18 @@ DISPATCH_SCOPE_SQL = f"""
 """
 
 
-def dispatch_scope(operator, now=None) -> list[ListScope]:
+def dispatch_scope(operator, now=None, *, before: str = "") -> list[ListScope]:
     """The lists this operator may work now, highest priority first: ready lists of active
     campaigns (with a policy, inside their dates) the operator is assigned to, restricted by the
     list's own operators (none = all of the campaign) and its required skill. One query (it runs
-    on every press of "next call")."""
+    on every press of "next call"); `before` (dispatch's operator lock) goes in its round trip."""
     from ..services import prepared
 
     now = now or timezone.now()
     with connection.cursor() as cursor:
         prepared.execute(
             cursor, DISPATCH_SCOPE_SQL,
-            {"today": timezone.localdate(now), "operator": operator.pk, "now": now},
+            {"today": timezone.localdate(now), "operator": operator.pk, "now": now}, before=before,
         )
         rows = cursor.fetchall()
     policies = {}

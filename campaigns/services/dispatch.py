@@ -56,7 +56,7 @@ from ..models import AgentStateLog, CallListEntry
 from ..selectors.console import dispatch_scope, held_entry
 from . import policy_rules, prepared
 from .agent_state import move_working_operator, move_working_operator_ctes
-from .locks import CLAIM_SUFFIX, lock_entry, lock_operator_for_dispatch, try_lock_customer_for_dispatch_sql
+from .locks import CLAIM_SUFFIX, lock_entry, lock_operator_for_dispatch_sql, try_lock_customer_for_dispatch_sql
 
 Status = CallListEntry.Status
 
@@ -223,12 +223,19 @@ ENTRY_ATTNAMES = [field.attname for field in CallListEntry._meta.concrete_fields
 def dispatch_next(*, operator, now=None) -> CallListEntry | None:
     """Hold and return the best dialable entry for `operator`, or None when nothing is dialable
     now (selectors.console.explain_no_call says why)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Presses of one operator queue on this lock (a double click must not hold two entries);
+        # the scope query after it, in the same round trip, then sees a hold the other committed.
+        scope = dispatch_scope(operator, now, before=lock_operator_for_dispatch_sql(operator.pk))
+        if scope and scope[0].held_entry_id or not scope and _holds_an_entry(operator):
+            return held_entry(operator)
+        return _dispatch_in_scope(operator=operator, scope=scope, now=now)
+
+
+def _dispatch_in_scope(*, operator, scope, now) -> CallListEntry | None:
     from . import scheduling
 
-    now = now or timezone.now()
-    scope = dispatch_scope(operator, now)
-    if scope and scope[0].held_entry_id or not scope and _holds_an_entry(operator):
-        return held_entry(operator)
     policies = {}
     params = {"now": now, "operator": operator.pk, "grace": now - personal_callback_grace(), "skipped": []}
     for item in scope:
@@ -245,7 +252,7 @@ def dispatch_next(*, operator, now=None) -> CallListEntry | None:
         tuple(params["lists"]), any(item.due_callbacks for item in scope),
         frozenset(item.list_id for item in scope if item.due_retries),
     )
-    return _claim(tiers=tiers, policies=policies, params=params, operator=operator)
+    return _claim(tiers=tiers, policies=policies, params=params)
 
 
 @lru_cache(maxsize=64)
@@ -261,12 +268,8 @@ def _holds_an_entry(operator) -> bool:
     return CallListEntry.objects.filter(status=Status.HELD, held_by=operator).exists()
 
 
-def _claim(*, tiers, policies, params, operator) -> CallListEntry | None:
-    with transaction.atomic(), connection.cursor() as cursor:
-        # The "already holds one" test above ran unlocked: a twin request may have claimed since.
-        lock_operator_for_dispatch(operator.pk)
-        if _holds_an_entry(operator):
-            return held_entry(operator)
+def _claim(*, tiers, policies, params) -> CallListEntry | None:
+    with connection.cursor() as cursor:
         for tier, sql in tiers:
             while len(params["skipped"]) < MAX_SKIPPED:
                 prepared.execute(cursor, sql, params)

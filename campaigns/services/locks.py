@@ -37,11 +37,11 @@ def try_lock_customer_for_dispatch_sql(customer: str) -> str:
     return f"pg_try_advisory_xact_lock({CUSTOMER_DISPATCH_LOCK}, mod({customer}, 2147483647)::integer)"
 
 
-def lock_operator_for_dispatch(operator_id: int) -> None:
-    """Wait until no other dispatch for this operator is running (transaction-scoped lock). The
-    caller checks for a hold in a later statement, which then sees what the other one committed."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [OPERATOR_DISPATCH_LOCK, int(operator_id)])
+def lock_operator_for_dispatch_sql(operator_id: int) -> str:
+    """SQL statement waiting until no other dispatch for this operator is running (a transaction-
+    scoped lock). The caller checks for a hold in a *later* statement, which then sees what the
+    other one committed."""
+    return f"SELECT pg_advisory_xact_lock({OPERATOR_DISPATCH_LOCK}, {int(operator_id)})"
 
 
 def try_lock_customer_for_dispatch(customer_id: int) -> bool:

@@ -295,7 +295,8 @@ _ENTRY_UPDATE = [
     "assigned_operator", "next_attempt_at", "status", "updated_at",
 ]
 _ENTRY_UPDATE_FIELDS = [CallListEntry._meta.get_field(name) for name in _ENTRY_UPDATE]
-# One statement: the attempt, the entry's new state and the operator back to "ready".
+# One statement: the attempt, the entry's new state, the customer's call summary and the operator
+# back to "ready".
 STORE_SQL = f"""
     WITH attempt AS (
         INSERT INTO campaigns_callattempt ({", ".join(f.column for f in _ATTEMPT_FIELDS)})
@@ -306,6 +307,10 @@ STORE_SQL = f"""
         UPDATE campaigns_calllistentry SET {", ".join(f"{f.column} = %(e_{f.column})s" for f in _ENTRY_UPDATE_FIELDS)}
         WHERE id = %(entry)s RETURNING id
     ),
+    summary AS ({history.RECORD_CALL_SQL.format(
+        customer="%(a_customer_id)s", at="%(a_started_at)s", code="%(summary_code)s", reaction="%(a_reaction)s",
+        reached="%(summary_reached)s",
+    )} RETURNING id),
     {move_working_operator_ctes(operator="%(operator)s", state="%(state)s", at="%(at)s")}
     SELECT id FROM attempt"""
 
@@ -353,7 +358,10 @@ def _store(*, entry, operator, disposition, started_at, answered_at, ended_at, t
         entry_id = entry.pk
         transaction.on_commit(lambda: _enqueue_retry(entry_id))
     entry.updated_at = timezone.now()
-    params = {"entry": entry.pk, "operator": operator.pk, "state": AgentStateLog.State.READY, "at": now}
+    params = {
+        "entry": entry.pk, "operator": operator.pk, "state": AgentStateLog.State.READY, "at": now,
+        "summary_code": disposition.code, "summary_reached": disposition.is_contact,
+    }
     for field in _ATTEMPT_FIELDS:
         params[f"a_{field.column}"] = field.get_db_prep_save(field.pre_save(attempt, True), connection)
     for field in _ENTRY_UPDATE_FIELDS:
@@ -365,10 +373,6 @@ def _store(*, entry, operator, disposition, started_at, answered_at, ended_at, t
     attempt._state.db = connection.alias
     if wants_dnc:
         _register_dnc_request(entry=entry, operator=operator, now=now)
-    history.record_call(
-        customer_id=entry.customer_id, at=started_at, disposition_code=disposition.code, reaction=reaction or "",
-        reached=disposition.is_contact,
-    )
     return attempt
 
 

@@ -75,10 +75,13 @@ def enabled() -> bool:
     return getattr(settings, "CALLCENTER_PREPARED_STATEMENTS", True)
 
 
-def execute(cursor, sql: str, params: dict) -> None:
-    """cursor.execute(sql, params), as a prepared statement of this session when enabled."""
+def execute(cursor, sql: str, params: dict, *, before: str = "") -> None:
+    """cursor.execute(sql, params), as a prepared statement of this session when enabled.
+    `before`: statements (parameters already inlined) sent ahead of it in the same round trip;
+    each statement takes its own snapshot, so `sql` sees what a lock taken there waited for."""
+    prefix = f"{before}; " if before else ""
     if not enabled():
-        cursor.execute(sql, params)
+        cursor.execute(prefix + sql, params)
         return
     key, definition, names = _compiled(sql)
     session = _session(cursor.db)
@@ -90,9 +93,9 @@ def execute(cursor, sql: str, params: dict) -> None:
         # or may not exist: the name is dropped and never used again.
         session.generation += 1
         name = f"cc_{key}_{session.generation}"
-        cursor.execute(f"PREPARE {name} {definition}; EXECUTE {name}{arguments}", values)
+        cursor.execute(f"{prefix}PREPARE {name} {definition}; EXECUTE {name}{arguments}", values)
     else:
-        cursor.execute(f"EXECUTE {name}{arguments}", values)
+        cursor.execute(f"{prefix}EXECUTE {name}{arguments}", values)
     session.names[key] = name
 
 

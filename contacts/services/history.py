@@ -6,26 +6,31 @@ from django.db import connection
 from ..models import Customer
 
 
+# Fold one call attempt into the customer's summary: one UPDATE, written with SQL expressions for
+# {customer}, {at}, {code}, {reaction} and {reached} so the outcome service can run it inside its
+# own statement. An attempt older than the latest known one (logged late) still counts, but does
+# not overwrite the "last" fields.
+RECORD_CALL_SQL = f"""
+    UPDATE {Customer._meta.db_table} SET
+        attempt_count = attempt_count + 1,
+        last_disposition = CASE WHEN last_attempt_at IS NULL OR last_attempt_at <= {{at}}
+                                THEN {{code}} ELSE last_disposition END,
+        last_reaction = CASE WHEN last_attempt_at IS NULL OR last_attempt_at <= {{at}}
+                             THEN {{reaction}} ELSE last_reaction END,
+        consecutive_no_contact = CASE
+            WHEN last_attempt_at IS NOT NULL AND last_attempt_at > {{at}} THEN consecutive_no_contact
+            WHEN {{reached}} THEN 0 ELSE consecutive_no_contact + 1 END,
+        last_contact_at = CASE WHEN {{reached}} THEN GREATEST(last_contact_at, {{at}})
+                               ELSE last_contact_at END,
+        last_attempt_at = GREATEST(last_attempt_at, {{at}})
+    WHERE id = {{customer}}"""
+
+
 def record_call(*, customer_id: int, at, disposition_code: str, reaction: str = "", reached: bool) -> None:
-    """Fold one call attempt into the customer's summary. One UPDATE; an attempt older than the
-    latest known one (logged late) still counts, but does not overwrite the "last" fields."""
+    """Fold one call attempt into the customer's summary (RECORD_CALL_SQL)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
-            UPDATE {Customer._meta.db_table} SET
-                attempt_count = attempt_count + 1,
-                last_disposition = CASE WHEN last_attempt_at IS NULL OR last_attempt_at <= %(at)s
-                                        THEN %(code)s ELSE last_disposition END,
-                last_reaction = CASE WHEN last_attempt_at IS NULL OR last_attempt_at <= %(at)s
-                                     THEN %(reaction)s ELSE last_reaction END,
-                consecutive_no_contact = CASE
-                    WHEN last_attempt_at IS NOT NULL AND last_attempt_at > %(at)s THEN consecutive_no_contact
-                    WHEN %(reached)s THEN 0 ELSE consecutive_no_contact + 1 END,
-                last_contact_at = CASE WHEN %(reached)s THEN GREATEST(last_contact_at, %(at)s)
-                                       ELSE last_contact_at END,
-                last_attempt_at = GREATEST(last_attempt_at, %(at)s)
-            WHERE id = %(customer)s
-            """,
+            RECORD_CALL_SQL.format(customer="%(customer)s", at="%(at)s", code="%(code)s", reaction="%(reaction)s", reached="%(reached)s"),
             {"customer": customer_id, "at": at, "code": disposition_code, "reaction": reaction or "", "reached": reached},
         )
 
