@@ -12,7 +12,7 @@ from django.db import connection
 
 from campaigns.models import CallAttempt, CallListEntry, Disposition
 from campaigns.services import outcomes
-from campaigns.services.dispatch import DispatchError, dispatch_next, release_hold
+from campaigns.services.dispatch import DispatchError, HoldLost, dispatch_next, release_expired_holds, release_hold, renew_hold
 from campaigns.services.outcomes import EntryNotHeld, record_outcome
 from campaigns.tests.factories import CallingPolicyFactory
 from campaigns.tests.factories_console import WEDNESDAY_2PM, entry, ready_list, working_campaign
@@ -201,3 +201,36 @@ def test_a_customer_another_dispatch_is_deciding_about_is_skipped(reference_data
         finish.set()
         thread.join(30)
     assert dispatch_next(operator=operator, now=NOW).pk == one.pk
+
+
+def test_renewals_racing_the_expiry_beat_leave_no_half_released_hold(reference_data):
+    """Sixteen operators renew holds that just expired while the beat releases expired holds:
+    each hold is either renewed and still theirs, or released with HoldLost, never a mix (a
+    renewed expiry on an entry back in the queue, or a released entry its operator still logs)."""
+    operators = make_operators(16, prefix="renew_op")
+    call_list = ready_list(working_campaign(operators=operators))
+    for i in range(16):
+        entry(call_list, rank=i)
+    held = {op.pk: dispatch_next(operator=op, now=NOW).pk for op in operators}
+    expired = NOW + dt.timedelta(minutes=16)
+
+    def renew(op):
+        try:
+            return renew_hold(entry_id=held[op.pk], operator=op, now=expired).held_until
+        except HoldLost:
+            return "lost"
+
+    workers = [lambda op=op: renew(op) for op in operators] + [lambda: release_expired_holds(now=expired)] * 2
+    results = race(workers)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    released = results[-2] + results[-1]
+    outcomes_by_operator = dict(zip((op.pk for op in operators), results[:16]))
+    assert released == sum(1 for r in outcomes_by_operator.values() if r == "lost")
+    for operator_id, entry_id in held.items():
+        row = CallListEntry.objects.get(pk=entry_id)
+        if outcomes_by_operator[operator_id] == "lost":
+            assert (row.status, row.held_by_id, row.held_until, row.held_at) == (Status.PENDING, None, None, None)
+        else:
+            assert row.status == Status.HELD and row.held_by_id == operator_id
+            assert row.held_until == expired + dt.timedelta(minutes=15) == outcomes_by_operator[operator_id]
