@@ -223,8 +223,9 @@ CELERY_BEAT_SCHEDULE: dict = {
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "JP")
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024)
 DISPATCH_HOLD_MINUTES = env_int("DISPATCH_HOLD_MINUTES", 15)
-# An open console renews its hold while the call goes on (every DISPATCH_HOLD_RENEW_SECONDS), but
-# never past this long after the dispatch: a tab left open overnight does not strand a customer.
+# The console renews its hold while the call goes on (every DISPATCH_HOLD_RENEW_SECONDS while the
+# customer is on the line or the page is used), never past DISPATCH_HOLD_MAX_MINUTES after the
+# dispatch: a tab left open mid-call overnight does not strand a customer either.
 DISPATCH_HOLD_MAX_MINUTES = env_int("DISPATCH_HOLD_MAX_MINUTES", 120)
 DISPATCH_HOLD_RENEW_SECONDS = env_int("DISPATCH_HOLD_RENEW_SECONDS", 60)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -176,8 +176,9 @@ def test_supervisor_releases_a_stuck_hold(page, browser_login, shot, supervisor,
 
 def test_a_long_call_keeps_its_hold_while_the_console_is_open(page, browser_login, shot, settings, supervisor, operator, work):
     """The page renews the hold while the call goes on (every DISPATCH_HOLD_RENEW_SECONDS, here 1 s):
-    a hold about to expire is extended, the ceiling is announced, and a hold a supervisor
-    released is reported at once instead of at the save."""
+    not while the tab sits unused, but a hold about to expire during a conversation is extended,
+    the ceiling is announced, and a hold a supervisor released is reported at once instead of at
+    the save."""
     settings.DISPATCH_HOLD_RENEW_SECONDS = 1
     browser_login(operator)
     page.click("[data-testid=start-work]")
@@ -185,7 +186,16 @@ def test_a_long_call_keeps_its_hold_while_the_console_is_open(page, browser_logi
     page.keyboard.press("n")
     page.wait_for_selector("[data-testid=customer-name]")
     held = CallListEntry.objects.get(status=Status.HELD, held_by=operator)
-    page.keyboard.press("c")
+
+    # A tab nobody uses, with nobody on the line, lets its hold run out (it would strand the
+    # customer otherwise).
+    idle_until = timezone.now() + dt.timedelta(minutes=5)
+    CallListEntry.objects.filter(pk=held.pk).update(held_until=idle_until)
+    page.wait_for_timeout(2500)
+    held.refresh_from_db()
+    assert held.held_until == idle_until
+
+    page.keyboard.press("c")  # connected: the customer is on the line
 
     # Twenty minutes into the call the first hold would be over; the beat renews it.
     about_to_expire = timezone.now() + dt.timedelta(seconds=3)
