@@ -339,7 +339,9 @@ class AgentStateLog(models.Model):
         BREAK = "break", _("Break")
         OFFLINE = "offline", _("Offline")
 
-    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="state_logs")
+    # No index of its own: (operator, started_at) below serves every lookup by operator, and each
+    # state change (two per call) would write one more index entry.
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="state_logs", db_index=False)
     state = models.CharField(_("state"), max_length=10, choices=State.choices)
     reason = models.CharField(_("reason"), max_length=100, blank=True)
     started_at = models.DateTimeField(_("from"))
