@@ -120,10 +120,14 @@ def _settled_sql(new_attempts: str) -> str:
     """The rows of `new_attempts` (the attempts after %(after)s up to %(horizon)s, with id and
     created_at) before the first hole in the ids that may still be filled (see COMMIT_GRACE): every
     attempt up to there is visible. Parameters: %(previous)s (the watermark, NULL on the first
-    run), %(others_writing)s, %(cutoff)s."""
+    run), %(others_writing)s, %(cutoff)s.
+    On the first run there is no watermark to measure the first step from: while another
+    transaction is writing attempts, any id below the lowest visible one may still commit, so the
+    run counts from 0 (the first visible row then waits unless it is id 1)."""
+    before_first = "coalesce(%(previous)s, CASE WHEN %(others_writing)s THEN 0 END, {lowest} - 1)"
     first_waiting = f"""
         SELECT min(id) FROM (
-            SELECT id, created_at, id - coalesce(lag(id) OVER (ORDER BY id), %(previous)s, id - 1) AS step
+            SELECT id, created_at, id - coalesce(lag(id) OVER (ORDER BY id), {before_first.format(lowest="id")}) AS step
             FROM {new_attempts}
         ) ids
         WHERE step > 1 AND (%(others_writing)s OR created_at > %(cutoff)s)"""
@@ -131,7 +135,7 @@ def _settled_sql(new_attempts: str) -> str:
     return f"""
         SELECT * FROM {new_attempts}
         WHERE id < coalesce((
-            SELECT CASE WHEN count(*) = max(id) - coalesce(%(previous)s, min(id) - 1) THEN NULL ELSE ({first_waiting}) END
+            SELECT CASE WHEN count(*) = max(id) - {before_first.format(lowest="min(id)")} THEN NULL ELSE ({first_waiting}) END
             FROM {new_attempts}
         ), 9223372036854775807)"""
 

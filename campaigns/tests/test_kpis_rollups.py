@@ -296,3 +296,36 @@ def test_a_state_interval_logged_while_the_reconciliation_runs_is_not_skipped(wo
     assert logged
     refresh_kpi_rollups(now=now)
     assert_rollup_equals_raw(world, now)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_first_refresh_ever_does_not_pass_an_attempt_still_being_written(world):
+    """No watermark yet: an outcome that took a lower id and has not committed when a later one
+    has must still be counted (the first run once measured its first step from the lowest
+    visible row, and the lower id was passed for good)."""
+    inserted, release, errors = threading.Event(), threading.Event(), []
+
+    def slow_outcome():
+        try:
+            with transaction.atomic():
+                make_attempt(campaign=world.x, operator=world.operators[0], customer=world.customer, started_at=at(DAY, 10, 30))
+                inserted.set()
+                release.wait(20)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=slow_outcome)
+    thread.start()
+    try:
+        assert inserted.wait(20)
+        later = make_attempt(campaign=world.y, operator=world.operators[1], customer=world.customer, started_at=at(DAY, 11))
+        long_after = later.created_at + COMMIT_GRACE + datetime.timedelta(minutes=5)
+        assert refresh_kpi_rollups(now=long_after).attempts == 0
+    finally:
+        release.set()
+        thread.join()
+    assert not errors
+    assert refresh_kpi_rollups(now=long_after).attempts == 2
+    assert_rollup_equals_raw(world, long_after)
