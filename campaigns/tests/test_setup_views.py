@@ -165,6 +165,18 @@ def test_list_pause_resume_and_entries_by_status(sv):
     assert len(page.context["page"].object_list) == 1
 
 
+def test_list_entries_show_numbers_as_dialed_and_find_them_in_any_format(sv):
+    call_list = CallListFactory()
+    mine = CallListEntryFactory(call_list=call_list, phone="+819030756217")
+    CallListEntryFactory(call_list=call_list, phone="+818011112222")
+    url = reverse("campaigns:list_detail", args=[call_list.pk])
+    page = sv.get(url).content.decode()
+    assert "090-3075-6217" in page and "+819030756217" not in page
+    for typed in ("090-3075-6217", "09030756217", "０９０ー３０７５ー６２１７", "+81 90 3075 6217"):
+        found = sv.get(url, {"q": typed}).context["page"].object_list
+        assert [e.pk for e in found] == [mine.pk], typed
+
+
 def test_progress_fragment_refreshes_the_page_when_done(sv):
     building = CallListFactory(status=CallList.Status.BUILDING, progress=10)
     response = sv.get(reverse("campaigns:list_progress", args=[building.pk]))

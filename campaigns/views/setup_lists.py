@@ -18,7 +18,7 @@ from campaigns.forms.setup import CallListForm, RecycleForm
 from campaigns.models import CallList, CallListEntry, Campaign
 from campaigns.selectors.setup import attempts_so_far, entries_by_status, export_rows
 from campaigns.services import lists as list_services
-from contacts.phones import format_national
+from contacts.phones import format_national, looks_like_phone, normalize_phone
 
 manage = roles.permission_required(roles.MANAGE_LISTS)
 
@@ -99,8 +99,14 @@ def list_detail(request, pk):
         entries = entries.filter(status=status)
     q = request.GET.get("q", "").strip()
     if q:
-        entries = entries.filter(Q(customer__name__icontains=q) | Q(phone__contains=q) | Q(customer__external_id=q))
+        number = normalize_phone(q)[0] if looks_like_phone(q) else ""
+        if number:  # 090-1234-5678, (03) 1234-5678, +81 … all find the stored +81…
+            entries = entries.filter(phone=number)
+        else:
+            entries = entries.filter(Q(customer__name__icontains=q) | Q(phone__contains=q) | Q(customer__external_id=q))
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    for entry in page:
+        entry.display_phone = format_national(entry.phone) or entry.phone
     return render(request, "campaigns/setup/list_detail.html", {
         **_list_context(call_list), "page": page, "status": status, "q": q,
         "statuses": CallListEntry.Status.choices, "recycle_form": RecycleForm(),
