@@ -251,6 +251,7 @@ def test_supervisor_previews_with_a_sample_customer(page, browser_login, supervi
     page.get_by_role("link", name=re.compile("佐々木 花子")).click()
     page.wait_for_load_state("networkidle")
     assert "佐々木 花子" in page.locator("[data-testid=walk-step-opening]").inner_text()
+    assert page.locator("[data-testid=answers-preview]").inner_text() in ("まだ回答はありません。", "No answers yet.")
     page.locator("[data-testid=walk-disclosure]").check()
     page.locator("[data-testid=walk-step-opening] [data-testid=walk-next]").click()
     page.locator("[data-testid=walk-step-interest] label").first.click()

@@ -199,7 +199,10 @@
   Walk.prototype.sync = function () {
     const json = JSON.stringify(this.savedAnswers());
     if (this.answersInput) this.answersInput.value = json;
-    if (this.preview) this.preview.textContent = JSON.stringify(this.savedAnswers(), null, 2);
+    if (this.preview) {
+      const answers = this.savedAnswers();
+      this.preview.textContent = Object.keys(answers).length ? JSON.stringify(answers, null, 2) : this.preview.dataset.empty;
+    }
     this.save();
   };
 
