@@ -1,5 +1,74 @@
-"""The one way to write the audit trail."""
+"""The one way to write the audit trail, and the words the audit page shows for it."""
+from django.apps import apps
+from django.utils.translation import gettext_lazy as _
+
 from .models import AuditEvent
+
+# What each recorded action means, in the reader's language (the trail stores the code).
+# test_audit checks every action the code records has a label here.
+ACTION_LABELS = {
+    "campaign.activate": _("Campaign started"),
+    "campaign.pause": _("Campaign paused"),
+    "campaign.finish": _("Campaign finished"),
+    "campaign.created": _("Campaign created"),
+    "campaign.updated": _("Campaign changed"),
+    "campaign.start_blocked": _("Campaign start refused"),
+    "campaign.script_variant_added": _("Script variant added"),
+    "campaign.script_variant_moved": _("Script variant moved"),
+    "campaign.script_variant_removed": _("Script variant removed"),
+    "customer.create": _("Customer created"),
+    "customer.update": _("Customer changed"),
+    "customers.export": _("Customers exported"),
+    "export.customers": _("Customers exported"),
+    "export.survey_results": _("Survey results exported"),
+    "kpis.export": _("KPIs exported"),
+    "dispatch.release_hold": _("Held call released"),
+    "disposition.created": _("Outcome created"),
+    "disposition.updated": _("Outcome changed"),
+    "dnc.create": _("Do-not-call registered"),
+    "dnc.revoke": _("Do-not-call revoked"),
+    "import.start": _("Import started"),
+    "import.done": _("Import finished"),
+    "import.failed": _("Import failed"),
+    "list.build_requested": _("Call list build requested"),
+    "list.built": _("Call list built"),
+    "list.pause": _("Call list paused"),
+    "list.resume": _("Call list resumed"),
+    "list.close": _("Call list closed"),
+    "list.exported": _("Call list exported"),
+    "list.recycled": _("Call list recycled"),
+    "operator.skills": _("Operator skills changed"),
+    "policy.created": _("Calling policy created"),
+    "policy.updated": _("Calling policy changed"),
+    "prenotice.imported": _("Pre-notices imported"),
+    "prenotice.recorded": _("Pre-notice recorded"),
+    "script.created": _("Talk script created"),
+    "script.updated": _("Talk script changed"),
+    "script.deleted": _("Talk script deleted"),
+    "script.imported": _("Talk script imported"),
+    "script.published": _("Talk script published"),
+    "script.draft_started": _("Script draft started"),
+    "script.draft_discarded": _("Script draft discarded"),
+    "script.step_deleted": _("Script step deleted"),
+    "script.rebuttal_added": _("Rebuttal added"),
+    "script.rebuttal_changed": _("Rebuttal changed"),
+    "script.rebuttal_deleted": _("Rebuttal deleted"),
+    "segment.create": _("Segment created"),
+    "segment.update": _("Segment changed"),
+    "segment.delete": _("Segment deleted"),
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
+def object_label(object_type: str) -> str:
+    """The model's own name ("do-not-call entry") for a stored "app.model" label."""
+    try:
+        return str(apps.get_model(object_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return object_type
 
 
 def record_event(*, actor, action: str, target=None, summary: str = "", **data) -> AuditEvent:

@@ -6,7 +6,7 @@ from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 
-from . import roles
+from . import audit, roles
 from .health import health_status
 from .models import AuditEvent
 
@@ -65,7 +65,11 @@ def audit_list(request):
     if action:
         events = events.filter(action__startswith=action)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    actions = AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
+    for event in page:
+        event.action_label = audit.action_label(event.action)
+        event.object_label = audit.object_label(event.object_type) if event.object_type else ""
+    codes = AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
+    actions = sorted(((code, audit.action_label(code)) for code in codes), key=lambda pair: pair[1])
     return render(
         request, "callcenter/audit_list.html", {"page": page, "action": action, "actions": actions}
     )
