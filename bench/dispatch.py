@@ -179,7 +179,10 @@ def reset_run(campaign, other, call_list):
     from django.db import connection
 
     with connection.cursor() as cursor:
-        for table in ("campaigns_calllistentry", "campaigns_callattempt", "contacts_donotcall", "contacts_customer"):
+        # Every table the run writes: the reset's deletes and the last run's updates left dead rows
+        # that would slow this run on a server without autovacuum (state changes: 4 rows a call).
+        for table in ("campaigns_calllistentry", "campaigns_callattempt", "contacts_donotcall", "contacts_customer",
+                      "campaigns_agentstatelog"):
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
