@@ -1,6 +1,6 @@
 """The call-history summary kept on Customer (last call, last contact, last outcome and reaction,
 no-contact streak, number of calls), so segments and the customer pages read it without `contacts`
-importing `campaigns`. The outcome service calls `record_call` in the attempt's own transaction."""
+importing `campaigns`. The outcome service runs RECORD_CALL_SQL inside its own store statement."""
 from django.db import connection
 
 from ..models import Customer
@@ -24,15 +24,6 @@ RECORD_CALL_SQL = f"""
                                ELSE last_contact_at END,
         last_attempt_at = GREATEST(last_attempt_at, {{at}})
     WHERE id = {{customer}}"""
-
-
-def record_call(*, customer_id: int, at, disposition_code: str, reaction: str = "", reached: bool) -> None:
-    """Fold one call attempt into the customer's summary (RECORD_CALL_SQL)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            RECORD_CALL_SQL.format(customer="%(customer)s", at="%(at)s", code="%(code)s", reaction="%(reaction)s", reached="%(reached)s"),
-            {"customer": customer_id, "at": at, "code": disposition_code, "reaction": reaction or "", "reached": reached},
-        )
 
 
 def rebuild_call_summaries(*, attempts_sql: str, params=None) -> int:
