@@ -62,11 +62,14 @@ def _lock_watermarks(cursor, *, wait: bool) -> dict | None:
     None when someone else holds them: that run is doing the work already."""
     _ensure_watermarks(cursor)
     cursor.execute(
-        "SELECT source, last_id, last_time FROM campaigns_kpiwatermark WHERE source IN (%s, %s) "
+        "SELECT source, last_id, last_time, refreshed_at FROM campaigns_kpiwatermark WHERE source IN (%s, %s) "
         f"ORDER BY source FOR UPDATE{'' if wait else ' SKIP LOCKED'}",
         [AGENT_STATES, ATTEMPTS],
     )
-    rows = {source: {"last_id": last_id, "last_time": last_time} for source, last_id, last_time in cursor.fetchall()}
+    rows = {
+        source: {"last_id": last_id, "last_time": last_time, "refreshed_at": refreshed_at}
+        for source, last_id, last_time, refreshed_at in cursor.fetchall()
+    }
     return rows if len(rows) == 2 else None
 
 
@@ -195,9 +198,12 @@ def _add_attempts(cursor, *, after: int, now) -> tuple[int, int]:
     return tuple(cursor.fetchone())
 
 
-def _recompute_operator_hours(cursor, *, last_id: int, since, now) -> int:
+def _recompute_operator_hours(cursor, *, last_id: int, since, now, counted_until=None) -> int:
     """Recompute the logged-in time of every operator-hour touched by a state interval that is new,
-    still open or ended since `since` (None: every interval)."""
+    still open or ended since `since` (None: every interval). An interval the last run counted as
+    open up to `counted_until` and that has ended since (possibly earlier: going offline in a slow
+    transaction) touches the hours up to then too: they held its time and must lose it. An hour
+    left with no time and no dials is removed, as a full rebuild would not have it."""
     changed = "TRUE" if since is None else "(l.id > %(last_id)s OR l.ended_at IS NULL OR l.ended_at >= %(since)s)"
     # Intervals overlapping a touched hour are open or ended after the earliest touched hour.
     overlapping = (
@@ -215,7 +221,8 @@ def _recompute_operator_hours(cursor, *, last_id: int, since, now) -> int:
             FROM campaigns_agentstatelog l
             CROSS JOIN LATERAL generate_series(
                 date_trunc('hour', l.started_at, %(tz)s),
-                coalesce(l.ended_at, %(now)s) - interval '1 microsecond',
+                least(greatest(coalesce(l.ended_at, %(now)s), coalesce(%(counted_until)s, l.ended_at)), %(now)s)
+                    - interval '1 microsecond',
                 interval '1 hour') AS h(hour_start)
             WHERE l.state <> 'offline' AND l.started_at < coalesce(l.ended_at, %(now)s) AND {changed}
         ),
@@ -236,9 +243,15 @@ def _recompute_operator_hours(cursor, *, last_id: int, since, now) -> int:
         )
         INSERT INTO kpi_touched SELECT {OPERATOR_HOUR_KEY} FROM changed
         """,
-        {"tz": settings.TIME_ZONE, "now": now, "last_id": last_id, "since": since},
+        {"tz": settings.TIME_ZONE, "now": now, "last_id": last_id, "since": since, "counted_until": counted_until},
     )
-    return cursor.rowcount
+    recomputed = cursor.rowcount
+    empty = " AND ".join(f"o.{m} = 0" for m in [*AGENT_MEASURES, "dials"])
+    cursor.execute(
+        f"""DELETE FROM campaigns_kpioperatorhour o USING kpi_touched t
+            WHERE o.day = t.day AND o.hour = t.hour AND o.operator_id = t.operator_id AND {empty}"""
+    )
+    return recomputed
 
 
 def _share_operator_time(cursor) -> int:
@@ -334,7 +347,9 @@ def refresh_kpi_rollups(*, now=None) -> RefreshResult:
         agent = marks[AGENT_STATES]
         since = agent["last_time"] - COMMIT_GRACE if agent["last_time"] else None
         latest_log, read_until = _state_log_horizon(cursor, now=now)
-        result.operator_hours = _recompute_operator_hours(cursor, last_id=agent["last_id"], since=since, now=now)
+        result.operator_hours = _recompute_operator_hours(
+            cursor, last_id=agent["last_id"], since=since, now=now, counted_until=agent["refreshed_at"],
+        )
         cursor.execute("ANALYZE kpi_touched")  # a handful of rows: let the planner know, and use the indexes
         _share_operator_time(cursor)
         _refresh_derived(cursor)
