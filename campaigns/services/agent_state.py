@@ -4,12 +4,12 @@ While an operator works there is exactly one open interval (ready, on call, afte
 break); "offline" closes it and opens nothing, so logged-in time is the sum of the intervals.
 Dispatch moves a working operator to "on call" and a logged outcome back to "ready", in their
 own transactions, so the log follows the work even when it comes through the API."""
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..models import AgentStateLog, CallListEntry
+from .locks import lock_operator
 
 State = AgentStateLog.State
 
@@ -38,8 +38,9 @@ def change_agent_state(*, operator, state: str, reason: str = "", at=None) -> Ag
         raise AgentStateError(_("Unknown state."))
     reason = (reason or "").strip()[:100] if state == State.BREAK else ""
     with transaction.atomic():
-        # One state change per operator at a time (the open interval is unique per operator).
-        get_user_model().objects.select_for_update().filter(pk=operator.pk).first()
+        # One change of what this operator does at a time: a dispatch or an outcome moving the
+        # operator to "on call"/"ready" waits, and the hold check below sees what they committed.
+        lock_operator(operator.pk)
         holding = CallListEntry.objects.filter(status=CallListEntry.Status.HELD, held_by=operator).exists()
         if holding and state in (State.BREAK, State.OFFLINE, State.READY):
             raise AgentStateError(
@@ -59,7 +60,8 @@ def change_agent_state(*, operator, state: str, reason: str = "", at=None) -> Ag
 def move_working_operator_ctes(*, operator: str, state: str, at: str, only_if: str = "true") -> str:
     """The two CTEs (closed_state, opened_state) that switch a *working* operator (one with an
     open interval) to `state` when `only_if` holds; arguments are SQL expressions. An offline
-    operator (e.g. a dialer using the API) stays offline. Lets dispatch do it in its claim."""
+    operator (e.g. a dialer using the API) stays offline. Lets dispatch do it in its claim. The
+    caller holds the operator's work lock (locks.lock_operator), taken in an earlier statement."""
     return f"""
         closed_state AS (
             UPDATE campaigns_agentstatelog SET ended_at = GREATEST({at}, started_at)
@@ -74,7 +76,8 @@ def move_working_operator_ctes(*, operator: str, state: str, at: str, only_if: s
 
 
 def move_working_operator(*, operator_id: int, state: str, at) -> None:
-    """Switch a working operator to `state`, in the caller's transaction. One statement."""
+    """Switch a working operator to `state`, in the caller's transaction (which holds the
+    operator's work lock). One statement."""
     ctes = move_working_operator_ctes(operator="%(operator)s", state="%(state)s", at="%(at)s")
     with connection.cursor() as cursor:
         cursor.execute(

@@ -56,7 +56,7 @@ from ..models import AgentStateLog, CallListEntry
 from ..selectors.console import dispatch_scope, held_entry
 from . import policy_rules, prepared
 from .agent_state import move_working_operator, move_working_operator_ctes
-from .locks import CLAIM_SUFFIX, lock_entry, lock_operator_for_dispatch_sql, try_lock_customer_for_dispatch_sql
+from .locks import CLAIM_SUFFIX, lock_entry, lock_operator, lock_operator_sql, try_lock_customer_for_dispatch_sql
 
 Status = CallListEntry.Status
 
@@ -227,7 +227,7 @@ def dispatch_next(*, operator, now=None) -> CallListEntry | None:
     with transaction.atomic():
         # Presses of one operator queue on this lock (a double click must not hold two entries);
         # the scope query after it, in the same round trip, then sees a hold the other committed.
-        scope = dispatch_scope(operator, now, before=lock_operator_for_dispatch_sql(operator.pk))
+        scope = dispatch_scope(operator, now, before=lock_operator_sql(operator.pk))
         if scope and scope[0].held_entry_id or not scope and _holds_an_entry(operator):
             return held_entry(operator)
         return _dispatch_in_scope(operator=operator, scope=scope, now=now)
@@ -355,8 +355,12 @@ def release_hold(*, entry_id: int, by, now=None) -> CallListEntry:
     """A supervisor (or the holding operator) puts a held entry back without an attempt."""
     now = now or timezone.now()
     with transaction.atomic():
+        # The holder's work lock comes before the entry's lock (the order of every operator path).
+        peeked = CallListEntry.objects.filter(pk=entry_id, status=Status.HELD).values_list("held_by_id", flat=True).first()
+        if peeked is not None:
+            lock_operator(peeked)
         entry = lock_entry(entry_id)
-        if entry.status != Status.HELD:
+        if entry.status != Status.HELD or entry.held_by_id != peeked:
             raise DispatchError(_("This entry is not held by anyone any more."))
         holder = entry.held_by
         entry.status = Status.CALLBACK if entry.callback_at else Status.PENDING

@@ -29,6 +29,7 @@ from contacts.services import dnc, history
 from ..models import AgentStateLog, CallAttempt, CallingPolicy, CallListEntry, Campaign, Disposition
 from . import prepared, scheduling
 from .agent_state import move_working_operator_ctes
+from .locks import lock_operator_sql
 
 Status = CallListEntry.Status
 
@@ -180,7 +181,7 @@ def record_outcome(
     try:
         with transaction.atomic():
             # The customer row is loaded only if a callback needs its time zone.
-            entry = _lock_entry(entry_id)
+            entry = _lock_entry(entry_id, operator_id=operator.pk)
             if entry.status != Status.HELD or entry.held_by_id != operator.pk:
                 # Recorded before, or by a twin request we waited for? (While the entry is still
                 # held by this operator, a token recorded before can only be a replay after a new
@@ -255,12 +256,13 @@ def _replay(client_token: str, operator, entry_id) -> OutcomeResult | None:
     return OutcomeResult(attempt=attempt, entry=attempt.entry, created=False)
 
 
-def _lock_entry(entry_id) -> CallListEntry:
+def _lock_entry(entry_id, *, operator_id) -> CallListEntry:
     """The entry, locked until the end of the transaction (waits for other holders), with its
     campaign and policy: one plain SQL statement (the ORM's select_related cost more than the
-    statement itself on this path)."""
+    statement itself on this path), after the operator's work lock in the same round trip (the
+    outcome moves the operator back to "ready")."""
     with connection.cursor() as cursor:
-        prepared.execute(cursor, LOCK_SQL, {"entry": entry_id})
+        prepared.execute(cursor, LOCK_SQL, {"entry": entry_id}, before=lock_operator_sql(operator_id))
         row = cursor.fetchone()
     if row is None:
         raise CallListEntry.DoesNotExist("CallListEntry matching query does not exist.")

@@ -234,3 +234,38 @@ def test_renewals_racing_the_expiry_beat_leave_no_half_released_hold(reference_d
         else:
             assert row.status == Status.HELD and row.held_by_id == operator_id
             assert row.held_until == expired + dt.timedelta(minutes=15) == outcomes_by_operator[operator_id]
+
+
+def test_state_changes_racing_dispatch_and_outcome_keep_one_open_interval(reference_data):
+    """The operator presses state buttons while the same operator's dispatches and outcomes move
+    them to "on call" and back to "ready" (other transactions). Every path takes the operator's
+    work lock, so however they interleave no press fails (no deadlock, no second open interval
+    refused by the database) and exactly one interval stays open."""
+    from campaigns.models import AgentStateLog
+    from campaigns.services.agent_state import change_agent_state
+
+    (operator,) = make_operators(1, prefix="state_race")
+    call_list = ready_list(working_campaign(operators=[operator]))
+    for i in range(50):
+        entry(call_list, rank=i)
+    no_answer = Disposition.objects.get(code="no_answer")
+    change_agent_state(operator=operator, state="ready")
+    rounds = 40
+
+    def press_buttons():
+        for i in range(rounds):
+            # After-call work and "on call" are allowed while a call is held.
+            change_agent_state(operator=operator, state="acw" if i % 2 else "on_call")
+        return "ok"
+
+    def work_calls():
+        for i in range(rounds):
+            now = NOW + dt.timedelta(seconds=i)
+            held = dispatch_next(operator=operator, now=now)
+            record_outcome(entry=held, operator=operator, disposition=no_answer, client_token=f"state-race-{i}", now=now)
+        return "ok"
+
+    results = race([press_buttons, work_calls])
+    assert results == ["ok", "ok"]
+    assert CallAttempt.objects.filter(operator=operator).count() == rounds
+    assert AgentStateLog.objects.filter(operator=operator, ended_at__isnull=True).count() == 1
