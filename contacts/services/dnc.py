@@ -144,14 +144,18 @@ ALREADY_REGISTERED_SQL = (
 
 def existing_registration(*, phone: str, customer_id, campaign_id, expires_at, at=None) -> DoNotCall | None:
     """The entry that already registers this request (ALREADY_REGISTERED_SQL), if any: the one
-    that lasts longest, the newest of those. `phone` as stored (E.164 or '')."""
+    that lasts longest, the newest of those. `phone` as stored (E.164 or '').
+
+    The entry is share-locked (in a transaction): a revocation of it that is in flight is waited
+    for, and an entry it revoked no longer counts (the next one is taken, or none). Answering a new
+    request with an entry that is being revoked would lose the request."""
     condition = ALREADY_REGISTERED_SQL.format(
         at="%(at)s", phone="%(phone)s", customer="%(customer)s::bigint", campaign="%(campaign)s::bigint",
         expires="%(expires)s::timestamptz",
     )
     found = DoNotCall.objects.raw(
         f"SELECT d.* FROM contacts_donotcall d WHERE {condition}"
-        " ORDER BY d.expires_at DESC NULLS FIRST, d.created_at DESC, d.id DESC LIMIT 1",
+        " ORDER BY d.expires_at DESC NULLS FIRST, d.created_at DESC, d.id DESC LIMIT 1 FOR SHARE OF d",
         {"at": at or timezone.now(), "phone": phone or "", "customer": customer_id, "campaign": campaign_id,
          "expires": expires_at},
     )
@@ -168,6 +172,9 @@ def existing_registration(*, phone: str, customer_id, campaign_id, expires_at, a
 # what committed before it started), so nobody adds an entry that is already there. Reads
 # (dispatch, is_blocked) take neither lock and never wait. A batch holds its lock only for its
 # last statement and the commit: staging, checks and error reports run before it.
+# A revocation takes the one-entry lock too, before it locks its row: a batch's check then never
+# counts an entry whose revocation commits right after it (the batch waits for the revocation, or
+# the revocation for the batch). register_dnc share-locks the entry it answers with, likewise.
 
 def lock_registry_for_one_entry(cursor) -> None:
     cursor.execute("LOCK TABLE contacts_donotcall IN ROW EXCLUSIVE MODE")
@@ -245,6 +252,8 @@ def revoke_dnc(*, entry: DoNotCall, by, reason: str) -> DoNotCall:
     if not reason:
         raise ValidationError({"reason": [_("Say why the entry is revoked.")]})
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            lock_registry_for_one_entry(cursor)  # see "How writers of the registry…" above
         locked = DoNotCall.objects.select_for_update().get(pk=entry.pk)
         if locked.revoked_at is not None:
             raise ValidationError(_("This entry was already revoked on %(when)s.") % {

@@ -410,3 +410,56 @@ def test_register_dnc_and_the_dnc_import_agree_on_what_is_already_registered(
 
     expected = 0 if already_registered else 1
     assert (added_by_register_dnc(), added_by_import()) == (expected, expected)
+
+
+# ---------------------------------------------------------------- registering while a revocation commits
+
+@pytest.mark.django_db(transaction=True)
+def test_an_opt_out_registered_while_the_same_entry_is_being_revoked_is_not_lost(reference_data):
+    """A supervisor revokes an old entry for a number while the customer, on the phone, asks again
+    not to be called. The new request must not be answered with the entry being revoked: once
+    both have committed, the number is still blocked. (The revocation is held open until the
+    registration has started, so the interleaving is certain.)"""
+    from django.db import transaction
+
+    from conftest import make_user
+
+    supervisor, operator = make_user("sv_revoke", "supervisor"), make_user("op_request", "operator")
+    old = DoNotCallFactory(phone_number="+819033334444")
+    revoking, registering = threading.Event(), threading.Event()
+    errors = []
+
+    def revoke():
+        try:
+            with transaction.atomic():
+                revoke_dnc(entry=old, by=supervisor, reason="entered by mistake")
+                revoking.set()
+                registering.wait(timeout=10)
+                import time
+
+                time.sleep(0.5)  # the registration runs its check now, before this commits
+        except Exception as error:  # noqa: BLE001 (reported below)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def register():
+        try:
+            assert revoking.wait(timeout=10)
+            registering.set()
+            return register_dnc(by=operator, phone="090-3333-4444", reason=REQUEST, source=DoNotCall.Source.OPERATOR)
+        finally:
+            connection.close()
+
+    revoker = threading.Thread(target=revoke)
+    revoker.start()
+    result = {}
+    registrar = threading.Thread(target=lambda: result.update(entry=register()))
+    registrar.start()
+    revoker.join(timeout=30)
+    registrar.join(timeout=30)
+
+    assert not errors
+    assert result["entry"].pk != old.pk
+    assert is_blocked(phone="+819033334444")
+    assert DoNotCall.objects.filter(phone_number="+819033334444", revoked_at=None).count() == 1

@@ -150,6 +150,45 @@ def test_an_opt_out_registered_while_an_import_adds_the_same_number_stays_one_en
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_number_imported_while_its_old_entry_is_being_revoked_stays_blocked(supervisor, monkeypatch):
+    """A supervisor revokes an old entry for a number while a DNC list with that number is
+    imported. The import must not count the number as already registered by the entry being
+    revoked: once both have committed, the number is blocked. The revocation is paused after it
+    locked its entry and before it writes (up to a second, until the import's check has run), so
+    without the registry lock the import checks in between."""
+    from contacts.imports.loaders import DncLoader
+    from contacts.services.dnc import revoke_dnc
+    from contacts.tests.factories import DoNotCallFactory
+
+    old = DoNotCallFactory(phone_number="+819055550002")
+    import_checked, revoke_locked = threading.Event(), threading.Event()
+    finish = DncLoader.finish
+
+    def signal_after_check(self, cursor):
+        counts = finish(self, cursor)
+        import_checked.set()
+        return counts
+
+    monkeypatch.setattr(DncLoader, "finish", signal_after_check)
+    save = DoNotCall.save
+
+    def pause_before_writing(self, *args, **kwargs):
+        if self.pk == old.pk:
+            revoke_locked.set()
+            import_checked.wait(timeout=1)
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(DoNotCall, "save", pause_before_writing)
+    finish_revoke = in_thread(revoke_dnc, entry=old, by=supervisor, reason="entered by mistake")
+    assert revoke_locked.wait(timeout=30)
+    job = run_import(supervisor, csv_file(DNC_LIST, name="dnc.csv"), kind="dnc")
+    finish_revoke()
+
+    assert is_blocked(phone="+819055550002")
+    assert job.created_count == 3
+
+
+@pytest.mark.django_db(transaction=True)
 def test_an_opt_out_registered_while_an_import_runs_still_blocks(supervisor, monkeypatch):
     """A supervisor registers a DNC request for a number while the import that brings the
     customer with that number is half way: the new customer is blocked afterwards."""
