@@ -45,3 +45,37 @@ def test_schema_and_docs_are_served(login, supervisor):
     assert b"swagger-ui" in docs.content.lower()
     # Swagger UI assets come from the sidecar package, not a CDN.
     assert b"cdn.jsdelivr" not in docs.content and b"unpkg.com" not in docs.content
+
+
+# ---------------------------------------------------------------- bad input never a 500
+
+@pytest.mark.parametrize("url, body, field", [
+    ("/api/v1/customers/", {"external_id": "N1", "name": "x", "attributes": {"note": "a\u0000b"}}, "attributes"),
+    ("/api/v1/customers/", {"external_id": "N1", "name": "x", "attributes": {"\u0000": 1}}, "attributes"),
+    ("/api/v1/segments/preview/", {"criteria": {"rules": [{"field": "prefecture", "op": "eq", "value": "\u0000"}]}}, "criteria"),
+    ("/api/v1/segments/preview/", {"criteria": {"rules": [{"field": "attributes.k", "op": "eq", "value": "\u0000"}]}}, "criteria"),
+    ("/api/v1/policies/", {"name": "p", "call_window_start": "09:00", "call_window_end": "18:00", "weekdays": [0],
+                           "retry_delays": {"\u0000": 5}}, "retry_delays"),
+])
+def test_a_nul_character_in_json_is_a_400_naming_the_field(api_as, supervisor, url, body, field):
+    """PostgreSQL stores no NUL in text or jsonb: these were database errors (500)."""
+    from contacts.models import Customer
+
+    response = api_as(supervisor).post(url, body, format="json")
+    assert response.status_code == 400, response.content
+    assert list(response.json()["errors"]) == [field]
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.parametrize("url", [
+    "/api/v1/customers/?q=%00", "/api/v1/customers/?tag=a%00", "/api/v1/dnc/?phone=%00",
+    "/api/v1/campaigns/?status=%00", "/api/v1/scripts/?q=%00",
+])
+def test_a_nul_character_in_the_query_string_is_a_400(api_as, supervisor, url):
+    response = api_as(supervisor).get(url)
+    assert response.status_code == 400
+    assert set(response.json()) == {"detail"}
+
+
+def test_a_nul_character_in_a_page_query_is_a_400_too(login, supervisor):
+    assert login(supervisor).get("/contacts/customers/?q=%00").status_code == 400
