@@ -23,6 +23,8 @@ ACTION_LABELS = {
     "export.survey_results": _("Survey results exported"),
     "kpis.export": _("KPIs exported"),
     "dispatch.release_hold": _("Held call released"),
+    "agent.signed_off_logout": _("Operator signed off at logout"),
+    "agent.signed_off_absent": _("Operator signed off after no contact"),
     "disposition.created": _("Outcome created"),
     "disposition.updated": _("Outcome changed"),
     "dnc.create": _("Do-not-call registered"),

@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "campaigns.middleware.OperatorPresenceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
@@ -218,6 +219,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
+    "console-sign-off-absent-operators": {
+        "task": "campaigns.tasks.console.sign_off_absent_operators",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     "console-reschedule-touched-entries": {
         "task": "campaigns.tasks.console.reschedule_entries_touched_elsewhere",
         "schedule": 120.0,
@@ -234,6 +240,11 @@ DISPATCH_HOLD_MINUTES = env_int("DISPATCH_HOLD_MINUTES", 15)
 # dispatch: a tab left open mid-call overnight does not strand a customer either.
 DISPATCH_HOLD_MAX_MINUTES = env_int("DISPATCH_HOLD_MAX_MINUTES", 120)
 DISPATCH_HOLD_RENEW_SECONDS = env_int("DISPATCH_HOLD_RENEW_SECONDS", 60)
+# An operator the product has not heard from for AGENT_ABSENT_MINUTES (the open console page pings
+# every AGENT_PRESENCE_PING_SECONDS; console actions and operator API calls count too) is signed
+# off as of the last contact: a closed tab must not count as logged-in time all night.
+AGENT_ABSENT_MINUTES = env_int("AGENT_ABSENT_MINUTES", 15)
+AGENT_PRESENCE_PING_SECONDS = env_int("AGENT_PRESENCE_PING_SECONDS", 60)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

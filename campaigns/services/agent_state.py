@@ -3,7 +3,18 @@
 While an operator works there is exactly one open interval (ready, on call, after-call work or
 break); "offline" closes it and opens nothing, so logged-in time is the sum of the intervals.
 Dispatch moves a working operator to "on call" and a logged outcome back to "ready", in their
-own transactions, so the log follows the work even when it comes through the API."""
+own transactions, so the log follows the work even when it comes through the API.
+
+Nobody stays "working" after leaving: logging out signs the operator off, and an operator the
+product has not heard from for AGENT_ABSENT_MINUTES (the console page pings every
+AGENT_PRESENCE_PING_SECONDS while it is open; console actions and the operator API count too) is
+signed off as of the last contact by `sign_off_absent` (Celery beat). A closed tab, a crashed
+browser or a forgotten "stop work" would otherwise count as logged-in time for hours and show a
+ghost on the live board."""
+import datetime as dt
+
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -84,3 +95,94 @@ def move_working_operator(*, operator_id: int, state: str, at) -> None:
             f"WITH {ctes} SELECT count(*) FROM opened_state",
             {"operator": operator_id, "state": state, "at": at},
         )
+
+
+# ------------------------------------------------------------------ presence
+
+def _presence_key(operator_id: int) -> str:
+    return f"console:seen:{int(operator_id)}"
+
+
+def _notice_key(operator_id: int) -> str:
+    return f"console:signed-off:{int(operator_id)}"
+
+
+def absent_after() -> dt.timedelta:
+    return dt.timedelta(minutes=settings.AGENT_ABSENT_MINUTES)
+
+
+def note_presence(operator_id: int, *, at=None) -> None:
+    """The operator is here (a console ping or action, an operator API call)."""
+    # Kept a day: long after the sweep would have signed an absent operator off.
+    cache.set(_presence_key(operator_id), at or timezone.now(), timeout=24 * 3600)
+
+
+SIGNED_OFF_AT_LOGOUT = "agent.signed_off_logout"  # audit actions
+SIGNED_OFF_ABSENT = "agent.signed_off_absent"  # audit action
+
+
+def sign_off(*, operator_id: int, at, action: str, by=None) -> bool:
+    """Close the operator's open interval at `at` (never before it began), in the operator's
+    lock. True when there was one to close. A held entry stays held: its hold expires or is
+    released as usual."""
+    from callcenter.audit import record_event
+
+    with transaction.atomic():
+        lock_operator(operator_id)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE campaigns_agentstatelog SET ended_at = GREATEST(%(at)s, started_at)"
+                " WHERE operator_id = %(operator)s AND ended_at IS NULL RETURNING id, state, ended_at",
+                {"operator": operator_id, "at": at},
+            )
+            closed = cursor.fetchone()
+        if closed is None:
+            return False
+        record_event(
+            actor=by, action=action, summary=f"Operator {operator_id} signed off",
+            operator=operator_id, state=closed[1], at=closed[2].isoformat(),
+        )
+    return True
+
+
+def sign_off_absent(*, now=None) -> int:
+    """Celery beat: sign off every working operator not heard from for AGENT_ABSENT_MINUTES, as
+    of the last contact. An operator with no recorded contact (Redis emptied, or working since
+    before an upgrade) gets a full period from now. Returns how many were signed off."""
+    now = now or timezone.now()
+    working = list(AgentStateLog.objects.filter(ended_at__isnull=True).values_list("operator_id", flat=True))
+    seen = cache.get_many([_presence_key(operator_id) for operator_id in working])
+    unknown = {}
+    signed_off = 0
+    for operator_id in working:
+        last_seen = seen.get(_presence_key(operator_id))
+        if last_seen is None:
+            unknown[_presence_key(operator_id)] = now
+        elif now - last_seen > absent_after() and _sign_off_if_still_absent(operator_id, now=now):
+            signed_off += 1
+    if unknown:
+        cache.set_many(unknown, timeout=24 * 3600)
+    return signed_off
+
+
+def _sign_off_if_still_absent(operator_id: int, *, now) -> bool:
+    last_seen = cache.get(_presence_key(operator_id))  # a ping may have come in meanwhile
+    if last_seen is None or now - last_seen <= absent_after():
+        return False
+    if not sign_off(operator_id=operator_id, at=last_seen, action=SIGNED_OFF_ABSENT):
+        return False
+    cache.set(_notice_key(operator_id), last_seen, timeout=7 * 24 * 3600)
+    return True
+
+
+def pop_absence_notice(operator_id: int):
+    """When the operator was signed off for absence since the last look: the last contact."""
+    key = _notice_key(operator_id)
+    last_seen = cache.get(key)
+    if last_seen is not None:
+        cache.delete(key)
+    return last_seen
+
+
+def is_working(operator_id: int) -> bool:
+    return AgentStateLog.objects.filter(operator_id=operator_id, ended_at__isnull=True).exists()

@@ -3,7 +3,7 @@ are idempotent (they recompute from what is recorded), so a retry or a duplicate
 from celery import shared_task
 from django.core.cache import cache
 
-from ..services import dispatch, scheduling
+from ..services import agent_state, dispatch, scheduling
 
 # Watermark of the re-evaluation task: the last attempt id whose effect on other campaigns'
 # entries has been applied. Kept in the cache (Redis); when it is lost the task starts from the
@@ -25,6 +25,12 @@ def schedule_entry_retry(entry_id: int) -> str | None:
 def release_expired_holds() -> int:
     """Celery beat: entries whose hold expired go back in the queue."""
     return dispatch.release_expired_holds()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sign_off_absent_operators() -> int:
+    """Celery beat: operators not heard from for AGENT_ABSENT_MINUTES are signed off."""
+    return agent_state.sign_off_absent()
 
 
 @shared_task(acks_late=True, ignore_result=True)

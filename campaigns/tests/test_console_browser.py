@@ -223,3 +223,41 @@ def test_a_long_call_keeps_its_hold_while_the_console_is_open(page, browser_logi
     assert "担当ではありません" in lost.inner_text() or "no longer assigned" in lost.inner_text()
     assert page.is_hidden("[data-testid=hold-ceiling]")
     shot(page, "console-9-hold-lost")
+
+
+def test_an_open_console_keeps_its_operator_and_learns_of_a_sign_off(page, browser_login, shot, settings, operator, work):
+    """The page pings (here every second) so the absence sweep leaves a present operator alone;
+    when the operator was signed off anyway (the computer slept), the page says so without losing
+    the call on screen, and "Start work" resumes."""
+    from django.core.cache import cache
+
+    from campaigns.services import agent_state
+
+    settings.AGENT_PRESENCE_PING_SECONDS = 1
+    cache.delete(agent_state._presence_key(operator.pk))
+    browser_login(operator)
+    page.click("[data-testid=start-work]")
+    page.wait_for_selector("[data-testid=agent-state][data-state=ready]")
+    page.keyboard.press("n")
+    page.wait_for_selector("[data-testid=customer-name]")
+    page.fill("#id_notes", "折り返し希望の時間を確認中")
+
+    # Twenty minutes without contact, as far as the server knows: the pings put it right before
+    # the sweep runs.
+    cache.set(agent_state._presence_key(operator.pk), timezone.now() - dt.timedelta(minutes=20))
+    page.wait_for_timeout(1500)
+    assert agent_state.sign_off_absent() == 0
+    assert AgentStateLog.objects.filter(operator=operator, ended_at__isnull=True).exists()
+
+    # Signed off while the page could not reach the server.
+    agent_state.sign_off(operator_id=operator.pk, at=timezone.now(), action=agent_state.SIGNED_OFF_ABSENT)
+    banner = page.wait_for_selector("[data-testid=signed-off]", state="visible")
+    assert "応答がなかった" in banner.inner_text() or "no contact" in banner.inner_text()
+    shot(page, "console-10-signed-off")
+    assert page.input_value("#id_notes") == "折り返し希望の時間を確認中"  # nothing typed is lost
+
+    page.click("[data-testid=resume-work]")
+    page.wait_for_selector("[data-testid=signed-off]", state="hidden")
+    resumed = AgentStateLog.objects.get(operator=operator, ended_at__isnull=True)
+    assert resumed.state == "on_call"  # the call on screen is still held
+    assert page.input_value("#id_notes") == "折り返し希望の時間を確認中"

@@ -9,6 +9,7 @@ urlpatterns: list = [
     path("console/", views.console, name="console"),
     path("console/state/", views.console_state, name="console_state"),
     path("console/next/", views.console_next, name="console_next"),
+    path("console/presence/", views.console_presence, name="console_presence"),
     path("console/entries/<int:entry_id>/outcome/", views.console_outcome, name="console_outcome"),
     path("console/entries/<int:entry_id>/renew/", views.console_renew, name="console_renew"),
     path("console/board/", views.board, name="console_board"),

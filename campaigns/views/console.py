@@ -38,6 +38,8 @@ def _console_context(request, *, entry=None, form=None, not_held_notes=None):
     context = {
         "state": state,
         "state_code": state.state if state else State.OFFLINE,
+        "presence_ping_seconds": settings.AGENT_PRESENCE_PING_SECONDS,
+        "absent_minutes": settings.AGENT_ABSENT_MINUTES,
         "break_reasons": agent_state.BREAK_REASONS,
         "state_reason": dict(agent_state.BREAK_REASONS).get(state.reason, state.reason) if state else "",
         "entry": entry,
@@ -76,8 +78,22 @@ def _console_context(request, *, entry=None, form=None, not_held_notes=None):
 
 @roles.permission_required(roles.USE_CONSOLE)
 def console(request):
+    last_seen = agent_state.pop_absence_notice(request.user.pk)
+    if last_seen is not None:
+        messages.warning(request, _(
+            "You were signed off at %(time)s: the console had no contact from you for %(minutes)s minutes "
+            "(closed tab, lost connection or a sleeping computer). Start work to continue."
+        ) % {"time": time_format(timezone.localtime(last_seen), "H:i"), "minutes": settings.AGENT_ABSENT_MINUTES})
     entry = selectors.held_entry(request.user)
     return render(request, "campaigns/console/console.html", _console_context(request, entry=entry))
+
+
+@roles.permission_required(roles.USE_CONSOLE)
+@require_POST
+def console_presence(request):
+    """The open console page pings every AGENT_PRESENCE_PING_SECONDS (the middleware notes the
+    contact). `working` tells a page showing a working state that the operator was signed off."""
+    return JsonResponse({"working": agent_state.is_working(request.user.pk)})
 
 
 @roles.permission_required(roles.USE_CONSOLE)
