@@ -183,7 +183,7 @@ class ScriptPublish(APIView):
             version = services.publish_version(version=draft, by=request.user, notes=body.validated_data.get("notes"))
         except services.PublishRefused as error:
             return _problems_response(error)
-        except services.VersionNotEditable as error:
+        except (services.VersionNotEditable, services.Gone) as error:  # Gone: discarded meanwhile
             return _conflict(error.message)
         return Response(VersionDetailSerializer(version).data)
 

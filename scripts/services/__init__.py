@@ -13,13 +13,13 @@ from .authoring import (
     update_step,
     update_version_notes,
 )
-from .errors import ImportRefused, PublishRefused, ScriptServiceError, VersionNotEditable
+from .errors import Gone, ImportRefused, PublishRefused, ScriptServiceError, VersionNotEditable
 from .publishing import publish_version
 from .rebuttals import delete_rebuttal, save_rebuttal
 from .transfer import export_version, import_script, parse_export
 
 __all__ = [
-    "ImportRefused", "PublishRefused", "ScriptServiceError", "VersionNotEditable",
+    "Gone", "ImportRefused", "PublishRefused", "ScriptServiceError", "VersionNotEditable",
     "add_step", "create_script", "delete_rebuttal", "delete_script", "delete_step", "discard_draft",
     "export_version", "import_script", "move_step", "needs_complete_script", "parse_export",
     "publish_version", "save_rebuttal", "set_start_step", "start_draft", "update_script",

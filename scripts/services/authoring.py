@@ -9,7 +9,7 @@ from callcenter.audit import record_event
 
 from ..locks import lock_script, lock_version
 from ..models import Choice, Script, ScriptVersion, Step
-from .errors import ScriptServiceError, VersionNotEditable
+from .errors import Gone, ScriptServiceError, VersionNotEditable
 
 KEY_PREFIX = {Step.Kind.SAY: "say", Step.Kind.QUESTION: "q", Step.Kind.BRANCH: "branch", Step.Kind.END: "end"}
 STEP_FIELDS = (
@@ -26,6 +26,15 @@ def _editable_version(version_id: int) -> ScriptVersion:
             % {"number": version.number}
         )
     return version
+
+
+def _current_step(version: ScriptVersion, step_id: int) -> Step:
+    """The step as it is now, read under the version's lock: the caller loaded it before, and
+    another request may have deleted it meanwhile."""
+    step = Step.objects.filter(pk=step_id, version=version).first()
+    if step is None:
+        raise Gone(_("This step was deleted meanwhile. Nothing was saved."))
+    return step
 
 
 def _touch(version: ScriptVersion) -> None:
@@ -146,7 +155,7 @@ def set_start_step(*, version: ScriptVersion, step: Step, by) -> ScriptVersion:
     version = _editable_version(version.pk)
     if step.version_id != version.pk:
         raise ScriptServiceError(_("That step belongs to another version."))
-    version.start_step = step
+    version.start_step = _current_step(version, step.pk)
     version.save(update_fields=["start_step"])
     _touch(version)
     return version
@@ -187,6 +196,10 @@ def add_step(*, version: ScriptVersion, kind: str, title: str = "", key: str = "
         after = ordered[-1]
     if after is not None and after.version_id != version.pk:
         raise ScriptServiceError(_("That step belongs to another version."))
+    if after is not None:
+        after = next((s for s in ordered if s.pk == after.pk), None)
+        if after is None:
+            raise Gone(_("The step to add after was deleted meanwhile. Nothing was saved."))
     key = key or _free_key(version, kind)
     if any(step.key == key for step in ordered):
         raise ScriptServiceError(_("A step with the key “%(key)s” already exists.") % {"key": key})
@@ -223,7 +236,7 @@ def update_step(*, step: Step, values: dict, choices: list[dict] | None = None, 
     and `rules` ([{source, op, value, next}]) replace the existing ones when given. Renaming the
     key also renames it in the version's branch rules."""
     version = _editable_version(step.version_id)
-    step = Step.objects.get(pk=step.pk)
+    step = _current_step(version, step.pk)
     old_key = step.key
     for name, value in values.items():
         if name not in STEP_FIELDS:
@@ -281,7 +294,7 @@ def _rename_key_in_rules(version: ScriptVersion, old: str, new: str) -> None:
 def delete_step(*, step: Step, by) -> None:
     """Remove a step. Steps that led to it are re-linked to where it led, when it had one way on."""
     version = _editable_version(step.version_id)
-    step = Step.objects.get(pk=step.pk)
+    step = _current_step(version, step.pk)
     onward = step.next_step_id if step.kind in (Step.Kind.SAY, Step.Kind.QUESTION) else None
     Step.objects.filter(version=version, next_step=step).update(next_step_id=onward)
     Choice.objects.filter(step__version=version, next_step=step).update(next_step_id=onward)
@@ -301,6 +314,7 @@ def delete_step(*, step: Step, by) -> None:
 def move_step(*, step: Step, direction: str, by) -> None:
     """Move a step one place up or down in the editor (the flow follows links, not order)."""
     version = _editable_version(step.version_id)
+    _current_step(version, step.pk)
     ordered = list(version.steps.order_by("position", "id"))
     index = next(i for i, s in enumerate(ordered) if s.pk == step.pk)
     other = index - 1 if direction == "up" else index + 1

@@ -15,5 +15,10 @@ class PublishRefused(ScriptServiceError):
     """The draft has problems (`problems`: flow.Problem list) that must be fixed first."""
 
 
+class Gone(ScriptServiceError):
+    """The script, version or step was removed meanwhile: the page was stale, or it was a second
+    click on the same button. Nothing was changed."""
+
+
 class ImportRefused(ScriptServiceError):
     """The JSON file is not a script this product can import (`problems`: messages)."""

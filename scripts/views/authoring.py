@@ -31,6 +31,17 @@ def _stale(request):
     messages.error(request, _("The script changed meanwhile (it may have been published). Nothing was saved; please check and try again."))
 
 
+def _back(*, version_id=None, script_id=None, anchor=""):
+    """Back to the version editor after a refusal, or to what is left of it when another request
+    removed the version (a discarded draft) or the whole script meanwhile (services.Gone)."""
+    if version_id and ScriptVersion.objects.filter(pk=version_id).exists():
+        url = reverse("scripts:version_detail", args=[version_id])
+        return redirect(f"{url}#{anchor}" if anchor else url)
+    if script_id and Script.objects.filter(pk=script_id).exists():
+        return redirect("scripts:script_detail", pk=script_id)
+    return redirect("scripts:script_list")
+
+
 @manage
 def script_list(request):
     q = request.GET.get("q", "").strip()
@@ -56,9 +67,13 @@ def script_edit(request, pk):
     script = get_object_or_404(Script, pk=pk)
     form = ScriptForm(request.POST or None, instance=Script.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
-        services.update_script(
-            script=script, name=form.cleaned_data["name"], description=form.cleaned_data["description"], by=request.user
-        )
+        try:
+            services.update_script(
+                script=script, name=form.cleaned_data["name"], description=form.cleaned_data["description"], by=request.user
+            )
+        except services.Gone as error:
+            _refused(request, error)
+            return _back()
         messages.success(request, _("Saved."))
         return redirect("scripts:script_detail", pk=script.pk)
     return render(request, "scripts/script_form.html", {"form": form, "script": script})
@@ -87,7 +102,7 @@ def script_delete(request, pk):
         services.delete_script(script=script, by=request.user)
     except services.ScriptServiceError as error:
         _refused(request, error)
-        return redirect("scripts:script_detail", pk=pk)
+        return _back(script_id=pk)
     messages.success(request, _("Script deleted."))
     return redirect("scripts:script_list")
 
@@ -97,7 +112,11 @@ def script_delete(request, pk):
 def draft_start(request, pk):
     """"Edit" on a published script: open its draft, creating it from the current version."""
     script = get_object_or_404(Script, pk=pk)
-    draft, created = services.start_draft(script=script, by=request.user)
+    try:
+        draft, created = services.start_draft(script=script, by=request.user)
+    except services.Gone as error:
+        _refused(request, error)
+        return _back()
     if created:
         messages.info(request, _("Draft version %(number)s created. Operators keep the published version until you publish this one.") % {"number": draft.number})
     return redirect(_version_url(draft))
@@ -154,6 +173,9 @@ def version_publish(request, pk):
     except services.VersionNotEditable as error:
         _refused(request, error)
         return redirect(_version_url(version))
+    except services.Gone as error:
+        _refused(request, error)
+        return _back(script_id=version.script_id)
     messages.success(request, _("Version %(number)s is published: operators see it from their next call.") % {"number": version.number})
     return redirect("scripts:script_detail", pk=version.script_id)
 
@@ -166,7 +188,7 @@ def version_discard(request, pk):
         services.discard_draft(version=version, by=request.user)
     except services.ScriptServiceError as error:
         _refused(request, error)
-        return redirect(_version_url(version))
+        return _back(version_id=version.pk, script_id=version.script_id)
     messages.success(request, _("Draft discarded."))
     return redirect("scripts:script_detail", pk=version.script_id)
 
@@ -186,7 +208,7 @@ def step_add(request, pk):
         )
     except services.ScriptServiceError as error:
         _refused(request, error)
-        return redirect(_version_url(version))
+        return _back(version_id=version.pk, script_id=version.script_id)
     if step.kind in (Step.Kind.QUESTION, Step.Kind.BRANCH):
         return redirect("scripts:step_edit", pk=step.pk)  # choices / rules come next
     return redirect(_version_url(version, f"step-{step.key}"))
@@ -202,7 +224,7 @@ def version_set_start(request, pk):
         services.set_start_step(version=version, step=step, by=request.user)
     except services.ScriptServiceError as error:
         _refused(request, error)
-    return redirect(_version_url(version, f"step-{step.key}"))
+    return _back(version_id=version.pk, script_id=version.script_id, anchor=f"step-{step.key}")
 
 
 # ---------------------------------------------------------------- steps
@@ -231,7 +253,7 @@ def step_edit(request, pk):
             services.update_step(step=step, values=values, choices=choices.choices(), rules=rules.rules(), by=request.user)
         except services.ScriptServiceError as error:
             _refused(request, error)
-            return redirect(_version_url(version, f"step-{step.key}"))
+            return _back(version_id=version.pk, script_id=version.script_id, anchor=f"step-{step.key}")
         except IntegrityError:
             _stale(request)
             return redirect(_version_url(version))
@@ -251,22 +273,22 @@ def step_edit(request, pk):
 @manage
 @require_POST
 def step_move(request, pk):
-    step = get_object_or_404(Step, pk=pk)
+    step = get_object_or_404(Step.objects.select_related("version"), pk=pk)
     try:
         services.move_step(step=step, direction="up" if request.POST.get("direction") == "up" else "down", by=request.user)
     except services.ScriptServiceError as error:
         _refused(request, error)
-    return redirect(_version_url(step.version, f"step-{step.key}"))
+    return _back(version_id=step.version_id, script_id=step.version.script_id, anchor=f"step-{step.key}")
 
 
 @manage
 @require_POST
 def step_delete(request, pk):
-    step = get_object_or_404(Step, pk=pk)
+    step = get_object_or_404(Step.objects.select_related("version"), pk=pk)
     try:
         services.delete_step(step=step, by=request.user)
     except services.ScriptServiceError as error:
         _refused(request, error)
     else:
         messages.success(request, _("Step %(key)s deleted.") % {"key": step.key})
-    return redirect(_version_url(step.version))
+    return _back(version_id=step.version_id, script_id=step.version.script_id)

@@ -1,0 +1,155 @@
+"""Two requests on the same script at once (a double click, two supervisors): the second one loaded
+its objects before the first removed them, then waited for the first's lock. It must answer with
+a message, never a server error. Real transactions: the first request's work runs on its own
+thread and connection and holds its lock until the second one is waiting for it."""
+import threading
+import time
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
+
+from scripts import services
+from scripts.locks import lock_script, lock_version
+from scripts.models import Script, ScriptVersion, Step
+
+from .factories import branching_script
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def while_another_request_commits(change):
+    """Run `change` in a transaction on another thread; return once it has made its change
+    (uncommitted), and a join() for after the competing request. The transaction commits half a
+    second later, while the competing request is waiting for the lock the change holds."""
+    changed, errors = threading.Event(), []
+
+    def run():
+        try:
+            with transaction.atomic():
+                change()
+                changed.set()
+                time.sleep(0.5)
+        except Exception as error:  # noqa: BLE001 (re-raised by join)
+            errors.append(error)
+        finally:
+            changed.set()
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert changed.wait(timeout=30)
+
+    def join():
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+        if errors:
+            raise errors[0]
+
+    return join
+
+
+def draft_of(version):
+    draft, _created = services.start_draft(script=version.script, by=None)
+    return draft
+
+
+def delete_step_now(step_id):
+    def change():
+        step = Step.objects.get(pk=step_id)
+        services.delete_step(step=step, by=None)
+    return change
+
+
+@pytest.fixture
+def supervisor_client(supervisor):
+    client = Client()
+    client.force_login(supervisor)
+    return client
+
+
+def post_meanwhile(supervisor_client, url, data, change):
+    """POST `url` while `change` (another request's work) commits; the response."""
+    join = while_another_request_commits(change)
+    try:
+        return supervisor_client.post(url, data)
+    finally:
+        join()
+
+
+def follow(client, response):
+    assert response.status_code == 302, response.status_code
+    page = client.get(response.url)
+    assert page.status_code == 200, (response.url, page.status_code)
+    return page.content.decode()
+
+
+@pytest.mark.parametrize("action", ["delete", "move", "edit", "set_start", "add_after"])
+def test_a_step_deleted_by_another_request_meanwhile_gives_a_message(supervisor_client, reference_data, action):
+    draft = draft_of(branching_script(name=f"並行 {action}"))
+    step = draft.steps.get(key="premium")
+    url, data = {
+        "delete": (reverse("scripts:step_delete", args=[step.pk]), {}),
+        "move": (reverse("scripts:step_move", args=[step.pk]), {"direction": "up"}),
+        "edit": (reverse("scripts:step_edit", args=[step.pk]), {
+            "kind": "say", "key": step.key, "title": "変更", "text": "", "next_step": draft.steps.get(key="end_success").pk,
+            "choices-TOTAL_FORMS": "0", "choices-INITIAL_FORMS": "0", "rules-TOTAL_FORMS": "0", "rules-INITIAL_FORMS": "0",
+        }),
+        "set_start": (reverse("scripts:version_set_start", args=[draft.pk]), {"step": step.pk}),
+        "add_after": (reverse("scripts:step_add", args=[draft.pk]), {"kind": "say", "title": "追加", "after": step.pk}),
+    }[action]
+
+    response = post_meanwhile(supervisor_client, url, data, delete_step_now(step.pk))
+
+    page = follow(supervisor_client, response)
+    assert "deleted meanwhile" in page or "削除されていました" in page
+    assert not Step.objects.filter(pk=step.pk).exists()
+    draft.refresh_from_db()
+    assert draft.start_step_id != step.pk
+
+
+def test_a_second_click_on_discard_gives_a_message(supervisor_client, reference_data):
+    draft = draft_of(branching_script(name="二度押し 破棄"))
+
+    def discard():
+        services.discard_draft(version=lock_version(draft.pk), by=None)
+
+    response = post_meanwhile(supervisor_client, reverse("scripts:version_discard", args=[draft.pk]), {}, discard)
+
+    assert response.url == reverse("scripts:script_detail", args=[draft.script_id])
+    page = follow(supervisor_client, response)
+    assert "discarded meanwhile" in page or "破棄されていました" in page
+    assert not ScriptVersion.objects.filter(pk=draft.pk).exists()
+
+
+def test_publishing_a_draft_discarded_meanwhile_gives_a_message(supervisor_client, reference_data):
+    draft = draft_of(branching_script(name="破棄と公開"))
+
+    def discard():
+        services.discard_draft(version=lock_version(draft.pk), by=None)
+
+    response = post_meanwhile(supervisor_client, reverse("scripts:version_publish", args=[draft.pk]), {}, discard)
+
+    page = follow(supervisor_client, response)
+    assert "discarded meanwhile" in page or "破棄されていました" in page
+    assert not draft.script.versions.filter(status=ScriptVersion.Status.DRAFT).exists()
+
+
+@pytest.mark.parametrize("action", ["delete", "edit", "draft"])
+def test_a_script_deleted_by_another_request_meanwhile_gives_a_message(supervisor_client, reference_data, action):
+    script = branching_script(name=f"削除済み {action}", publish=False).script
+    url, data = {
+        "delete": (reverse("scripts:script_delete", args=[script.pk]), {}),
+        "edit": (reverse("scripts:script_edit", args=[script.pk]), {"name": "新しい名前", "description": ""}),
+        "draft": (reverse("scripts:draft_start", args=[script.pk]), {}),
+    }[action]
+
+    def delete_script():
+        services.delete_script(script=lock_script(script.pk), by=None)
+
+    response = post_meanwhile(supervisor_client, url, data, delete_script)
+
+    page = follow(supervisor_client, response)
+    assert "deleted meanwhile" in page or "削除されていました" in page
+    assert not Script.objects.filter(pk=script.pk).exists()
