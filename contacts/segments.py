@@ -45,6 +45,9 @@ MAX_IN_VALUES = 1000
 MAX_TEXT = 200
 ATTRIBUTE_PREFIX = "attributes."
 ATTRIBUTE_KEY = re.compile(r"^[\w\-]{1,64}$")
+# "days since" and "age" values become dates (now minus N days / years): beyond these the date
+# arithmetic overflows, and no customer record is that old anyway.
+ELAPSED_LIMITS = {"days": 100_000, "age": 200}
 
 # Short operator names for the builder's menus.
 OP_LABELS = {
@@ -255,7 +258,10 @@ def _single(spec: SegmentField, op: str, value, name):
     """One value of the right type for `spec` under `op` (not the list ops)."""
     kind = spec.kind
     if kind in ("days", "age", "integer"):
-        return _integer(value, name)
+        number = _integer(value, name)
+        if kind in ELAPSED_LIMITS and abs(number) > ELAPSED_LIMITS[kind]:
+            raise _RuleError(_('"%(field)s": %(value)s is out of range') % {"field": name, "value": value})
+        return number
     if kind == "number":
         return _number(value, name)
     if kind == "choice":

@@ -169,7 +169,8 @@ class DispatchRenewView(APIView):
 # ------------------------------------------------------------------ attempts
 
 class AttemptSerializer(serializers.Serializer):
-    entry = serializers.IntegerField()
+    # Bounded to PostgreSQL's bigint: the outcome's locking read would fail on a larger id (a 500).
+    entry = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     disposition = serializers.SlugRelatedField(slug_field="code", queryset=Disposition.objects.all())
     started_at = serializers.DateTimeField()
     answered_at = serializers.DateTimeField(required=False, allow_null=True)

@@ -1,6 +1,7 @@
 """Serializers of policies, dispositions, campaigns and call lists (API.md "Policies,
 dispositions, campaigns, lists")."""
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from callcenter import roles
@@ -11,6 +12,8 @@ from campaigns.services.policies import policy_problems
 from contacts.models import Segment
 
 User = get_user_model()
+# CallList.priority is a PostgreSQL integer: a larger number would fail the INSERT (a 500).
+LIST_PRIORITY_LIMIT = 2**31 - 1
 
 
 class PolicySerializer(serializers.ModelSerializer):
@@ -95,7 +98,7 @@ class CallListRequestSerializer(serializers.Serializer):
     priority = serializers.JSONField(required=False)
     order_by = serializers.ChoiceField(choices=CallList.Order.choices, required=False)
     order_attribute = serializers.RegexField(r"^[A-Za-z0-9_]{1,100}$", required=False, allow_blank=True)
-    list_priority = serializers.IntegerField(required=False)
+    list_priority = serializers.IntegerField(required=False, min_value=-LIST_PRIORITY_LIMIT, max_value=LIST_PRIORITY_LIMIT)
     required_skill = serializers.CharField(max_length=50, required=False, allow_blank=True)
     operators = serializers.PrimaryKeyRelatedField(many=True, queryset=User.objects.none(), required=False)
 
@@ -111,6 +114,8 @@ class CallListRequestSerializer(serializers.Serializer):
         if isinstance(priority, bool):
             raise serializers.ValidationError({"priority": ["Give a call order or a number."]})
         if isinstance(priority, int):
+            if abs(priority) > LIST_PRIORITY_LIMIT:
+                raise serializers.ValidationError({"priority": [_("The list priority is out of range.")]})
             attrs.setdefault("list_priority", priority)
         elif isinstance(priority, str):
             if priority not in CallList.Order.values:

@@ -123,6 +123,9 @@ def test_attempt_400s(api_as, operator, call_list):
     assert response.status_code == 400 and "disposition" in response.json()["errors"]
     response = client.post("/api/v1/attempts/", attempt_body(999999), format="json")
     assert response.status_code == 400 and "entry" in response.json()["errors"]
+    for beyond_bigint in (10**20, -(10**20)):  # the outcome's locking read failed on it (a 500)
+        response = client.post("/api/v1/attempts/", attempt_body(beyond_bigint), format="json")
+        assert response.status_code == 400 and "entry" in response.json()["errors"]
     response = client.post("/api/v1/attempts/", attempt_body(one.pk, talk_seconds=-5), format="json")
     assert "talk_seconds" in response.json()["errors"]
     response = client.post("/api/v1/attempts/", attempt_body(one.pk, disposition="callback"), format="json")

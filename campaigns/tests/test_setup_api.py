@@ -184,6 +184,11 @@ def test_list_requests_with_bad_input(api_as, supervisor):
     response = api.post(url, {"name": "x", "criteria": {"match": "all", "rules": [{"field": "zzz", "op": "eq", "value": 1}]}}, format="json")
     assert response.status_code == 400 and "criteria" in response.json()["errors"]
     assert "priority" in api.post(url, {"name": "x", "criteria": {"match": "all", "rules": []}, "priority": "loudest"}, format="json").json()["errors"]
+    # CallList.priority is a PostgreSQL integer: a bigger number was a failed INSERT (a 500).
+    criteria = {"match": "all", "rules": []}
+    for body in ({"priority": 10**12}, {"list_priority": 10**12}, {"list_priority": -(10**12)}):
+        response = api.post(url, {"name": "x", "criteria": criteria, **body}, format="json")
+        assert response.status_code == 400 and set(response.json()["errors"]) == set(body)
     finished = CampaignFactory(status=Campaign.Status.FINISHED)
     assert api.post(f"/api/v1/campaigns/{finished.pk}/lists/", {"name": "x", "criteria": {"match": "all", "rules": []}}, format="json").status_code == 409
     assert not CallList.objects.exists()

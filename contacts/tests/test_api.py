@@ -216,3 +216,21 @@ def test_operators_cannot_use_segments(api_as, operator):
 def test_dnc_factory_entries_show_in_the_list(sv):
     DoNotCallFactory.create_batch(3)
     assert sv.get("/api/v1/dnc/").json()["count"] == 3
+
+
+@pytest.mark.parametrize("rule", [
+    {"field": "age", "op": "gte", "value": 10**12},
+    {"field": "last_purchase_days", "op": "lte", "value": 10**12},
+    {"field": "registered_days", "op": "between", "value": [-10**12, 5]},
+    {"field": "last_contact_days", "op": "in", "value": [1, 10**9]},
+])
+def test_days_and_ages_beyond_any_date_are_a_400(sv, rule):
+    """They become dates (now minus N days or years): the arithmetic overflowed (a 500)."""
+    criteria = {"match": "all", "rules": [rule]}
+    for response in (sv.post("/api/v1/segments/preview/", {"criteria": criteria}, format="json"),
+                     sv.post("/api/v1/segments/", {"name": "x", "criteria": criteria}, format="json")):
+        assert response.status_code == 400
+        assert "criteria" in response.json()["errors"]
+    assert not Segment.objects.exists()
+    criteria["rules"][0]["value"] = 30 if rule["op"] != "between" and rule["op"] != "in" else [1, 30]
+    assert sv.post("/api/v1/segments/preview/", {"criteria": criteria}, format="json").status_code == 200
