@@ -8,7 +8,7 @@ from callcenter import roles
 from campaigns.models import CallingPolicy, CallList, CallListEntry, Campaign, Disposition
 from campaigns.selectors.setup import operator_users
 from campaigns.services.lists import EXCLUSION_REASONS
-from campaigns.services.policies import policy_problems
+from campaigns.services.policies import MAX_DELAY_MINUTES, policy_problems
 from contacts.models import Segment
 
 User = get_user_model()
@@ -56,6 +56,7 @@ class DispositionSerializer(serializers.ModelSerializer):
             "code", "label", "label_ja", "is_contact", "is_success", "is_final", "is_refusal",
             "adds_dnc", "is_callback", "retry_delay_minutes", "position", "active",
         ]
+        extra_kwargs = {"retry_delay_minutes": {"max_value": MAX_DELAY_MINUTES}}
 
 
 class CampaignSerializer(serializers.ModelSerializer):

@@ -2,12 +2,13 @@
 import json
 
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.selectors.setup import operator_users
 from campaigns.models import CallingPolicy, CallList, Campaign, Disposition, PreNotice
 from campaigns.services.lists import ATTRIBUTE_KEY, recyclable_dispositions
-from campaigns.services.policies import policy_problems
+from campaigns.services.policies import MAX_DELAY_MINUTES, policy_problems
 from contacts.models import Segment
 
 WEEKDAYS = [
@@ -142,6 +143,9 @@ class DispositionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # A bigger delay overflows the retry time (see policies.MAX_DELAY_MINUTES).
+        self.fields["retry_delay_minutes"].validators.append(MaxValueValidator(MAX_DELAY_MINUTES))
+        self.fields["retry_delay_minutes"].widget.attrs["max"] = MAX_DELAY_MINUTES
         if self.instance.pk:
             # Codes are referenced by history, policies and integrations: fixed once created.
             self.fields["code"].disabled = True

@@ -6,6 +6,12 @@ from django.utils.translation import gettext_lazy as _
 
 from callcenter.audit import record_event
 
+# Upper bounds of the policy's waits. Each becomes a datetime step (last attempt + minutes, now -
+# days): far beyond these the arithmetic overflows (a crashed outcome or scheduling task) and no
+# calling rule means anything anyway.
+MAX_DELAY_MINUTES = 366 * 24 * 60
+MAX_WINDOW_DAYS = 3660
+
 # DESIGN.md section 4, "Policy presets". Plain data so the data migration (historical model)
 # and the "start from a preset" form share it.
 PRESETS = {
@@ -126,6 +132,11 @@ def policy_problems(values: dict) -> dict[str, list[str]]:
     cap_attempts, cap_days = values.get("cap_attempts"), values.get("cap_days")
     if (cap_attempts is None) != (cap_days is None) or cap_attempts == 0 or cap_days == 0:
         add("cap_days", _("Give both the number of attempts and the days of the cap, or neither."))
+    if (values.get("min_gap_minutes") or 0) > MAX_DELAY_MINUTES:
+        add("min_gap_minutes", _("At most %(max)s minutes (a year).") % {"max": MAX_DELAY_MINUTES})
+    for field in ("cap_days", "cooloff_days_after_contact"):
+        if (values.get(field) or 0) > MAX_WINDOW_DAYS:
+            add(field, _("At most %(max)s days (ten years).") % {"max": MAX_WINDOW_DAYS})
     delays = values.get("retry_delays")
     if delays is not None:
         if not isinstance(delays, dict):
@@ -137,6 +148,8 @@ def policy_problems(values: dict) -> dict[str, list[str]]:
                     add("retry_delays", _("Unknown outcome code %(code)s.") % {"code": code})
                 elif isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 0:
                     add("retry_delays", _("Minutes for %(code)s must be a whole number, 0 or more.") % {"code": code})
+                elif minutes > MAX_DELAY_MINUTES:
+                    add("retry_delays", _("Minutes for %(code)s: at most %(max)s (a year).") % {"code": code, "max": MAX_DELAY_MINUTES})
     return problems
 
 

@@ -71,6 +71,11 @@ def test_create_read_and_patch_a_policy(api_as, supervisor):
     ({"retry_delays": {"nope": 5}}, "retry_delays"),
     ({"max_attempts_per_day": 9}, "max_attempts_per_day"),
     ({"call_window_start": "9 o'clock"}, "call_window_start"),
+    # Waits that overflowed the date arithmetic later (a 500 on the next outcome logged).
+    ({"retry_delays": {"no_answer": 10**12}}, "retry_delays"),
+    ({"min_gap_minutes": 2**31 - 1}, "min_gap_minutes"),
+    ({"cap_days": 10**6}, "cap_days"),
+    ({"cooloff_days_after_contact": 10**6}, "cooloff_days_after_contact"),
 ])
 def test_bad_policies_get_field_errors(api_as, supervisor, change, field):
     response = api_as(supervisor).post("/api/v1/policies/", {**POLICY, **change}, format="json")
@@ -92,6 +97,9 @@ def test_dispositions_default_set_and_supervisor_additions(api_as, supervisor, o
     assert response.status_code == 201
     assert Disposition.objects.get(code="appointment_set").is_success
     assert api_as(supervisor).post("/api/v1/dispositions/", new, format="json").status_code == 400
+    response = api_as(supervisor).post("/api/v1/dispositions/", {**new, "code": "later", "retry_delay_minutes": 10**9},
+                                       format="json")
+    assert response.status_code == 400 and "retry_delay_minutes" in response.json()["errors"]
 
 
 def test_campaign_create_patch_and_transitions(api_as, supervisor, operator):

@@ -100,6 +100,12 @@ def test_supervisor_adds_an_outcome(sv):
     disposition = Disposition.objects.get(code="appointment")
     assert disposition.is_success and disposition.is_final and not disposition.adds_dnc
     assert AuditEvent.objects.filter(action="disposition.created").exists()
+    # A retry delay past a year overflowed the next attempt's time when the outcome was logged.
+    too_long = sv.post(reverse("campaigns:disposition_create"), {
+        "code": "later", "label": "Later", "label_ja": "後日", "retry_delay_minutes": str(10**9), "position": "210",
+    })
+    assert too_long.status_code == 200 and "retry_delay_minutes" in too_long.context["form"].errors
+    assert not Disposition.objects.filter(code="later").exists()
 
 
 def test_preview_build_recycle_and_export(sv, supervisor):
