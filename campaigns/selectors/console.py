@@ -172,10 +172,16 @@ def no_call_code(*, operator) -> str:
     from django.core.cache import cache
 
     key = f"dispatch:no-call:{operator.pk}"
-    code = cache.get(key)
+    try:
+        code = cache.get(key)
+    except Exception:  # noqa: BLE001 - Redis unreachable: work it out every time meanwhile
+        return explain_no_call(operator=operator).code
     if code is None:
         code = explain_no_call(operator=operator).code
-        cache.set(key, code, NO_CALL_CODE_SECONDS)
+        try:
+            cache.set(key, code, NO_CALL_CODE_SECONDS)
+        except Exception:  # noqa: BLE001
+            pass
     return code
 
 

@@ -679,14 +679,20 @@ def best_hours_for_entry(entry) -> set[tuple[int, int]]:
     from ..models import CallList
 
     key = f"kpis:best-hours:{entry.campaign_id}:{entry.call_list_id}:{timezone.localdate()}"
-    cached = cache.get(key)
+    try:
+        cached = cache.get(key)
+    except Exception:  # noqa: BLE001 - Redis unreachable: dispatch still works, reading the rollups
+        cached = None
     if cached is not None:
         return {tuple(cell) for cell in cached}
     segment_id = CallList.objects.filter(id=entry.call_list_id).values_list("segment_id", flat=True).first()
     best = best_hours(segment_id=segment_id) if segment_id else set()
     if not best:
         best = best_hours(campaign_id=entry.campaign_id)
-    cache.set(key, sorted(best), 24 * 3600)
+    try:
+        cache.set(key, sorted(best), 24 * 3600)
+    except Exception:  # noqa: BLE001
+        pass
     return best
 
 

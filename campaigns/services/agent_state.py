@@ -12,6 +12,7 @@ signed off as of the last contact by `sign_off_absent` (Celery beat). A closed t
 browser or a forgotten "stop work" would otherwise count as logged-in time for hours and show a
 ghost on the live board."""
 import datetime as dt
+import logging
 
 from django.conf import settings
 from django.core.cache import cache
@@ -23,6 +24,7 @@ from ..models import AgentStateLog, CallListEntry
 from .locks import lock_operator
 
 State = AgentStateLog.State
+logger = logging.getLogger(__name__)
 
 BREAK_REASONS = [
     ("rest", _("Short break")),
@@ -112,9 +114,13 @@ def absent_after() -> dt.timedelta:
 
 
 def note_presence(operator_id: int, *, at=None) -> None:
-    """The operator is here (a console ping or action, an operator API call)."""
-    # Kept a day: long after the sweep would have signed an absent operator off.
-    cache.set(_presence_key(operator_id), at or timezone.now(), timeout=24 * 3600)
+    """The operator is here (a console ping or action, an operator API call). Best effort: the
+    console must keep working while Redis is away (the sweep, a Celery task, is away with it)."""
+    try:
+        # Kept a day: long after the sweep would have signed an absent operator off.
+        cache.set(_presence_key(operator_id), at or timezone.now(), timeout=24 * 3600)
+    except Exception:  # noqa: BLE001 - Redis unreachable: nothing to remember it in
+        logger.warning("presence of operator %s not recorded (cache unavailable)", operator_id, exc_info=True)
 
 
 SIGNED_OFF_AT_LOGOUT = "agent.signed_off_logout"  # audit actions
@@ -178,9 +184,13 @@ def _sign_off_if_still_absent(operator_id: int, *, now) -> bool:
 def pop_absence_notice(operator_id: int):
     """When the operator was signed off for absence since the last look: the last contact."""
     key = _notice_key(operator_id)
-    last_seen = cache.get(key)
-    if last_seen is not None:
-        cache.delete(key)
+    try:
+        last_seen = cache.get(key)
+        if last_seen is not None:
+            cache.delete(key)
+    except Exception:  # noqa: BLE001 - Redis unreachable: the console still opens
+        logger.warning("absence notice of operator %s not read (cache unavailable)", operator_id, exc_info=True)
+        return None
     return last_seen
 
 

@@ -358,7 +358,10 @@ def _store(*, entry, operator, disposition, started_at, answered_at, ended_at, t
         if policy is not None:
             entry.next_attempt_at = scheduling.retry_floor(policy, disposition, started_at)
         entry_id = entry.pk
-        transaction.on_commit(lambda: _enqueue_retry(entry_id))
+        # robust: the outcome is committed; a broker that is away must not turn it into an error
+        # page (Django logs the failure). The entry keeps the provisional time above, and
+        # dispatch checks every rule at the claim anyway.
+        transaction.on_commit(lambda: _enqueue_retry(entry_id), robust=True)
     entry.updated_at = timezone.now()
     params = {
         "entry": entry.pk, "operator": operator.pk, "state": AgentStateLog.State.READY, "at": now,
