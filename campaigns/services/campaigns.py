@@ -44,7 +44,10 @@ def activation_problems(campaign, *, today=None) -> list[str]:
 def _change_status(*, campaign_id: int, action: str, by, reason: str = "") -> Campaign:
     target, allowed_from = TRANSITIONS[action]
     # Locked re-read: two supervisors (or beat and a supervisor) acting at once see each other.
-    campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+    # FOR NO KEY UPDATE, not FOR UPDATE: rows inserted meanwhile that point at the campaign (a
+    # list build's entries, attempts) take a key-share lock on it when they commit, and finishing
+    # waits for those very transactions (their lists and entries): FOR UPDATE would deadlock.
+    campaign = Campaign.objects.select_for_update(no_key=True).get(pk=campaign_id)
     if campaign.status == target:
         return campaign  # already there: a repeated click or a retried task is not an error
     if campaign.status not in allowed_from:

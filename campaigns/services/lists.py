@@ -355,7 +355,7 @@ def run_call_list_build(*, call_list_id: int, at=None) -> CallList:
             call_list = CallList.objects.select_related("campaign__policy").get(pk=call_list_id)
             _lock_campaign_lists(call_list.campaign_id)
             # Re-read under the lock: a racing build of the same list may have finished it.
-            call_list = CallList.objects.select_for_update(of=("self",)).select_related("campaign__policy").get(pk=call_list_id)
+            call_list = CallList.objects.select_for_update(of=("self",), no_key=True).select_related("campaign__policy").get(pk=call_list_id)
             if call_list.status != CallList.Status.BUILDING:
                 return call_list
             spec = BuildSpec(campaign=call_list.campaign, criteria=call_list.criteria,
@@ -419,7 +419,9 @@ LIST_TRANSITIONS = {
 @transaction.atomic
 def change_list_status(*, call_list, action: str, by) -> CallList:
     target, allowed_from = LIST_TRANSITIONS[action]
-    call_list = CallList.objects.select_for_update().get(pk=call_list.pk)
+    # NO KEY (here and in the build and recycle): list rows are parents of entries and attempts,
+    # whose foreign-key checks take a key-share lock at commit; none of these changes a key.
+    call_list = CallList.objects.select_for_update(no_key=True).get(pk=call_list.pk)
     if call_list.status == target:
         return call_list
     if call_list.status not in allowed_from:
@@ -455,7 +457,7 @@ def recycle_call_list(*, call_list, disposition_codes: list[str], by, at=None) -
     {"reset": n, "skipped": {reason: n}}."""
     at = at or timezone.now()
     _lock_campaign_lists(call_list.campaign_id)
-    call_list = CallList.objects.select_for_update(of=("self",)).select_related("campaign__policy").get(pk=call_list.pk)
+    call_list = CallList.objects.select_for_update(of=("self",), no_key=True).select_related("campaign__policy").get(pk=call_list.pk)
     campaign = call_list.campaign
     if call_list.status not in (CallList.Status.READY, CallList.Status.PAUSED):
         raise ListError(_("Only a ready or paused list can be recycled."))

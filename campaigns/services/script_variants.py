@@ -18,7 +18,9 @@ class VariantGone(Exception):
 
 
 def _locked_campaign(campaign: Campaign) -> Campaign:
-    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    # NO KEY: serializes variant edits without blocking the key-share checks of rows that point
+    # at the campaign (attempts, entries of a list being built) when they commit.
+    locked = Campaign.objects.select_for_update(no_key=True).get(pk=campaign.pk)
     if locked.status == Campaign.Status.FINISHED:
         raise ValidationError(_("A finished campaign cannot be changed."))
     return locked

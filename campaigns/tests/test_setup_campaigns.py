@@ -202,3 +202,62 @@ def test_two_recycles_racing_reset_each_entry_once(reference_data, supervisor):
     )
     assert sorted(r["reset"] for r in results) == [0, 30]
     assert call_list.entries.filter(status="pending", attempts=0).count() == 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_finishing_a_campaign_while_one_of_its_lists_is_built_does_not_deadlock(reference_data, monkeypatch, supervisor):
+    """The build inserts the entries (their foreign key to the campaign is checked when the build
+    commits, with a key-share lock on the campaign row) while it holds its list's row. Finishing
+    locks the campaign row and then waits for that list to close it. A plain FOR UPDATE on the
+    campaign blocks the build's key-share check: each waits for the other (a deadlock, one of
+    them fails). Finishing must wait for the build, then close the list and cancel its entries."""
+    from campaigns.services import lists
+
+    campaign = CampaignFactory(policy=CallingPolicyFactory())
+    tag = f"finish-race-{campaign.pk}"
+    for _ in range(5):
+        CustomerFactory(tags=[tag])
+    call_list = create_call_list(
+        campaign=campaign, name="A", by=None, criteria={"match": "all", "rules": [{"field": "tag", "op": "eq", "value": tag}]}
+    )
+    inserted, finishing = threading.Event(), threading.Event()
+    insert_entries = lists._insert_entries
+
+    def insert_then_wait(**kwargs):
+        counts = insert_entries(**kwargs)
+        inserted.set()
+        finishing.wait(10)
+        time.sleep(0.5)  # the finish is now waiting for this list's row
+        return counts
+
+    monkeypatch.setattr(lists, "_insert_entries", insert_then_wait)
+    errors = []
+
+    def build():
+        try:
+            run_call_list_build(call_list_id=call_list.pk)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            inserted.set()
+            connection.close()
+
+    def finish():
+        try:
+            assert inserted.wait(10)
+            finishing.set()
+            finish_campaign(campaign=campaign, by=supervisor, reason="test")
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=build), threading.Thread(target=finish)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors, errors
+    assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.FINISHED
+    assert CallList.objects.get(pk=call_list.pk).status == CallList.Status.CLOSED
+    assert set(CallListEntry.objects.filter(call_list=call_list).values_list("status", flat=True)) == {"cancelled"}
