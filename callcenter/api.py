@@ -1,6 +1,8 @@
 """Shared API pieces: the error shape of API.md and the auth endpoints."""
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.decorators import api_view
@@ -10,19 +12,47 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from .roles import roles_of
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = _("The request body is too large.")
+    default_code = "payload_too_large"
+
+
 def exception_handler(exc, context):
     """Validation errors become {"errors": {field: [messages]}}; everything else {"detail"}."""
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):  # past DATA_UPLOAD_MAX_MEMORY_SIZE: Django's HTML 400 otherwise
+        exc = PayloadTooLarge()
+    elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        exc = exceptions.ParseError(str(exc))
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, exceptions.ValidationError):
         errors = response.data
         if isinstance(errors, list):
             errors = {"non_field_errors": errors}
-        response.data = {"errors": errors}
+        response.data = {"errors": {field: list(_flat_messages(detail)) for field, detail in errors.items()}}
     return response
+
+
+def _flat_messages(detail, path: str = ""):
+    """A field's errors as the flat list of messages API.md promises. Nested serializers and list
+    items report {"0": {"number": [...]}}; each message is prefixed with where it applies below
+    the field ("0.number: ..."), the index counted from 0 as in the request."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            below = path if key == "non_field_errors" else (f"{path}.{key}" if path else str(key))
+            yield from _flat_messages(value, below)
+    elif isinstance(detail, list):
+        for index, item in enumerate(detail):
+            if isinstance(item, (dict, list)):
+                yield from _flat_messages(item, f"{path}.{index}" if path else str(index))
+            else:
+                yield f"{path}: {item}" if path else item
+    else:
+        yield f"{path}: {detail}" if path else detail
 
 
 MeSerializer = inline_serializer(

@@ -79,3 +79,33 @@ def test_a_nul_character_in_the_query_string_is_a_400(api_as, supervisor, url):
 
 def test_a_nul_character_in_a_page_query_is_a_400_too(login, supervisor):
     assert login(supervisor).get("/contacts/customers/?q=%00").status_code == 400
+
+
+def test_errors_of_nested_fields_are_flat_lists_of_messages(api_as, supervisor):
+    """API.md: {"errors": {field: [messages]}}; nested serializers and list items gave objects."""
+    from campaigns.tests.factories import CallListFactory
+    from contacts.models import Customer
+
+    client = api_as(supervisor)
+    for phones, prefix in (([{"number": "090-1111-2222"}, {"number": "", "kind": "fax"}], "1."),
+                           ("090-1111-2222", ""), ([1], "0")):
+        response = client.post("/api/v1/customers/", {"external_id": "N1", "name": "x", "phones": phones}, format="json")
+        assert response.status_code == 400
+        messages = response.json()["errors"]["phones"]
+        assert messages and all(isinstance(message, str) and message.startswith(prefix) for message in messages), messages
+    assert not Customer.objects.exists()
+    with_two_problems = client.post("/api/v1/customers/", {"external_id": "N1", "name": "x",
+                                                           "phones": [{"number": "", "kind": "fax"}]}, format="json")
+    assert sorted(m.split(":")[0] for m in with_two_problems.json()["errors"]["phones"]) == ["0.kind", "0.number"]
+    call_list = CallListFactory()
+    response = client.post(f"/api/v1/lists/{call_list.pk}/recycle/", {"dispositions": ["no_answer", ""]}, format="json")
+    assert response.status_code == 400
+    assert all(message.startswith("1: ") for message in response.json()["errors"]["dispositions"])
+
+
+def test_a_body_past_the_upload_limit_is_a_413_in_the_error_shape(api_as, supervisor, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = api_as(supervisor).post("/api/v1/segments/", {"name": "x", "criteria": {}, "description": "x" * 2000},
+                                       format="json")
+    assert response.status_code == 413
+    assert set(response.json()) == {"detail"}
