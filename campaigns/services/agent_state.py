@@ -144,6 +144,10 @@ def sign_off(*, operator_id: int, at, action: str, by=None) -> bool:
             closed = cursor.fetchone()
         if closed is None:
             return False
+        if closed[2] < timezone.now() - dt.timedelta(minutes=1):
+            from .kpis import agent_time_rewritten_since
+
+            agent_time_rewritten_since(closed[2])
         record_event(
             actor=by, action=action, summary=f"Operator {operator_id} signed off",
             operator=operator_id, state=closed[1], at=closed[2].isoformat(),

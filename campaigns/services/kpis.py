@@ -332,6 +332,18 @@ def _state_log_horizon(cursor, *, now) -> tuple[int, datetime.datetime]:
     return latest_id, min(now, oldest_writer) if oldest_writer else now
 
 
+def agent_time_rewritten_since(moment) -> None:
+    """A state interval was closed back-dated to `moment` (an operator signed off as of the last
+    contact). The next refresh reads closed intervals again from there, so it recounts the hours it
+    had counted as still open; nothing else would before the nightly reconciliation. Waits for a
+    running refresh (the watermark row is locked), which then has its horizon moved back."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE campaigns_kpiwatermark SET last_time = %s WHERE source = %s AND last_time > %s",
+            [moment, AGENT_STATES, moment],
+        )
+
+
 def refresh_kpi_rollups(*, now=None) -> RefreshResult:
     """Bring the rollups up to date with the attempts and state changes since the last run.
     Safe to run at any time and concurrently: a run that finds another one busy does nothing."""

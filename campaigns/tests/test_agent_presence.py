@@ -161,3 +161,25 @@ def test_a_held_call_keeps_its_hold_when_its_operator_is_signed_off(operator, se
     assert agent_state.sign_off_absent() == 1
     held.refresh_from_db()
     assert held.status == "held" and held.held_by == operator  # it expires or is released as usual
+
+
+def test_the_kpis_give_back_the_time_after_the_last_contact(operator, settings):
+    """The live rollups had counted the interval as open up to their last refresh; the sign-off
+    ends it twenty minutes earlier. The next refresh recounts those hours, as the nightly
+    reconciliation would."""
+    from campaigns.models import KpiOperatorHour
+    from campaigns.services.kpis import reconcile_kpi_rollups, refresh_kpi_rollups
+
+    settings.AGENT_ABSENT_MINUTES = 15
+    start_work(operator, at=timezone.now() - dt.timedelta(hours=2))
+    agent_state.note_presence(operator.pk, at=timezone.now() - dt.timedelta(minutes=20))
+    refresh_kpi_rollups()
+    counted_open = sum(KpiOperatorHour.objects.filter(operator_id=operator.pk).values_list("logged_in_seconds", flat=True))
+    assert counted_open >= 2 * 3600 - 5
+
+    assert agent_state.sign_off_absent() == 1
+    refresh_kpi_rollups()
+
+    logged_in = sum(KpiOperatorHour.objects.filter(operator_id=operator.pk).values_list("logged_in_seconds", flat=True))
+    assert abs(logged_in - 100 * 60) <= 5  # two hours less the twenty minutes after the last contact
+    assert reconcile_kpi_rollups().corrected == 0
