@@ -1,6 +1,10 @@
 """REST API of operator work (API.md "Operator work"): agent state, next-call dispatch, attempts.
 Same services and rules as the console page."""
+import datetime as dt
+
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -186,6 +190,24 @@ class AttemptSerializer(serializers.Serializer):
     script_version = serializers.IntegerField(required=False, allow_null=True)
     answers = serializers.DictField(required=False)
     client_token = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+    def validate(self, attrs):
+        """The call happened while the entry was held: after its dispatch, which is at most
+        DISPATCH_HOLD_MAX_MINUTES ago, and not in the future. A dialer's clock far off would
+        otherwise store an attempt in year 1, whose retry time (started_at + delay) is long past:
+        the entry dialable again at once, the minimum gap and the daily maximum not counting it."""
+        now = timezone.now()
+        earliest = now - dt.timedelta(minutes=settings.DISPATCH_HOLD_MAX_MINUTES) - outcomes.CLOCK_TOLERANCE
+        errors = {}
+        if attrs["started_at"] < earliest:
+            errors["started_at"] = [_("The call cannot start before its dispatch, %(minutes)s minutes ago at most.")
+                                    % {"minutes": settings.DISPATCH_HOLD_MAX_MINUTES}]
+        if attrs["ended_at"] > now + outcomes.CLOCK_TOLERANCE:
+            errors["ended_at"] = [_("The call cannot end in the future.")]
+        token = (attrs.get("client_token") or "").strip()
+        if errors and not (token and CallAttempt.objects.filter(client_token=token).exists()):  # a late replay stays one
+            raise serializers.ValidationError(errors)
+        return attrs
 
 
 

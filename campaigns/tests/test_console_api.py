@@ -138,6 +138,40 @@ def test_attempt_400s(api_as, operator, call_list):
     assert not CallAttempt.objects.exists()
 
 
+@pytest.mark.parametrize("times, field", [
+    ({"started_at": "0001-01-01T00:00:00Z"}, "started_at"),
+    ({"started_at": "2026-11-24T10:00:00+09:00"}, "started_at"),
+    ({"ended_at": "2999-01-01T00:00:00Z"}, "ended_at"),
+])
+def test_attempt_times_outside_the_hold_are_a_400(api_as, operator, call_list, times, field):
+    """A call starts after its dispatch (at most DISPATCH_HOLD_MAX_MINUTES ago) and has ended by
+    now. An attempt stored in year 1 left the entry dialable again at once (its retry time was
+    started_at + delay) and outside the minimum gap and daily maximum."""
+    one = entry(call_list)
+    client = api_as(operator)
+    client.post("/api/v1/dispatch/next/")
+    response = client.post("/api/v1/attempts/", attempt_body(one.pk, **times), format="json")
+    assert response.status_code == 400 and field in response.json()["errors"]
+    assert not CallAttempt.objects.exists()
+    one.refresh_from_db()
+    assert one.status == Status.HELD and one.held_by == operator
+
+
+def test_a_late_replay_of_a_recorded_attempt_is_still_the_same_attempt(api_as, operator, call_list):
+    one = entry(call_list)
+    client = api_as(operator)
+    client.post("/api/v1/dispatch/next/")
+    body = attempt_body(one.pk, client_token="late-1")
+    first = client.post("/api/v1/attempts/", body, format="json")
+    assert first.status_code == 201
+    # The dialer retries hours later, after the hold ceiling: still the one attempt, not a 400.
+    three_hours_ago = timezone.now() - dt.timedelta(hours=3)
+    CallAttempt.objects.filter(pk=first.json()["id"]).update(started_at=three_hours_ago)
+    replay = client.post("/api/v1/attempts/", {**body, "started_at": three_hours_ago.isoformat()}, format="json")
+    assert replay.status_code == 201 and replay.json()["id"] == first.json()["id"]
+    assert CallAttempt.objects.count() == 1
+
+
 def test_attempt_with_dnc_request_and_callback(api_as, operator, call_list):
     first, second = entry(call_list, rank=1), entry(call_list, rank=2)
     client = api_as(operator)
