@@ -17,7 +17,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Value
 from django.db.models.functions import Greatest
 from django.utils import timezone, translation
@@ -210,9 +210,30 @@ def _dnc_options(*, reason: str, campaign_id, note: str) -> dict:
 
 # ---------------------------------------------------------------- the run (Celery)
 
+# Advisory-lock namespace of "a worker is running this import job" (session-level: held across the
+# run's transactions by its connection; released when the run ends or its connection drops).
+RUNNING_IMPORT_LOCK = 5_105_101
+
+
 def run_import(*, job_id: int) -> ImportJob | None:
-    """Run a queued import end to end. Safe to call twice: a finished job is left alone, and a job
-    whose worker died half way starts over (nothing of it was committed)."""
+    """Run a queued import end to end. Safe to call twice: a finished job is left alone, a job
+    another worker is running right now too (Celery redelivers an unacknowledged task: acks_late),
+    and a job whose worker died half way starts over (nothing of it was committed)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUNNING_IMPORT_LOCK, int(job_id)])
+        if not cursor.fetchone()[0]:
+            return None
+    try:
+        return _run_claimed_import(job_id)
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RUNNING_IMPORT_LOCK, int(job_id)])
+        except DatabaseError:  # the connection is gone, and its lock with it
+            logger.warning("Import %s: could not release the running lock", job_id)
+
+
+def _run_claimed_import(job_id: int) -> ImportJob | None:
     claimed = ImportJob.objects.filter(
         pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
     ).update(status=ImportJob.Status.RUNNING, started_at=timezone.now(), processed_rows=0, message="")

@@ -243,3 +243,46 @@ def test_a_customer_created_meanwhile_is_updated_not_duplicated(supervisor, monk
     assert Customer.objects.filter(external_id="C0002").count() == 1
     assert Customer.objects.get(external_id="C0002").name == "佐藤 花子"
     assert (job.created_count + job.updated_count) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_delivered_twice_while_it_runs_is_run_once(supervisor, monkeypatch):
+    """Celery redelivers an unacknowledged task (acks_late) while the first worker still runs it.
+    The second delivery must leave the running job alone: not reset its progress, not read and
+    write the whole file a second time, and (were it to fail) not mark the finished job failed."""
+    from contacts.services import imports
+
+    upload = imports.receive_upload(uploaded_file=csv_file(), kind="customers")
+    job = imports.start_import(upload=upload, mapping=None, by=supervisor)
+    first_chunk, resume = threading.Event(), threading.Event()
+    apply_chunk, pipelines = CustomerLoader.apply_chunk, []
+    run_pipeline = imports.run_pipeline
+
+    def pause_after_chunk(self, cursor, table):
+        apply_chunk(self, cursor, table)
+        first_chunk.set()
+        resume.wait(timeout=10)
+
+    def counted_pipeline(**kwargs):
+        pipelines.append(1)
+        return run_pipeline(**kwargs)
+
+    monkeypatch.setattr(CustomerLoader, "apply_chunk", pause_after_chunk)
+    monkeypatch.setattr(imports, "run_pipeline", counted_pipeline)
+    finish_first = in_thread(imports.run_import, job_id=job.pk)
+    try:
+        assert first_chunk.wait(timeout=30)
+        finish_second = in_thread(imports.run_import, job_id=job.pk)
+        # A second run would write the same customers and wait for the first one's rows: let the
+        # first one go on after a while, so the test ends either way.
+        release = threading.Timer(3, resume.set)
+        release.start()
+        second = finish_second()
+        release.cancel()
+    finally:
+        resume.set()
+    first = finish_first()
+    assert second is None
+    assert len(pipelines) == 1
+    assert (first.status, first.created_count) == ("done", 3)
+    assert Customer.objects.count() == 3
