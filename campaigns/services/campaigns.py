@@ -16,6 +16,12 @@ TRANSITIONS = {
     "finish": (Status.FINISHED, {Status.DRAFT, Status.ACTIVE, Status.PAUSED}),
 }
 OPEN_LIST_STATUSES = (CallList.Status.BUILDING, CallList.Status.READY, CallList.Status.PAUSED)
+# What saving an existing campaign writes: everything but its status (changed by the transitions
+# only) and its creation.
+EDITABLE_FIELDS = [
+    field.name for field in Campaign._meta.concrete_fields
+    if not field.primary_key and field.name not in ("status", "created_by", "created_at")
+]
 
 
 class CampaignStateError(Exception):
@@ -103,7 +109,11 @@ def save_campaign(*, campaign, by, operators=None, changed: list[str] | None = N
     if created:
         campaign.created_by = by if by is not None and by.is_authenticated else None
         campaign.status = Status.DRAFT
-    campaign.save()
+        campaign.save()
+    else:
+        # Not the status: the copy being saved was read before, and a transition committed since
+        # (beat finishing the campaign at its end date, another supervisor's pause) must stand.
+        campaign.save(update_fields=EDITABLE_FIELDS)
     if operators is not None:
         campaign.operators.set(operators)
     record_event(

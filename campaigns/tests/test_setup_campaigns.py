@@ -261,3 +261,22 @@ def test_finishing_a_campaign_while_one_of_its_lists_is_built_does_not_deadlock(
     assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.FINISHED
     assert CallList.objects.get(pk=call_list.pk).status == CallList.Status.CLOSED
     assert set(CallListEntry.objects.filter(call_list=call_list).values_list("status", flat=True)) == {"cancelled"}
+
+
+@pytest.mark.django_db
+def test_saving_a_campaign_never_writes_back_a_status_changed_meanwhile(supervisor, operator):
+    """The edit (page or API) reads the campaign, then saves it. A transition committed in between
+    (beat finishing it at its end date, another supervisor) must not be undone by the save."""
+    from campaigns.services.campaigns import save_campaign
+
+    campaign = CampaignFactory(operators=[operator])
+    CallListFactory(campaign=campaign)
+    activate_campaign(campaign=campaign, by=supervisor)
+    being_edited = Campaign.objects.get(pk=campaign.pk)  # the edit request's copy: active
+    finish_campaign(campaign=campaign, by=supervisor)  # committed meanwhile
+
+    being_edited.description = "新しい説明"
+    save_campaign(campaign=being_edited, by=supervisor, changed=["description"])
+
+    saved = Campaign.objects.get(pk=campaign.pk)
+    assert (saved.status, saved.description) == ("finished", "新しい説明")
