@@ -5,7 +5,8 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -63,6 +64,13 @@ MeSerializer = inline_serializer(
         "roles": serializers.ListField(child=serializers.CharField()),
     },
 )
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+@permission_classes([AllowAny])
+def unknown_route(request, *args, **kwargs):
+    raise exceptions.NotFound()
 
 
 @extend_schema(responses=MeSerializer, tags=["auth"])

@@ -1,5 +1,5 @@
 """Everything under /api/v1/. Each app keeps its routes in <app>/api_urls.py."""
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.authtoken.views import obtain_auth_token
 
 from . import api
@@ -10,4 +10,7 @@ urlpatterns = [
     path("", include("contacts.api_urls")),
     path("", include("scripts.api_urls")),
     path("", include("campaigns.api_urls")),
+    # Last: any other path ending in "/" is a JSON 404 like the API's own (not the HTML page). Paths
+    # without the slash are left unmatched so APPEND_SLASH still redirects them to their route.
+    re_path(r"^.*/$", api.unknown_route),
 ]

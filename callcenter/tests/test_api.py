@@ -109,3 +109,13 @@ def test_a_body_past_the_upload_limit_is_a_413_in_the_error_shape(api_as, superv
                                        format="json")
     assert response.status_code == 413
     assert set(response.json()) == {"detail"}
+
+
+def test_an_unknown_api_path_is_a_json_404(api_as, supervisor, api_client):
+    for client in (api_as(supervisor), api_client):
+        for method in ("get", "post", "delete"):
+            response = getattr(client, method)("/api/v1/no-such-thing/42/")
+            assert response.status_code == 404 and set(response.json()) == {"detail"}
+    # A known route without its trailing slash is still redirected to it.
+    response = api_as(supervisor).get("/api/v1/customers")
+    assert response.status_code == 301 and response["Location"].endswith("/api/v1/customers/")
