@@ -286,9 +286,12 @@ def load_call_history(*, entry, since: dt.datetime) -> CallHistory:
     return history
 
 
-def compute_next_attempt_at(*, entry, policy, not_before: dt.datetime | None = None, callback: bool = False) -> dt.datetime | None:
+def compute_next_attempt_at(*, entry, policy, not_before: dt.datetime | None = None, callback: bool = False,
+                            best_hours: set | None = None) -> dt.datetime | None:
     """Where the next attempt of `entry` may go, from its recorded history. For a callback the
-    customer asked for, the cool-off and the preferred times do not apply (they named the time)."""
+    customer asked for, the cool-off and the preferred times do not apply (they named the time).
+    `best_hours`: the entry's best hours read beforehand (None: read them here, from the cache or
+    the rollups), for callers that hold row locks."""
     customer = entry.customer
     floors = [not_before] if not_before else []
     if entry.last_attempt_at:
@@ -316,7 +319,8 @@ def compute_next_attempt_at(*, entry, policy, not_before: dt.datetime | None = N
         # segment answers; unchanged when there is too little history or none within two weeks.
         from ..selectors.kpis import best_hours_for_entry, next_best_hour
 
-        next_at = next_best_hour(best=best_hours_for_entry(entry), earliest=next_at, allowed_from=allowed_from) or next_at
+        best = best_hours if best_hours is not None else best_hours_for_entry(entry)
+        next_at = next_best_hour(best=best, earliest=next_at, allowed_from=allowed_from) or next_at
     return next_at
 
 
@@ -325,6 +329,9 @@ def schedule_retry(*, entry_id: int) -> CallListEntry | None:
     from what is recorded, so running it twice, late, or after another campaign's call is safe."""
     from .locks import lock_entry
 
+    # The best hours come from Redis (or, once a day, the rollups): read them before the entry is
+    # locked, so a slow or hanging cache never holds the lock.
+    best = _best_hours_before_locking(entry_id)
     with transaction.atomic():
         try:
             entry = lock_entry(entry_id)
@@ -338,11 +345,21 @@ def schedule_retry(*, entry_id: int) -> CallListEntry | None:
             entry.next_attempt_at = None
             entry.save(update_fields=["status", "next_attempt_at", "updated_at"])
             return entry
-        next_at = compute_next_attempt_at(entry=entry, policy=policy)
+        next_at = compute_next_attempt_at(entry=entry, policy=policy, best_hours=best)
         if next_at is not None and next_at != entry.next_attempt_at:
             entry.next_attempt_at = next_at
             entry.save(update_fields=["next_attempt_at", "updated_at"])
         return entry
+
+
+def _best_hours_before_locking(entry_id: int) -> set | None:
+    """The entry's best hours when its policy prefers them (None otherwise, or when it is gone)."""
+    entry = CallListEntry.objects.select_related("campaign__policy").filter(pk=entry_id).first()
+    if entry is None or entry.campaign.policy is None or not entry.campaign.policy.prefer_best_hours:
+        return None
+    from ..selectors.kpis import best_hours_for_entry
+
+    return best_hours_for_entry(entry)
 
 
 def entries_touched_by_other_campaigns(*, after_attempt_id: int, limit: int) -> tuple[list[int], int]:

@@ -118,3 +118,45 @@ def test_best_hours_for_an_entry_are_read_once_a_day(answering_history, django_a
     assert first == best_hours(segment_id=segment.id)
     with django_assert_num_queries(0):
         assert best_hours_for_entry(entry) == first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_retry_task_reads_the_best_hours_before_it_locks_the_entry(reference_data, monkeypatch):
+    """The best hours come from Redis: a slow or hanging cache must not hold the entry's row lock
+    (schedule_retry runs after every outcome). Checked from another connection, at the moment the
+    best hours are read: the entry can still be locked by someone else."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from campaigns.models import CallListEntry
+    from campaigns.selectors import kpis as kpi_selectors
+    from campaigns.services.scheduling import schedule_retry
+
+    campaign = CampaignFactory(policy=CallingPolicyFactory(prefer_best_hours=True))
+    pending = CallListEntryFactory(call_list=CallListFactory(campaign=campaign), attempts=1,
+                                   last_attempt_at=timezone.now() - datetime.timedelta(hours=1))
+    lock_free = []
+
+    def free_to_lock():
+        result = []
+
+        def probe():
+            try:
+                with transaction.atomic():
+                    result.append(CallListEntry.objects.select_for_update(skip_locked=True).filter(pk=pending.pk).exists())
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=probe)
+        thread.start()
+        thread.join(10)
+        return result == [True]
+
+    def best_hours_for_entry(entry):
+        lock_free.append(free_to_lock())
+        return {(0, 19)}
+
+    monkeypatch.setattr(kpi_selectors, "best_hours_for_entry", best_hours_for_entry)
+    schedule_retry(entry_id=pending.pk)
+    assert lock_free == [True]
