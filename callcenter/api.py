@@ -1,10 +1,12 @@
 """Shared API pieces: the error shape of API.md and the auth endpoints."""
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -64,6 +66,23 @@ MeSerializer = inline_serializer(
         "roles": serializers.ListField(child=serializers.CharField()),
     },
 )
+
+
+class ObtainTokenView(ObtainAuthToken):
+    """POST /api/v1/auth/token/. A username locked out by django-axes (too many failed sign-ins)
+    is told so with a 429, as the login page does, instead of "wrong credentials": told that, an
+    integration would go and change a password that is right."""
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except exceptions.ValidationError:
+            if getattr(request, "axes_locked_out", False):  # set by the axes backend during authenticate()
+                raise exceptions.Throttled(
+                    wait=settings.AXES_COOLOFF_TIME * 3600,
+                    detail=str(_("Too many failed sign-ins for this user: try again later.")),
+                ) from None
+            raise
 
 
 @extend_schema(exclude=True)

@@ -1,11 +1,10 @@
 """Everything under /api/v1/. Each app keeps its routes in <app>/api_urls.py."""
 from django.urls import include, path, re_path
-from rest_framework.authtoken.views import obtain_auth_token
 
 from . import api
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api_token"),
+    path("auth/token/", api.ObtainTokenView.as_view(), name="api_token"),
     path("me/", api.me, name="api_me"),
     path("", include("contacts.api_urls")),
     path("", include("scripts.api_urls")),

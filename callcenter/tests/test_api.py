@@ -119,3 +119,14 @@ def test_an_unknown_api_path_is_a_json_404(api_as, supervisor, api_client):
     # A known route without its trailing slash is still redirected to it.
     response = api_as(supervisor).get("/api/v1/customers")
     assert response.status_code == 301 and response["Location"].endswith("/api/v1/customers/")
+
+
+def test_a_locked_out_username_is_told_so_not_that_the_password_is_wrong(api_client, operator, settings):
+    url = "/api/v1/auth/token/"
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert api_client.post(url, {"username": operator.username, "password": "nope"}, format="json").status_code == 400
+    # The failure that reaches the limit locks the username: the right password is refused too.
+    for password in ("nope", PASSWORD):
+        response = api_client.post(url, {"username": operator.username, "password": password}, format="json")
+        assert response.status_code == 429 and set(response.json()) == {"detail"}
+        assert int(response["Retry-After"]) == settings.AXES_COOLOFF_TIME * 3600
