@@ -3,6 +3,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from callcenter.api_fields import OffsetDateTimeModelSerializer
+
 from .models import Customer, DoNotCall, PhoneNumber, Segment
 from .segments import validate_criteria
 
@@ -34,7 +36,7 @@ class PhoneSerializer(serializers.ModelSerializer):
         read_only_fields = ["is_valid"]
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(OffsetDateTimeModelSerializer):
     phones = PhoneSerializer(many=True, required=False)
     total_spent = serializers.DecimalField(max_digits=14, decimal_places=0, coerce_to_string=False,
                                            required=False, min_value=0)
@@ -72,7 +74,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         return value
 
 
-class DoNotCallSerializer(serializers.ModelSerializer):
+class DoNotCallSerializer(OffsetDateTimeModelSerializer):
     phone = serializers.CharField(source="phone_number", required=False, allow_blank=True, max_length=40,
                                   help_text="Any format on input; E.164 on output.")
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all(), required=False, allow_null=True)

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from callcenter import roles
+from callcenter.api_fields import OffsetDateTimeField
 
 from ..models import AgentStateLog, CallAttempt, CallListEntry, Disposition
 from ..selectors.console import no_call_code
@@ -176,15 +177,15 @@ class AttemptSerializer(serializers.Serializer):
     # Bounded to PostgreSQL's bigint: the outcome's locking read would fail on a larger id (a 500).
     entry = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     disposition = serializers.SlugRelatedField(slug_field="code", queryset=Disposition.objects.all())
-    started_at = serializers.DateTimeField()
-    answered_at = serializers.DateTimeField(required=False, allow_null=True)
-    ended_at = serializers.DateTimeField()
+    started_at = OffsetDateTimeField()
+    answered_at = OffsetDateTimeField(required=False, allow_null=True)
+    ended_at = OffsetDateTimeField()
     talk_seconds = serializers.IntegerField(min_value=0, max_value=86400, default=0)
     hold_seconds = serializers.IntegerField(min_value=0, max_value=86400, default=0)
     acw_seconds = serializers.IntegerField(min_value=0, max_value=86400, default=0)
     reaction = serializers.ChoiceField(choices=CallAttempt.Reaction.values, required=False, allow_blank=True)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=4000)
-    callback_at = serializers.DateTimeField(required=False, allow_null=True)
+    callback_at = OffsetDateTimeField(required=False, allow_null=True)
     callback_personal = serializers.BooleanField(required=False, default=False)
     dnc_request = serializers.BooleanField(required=False, default=False)
     script_version = serializers.IntegerField(required=False, allow_null=True)

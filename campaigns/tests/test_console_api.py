@@ -142,6 +142,10 @@ def test_attempt_400s(api_as, operator, call_list):
     ({"started_at": "0001-01-01T00:00:00Z"}, "started_at"),
     ({"started_at": "2026-11-24T10:00:00+09:00"}, "started_at"),
     ({"ended_at": "2999-01-01T00:00:00Z"}, "ended_at"),
+    # API.md: timestamps with their offset; without it the server's time zone was assumed, so a
+    # dialer sending UTC had its calls moved by nine hours.
+    ({"started_at": (timezone.localtime() - dt.timedelta(minutes=1)).replace(tzinfo=None).isoformat()}, "started_at"),
+    ({"ended_at": timezone.localtime().replace(tzinfo=None).isoformat()}, "ended_at"),
 ])
 def test_attempt_times_outside_the_hold_are_a_400(api_as, operator, call_list, times, field):
     """A call starts after its dispatch (at most DISPATCH_HOLD_MAX_MINUTES ago) and has ended by

@@ -75,6 +75,8 @@ def test_list_filters_by_q_segment_and_tag(sv):
     ({"external_id": "N3", "name": "x", "attributes": [1, 2]}, "attributes"),
     ({"external_id": "N4", "name": "x", "mail_open_rate": 3}, "mail_open_rate"),
     ({"external_id": "N5", "name": "x", "time_zone": "Mars/Olympus"}, "time_zone"),
+    # API.md: timestamps with their offset; without it the server's time zone was assumed.
+    ({"external_id": "N6", "name": "x", "registered_at": "2020-01-01T00:00:00"}, "registered_at"),
 ])
 def test_bad_customer_input_is_a_400_naming_the_field(sv, payload, field):
     CustomerFactory(external_id="DUP")
@@ -139,6 +141,7 @@ def test_campaign_scope_through_the_api(sv):
     ({"phone": "090-1234-5678", "reason": "whim", "source": "api"}, "reason"),
     ({"phone": "090-1234-5678", "reason": "customer_request", "source": "api", "expires_at": "2001-01-01T00:00:00Z"}, "expires_at"),
     ({"customer": 999999, "reason": "customer_request", "source": "api"}, "customer"),
+    ({"phone": "090-1234-5678", "reason": "customer_request", "source": "api", "expires_at": "2099-01-01T00:00:00"}, "expires_at"),
 ])
 def test_bad_dnc_input_is_a_400(sv, payload, field):
     response = sv.post("/api/v1/dnc/", payload, format="json")
