@@ -20,8 +20,8 @@ def redis_away(settings):
     from callcenter.celery import app
 
     def reset_broker_pools():
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # New pools get made for the current broker URL. The old ones are left to the garbage
+        # collector, not closed: a producer made from them may still be referenced elsewhere.
         app._pool = None
         app.amqp._producer_pool = None
 
