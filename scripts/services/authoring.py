@@ -1,7 +1,7 @@
 """Writing scripts: scripts, drafts and their steps. Only a draft changes; every function here
 locks the version (or script) it changes first and refuses anything that is not a draft."""
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -78,7 +78,13 @@ def delete_script(*, script: Script, by) -> None:
         raise ScriptServiceError(_("This script has been published, so it is kept as a record and cannot be deleted."))
     name = script.name
     record_event(actor=by, action="script.deleted", target=script, summary=name)
-    script.delete()
+    try:
+        with transaction.atomic():
+            script.delete()
+    except ProtectedError:  # a campaign's script variant may name a script before it is published
+        raise ScriptServiceError(
+            _("A campaign uses this script for one of its segments. Remove that script variant first.")
+        ) from None
 
 
 # ---------------------------------------------------------------- versions

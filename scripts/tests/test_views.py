@@ -235,3 +235,21 @@ def test_admin_shows_published_versions_read_only(login, admin_user, reference_d
     assert client.post(reverse("admin:scripts_step_delete", args=[step.pk]), {"post": "yes"}).status_code == 403
     draft = branching_script(publish=False, name="下書き")
     assert 'name="_save"' in client.get(reverse("admin:scripts_scriptversion_change", args=[draft.pk])).content.decode()
+
+
+def test_deleting_an_unpublished_script_a_campaign_variant_uses_is_refused_with_a_message(sv, supervisor):
+    """Variants may name a script before it is published; deleting such a script must say why it
+    cannot go (it was a server error: the variant's protected foreign key)."""
+    from campaigns.services.script_variants import add_variant
+    from campaigns.tests.factories import CampaignFactory
+    from contacts.tests.factories import SegmentFactory
+
+    draft_only = branching_script(name="未公開の台本", publish=False)
+    add_variant(campaign=CampaignFactory(), segment=SegmentFactory(), script=draft_only.script, by=supervisor)
+
+    response = sv.post(reverse("scripts:script_delete", args=[draft_only.script_id]))
+
+    assert response.url == reverse("scripts:script_detail", args=[draft_only.script_id])
+    page = sv.get(response.url).content.decode()
+    assert "スクリプト割り当てを削除してください" in page or "Remove that script variant first" in page
+    assert Script.objects.filter(pk=draft_only.script_id).exists()
