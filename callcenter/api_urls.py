@@ -9,7 +9,8 @@ urlpatterns = [
     path("", include("contacts.api_urls")),
     path("", include("scripts.api_urls")),
     path("", include("campaigns.api_urls")),
-    # Last: any other path ending in "/" is a JSON 404 like the API's own (not the HTML page). Paths
-    # without the slash are left unmatched so APPEND_SLASH still redirects them to their route.
+    # Last: any other path is a JSON 404 like the API's own (not the HTML page), or, without its
+    # trailing slash, redirected to the path with it.
     re_path(r"^.*/$", api.unknown_route),
+    re_path(r"^(?P<path>.*[^/])$", api.missing_slash),
 ]

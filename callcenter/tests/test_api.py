@@ -117,8 +117,19 @@ def test_an_unknown_api_path_is_a_json_404(api_as, supervisor, api_client):
             response = getattr(client, method)("/api/v1/no-such-thing/42/")
             assert response.status_code == 404 and set(response.json()) == {"detail"}
     # A known route without its trailing slash is still redirected to it.
-    response = api_as(supervisor).get("/api/v1/customers")
-    assert response.status_code == 301 and response["Location"].endswith("/api/v1/customers/")
+    response = api_as(supervisor).get("/api/v1/customers", {"page": 1})
+    assert response.status_code == 301 and response["Location"] == "/api/v1/customers/?page=1"
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_write_without_the_trailing_slash_is_redirected_with_its_method(api_as, supervisor, settings, debug):
+    """APPEND_SLASH answered it with a 301 (followed as a GET: nothing written), or a 500 with DEBUG."""
+    settings.DEBUG = debug
+    client = api_as(supervisor)
+    response = client.post("/api/v1/segments", {"name": "x", "criteria": {}}, format="json")
+    assert response.status_code == 308 and response["Location"] == "/api/v1/segments/"
+    response = client.post("/api/v1/segments", {"name": "x", "criteria": {}}, format="json", follow=True)
+    assert response.status_code == 201 and response.json()["name"] == "x"
 
 
 def test_a_locked_out_username_is_told_so_not_that_the_password_is_wrong(api_client, operator, settings):
