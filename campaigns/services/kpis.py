@@ -147,7 +147,7 @@ def _hole_params(cursor, *, after: int, now) -> dict:
     return {"after": after, "previous": after or None, "cutoff": now - COMMIT_GRACE, **_attempts_horizon(cursor)}
 
 
-def _settled_attempt_id(cursor, *, after: int, now) -> int:
+def settled_attempt_id(cursor, *, after: int, now) -> int:
     """The highest attempt id up to which every attempt is visible."""
     cursor.execute(
         f"""
@@ -408,7 +408,7 @@ def reconcile_kpi_rollups(*, now=None) -> ReconcileResult:
     with transaction.atomic(), connection.cursor() as cursor:
         marks = _lock_watermarks(cursor, wait=True)
         cursor.execute("DROP TABLE IF EXISTS kpi_fresh_hourly, kpi_fresh_operator_hours, kpi_fresh_rows")
-        upto = _settled_attempt_id(cursor, after=marks[ATTEMPTS]["last_id"], now=now)
+        upto = settled_attempt_id(cursor, after=marks[ATTEMPTS]["last_id"], now=now)
         params["upto"] = upto
         cursor.execute(
             "CREATE TEMP TABLE kpi_fresh_hourly ON COMMIT DROP AS "

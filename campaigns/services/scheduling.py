@@ -364,7 +364,13 @@ def _best_hours_before_locking(entry_id: int) -> set | None:
 
 def entries_touched_by_other_campaigns(*, after_attempt_id: int, limit: int) -> tuple[list[int], int]:
     """Pending entries whose customer was called in *another* campaign by the next `limit`
-    attempts after `after_attempt_id`, and the last attempt id looked at (the next watermark)."""
+    attempts after `after_attempt_id`, and the last attempt id looked at (the next watermark).
+
+    An attempt's id is taken at insert, the row becomes visible at commit, possibly after a row
+    with a higher id: the watermark stops before the first id that may still be filled (the KPI
+    refresh's rule, kpis.settled_attempt_id), or that attempt would never be looked at."""
+    from .kpis import settled_attempt_id
+
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT max(id) FROM (SELECT id FROM campaigns_callattempt WHERE id > %s ORDER BY id LIMIT %s) a",
@@ -372,6 +378,9 @@ def entries_touched_by_other_campaigns(*, after_attempt_id: int, limit: int) -> 
         )
         upto = cursor.fetchone()[0]
         if upto is None:
+            return [], after_attempt_id
+        upto = min(upto, settled_attempt_id(cursor, after=after_attempt_id, now=timezone.now()))
+        if upto <= after_attempt_id:
             return [], after_attempt_id
         cursor.execute(
             "SELECT DISTINCT e.id FROM campaigns_callattempt a"
