@@ -7,6 +7,7 @@ from rest_framework import serializers
 from callcenter import roles
 from campaigns.models import CallingPolicy, CallList, CallListEntry, Campaign, Disposition
 from campaigns.selectors.setup import operator_users
+from campaigns.services.campaigns import edit_problems
 from campaigns.services.lists import EXCLUSION_REASONS
 from campaigns.services.policies import MAX_DELAY_MINUTES, policy_problems
 from contacts.models import Segment
@@ -86,6 +87,10 @@ class CampaignSerializer(serializers.ModelSerializer):
         for field in ("cost_per_hour", "cost_per_minute", "fixed_cost"):
             if field in attrs and attrs[field] < 0:
                 raise serializers.ValidationError({field: ["A cost cannot be negative."]})
+        if self.instance is not None and "policy" in attrs:
+            problems = edit_problems(status=self.instance.status, policy=attrs["policy"])
+            if problems:
+                raise serializers.ValidationError(problems)
         return attrs
 
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.selectors.setup import operator_users
 from campaigns.models import CallingPolicy, CallList, Campaign, Disposition, PreNotice
+from campaigns.services.campaigns import edit_problems
 from campaigns.services.lists import ATTRIBUTE_KEY, recyclable_dispositions
 from campaigns.services.policies import MAX_DELAY_MINUTES, policy_problems
 from contacts.models import Segment
@@ -120,6 +121,10 @@ class CampaignForm(forms.ModelForm):
         starts, ends = cleaned.get("starts_on"), cleaned.get("ends_on")
         if starts and ends and ends < starts:
             self.add_error("ends_on", _("The end date cannot be before the start date."))
+        if self.instance.pk and "policy" in cleaned:
+            for field, messages in edit_problems(status=self.instance.status, policy=cleaned["policy"]).items():
+                for message in messages:
+                    self.add_error(field, message)
         return cleaned
 
 

@@ -47,6 +47,15 @@ def activation_problems(campaign, *, today=None) -> list[str]:
     return problems
 
 
+def edit_problems(*, status: str, policy) -> dict[str, list[str]]:
+    """What an edit may not do to a campaign in its status, {field: [messages]} (the form and the
+    API). An active or paused campaign keeps a policy: without one dispatch passes it over and the
+    operators are told there is no list, while activation itself requires a policy."""
+    if status in (Status.ACTIVE, Status.PAUSED) and policy is None:
+        return {"policy": [_("An active or paused campaign needs a calling policy: choose another one, or finish the campaign.")]}
+    return {}
+
+
 def _change_status(*, campaign_id: int, action: str, by, reason: str = "") -> Campaign:
     target, allowed_from = TRANSITIONS[action]
     # Locked re-read: two supervisors (or beat and a supervisor) acting at once see each other.

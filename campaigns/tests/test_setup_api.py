@@ -140,6 +140,22 @@ def test_campaign_validation(api_as, supervisor, manager):
     assert response.status_code == 400 and "operators" in response.json()["errors"]
 
 
+@pytest.mark.parametrize("status", [Campaign.Status.ACTIVE, Campaign.Status.PAUSED])
+def test_an_active_or_paused_campaign_keeps_its_policy(api_as, supervisor, operator, status):
+    """Without a policy dispatch passed the campaign over and told its operators there was no list."""
+    policy = CallingPolicyFactory()
+    campaign = CampaignFactory(status=status, policy=policy, operators=[operator])
+    api = api_as(supervisor)
+    response = api.patch(f"/api/v1/campaigns/{campaign.pk}/", {"policy": None}, format="json")
+    assert response.status_code == 400 and "policy" in response.json()["errors"]
+    campaign.refresh_from_db()
+    assert campaign.policy == policy
+    other = CallingPolicyFactory()
+    assert api.patch(f"/api/v1/campaigns/{campaign.pk}/", {"policy": other.pk}, format="json").json()["policy"] == other.pk
+    draft = CampaignFactory(policy=policy)
+    assert api.patch(f"/api/v1/campaigns/{draft.pk}/", {"policy": None}, format="json").status_code == 200
+
+
 def test_roles(api_as, supervisor, operator, operator2, manager, client_viewer, client):
     mine = CampaignFactory(operators=[operator])
     CampaignFactory(operators=[operator2])

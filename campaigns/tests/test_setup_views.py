@@ -72,6 +72,18 @@ def test_campaign_form_keeps_input_on_errors(sv):
     assert not Campaign.objects.filter(name="期間エラー").exists()
 
 
+def test_an_active_campaign_keeps_its_policy(sv, operator):
+    """Without a policy dispatch passed the campaign over and told its operators there was no list."""
+    campaign = CampaignFactory(status=Campaign.Status.ACTIVE, policy=CallingPolicyFactory(), operators=[operator])
+    response = sv.post(reverse("campaigns:campaign_edit", args=[campaign.pk]), {
+        "name": campaign.name, "purpose": campaign.purpose, "policy": "", "operators": [operator.pk],
+        "cost_per_hour": "0", "cost_per_minute": "0", "fixed_cost": "0",
+    })
+    assert response.status_code == 200 and "policy" in response.context["form"].errors
+    campaign.refresh_from_db()
+    assert campaign.policy_id is not None
+
+
 def test_policy_from_a_preset_with_retry_delays(sv):
     page = sv.get(reverse("campaigns:policy_create") + "?preset=us_collections_reg_f").content.decode()
     assert 'value="08:00"' in page and 'value="21:00"' in page
