@@ -2,6 +2,7 @@
 services act, selectors read."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -132,7 +133,9 @@ class DoNotCallViewSet(PerActionPermissions, mixins.ListModelMixin, mixins.Retri
                 raise serializers.ValidationError({"campaign": ['Must be a campaign id or "global".']})
             campaign = int(campaign)
         active = params.get("active", "").strip().lower()
-        status_filter = {"true": "active", "1": "active", "false": "inactive", "0": "inactive"}.get(active, "")
+        status_filter = {"true": "active", "1": "active", "false": "inactive", "0": "inactive", "": ""}.get(active)
+        if status_filter is None:  # not silently ignored: the caller would get revoked entries too
+            raise serializers.ValidationError({"active": [_("Use true or false.")]})
         entries = selectors.dnc_entries(
             phone=params.get("phone", "").strip(), customer=customer_id, campaign=campaign or None,
             status="active" if status_filter == "active" else "",

@@ -104,6 +104,8 @@ class CampaignList(generics.ListCreateAPIView):
         queryset = campaigns_visible_to(self.request.user).prefetch_related("operators")
         status_filter = self.request.query_params.get("status")
         if status_filter:
+            if status_filter not in Campaign.Status.values:  # as ?status= of list entries
+                raise serializers.ValidationError({"status": [f"One of {', '.join(Campaign.Status.values)}."]})
             queryset = queryset.filter(status=status_filter)
         return queryset
 

@@ -165,6 +165,10 @@ def test_roles(api_as, supervisor, operator, operator2, manager, client_viewer, 
     assert [c["id"] for c in api_as(operator).get("/api/v1/campaigns/").json()["results"]] == [mine.pk]
     assert api_as(operator).post("/api/v1/campaigns/", {"name": "x", "purpose": "sales"}, format="json").status_code == 403
     assert api_as(manager).get("/api/v1/campaigns/").json()["count"] == 2
+    assert api_as(manager).get("/api/v1/campaigns/", {"status": "draft"}).json()["count"] == 2
+    # An unknown status is a 400, as on list entries (it was an empty page, read as "none").
+    response = api_as(manager).get("/api/v1/campaigns/", {"status": "running"})
+    assert response.status_code == 400 and "status" in response.json()["errors"]
     assert api_as(manager).post(f"/api/v1/campaigns/{mine.pk}/finish/").status_code == 403
     assert api_as(manager).post("/api/v1/policies/", POLICY, format="json").status_code == 403
     call_list = CallListFactory(campaign=mine)

@@ -160,6 +160,14 @@ def test_operators_may_register_and_check_but_not_browse_or_revoke(api_as, opera
     assert client.post(f"/api/v1/dnc/{response.json()['id']}/revoke/", {"reason": "x"}, format="json").status_code == 403
 
 
+def test_an_unknown_active_filter_is_a_400_not_ignored(sv):
+    """?active=yes was ignored: the caller got revoked entries as well, thinking them active."""
+    DoNotCallFactory()
+    assert sv.get("/api/v1/dnc/", {"active": "true"}).json()["count"] == 1
+    response = sv.get("/api/v1/dnc/", {"active": "yes"})
+    assert response.status_code == 400 and "active" in response.json()["errors"]
+
+
 def test_check_needs_a_phone_or_customer(sv):
     assert sv.get("/api/v1/dnc/check/").status_code == 400
     assert sv.get("/api/v1/dnc/check/", {"phone": "abc"}).status_code == 400
