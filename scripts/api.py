@@ -68,11 +68,14 @@ class ScriptList(generics.ListCreateAPIView):
         return _scripts(q=self.request.query_params.get("q", ""))
 
     def perform_create(self, serializer):
-        serializer.instance = services.create_script(
-            name=serializer.validated_data["name"],
-            description=serializer.validated_data.get("description", ""),
-            by=self.request.user,
-        )
+        try:
+            serializer.instance = services.create_script(
+                name=serializer.validated_data["name"],
+                description=serializer.validated_data.get("description", ""),
+                by=self.request.user,
+            )
+        except services.ScriptServiceError as error:  # the name was taken meanwhile
+            raise serializers.ValidationError({"name": [error.message]}) from None
 
 
 class ScriptDetail(generics.RetrieveAPIView):

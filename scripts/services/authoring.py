@@ -1,6 +1,6 @@
 """Writing scripts: scripts, drafts and their steps. Only a draft changes; every function here
 locks the version (or script) it changes first and refuses anything that is not a draft."""
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,10 +44,27 @@ def _touch(version: ScriptVersion) -> None:
 
 # ---------------------------------------------------------------- scripts
 
+def name_taken(name: str) -> ScriptServiceError:
+    return ScriptServiceError(_("A talk script named “%(name)s” already exists.") % {"name": name})
+
+
+def save_with_unique_name(script: Script, **save) -> None:
+    """Save, turning a name another request took meanwhile (after the form checked it, before
+    this commits: two supervisors, a double click) into a refusal rather than a server error."""
+    try:
+        with transaction.atomic():
+            script.save(**save)
+    except IntegrityError:
+        if Script.objects.filter(name=script.name).exclude(pk=script.pk).exists():
+            raise name_taken(script.name) from None
+        raise
+
+
 @transaction.atomic
 def create_script(*, name: str, description: str = "", by) -> Script:
     """A new script with a first draft that already runs: an opening step leading to an end."""
-    script = Script.objects.create(name=name, description=description, created_by=by)
+    script = Script(name=name, description=description, created_by=by)
+    save_with_unique_name(script)
     version = ScriptVersion.objects.create(script=script, number=1, created_by=by)
     end = Step.objects.create(version=version, key="end", kind=Step.Kind.END, title=_("Closing"), position=2)
     opening = Step.objects.create(
@@ -64,7 +81,7 @@ def update_script(*, script: Script, name: str, description: str, by) -> Script:
     script = lock_script(script.pk)
     script.name = name
     script.description = description
-    script.save(update_fields=["name", "description", "updated_at"])
+    save_with_unique_name(script, update_fields=["name", "description", "updated_at"])
     record_event(actor=by, action="script.updated", target=script, summary=script.name)
     return script
 

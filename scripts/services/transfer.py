@@ -10,7 +10,8 @@ from callcenter.audit import record_event
 
 from ..locks import lock_script
 from ..models import Choice, Rebuttal, Script, ScriptVersion, Step
-from .errors import ImportRefused
+from .authoring import save_with_unique_name
+from .errors import ImportRefused, ScriptServiceError
 
 FORMAT = "callcenter-script"
 FORMAT_VERSION = 1
@@ -181,7 +182,11 @@ def import_script(*, data, by, name: str = "", into: Script | None = None) -> Sc
             raise ImportRefused(
                 _("A script named “%(name)s” already exists. Choose another name, or import into that script.") % {"name": name}
             )
-        script = Script.objects.create(name=name, description=cleaned["description"], created_by=by)
+        script = Script(name=name, description=cleaned["description"], created_by=by)
+        try:
+            save_with_unique_name(script)
+        except ScriptServiceError as error:  # the same name imported or created meanwhile
+            raise ImportRefused(error.message) from None
         Rebuttal.objects.bulk_create(
             Rebuttal(script=script, position=position, **rebuttal)
             for position, rebuttal in enumerate(cleaned["rebuttals"], start=1)

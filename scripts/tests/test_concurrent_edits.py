@@ -153,3 +153,52 @@ def test_a_script_deleted_by_another_request_meanwhile_gives_a_message(superviso
     page = follow(supervisor_client, response)
     assert "deleted meanwhile" in page or "削除されていました" in page
     assert not Script.objects.filter(pk=script.pk).exists()
+
+
+# ---------------------------------------------------------------- the same name at the same moment
+
+def another_request_creates(name):
+    def change():
+        services.create_script(name=name, by=None)
+    return change
+
+
+@pytest.mark.parametrize("action", ["create", "rename"])
+def test_a_name_taken_by_another_request_meanwhile_is_a_form_error(supervisor_client, reference_data, action):
+    """The form checked the name before the other request committed it: the save then hits the
+    unique name. A double click on "create" does exactly this."""
+    if action == "create":
+        url, expected_scripts = reverse("scripts:script_create"), 1
+    else:
+        url, expected_scripts = reverse("scripts:script_edit", args=[services.create_script(name="元の名前", by=None).pk]), 2
+
+    response = post_meanwhile(supervisor_client, url, {"name": "同時の名前", "description": ""},
+                              another_request_creates("同時の名前"))
+
+    assert response.status_code == 200  # the form again, with the error
+    page = response.content.decode()
+    assert "already exists" in page or "すでにあります" in page
+    assert Script.objects.filter(name="同時の名前").count() == 1
+    assert Script.objects.count() == expected_scripts
+
+
+def test_an_api_create_with_a_name_taken_meanwhile_is_a_400(api_as, supervisor, reference_data):
+    join = while_another_request_commits(another_request_creates("APIの同時"))
+    try:
+        response = api_as(supervisor).post("/api/v1/scripts/", {"name": "APIの同時"}, format="json")
+    finally:
+        join()
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["name"]
+
+
+def test_importing_a_new_script_under_a_name_taken_meanwhile_is_refused(supervisor, reference_data):
+    from .factories import branching_export
+
+    join = while_another_request_commits(another_request_creates("取込の同時"))
+    try:
+        with pytest.raises(services.ImportRefused):
+            services.import_script(data=branching_export("取込の同時"), by=supervisor)
+    finally:
+        join()
+    assert Script.objects.filter(name="取込の同時").count() == 1

@@ -54,11 +54,15 @@ def script_list(request):
 def script_create(request):
     form = ScriptForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        script = services.create_script(
-            name=form.cleaned_data["name"], description=form.cleaned_data["description"], by=request.user
-        )
-        messages.success(request, _("Script created. Write its steps, then publish it."))
-        return redirect(_version_url(script.versions.get()))
+        try:
+            script = services.create_script(
+                name=form.cleaned_data["name"], description=form.cleaned_data["description"], by=request.user
+            )
+        except services.ScriptServiceError as error:  # the name was taken meanwhile
+            form.add_error("name", error.message)
+        else:
+            messages.success(request, _("Script created. Write its steps, then publish it."))
+            return redirect(_version_url(script.versions.get()))
     return render(request, "scripts/script_form.html", {"form": form})
 
 
@@ -74,6 +78,9 @@ def script_edit(request, pk):
         except services.Gone as error:
             _refused(request, error)
             return _back()
+        except services.ScriptServiceError as error:  # the name was taken meanwhile
+            form.add_error("name", error.message)
+            return render(request, "scripts/script_form.html", {"form": form, "script": script})
         messages.success(request, _("Saved."))
         return redirect("scripts:script_detail", pk=script.pk)
     return render(request, "scripts/script_form.html", {"form": form, "script": script})
