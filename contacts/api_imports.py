@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from callcenter import roles
 
-from .imports.reading import ENCODINGS
+from .imports.reading import ENCODINGS, normalise_encoding
 from .imports.reports import error_report_response
 from .models import DoNotCall, ImportJob, ImportRowError
 from .services import imports
@@ -73,9 +73,11 @@ class ImportJobSerializer(ImportJobListSerializer):
 class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     kind = serializers.ChoiceField(choices=ImportJob.Kind.choices, default=ImportJob.Kind.CUSTOMERS)
-    encoding = serializers.ChoiceField(
-        choices=[("auto", "auto"), *ENCODINGS.items(), ("shift_jis", "Shift_JIS")], required=False,
-        help_text="Leave out (or 'auto') to detect it.",
+    # Any spelling the reader knows ("UTF-8", "Shift_JIS", "sjis", "CP932", ...), not only its own
+    # codec names: API.md names the encodings "UTF-8" and "Shift_JIS/CP932".
+    encoding = serializers.CharField(
+        required=False, allow_blank=True, max_length=40,
+        help_text=f"Leave out (or 'auto') to detect it; else {', '.join(ENCODINGS)} or an alias such as Shift_JIS.",
     )
     mapping = serializers.JSONField(
         required=False, help_text='{"header in the file": "field"}; leave out to use the recognised headers.'
@@ -85,6 +87,13 @@ class ImportUploadSerializer(serializers.Serializer):
     campaign = serializers.IntegerField(required=False, allow_null=True,
                                         help_text="DNC imports: campaign scope (leave out for global).")
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+    def validate_encoding(self, value):
+        try:
+            normalise_encoding(value)
+        except ValueError:
+            raise ValidationError(_("Unknown encoding “%(encoding)s”.") % {"encoding": value}) from None
+        return value
 
     def validate_mapping(self, value):
         if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):

@@ -64,6 +64,26 @@ def test_encoding_and_mapping_can_be_given(api_as, supervisor):
     assert Customer.objects.get(external_id="X1").phones.get().kind == "mobile"
 
 
+@pytest.mark.parametrize("encoding, stored", [
+    ("Shift_JIS", "cp932"), ("CP932", "cp932"), ("sjis", "cp932"), ("UTF-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("auto", "utf-8"),
+])
+def test_encodings_as_api_md_names_them(api_as, supervisor, encoding, stored):
+    """API.md says "UTF-8" and "Shift_JIS/CP932": those spellings were refused as unknown choices."""
+    codec = "cp932" if stored == "cp932" else "utf-8"
+    data = csv_bytes([["番号", "お客様", "連絡先"], ["X1", "山田 太郎", "090-1111-2222"]], encoding=codec)
+    mapping = {"番号": "external_id", "お客様": "name", "連絡先": "mobile_phone"}
+    response = post(api_as(supervisor), {"file": SimpleUploadedFile("x.csv", data), "encoding": encoding,
+                                         "mapping": json.dumps(mapping, ensure_ascii=False)})
+    assert response.status_code == 202, response.json()
+    assert ImportJob.objects.get(pk=response.json()["id"]).encoding == stored
+
+
+def test_an_unknown_encoding_is_a_400_on_encoding(api_as, supervisor):
+    response = post(api_as(supervisor), {"file": csv_file(), "encoding": "klingon"})
+    assert response.status_code == 400 and "klingon" in response.json()["errors"]["encoding"][0]
+    assert not ImportJob.objects.exists()
+
+
 def test_xlsx_upload(api_as, supervisor):
     response = post(api_as(supervisor), {"file": xlsx_file([HEADER, *ROWS])})
     assert response.status_code == 202
