@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from callcenter import roles
 from campaigns.models import Campaign
 from campaigns.selectors import script_reports
+from campaigns.selectors.kpis import kpi_day_validators
 from scripts.models import Script
 
 
@@ -21,7 +22,8 @@ def _dates(request):
         raw = request.query_params.get(name)
         if raw:
             try:
-                fields[name] = serializers.DateField().to_internal_value(raw)
+                date_field = serializers.DateField(validators=kpi_day_validators())
+                fields[name] = date_field.run_validation(raw)
             except serializers.ValidationError as error:
                 errors[name] = error.detail
     if errors:

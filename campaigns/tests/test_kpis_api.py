@@ -87,6 +87,10 @@ def test_defaults_to_the_last_30_days(data, manager, api_as):
     ({"from": "2020-01-01", "to": "2025-06-01"}, "from"),
     ({"group_by": "customer"}, "group_by"),
     ({"campaign": "x"}, "campaign"),
+    # Dates whose period (or the period before it, or its last hour) overflows a date: were a 500.
+    ({"to": "0001-01-01"}, "to"),
+    ({"from": "0001-01-01", "to": "0001-01-05", "compare": "true"}, "from"),
+    ({"from": "9999-12-30", "to": "9999-12-31", "group_by": "day"}, "from"),
 ])
 def test_bad_input_is_a_400_with_field_errors(data, manager, api_as, params, field):
     response = api_as(manager).get(URL, params)

@@ -58,6 +58,10 @@ def test_dashboard_bad_filter_shows_an_error_and_the_default(data, manager, logi
     assert response.context["form"].errors
     assert 'data-testid="kpi-filter-errors"' in response.content.decode()
     assert response.context["kpi_filter"].days == 30
+    # Dates at the edge of the calendar overflowed the period's arithmetic (a 500): now a form error.
+    response = login(manager).get(reverse("campaigns:dashboard"), {"date_from": "9999-12-30", "date_to": "9999-12-31"})
+    assert response.status_code == 200 and "date_from" in response.context["form"].errors
+    assert response.context["kpi_filter"].days == 30
 
 
 def test_dashboard_and_wallboard_need_the_dashboard_permission(data, operator, client_viewer, client):

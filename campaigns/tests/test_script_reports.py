@@ -119,6 +119,9 @@ def test_api_survey_results_and_kpis(api_as, supervisor, operator, survey):
     kpis = api.get("/api/v1/script-kpis/", {"campaign": campaign.pk}).json()["rows"]
     assert [(r["version_number"], r["dials"], r["successes"]) for r in kpis] == [(1, 3, 1), (2, 2, 2)]
     assert api.get("/api/v1/script-kpis/", {"from": "2025-13-01"}).status_code == 400
+    for far_off in ({"to": "9999-12-31"}, {"from": "9999-12-31", "to": "9999-12-31"}):  # overflowed: a 500
+        response = api.get("/api/v1/script-kpis/", far_off)
+        assert response.status_code == 400 and set(response.json()["errors"]) <= {"from", "to"}
     assert api.get("/api/v1/script-kpis/", {"campaign": "999999"}).status_code == 400
     assert api_as(operator).get(f"/api/v1/campaigns/{campaign.pk}/survey-results/").status_code == 403
 
