@@ -1,84 +1,136 @@
-"""The filter of the KPI pages: a date range, a campaign, an operator."""
+"""GET /api/v1/kpis/ (API.md): KPI rows for a date range, grouped one way, for what the caller may
+see: managers and supervisors everything, a client viewer its own campaigns, an operator their
+own figures."""
 import datetime
 
-from django import forms
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from campaigns.selectors.kpis import KpiFilter, kpi_day_validators, person_name
+from callcenter import roles
+from campaigns.models import Campaign
+from campaigns.selectors.kpis import KpiFilter, kpi_day_validators, kpi_scope_for, kpi_table, label_rows
 
+API_GROUPINGS = ["day", "hour", "weekday", "operator", "campaign", "none"]
 DEFAULT_DAYS = 30
 MAX_DAYS = 731
 
 
-class OperatorChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return person_name(obj)
+class KpiQuerySerializer(serializers.Serializer):
+    to = serializers.DateField(required=False, validators=kpi_day_validators())
+    campaign = serializers.IntegerField(required=False, min_value=1)
+    operator = serializers.IntegerField(required=False, min_value=1)
+    group_by = serializers.ChoiceField(choices=API_GROUPINGS, required=False, default="none")
+    compare = serializers.BooleanField(required=False, default=False)
 
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField(required=False, validators=kpi_day_validators())  # a Python keyword
+        return fields
 
-class KpiFilterForm(forms.Form):
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                                validators=kpi_day_validators())
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                              validators=kpi_day_validators())
-    campaign = forms.ModelChoiceField(label=_("Campaign"), queryset=None, required=False, empty_label=_("All campaigns"))
-    operator = OperatorChoiceField(label=_("Operator"), queryset=None, required=False, empty_label=_("All operators"))
-
-    def __init__(self, data=None, *, campaigns, operators=None, today=None):
-        # An empty query string is an unbound form: the defaults apply and no error shows.
-        super().__init__(data or None)
-        self.today = today or timezone.localdate()
-        self.fields["campaign"].queryset = campaigns
-        if operators is None:
-            del self.fields["operator"]
-        else:
-            self.fields["operator"].queryset = operators
-        for field in self.fields.values():
-            field.widget.attrs.setdefault("class", "form-select form-select-sm" if isinstance(field, forms.ModelChoiceField) else "form-control form-control-sm")
-
-    def clean(self):
-        cleaned = super().clean()
-        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
-        if date_from and date_to:
-            if date_from > date_to:
-                self.add_error("date_to", _("The end date is before the start date."))
-            elif (date_to - date_from).days + 1 > MAX_DAYS:
-                self.add_error("date_from", _("Choose at most %(days)s days.") % {"days": MAX_DAYS})
-        return cleaned
-
-    def kpi_filter(self) -> KpiFilter:
-        """The chosen filter. What is missing or invalid falls back to the default (the 30 days up to
-        today, every campaign, every operator); the form shows the errors."""
-        values = {}
-        if self.is_bound:
-            self.is_valid()  # keeps the valid fields in cleaned_data
-            values = dict(self.cleaned_data)
-            if "date_from" in self.errors or "date_to" in self.errors:
-                values.pop("date_from", None)  # half a range means nothing: both fall back
-                values.pop("date_to", None)
-        date_to = values.get("date_to") or self.today
-        date_from = values.get("date_from") or date_to - datetime.timedelta(days=DEFAULT_DAYS - 1)
+    def validate(self, attrs):
+        date_to = attrs.get("to") or timezone.localdate()
+        date_from = attrs.get("from") or date_to - datetime.timedelta(days=DEFAULT_DAYS - 1)
         if date_from > date_to:
-            date_from = date_to - datetime.timedelta(days=DEFAULT_DAYS - 1)
-        campaign = values.get("campaign")
-        operator = values.get("operator")
-        if not self.is_bound:
-            self.initial.update(date_from=date_from, date_to=date_to)  # show the dates in use
-        return KpiFilter(
-            date_from=date_from, date_to=date_to,
-            campaign_ids=(campaign.id,) if campaign else None,
-            operator_id=operator.id if operator else None,
-        )
+            raise serializers.ValidationError({"to": [_("The end date is before the start date.")]})
+        if (date_to - date_from).days + 1 > MAX_DAYS:
+            raise serializers.ValidationError({"from": [_("Ask for at most %(days)s days at a time.") % {"days": MAX_DAYS}]})
+        attrs["from"], attrs["to"] = date_from, date_to
+        return attrs
 
-    def presets(self) -> list[tuple[str, datetime.date, datetime.date]]:
-        """Quick ranges: today, last 7 and 30 days, this month, last month."""
-        today = self.today
-        first_of_month = today.replace(day=1)
-        last_month_end = first_of_month - datetime.timedelta(days=1)
-        return [
-            (_("Today"), today, today),
-            (_("Last 7 days"), today - datetime.timedelta(days=6), today),
-            (_("Last 30 days"), today - datetime.timedelta(days=29), today),
-            (_("This month"), first_of_month, today),
-            (_("Last month"), last_month_end.replace(day=1), last_month_end),
-        ]
+
+class KpiRowSerializer(serializers.Serializer):
+    key = serializers.JSONField(help_text="day (YYYY-MM-DD), hour (0-23), weekday (0 = Monday), operator id, campaign id, or null")
+    label = serializers.CharField()
+    dials = serializers.IntegerField()
+    contacts = serializers.IntegerField()
+    successes = serializers.IntegerField()
+    contact_rate = serializers.FloatField(allow_null=True)
+    success_rate = serializers.FloatField(allow_null=True)
+    success_per_contact = serializers.FloatField(allow_null=True)
+    talk_seconds = serializers.IntegerField()
+    att = serializers.FloatField(allow_null=True)
+    acw = serializers.FloatField(allow_null=True)
+    aht = serializers.FloatField(allow_null=True)
+    utilization = serializers.FloatField(allow_null=True)
+    logged_in_seconds = serializers.IntegerField()
+    cost = serializers.FloatField()
+    cpc = serializers.FloatField(allow_null=True)
+    cph = serializers.FloatField(allow_null=True)
+
+
+class KpiPeriodSerializer(serializers.Serializer):
+    to = serializers.DateField()
+    rows = KpiRowSerializer(many=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField()
+        return fields
+
+
+class KpiResponseSerializer(KpiPeriodSerializer):
+    group_by = serializers.ChoiceField(choices=API_GROUPINGS)
+    previous = KpiPeriodSerializer(required=False, help_text="with ?compare=true: the period of the same length just before")
+
+
+def _api_key(key):
+    return key.isoformat() if isinstance(key, datetime.date) else key
+
+
+def _rows(kpi_filter: KpiFilter, group_by: str) -> list[dict]:
+    rows = label_rows({group_by: kpi_table(kpi_filter, group_by)})[group_by]
+    return [{"key": _api_key(row.key), "label": row.label, **row.figures.as_dict()} for row in rows]
+
+
+class KpiView(APIView):
+    permission_classes = [roles.api_permission(roles.VIEW_DASHBOARD, roles.VIEW_CLIENT_KPIS, roles.USE_CONSOLE)]
+
+    @extend_schema(
+        tags=["kpis"],
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, description="first day (default: 29 days before `to`)"),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="last day, included (default: today)"),
+            OpenApiParameter("campaign", OpenApiTypes.INT),
+            OpenApiParameter("operator", OpenApiTypes.INT),
+            OpenApiParameter("group_by", OpenApiTypes.STR, enum=API_GROUPINGS),
+            OpenApiParameter("compare", OpenApiTypes.BOOL, description="also return the previous period of the same length"),
+        ],
+        responses=KpiResponseSerializer,
+        description="KPIs as defined in DESIGN.md section 5; rates are fractions (0-1), times seconds, "
+        "ratios without a denominator null. Operators see only their own figures; client viewers only "
+        "their campaigns, without operator breakdowns.",
+    )
+    def get(self, request):
+        query = KpiQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        scope = kpi_scope_for(request.user)
+        group_by = params["group_by"]
+        if scope.operator_id is not None and params.get("operator") not in (None, scope.operator_id):
+            raise PermissionDenied(_("Operators can only read their own figures."))
+        if not scope.operators_visible and (group_by == "operator" or params.get("operator")):
+            raise PermissionDenied(_("Figures per operator are not shared with clients."))
+        campaign_ids = None
+        if params.get("campaign"):
+            visible = scope.campaign_ids is None or params["campaign"] in scope.campaign_ids
+            if not visible or not Campaign.objects.filter(id=params["campaign"]).exists():
+                raise NotFound(_("No such campaign."))
+            campaign_ids = (params["campaign"],)
+        if params.get("operator") and not get_user_model().objects.filter(id=params["operator"]).exists():
+            raise NotFound(_("No such operator."))
+        kpi_filter = scope.restrict(KpiFilter(
+            date_from=params["from"], date_to=params["to"], campaign_ids=campaign_ids, operator_id=params.get("operator"),
+        ))
+        body = {"from": kpi_filter.date_from, "to": kpi_filter.date_to, "group_by": group_by,
+                "rows": _rows(kpi_filter, group_by)}
+        if params["compare"]:
+            previous = kpi_filter.previous()
+            body["previous"] = {"from": previous.date_from, "to": previous.date_to, "rows": _rows(previous, group_by)}
+        return Response(body)
