@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import api_view, permission_classes
@@ -68,11 +68,17 @@ MeSerializer = inline_serializer(
 )
 
 
+# A username locked out by django-axes (too many failed sign-ins) is told so with a 429, as the
+# login page does, instead of "wrong credentials": told that, an integration would go and change
+# a password that is right.
 class ObtainTokenView(ObtainAuthToken):
-    """POST /api/v1/auth/token/. A username locked out by django-axes (too many failed sign-ins)
-    is told so with a 429, as the login page does, instead of "wrong credentials": told that, an
-    integration would go and change a password that is right."""
-
+    @extend_schema(
+        tags=["auth"], auth=[],
+        description="Exchange a username and password for a token; then send `Authorization: Token <token>`. "
+        "429 (with Retry-After) while the username is locked out after repeated failed sign-ins.",
+        responses={200: inline_serializer("Token", fields={"token": serializers.CharField()}),
+                   429: OpenApiResponse(description='{"detail": "..."}')},
+    )
     def post(self, request, *args, **kwargs):
         try:
             return super().post(request, *args, **kwargs)

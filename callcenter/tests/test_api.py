@@ -45,6 +45,8 @@ def test_schema_and_docs_are_served(login, supervisor):
     assert b"swagger-ui" in docs.content.lower()
     # Swagger UI assets come from the sidecar package, not a CDN.
     assert b"cdn.jsdelivr" not in docs.content and b"unpkg.com" not in docs.content
+    token = client.get(reverse("api_schema"), HTTP_ACCEPT="application/json").json()["paths"]["/api/v1/auth/token/"]["post"]
+    assert token["tags"] == ["auth"] and {"200", "429"} <= set(token["responses"])
 
 
 # ---------------------------------------------------------------- bad input never a 500
