@@ -25,6 +25,7 @@ ACTION_LABELS = {
     "dispatch.release_hold": _("Held call released"),
     "agent.signed_off_logout": _("Operator signed off at logout"),
     "agent.signed_off_absent": _("Operator signed off after no contact"),
+    "agent.signed_off_by_supervisor": _("Operator signed off by a supervisor"),
     "disposition.created": _("Outcome created"),
     "disposition.updated": _("Outcome changed"),
     "dnc.create": _("Do-not-call registered"),

@@ -91,6 +91,9 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "callcenter"),
+        # A Redis that hangs must not hang a request (or a dispatch holding its locks): give up
+        # after a while; the console's cache uses fall back to working without it.
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 }
 

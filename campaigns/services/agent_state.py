@@ -125,6 +125,7 @@ def note_presence(operator_id: int, *, at=None) -> None:
 
 SIGNED_OFF_AT_LOGOUT = "agent.signed_off_logout"  # audit actions
 SIGNED_OFF_ABSENT = "agent.signed_off_absent"  # audit action
+SIGNED_OFF_BY_SUPERVISOR = "agent.signed_off_by_supervisor"  # audit action
 
 
 def sign_off(*, operator_id: int, at, action: str, by=None) -> bool:
@@ -181,21 +182,41 @@ def _sign_off_if_still_absent(operator_id: int, *, now) -> bool:
         return False
     if not sign_off(operator_id=operator_id, at=last_seen, action=SIGNED_OFF_ABSENT):
         return False
-    cache.set(_notice_key(operator_id), last_seen, timeout=7 * 24 * 3600)
+    _leave_notice(operator_id, at=last_seen, by="")
     return True
 
 
-def pop_absence_notice(operator_id: int):
-    """When the operator was signed off for absence since the last look: the last contact."""
+def sign_off_by_supervisor(*, operator, by) -> bool:
+    """A supervisor ends an operator's working time now (gone home with the console left open);
+    the operator is told on the next look at the console. False when the operator was not working."""
+    now = timezone.now()
+    if not sign_off(operator_id=operator.pk, at=now, action=SIGNED_OFF_BY_SUPERVISOR, by=by):
+        return False
+    from callcenter.templatetags.callcenter_tags import display_name
+
+    _leave_notice(operator.pk, at=now, by=display_name(by))
+    return True
+
+
+def _leave_notice(operator_id: int, *, at, by: str) -> None:
+    try:
+        cache.set(_notice_key(operator_id), {"at": at, "by": by}, timeout=7 * 24 * 3600)
+    except Exception:  # noqa: BLE001 - Redis unreachable: the console's banner still tells
+        logger.warning("sign-off notice of operator %s not kept (cache unavailable)", operator_id, exc_info=True)
+
+
+def pop_sign_off_notice(operator_id: int) -> dict | None:
+    """How the operator was signed off since the last look, if so: {"at": when the working time
+    stopped, "by": the supervisor's name, or "" when for absence}."""
     key = _notice_key(operator_id)
     try:
-        last_seen = cache.get(key)
-        if last_seen is not None:
+        notice = cache.get(key)
+        if notice is not None:
             cache.delete(key)
     except Exception:  # noqa: BLE001 - Redis unreachable: the console still opens
-        logger.warning("absence notice of operator %s not read (cache unavailable)", operator_id, exc_info=True)
+        logger.warning("sign-off notice of operator %s not read (cache unavailable)", operator_id, exc_info=True)
         return None
-    return last_seen
+    return notice
 
 
 def is_working(operator_id: int) -> bool:

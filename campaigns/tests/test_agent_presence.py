@@ -183,3 +183,28 @@ def test_the_kpis_give_back_the_time_after_the_last_contact(operator, settings):
     logged_in = sum(KpiOperatorHour.objects.filter(operator_id=operator.pk).values_list("logged_in_seconds", flat=True))
     assert abs(logged_in - 100 * 60) <= 5  # two hours less the twenty minutes after the last contact
     assert reconcile_kpi_rollups().corrected == 0
+
+
+def test_a_supervisor_signs_off_an_operator_who_left_the_console_open(login, client, operator, supervisor):
+    start_work(operator, at=timezone.now() - dt.timedelta(hours=1))
+    sv = login(supervisor)
+
+    response = sv.post(reverse("campaigns:console_sign_off", args=[operator.pk]), follow=True)
+
+    assert "鈴木 一郎 をサインオフしました" in response.content.decode()
+    assert open_interval(operator) is None
+    event = AuditEvent.objects.get(action="agent.signed_off_by_supervisor")
+    assert event.actor == supervisor and event.data["operator"] == operator.pk
+    again = sv.post(reverse("campaigns:console_sign_off", args=[operator.pk]), follow=True)
+    assert "業務中ではない" in again.content.decode()
+
+    client.logout()
+    page = login(operator).get(reverse("campaigns:console")).content.decode()
+    assert "佐藤 花子 さんが" in page  # told who
+
+
+def test_only_supervisors_sign_operators_off(login, operator, operator2):
+    start_work(operator2, at=timezone.now())
+    response = login(operator).post(reverse("campaigns:console_sign_off", args=[operator2.pk]))
+    assert response.status_code == 403
+    assert open_interval(operator2) is not None

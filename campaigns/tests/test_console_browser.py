@@ -173,6 +173,14 @@ def test_supervisor_releases_a_stuck_hold(page, browser_login, shot, supervisor,
     assert held.status == Status.PENDING and held.held_by is None
     shot(page, "console-7-released")
 
+    # The operator went home with the console open: the supervisor signs them off.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click(f"[data-testid=sign-off-{operator.username}]")
+    page.wait_for_selector(".alert-success")
+    assert not AgentStateLog.objects.filter(operator=operator, ended_at__isnull=True).exists()
+    assert page.query_selector(f"[data-testid=sign-off-{operator.username}]") is None
+    shot(page, "console-7b-signed-off")
+
 
 def test_a_long_call_keeps_its_hold_while_the_console_is_open(page, browser_login, shot, settings, supervisor, operator, work):
     """The page renews the hold while the call goes on (every DISPATCH_HOLD_RENEW_SECONDS, here 1 s):
@@ -252,7 +260,7 @@ def test_an_open_console_keeps_its_operator_and_learns_of_a_sign_off(page, brows
     # Signed off while the page could not reach the server.
     agent_state.sign_off(operator_id=operator.pk, at=timezone.now(), action=agent_state.SIGNED_OFF_ABSENT)
     banner = page.wait_for_selector("[data-testid=signed-off]", state="visible")
-    assert "応答がなかった" in banner.inner_text() or "no contact" in banner.inner_text()
+    assert "記録されていません" in banner.inner_text() or "not being recorded" in banner.inner_text()
     shot(page, "console-10-signed-off")
     assert page.input_value("#id_notes") == "折り返し希望の時間を確認中"  # nothing typed is lost
 

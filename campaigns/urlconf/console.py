@@ -14,6 +14,7 @@ urlpatterns: list = [
     path("console/entries/<int:entry_id>/renew/", views.console_renew, name="console_renew"),
     path("console/board/", views.board, name="console_board"),
     path("console/board/entries/<int:entry_id>/release/", views.board_release, name="console_release"),
+    path("console/board/operators/<int:operator_id>/sign-off/", views.board_sign_off, name="console_sign_off"),
 ]
 api_urlpatterns: list = [
     path("agent-state/", api.AgentStateView.as_view(), name="api_agent_state"),

@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.utils.formats import time_format
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from callcenter import roles
+from callcenter.templatetags.callcenter_tags import display_name
 from contacts.phones import format_national
 
 from ..forms.console import AgentStateForm, OutcomeForm
@@ -78,12 +80,17 @@ def _console_context(request, *, entry=None, form=None, not_held_notes=None):
 
 @roles.permission_required(roles.USE_CONSOLE)
 def console(request):
-    last_seen = agent_state.pop_absence_notice(request.user.pk)
-    if last_seen is not None:
-        messages.warning(request, _(
-            "You were signed off at %(time)s: the console had no contact from you for %(minutes)s minutes "
-            "(closed tab, lost connection or a sleeping computer). Start work to continue."
-        ) % {"time": time_format(timezone.localtime(last_seen), "H:i"), "minutes": settings.AGENT_ABSENT_MINUTES})
+    notice = agent_state.pop_sign_off_notice(request.user.pk)
+    if notice is not None:
+        at = time_format(timezone.localtime(notice["at"]), "H:i")
+        if notice["by"]:
+            messages.warning(request, _("%(name)s signed you off at %(time)s. Start work to continue.") % {
+                "name": notice["by"], "time": at})
+        else:
+            messages.warning(request, _(
+                "You were signed off at %(time)s: the console had no contact from you for %(minutes)s minutes "
+                "(closed tab, lost connection or a sleeping computer). Start work to continue."
+            ) % {"time": at, "minutes": settings.AGENT_ABSENT_MINUTES})
     entry = selectors.held_entry(request.user)
     return render(request, "campaigns/console/console.html", _console_context(request, entry=entry))
 
@@ -199,6 +206,18 @@ def board(request):
     context = {"rows": rows, "holds": selectors.current_holds(), "now": timezone.now()}
     template = "campaigns/console/_board.html" if request.headers.get("HX-Request") else "campaigns/console/board.html"
     return render(request, template, context)
+
+
+@roles.permission_required(roles.MANAGE_LISTS)
+@require_POST
+def board_sign_off(request, operator_id):
+    operator = get_object_or_404(get_user_model(), pk=operator_id)
+    name = display_name(operator)
+    if agent_state.sign_off_by_supervisor(operator=operator, by=request.user):
+        messages.success(request, _("Signed off %(name)s: their working time stopped now.") % {"name": name})
+    else:
+        messages.warning(request, _("%(name)s is not working: there was nothing to sign off.") % {"name": name})
+    return redirect("campaigns:console_board")
 
 
 @roles.permission_required(roles.MANAGE_LISTS)
