@@ -1,7 +1,10 @@
 """Shared API pieces: the error shape of API.md and the auth endpoints."""
+import logging
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.db import DataError
 from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -13,6 +16,29 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .roles import roles_of
+
+logger = logging.getLogger(__name__)
+
+
+class ValueRefused(exceptions.APIException):
+    status_code = 400
+    default_detail = _("A value in the request cannot be stored: a number out of range, a text too long or a NUL character.")
+    default_code = "value_refused"
+
+
+# SQLSTATEs of values PostgreSQL will not store: numeric out of range, string too long, a "\u0000"
+# escape in jsonb, datetime out of range.
+REFUSED_VALUE_SQLSTATES = {"22003", "22001", "22P05", "22008"}
+
+
+def _refused_value(exc) -> bool:
+    """Whether the database refused a value of the request. The serializers check what they know;
+    this is the net for the rest (a form-encoded JSON field, a column without a bound in its
+    serializer), so bad input is a 400, never a 500."""
+    if isinstance(exc, DataError):
+        return getattr(exc.__cause__, "pgcode", None) in REFUSED_VALUE_SQLSTATES
+    # psycopg2 refuses a NUL in a query parameter before sending it.
+    return isinstance(exc, ValueError) and "NUL (0x00)" in str(exc)
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -31,6 +57,9 @@ def exception_handler(exc, context):
         exc = PayloadTooLarge()
     elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
         exc = exceptions.ParseError(str(exc))
+    elif _refused_value(exc):
+        logger.warning("API request refused by the database: %s", exc, exc_info=True)  # visible if a bug
+        exc = ValueRefused()
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, exceptions.ValidationError):
         errors = response.data

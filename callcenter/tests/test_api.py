@@ -143,3 +143,17 @@ def test_a_locked_out_username_is_told_so_not_that_the_password_is_wrong(api_cli
         response = api_client.post(url, {"username": operator.username, "password": password}, format="json")
         assert response.status_code == 429 and set(response.json()) == {"detail"}
         assert int(response["Retry-After"]) == settings.AXES_COOLOFF_TIME * 3600
+
+
+def test_values_the_database_refuses_are_a_400_whatever_the_encoding(api_as, supervisor):
+    """A JSON field sent form-encoded escapes the JSON parser's NUL check: the database refused
+    the value (a 500). Any such refusal is a 400 {"detail"}."""
+    client = api_as(supervisor)
+    criteria = '{"rules": [{"field": "prefecture", "op": "eq", "value": "\\u0000"}]}'
+    response = client.post("/api/v1/segments/preview/", {"criteria": criteria})  # multipart form
+    assert response.status_code == 400 and set(response.json()) == {"detail"}
+    response = client.post("/api/v1/customers/", {"external_id": "F1", "name": "x", "attributes": '{"k": "\\u0000"}'})
+    assert response.status_code == 400 and set(response.json()) == {"detail"}
+    from contacts.models import Customer
+
+    assert not Customer.objects.exists()
