@@ -3,6 +3,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import DataError
 from django.http import Http404, HttpResponseRedirect
@@ -27,8 +28,8 @@ class ValueRefused(exceptions.APIException):
 
 
 # SQLSTATEs of values PostgreSQL will not store: numeric out of range, string too long, a "\u0000"
-# escape in jsonb, datetime out of range.
-REFUSED_VALUE_SQLSTATES = {"22003", "22001", "22P05", "22008"}
+# escape in jsonb, datetime out of range, text that is not of the type (Infinity in jsonb).
+REFUSED_VALUE_SQLSTATES = {"22003", "22001", "22P05", "22008", "22P02"}
 
 
 def _refused_value(exc) -> bool:
@@ -57,6 +58,9 @@ def exception_handler(exc, context):
         exc = PayloadTooLarge()
     elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
         exc = exceptions.ParseError(str(exc))
+    elif isinstance(exc, DjangoValidationError):
+        # A service's refusal (e.g. a name another request took meanwhile): the API's 400 shape.
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
     elif _refused_value(exc):
         logger.warning("API request refused by the database: %s", exc, exc_info=True)  # visible if a bug
         exc = ValueRefused()

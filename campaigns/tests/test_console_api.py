@@ -1,5 +1,6 @@
 """API.md "Operator work": agent state, next-call dispatch and attempts, with their error codes."""
 import datetime as dt
+import json
 
 import pytest
 from django.utils import timezone
@@ -126,6 +127,11 @@ def test_attempt_400s(api_as, operator, call_list):
     for beyond_bigint in (10**20, -(10**20)):  # the outcome's locking read failed on it (a 500)
         response = client.post("/api/v1/attempts/", attempt_body(beyond_bigint), format="json")
         assert response.status_code == 400 and "entry" in response.json()["errors"]
+    # Answers jsonb cannot store a NUL or an infinity (1e400 reads as one): the INSERT failed (a 500).
+    for answer in ('"a\\u0000"', "1e400"):
+        raw = json.dumps(attempt_body(one.pk, answers={"q": "ANSWER"})).replace('"ANSWER"', answer)
+        response = client.post("/api/v1/attempts/", raw, content_type="application/json")
+        assert response.status_code == 400 and "answers" in response.json()["errors"]
     response = client.post("/api/v1/attempts/", attempt_body(one.pk, talk_seconds=-5), format="json")
     assert "talk_seconds" in response.json()["errors"]
     response = client.post("/api/v1/attempts/", attempt_body(one.pk, disposition="callback"), format="json")
