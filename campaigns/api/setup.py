@@ -1,6 +1,5 @@
 """REST API of campaign setup: policies, dispositions, campaigns, call lists (API.md)."""
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -13,7 +12,7 @@ from campaigns.models import CallingPolicy, CallList, CallListEntry, Campaign, D
 from campaigns.selectors.setup import campaigns_visible_to
 from campaigns.services import campaigns as campaign_services
 from campaigns.services import lists as list_services
-from campaigns.services.policies import save_policy
+from campaigns.services.policies import save_disposition, save_policy
 
 from .setup_serializers import (
     CallListEntrySerializer, CallListRequestSerializer, CallListSerializer, CampaignSerializer,
@@ -86,12 +85,9 @@ class DispositionList(generics.ListCreateAPIView):
         return queryset
 
     def perform_create(self, serializer):
-        from callcenter.audit import record_event
-
-        with transaction.atomic():
-            disposition = serializer.save()
-            record_event(actor=self.request.user, action="disposition.created", target=disposition,
-                         summary=disposition.code)
+        disposition = Disposition(**serializer.validated_data)
+        save_disposition(disposition=disposition, by=self.request.user, changed=list(serializer.validated_data))
+        serializer.instance = disposition
 
 
 # ------------------------------------------------------------------ campaigns

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from callcenter.audit import record_event
+from callcenter.uniqueness import save_keeping_unique
 from campaigns.models import CallList, Campaign
 
 Status = Campaign.Status
@@ -115,14 +116,15 @@ CHANGE_STATUS = {"activate": activate_campaign, "pause": pause_campaign, "finish
 def save_campaign(*, campaign, by, operators=None, changed: list[str] | None = None) -> Campaign:
     """Create or edit a campaign (not its status: that goes through the transitions)."""
     created = campaign.pk is None
+    taken = _("A campaign with this name already exists.")
     if created:
         campaign.created_by = by if by is not None and by.is_authenticated else None
         campaign.status = Status.DRAFT
-        campaign.save()
+        save_keeping_unique(campaign, field="name", message=taken)
     else:
         # Not the status: the copy being saved was read before, and a transition committed since
         # (beat finishing the campaign at its end date, another supervisor's pause) must stand.
-        campaign.save(update_fields=EDITABLE_FIELDS)
+        save_keeping_unique(campaign, field="name", message=taken, update_fields=EDITABLE_FIELDS)
     if operators is not None:
         campaign.operators.set(operators)
     record_event(

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from callcenter.audit import record_event
+from callcenter.uniqueness import save_keeping_unique
 
 # Upper bounds of the policy's waits. Each becomes a datetime step (last attempt + minutes, now -
 # days): far beyond these the arithmetic overflows (a crashed outcome or scheduling task) and no
@@ -90,7 +91,7 @@ def save_policy(*, policy, by, changed: list[str] | None = None):
     """Save a new or edited policy and record who did it."""
     created = policy.pk is None
     policy.full_clean()
-    policy.save()
+    save_keeping_unique(policy, field="name", message=_("A calling policy with this name already exists."))
     record_event(
         actor=by, action="policy.created" if created else "policy.updated", target=policy,
         summary=policy.name, changed=sorted(changed or []),
@@ -157,7 +158,7 @@ def policy_problems(values: dict) -> dict[str, list[str]]:
 def save_disposition(*, disposition, by, changed: list[str] | None = None):
     """Create or edit an outcome; the default set is seeded, supervisors add their own."""
     created = disposition.pk is None
-    disposition.save()
+    save_keeping_unique(disposition, field="code", message=_("An outcome with this code already exists."))
     record_event(
         actor=by, action="disposition.created" if created else "disposition.updated", target=disposition,
         summary=disposition.code, changed=sorted(changed or []),

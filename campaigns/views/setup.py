@@ -1,6 +1,7 @@
 """Pages of campaign setup: campaigns, calling policies, dispositions, operator skills and
 pre-notices. (Call lists: views/setup_lists.py.)"""
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
@@ -41,10 +42,14 @@ def campaign_create(request):
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         campaign = form.save(commit=False)
-        campaign_services.save_campaign(campaign=campaign, by=request.user, operators=form.cleaned_data["operators"],
-                                        changed=form.changed_data)
-        messages.success(request, _("Campaign created. Next: build a call list."))
-        return redirect("campaigns:campaign_detail", pk=campaign.pk)
+        try:
+            campaign_services.save_campaign(campaign=campaign, by=request.user, operators=form.cleaned_data["operators"],
+                                            changed=form.changed_data)
+        except ValidationError as error:  # the name was taken meanwhile
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Campaign created. Next: build a call list."))
+            return redirect("campaigns:campaign_detail", pk=campaign.pk)
     return render(request, "campaigns/setup/campaign_form.html", {"form": form})
 
 
@@ -54,10 +59,14 @@ def campaign_edit(request, pk):
     form = CampaignForm(request.POST or None, instance=campaign)
     if request.method == "POST" and form.is_valid():
         campaign = form.save(commit=False)
-        campaign_services.save_campaign(campaign=campaign, by=request.user, operators=form.cleaned_data["operators"],
-                                        changed=form.changed_data)
-        messages.success(request, _("Campaign saved."))
-        return redirect("campaigns:campaign_detail", pk=campaign.pk)
+        try:
+            campaign_services.save_campaign(campaign=campaign, by=request.user, operators=form.cleaned_data["operators"],
+                                            changed=form.changed_data)
+        except ValidationError as error:  # the name was taken meanwhile
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Campaign saved."))
+            return redirect("campaigns:campaign_detail", pk=campaign.pk)
     return render(request, "campaigns/setup/campaign_form.html", {"form": form, "campaign": campaign})
 
 
@@ -157,9 +166,13 @@ def policy_create(request):
     form = PolicyForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         policy = form.save(commit=False)
-        policy_services.save_policy(policy=policy, by=request.user, changed=form.changed_data)
-        messages.success(request, _("Calling policy saved."))
-        return redirect("campaigns:policy_list")
+        try:
+            policy_services.save_policy(policy=policy, by=request.user, changed=form.changed_data)
+        except ValidationError as error:  # the name was taken meanwhile
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Calling policy saved."))
+            return redirect("campaigns:policy_list")
     return render(request, "campaigns/setup/policy_form.html", {
         "form": form, "presets": policy_services.PRESETS, "preset": preset,
     })
@@ -171,9 +184,13 @@ def policy_edit(request, pk):
     form = PolicyForm(request.POST or None, instance=policy)
     if request.method == "POST" and form.is_valid():
         policy = form.save(commit=False)
-        policy_services.save_policy(policy=policy, by=request.user, changed=form.changed_data)
-        messages.success(request, _("Calling policy saved."))
-        return redirect("campaigns:policy_list")
+        try:
+            policy_services.save_policy(policy=policy, by=request.user, changed=form.changed_data)
+        except ValidationError as error:  # the name was taken meanwhile
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Calling policy saved."))
+            return redirect("campaigns:policy_list")
     return render(request, "campaigns/setup/policy_form.html", {"form": form, "policy": policy})
 
 
@@ -191,9 +208,13 @@ def disposition_form(request, pk=None):
     disposition = get_object_or_404(Disposition, pk=pk) if pk else None
     form = DispositionForm(request.POST or None, instance=disposition)
     if request.method == "POST" and form.is_valid():
-        policy_services.save_disposition(disposition=form.save(commit=False), by=request.user, changed=form.changed_data)
-        messages.success(request, _("Outcome saved."))
-        return redirect("campaigns:disposition_list")
+        try:
+            policy_services.save_disposition(disposition=form.save(commit=False), by=request.user, changed=form.changed_data)
+        except ValidationError as error:  # the code was taken meanwhile
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Outcome saved."))
+            return redirect("campaigns:disposition_list")
     return render(request, "campaigns/setup/disposition_form.html", {"form": form, "disposition": disposition})
 
 
