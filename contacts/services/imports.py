@@ -108,6 +108,10 @@ def upload_from_state(state: dict, *, encoding: str = "") -> Upload | None:
                   encoding=state["encoding"], inspection=Inspection(**inspection))
 
 
+# Advisory-lock namespace of "an import of this upload is being queued" (transaction-level).
+STARTING_IMPORT_LOCK = 5_105_102
+
+
 def start_import(*, upload: Upload, mapping: dict[str, str] | None, by, reason: str = "",
                  campaign_id: int | None = None, note: str = "") -> ImportJob:
     """Queue an import of a checked upload. `mapping` is {header: target} (None: the recognised
@@ -125,6 +129,13 @@ def start_import(*, upload: Upload, mapping: dict[str, str] | None, by, reason: 
     if upload.kind == ImportJob.Kind.DNC:
         dnc = _dnc_options(reason=reason, campaign_id=campaign_id, note=note)
     with transaction.atomic():
+        # One job per upload: a double click on "start" (or a retried request) gets the job the
+        # first one queued, instead of a second run of the same file.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [STARTING_IMPORT_LOCK, upload.path])
+        started = ImportJob.objects.filter(file=upload.path).order_by("pk").first()
+        if started is not None:
+            return started
         job = ImportJob.objects.create(
             kind=upload.kind,
             file=upload.path,

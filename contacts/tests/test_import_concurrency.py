@@ -286,3 +286,27 @@ def test_a_job_delivered_twice_while_it_runs_is_run_once(supervisor, monkeypatch
     assert len(pipelines) == 1
     assert (first.status, first.created_count) == ("done", 3)
     assert Customer.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_starting_one_upload_twice_at_once_queues_one_job(supervisor):
+    """A double click on "start the import" (or a retried request): both get the same job."""
+    from contacts.models import ImportJob
+    from contacts.services import imports
+
+    upload = imports.receive_upload(uploaded_file=csv_file(), kind="customers")
+    barrier = threading.Barrier(4)
+
+    def start():
+        barrier.wait(timeout=10)
+        return imports.start_import(upload=upload, mapping=None, by=supervisor).pk
+
+    joins = [in_thread(start) for _ in range(4)]
+    jobs = {join() for join in joins}
+
+    assert len(jobs) == 1
+    assert ImportJob.objects.count() == 1
+    assert imports.start_import(upload=upload, mapping=None, by=supervisor).pk in jobs  # later, too
+    from callcenter.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="import.start").count() == 1
