@@ -158,11 +158,14 @@ def test_an_active_or_paused_campaign_keeps_its_policy(api_as, supervisor, opera
 
 def test_roles(api_as, supervisor, operator, operator2, manager, client_viewer, client):
     mine = CampaignFactory(operators=[operator])
-    CampaignFactory(operators=[operator2])
+    not_mine = CampaignFactory(operators=[operator2])
     assert client.get("/api/v1/campaigns/").status_code == 401
     assert api_as(client_viewer).get("/api/v1/campaigns/").status_code == 403
     assert api_as(client_viewer).get("/api/v1/policies/").status_code == 403
     assert [c["id"] for c in api_as(operator).get("/api/v1/campaigns/").json()["results"]] == [mine.pk]
+    # API.md: 404 for what the user may not see (another operator's campaign), 403 for what the role may not.
+    assert api_as(operator).get(f"/api/v1/campaigns/{mine.pk}/").status_code == 200
+    assert api_as(operator).get(f"/api/v1/campaigns/{not_mine.pk}/").status_code == 404
     assert api_as(operator).post("/api/v1/campaigns/", {"name": "x", "purpose": "sales"}, format="json").status_code == 403
     assert api_as(manager).get("/api/v1/campaigns/").json()["count"] == 2
     assert api_as(manager).get("/api/v1/campaigns/", {"status": "draft"}).json()["count"] == 2

@@ -31,6 +31,40 @@ def test_create_customer_with_phones_in_any_format(sv):
     assert AuditEvent.objects.filter(action="customer.create").exists()
 
 
+API_MD_CUSTOMER_FIELDS = {
+    "id", "external_id", "name", "name_kana", "gender", "birth_date", "prefecture", "time_zone", "registered_at",
+    "first_purchase_at", "last_purchase_at", "purchase_count", "total_spent", "subscription_status",
+    "mail_open_rate", "last_web_visit_at", "tags", "attributes", "phones",
+}
+
+
+def test_a_customer_has_the_fields_and_types_of_api_md(sv):
+    import datetime
+
+    from django.utils import timezone
+
+    customer = CustomerFactory(phone="090-1111-2222", tags=["vip"], last_purchase_at=timezone.now(), total_spent=1200)
+    body = sv.get(f"/api/v1/customers/{customer.pk}/").json()
+    assert API_MD_CUSTOMER_FIELDS <= set(body)
+    assert isinstance(body["id"], int) and isinstance(body["tags"], list) and isinstance(body["attributes"], dict)
+    assert body["total_spent"] == 1200 and isinstance(body["purchase_count"], int)
+    assert body["gender"] in ("male", "female", "other", "")
+    [phone] = body["phones"]
+    assert {"number", "kind", "is_primary"} <= set(phone) and phone["number"] == "+819011112222"
+    # Timestamps ISO 8601 with their offset; dates plain.
+    assert datetime.datetime.fromisoformat(body["last_purchase_at"].replace("Z", "+00:00")).utcoffset() is not None
+    assert datetime.date.fromisoformat(body["birth_date"])
+
+
+def test_customers_are_paged_with_page(sv):
+    CustomerFactory.create_batch(51)
+    first = sv.get("/api/v1/customers/").json()
+    assert first["count"] == 51 and len(first["results"]) == 50 and first["next"]
+    second = sv.get("/api/v1/customers/", {"page": 2}).json()
+    assert len(second["results"]) == 1
+    assert {c["id"] for c in first["results"]}.isdisjoint({c["id"] for c in second["results"]})
+
+
 def test_retrieve_and_patch_replace_phones(sv):
     customer = CustomerFactory(phones=["090-1111-2222", "03-1234-5678"])
     url = f"/api/v1/customers/{customer.pk}/"
