@@ -194,6 +194,15 @@ def test_operators_may_register_and_check_but_not_browse_or_revoke(api_as, opera
     assert client.post(f"/api/v1/dnc/{response.json()['id']}/revoke/", {"reason": "x"}, format="json").status_code == 403
 
 
+def test_dnc_list_filters_by_customer(sv):
+    """API.md: GET /api/v1/dnc/?customer= (phone, campaign and active are tested above)."""
+    customer, other = CustomerFactory(), CustomerFactory()
+    mine = DoNotCallFactory(customer=customer, phone_number="")
+    DoNotCallFactory(customer=other, phone_number="")
+    assert [e["id"] for e in sv.get("/api/v1/dnc/", {"customer": customer.pk}).json()["results"]] == [mine.pk]
+    assert sv.get("/api/v1/dnc/", {"customer": "x"}).status_code == 400
+
+
 def test_an_unknown_active_filter_is_a_400_not_ignored(sv):
     """?active=yes was ignored: the caller got revoked entries as well, thinking them active."""
     DoNotCallFactory()
