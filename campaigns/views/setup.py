@@ -41,15 +41,9 @@ def campaign_list(request):
 def campaign_create(request):
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        campaign = form.save(commit=False)
-        try:
-            campaign_services.save_campaign(campaign=campaign, by=request.user, operators=form.cleaned_data["operators"],
-                                            changed=form.changed_data)
-        except ValidationError as error:  # the name was taken meanwhile
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("Campaign created. Next: build a call list."))
-            return redirect("campaigns:campaign_detail", pk=campaign.pk)
+        saved = _save_campaign_form(request, form, done=_("Campaign created. Next: build a call list."))
+        if saved:
+            return saved
     return render(request, "campaigns/setup/campaign_form.html", {"form": form})
 
 
@@ -58,16 +52,24 @@ def campaign_edit(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     form = CampaignForm(request.POST or None, instance=campaign)
     if request.method == "POST" and form.is_valid():
-        campaign = form.save(commit=False)
-        try:
-            campaign_services.save_campaign(campaign=campaign, by=request.user, operators=form.cleaned_data["operators"],
-                                            changed=form.changed_data)
-        except ValidationError as error:  # the name was taken meanwhile
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("Campaign saved."))
-            return redirect("campaigns:campaign_detail", pk=campaign.pk)
+        saved = _save_campaign_form(request, form, done=_("Campaign saved."))
+        if saved:
+            return saved
     return render(request, "campaigns/setup/campaign_form.html", {"form": form, "campaign": campaign})
+
+
+def _save_campaign_form(request, form, *, done: str):
+    """Save a valid campaign form: the redirect to the campaign, or None with the service's
+    refusal (the name taken meanwhile) added to the form."""
+    campaign = form.save(commit=False)
+    try:
+        campaign_services.save_campaign(campaign=campaign, by=request.user, operators=form.cleaned_data["operators"],
+                                        changed=form.changed_data)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return None
+    messages.success(request, done)
+    return redirect("campaigns:campaign_detail", pk=campaign.pk)
 
 
 def campaign_detail_context(campaign, *, variant_form=None) -> dict:
