@@ -43,7 +43,7 @@ def _int_param(request, name):
     if not value:
         return None
     if not value.isdigit():
-        raise serializers.ValidationError({name: ["Must be an integer id."]})
+        raise serializers.ValidationError({name: [_("Must be an integer id.")]})
     return int(value)
 
 
@@ -73,7 +73,7 @@ class CustomerViewSet(PerActionPermissions, mixins.ListModelMixin, mixins.Retrie
         if segment_id is not None:
             segment = Segment.objects.filter(pk=segment_id).first()
             if segment is None:
-                raise serializers.ValidationError({"segment": ["No segment with this id."]})
+                raise serializers.ValidationError({"segment": [_("No segment with this id.")]})
         filters = selectors.CustomerFilters(
             q=params.get("q", "").strip()[:100], tag=params.get("tag", "").strip(), segment=segment,
             prefecture=params.get("prefecture", "").strip(),
@@ -130,7 +130,7 @@ class DoNotCallViewSet(PerActionPermissions, mixins.ListModelMixin, mixins.Retri
         campaign = params.get("campaign", "").strip()
         if campaign and campaign != "global":
             if not campaign.isdigit():
-                raise serializers.ValidationError({"campaign": ['Must be a campaign id or "global".']})
+                raise serializers.ValidationError({"campaign": [_('Must be a campaign id or "global".')]})
             campaign = int(campaign)
         active = params.get("active", "").strip().lower()
         status_filter = {"true": "active", "1": "active", "false": "inactive", "0": "inactive", "": ""}.get(active)
@@ -186,14 +186,14 @@ class DoNotCallViewSet(PerActionPermissions, mixins.ListModelMixin, mixins.Retri
         customer_id = _int_param(request, "customer")
         campaign_id = _int_param(request, "campaign")
         if not phone and customer_id is None:
-            raise serializers.ValidationError({"phone": ["Give phone and/or customer."]})
+            raise serializers.ValidationError({"phone": [_("Give a phone number, a customer or both.")]})
         number = ""
         if phone:
             from .phones import normalize_phone
 
             number, _valid = normalize_phone(phone)
             if not number:
-                raise serializers.ValidationError({"phone": ["Not a phone number."]})
+                raise serializers.ValidationError({"phone": [_("Not a phone number.")]})
         entries = list(
             dnc_service.blocking_entries(phone=number or None, customer=customer_id, campaign=campaign_id)
             .select_related("created_by", "revoked_by")

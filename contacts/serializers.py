@@ -1,5 +1,6 @@
 """REST shapes of API.md "Customers and imports", "Do-not-call registry" and "Segments"."""
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -63,14 +64,14 @@ class CustomerSerializer(OffsetDateTimeModelSerializer):
 
     def validate_attributes(self, value):
         if not isinstance(value, dict):
-            raise serializers.ValidationError("Must be a JSON object.")
+            raise serializers.ValidationError(_("Must be a JSON object."))
         return value
 
     def validate_time_zone(self, value):
         from zoneinfo import available_timezones
 
         if value not in available_timezones():
-            raise serializers.ValidationError(f"Unknown time zone {value!r}.")
+            raise serializers.ValidationError(_("Unknown time zone (write it like Asia/Tokyo)."))
         return value
 
 
@@ -105,12 +106,12 @@ class DoNotCallSerializer(OffsetDateTimeModelSerializer):
             return ""
         number, valid = normalize_phone(value)
         if not valid:
-            raise serializers.ValidationError(f"{value!r} is not a valid phone number.")
+            raise serializers.ValidationError(_("“%(value)s” is not a valid phone number.") % {"value": value})
         return number
 
     def validate(self, data):
         if not data.get("phone_number") and not data.get("customer"):
-            raise serializers.ValidationError({"phone": ["Give a phone number, a customer or both."]})
+            raise serializers.ValidationError({"phone": [_("Give a phone number, a customer or both.")]})
         return data
 
 

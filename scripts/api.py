@@ -2,6 +2,7 @@
 rebuttals, and an answer check for dialer integrations."""
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -118,7 +119,7 @@ class ScriptExport(APIView):
         number = request.query_params.get("version")
         if number:
             if not number.isdigit():
-                raise serializers.ValidationError({"version": ["Enter a version number."]})
+                raise serializers.ValidationError({"version": [_("Enter a version number.")]})
             version = get_object_or_404(script.versions, number=int(number))
         else:
             version = selectors.current_version(script) or script.versions.order_by("-number").first()
@@ -145,7 +146,7 @@ class ScriptImport(APIView):
         raw_into = request.query_params.get("into")
         if raw_into:
             if not raw_into.isdigit():
-                raise serializers.ValidationError({"into": ["Enter a script id."]})
+                raise serializers.ValidationError({"into": [_("Enter a script id.")]})
             into = _script(request, int(raw_into))
         try:
             version = services.import_script(

@@ -162,3 +162,25 @@ def test_values_the_database_refuses_are_a_400_whatever_the_encoding(api_as, sup
     from contacts.models import Customer
 
     assert not Customer.objects.exists()
+
+
+def test_api_errors_are_in_the_callers_language(api_as, supervisor):
+    """Every user-facing string in both languages: these API messages were English only."""
+    from campaigns.tests.factories import CallListFactory
+
+    client = api_as(supervisor)
+    call_list = CallListFactory()
+    requests = [
+        ("get", "/api/v1/customers/", {"segment": "abc"}, "segment"),
+        ("get", "/api/v1/dnc/check/", {}, "phone"),
+        ("get", "/api/v1/campaigns/", {"status": "running"}, "status"),
+        ("post", f"/api/v1/lists/{call_list.pk}/recycle/", {"dispositions": ["nope"]}, "dispositions"),
+        ("post", "/api/v1/customers/", {"external_id": "L1", "name": "x", "attributes": [1]}, "attributes"),
+        ("post", "/api/v1/scripts/import/?into=x", {}, "into"),
+    ]
+    for method, url, params, field in requests:
+        kwargs = {"format": "json"} if method == "post" else {}
+        japanese = getattr(client, method)(url, params, HTTP_ACCEPT_LANGUAGE="ja", **kwargs)
+        english = getattr(client, method)(url, params, HTTP_ACCEPT_LANGUAGE="en", **kwargs)
+        assert japanese.status_code == english.status_code == 400, (url, japanese.content)
+        assert japanese.json()["errors"][field] != english.json()["errors"][field], url

@@ -1,6 +1,7 @@
 """REST API of the script reports: survey results of a campaign and results per script version."""
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
@@ -103,7 +104,7 @@ def script_kpis(request):
         if raw:
             found = model.objects.filter(pk=raw).first() if raw.isdigit() else None
             if found is None:
-                errors[name] = ["Unknown id."]
+                errors[name] = [_("Unknown id.")]
             elif name == "campaign":
                 campaign = found
             else:

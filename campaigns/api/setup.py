@@ -1,6 +1,7 @@
 """REST API of campaign setup: policies, dispositions, campaigns, call lists (API.md)."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -101,7 +102,7 @@ class CampaignList(generics.ListCreateAPIView):
         status_filter = self.request.query_params.get("status")
         if status_filter:
             if status_filter not in Campaign.Status.values:  # as ?status= of list entries
-                raise serializers.ValidationError({"status": [f"One of {', '.join(Campaign.Status.values)}."]})
+                raise serializers.ValidationError({"status": [_("One of %(values)s.") % {"values": ", ".join(Campaign.Status.values)}]})
             queryset = queryset.filter(status=status_filter)
         return queryset
 
@@ -201,7 +202,7 @@ class CallListEntries(generics.ListAPIView):
         wanted = self.request.query_params.get("status")
         if wanted:
             if wanted not in CallListEntry.Status.values:
-                raise serializers.ValidationError({"status": [f"One of {', '.join(CallListEntry.Status.values)}."]})
+                raise serializers.ValidationError({"status": [_("One of %(values)s.") % {"values": ", ".join(CallListEntry.Status.values)}]})
             entries = entries.filter(status=wanted)
         return entries
 

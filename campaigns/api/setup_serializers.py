@@ -83,10 +83,10 @@ class CampaignSerializer(serializers.ModelSerializer):
         starts = attrs.get("starts_on", getattr(self.instance, "starts_on", None))
         ends = attrs.get("ends_on", getattr(self.instance, "ends_on", None))
         if starts and ends and ends < starts:
-            raise serializers.ValidationError({"ends_on": ["The end date cannot be before the start date."]})
+            raise serializers.ValidationError({"ends_on": [_("The end date cannot be before the start date.")]})
         for field in ("cost_per_hour", "cost_per_minute", "fixed_cost"):
             if field in attrs and attrs[field] < 0:
-                raise serializers.ValidationError({field: ["A cost cannot be negative."]})
+                raise serializers.ValidationError({field: [_("A cost cannot be negative.")]})
         if self.instance is not None and "policy" in attrs:
             problems = edit_problems(status=self.instance.status, policy=attrs["policy"])
             if problems:
@@ -115,10 +115,10 @@ class CallListRequestSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if not attrs.get("segment") and attrs.get("criteria") is None:
-            raise serializers.ValidationError({"segment": ["Give a segment or criteria."]})
+            raise serializers.ValidationError({"segment": [_("Give a segment or criteria.")]})
         priority = attrs.pop("priority", None)
         if isinstance(priority, bool):
-            raise serializers.ValidationError({"priority": ["Give a call order or a number."]})
+            raise serializers.ValidationError({"priority": [_("Give a call order or a number.")]})
         if isinstance(priority, int):
             if abs(priority) > LIST_PRIORITY_LIMIT:
                 raise serializers.ValidationError({"priority": [_("The list priority is out of range.")]})
@@ -126,13 +126,13 @@ class CallListRequestSerializer(serializers.Serializer):
         elif isinstance(priority, str):
             if priority not in CallList.Order.values:
                 raise serializers.ValidationError(
-                    {"priority": [f"Unknown call order; one of {', '.join(CallList.Order.values)}."]}
+                    {"priority": [_("Unknown call order; one of %(values)s.") % {"values": ", ".join(CallList.Order.values)}]}
                 )
             attrs.setdefault("order_by", priority)
         elif priority is not None:
-            raise serializers.ValidationError({"priority": ["Give a call order or a number."]})
+            raise serializers.ValidationError({"priority": [_("Give a call order or a number.")]})
         if attrs.get("order_by") == CallList.Order.ATTRIBUTE and not attrs.get("order_attribute"):
-            raise serializers.ValidationError({"order_attribute": ["Name the numeric attribute to order by."]})
+            raise serializers.ValidationError({"order_attribute": [_("Name the numeric attribute to order by (letters, digits and _).")]})
         return attrs
 
 
@@ -186,7 +186,7 @@ class RecycleSerializer(serializers.Serializer):
         known = set(Disposition.objects.filter(code__in=codes).values_list("code", flat=True))
         unknown = sorted(set(codes) - known)
         if unknown:
-            raise serializers.ValidationError(f"Unknown outcome codes: {', '.join(unknown)}")
+            raise serializers.ValidationError(_("Unknown outcome codes: %(codes)s") % {"codes": ", ".join(unknown)})
         return codes
 
 
