@@ -82,6 +82,10 @@ def update_customer(*, customer: Customer, by, phones: list[dict] | None = None,
         raise ValueError(f"not editable: {sorted(unknown)}")
     try:
         with transaction.atomic():
+            # Two edits of one customer at once (two supervisors, an API client and a page) run
+            # one after the other: each replaces the phones the other left, instead of both
+            # inserting the same new number. NO KEY: outcomes' attempt rows keep checking it.
+            Customer.objects.select_for_update(no_key=True).filter(pk=customer.pk).values_list("pk").first()
             changed = [name for name, value in fields.items() if getattr(customer, name) != value]
             for name in changed:
                 setattr(customer, name, fields[name])

@@ -1,4 +1,4 @@
-"""Imports racing with each other and with the do-not-call registry (real transactions, threads)."""
+"""Imports racing with each other and with the do-not-call registry, and customer edits racing each other (real transactions, threads)."""
 import threading
 
 import pytest
@@ -310,3 +310,32 @@ def test_starting_one_upload_twice_at_once_queues_one_job(supervisor):
     from callcenter.models import AuditEvent
 
     assert AuditEvent.objects.filter(action="import.start").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_edits_of_one_customers_phones_at_once_both_succeed(supervisor):
+    """Two people save a customer's phone numbers at the same moment: both saves go through, one
+    after the other (before, the second inserted the same new number and was told the customer
+    ID already exists)."""
+    from contacts.services.customers import update_customer
+
+    customer = CustomerFactory(phone="090-1000-0000")
+    lists = [
+        [{"number": "090-1000-0000", "kind": "mobile"}, {"number": "03-1234-5678", "kind": "home"}],
+        [{"number": "090-1000-0000", "kind": "mobile"}, {"number": "03-1234-5678", "kind": "home"}, {"number": "080-2222-3333", "kind": "mobile"}],
+    ]
+    for round_ in range(12):
+        barrier = threading.Barrier(2)
+
+        def edit(phones):
+            barrier.wait(timeout=10)
+            fresh = Customer.objects.get(pk=customer.pk)
+            update_customer(customer=fresh, by=supervisor, phones=phones)
+            return True
+
+        joins = [in_thread(edit, lists[0]), in_thread(edit, lists[1])]
+        assert [join() for join in joins] == [True, True], round_
+        numbers = set(Customer.objects.get(pk=customer.pk).phones.values_list("number", flat=True))
+        assert numbers in ({"+819010000000", "+81312345678"}, {"+819010000000", "+81312345678", "+818022223333"})
+        update_customer(customer=Customer.objects.get(pk=customer.pk), by=supervisor,
+                        phones=[{"number": "090-1000-0000", "kind": "mobile"}])
