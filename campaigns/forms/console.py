@@ -7,6 +7,8 @@ from django import forms
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from callcenter.api_parsers import unstorable
+
 from ..models import AgentStateLog, CallAttempt, Disposition
 from ..services.agent_state import BREAK_REASONS
 
@@ -76,6 +78,9 @@ class OutcomeForm(forms.Form):
             raise forms.ValidationError(_("The script answers could not be read.")) from None
         if not isinstance(value, dict):
             raise forms.ValidationError(_("The script answers could not be read."))
+        problem = unstorable(value)  # a NUL or 1e400: the database would refuse the attempt (a 500)
+        if problem:
+            raise forms.ValidationError(problem)
         return value
 
     def clean(self):

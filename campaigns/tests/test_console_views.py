@@ -216,6 +216,17 @@ def test_script_answer_problems_are_shown_above_the_form(login, operator, call_l
     assert CallAttempt.objects.get().answers == {"budget": 3000}
 
 
+def test_answers_the_database_cannot_store_are_a_form_error(login, operator, call_list):
+    """A NUL or 1e400 (read as infinity) in the answers: jsonb refuses both (a 500 before)."""
+    one = entry(call_list)
+    client = login(operator)
+    client.post(reverse("campaigns:console_next"))
+    for answers in ('{"budget": "a\\u0000"}', '{"budget": 1e400}'):
+        response = client.post(reverse("campaigns:console_outcome", args=[one.pk]), {"disposition": "no_answer", "answers": answers})
+        assert response.status_code == 400
+    assert not CallAttempt.objects.exists()
+
+
 def test_no_call_is_handed_out_during_a_break(login, operator, call_list):
     one = entry(call_list)
     client = login(operator)
