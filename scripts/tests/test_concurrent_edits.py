@@ -202,3 +202,62 @@ def test_importing_a_new_script_under_a_name_taken_meanwhile_is_refused(supervis
     finally:
         join()
     assert Script.objects.filter(name="取込の同時").count() == 1
+
+
+# ---------------------------------------------------------------- rebuttals
+
+def test_a_rebuttal_deleted_by_another_request_meanwhile_is_not_written_back(supervisor_client, reference_data):
+    script = branching_script(name="切り返し 削除", publish=False).script
+    rebuttal = services.save_rebuttal(script=script, objection="高い", answer="月々なら", by=None)
+    url = reverse("scripts:rebuttal_edit", args=[rebuttal.pk])
+
+    def delete_rebuttal():
+        services.delete_rebuttal(rebuttal=rebuttal, by=None)
+
+    response = post_meanwhile(supervisor_client, url, {"objection": "高い", "answer": "一日あたりなら", "tags": ""},
+                              delete_rebuttal)
+
+    page = follow(supervisor_client, response)
+    assert "deleted meanwhile" in page or "削除されていました" in page
+    assert not script.rebuttals.filter(answer__in=["月々なら", "一日あたりなら"]).exists()  # not created again
+
+
+def test_a_second_click_on_deleting_a_rebuttal_changes_nothing(supervisor_client, reference_data):
+    from callcenter.models import AuditEvent
+
+    script = branching_script(name="切り返し 二度押し", publish=False).script
+    rebuttal = services.save_rebuttal(script=script, objection="忙しい", answer="1分だけ", by=None)
+    url = reverse("scripts:rebuttal_delete", args=[rebuttal.pk])
+
+    def delete_rebuttal():
+        services.delete_rebuttal(rebuttal=rebuttal, by=None)
+
+    response = post_meanwhile(supervisor_client, url, {}, delete_rebuttal)
+
+    assert response.status_code in (302, 404)
+    assert AuditEvent.objects.filter(action="script.rebuttal_deleted").count() == 1
+
+
+def test_rebuttals_added_at_the_same_moment_get_their_own_positions(reference_data):
+    script = branching_script(name="切り返し 同時追加", publish=False).script
+    barrier, errors = threading.Barrier(6), []
+
+    def add(n):
+        try:
+            barrier.wait(timeout=10)
+            services.save_rebuttal(script=Script.objects.get(pk=script.pk), objection=f"反論 {n}", answer="回答", by=None)
+        except Exception as error:  # noqa: BLE001 (reported below)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    positions = list(script.rebuttals.values_list("position", flat=True))
+    assert script.rebuttals.filter(objection__startswith="反論 ").count() == 6
+    assert len(positions) == len(set(positions))  # nobody took another's place
