@@ -114,6 +114,10 @@ def _validate(*, entry, operator, disposition, callback_at, dnc_request, started
         # A start in the future would hide this call from the gap, per-day and cap checks of the
         # customer's other entries (they count calls started up to "now").
         errors.setdefault("started_at", []).append(_("The call cannot start in the future."))
+    elif entry.held_at and started_at < entry.held_at - CLOCK_TOLERANCE:
+        # Nobody dials before the dispatch: a start that early comes from a wrong clock, and
+        # would put the call before the gap and per-day checks that allowed it.
+        errors.setdefault("started_at", []).append(_("The call cannot start before the customer was assigned to you."))
     if answered_at and answered_at < started_at:
         errors.setdefault("answered_at", []).append(_("The call cannot be answered before it started."))
     if ended_at < (answered_at or started_at):

@@ -182,6 +182,18 @@ def test_a_call_starting_in_the_future_is_refused(held, operator):
         now=NOW + dt.timedelta(minutes=1))  # a client clock a little ahead is fine
 
 
+def test_a_call_starting_before_its_dispatch_is_refused(held, operator):
+    """A console on a PC whose clock is a day behind: the call would land before the gap and
+    per-day checks that allowed it. Refused, nothing stored; a little skew is fine."""
+    with pytest.raises(ValidationError) as refused:
+        log(held, operator, "no_answer", started_at=NOW - dt.timedelta(days=1), ended_at=NOW - dt.timedelta(days=1) + dt.timedelta(minutes=1),
+            now=NOW + dt.timedelta(minutes=1))
+    assert "割り当てられる前" in refused.value.message_dict["started_at"][0]
+    assert CallAttempt.objects.count() == 0
+    log(held, operator, "no_answer", started_at=NOW - dt.timedelta(minutes=1), ended_at=NOW + dt.timedelta(minutes=1),
+        now=NOW + dt.timedelta(minutes=1))
+
+
 def test_same_client_token_twice_records_once(held, operator):
     first = log(held, operator, "busy", client_token="abc")
     second = log(held, operator, "busy", client_token="abc")
