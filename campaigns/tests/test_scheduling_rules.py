@@ -238,9 +238,13 @@ def test_schedule_leaves_closed_and_callback_entries_alone(operator, call_list):
 def test_periodic_task_reschedules_entries_after_another_campaigns_conversation(operator, operator2, call_list):
     customer = CustomerFactory()
     waiting = entry(call_list, customer=customer, next_attempt_at=jst(2026, 11, 25, 10, 0))
-    cache.delete(RESCHEDULE_WATERMARK_KEY)
     other_list = ready_list(working_campaign(operators=[operator2], policy=CallingPolicyFactory()))
     logged(operator2, other_list, jst(2026, 11, 25, 14, 0), disposition="hung_up", customer=customer)
+    # The watermark just below this attempt: ids that earlier tests took and rolled back are holes
+    # the task would wait out (a hole is an insert that may still commit) before reaching it.
+    from campaigns.models import CallAttempt
+
+    cache.set(RESCHEDULE_WATERMARK_KEY, CallAttempt.objects.latest("pk").pk - 1)
     assert reschedule_entries_touched_elsewhere() == 1
     waiting.refresh_from_db()
     # hung_up is a conversation: the cool-off (7 days) of this campaign's policy applies.
