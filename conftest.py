@@ -140,11 +140,25 @@ def api_as(api_client):
 
 # ---------------------------------------------------------------- a real Celery worker
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
+@pytest.fixture
+def celery_worker_process(_celery_worker_session):
     """A real `celery worker` process on the real Redis broker, connected to the test database,
     consuming a queue of its own so no other worker on this Redis takes our tasks. Tests using it
-    must commit their data (transactional_db or live_server)."""
+    must commit their data (transactional_db or live_server). Tasks go to its queue only during
+    such a test: tasks queued by later tests must not be run by it while their tables are flushed."""
+    from callcenter.celery import app
+
+    previous_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = _celery_worker_session["queue"]
+    try:
+        yield _celery_worker_session
+    finally:
+        app.conf.task_default_queue = previous_queue
+
+
+@pytest.fixture(scope="session")
+def _celery_worker_session(django_db_setup, django_db_blocker):
+    """The worker process, started once for the session (see celery_worker_process)."""
     from django.db import connection
 
     from callcenter.celery import app
@@ -168,8 +182,6 @@ def celery_worker_process(django_db_setup, django_db_blocker):
          "--without-gossip", "--without-mingle", "-Q", queue, "-n", f"{queue}@%h", "-l", "info"],
         cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
-    previous_queue = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
     try:
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -182,7 +194,6 @@ def celery_worker_process(django_db_setup, django_db_blocker):
             raise RuntimeError(f"Celery worker did not answer within 60 s; see {log.name}")
         yield {"queue": queue, "process": process}
     finally:
-        app.conf.task_default_queue = previous_queue
         process.terminate()
         try:
             process.wait(timeout=20)
