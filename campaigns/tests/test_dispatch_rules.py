@@ -165,6 +165,19 @@ def test_dnc_added_after_the_build_blocks_dispatch(operator, campaign, call_list
     assert one.status == Status.BLOCKED  # moved out of the way: never offered again
 
 
+def test_dnc_on_the_dialed_number_blocks_even_when_the_customer_no_longer_has_it(operator, call_list):
+    """The entry dials the number copied at build time. When that number has since left the
+    customer's record (changed by an import or on the customer page), a DNC entry for it must
+    still stop the call: the number itself is what gets dialed."""
+    customer = CustomerFactory(phones=["03-1234-5678"])
+    one = entry(call_list, customer=customer, phone="+819011112222")
+    assert not customer.phones.filter(number="+819011112222").exists()
+    DoNotCallFactory(phone_number="+819011112222")
+    assert dispatch_next(operator=operator, now=NOW) is None
+    one.refresh_from_db()
+    assert one.status == Status.BLOCKED
+
+
 def test_dnc_for_another_campaign_or_revoked_or_expired_does_not_block(operator, call_list):
     one = entry(call_list)
     other_campaign = working_campaign(operators=[])
@@ -260,6 +273,21 @@ def test_max_attempts_per_local_day(operator, call_list):
     assert dispatch_next(operator=operator, now=NOW) is None
     tomorrow = NOW + dt.timedelta(days=1)
     assert dispatch_next(operator=operator, now=tomorrow).pk == one.pk
+
+
+def test_max_attempts_per_day_counts_the_customers_local_day_not_utc(operator, call_list):
+    """A New York evening is already the next day in UTC: the calls of that New York morning
+    still count towards today's maximum (2)."""
+    customer = CustomerFactory(time_zone="America/New_York")
+    morning, afternoon = (dt.datetime(2026, 11, 25, hour, 0, tzinfo=NEW_YORK) for hour in (10, 14))
+    evening = dt.datetime(2026, 11, 25, 19, 30, tzinfo=NEW_YORK)
+    assert evening.astimezone(dt.timezone.utc).date() != morning.astimezone(dt.timezone.utc).date()
+    one = entry(call_list, customer=customer, attempts=2, last_attempt_at=afternoon, next_attempt_at=afternoon)
+    past_attempt(entry=one, at=morning)
+    past_attempt(entry=one, at=afternoon)
+    assert dispatch_next(operator=operator, now=evening) is None
+    next_morning = dt.datetime(2026, 11, 26, 10, 0, tzinfo=NEW_YORK)
+    assert dispatch_next(operator=operator, now=next_morning).pk == one.pk
 
 
 def test_minimum_gap_counts_calls_from_any_campaign(operator, call_list):
