@@ -203,6 +203,46 @@ def test_a_customer_another_dispatch_is_deciding_about_is_skipped(reference_data
     assert dispatch_next(operator=operator, now=NOW).pk == one.pk
 
 
+def test_an_entry_row_locked_elsewhere_is_stepped_over_without_waiting(reference_data):
+    """SKIP LOCKED (rule 2): an entry whose row another transaction has locked (an outcome, a
+    retry being scheduled, a claim in progress) is stepped over at once; dispatch never queues
+    behind it. With a plain SELECT the hold UPDATE would wait for that lock (here: hit the lock
+    timeout) instead of handing out the next entry."""
+    from django.db import transaction
+
+    operator = make_operators(1)[0]
+    call_list = ready_list(working_campaign(operators=[operator]))
+    first, second = entry(call_list, rank=0), entry(call_list, rank=1)
+    locked, finish = threading.Event(), threading.Event()
+
+    def other_transaction():
+        try:
+            with transaction.atomic():
+                list(CallListEntry.objects.select_for_update().filter(pk=first.pk))
+                locked.set()
+                finish.wait(30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_transaction)
+    thread.start()
+    try:
+        assert locked.wait(30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")
+        try:
+            got = dispatch_next(operator=operator, now=NOW)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+        assert got is not None and got.pk == second.pk
+    finally:
+        finish.set()
+        thread.join(30)
+    first.refresh_from_db()
+    assert first.status == Status.PENDING
+
+
 def test_renewals_racing_the_expiry_beat_leave_no_half_released_hold(reference_data):
     """Sixteen operators renew holds that just expired while the beat releases expired holds:
     each hold is either renewed and still theirs, or released with HoldLost, never a mix (a
