@@ -140,6 +140,22 @@ def test_cooling_off_after_a_conversation_in_any_campaign(reference_data):
     assert call_list.counts["excluded"]["cooloff"] == 1
 
 
+def test_cap_and_cool_off_windows_of_the_build_span_the_full_days(reference_data):
+    """Calls just inside the 7 rolling days still count at build time; just outside they do not."""
+    policy = CallingPolicyFactory(cap_attempts=2, cap_days=7, cooloff_days_after_contact=7)
+    campaign, other = CampaignFactory(policy=policy), CampaignFactory(policy=policy)
+    capped, talked, free = vip(), vip(), vip()
+    attempt(customer=capped, campaign=other, code="no_answer", days_ago=6.9)
+    attempt(customer=capped, campaign=other, code="no_answer", days_ago=1)
+    attempt(customer=talked, campaign=other, code="success", days_ago=6.9)
+    attempt(customer=free, campaign=other, code="success", days_ago=7.1)
+    attempt(customer=free, campaign=other, code="no_answer", days_ago=7.1)
+    call_list = build(campaign)
+    assert listed(call_list) == {free.pk}
+    assert call_list.counts["excluded"]["cap"] == 1
+    assert call_list.counts["excluded"]["cooloff"] == 1
+
+
 def test_a_refused_customer_never_enters_the_same_campaigns_new_lists(campaign):
     refused, dnc_requested, busy = vip(), vip(), vip()
     attempt(customer=refused, campaign=campaign, code="refused", days_ago=300)
