@@ -267,6 +267,16 @@ def test_dnc_list_by_customer_id_and_headerless_number_list(supervisor):
         "+819011112222", "+81312345678"}
 
 
+def test_dnc_row_whose_expiry_has_passed_is_reported_not_registered(supervisor):
+    """An entry that expired before it was added would never block anyone: the supervisor must
+    see that row as failed (line and reason), while the good row still loads."""
+    data = [["電話番号", "有効期限"], ["090-1234-5678", "2099-12-31 00:00"], ["03-1234-5678", "2001-01-01 00:00:00"]]
+    job = run_import(supervisor, csv_file(data, name="dnc.csv"), kind="dnc", reason="customer_request")
+    assert (job.total_rows, job.created_count, job.failed_count) == (2, 1, 1)
+    assert errors_of(job) == [(3, "有効期限", "2001-01-01 00:00:00", "The expiry date has already passed.")]
+    assert list(DoNotCall.objects.filter(source="import").values_list("phone_number", flat=True)) == ["+819012345678"]
+
+
 def test_dnc_entries_imported_block_the_customers_who_have_those_numbers(supervisor):
     from contacts.services.dnc import is_blocked
 
