@@ -254,6 +254,30 @@ def test_callback_outside_the_window_says_so_and_suggests_the_next_opening(held,
     assert "2026/11/25 16:00" in message
 
 
+def test_callback_at_the_closing_time_is_refused(held, operator):
+    """The window is [09:00, 20:00): 20:00 itself is already outside calling hours."""
+    message = messages_for(held, operator, callback_at=tomorrow_at(20, 0))
+    assert "09:00" in message and "20:00" in message
+    log(held, operator, "callback", callback_at=tomorrow_at(19, 59))
+
+
+def test_callback_hours_are_the_customers_local_time(operator, call_list):
+    """A New York customer: 22:00 in New York (noon in Tokyo) is refused as outside hours in
+    the customer's zone; 10:00 in New York (midnight in Tokyo) is accepted."""
+    from campaigns.tests.factories_console import NEW_YORK
+
+    one = entry(call_list, customer=CustomerFactory(time_zone="America/New_York"))
+    morning = dt.datetime(2026, 11, 25, 10, 0, tzinfo=NEW_YORK)
+    assert dispatch_next(operator=operator, now=morning).pk == one.pk
+    fields = dict(started_at=morning, ended_at=morning + dt.timedelta(seconds=40), now=morning + dt.timedelta(minutes=1))
+    message = messages_for(one, operator, callback_at=dt.datetime(2026, 11, 25, 22, 0, tzinfo=NEW_YORK), **fields)
+    assert "America/New_York" in message
+    next_morning = dt.datetime(2026, 11, 26, 10, 0, tzinfo=NEW_YORK)
+    log(one, operator, "callback", callback_at=next_morning, **fields)
+    one.refresh_from_db()
+    assert one.status == Status.CALLBACK and one.callback_at == next_morning
+
+
 def test_callback_on_a_holiday_is_refused(held, operator, call_list):
     policy = call_list.campaign.policy
     policy.weekdays = [0, 1, 2, 3, 4, 5, 6]
