@@ -207,6 +207,21 @@ def test_a_retry_that_lands_outside_the_window_moves_to_the_next_opening(operato
 
 
 @pytest.mark.django_db
+def test_schedule_counts_calls_of_other_campaigns_over_the_whole_cap_window(operator, call_list):
+    """Cap 3 in 7 days: two calls elsewhere 5 and 4 days ago plus this one fill it, so the retry
+    waits until the oldest leaves the rolling window, 2 days from now (the scheduler must read
+    the full 7 days of history, not just the last couple)."""
+    customer = CustomerFactory()
+    other = working_campaign(operators=[])
+    past_attempt(customer=customer, campaign=other, at=jst(2026, 11, 20, 14, 0))
+    past_attempt(customer=customer, campaign=other, at=jst(2026, 11, 21, 14, 0))
+    one = logged(operator, call_list, jst(2026, 11, 25, 14, 0), customer=customer)
+    schedule_retry(entry_id=one.pk)
+    one.refresh_from_db()
+    assert one.next_attempt_at == jst(2026, 11, 27, 14, 0)
+
+
+@pytest.mark.django_db
 def test_schedule_respects_the_customers_preferred_times(operator, call_list):
     customer = CustomerFactory(preferred_call_windows=[{"weekdays": [0, 1, 2, 3, 4, 5], "start": "19:00", "end": "21:00"}])
     one = logged(operator, call_list, jst(2026, 11, 25, 10, 0), customer=customer)
