@@ -217,6 +217,19 @@ def test_window_is_the_customers_local_time(operator, call_list, local_time, dia
     assert (dispatch_next(operator=operator, now=now) is not None) is dialable
 
 
+@pytest.mark.parametrize("local_time, dialable", [
+    (dt.time(8, 15), False), (dt.time(8, 30), True), (dt.time(20, 15), True), (dt.time(20, 45), False),
+])
+def test_half_hour_window_edges(operator, campaign, local_time, dialable):
+    """A window of 08:30-20:30: the open zones are judged to the minute, not the hour."""
+    campaign.policy.call_window_start, campaign.policy.call_window_end = dt.time(8, 30), dt.time(20, 30)
+    campaign.policy.save()
+    one = entry(ready_list(campaign))
+    at = dt.datetime.combine(dt.date(2026, 11, 25), local_time, tzinfo=TOKYO)
+    got = dispatch_next(operator=operator, now=at)
+    assert (got is not None and got.pk == one.pk) == dialable
+
+
 @pytest.mark.parametrize("utc_hour, dialable", [(12, False), (13, True)])
 def test_us_daylight_saving_change(operator, call_list, utc_hour, dialable):
     """On 2026-03-09 (the Monday after the US spring-forward) 12:30 UTC is 08:30 EDT... while the
