@@ -28,7 +28,15 @@ class DoNotCallAdmin(admin.ModelAdmin):
     raw_id_fields = ("customer",)
     readonly_fields = ("created_by", "created_at", "revoked_at", "revoked_by", "revoke_reason")
 
-    # The registry is evidence: revoke through the product (with a reason), never delete.
+    # The registry is evidence: register and revoke through the product (contacts.services.dnc,
+    # which audits who and when), never here. A change form would let an entry's expiry, number or
+    # customer be edited without a trace, silently undoing an opt-out; so the admin only reads.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
     def has_delete_permission(self, request, obj=None):
         return False
 

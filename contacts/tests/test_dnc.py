@@ -204,6 +204,29 @@ def test_entries_cannot_be_deleted_in_the_admin():
     assert site._registry[DoNotCall].has_delete_permission(request=None) is False
 
 
+@pytest.mark.django_db
+def test_the_admin_can_neither_add_nor_change_entries(client, admin_user):
+    """Every change to the registry goes through register_dnc / revoke_dnc, which audit who and
+    when (rule 6). The admin's forms would let anyone with admin access move an entry's expiry into
+    the past or change its number without a trace, silently undoing an opt-out (rule 1)."""
+    from django.urls import reverse
+
+    entry = DoNotCallFactory(phone_number="+819011112222")
+    client.force_login(admin_user)
+    change_url = reverse("admin:contacts_donotcall_change", args=[entry.pk])
+    assert client.get(change_url).status_code == 200  # still readable
+    form = {
+        "phone_number": "+819099999999", "customer": "", "campaign": "", "reason": entry.reason,
+        "source": entry.source, "note": "", "expires_at_0": "2001-01-01", "expires_at_1": "00:00:00",
+    }
+    assert client.post(change_url, form).status_code == 403
+    entry.refresh_from_db()
+    assert (entry.phone_number, entry.expires_at) == ("+819011112222", None)
+    assert is_blocked(phone="+819011112222")
+    assert client.post(reverse("admin:contacts_donotcall_add"), form).status_code == 403
+    assert DoNotCall.objects.count() == 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_people_revoking_the_same_entry_at_once_revoke_it_once(reference_data):
     from conftest import make_user
