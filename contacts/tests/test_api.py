@@ -149,6 +149,9 @@ def test_register_list_check_and_revoke(sv, supervisor):
     assert sv.post(f"/api/v1/dnc/{entry['id']}/revoke/", {}, format="json").status_code == 400
     revoked = sv.post(f"/api/v1/dnc/{entry['id']}/revoke/", {"reason": "再開希望"}, format="json")
     assert revoked.status_code == 200 and revoked.json()["active"] is False and revoked.json()["revoke_reason"] == "再開希望"
+    # Who revoked it is kept (rule 6), in the entry and in its audit event.
+    assert DoNotCall.objects.get(pk=entry["id"]).revoked_by == supervisor
+    assert AuditEvent.objects.get(action="dnc.revoke", object_id=str(entry["id"])).actor == supervisor
     assert sv.post(f"/api/v1/dnc/{entry['id']}/revoke/", {"reason": "again"}, format="json").status_code == 409
     assert sv.get("/api/v1/dnc/check/", {"customer": customer.pk}).json()["blocked"] is False
     assert [e["id"] for e in sv.get("/api/v1/dnc/", {"active": "false"}).json()["results"]] == [entry["id"]]

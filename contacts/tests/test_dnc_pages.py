@@ -88,6 +88,7 @@ def test_revoke_needs_a_reason_and_keeps_the_entry(sv, supervisor):
     response = sv.post(url, {"reason": "本人が再開を希望"}, follow=True)
     entry.refresh_from_db()
     assert entry.revoked_at and entry.revoke_reason == "本人が再開を希望"
+    assert entry.revoked_by == supervisor  # who revoked it is kept (rule 6)
     assert "kept in the registry" in html.unescape(response.content.decode())
     assert DoNotCall.objects.filter(pk=entry.pk).exists()
 
