@@ -243,6 +243,61 @@ def test_an_entry_row_locked_elsewhere_is_stepped_over_without_waiting(reference
     assert first.status == Status.PENDING
 
 
+def test_an_outcome_waits_for_the_expiry_beat_and_then_finds_the_hold_gone(reference_data):
+    """The expiry beat puts a hold back (not committed yet) while the operator logs the call: the
+    outcome must wait for it on the entry's row lock and then refuse (EntryNotHeld), never
+    overwrite an entry that is back in the queue (and may be another operator's by then)."""
+    from django.db import transaction
+
+    operator = make_operators(1)[0]
+    call_list = ready_list(working_campaign(operators=[operator]))
+    one = entry(call_list)
+    assert dispatch_next(operator=operator, now=NOW).pk == one.pk
+    expired = NOW + dt.timedelta(minutes=16)
+    released, finish = threading.Event(), threading.Event()
+    result = []
+
+    def beat():
+        try:
+            with transaction.atomic():
+                assert release_expired_holds(now=expired) == 1
+                released.set()
+                finish.wait(30)
+        finally:
+            connection.close()
+
+    def log_call():
+        try:
+            result.append(record_outcome(entry=one.pk, operator=operator, disposition=Disposition.objects.get(code="no_answer"),
+                                         started_at=NOW, ended_at=NOW, now=expired))
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            result.append(exc)
+        finally:
+            connection.close()
+
+    beat_thread = threading.Thread(target=beat)
+    beat_thread.start()
+    assert released.wait(30)
+    outcome_thread = threading.Thread(target=log_call)
+    outcome_thread.start()
+    try:
+        # Let the outcome reach the entry's row and queue behind the beat before the beat commits.
+        for _ in range(200):
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
+                if cursor.fetchone()[0]:
+                    break
+            time.sleep(0.05)
+    finally:
+        finish.set()
+        beat_thread.join(30)
+        outcome_thread.join(30)
+    assert len(result) == 1 and isinstance(result[0], EntryNotHeld), result
+    assert not CallAttempt.objects.filter(entry=one).exists()
+    one.refresh_from_db()
+    assert (one.status, one.attempts, one.held_by_id) == (Status.PENDING, 0, None)
+
+
 def test_renewals_racing_the_expiry_beat_leave_no_half_released_hold(reference_data):
     """Sixteen operators renew holds that just expired while the beat releases expired holds:
     each hold is either renewed and still theirs, or released with HoldLost, never a mix (a
