@@ -50,6 +50,15 @@ class CallListEntryAdmin(admin.ModelAdmin):
     raw_id_fields = ("customer", "call_list", "campaign")
     show_full_result_count = False
 
+    # Read-only: setting attempts back to 0 or a status by hand would get round the calling rules
+    # (max attempts per entry) without a trace. Entries change through dispatch, outcomes, the
+    # list pages and their services, which audit who did what.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(CallAttempt)
 class CallAttemptAdmin(admin.ModelAdmin):
@@ -60,7 +69,11 @@ class CallAttemptAdmin(admin.ModelAdmin):
     date_hierarchy = "started_at"
     show_full_result_count = False
 
-    # Attempts are append-only evidence.
+    # Attempts are append-only evidence, written by the outcome service only (a call history
+    # typed in here would count towards the rules as if the calls had been made).
+    def has_add_permission(self, request):
+        return False
+
     def has_change_permission(self, request, obj=None):
         return False
 
