@@ -105,6 +105,26 @@ def test_wallboard_shows_today_and_operators_by_state(data, manager, login):
     assert "<html" not in panel.content.decode()
 
 
+def test_wallboard_before_the_first_dial_of_the_day(data, manager, login):
+    """Morning: operators have logged in but nobody has dialed yet. The hour rows then carry
+    logged-in time and no dials (the hour chart divided by the busiest hour's 0 dials: a 500)."""
+    from django.utils import timezone
+
+    from campaigns.tests.factories_kpis import make_state
+
+    now = timezone.now()
+    make_state(operator=data.a, state="ready", started_at=now - datetime.timedelta(minutes=20))
+    refresh_kpi_rollups(now=now + datetime.timedelta(seconds=30))
+    client = login(manager)
+    for name in ("campaigns:wallboard", "campaigns:wallboard_panel"):
+        response = client.get(reverse(name))
+        assert response.status_code == 200
+        assert response.context["totals"].dials == 0
+        assert all(hour["height"] == 0 for hour in response.context["hours"])
+        counts = {c["state"]: c["count"] for c in response.context["states"]["counts"]}
+        assert counts["ready"] == 1
+
+
 def test_client_page_shows_only_its_campaigns_and_no_personal_data(data, client_viewer, login):
     data.y.client_viewers.add(client_viewer)
     response = login(client_viewer).get(reverse("campaigns:client_kpis"), DAY_QUERY)

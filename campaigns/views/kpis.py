@@ -313,6 +313,15 @@ def _refresh_seconds(request, default: int = 15) -> int:
         return default
 
 
+def _hour_bars(rows) -> list[dict]:
+    """Dials per hour as bar heights (% of the busiest hour). Hours where operators were logged in
+    but nobody dialed yet have rows too, so the busiest hour can have 0 dials (a morning's start)."""
+    busiest = max((row.figures.dials for row in rows), default=0)
+    return [{"label": row.label, "dials": row.figures.dials,
+             "height": round(100 * row.figures.dials / busiest) if busiest else 0}
+            for row in rows]
+
+
 def _wallboard_context(request):
     today = timezone.localdate()
     campaigns = campaigns_in_scope(KpiScope())
@@ -340,9 +349,7 @@ def _wallboard_context(request):
              "success_rate": display(row.figures.success_rate, "pct")}
             for row in sorted(tables["campaign"], key=lambda r: -r.figures.dials)
         ],
-        "hours": [{"label": row.label, "dials": row.figures.dials,
-                   "height": round(100 * row.figures.dials / max(r.figures.dials for r in tables["hour"]))}
-                  for row in tables["hour"]],
+        "hours": _hour_bars(tables["hour"]),
         "states": states,
         "every": _refresh_seconds(request),
         "refreshed_at": rollups_refreshed_at(),
