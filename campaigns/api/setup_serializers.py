@@ -7,14 +7,12 @@ from rest_framework import serializers
 from callcenter import roles
 from campaigns.models import CallingPolicy, CallList, CallListEntry, Campaign, Disposition
 from campaigns.selectors.setup import operator_users
-from campaigns.services.campaigns import edit_problems
-from campaigns.services.lists import EXCLUSION_REASONS
+from campaigns.services.campaigns import edit_problems, value_problems
+from campaigns.services.lists import EXCLUSION_REASONS, LIST_PRIORITY_LIMIT
 from campaigns.services.policies import MAX_DELAY_MINUTES, policy_problems
 from contacts.models import Segment
 
 User = get_user_model()
-# CallList.priority is a PostgreSQL integer: a larger number would fail the INSERT (a 500).
-LIST_PRIORITY_LIMIT = 2**31 - 1
 
 
 class PolicySerializer(serializers.ModelSerializer):
@@ -84,9 +82,9 @@ class CampaignSerializer(serializers.ModelSerializer):
         ends = attrs.get("ends_on", getattr(self.instance, "ends_on", None))
         if starts and ends and ends < starts:
             raise serializers.ValidationError({"ends_on": [_("The end date cannot be before the start date.")]})
-        for field in ("cost_per_hour", "cost_per_minute", "fixed_cost"):
-            if field in attrs and attrs[field] < 0:
-                raise serializers.ValidationError({field: [_("A cost cannot be negative.")]})
+        problems = value_problems(attrs)
+        if problems:
+            raise serializers.ValidationError(problems)
         if self.instance is not None and "policy" in attrs:
             problems = edit_problems(status=self.instance.status, policy=attrs["policy"])
             if problems:

@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.selectors.setup import operator_users
 from campaigns.models import CallingPolicy, CallList, Campaign, Disposition, PreNotice
-from campaigns.services.campaigns import edit_problems
-from campaigns.services.lists import ATTRIBUTE_KEY, recyclable_dispositions
+from campaigns.services.campaigns import edit_problems, value_problems
+from campaigns.services.lists import ATTRIBUTE_KEY, LIST_PRIORITY_LIMIT, recyclable_dispositions
 from campaigns.services.policies import MAX_DELAY_MINUTES, policy_problems
 from contacts.models import Segment
 
@@ -121,6 +121,9 @@ class CampaignForm(forms.ModelForm):
         starts, ends = cleaned.get("starts_on"), cleaned.get("ends_on")
         if starts and ends and ends < starts:
             self.add_error("ends_on", _("The end date cannot be before the start date."))
+        for field, messages in value_problems(cleaned).items():
+            for message in messages:
+                self.add_error(field, message)
         if self.instance.pk and "policy" in cleaned:
             for field, messages in edit_problems(status=self.instance.status, policy=cleaned["policy"]).items():
                 for message in messages:
@@ -171,7 +174,8 @@ class CallListForm(forms.Form):
         label=_("Attribute for ordering"), required=False, max_length=100,
         help_text=_("For \"numeric attribute\": the key in the customer attributes, e.g. churn_score."),
     )
-    priority = forms.IntegerField(label=_("List priority"), initial=0, help_text=_("Lists with a higher number are dialed first."))
+    priority = forms.IntegerField(label=_("List priority"), initial=0, min_value=-LIST_PRIORITY_LIMIT,
+                                  max_value=LIST_PRIORITY_LIMIT, help_text=_("Lists with a higher number are dialed first."))
     required_skill = forms.CharField(label=_("Required operator skill"), required=False, max_length=50,
                                      help_text=_("Only operators with this skill tag get this list's calls."))
     operators = OperatorChoiceField(label=_("Only these operators"), queryset=operator_users(), required=False,

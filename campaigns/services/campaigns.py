@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from callcenter.audit import record_event
 from callcenter.uniqueness import save_keeping_unique
 from campaigns.models import CallList, Campaign
+from campaigns.services.policies import MAX_WINDOW_DAYS
 
 Status = Campaign.Status
 
@@ -45,6 +46,23 @@ def activation_problems(campaign, *, today=None) -> list[str]:
         problems.append(_("Assign at least one operator."))
     if campaign.ends_on and campaign.ends_on < today:
         problems.append(_("The end date has passed."))
+    return problems
+
+
+# The three figures the cost per call (CPC) is made of.
+COST_FIELDS = ("cost_per_hour", "cost_per_minute", "fixed_cost")
+
+
+def value_problems(values: dict) -> dict[str, list[str]]:
+    """Limits of a campaign's own figures, {field: [messages]} (the form and the API). A negative
+    cost makes the CPC negative; a pre-notice rule longer than any policy window (ten years)
+    overflows the date arithmetic of the list build and means nothing anyway."""
+    problems: dict[str, list[str]] = {}
+    for field in COST_FIELDS:
+        if values.get(field) is not None and values[field] < 0:
+            problems[field] = [_("A cost cannot be negative.")]
+    if (values.get("prenotice_days") or 0) > MAX_WINDOW_DAYS:
+        problems["prenotice_days"] = [_("At most %(max)s days (ten years).") % {"max": MAX_WINDOW_DAYS}]
     return problems
 
 

@@ -49,6 +49,8 @@ OPEN_LIST_STATUSES = (CallList.Status.BUILDING, CallList.Status.READY, CallList.
 RECYCLABLE_ENTRY_STATUSES = (CallListEntry.Status.DONE, CallListEntry.Status.EXHAUSTED)
 # Lists matching at most this many customers are built during the request; larger ones in Celery.
 INLINE_LIMIT = 20_000
+# CallList.priority is a PostgreSQL integer: a larger number would fail the INSERT (a 500).
+LIST_PRIORITY_LIMIT = 2**31 - 1
 ATTRIBUTE_KEY = re.compile(r"^[A-Za-z0-9_]{1,100}$")
 
 # (sort key expression on customer c, direction); ties are broken by customer id.

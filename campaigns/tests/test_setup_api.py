@@ -138,6 +138,11 @@ def test_campaign_validation(api_as, supervisor, manager):
     assert response.status_code == 400 and "ends_on" in response.json()["errors"]
     response = api.post("/api/v1/campaigns/", {"name": "x", "purpose": "sales", "operators": [manager.pk]}, format="json")
     assert response.status_code == 400 and "operators" in response.json()["errors"]
+    # A pre-notice rule of a million days overflowed the build's date arithmetic (a failed build,
+    # a 500 on preview); ten years is the most any rule of a policy may span.
+    response = api.post("/api/v1/campaigns/", {"name": "x", "purpose": "sales", "prenotice_days": 1_000_000}, format="json")
+    assert response.status_code == 400 and "prenotice_days" in response.json()["errors"]
+    assert not Campaign.objects.filter(name="x").exists()
 
 
 @pytest.mark.parametrize("status", [Campaign.Status.ACTIVE, Campaign.Status.PAUSED])

@@ -72,6 +72,19 @@ def test_campaign_form_keeps_input_on_errors(sv):
     assert not Campaign.objects.filter(name="期間エラー").exists()
 
 
+def test_campaign_form_refuses_what_the_api_refuses(sv):
+    """Negative costs made the campaign's CPC negative, and a pre-notice rule of a million days
+    overflowed the build's date arithmetic (the list preview was a 500); the API refused both."""
+    base = {"name": "範囲外", "purpose": "sales", "cost_per_hour": "0", "cost_per_minute": "0", "fixed_cost": "0"}
+    for field, value in [("cost_per_hour", "-1800"), ("cost_per_minute", "-3"), ("fixed_cost", "-1"),
+                         ("prenotice_days", "1000000")]:
+        response = sv.post(reverse("campaigns:campaign_create"), {**base, field: value})
+        assert response.status_code == 200 and field in response.context["form"].errors, field
+    assert not Campaign.objects.filter(name="範囲外").exists()
+    response = sv.post(reverse("campaigns:campaign_create"), {**base, "prenotice_days": "3660"})
+    assert response.status_code == 302 and Campaign.objects.get(name="範囲外").prenotice_days == 3660
+
+
 def test_an_active_campaign_keeps_its_policy(sv, operator):
     """Without a policy dispatch passed the campaign over and told its operators there was no list."""
     campaign = CampaignFactory(status=Campaign.Status.ACTIVE, policy=CallingPolicyFactory(), operators=[operator])
@@ -168,6 +181,17 @@ def test_invalid_list_requests_keep_the_form(sv):
     assert "criteria" in response.context["form"].errors
     response = sv.post(url, {"name": "x", "order_by": "recent_purchase", "priority": "0", "preview": "1"})
     assert 'data-testid="preview-errors"' in response.content.decode()
+    assert not CallList.objects.exists()
+
+
+def test_a_list_priority_beyond_the_database_integer_is_a_form_error(sv):
+    """CallList.priority is a PostgreSQL integer: a bigger number failed the INSERT (a 500)."""
+    campaign = CampaignFactory(policy=CallingPolicyFactory())
+    url = reverse("campaigns:list_create", args=[campaign.pk])
+    for priority in (str(2**31), str(-(2**31) - 1)):
+        response = sv.post(url, {"name": "x", "criteria": '{"match": "all", "rules": []}', "order_by": "recent_purchase",
+                                 "priority": priority})
+        assert response.status_code == 200 and "priority" in response.context["form"].errors
     assert not CallList.objects.exists()
 
 
