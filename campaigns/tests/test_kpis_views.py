@@ -197,3 +197,32 @@ def test_pages_in_english(data, manager, login):
     client.cookies["django_language"] = "en"
     page = client.get(reverse("campaigns:dashboard"), DAY_QUERY, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "KPI dashboard" in page
+
+
+@pytest.mark.parametrize("language, no_calls", [("ja", "この期間の架電はありません。"), ("en", "No calls in this period.")])
+def test_pages_of_a_period_without_calls(data, manager, client_viewer, login, language, no_calls):
+    """Empty states in both languages: a period before any call, a wallboard with no call today,
+    a client whose campaign has no call yet; tiles show "—" instead of a rate of 0."""
+    data.y.client_viewers.add(client_viewer)
+    empty = {"date_from": "2024-01-01", "date_to": "2024-01-31"}
+    headers = {"HTTP_ACCEPT_LANGUAGE": language}
+    client = login(manager)
+    client.cookies["django_language"] = language
+    response = client.get(reverse("campaigns:dashboard"), empty, **headers)
+    assert response.status_code == 200
+    assert no_calls in response.content.decode()
+    tiles = {tile["name"]: tile for tile in response.context["tiles"]}
+    assert tiles["dials"]["value"] == "0" and tiles["contact_rate"]["value"] == "—" and tiles["cpc"]["value"] == "—"
+    assert all(not table["rows"] for table in response.context["tables"])
+    assert response.context["heat_maps"][0]["map"]["has_data"] is False
+    rows = read_csv(client.get(reverse("campaigns:kpi_export", args=["operator"]), empty))
+    assert len(rows) == 1  # the header alone
+    wallboard = client.get(reverse("campaigns:wallboard"), **headers)
+    assert wallboard.status_code == 200 and wallboard.context["totals"].dials == 0
+    assert ("本日の架電はまだありません。" if language == "ja" else "No calls yet today.") in wallboard.content.decode()
+
+    client = login(client_viewer)
+    client.cookies["django_language"] = language
+    response = client.get(reverse("campaigns:client_kpis"), empty, **headers)
+    assert response.status_code == 200 and response.context["totals"].dials == 0
+    assert no_calls in response.content.decode()
