@@ -301,3 +301,20 @@ def test_a_state_interval_logged_while_the_reconciliation_runs_is_not_skipped(wo
     refresh_kpi_rollups(now=now)
     assert_rollup_equals_raw(world, now)
 
+
+
+def test_beat_keeps_the_rollups_a_minute_behind_at_most_and_reconciles_them_nightly():
+    """Issue 7: refreshed incrementally by Celery (a minute behind at most), reconciled nightly. An
+    attempt waits at most one beat interval, plus the commit grace before it counts as settled."""
+    from celery.schedules import crontab
+    from django.conf import settings
+
+    from campaigns.tasks.kpis import reconcile_kpi_rollups_task, refresh_kpi_rollups_task
+
+    by_task = {entry["task"]: entry for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    refresh = by_task[refresh_kpi_rollups_task.name]
+    assert datetime.timedelta(seconds=refresh["schedule"]) + COMMIT_GRACE <= datetime.timedelta(minutes=1)
+    assert refresh["options"]["expires"] <= refresh["schedule"]  # a missed beat is dropped, never queued up
+    nightly = by_task[reconcile_kpi_rollups_task.name]["schedule"]
+    assert isinstance(nightly, crontab) and len(nightly.hour) == 1 and len(nightly.minute) == 1
+    assert len(nightly.day_of_week) == 7
