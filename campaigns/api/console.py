@@ -16,7 +16,7 @@ from callcenter.api_fields import OffsetDateTimeField
 
 from ..models import AgentStateLog, CallAttempt, CallListEntry, Disposition
 from ..selectors.console import no_call_code
-from ..services import agent_state, dispatch, outcomes
+from ..services import agent_state, dispatch, outcomes, script_choice
 
 UseConsole = roles.api_permission(roles.USE_CONSOLE)
 
@@ -232,6 +232,9 @@ class AttemptCreateView(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         try:
+            data["script_version"] = script_choice.version_for_attempt(
+                entry_id=data["entry"], script_version=data.get("script_version"), answers=data.get("answers"),
+            )
             result = outcomes.record_outcome(
                 entry=data.pop("entry"), operator=request.user, **data,
             )

@@ -5,6 +5,7 @@ show when anything is published."""
 import logging
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from contacts.segments import customers_matching
 from scripts.models import Script, ScriptVersion
@@ -36,3 +37,22 @@ def choose_script_version(*, campaign, customer) -> ScriptVersion | None:
 def choose_script(*, campaign, customer) -> Script | None:
     version = choose_script_version(campaign=campaign, customer=customer)
     return version.script if version else None
+
+
+def version_for_attempt(*, entry_id: int, script_version, answers) -> ScriptVersion | int | None:
+    """The script version an attempt records. The console sends the version it showed; a client
+    that leaves it out (a dialer on the API, an outcome sent before the walk panel loaded) gets
+    the version the console shows this customer, so every attempt counts for a version and its
+    answers and required questions are still checked by the outcome. Answers without any script
+    to check them against are refused (ValidationError) instead of stored unchecked."""
+    if script_version not in (None, ""):
+        return script_version
+    from ..models import CallListEntry
+
+    entry = CallListEntry.objects.select_related("campaign__script", "customer").filter(pk=entry_id).first()
+    if entry is None:
+        return None  # the outcome's own read reports the unknown entry
+    version = choose_script_version(campaign=entry.campaign, customer=entry.customer)
+    if version is None and answers:
+        raise ValidationError({"answers": [_("Script answers were given, but this campaign has no published talk script.")]})
+    return version

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from campaigns.models import CallAttempt, CallListEntry, Disposition
@@ -85,3 +86,56 @@ def eager_celery():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+def _api_body(entry, disposition, **extra):
+    now = timezone.now()
+    return {
+        "entry": entry.pk, "disposition": disposition, "started_at": (now - datetime.timedelta(minutes=5)).isoformat(),
+        "ended_at": now.isoformat(), **extra,
+    }
+
+
+def test_an_attempt_without_a_version_records_the_version_the_console_shows(held, operator, api_as, eager_celery):
+    """A dialer that leaves out script_version still gets the attempt counted for the version
+    the customer hears (per-version dials and rates need it on every attempt)."""
+    entry, version = held
+    created = api_as(operator).post("/api/v1/attempts/", _api_body(entry, "no_answer"), format="json")
+    assert created.status_code == 201, created.content
+    assert CallAttempt.objects.get(pk=created.json()["id"]).script_version == version
+
+
+def test_leaving_out_the_version_does_not_skip_the_required_questions(held, operator, api_as, eager_celery):
+    entry, version = held
+    api = api_as(operator)
+    refused = api.post("/api/v1/attempts/", _api_body(entry, "success"), format="json")
+    assert refused.status_code == 400
+    assert any("ご興味" in message for message in refused.json()["errors"]["answers"])  # the first required question
+    wrong_type = api.post("/api/v1/attempts/", _api_body(entry, "no_answer", answers={"budget": "たくさん"}), format="json")
+    assert wrong_type.status_code == 400 and "answers" in wrong_type.json()["errors"]
+    assert not CallAttempt.objects.exists()
+
+
+def test_answers_for_a_campaign_without_a_script_are_refused(operator, reference_data, api_as, eager_celery):
+    entry = CallListEntryFactory(
+        call_list__campaign=CampaignFactory(), status=CallListEntry.Status.HELD, held_by=operator,
+        held_until=timezone.now() + datetime.timedelta(minutes=10),
+    )
+    api = api_as(operator)
+    refused = api.post("/api/v1/attempts/", _api_body(entry, "no_answer", answers={"x": "=cmd|' /C calc'!A0"}), format="json")
+    assert refused.status_code == 400 and "answers" in refused.json()["errors"]
+    assert not CallAttempt.objects.exists()
+    created = api.post("/api/v1/attempts/", _api_body(entry, "no_answer"), format="json")
+    assert created.status_code == 201
+    assert CallAttempt.objects.get(pk=created.json()["id"]).script_version is None
+
+
+def test_console_outcome_without_the_walk_panel_records_the_version(held, operator, client, eager_celery):
+    """The outcome form sent before the walk panel loaded (its hidden inputs empty)."""
+    entry, version = held
+    client.force_login(operator)
+    response = client.post(reverse("campaigns:console_outcome", args=[entry.pk]), {
+        "disposition": "no_answer", "script_version": "", "answers": "",
+    })
+    assert response.status_code == 302, response.content[:2000]
+    assert CallAttempt.objects.get().script_version == version

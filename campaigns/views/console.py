@@ -21,7 +21,7 @@ from contacts.phones import format_national
 from ..forms.console import AgentStateForm, OutcomeForm
 from ..models import AgentStateLog, CallAttempt, CallListEntry
 from ..selectors import console as selectors
-from ..services import agent_state, dispatch, outcomes, scheduling
+from ..services import agent_state, dispatch, outcomes, scheduling, script_choice
 
 State = AgentStateLog.State
 
@@ -157,7 +157,11 @@ def console_outcome(request, entry_id):
     form = OutcomeForm(request.POST, customer_zone=scheduling.zone(entry.customer.time_zone))
     if form.is_valid():
         try:
-            outcomes.record_outcome(entry=entry, operator=request.user, **form.outcome_kwargs())
+            outcome = form.outcome_kwargs()
+            outcome["script_version"] = script_choice.version_for_attempt(
+                entry_id=entry.pk, script_version=outcome["script_version"], answers=outcome["answers"],
+            )
+            outcomes.record_outcome(entry=entry, operator=request.user, **outcome)
         except outcomes.EntryNotHeld as error:
             messages.error(request, str(error))
             # Nothing saved: show what was typed so it is not lost.
