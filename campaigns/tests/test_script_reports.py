@@ -135,3 +135,17 @@ def test_csv_cells_a_spreadsheet_would_run_are_plain_text(login, supervisor, sur
     assert "'=HYPERLINK(\"http://x\",\"y\")" in row
     for row in rows:
         assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row), row
+
+
+def test_reports_without_calls_show_their_empty_states(login, supervisor, api_as, reference_data):
+    """A campaign whose script has not been used yet: both reports say so instead of an empty grid."""
+    campaign = CampaignFactory(script=branching_script(name="未使用").script)
+    client = login(supervisor)
+    survey_page = client.get(reverse("campaigns:script_survey_results", args=[campaign.pk]))
+    assert "この条件に一致するスクリプト回答付きの架電はまだありません。" in survey_page.content.decode()
+    version_page = client.get(reverse("campaigns:script_version_report"), {"campaign": campaign.pk})
+    assert "この条件でトークスクリプトを使った架電はまだありません。" in version_page.content.decode()
+    assert len(_csv(client.get(reverse("campaigns:script_survey_csv", args=[campaign.pk])))) == 1  # header only
+    api = api_as(supervisor)
+    assert api.get(f"/api/v1/campaigns/{campaign.pk}/survey-results/").json()["count"] == 0
+    assert api.get("/api/v1/script-kpis/", {"campaign": campaign.pk}).json()["rows"] == []

@@ -11,7 +11,7 @@ from campaigns.tests.factories import CallListEntryFactory, CampaignFactory
 from contacts.tests.factories import CustomerFactory
 from scripts.models import Rebuttal, Script, ScriptVersion, Step
 
-from .factories import branching_script
+from .factories import RebuttalFactory, branching_script
 
 
 @pytest.fixture
@@ -253,3 +253,12 @@ def test_deleting_an_unpublished_script_a_campaign_variant_uses_is_refused_with_
     page = sv.get(response.url).content.decode()
     assert "スクリプト割り当てを削除してください" in page or "Remove that script variant first" in page
     assert Script.objects.filter(pk=draft_only.script_id).exists()
+
+
+def test_rebuttal_library_empty_states(sv, reference_data):
+    version = branching_script()
+    url = reverse("scripts:rebuttal_list", args=[version.script_id])
+    Rebuttal.objects.filter(script=version.script).delete()
+    assert "切り返しトークがまだありません" in sv.get(url).content.decode()
+    RebuttalFactory(script=version.script, objection="高い")
+    assert "検索に一致する切り返しトークはありません" in sv.get(url, {"q": "存在しない言葉"}).content.decode()
