@@ -2,6 +2,7 @@
 import csv
 import datetime
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -40,6 +41,46 @@ def test_pages_need_the_supervisor_role(login, operator, manager, supervisor):
     client = login(supervisor)
     for url in urls:
         assert client.get(url).status_code == 200, url
+
+
+def test_empty_pages_say_what_to_do_next(sv):
+    """Nothing yet: each setup page says so (and what to do) instead of showing a bare table."""
+    CallingPolicy.objects.all().delete()
+    pages = {
+        reverse("campaigns:campaign_list"): "No campaigns yet. Create one to start calling.",
+        reverse("campaigns:policy_list"): "No calling policy yet.",
+        reverse("campaigns:operator_list"): "No operator accounts yet.",
+    }
+    for url, message in pages.items():
+        page = sv.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert 'class="empty-state' in page and message in page, url
+    campaign = CampaignFactory()
+    call_list = CallListFactory(campaign=campaign)
+    pages = {
+        reverse("campaigns:prenotice_list", args=[campaign.pk]): "No pre-notice recorded yet.",
+        reverse("campaigns:list_detail", args=[call_list.pk]): "No entries here.",
+    }
+    for url, message in pages.items():
+        page = sv.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert 'class="empty-state' in page and message in page, url
+    call_list.delete()
+    page = sv.get(reverse("campaigns:campaign_detail", args=[campaign.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "No call list yet. Build one from a segment." in page and "No operator assigned." in page
+
+
+def test_destructive_actions_ask_for_confirmation_first(sv):
+    """Finishing a campaign, closing a list and recycling ask before they post (static/js/app.js
+    reads data-confirm; the recycle browser test shows a dismissed dialog changes nothing)."""
+    campaign = CampaignFactory(status=Campaign.Status.ACTIVE)
+    call_list = CallListFactory(campaign=campaign)
+    detail = sv.get(reverse("campaigns:campaign_detail", args=[campaign.pk])).content.decode()
+    finish = reverse("campaigns:campaign_transition", args=[campaign.pk, "finish"])
+    assert re.search(rf'<form[^>]*action="{re.escape(finish)}"[^>]*data-confirm="[^"]+"', detail)
+    page = sv.get(reverse("campaigns:list_detail", args=[call_list.pk])).content.decode()
+    close = reverse("campaigns:list_transition", args=[call_list.pk, "close"])
+    assert re.search(rf'<form[^>]*action="{re.escape(close)}"[^>]*data-confirm="[^"]+"', page)
+    recycle = reverse("campaigns:list_recycle", args=[call_list.pk])
+    assert re.search(rf'<form[^>]*action="{re.escape(recycle)}"[^>]*data-confirm="[^"]+"', page)
 
 
 def test_create_a_campaign_and_walk_its_status(sv, operator):
