@@ -289,3 +289,55 @@ def test_prenotices_by_hand_and_by_csv(sv):
 def test_operator_skills(sv, operator):
     sv.post(reverse("campaigns:operator_list"), {"operator": operator.pk, "skills": "collections, veteran、 veteran"})
     assert OperatorProfile.objects.get(user=operator).skills == ["collections", "veteran"]
+
+
+def test_every_setup_change_is_audited_with_who_did_it(sv, supervisor, operator):
+    """Rule 6 for setup: each change made through the pages leaves an event naming the supervisor
+    and the object (only a few of these actions had a test)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    ensure_preset_policies()
+    sv.post(reverse("campaigns:policy_create"), {
+        "name": "平日のみ", "call_window_start": "09:00", "call_window_end": "18:00", "weekdays": [0, 1, 2, 3, 4],
+        "holiday_country": "JP", "skip_holidays": "on", "max_attempts": "5", "max_attempts_per_day": "2",
+        "min_gap_minutes": "60",
+    })
+    policy = CallingPolicy.objects.get(name="平日のみ")
+    base = {"name": "到着確認 1月", "purpose": "delivery", "policy": policy.pk, "operators": [operator.pk],
+            "cost_per_hour": "1800", "cost_per_minute": "3", "fixed_cost": "0"}
+    sv.post(reverse("campaigns:campaign_create"), base)
+    campaign = Campaign.objects.get(name="到着確認 1月")
+    sv.post(reverse("campaigns:campaign_edit", args=[campaign.pk]), {**base, "prenotice_days": "0"})
+    customer = CustomerFactory(external_id="D001", tags=["arrived"])
+    url = reverse("campaigns:prenotice_list", args=[campaign.pk])
+    sv.post(url, {"one-external_id": "D001", "one-channel": "sms", "one-sent_on": "2020-01-10"})
+    sv.post(url, {"csv-file": SimpleUploadedFile("n.csv", b"external_id,sent_on\nD001,2020-01-11\n")})
+    sv.post(reverse("campaigns:list_create", args=[campaign.pk]), {
+        "name": "到着 1", "criteria": '{"match": "all", "rules": [{"field": "tag", "op": "eq", "value": "arrived"}]}',
+        "order_by": "recent_purchase", "priority": "0",
+    })
+    call_list = CallList.objects.get(campaign=campaign)
+    assert call_list.entries.get().customer == customer
+    for action in ("pause", "resume", "close"):
+        sv.post(reverse("campaigns:list_transition", args=[call_list.pk, action]))
+    sv.post(reverse("campaigns:operator_list"), {"operator": operator.pk, "skills": "veteran"})
+    CallListFactory(campaign=campaign)  # an open list, so the campaign can start
+    for action in ("activate", "pause", "finish"):
+        sv.post(reverse("campaigns:campaign_transition", args=[campaign.pk, action]))
+
+    def audited(action, target):
+        return AuditEvent.objects.filter(
+            action=action, actor=supervisor, object_type=target._meta.label_lower, object_id=str(target.pk),
+        )
+
+    assert audited("policy.created", policy).exists()
+    assert audited("campaign.created", campaign).exists()
+    assert audited("campaign.updated", campaign).get().data["changed"] == ["prenotice_days"]
+    notice = PreNotice.objects.get(campaign=campaign, sent_on=datetime.date(2020, 1, 10))
+    assert audited("prenotice.recorded", notice).exists()
+    assert audited("prenotice.imported", campaign).get().data["created"] == 1
+    for action in ("list.build_requested", "list.built", "list.pause", "list.resume", "list.close"):
+        assert audited(action, call_list).exists(), action
+    assert audited("operator.skills", operator).get().data["skills"] == ["veteran"]
+    for action in ("campaign.activate", "campaign.pause", "campaign.finish"):
+        assert audited(action, campaign).exists(), action
