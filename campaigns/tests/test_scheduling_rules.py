@@ -76,6 +76,21 @@ def test_new_year_holidays_are_skipped():
     assert earliest(jst(2026, 12, 31, 20, 0)) == jst(2027, 1, 2, 9, 0)
 
 
+def test_the_holiday_calendar_is_the_policys_country():
+    """The policy's holiday_country picks the calendar: a US policy skips the 4th of July and
+    calls on 勤労感謝の日; the default (JP) does the reverse."""
+    us = dict(zone_name="America/New_York", call_window_start=dt.time(8), call_window_end=dt.time(21),
+              weekdays=list(range(7)), holiday_country="US")
+    friday_night = dt.datetime(2025, 7, 3, 21, 30, tzinfo=NEW_YORK)  # Friday 4 July 2025 is Independence Day
+    assert earliest(friday_night, **us) == dt.datetime(2025, 7, 5, 8, 0, tzinfo=NEW_YORK)
+    assert earliest(friday_night, **{**us, "holiday_country": "JP"}) == dt.datetime(2025, 7, 4, 8, 0, tzinfo=NEW_YORK)
+    labour_thanksgiving_eve = jst(2026, 11, 22, 20, 30)  # Sunday evening; Monday 23 Nov is a JP holiday
+    assert earliest(labour_thanksgiving_eve, weekdays=list(range(7)), holiday_country="US") == jst(2026, 11, 23, 9, 0)
+    from campaigns.models import CallingPolicy
+
+    assert CallingPolicy().holiday_country == "JP"
+
+
 def test_us_spring_forward():
     """New York, 08:00-21:00 every day. Saturday 7 March 2026 22:30 EST → Sunday 8 March 08:00,
     which is EDT after the 02:00 switch: 12:00 UTC, not 13:00."""
