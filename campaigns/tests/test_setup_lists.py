@@ -255,6 +255,21 @@ def test_order_by_a_numeric_attribute_puts_unknown_values_last(campaign):
     assert set(ranked[2:]) == {text.pk, missing.pk}
 
 
+def test_highest_spend_and_longest_since_purchase_orders(campaign):
+    """The orders a supervisor picks at build time become the rank dispatch follows; ties go to
+    the lower customer id, customers never seen buying go last."""
+    now = timezone.now()
+    small = vip(total_spent=Decimal(5_000), last_purchase_at=now - datetime.timedelta(days=3))
+    big = vip(total_spent=Decimal(120_000), last_purchase_at=now - datetime.timedelta(days=1))
+    tie = vip(total_spent=Decimal(5_000), last_purchase_at=now - datetime.timedelta(days=400))
+    never = vip()
+    by_spend = build(campaign, name="spend", order_by=CallList.Order.HIGHEST_SPEND)
+    assert list(by_spend.entries.order_by("rank").values_list("customer_id", flat=True)) == [big.pk, small.pk, tie.pk, never.pk]
+    change_list_status(call_list=by_spend, action="close", by=None)
+    dormant_first = build(campaign, name="dormant", order_by=CallList.Order.OLDEST_PURCHASE)
+    assert list(dormant_first.entries.order_by("rank").values_list("customer_id", flat=True)) == [tie.pk, small.pk, big.pk, never.pk]
+
+
 def test_bad_requests_are_refused_with_a_reason(campaign, supervisor):
     with pytest.raises(ListError):
         create_call_list(campaign=campaign, name="x", by=supervisor, criteria=VIP,
