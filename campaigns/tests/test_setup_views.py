@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils import timezone
 
 from callcenter.models import AuditEvent
@@ -155,6 +156,27 @@ def test_policy_from_a_preset_with_retry_delays(sv):
     bad = sv.post(reverse("campaigns:policy_create"), {**data, "name": "bad", "call_window_end": "07:00", "cap_days": ""})
     assert bad.status_code == 200
     assert bad.context["form"].errors.keys() >= {"call_window_end", "cap_days"}
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_the_policy_form_explains_every_field_in_plain_words(sv, language):
+    """Each setting says on the page what it does to the calls (weekdays and the description are
+    self-explanatory), in the page's language."""
+    from django.utils import translation
+
+    from campaigns.forms.setup import PolicyForm
+
+    page = sv.get(reverse("campaigns:policy_create"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    with translation.override(language):
+        form = PolicyForm()
+        for name, field in form.fields.items():
+            if name in ("weekdays", "description"):
+                continue
+            help_text = str(field.help_text)
+            assert help_text, name
+            assert help_text in page or escape(help_text) in page, name
+            if language == "ja":
+                assert not help_text.isascii(), f"{name}: no Japanese explanation"
 
 
 def test_supervisor_adds_an_outcome(sv):
