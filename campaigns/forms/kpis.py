@@ -23,6 +23,7 @@ class KpiFilterForm(forms.Form):
                               validators=kpi_day_validators())
     campaign = forms.ModelChoiceField(label=_("Campaign"), queryset=None, required=False, empty_label=_("All campaigns"))
     operator = OperatorChoiceField(label=_("Operator"), queryset=None, required=False, empty_label=_("All operators"))
+    compare = forms.BooleanField(label=_("Previous period in the tables"), required=False)
 
     def __init__(self, data=None, *, campaigns, operators=None, today=None):
         # An empty query string is an unbound form: the defaults apply and no error shows.
@@ -34,7 +35,13 @@ class KpiFilterForm(forms.Form):
         else:
             self.fields["operator"].queryset = operators
         for field in self.fields.values():
-            field.widget.attrs.setdefault("class", "form-select form-select-sm" if isinstance(field, forms.ModelChoiceField) else "form-control form-control-sm")
+            if isinstance(field, forms.BooleanField):
+                css = "form-check-input"
+            elif isinstance(field, forms.ModelChoiceField):
+                css = "form-select form-select-sm"
+            else:
+                css = "form-control form-control-sm"
+            field.widget.attrs.setdefault("class", css)
 
     def clean(self):
         cleaned = super().clean()
@@ -69,6 +76,13 @@ class KpiFilterForm(forms.Form):
             campaign_ids=(campaign.id,) if campaign else None,
             operator_id=operator.id if operator else None,
         )
+
+    def compare_tables(self) -> bool:
+        """Whether the tables (and their CSV) show each figure of the previous period alongside."""
+        if not self.is_bound:
+            return False
+        self.is_valid()  # cleaned_data keeps the valid fields even when another one is wrong
+        return bool(self.cleaned_data.get("compare"))
 
     def presets(self) -> list[tuple[str, datetime.date, datetime.date]]:
         """Quick ranges: today, last 7 and 30 days, this month, last month."""

@@ -515,13 +515,14 @@ def kpi_tables(kpi_filter: KpiFilter, groupings, *, source: str = "rollup", now=
     for grouping, rows in tables.items():
         if grouping == "none" and not rows:
             rows = {None: Figures()}
-        result[grouping] = [KpiRow(key=k, figures=f) for k, f in sorted(rows.items(), key=lambda kv: _sort_key(kv[0]))]
+        result[grouping] = [KpiRow(key=k, figures=f) for k, f in sorted(rows.items(), key=lambda kv: key_order(kv[0]))]
     return result
 
 
-def _sort_key(key):
+def key_order(key):
+    """Sort key of a row key (a day, hour, id or a tuple of them); "no list/segment" (None) last."""
     if isinstance(key, tuple):
-        return tuple(_sort_key(k) for k in key)
+        return tuple(key_order(k) for k in key)
     return (key is None, key if key is not None else 0)
 
 

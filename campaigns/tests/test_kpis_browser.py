@@ -96,6 +96,16 @@ def test_dashboard_draws_sorts_switches_heat_maps_and_filters(history, manager, 
     mine = kpi_totals(KpiFilter(date_from=history.start, date_to=history.end, operator_id=operator.id))
     assert page.inner_text("[data-testid=tile-dials-value]") == f"{mine.dials:,}"
 
+    # the previous period alongside each figure of the tables
+    page.check("#id_compare")
+    page.click("[data-testid=kpi-apply]")
+    page.wait_for_load_state("networkidle")
+    assert "compare=on" in page.url
+    page.click("[data-testid=tab-operator]")
+    headings = page.locator("[data-testid=table-operator] thead th").all_inner_texts()
+    assert headings[1:3] == ["架電数", "架電数（前期間）"]
+    assert page.locator("[data-testid=table-operator] tbody td.previous").count() > 0
+
     # a preset period
     page.click("text=過去7日間")
     page.wait_for_load_state("networkidle")

@@ -226,3 +226,43 @@ def test_pages_of_a_period_without_calls(data, manager, client_viewer, login, la
     response = client.get(reverse("campaigns:client_kpis"), empty, **headers)
     assert response.status_code == 200 and response.context["totals"].dials == 0
     assert no_calls in response.content.decode()
+
+
+def test_tables_compare_with_the_previous_period(data, manager, client_viewer, login):
+    """Issue 7: each KPI by campaign, operator, day, hour … with the previous period alongside.
+    DAY's previous period is the Sunday before: A's one success in campaign X at 15:00."""
+    import re
+
+    client = login(manager)
+    response = client.get(reverse("campaigns:dashboard"), {**DAY_QUERY, "compare": "on"})
+    assert response.status_code == 200
+    labels = [str(label) for _name, label in response.context["columns"]]
+    assert labels[:2] == ["架電数", "架電数（前期間）"]
+    tables = {t["name"]: t for t in response.context["tables"]}
+
+    def dials(table):  # label -> (dials, previous dials) from the cells' sort values
+        return {row["label"]: tuple(int(float(v)) for v in re.findall(r'data-sort="([^"]*)"', row["cells"])[:2])
+                for row in tables[table]["rows"]}
+
+    assert dials("operator") == {person_name(data.a): (5, 1), person_name(data.b): (2, 0), person_name(data.c): (0, 0)}
+    assert dials("campaign") == {"KPI X": (4, 1), "KPI Y": (3, 0)}
+    assert dials("hour") == {"10:00": (5, 0), "11:00": (2, 0), "15:00": (0, 1)}  # 15:00 only in the previous period
+    assert list(dials("day").values()) == [(7, 1)]  # the day lines up with the same day of the previous period
+
+    rows = read_csv(client.get(reverse("campaigns:kpi_export", args=["campaign"]), {**DAY_QUERY, "compare": "on"}))
+    header, *body = rows
+    assert header[1:3] == ["架電数", "架電数（前期間）"]
+    success_rate = header.index("成約率 (%)")
+    assert header[success_rate + 1] == "成約率（前期間） (%)"
+    assert {row[0]: (row[1], row[2], row[success_rate + 1]) for row in body} == {
+        "KPI X": ("4", "1", "100.00"), "KPI Y": ("3", "0", "")}
+
+    # without the option the tables stay as they were
+    response = client.get(reverse("campaigns:dashboard"), DAY_QUERY)
+    assert len(response.context["columns"]) == len(labels) // 2
+
+    # a client viewer compares its own campaigns only
+    data.x.client_viewers.add(client_viewer)
+    response = login(client_viewer).get(reverse("campaigns:client_kpis"), {**DAY_QUERY, "compare": "on"})
+    tables = {t["name"]: t for t in response.context["tables"]}
+    assert dials("campaign") == {"KPI X": (4, 1)}

@@ -16,7 +16,7 @@ from callcenter.audit import record_event
 
 from ..forms.kpis import KpiFilterForm
 from ..selectors.kpis import (
-    Figures, KpiFilter, KpiRow, KpiScope, campaigns_in_scope, heat_grid, kpi_scope_for, kpi_tables, label_rows,
+    Figures, KpiFilter, KpiRow, KpiScope, campaigns_in_scope, heat_grid, key_order, kpi_scope_for, kpi_tables, label_rows,
     operator_states, operators_for_kpis, pick_best_hours,
 )
 from ..services.kpis import rollups_refreshed_at
@@ -134,20 +134,50 @@ def tiles(current: Figures, previous: Figures) -> list[dict]:
     return result
 
 
-def table_rows(rows) -> list[dict]:
+def columns(compare: bool) -> list[tuple[str, str, str, bool]]:
+    """The tables' figure columns (name, label, kind, of the previous period?): with `compare`, each
+    figure is followed by the same figure of the previous period."""
+    result = []
+    for name, label, kind in COLUMNS:
+        result.append((name, label, kind, False))
+        if compare:
+            result.append((name, _("%(figure)s, previous period") % {"figure": label}, kind, True))
+    return result
+
+
+def compared_rows(grouping: str, rows: list[KpiRow], previous: list[KpiRow], kpi_filter: KpiFilter):
+    """(row, previous figures) pairs: the previous period's figures of the same campaign, operator,
+    hour … (of a day: the day as many days earlier as the period is long). Rows found only in the
+    previous period come last, with no figures in this one."""
+    def key(row):
+        if grouping == "day":
+            return row.key + datetime.timedelta(days=kpi_filter.days)
+        return row.key
+
+    before = {key(row): row for row in previous}
+    pairs = [(row, before.pop(row.key).figures if row.key in before else Figures()) for row in rows]
+    for old_key, row in before.items():
+        pairs.append((KpiRow(key=old_key, figures=Figures(), label=row.label), row.figures))
+    return sorted(pairs, key=lambda pair: key_order(pair[0].key))
+
+
+def table_rows(pairs, table_columns) -> list[dict]:
     """Rows with their figure cells rendered here: a dashboard has a few thousand cells, which the
-    template engine would take most of the page's time to write."""
+    template engine would take most of the page's time to write. `pairs`: (row, previous figures)."""
     return [
         {
             "key": row.key,
             "label": row.label,
             # numbers formatted by display(): digits, separators, %, ¥, ":" and "—", nothing to escape
             "cells": mark_safe("".join(  # noqa: S308
-                f'<td class="num" data-sort="{_sort_value(value)}">{display(value, kind)}</td>'
-                for value, kind in ((figure(row.figures, name), kind) for name, _label, kind in COLUMNS)
+                f'<td class="num{" previous" if earlier else ""}" data-sort="{_sort_value(value)}">{display(value, kind)}</td>'
+                for value, kind, earlier in (
+                    (figure(previous if earlier else row.figures, name), kind, earlier)
+                    for name, _label, kind, earlier in table_columns
+                )
             )),
         }
-        for row in rows
+        for row, previous in pairs
     ]
 
 
@@ -233,9 +263,14 @@ def chart_data(kpi_filter, tables) -> dict:
 
 # ---------------------------------------------------------------- pages
 
-def _report(kpi_filter, groupings):
+TABLES = ("operator", "campaign", "list", "segment", "day", "hour", "weekday")
+
+
+def _report(kpi_filter, groupings, *, compare: bool):
+    """This period's tables, and the previous period's: its totals, and its tables too to compare."""
     tables = label_rows(kpi_tables(kpi_filter, groupings))
-    previous = kpi_tables(kpi_filter.previous(), ["none"])["none"][0].figures
+    compared = [g for g in groupings if g in TABLES] if compare else []
+    previous = label_rows(kpi_tables(kpi_filter.previous(), ["none", *compared]))
     return tables, previous
 
 
@@ -250,19 +285,24 @@ def _presets(request, form, kpi_filter) -> list[dict]:
 
 
 def _page_context(request, form, kpi_filter, groupings, *, with_segments: bool):
-    tables, previous = _report(kpi_filter, groupings)
+    compare = form.compare_tables()
+    tables, previous_tables = _report(kpi_filter, groupings, compare=compare)
+    previous = previous_tables["none"][0].figures
     totals = tables["none"][0].figures
+    table_columns = columns(compare)
     context = {
         "form": form,
         "kpi_filter": kpi_filter,
         "previous_filter": kpi_filter.previous(),
         "totals": totals,
         "tiles": tiles(totals, previous),
-        "columns": [(name, label) for name, label, _kind in COLUMNS],
+        "columns": [(name, label) for name, label, _kind, _previous in table_columns],
+        "compare": compare,
         "tables": [
-            {"name": g, "title": TABLE_TITLES[g], "key_title": KEY_TITLES[g], "rows": table_rows(tables[g]),
+            {"name": g, "title": TABLE_TITLES[g], "key_title": KEY_TITLES[g],
+             "rows": table_rows(compared_rows(g, tables[g], previous_tables.get(g, []), kpi_filter), table_columns),
              "export": g in EXPORTABLE}
-            for g in groupings if g in ("operator", "campaign", "list", "segment", "day", "hour", "weekday")
+            for g in groupings if g in TABLES
         ],
         "heat_maps": [{"id": "all", "label": _("All segments") if with_segments else _("All campaigns"),
                        "map": heat_map(tables["weekday_hour"])}],
@@ -395,6 +435,9 @@ def kpi_export(request, table: str):
     form = KpiFilterForm(request.GET, campaigns=campaigns_in_scope(scope), operators=operators)
     kpi_filter = scope.restrict(form.kpi_filter())
     rows = label_rows(kpi_tables(kpi_filter, [table]))[table]
+    compare = form.compare_tables()
+    previous = label_rows(kpi_tables(kpi_filter.previous(), [table]))[table] if compare else []
+    table_columns = columns(compare)
 
     filename = f"kpi-{table}-{kpi_filter.date_from:%Y%m%d}-{kpi_filter.date_to:%Y%m%d}.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -405,22 +448,25 @@ def kpi_export(request, table: str):
         header = [str(KEY_TITLES["weekday"]), str(KEY_TITLES["hour"])]
     else:
         header = [str(KEY_TITLES[table])]
-    response.write(writer.writerow(header + [f"{label}{CSV_UNIT[kind]}" for _name, label, kind in COLUMNS]))
+    response.write(writer.writerow(header + [f"{label}{CSV_UNIT[kind]}" for _name, label, kind, _previous in table_columns]))
     from django.utils.dates import WEEKDAYS_ABBR
 
-    for row in rows:
+    for row, previous_figures in compared_rows(table, rows, previous, kpi_filter):
         if table == "weekday_hour":
             key = [str(WEEKDAYS_ABBR[row.key[0]]), f"{row.key[1]:02d}:00"]
         elif table == "day":
             key = [row.key.isoformat()]
         else:
             key = [csv_files.neutralize(row.label)]  # names are typed by users; figures are numbers
-        response.write(writer.writerow(key + [CSV_VALUE[kind](figure(row.figures, name)) for name, _label, kind in COLUMNS]))
+        response.write(writer.writerow(key + [
+            CSV_VALUE[kind](figure(previous_figures if earlier else row.figures, name))
+            for name, _label, kind, earlier in table_columns
+        ]))
     record_event(
         actor=request.user, action="kpis.export",
         summary=f"KPI table '{table}' {kpi_filter.date_from}..{kpi_filter.date_to}",
         table=table, date_from=kpi_filter.date_from.isoformat(), date_to=kpi_filter.date_to.isoformat(),
         campaigns=list(kpi_filter.campaign_ids) if kpi_filter.campaign_ids is not None else None,
-        operator=kpi_filter.operator_id, rows=len(rows),
+        operator=kpi_filter.operator_id, rows=len(rows), compare=compare,
     )
     return response
