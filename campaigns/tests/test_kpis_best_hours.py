@@ -160,3 +160,28 @@ def test_the_retry_task_reads_the_best_hours_before_it_locks_the_entry(reference
     monkeypatch.setattr(kpi_selectors, "best_hours_for_entry", best_hours_for_entry)
     schedule_retry(entry_id=pending.pk)
     assert lock_free == [True]
+
+
+def test_prefer_best_hours_is_an_option_of_the_policy_in_the_form_and_the_api(supervisor, login, api_as):
+    """Issue 7: "prefer the hours when this segment answers" is an option on the policy; a
+    supervisor sets it on the policy page and through /api/v1/policies/."""
+    from django.urls import reverse
+
+    from campaigns.models import CallingPolicy
+
+    page = login(supervisor).post(reverse("campaigns:policy_create"), {
+        "name": "夕方優先", "call_window_start": "09:00", "call_window_end": "20:00",
+        "weekdays": ["0", "1", "2", "3", "4", "5"], "holiday_country": "JP", "skip_holidays": "on",
+        "max_attempts": "6", "max_attempts_per_day": "2", "min_gap_minutes": "120", "cap_attempts": "3",
+        "cap_days": "7", "cooloff_days_after_contact": "7", "prefer_best_hours": "on",
+    })
+    assert page.status_code == 302, page.context["form"].errors if page.context else page
+    policy = CallingPolicy.objects.get(name="夕方優先")
+    assert policy.prefer_best_hours is True
+
+    api = api_as(supervisor)
+    assert api.get(f"/api/v1/policies/{policy.id}/").json()["prefer_best_hours"] is True
+    response = api.patch(f"/api/v1/policies/{policy.id}/", {"prefer_best_hours": False}, format="json")
+    assert response.status_code == 200 and response.json()["prefer_best_hours"] is False
+    policy.refresh_from_db()
+    assert policy.prefer_best_hours is False
