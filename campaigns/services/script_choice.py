@@ -5,6 +5,7 @@ show when anything is published."""
 import logging
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from contacts.segments import customers_matching
@@ -43,15 +44,23 @@ def version_for_attempt(*, entry_id: int, script_version, answers) -> ScriptVers
     """The script version an attempt records. The console sends the version it showed; a client
     that leaves it out (a dialer on the API, an outcome sent before the walk panel loaded) gets
     the version the console shows this customer, so every attempt counts for a version and its
-    answers and required questions are still checked by the outcome. Answers without any script
-    to check them against are refused (ValidationError) instead of stored unchecked."""
-    if script_version not in (None, ""):
-        return script_version
+    answers and required questions are still checked by the outcome. Refused (ValidationError):
+    a version of a script the campaign does not use (its answers would skip this script's required
+    questions and land in another script's figures), and answers without any script to check them."""
     from ..models import CallListEntry
 
     entry = CallListEntry.objects.select_related("campaign__script", "customer").filter(pk=entry_id).first()
     if entry is None:
-        return None  # the outcome's own read reports the unknown entry
+        return script_version or None  # the outcome's own read reports the unknown entry
+    if script_version not in (None, ""):
+        # Any version of the campaign's scripts: a call that began before a newer version was
+        # published keeps the one it was read from.
+        campaign = entry.campaign
+        used_scripts = Q(script_id=campaign.script_id) | Q(script__in=campaign.script_variants.values("script"))
+        version = ScriptVersion.objects.filter(used_scripts, pk=script_version).first() if 0 < script_version < 2**63 else None
+        if version is None:
+            raise ValidationError({"script_version": [_("This script version is not one of this campaign's talk scripts.")]})
+        return version
     version = choose_script_version(campaign=entry.campaign, customer=entry.customer)
     if version is None and answers:
         raise ValidationError({"answers": [_("Script answers were given, but this campaign has no published talk script.")]})

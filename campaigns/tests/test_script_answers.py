@@ -139,3 +139,47 @@ def test_console_outcome_without_the_walk_panel_records_the_version(held, operat
     })
     assert response.status_code == 302, response.content[:2000]
     assert CallAttempt.objects.get().script_version == version
+
+
+def test_a_version_of_a_script_the_campaign_does_not_use_is_refused(held, operator, api_as, eager_celery):
+    """Otherwise a client could log a success against a script without required questions, and the
+    attempt would count in another script's figures and survey."""
+    entry, version = held
+    other = branching_script(name="別のスクリプト")
+    api = api_as(operator)
+    refused = api.post("/api/v1/attempts/", _api_body(entry, "no_answer", script_version=other.pk), format="json")
+    assert refused.status_code == 400 and "script_version" in refused.json()["errors"]
+    assert not CallAttempt.objects.exists()
+    for unknown in (999999, 2**63 - 1, 2**70):
+        response = api.post("/api/v1/attempts/", _api_body(entry, "no_answer", script_version=unknown), format="json")
+        assert response.status_code == 400 and "script_version" in response.json()["errors"], unknown
+    created = api.post("/api/v1/attempts/", _api_body(entry, "no_answer", script_version=version.pk), format="json")
+    assert created.status_code == 201
+
+
+def test_a_version_of_a_variant_script_is_accepted(held, operator, api_as, eager_celery):
+    from campaigns.models import CampaignScriptVariant
+    from contacts.tests.factories import SegmentFactory
+
+    entry, version = held
+    variant = branching_script(name="ヘビーユーザー向け")
+    CampaignScriptVariant.objects.create(campaign=entry.campaign, segment=SegmentFactory(), script=variant.script)
+    created = api_as(operator).post(
+        "/api/v1/attempts/", _api_body(entry, "no_answer", script_version=variant.pk), format="json",
+    )
+    assert created.status_code == 201
+    assert CallAttempt.objects.get().script_version_id == variant.pk
+
+
+def test_an_older_version_of_the_campaign_script_is_accepted(held, operator, api_as, eager_celery):
+    """A call that started before a new version was published keeps the version it was read from."""
+    from scripts import services
+
+    entry, version = held
+    draft, _ = services.start_draft(script=version.script, by=None)
+    services.publish_version(version=draft, by=None)
+    created = api_as(operator).post(
+        "/api/v1/attempts/", _api_body(entry, "no_answer", script_version=version.pk), format="json",
+    )
+    assert created.status_code == 201
+    assert CallAttempt.objects.get().script_version_id == version.pk
