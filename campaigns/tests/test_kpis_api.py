@@ -143,3 +143,16 @@ def test_schema_documents_the_endpoint(admin_user, api_as):
     schema = api_as(admin_user).get("/api/schema/", {"format": "json"}).json()
     operation = schema["paths"][URL]["get"]
     assert {p["name"] for p in operation["parameters"]} >= {"from", "to", "campaign", "operator", "group_by"}
+
+
+def test_the_previous_period_keeps_the_callers_scope(data, client_viewer, api_as):
+    """?compare=true: the previous period (the Sunday before: A's one call in campaign X) is read
+    with the same restrictions as the period itself."""
+    def previous_dials(client, **params):
+        return {row["key"]: row["dials"] for row in get(client, compare="true", **params).json()["previous"]["rows"]}
+
+    data.y.client_viewers.add(client_viewer)
+    assert previous_dials(api_as(client_viewer)) == {None: 0}  # X's call is not theirs
+    assert previous_dials(api_as(client_viewer), group_by="campaign") == {}
+    assert previous_dials(api_as(data.b), group_by="operator") == {}  # not B's call
+    assert previous_dials(api_as(data.a), group_by="operator") == {data.a.id: 1}
