@@ -169,7 +169,7 @@ class CampaignCallLists(APIView):
     )}, tags=["lists"])
     def post(self, request, pk):
         campaign = get_object_or_404(Campaign, pk=pk)
-        serializer = CallListRequestSerializer(data=request.data)
+        serializer = CallListRequestSerializer(data=request.data, context={"campaign": campaign})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:

@@ -8,7 +8,7 @@ from callcenter import roles
 from campaigns.models import CallingPolicy, CallList, CallListEntry, Campaign, Disposition
 from campaigns.selectors.setup import operator_users
 from campaigns.services.campaigns import edit_problems, value_problems
-from campaigns.services.lists import EXCLUSION_REASONS, LIST_PRIORITY_LIMIT
+from campaigns.services.lists import EXCLUSION_REASONS, LIST_PRIORITY_LIMIT, list_operator_choices
 from campaigns.services.policies import MAX_DELAY_MINUTES, policy_problems
 from contacts.models import Segment
 
@@ -108,7 +108,10 @@ class CallListRequestSerializer(serializers.Serializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        fields["operators"].child_relation.queryset = operator_users()
+        # The campaign's operators only (the view passes the campaign), as on the list page.
+        # Without one (the OpenAPI schema) nobody is valid.
+        campaign = self.context.get("campaign")
+        fields["operators"].child_relation.queryset = list_operator_choices(campaign) if campaign else User.objects.none()
         return fields
 
     def validate(self, attrs):

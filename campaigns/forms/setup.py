@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.selectors.setup import operator_users
 from campaigns.models import CallingPolicy, CallList, Campaign, Disposition, PreNotice
 from campaigns.services.campaigns import edit_problems, value_problems
-from campaigns.services.lists import ATTRIBUTE_KEY, LIST_PRIORITY_LIMIT, recyclable_dispositions
+from campaigns.services.lists import ATTRIBUTE_KEY, LIST_PRIORITY_LIMIT, list_operator_choices, recyclable_dispositions
 from campaigns.services.policies import MAX_DELAY_MINUTES, policy_problems
 from contacts.models import Segment
 
@@ -185,7 +185,7 @@ class CallListForm(forms.Form):
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
         self.campaign = campaign
-        self.fields["operators"].queryset = campaign.operators.order_by("username")
+        self.fields["operators"].queryset = list_operator_choices(campaign)
 
     def clean_criteria(self):
         raw = self.cleaned_data["criteria"].strip()

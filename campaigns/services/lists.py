@@ -317,6 +317,12 @@ def _effective_criteria(*, segment, criteria) -> dict:
     return validate_criteria(criteria)  # raises ValidationError with one message per problem
 
 
+def list_operator_choices(campaign):
+    """Who a list may be restricted to: operators of its campaign only, since dispatch gives a
+    list to no one outside the campaign (such a list would never be dialed)."""
+    return campaign.operators.order_by("username")
+
+
 @transaction.atomic
 def create_call_list(*, campaign, name: str, by, segment=None, criteria=None,
                      order_by=CallList.Order.RECENT_PURCHASE, order_attribute: str = "",

@@ -230,6 +230,22 @@ def test_list_requests_with_bad_input(api_as, supervisor):
     assert not CallList.objects.exists()
 
 
+def test_list_operators_are_operators_of_the_campaign(api_as, supervisor, operator, operator2):
+    """Dispatch gives a list only to operators of its campaign, so a list restricted to someone
+    outside it was never dialed, with no word why. The list page offers only the campaign's
+    operators; the API accepted any operator."""
+    campaign = CampaignFactory(policy=CallingPolicyFactory(), operators=[operator])
+    api = api_as(supervisor)
+    url = f"/api/v1/campaigns/{campaign.pk}/lists/"
+    criteria = {"match": "all", "rules": []}
+    response = api.post(url, {"name": "x", "criteria": criteria, "operators": [operator2.pk]}, format="json")
+    assert response.status_code == 400 and "operators" in response.json()["errors"]
+    assert not CallList.objects.exists()
+    response = api.post(url, {"name": "x", "criteria": criteria, "operators": [operator.pk]}, format="json")
+    assert response.status_code == 202
+    assert list(CallList.objects.get(pk=response.json()["id"]).operators.all()) == [operator]
+
+
 def test_recycle_endpoint(api_as, supervisor):
     call_list = CallListFactory()
     entry = CallListEntryFactory(call_list=call_list, status=CallListEntry.Status.EXHAUSTED,
