@@ -255,6 +255,29 @@ def test_order_by_a_numeric_attribute_puts_unknown_values_last(campaign):
     assert set(ranked[2:]) == {text.pk, missing.pk}
 
 
+def test_the_build_is_one_set_based_statement_whatever_the_size(campaign):
+    """The entries go in with one INSERT … SELECT (anti-joins for the rules), not a statement
+    per customer: the same statements for 3 customers as for 30."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def build_statements(n):
+        CallListEntry.objects.all().delete()
+        CallList.objects.all().delete()
+        for _ in range(n):
+            vip()
+        call_list = create_call_list(campaign=campaign, name=f"{n}", by=None, criteria=VIP)
+        with CaptureQueriesContext(connection) as queries:
+            call_list = run_call_list_build(call_list_id=call_list.pk)
+        assert call_list.counts["included"] == call_list.entries.count()
+        return [q["sql"] for q in queries.captured_queries]
+
+    few = build_statements(3)
+    inserts = [sql for sql in few if "INSERT INTO campaigns_calllistentry" in sql]
+    assert len(inserts) == 1 and "SELECT" in inserts[0] and "LEFT JOIN rule_dnc" in inserts[0]
+    assert len(build_statements(30)) == len(few)
+
+
 def test_highest_spend_and_longest_since_purchase_orders(campaign):
     """The orders a supervisor picks at build time become the rank dispatch follows; ties go to
     the lower customer id, customers never seen buying go last."""
