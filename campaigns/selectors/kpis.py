@@ -627,6 +627,8 @@ def label_rows(tables: dict[str, list[KpiRow]]) -> dict[str, list[KpiRow]]:
         for row in rows:
             if grouping in names:
                 row.label = names[grouping].get(row.key, empty[grouping]) if row.key is not None else empty[grouping]
+            elif grouping == "segment_weekday_hour":  # the segment's name (weekday and hour are in the key)
+                row.label = names["segment"].get(row.key[0], empty["segment"])
             elif grouping == "day":
                 row.label = f"{date_format(row.key, 'SHORT_DATE_FORMAT')} ({WEEKDAYS_ABBR[row.key.weekday()]})"
             elif grouping == "hour":

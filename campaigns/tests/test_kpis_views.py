@@ -266,3 +266,16 @@ def test_tables_compare_with_the_previous_period(data, manager, client_viewer, l
     response = login(client_viewer).get(reverse("campaigns:client_kpis"), {**DAY_QUERY, "compare": "on"})
     tables = {t["name"]: t for t in response.context["tables"]}
     assert dials("campaign") == {"KPI X": (4, 1)}
+
+
+def test_csv_export_of_the_heat_map_per_segment(data, manager, login):
+    """The dashboard shows a heat map per segment; its CSV has the segment beside weekday and hour
+    (the heat map's export had only the all-segments grid)."""
+    client = login(manager)
+    page = client.get(reverse("campaigns:dashboard"), DAY_QUERY).content.decode()
+    assert 'data-testid="export-segment_weekday_hour"' in page
+    rows = read_csv(client.get(reverse("campaigns:kpi_export", args=["segment_weekday_hour"]), DAY_QUERY))
+    header, *body = rows
+    assert header[:4] == ["セグメント", "曜日", "時間帯", "架電数"]
+    assert [row[:4] for row in body] == [["KPI segment S", "月", "10:00", "1"],
+                                         ["セグメントなし", "月", "10:00", "4"], ["セグメントなし", "月", "11:00", "2"]]

@@ -78,7 +78,7 @@ DASHBOARD_TABLES = ["none", "day", "hour", "weekday", "operator", "campaign", "l
                     "weekday_hour", "segment_weekday_hour"]
 # Client viewers: the same figures for their campaigns, without people (operators) in them.
 CLIENT_TABLES = ["none", "day", "hour", "weekday", "campaign", "list", "weekday_hour"]
-EXPORTABLE = {"day", "hour", "weekday", "operator", "campaign", "list", "segment", "weekday_hour"}
+EXPORTABLE = {"day", "hour", "weekday", "operator", "campaign", "list", "segment", "weekday_hour", "segment_weekday_hour"}
 
 
 # ---------------------------------------------------------------- formatting
@@ -446,6 +446,8 @@ def kpi_export(request, table: str):
     writer = csv_files.line_writer()
     if table == "weekday_hour":
         header = [str(KEY_TITLES["weekday"]), str(KEY_TITLES["hour"])]
+    elif table == "segment_weekday_hour":
+        header = [str(KEY_TITLES["segment"]), str(KEY_TITLES["weekday"]), str(KEY_TITLES["hour"])]
     else:
         header = [str(KEY_TITLES[table])]
     response.write(writer.writerow(header + [f"{label}{CSV_UNIT[kind]}" for _name, label, kind, _previous in table_columns]))
@@ -454,6 +456,8 @@ def kpi_export(request, table: str):
     for row, previous_figures in compared_rows(table, rows, previous, kpi_filter):
         if table == "weekday_hour":
             key = [str(WEEKDAYS_ABBR[row.key[0]]), f"{row.key[1]:02d}:00"]
+        elif table == "segment_weekday_hour":  # the heat map of each segment
+            key = [csv_files.neutralize(row.label), str(WEEKDAYS_ABBR[row.key[1]]), f"{row.key[2]:02d}:00"]
         elif table == "day":
             key = [row.key.isoformat()]
         else:
