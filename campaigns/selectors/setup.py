@@ -23,10 +23,11 @@ def entries_by_status(call_list) -> dict[str, int]:
 
 
 def attempts_so_far(call_list) -> int:
-    """Attempts made on the list's entries (the sum of the entries' counters)."""
-    from django.db.models import Sum
+    """Calls logged on the list. Counted from the attempts, not summed from the entries'
+    counters: a recycle sets those back to 0, and the calls already made still happened."""
+    from campaigns.models import CallAttempt
 
-    return call_list.entries.aggregate(total=Sum("attempts"))["total"] or 0
+    return CallAttempt.objects.filter(call_list=call_list).count()
 
 
 def campaigns_visible_to(user):

@@ -363,3 +363,21 @@ def test_every_setup_change_is_audited_with_who_did_it(sv, supervisor, operator)
     assert audited("operator.skills", operator).get().data["skills"] == ["veteran"]
     for action in ("campaign.activate", "campaign.pause", "campaign.finish"):
         assert audited(action, campaign).exists(), action
+
+
+def test_attempts_so_far_still_count_after_a_recycle(sv):
+    """The list page's "attempts so far" summed the entries' counters, which a recycle sets back
+    to 0: the calls already made vanished from the figure. It counts the logged attempts."""
+    from campaigns.tests.factories_console import past_attempt
+
+    call_list = CallListFactory()
+    no_answer = Disposition.objects.get(code="no_answer")
+    entry = CallListEntryFactory(call_list=call_list, status="exhausted", last_disposition=no_answer, attempts=2)
+    for days_ago in (9, 8):
+        past_attempt(entry=entry, at=timezone.now() - datetime.timedelta(days=days_ago))
+    url = reverse("campaigns:list_detail", args=[call_list.pk])
+    assert sv.get(url).context["attempts"] == 2
+    sv.post(reverse("campaigns:list_recycle", args=[call_list.pk]), {"dispositions": ["no_answer"]})
+    entry.refresh_from_db()
+    assert entry.status == "pending" and entry.attempts == 0
+    assert sv.get(url).context["attempts"] == 2
