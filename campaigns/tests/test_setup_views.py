@@ -381,3 +381,16 @@ def test_attempts_so_far_still_count_after_a_recycle(sv):
     entry.refresh_from_db()
     assert entry.status == "pending" and entry.attempts == 0
     assert sv.get(url).context["attempts"] == 2
+
+
+def test_list_export_needs_a_role_that_may_export(login, operator, client_viewer, manager, supervisor):
+    """The CSV holds names and numbers: supervisors and managers (export_data) may download it,
+    operators and client viewers may not."""
+    call_list = CallListFactory()
+    CallListEntryFactory(call_list=call_list)
+    url = reverse("campaigns:list_export", args=[call_list.pk])
+    for user in (operator, client_viewer):
+        assert login(user).get(url).status_code == 403
+    for user in (manager, supervisor):
+        response = login(user).get(url)
+        assert response.status_code == 200 and len(b"".join(response.streaming_content).splitlines()) == 2
