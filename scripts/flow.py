@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.apps import apps
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -287,6 +288,7 @@ class Flow:
 
         for step in self.steps:
             problems.extend(self._step_problems(step))
+        problems.extend(self._suggestion_problems())
 
         reachable = self.reachable()
         if self.start is not None:
@@ -298,6 +300,20 @@ class Flow:
             if step.id in reachable and step.id not in finishing and step.kind != Step.Kind.END:
                 problems.append(Problem(_("From this step the call can never reach an end step."), step.key))
         return problems
+
+    def _suggestion_problems(self) -> list[Problem]:
+        """End steps must suggest an outcome operators can pick. The editor offers only those, but
+        an imported file may name any code (or one retired since)."""
+        suggested = {step.suggested_disposition for step in self.steps if step.suggested_disposition}
+        if not suggested:
+            return []
+        Disposition = apps.get_model("campaigns", "Disposition")  # scripts never imports campaigns
+        in_use = set(Disposition.objects.filter(code__in=suggested, active=True).values_list("code", flat=True))
+        return [
+            Problem(_("The suggested outcome “%(code)s” is not an outcome in use.") % {"code": step.suggested_disposition}, step.key)
+            for step in self.steps
+            if step.suggested_disposition and step.suggested_disposition not in in_use
+        ]
 
     def _step_problems(self, step: Step) -> list[Problem]:
         out = []

@@ -96,6 +96,9 @@ def branching_export(name="分岐テスト") -> dict:
 
 
 def branching_script(*, by=None, publish=True, name="分岐テスト") -> ScriptVersion:
+    from campaigns.dispositions import ensure_default_dispositions
+
+    ensure_default_dispositions()  # its end steps suggest default outcomes (a flushed test may lack them)
     version = services.import_script(data=branching_export(name), by=by)
     if publish:
         version = services.publish_version(version=version, by=by)

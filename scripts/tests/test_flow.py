@@ -188,3 +188,16 @@ def test_walk_config_decides_customer_rules_on_the_server(db):
     assert rules[1] == {"fixed": True, "next": "premium"}
     assert "秘密の名前" not in str(config)
     assert rule_matches({"source": "customer:purchase_count", "op": "gt", "value": "1"}, {}, None) is not True
+
+
+def test_an_end_step_suggesting_an_outcome_not_in_use_is_refused(reference_data):
+    """The editor only offers active outcomes, but an imported file can name any code: the console
+    would show an empty suggestion whose button selects nothing."""
+    from campaigns.models import Disposition
+
+    version = branching_script(publish=False)
+    Step.objects.filter(version=version, key="end_success").update(suggested_disposition="sucess")
+    assert ("end_success", "The suggested outcome “sucess” is not an outcome in use.") in _problems(version)
+    Step.objects.filter(version=version, key="end_success").update(suggested_disposition="success")
+    Disposition.objects.filter(code="refused").update(active=False)
+    assert _problems(version) == [("end_refused", "The suggested outcome “refused” is not an outcome in use.")]
