@@ -279,3 +279,13 @@ def test_csv_export_of_the_heat_map_per_segment(data, manager, login):
     assert header[:4] == ["セグメント", "曜日", "時間帯", "架電数"]
     assert [row[:4] for row in body] == [["KPI segment S", "月", "10:00", "1"],
                                          ["セグメントなし", "月", "10:00", "4"], ["セグメントなし", "月", "11:00", "2"]]
+
+
+def test_heat_map_of_an_operator_without_dials_says_there_are_no_calls(data, manager, login):
+    """Operator C only took a break: the weekday × hour rows carry C's logged-in time and no dial.
+    The heat map said nothing about it (an empty grid) instead of its empty state."""
+    response = login(manager).get(reverse("campaigns:dashboard"), {**DAY_QUERY, "operator": data.c.id})
+    assert response.status_code == 200 and response.context["totals"].dials == 0
+    assert response.context["totals"].logged_in_seconds == 3600
+    heat = response.context["heat_maps"][0]["map"]
+    assert heat["has_data"] is False

@@ -191,7 +191,9 @@ def heat_map(rows, *, min_dials: int | None = None) -> dict:
     dials to be judged: 1 % of the map's dials, between 5 and the scheduler's 20."""
     from django.utils.dates import WEEKDAYS_ABBR
 
-    grid = heat_grid(rows)
+    # Without a campaign filter the rows also carry hours operators were logged in without dialing:
+    # a cell without dials says nothing about when customers answer.
+    grid = {cell: figures for cell, figures in heat_grid(rows).items() if figures.dials}
     if min_dials is None:
         min_dials = max(5, min(BEST_HOURS_MIN_DIALS, sum(cell.dials for cell in grid.values()) // 100))
     hours = sorted({hour for _, hour in grid}) or list(range(9, 20))
