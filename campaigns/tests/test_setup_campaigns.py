@@ -90,6 +90,23 @@ def test_dates_start_and_finish_campaigns_once(operator):
     assert Campaign.objects.get(pk=ready.pk).status == "paused"
 
 
+@pytest.mark.django_db
+def test_dates_are_applied_within_a_minute_of_the_centers_midnight(operator, monkeypatch, settings):
+    """Beat runs the task every minute, and the day is the center's (Asia/Tokyo): 00:30 in Tokyo
+    is still the previous day in UTC, when a UTC date would start the campaign 9 hours late
+    and let it call a day after its last day."""
+    entry = next(e for e in settings.CELERY_BEAT_SCHEDULE.values()
+                 if e["task"] == "campaigns.tasks.setup.apply_campaign_dates_task")
+    assert entry["schedule"] <= 60
+    assert settings.TIME_ZONE == "Asia/Tokyo"
+    starting = CampaignFactory(operators=[operator], starts_on=datetime.date(2026, 12, 1))
+    CallListFactory(campaign=starting)
+    ended = CampaignFactory(status="active", ends_on=datetime.date(2026, 11, 30))
+    half_past_midnight_in_tokyo = datetime.datetime(2026, 11, 30, 15, 30, tzinfo=datetime.timezone.utc)
+    monkeypatch.setattr(timezone, "now", lambda: half_past_midnight_in_tokyo)
+    assert apply_campaign_dates() == {"started": [starting.pk], "finished": [ended.pk], "not_started": []}
+
+
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_the_celery_task_applies_the_dates(celery_worker_process, reference_data):
