@@ -149,3 +149,25 @@ def test_reports_without_calls_show_their_empty_states(login, supervisor, api_as
     api = api_as(supervisor)
     assert api.get(f"/api/v1/campaigns/{campaign.pk}/survey-results/").json()["count"] == 0
     assert api.get("/api/v1/script-kpis/", {"campaign": campaign.pk}).json()["rows"] == []
+
+
+def test_client_viewers_see_no_script_pages_reports_or_answers(login, api_as, client_viewer, survey):
+    """Survey answers carry customer names and free text: a client viewer gets only KPIs."""
+    campaign, v1, _v2 = survey
+    client = login(client_viewer)
+    for url in (
+        reverse("campaigns:script_survey_results", args=[campaign.pk]),
+        reverse("campaigns:script_survey_csv", args=[campaign.pk]),
+        reverse("campaigns:script_version_report"),
+        reverse("scripts:script_list"),
+        reverse("scripts:script_detail", args=[v1.script_id]),
+        reverse("scripts:version_export", args=[v1.pk]),
+    ):
+        assert client.get(url).status_code == 403, url
+    api = api_as(client_viewer)
+    for url in (
+        f"/api/v1/campaigns/{campaign.pk}/survey-results/", "/api/v1/script-kpis/", "/api/v1/scripts/",
+        f"/api/v1/scripts/{v1.script_id}/", f"/api/v1/scripts/{v1.script_id}/export/",
+        f"/api/v1/scripts/{v1.script_id}/rebuttals/", f"/api/v1/script-versions/{v1.pk}/",
+    ):
+        assert api.get(url).status_code == 403, url
