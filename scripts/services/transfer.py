@@ -10,6 +10,7 @@ from callcenter.audit import record_event
 
 from ..locks import lock_script
 from ..models import Choice, Rebuttal, Script, ScriptVersion, Step
+from ..placeholders import unknown_placeholders
 from .authoring import save_with_unique_name
 from .errors import ImportRefused, ScriptServiceError
 
@@ -160,9 +161,12 @@ def parse_export(data) -> dict:
         if not isinstance(raw, dict):
             problems.append(_("%(where)s is malformed.") % {"where": where})
             continue
+        answer = _text(raw, "answer", 20000, problems, where, required=True)
+        for name in unknown_placeholders(answer):  # the rebuttal form refuses them too
+            problems.append(_("%(where)s: unknown placeholder {{ %(name)s }}.") % {"where": where, "name": name})
         cleaned["rebuttals"].append({
             "objection": _text(raw, "objection", 300, problems, where, required=True),
-            "answer": _text(raw, "answer", 20000, problems, where, required=True),
+            "answer": answer,
             "tags": _text(raw, "tags", 200, problems, where),
         })
     if problems:

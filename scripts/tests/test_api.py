@@ -62,6 +62,8 @@ def test_export_then_import_round_trip(api_as, supervisor, reference_data):
     lambda d: d["steps"][0].update(kind="dance"),
     lambda d: d["steps"][0].update(key="bad key!"),
     lambda d: d.update(steps="nope"),
+    # The rebuttal form refuses unknown placeholders; a file must not get round it.
+    lambda d: d["rebuttals"][0].update(answer="{{ settings.SECRET_KEY }}"),
 ])
 def test_bad_import_files_get_clear_errors(api_as, supervisor, mutate, reference_data):
     data = branching_export(name="壊れたファイル")
