@@ -30,6 +30,18 @@ def attempts_so_far(call_list) -> int:
     return CallAttempt.objects.filter(call_list=call_list).count()
 
 
+def operators_who_can_work(call_list):
+    """Operators dispatch would give this list to: the campaign's, narrowed to the list's own
+    operators when it has some, holding its required skill (the scope rule of
+    selectors.console.DISPATCH_SCOPE_SQL)."""
+    operators = call_list.campaign.operators.all()
+    if call_list.operators.exists():
+        operators = operators.filter(pk__in=call_list.operators.values("pk"))
+    if call_list.required_skill:
+        operators = operators.filter(operator_profile__skills__contains=[call_list.required_skill])
+    return operators
+
+
 def campaigns_visible_to(user):
     """Campaigns a user may read: all for supervisors and managers, their own for operators."""
     campaigns = Campaign.objects.select_related("policy", "script")

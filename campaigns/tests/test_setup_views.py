@@ -394,3 +394,26 @@ def test_list_export_needs_a_role_that_may_export(login, operator, client_viewer
     for user in (manager, supervisor):
         response = login(user).get(url)
         assert response.status_code == 200 and len(b"".join(response.streaming_content).splitlines()) == 2
+
+
+def test_a_list_no_operator_can_work_says_so(sv, operator, operator2):
+    """Dispatch gives a list only to operators of its campaign, among the list's own operators
+    and holding its required skill. When nobody qualifies the list is never dialed: its page
+    says so instead of leaving the supervisor to wonder (DESIGN 4a: "nothing is being dialed"
+    with no explanation)."""
+    campaign = CampaignFactory(policy=CallingPolicyFactory(), operators=[operator])
+    veterans = CallListFactory(campaign=campaign, required_skill="collections")
+    url = reverse("campaigns:list_detail", args=[veterans.pk])
+    page = sv.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="nobody-can-work"' in page and "collections" in page
+    page = sv.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "スキル「collections」を持つ人が必要です" in page
+    OperatorProfile.objects.create(user=operator2, skills=["collections"])  # not in the campaign
+    assert 'data-testid="nobody-can-work"' in sv.get(url).content.decode()
+    OperatorProfile.objects.create(user=operator, skills=["collections", "veteran"])
+    assert 'data-testid="nobody-can-work"' not in sv.get(url).content.decode()
+    only_operator2 = CallListFactory(campaign=campaign)
+    only_operator2.operators.add(operator2)
+    assert 'data-testid="nobody-can-work"' in sv.get(reverse("campaigns:list_detail", args=[only_operator2.pk])).content.decode()
+    for_everyone = CallListFactory(campaign=campaign)
+    assert 'data-testid="nobody-can-work"' not in sv.get(reverse("campaigns:list_detail", args=[for_everyone.pk])).content.decode()

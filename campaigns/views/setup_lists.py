@@ -16,7 +16,7 @@ from callcenter.audit import record_event
 from campaigns.api.setup_serializers import list_counts
 from campaigns.forms.setup import CallListForm, RecycleForm
 from campaigns.models import CallList, CallListEntry, Campaign
-from campaigns.selectors.setup import attempts_so_far, entries_by_status, export_rows
+from campaigns.selectors.setup import attempts_so_far, entries_by_status, export_rows, operators_who_can_work
 from campaigns.services import lists as list_services
 from contacts.phones import format_national, looks_like_phone, normalize_phone
 
@@ -87,6 +87,9 @@ def _list_context(call_list):
             for (value, label), n in zip(CallListEntry.Status.choices, entries_by_status(call_list).values())
         ],
         "attempts": attempts_so_far(call_list),
+        # An open list nobody may work is never dialed: say so on its page.
+        "nobody_can_work": call_list.status in (CallList.Status.READY, CallList.Status.PAUSED)
+        and not operators_who_can_work(call_list).exists(),
     }
 
 
