@@ -105,6 +105,8 @@ def test_dashboard_draws_sorts_switches_heat_maps_and_filters(history, manager, 
     headings = page.locator("[data-testid=table-operator] thead th").all_inner_texts()
     assert headings[1:3] == ["架電数", "架電数（前期間）"]
     assert page.locator("[data-testid=table-operator] tbody td.previous").count() > 0
+    page.locator("[data-testid=kpi-tables]").scroll_into_view_if_needed()
+    shot(page, "kpis-dashboard-compare")
 
     # a preset period
     page.click("text=過去7日間")
