@@ -343,8 +343,12 @@ class Flow:
             if step.answer_type == Step.AnswerType.SINGLE:
                 if not step.next_step_id and any(not choice.next_step_id for choice in choices):
                     add(_("A choice leads nowhere: link every choice or set the next step."))
-            elif not step.next_step_id:
-                add(_("This step leads nowhere: choose the next step or make it an end step."))
+            else:
+                if not step.next_step_id:
+                    add(_("This step leads nowhere: choose the next step or make it an end step."))
+                for choice in choices if step.answer_type == Step.AnswerType.MULTIPLE else []:
+                    if choice.next_step_id:  # the walk follows only the step's next step here
+                        add(_("Only single choice answers lead to a step of their own: remove the link from “%(choice)s”, or add a branch step after this question.") % {"choice": choice.label})
         if step.kind == Step.Kind.BRANCH:
             rules = step.branch_rules or []
             if not rules:

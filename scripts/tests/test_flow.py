@@ -201,3 +201,19 @@ def test_an_end_step_suggesting_an_outcome_not_in_use_is_refused(reference_data)
     Step.objects.filter(version=version, key="end_success").update(suggested_disposition="success")
     Disposition.objects.filter(code="refused").update(active=False)
     assert _problems(version) == [("end_refused", "The suggested outcome “refused” is not an outcome in use.")]
+
+
+def test_links_on_multiple_choice_answers_are_refused(db):
+    """Only a single-choice answer picks the next step; a link on a multiple-choice answer would
+    be ignored during the call without a word."""
+    version = branching_script(publish=False)
+    interest = version.steps.get(key="interest")
+    interest.answer_type = Step.AnswerType.MULTIPLE
+    interest.next_step = version.steps.get(key="budget")
+    interest.save()
+    Choice.objects.filter(step=interest, value="no").update(next_step=version.steps.get(key="premium"))
+    Choice.objects.filter(step=interest, value="yes").update(next_step=None)
+    assert _problems(version) == [
+        ("interest", "Only single choice answers lead to a step of their own: remove the link from “いいえ”, or add a branch step after this question."),
+        ("end_refused", "No path from the opening step leads to this step."),
+    ]
