@@ -417,3 +417,17 @@ def test_a_list_no_operator_can_work_says_so(sv, operator, operator2):
     assert 'data-testid="nobody-can-work"' in sv.get(reverse("campaigns:list_detail", args=[only_operator2.pk])).content.decode()
     for_everyone = CallListFactory(campaign=campaign)
     assert 'data-testid="nobody-can-work"' not in sv.get(reverse("campaigns:list_detail", args=[for_everyone.pk])).content.decode()
+
+
+def test_the_list_form_without_segments_says_where_to_make_one(sv):
+    """No saved segment yet: the (empty) segment menu alone left the supervisor stuck."""
+    from contacts.models import Segment
+
+    campaign = CampaignFactory(policy=CallingPolicyFactory())
+    Segment.objects.all().delete()
+    url = reverse("campaigns:list_create", args=[campaign.pk])
+    page = sv.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="no-segments"' in page and f'href="{reverse("contacts:segment_create")}"' in page
+    assert "まだセグメントがありません" in sv.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    SegmentFactory()
+    assert 'data-testid="no-segments"' not in sv.get(url).content.decode()
