@@ -431,3 +431,16 @@ def test_the_list_form_without_segments_says_where_to_make_one(sv):
     assert "まだセグメントがありません" in sv.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     SegmentFactory()
     assert 'data-testid="no-segments"' not in sv.get(url).content.decode()
+
+
+def test_the_campaign_form_offers_the_ten_purposes_in_both_languages(sv):
+    page = sv.get(reverse("campaigns:campaign_create"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    for japanese in ("テレマーケティング", "テレアポ", "インサイドセールス", "電話調査", "督促", "休眠顧客の掘り起こし",
+                     "解約防止", "到着確認", "DMフォロー", "新商品"):
+        assert japanese in page, japanese
+    page = sv.get(reverse("campaigns:campaign_create"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    for english in ("Sales (telemarketing)", "Appointment setting", "Inside sales", "Phone survey", "Collections",
+                    "Dormant customer reactivation", "Churn prevention", "Delivery confirmation",
+                    "Direct-mail follow-up", "New product announcement"):
+        assert english in page, english
+    assert len(Campaign.Purpose.choices) == 10
