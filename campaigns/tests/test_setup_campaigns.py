@@ -12,7 +12,7 @@ from campaigns.models import CallList, CallListEntry, Campaign, Disposition
 from campaigns.services.campaigns import (
     CampaignStateError, activate_campaign, apply_campaign_dates, finish_campaign, pause_campaign,
 )
-from campaigns.services.lists import create_call_list, recycle_call_list, run_call_list_build
+from campaigns.services.lists import change_list_status, create_call_list, recycle_call_list, run_call_list_build
 from campaigns.tests.factories import (
     CallingPolicyFactory, CallListEntryFactory, CallListFactory, CampaignFactory,
 )
@@ -56,6 +56,41 @@ def test_finished_is_final_and_closes_the_lists(supervisor, operator):
         with pytest.raises(CampaignStateError):
             action(campaign=campaign, by=supervisor)
     assert Campaign.objects.get(pk=campaign.pk).status == "finished"
+
+
+@pytest.mark.django_db
+def test_only_an_active_campaigns_open_lists_are_dialed(supervisor, operator):
+    """The status guards reach dispatch: a paused campaign, a paused list, a campaign before its
+    start or after its end, and a finished one hand out nothing; resuming brings the calls back."""
+    from campaigns.services.dispatch import dispatch_next
+    from campaigns.tests.factories_console import WEDNESDAY_2PM, entry, ready_list, working_campaign
+
+    campaign = working_campaign(operators=[operator])
+    call_list = ready_list(campaign)
+    waiting = entry(call_list)
+
+    def dialed():
+        # The entry waits afresh each time (finishing cancels it: put back, only the status stops it).
+        CallListEntry.objects.filter(pk=waiting.pk).update(status="pending", held_by=None, held_until=None, held_at=None)
+        return dispatch_next(operator=operator, now=WEDNESDAY_2PM) is not None
+
+    assert dialed()
+    pause_campaign(campaign=campaign, by=supervisor)
+    assert not dialed()
+    activate_campaign(campaign=campaign, by=supervisor)
+    change_list_status(call_list=call_list, action="pause", by=supervisor)
+    assert not dialed()
+    change_list_status(call_list=call_list, action="resume", by=supervisor)
+    assert dialed()
+    day = WEDNESDAY_2PM.date()
+    Campaign.objects.filter(pk=campaign.pk).update(starts_on=day + datetime.timedelta(days=1))
+    assert not dialed()
+    Campaign.objects.filter(pk=campaign.pk).update(starts_on=None, ends_on=day - datetime.timedelta(days=1))
+    assert not dialed()
+    Campaign.objects.filter(pk=campaign.pk).update(ends_on=day)  # the end date is the last calling day
+    assert dialed()
+    finish_campaign(campaign=campaign, by=supervisor)
+    assert not dialed()
 
 
 @pytest.mark.django_db
