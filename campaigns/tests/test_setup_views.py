@@ -444,3 +444,23 @@ def test_the_campaign_form_offers_the_ten_purposes_in_both_languages(sv):
                     "Direct-mail follow-up", "New product announcement"):
         assert english in page, english
     assert len(Campaign.Purpose.choices) == 10
+
+
+def test_a_build_that_fails_at_once_is_not_announced_as_running(sv, monkeypatch):
+    """A small list is built during the request; when that build failed the page still said
+    "being built in the background" above the failure."""
+    import campaigns.services.lists as lists
+
+    def broken(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(lists, "_insert_entries", broken)
+    campaign = CampaignFactory(policy=CallingPolicyFactory())
+    CustomerFactory(tags=["vip"])
+    response = sv.post(reverse("campaigns:list_create", args=[campaign.pk]), {
+        "name": "x", "criteria": '{"match": "all", "rules": []}', "order_by": "recent_purchase", "priority": "0",
+    }, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    page = response.content.decode()
+    assert CallList.objects.get().status == CallList.Status.FAILED
+    assert "being built in the background" not in page
+    assert 'class="alert alert-danger' in page and "disk full" in page

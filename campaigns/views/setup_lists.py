@@ -67,8 +67,9 @@ def list_create(request, pk):
         else:
             if call_list.status == CallList.Status.READY:
                 messages.success(request, _("The list is built: %(n)s customers to call.") % {"n": call_list.counts["included"]})
-            else:
+            elif call_list.status == CallList.Status.BUILDING:
                 messages.info(request, _("The list is being built in the background."))
+            # (A build that failed at once: the list page shows the failure and its reason.)
             return redirect("campaigns:list_detail", pk=call_list.pk)
     if wants_preview:  # an htmx preview of an invalid form: show the problems in place
         return render(request, "campaigns/setup/_list_preview.html", {"form_errors": form.errors})
