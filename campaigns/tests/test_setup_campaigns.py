@@ -332,3 +332,30 @@ def test_saving_a_campaign_never_writes_back_a_status_changed_meanwhile(supervis
 
     saved = Campaign.objects.get(pk=campaign.pk)
     assert (saved.status, saved.description) == ("finished", "新しい説明")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_opt_out_committed_while_a_build_runs_is_never_called(reference_data, operator):
+    """The build reads the registry in its own statement; an opt-out committed after that
+    statement started (while the build's transaction is still open) cannot be in its snapshot.
+    Rule 1 still holds: dispatch re-checks the registry before every call, so the entry the
+    build wrote for that customer is never handed out, while the others are."""
+    from campaigns.services.dispatch import dispatch_next
+    from campaigns.tests.factories_console import WEDNESDAY_2PM
+    from contacts.services.dnc import register_dnc
+
+    campaign = CampaignFactory(policy=CallingPolicyFactory(), status="active", operators=[operator])
+    tag = f"optout-{campaign.pk}"
+    criteria = {"match": "all", "rules": [{"field": "tag", "op": "eq", "value": tag}]}
+    opting_out, other = CustomerFactory(tags=[tag]), CustomerFactory(tags=[tag])
+    call_list = create_call_list(campaign=campaign, name="A", by=None, criteria=criteria)
+    overlap(
+        lambda: run_call_list_build(call_list_id=call_list.pk, at=WEDNESDAY_2PM - datetime.timedelta(hours=1)),
+        lambda: register_dnc(by=None, reason="customer_request", source="inbound", customer=opting_out),
+    )
+    handed_out = []
+    while (entry := dispatch_next(operator=operator, now=WEDNESDAY_2PM)) is not None:
+        handed_out.append(entry.customer_id)
+        CallListEntry.objects.filter(pk=entry.pk).update(status="done", held_by=None, held_until=None)
+    assert handed_out == [other.pk]
+    assert set(call_list.entries.values_list("customer_id", flat=True)) == {opting_out.pk, other.pk}, "the race happened"
