@@ -57,7 +57,15 @@ def version_for_attempt(*, entry_id: int, script_version, answers) -> ScriptVers
         # published keeps the one it was read from.
         campaign = entry.campaign
         used_scripts = Q(script_id=campaign.script_id) | Q(script__in=campaign.script_variants.values("script"))
-        version = ScriptVersion.objects.filter(used_scripts, pk=script_version).first() if 0 < script_version < 2**63 else None
+        in_range = 0 < script_version < 2**63
+        version = ScriptVersion.objects.filter(used_scripts, pk=script_version).first() if in_range else None
+        if version is None and in_range:
+            # The campaign's scripts changed while this call went on (a supervisor removed the
+            # variant, or gave the campaign another script): the operator read the old one, and
+            # the call must still be saved with it.
+            shown = ScriptVersion.objects.filter(pk=script_version).first()
+            if shown is not None and _scripts_changed_during_the_call(entry, shown.script_id):
+                version = shown
         if version is None:
             raise ValidationError({"script_version": [_("This script version is not one of this campaign's talk scripts.")]})
         return version
@@ -65,3 +73,23 @@ def version_for_attempt(*, entry_id: int, script_version, answers) -> ScriptVers
     if version is None and answers:
         raise ValidationError({"answers": [_("Script answers were given, but this campaign has no published talk script.")]})
     return version
+
+
+def _scripts_changed_during_the_call(entry, script_id: int) -> bool:
+    """Whether, since the entry was dispatched, the campaign lost a variant with this script or
+    had its default script changed (the audit trail records both)."""
+    from django.utils import timezone
+
+    from callcenter.models import AuditEvent
+
+    from .dispatch import hold_ceiling
+
+    # A hold without its start (taken before it was recorded) lasted at most the ceiling.
+    since = entry.held_at or timezone.now() - hold_ceiling()
+    changes = AuditEvent.objects.filter(
+        object_type="campaigns.campaign", object_id=str(entry.campaign_id), created_at__gte=since,
+    )
+    return changes.filter(
+        Q(action="campaign.script_variant_removed", data__script=script_id)
+        | Q(action="campaign.updated", data__changed__contains=["script"])
+    ).exists()

@@ -183,3 +183,22 @@ def test_an_older_version_of_the_campaign_script_is_accepted(held, operator, api
     )
     assert created.status_code == 201
     assert CallAttempt.objects.get().script_version_id == version.pk
+
+
+def test_a_variant_removed_during_the_call_does_not_refuse_its_outcome(held, operator, supervisor, api_as, eager_celery):
+    """The operator read the variant's script; a supervisor removed the variant mid-call. The call
+    is saved with the version that was read (refusing it would lose the call)."""
+    from campaigns.models import CampaignScriptVariant
+    from campaigns.services.script_variants import remove_variant
+    from contacts.tests.factories import SegmentFactory
+
+    entry, version = held
+    variant_version = branching_script(name="休眠向け")
+    variant = CampaignScriptVariant.objects.create(campaign=entry.campaign, segment=SegmentFactory(), script=variant_version.script)
+    remove_variant(variant=variant, by=supervisor)
+
+    created = api_as(operator).post(
+        "/api/v1/attempts/", _api_body(entry, "no_answer", script_version=variant_version.pk), format="json",
+    )
+    assert created.status_code == 201, created.content
+    assert CallAttempt.objects.get().script_version_id == variant_version.pk
