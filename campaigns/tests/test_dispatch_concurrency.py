@@ -120,8 +120,12 @@ def test_two_campaigns_racing_never_exceed_the_cross_campaign_cap(reference_data
         return dialed
 
     results = race([lambda op=op: work(op) for op in operators])
-
     assert not [r for r in results if isinstance(r, Exception)], results
+    # A worker may give up while another one's hold is not committed yet (it saw nothing held):
+    # one operator of each campaign then dials what is left, alone. Whatever the race left
+    # dialable is dialed; an entry it wrongly pushed back or closed stays short of the cap.
+    results += [work(operators[0]), work(operators[8])]
+
     per_customer = Counter(CallAttempt.objects.values_list("customer_id", flat=True))
     assert sum(results) == sum(per_customer.values()) == 10, (results, per_customer)
     assert all(per_customer[c.pk] == 2 for c in customers), per_customer
