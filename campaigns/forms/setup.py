@@ -61,6 +61,10 @@ class PolicyForm(forms.ModelForm):
             "no_resolicit_after_refusal": _("A customer who refused is never called again by the same campaign, not even in a new list (特定商取引法 再勧誘の禁止)."),
         }
 
+    def clean_holiday_country(self):
+        # As the API: "jp" is JP.
+        return (self.cleaned_data.get("holiday_country") or "").strip().upper()
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         delays = (self.instance.retry_delays if self.instance and self.instance.pk else None) or self.initial.get("retry_delays") or {}

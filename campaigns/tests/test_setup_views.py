@@ -156,6 +156,10 @@ def test_policy_from_a_preset_with_retry_delays(sv):
     bad = sv.post(reverse("campaigns:policy_create"), {**data, "name": "bad", "call_window_end": "07:00", "cap_days": ""})
     assert bad.status_code == 200
     assert bad.context["form"].errors.keys() >= {"call_window_end", "cap_days"}
+    # A country code typed in lower case is the same calendar (as in the API).
+    lower = sv.post(reverse("campaigns:policy_create"), {**data, "name": "US (lower case)", "holiday_country": "us"})
+    assert lower.status_code == 302
+    assert CallingPolicy.objects.get(name="US (lower case)").holiday_country == "US"
 
 
 @pytest.mark.parametrize("language", ["en", "ja"])
