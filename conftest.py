@@ -138,6 +138,44 @@ def api_as(api_client):
     return authenticate
 
 
+# ---------------------------------------------------------------- races
+
+def another_transaction_commits(change, *, hold_seconds: float = 0.5):
+    """Run `change` in a transaction on another thread and connection; return once it has made
+    its change (uncommitted), with a join() for after the competing request. The transaction
+    commits `hold_seconds` later, while the competing request waits for a lock it holds (a row
+    lock, a unique index entry). join() re-raises what `change` raised."""
+    import threading
+
+    from django.db import connection, transaction
+
+    changed, errors = threading.Event(), []
+
+    def run():
+        try:
+            with transaction.atomic():
+                change()
+                changed.set()
+                time.sleep(hold_seconds)
+        except Exception as error:  # noqa: BLE001 (re-raised by join)
+            errors.append(error)
+        finally:
+            changed.set()
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert changed.wait(timeout=30)
+
+    def join():
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+        if errors:
+            raise errors[0]
+
+    return join
+
+
 # ---------------------------------------------------------------- a real Celery worker
 
 @pytest.fixture

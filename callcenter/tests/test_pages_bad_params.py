@@ -1,6 +1,8 @@
 """Every page answers odd query strings (a hand-edited URL, a stale bookmark, a scanner) with a
 page or a 4xx, never a server error: page numbers that are not numbers, unknown sort keys and
 statuses, impossible dates, NUL characters, ids of nothing."""
+import re
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -17,16 +19,22 @@ ODD = {
 HUGE = {key: "99999999999999999999" for key in ODD}  # ids and numbers past bigint
 
 
-def argless_page_paths(resolver=None, prefix=""):
+def page_routes(resolver=None, prefix=""):
+    """The route of every page (the admin, the API and the language switch left out)."""
     resolver = resolver or get_resolver()
     for pattern in resolver.url_patterns:
         route = str(pattern.pattern)
         if isinstance(pattern, URLResolver):
-            if route.startswith(("admin/", "api/", "i18n/")):
-                continue
-            yield from argless_page_paths(pattern, prefix + route)
-        elif isinstance(pattern, URLPattern) and "<" not in route and "(?P" not in route:
-            yield "/" + (prefix + route).lstrip("^").rstrip("$").replace("\\", "")
+            if not route.startswith(("admin/", "api/", "i18n/")):
+                yield from page_routes(pattern, prefix + route)
+        elif isinstance(pattern, URLPattern):
+            yield prefix + route
+
+
+def argless_page_paths():
+    for route in page_routes():
+        if "<" not in route and "(?P" not in route:
+            yield "/" + route.lstrip("^").rstrip("$").replace("\\", "")
 
 
 @pytest.mark.parametrize("role", ["supervisor", "manager", "operator", "client_viewer"])
@@ -45,21 +53,12 @@ def test_no_page_fails_on_odd_query_strings(role, login, request):
     assert failures == {}
 
 
-def pages_with_arguments(resolver=None, prefix=""):
-    """(path with every argument replaced by an id of nothing / a word, route) of the pages."""
-    import re
-
-    resolver = resolver or get_resolver()
-    for pattern in resolver.url_patterns:
-        route = str(pattern.pattern)
-        if isinstance(pattern, URLResolver):
-            if route.startswith(("admin/", "api/", "i18n/")):
-                continue
-            yield from pages_with_arguments(pattern, prefix + route)
-        elif isinstance(pattern, URLPattern) and "<" in route:
-            path = re.sub(r"<int:\w+>", "987654321", prefix + route)
-            path = re.sub(r"<(?:str|slug):\w+>", "nothing", path)
-            yield "/" + path
+def pages_with_arguments():
+    """The paths of the pages that name a row, every argument an id of nothing or a word."""
+    for route in page_routes():
+        if "<" in route:
+            path = re.sub(r"<int:\w+>", "987654321", route)
+            yield "/" + re.sub(r"<(?:str|slug):\w+>", "nothing", path)
 
 
 @pytest.mark.parametrize("role", ["supervisor", "operator"])

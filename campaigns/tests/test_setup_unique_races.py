@@ -4,39 +4,21 @@ two supervisors): the second gets a form error (page) or a 400 (API), never a se
 Deterministic: another connection inserts the same name and commits a moment later. The request
 meanwhile passes its check (it cannot see the uncommitted row), then waits at the unique index
 until the other commits, and the database refuses its row."""
-import threading
-import time
-
 import pytest
-from django.db import connection, transaction
 from django.urls import reverse
 
 from campaigns.models import CallingPolicy, Campaign, Disposition
 from campaigns.services.policies import ensure_preset_policies
 from campaigns.tests.factories import CallingPolicyFactory, CampaignFactory
+from conftest import another_transaction_commits
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 HOLD_SECONDS = 1.0
 
 
 def taken_meanwhile(create):
-    """Run `create()` in another connection's transaction that commits HOLD_SECONDS later; return
-    the thread to join."""
-    inserted = threading.Event()
-
-    def run():
-        try:
-            with transaction.atomic():
-                create()
-                inserted.set()
-                time.sleep(HOLD_SECONDS)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    assert inserted.wait(10)
-    return thread
+    """`create()` commits in another transaction a second after this returns: join() it after."""
+    return another_transaction_commits(create, hold_seconds=HOLD_SECONDS)
 
 
 def test_a_campaign_name_taken_meanwhile_is_a_form_error(login, supervisor, reference_data):
@@ -48,7 +30,7 @@ def test_a_campaign_name_taken_meanwhile_is_a_form_error(login, supervisor, refe
         "name": "年末セール", "purpose": "sales", "policy": policy.pk,
         "cost_per_hour": "1800", "cost_per_minute": "3", "fixed_cost": "0",
     })
-    other.join()
+    other()
 
     assert response.status_code == 200
     assert response.context["form"].errors["name"] == ["この名前のキャンペーンは既に存在します。"]
@@ -61,7 +43,7 @@ def test_a_disposition_code_taken_meanwhile_is_a_form_error(login, supervisor, r
     response = login(supervisor).post(reverse("campaigns:disposition_create"), {
         "code": "appointment", "label": "Appointment", "label_ja": "アポ獲得", "is_contact": "on", "position": "200",
     })
-    other.join()
+    other()
 
     assert response.status_code == 200
     assert "code" in response.context["form"].errors
@@ -79,7 +61,7 @@ def test_a_policy_name_taken_meanwhile_is_a_400_in_the_api(api_as, supervisor, r
     }
 
     response = api_as(supervisor).post("/api/v1/policies/", body, format="json")
-    other.join()
+    other()
 
     assert response.status_code == 400, response.content
     assert list(response.json()["errors"]) == ["name"]
@@ -92,7 +74,7 @@ def test_an_api_disposition_code_taken_meanwhile_is_a_400(api_as, supervisor, re
     response = api_as(supervisor).post("/api/v1/dispositions/", {
         "code": "appointment", "label": "Appointment", "label_ja": "アポ獲得", "is_contact": True,
     }, format="json")
-    other.join()
+    other()
 
     assert response.status_code == 400, response.content
     assert list(response.json()["errors"]) == ["code"]

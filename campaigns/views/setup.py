@@ -41,7 +41,7 @@ def campaign_list(request):
 def campaign_create(request):
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        saved = _save_campaign_form(request, form, done=_("Campaign created. Next: build a call list."))
+        saved = _saved(request, form, _save_campaign, done=_("Campaign created. Next: build a call list."))
         if saved:
             return saved
     return render(request, "campaigns/setup/campaign_form.html", {"form": form})
@@ -52,24 +52,40 @@ def campaign_edit(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     form = CampaignForm(request.POST or None, instance=campaign)
     if request.method == "POST" and form.is_valid():
-        saved = _save_campaign_form(request, form, done=_("Campaign saved."))
+        saved = _saved(request, form, _save_campaign, done=_("Campaign saved."))
         if saved:
             return saved
     return render(request, "campaigns/setup/campaign_form.html", {"form": form, "campaign": campaign})
 
 
-def _save_campaign_form(request, form, *, done: str):
-    """Save a valid campaign form: the redirect to the campaign, or None with the service's
-    refusal (the name taken meanwhile) added to the form."""
-    campaign = form.save(commit=False)
+def _saved(request, form, save, *, done: str):
+    """Save a valid form with `save(request, form)` (a service call returning where to go next):
+    the redirect there, or None with the service's refusal (a name or code another request took
+    meanwhile) added to the form, to be shown again."""
     try:
-        campaign_services.save_campaign(campaign=campaign, by=request.user, operators=form.cleaned_data["operators"],
-                                        changed=form.changed_data)
+        target = save(request, form)
     except ValidationError as error:
         form.add_error(None, error)
         return None
     messages.success(request, done)
+    return target
+
+
+def _save_campaign(request, form):
+    campaign = form.save(commit=False)
+    campaign_services.save_campaign(campaign=campaign, by=request.user, operators=form.cleaned_data["operators"],
+                                    changed=form.changed_data)
     return redirect("campaigns:campaign_detail", pk=campaign.pk)
+
+
+def _save_disposition(request, form):
+    policy_services.save_disposition(disposition=form.save(commit=False), by=request.user, changed=form.changed_data)
+    return redirect("campaigns:disposition_list")
+
+
+def _save_policy(request, form):
+    policy_services.save_policy(policy=form.save(commit=False), by=request.user, changed=form.changed_data)
+    return redirect("campaigns:policy_list")
 
 
 def campaign_detail_context(campaign, *, variant_form=None) -> dict:
@@ -167,14 +183,9 @@ def policy_create(request):
         initial["name"] = _("%(name)s (copy)") % {"name": initial["name"]}
     form = PolicyForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        policy = form.save(commit=False)
-        try:
-            policy_services.save_policy(policy=policy, by=request.user, changed=form.changed_data)
-        except ValidationError as error:  # the name was taken meanwhile
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("Calling policy saved."))
-            return redirect("campaigns:policy_list")
+        saved = _saved(request, form, _save_policy, done=_("Calling policy saved."))
+        if saved:
+            return saved
     return render(request, "campaigns/setup/policy_form.html", {
         "form": form, "presets": policy_services.PRESETS, "preset": preset,
     })
@@ -185,14 +196,9 @@ def policy_edit(request, pk):
     policy = get_object_or_404(CallingPolicy, pk=pk)
     form = PolicyForm(request.POST or None, instance=policy)
     if request.method == "POST" and form.is_valid():
-        policy = form.save(commit=False)
-        try:
-            policy_services.save_policy(policy=policy, by=request.user, changed=form.changed_data)
-        except ValidationError as error:  # the name was taken meanwhile
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("Calling policy saved."))
-            return redirect("campaigns:policy_list")
+        saved = _saved(request, form, _save_policy, done=_("Calling policy saved."))
+        if saved:
+            return saved
     return render(request, "campaigns/setup/policy_form.html", {"form": form, "policy": policy})
 
 
@@ -210,13 +216,9 @@ def disposition_form(request, pk=None):
     disposition = get_object_or_404(Disposition, pk=pk) if pk else None
     form = DispositionForm(request.POST or None, instance=disposition)
     if request.method == "POST" and form.is_valid():
-        try:
-            policy_services.save_disposition(disposition=form.save(commit=False), by=request.user, changed=form.changed_data)
-        except ValidationError as error:  # the code was taken meanwhile
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("Outcome saved."))
-            return redirect("campaigns:disposition_list")
+        saved = _saved(request, form, _save_disposition, done=_("Outcome saved."))
+        if saved:
+            return saved
     return render(request, "campaigns/setup/disposition_form.html", {"form": form, "disposition": disposition})
 
 

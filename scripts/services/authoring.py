@@ -1,11 +1,13 @@
 """Writing scripts: scripts, drafts and their steps. Only a draft changes; every function here
 locks the version (or script) it changes first and refuses anything that is not a draft."""
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Max, ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from callcenter.audit import record_event
+from callcenter.uniqueness import save_keeping_unique
 
 from ..locks import lock_script, lock_version
 from ..models import Choice, Script, ScriptVersion, Step
@@ -51,13 +53,11 @@ def name_taken(name: str) -> ScriptServiceError:
 def save_with_unique_name(script: Script, **save) -> None:
     """Save, turning a name another request took meanwhile (after the form checked it, before
     this commits: two supervisors, a double click) into a refusal rather than a server error."""
+    taken = name_taken(script.name)
     try:
-        with transaction.atomic():
-            script.save(**save)
-    except IntegrityError:
-        if Script.objects.filter(name=script.name).exclude(pk=script.pk).exists():
-            raise name_taken(script.name) from None
-        raise
+        save_keeping_unique(script, field="name", message=str(taken), **save)
+    except ValidationError:
+        raise taken from None
 
 
 @transaction.atomic

@@ -3,51 +3,20 @@ its objects before the first removed them, then waited for the first's lock. It 
 a message, never a server error. Real transactions: the first request's work runs on its own
 thread and connection and holds its lock until the second one is waiting for it."""
 import threading
-import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from scripts import services
 from scripts.locks import lock_script, lock_version
 from scripts.models import Script, ScriptVersion, Step
+from conftest import another_transaction_commits
 
 from .factories import branching_script
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def while_another_request_commits(change):
-    """Run `change` in a transaction on another thread; return once it has made its change
-    (uncommitted), and a join() for after the competing request. The transaction commits half a
-    second later, while the competing request is waiting for the lock the change holds."""
-    changed, errors = threading.Event(), []
-
-    def run():
-        try:
-            with transaction.atomic():
-                change()
-                changed.set()
-                time.sleep(0.5)
-        except Exception as error:  # noqa: BLE001 (re-raised by join)
-            errors.append(error)
-        finally:
-            changed.set()
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    assert changed.wait(timeout=30)
-
-    def join():
-        thread.join(timeout=30)
-        assert not thread.is_alive()
-        if errors:
-            raise errors[0]
-
-    return join
 
 
 def draft_of(version):
@@ -71,7 +40,7 @@ def supervisor_client(supervisor):
 
 def post_meanwhile(supervisor_client, url, data, change):
     """POST `url` while `change` (another request's work) commits; the response."""
-    join = while_another_request_commits(change)
+    join = another_transaction_commits(change)
     try:
         return supervisor_client.post(url, data)
     finally:
@@ -183,7 +152,7 @@ def test_a_name_taken_by_another_request_meanwhile_is_a_form_error(supervisor_cl
 
 
 def test_an_api_create_with_a_name_taken_meanwhile_is_a_400(api_as, supervisor, reference_data):
-    join = while_another_request_commits(another_request_creates("APIの同時"))
+    join = another_transaction_commits(another_request_creates("APIの同時"))
     try:
         response = api_as(supervisor).post("/api/v1/scripts/", {"name": "APIの同時"}, format="json")
     finally:
@@ -195,7 +164,7 @@ def test_an_api_create_with_a_name_taken_meanwhile_is_a_400(api_as, supervisor, 
 def test_importing_a_new_script_under_a_name_taken_meanwhile_is_refused(supervisor, reference_data):
     from .factories import branching_export
 
-    join = while_another_request_commits(another_request_creates("取込の同時"))
+    join = another_transaction_commits(another_request_creates("取込の同時"))
     try:
         with pytest.raises(services.ImportRefused):
             services.import_script(data=branching_export("取込の同時"), by=supervisor)
