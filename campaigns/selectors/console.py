@@ -169,19 +169,13 @@ NO_CALL_CODE_SECONDS = 5
 
 def no_call_code(*, operator) -> str:
     """explain_no_call's code, remembered a few seconds per operator (the API's 204 header)."""
-    from django.core.cache import cache
+    from callcenter import cache_safely
 
     key = f"dispatch:no-call:{operator.pk}"
-    try:
-        code = cache.get(key)
-    except Exception:  # noqa: BLE001 - Redis unreachable: work it out every time meanwhile
-        return explain_no_call(operator=operator).code
+    code = cache_safely.get(key)
     if code is None:
         code = explain_no_call(operator=operator).code
-        try:
-            cache.set(key, code, NO_CALL_CODE_SECONDS)
-        except Exception:  # noqa: BLE001
-            pass
+        cache_safely.set(key, code, NO_CALL_CODE_SECONDS)
     return code
 
 

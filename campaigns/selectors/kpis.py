@@ -689,25 +689,19 @@ def best_hours_for_entry(entry) -> set[tuple[int, int]]:
     that called it) when there is enough history, else those of its campaign. They are judged on
     the days before today, so they change once a day: cached per list and day, a hit costs no
     query at all (scheduling runs after every outcome)."""
-    from django.core.cache import cache
+    from callcenter import cache_safely
 
     from ..models import CallList
 
     key = f"kpis:best-hours:{entry.campaign_id}:{entry.call_list_id}:{timezone.localdate()}"
-    try:
-        cached = cache.get(key)
-    except Exception:  # noqa: BLE001 - Redis unreachable: dispatch still works, reading the rollups
-        cached = None
+    cached = cache_safely.get(key)  # Redis away: dispatch still works, reading the rollups
     if cached is not None:
         return {tuple(cell) for cell in cached}
     segment_id = CallList.objects.filter(id=entry.call_list_id).values_list("segment_id", flat=True).first()
     best = best_hours(segment_id=segment_id) if segment_id else set()
     if not best:
         best = best_hours(campaign_id=entry.campaign_id)
-    try:
-        cache.set(key, sorted(best), 24 * 3600)
-    except Exception:  # noqa: BLE001
-        pass
+    cache_safely.set(key, sorted(best), 24 * 3600)
     return best
 
 

@@ -12,10 +12,11 @@ signed off as of the last contact by `sign_off_absent` (Celery beat). A closed t
 browser or a forgotten "stop work" would otherwise count as logged-in time for hours and show a
 ghost on the live board."""
 import datetime as dt
-import logging
 
 from django.conf import settings
 from django.core.cache import cache
+
+from callcenter import cache_safely
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +25,6 @@ from ..models import AgentStateLog, CallListEntry
 from .locks import lock_operator
 
 State = AgentStateLog.State
-logger = logging.getLogger(__name__)
 
 BREAK_REASONS = [
     ("rest", _("Short break")),
@@ -116,11 +116,8 @@ def absent_after() -> dt.timedelta:
 def note_presence(operator_id: int, *, at=None) -> None:
     """The operator is here (a console ping or action, an operator API call). Best effort: the
     console must keep working while Redis is away (the sweep, a Celery task, is away with it)."""
-    try:
-        # Kept a day: long after the sweep would have signed an absent operator off.
-        cache.set(_presence_key(operator_id), at or timezone.now(), timeout=24 * 3600)
-    except Exception:  # noqa: BLE001 - Redis unreachable: nothing to remember it in
-        logger.warning("presence of operator %s not recorded (cache unavailable)", operator_id, exc_info=True)
+    # Kept a day: long after the sweep would have signed an absent operator off.
+    cache_safely.set(_presence_key(operator_id), at or timezone.now(), timeout=24 * 3600)
 
 
 SIGNED_OFF_AT_LOGOUT = "agent.signed_off_logout"  # audit actions
@@ -199,23 +196,17 @@ def sign_off_by_supervisor(*, operator, by) -> bool:
 
 
 def _leave_notice(operator_id: int, *, at, by: str) -> None:
-    try:
-        cache.set(_notice_key(operator_id), {"at": at, "by": by}, timeout=7 * 24 * 3600)
-    except Exception:  # noqa: BLE001 - Redis unreachable: the console's banner still tells
-        logger.warning("sign-off notice of operator %s not kept (cache unavailable)", operator_id, exc_info=True)
+    # Lost with Redis: the console's banner still tells the operator.
+    cache_safely.set(_notice_key(operator_id), {"at": at, "by": by}, timeout=7 * 24 * 3600)
 
 
 def pop_sign_off_notice(operator_id: int) -> dict | None:
     """How the operator was signed off since the last look, if so: {"at": when the working time
     stopped, "by": the supervisor's name, or "" when for absence}."""
     key = _notice_key(operator_id)
-    try:
-        notice = cache.get(key)
-        if notice is not None:
-            cache.delete(key)
-    except Exception:  # noqa: BLE001 - Redis unreachable: the console still opens
-        logger.warning("sign-off notice of operator %s not read (cache unavailable)", operator_id, exc_info=True)
-        return None
+    notice = cache_safely.get(key)
+    if notice is not None:
+        cache_safely.delete(key)
     return notice
 
 
