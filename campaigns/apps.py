@@ -7,4 +7,9 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Campaigns")
 
     def ready(self):
+        from callcenter import held_calls
+
         from . import signals  # noqa: F401 - connects the receivers
+        from .selectors.console import held_call
+
+        held_calls.register(held_call)

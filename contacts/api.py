@@ -1,6 +1,7 @@
 """REST API of customers, the DNC registry and segments (API.md). Thin: serializers validate,
 services act, selectors read."""
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -8,10 +9,10 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from callcenter import roles
+from callcenter import held_calls, roles
 
 from . import selectors
-from .models import Customer, DoNotCall, Segment
+from .models import Customer, PhoneNumber, DoNotCall, Segment
 from .segments import customers_matching
 from .serializers import (
     CountSerializer,
@@ -149,6 +150,9 @@ class DoNotCallViewSet(PerActionPermissions, mixins.ListModelMixin, mixins.Retri
         source = data["source"]
         if not roles.can(self.request.user, roles.MANAGE_LISTS):
             source = DoNotCall.Source.OPERATOR  # an operator's request is recorded as such
+            customer = data.get("customer")
+            _require_held(self.request.user, customer_id=customer.pk if customer else None,
+                          number=data.get("phone_number", ""))
         try:
             serializer.instance = dnc_service.register_dnc(
                 by=self.request.user, phone=data.get("phone_number", ""), customer=data.get("customer"),
@@ -194,11 +198,29 @@ class DoNotCallViewSet(PerActionPermissions, mixins.ListModelMixin, mixins.Retri
             number, _valid = normalize_phone(phone)
             if not number:
                 raise serializers.ValidationError({"phone": [_("Not a phone number.")]})
-        entries = list(
-            dnc_service.blocking_entries(phone=number or None, customer=customer_id, campaign=campaign_id)
-            .select_related("created_by", "revoked_by")
-        )
+        entries = dnc_service.blocking_entries(phone=number or None, customer=customer_id, campaign=campaign_id)
+        if not _sees_registry(request.user):
+            # An operator asks only about the call they hold, and learns only yes or no.
+            _require_held(request.user, customer_id=customer_id, number=number)
+            return Response({"blocked": entries.exists()})
+        entries = list(entries.select_related("created_by", "revoked_by"))
         return Response({"blocked": bool(entries), "entries": DoNotCallSerializer(entries, many=True).data})
+
+
+def _sees_registry(user) -> bool:
+    return roles.can(user, roles.MANAGE_LISTS, roles.VIEW_AUDIT)
+
+
+def _require_held(user, *, customer_id, number):
+    """404 unless the customer / number is the one of the call `user` holds (or one of that
+    customer's numbers): the same answer as for an unknown one, so nothing is learnt."""
+    held = held_calls.held_call(user)
+    if held is None or (customer_id is not None and customer_id != held.customer_id):
+        raise Http404
+    if number and number != held.phone and not PhoneNumber.objects.filter(
+        customer_id=held.customer_id, number=number
+    ).exists():
+        raise Http404
 
 
 class SegmentViewSet(PerActionPermissions, mixins.ListModelMixin, mixins.RetrieveModelMixin,

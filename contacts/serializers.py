@@ -151,4 +151,4 @@ class CountSerializer(serializers.Serializer):
 
 class DncCheckSerializer(serializers.Serializer):
     blocked = serializers.BooleanField()
-    entries = DoNotCallSerializer(many=True)
+    entries = DoNotCallSerializer(many=True, required=False, help_text="Supervisors and auditors only: operators learn only `blocked`.")

@@ -15,7 +15,7 @@ from contacts.models import Customer
 from . import selectors, services
 from .models import Script, ScriptVersion, Step
 from .serializers import (
-    AnswerCheckSerializer, PublishSerializer, RebuttalSerializer, ScriptDetailSerializer, ScriptSerializer,
+    PublishSerializer, RebuttalSerializer, ScriptDetailSerializer, ScriptSerializer,
     VersionDetailSerializer,
 )
 
@@ -203,26 +203,3 @@ class ScriptRebuttals(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.search_rebuttals(script=_script(self.request, self.kwargs["pk"]), q=self.request.query_params.get("q", ""))
-
-
-class VersionCheckAnswers(APIView):
-    """Check answers before logging an outcome (what the console does when recording it)."""
-
-    permission_classes = [roles.api_permission(roles.USE_CONSOLE, roles.MANAGE_LISTS)]
-
-    @extend_schema(
-        request=AnswerCheckSerializer,
-        responses=inline_serializer("AnswerCheckResult", fields={"errors": serializers.ListField(child=serializers.CharField())}),
-    )
-    def post(self, request, pk):
-        version = get_object_or_404(ScriptVersion.objects.exclude(status=ScriptVersion.Status.DRAFT), pk=pk)
-        body = AnswerCheckSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        customer = None
-        if body.validated_data.get("customer"):
-            customer = get_object_or_404(Customer, pk=body.validated_data["customer"])
-        errors = services.validate_answers(
-            version=version, answers=body.validated_data["answers"],
-            disposition_code=body.validated_data["disposition"], customer=customer,
-        )
-        return Response({"errors": errors})

@@ -1,4 +1,5 @@
-"""scripts routes under /api/v1/."""
+"""scripts routes under /api/v1/. (Checking answers for a call, script-versions/<id>/check-answers/,
+is operator work: campaigns routes it, since only campaigns knows which customer an operator holds.)"""
 from django.urls import path
 
 from . import api
@@ -12,5 +13,4 @@ urlpatterns = [
     path("scripts/<int:pk>/publish/", api.ScriptPublish.as_view(), name="api_script_publish"),
     path("scripts/<int:pk>/rebuttals/", api.ScriptRebuttals.as_view(), name="api_script_rebuttals"),
     path("script-versions/<int:pk>/", api.VersionDetail.as_view(), name="api_script_version"),
-    path("script-versions/<int:pk>/check-answers/", api.VersionCheckAnswers.as_view(), name="api_script_check_answers"),
 ]

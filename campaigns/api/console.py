@@ -3,6 +3,8 @@ Same services and rules as the console page."""
 import datetime as dt
 
 from django.conf import settings
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,8 +16,13 @@ from rest_framework.views import APIView
 from callcenter import roles
 from callcenter.api_fields import OffsetDateTimeField
 
+from contacts.models import Customer
+from scripts.models import ScriptVersion
+from scripts.serializers import AnswerCheckSerializer
+from scripts.services import validate_answers
+
 from ..models import AgentStateLog, CallAttempt, CallListEntry, Disposition
-from ..selectors.console import no_call_code
+from ..selectors.console import held_entry, no_call_code
 from ..services import agent_state, dispatch, outcomes, script_choice
 
 UseConsole = roles.api_permission(roles.USE_CONSOLE)
@@ -249,3 +256,37 @@ class AttemptCreateView(APIView):
             {"id": result.attempt.pk, "entry_status": entry.status, "next_attempt_at": entry.next_attempt_at},
             status=status.HTTP_201_CREATED,
         )
+
+
+# ------------------------------------------------------------------ checking script answers
+
+class VersionCheckAnswers(APIView):
+    """Check answers before logging an outcome (what the console does when recording it). An
+    operator names only the customer of the call they hold (the answers' conditions read the
+    customer's data); supervisors may check any customer."""
+
+    permission_classes = [roles.api_permission(roles.USE_CONSOLE, roles.MANAGE_LISTS)]
+
+    @extend_schema(
+        request=AnswerCheckSerializer,
+        responses=inline_serializer("AnswerCheckResult", fields={"errors": serializers.ListField(child=serializers.CharField())}),
+    )
+    def post(self, request, pk):
+        version = get_object_or_404(ScriptVersion.objects.exclude(status=ScriptVersion.Status.DRAFT), pk=pk)
+        body = AnswerCheckSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        customer = None
+        customer_id = body.validated_data.get("customer")
+        if customer_id:
+            if roles.can(request.user, roles.MANAGE_LISTS):
+                customer = get_object_or_404(Customer, pk=customer_id)
+            else:
+                held = held_entry(request.user)
+                if held is None or held.customer_id != customer_id:
+                    raise Http404
+                customer = held.customer
+        errors = validate_answers(
+            version=version, answers=body.validated_data["answers"],
+            disposition_code=body.validated_data["disposition"], customer=customer,
+        )
+        return Response({"errors": errors})

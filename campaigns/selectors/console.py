@@ -11,6 +11,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import get_language
 
+from callcenter.held_calls import HeldCall
 from contacts.phones import format_national
 from contacts.services import dnc
 
@@ -91,13 +92,28 @@ def dispatchable_lists(operator, now=None) -> list[CallList]:
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
-def held_entry(operator) -> CallListEntry | None:
-    """The entry this operator holds now (at most one), with what the console shows."""
-    return (
-        CallListEntry.objects.filter(status=Status.HELD, held_by=operator)
-        .select_related("campaign__policy", "campaign__script", "call_list", "customer")
-        .first()
-    )
+def held_by(operator):
+    """Entries this operator holds (at most one)."""
+    return CallListEntry.objects.filter(status=Status.HELD, held_by=operator)
+
+
+def held_entry(operator, entry_id: int | None = None) -> CallListEntry | None:
+    """The entry this operator holds now (at most one), with what the console shows; with
+    `entry_id`, that entry only if the operator holds it. The one definition of "holds": a hold
+    past its time that the expiry beat has not put back yet is still the operator's (dispatch
+    gives a held entry to nobody else, and renewing it works). Every console page, panel and API
+    call that takes an entry id answers through this, so nobody reads another's customer."""
+    entries = held_by(operator)
+    if entry_id is not None:
+        entries = entries.filter(pk=entry_id)
+    return entries.select_related("campaign__policy", "campaign__script", "call_list", "customer").first()
+
+
+def held_call(operator) -> HeldCall | None:
+    """The customer and number of the call this operator holds (for contacts and scripts, which
+    cannot import campaigns: see callcenter.held_calls)."""
+    row = held_by(operator).values_list("customer_id", "phone").first()
+    return HeldCall(customer_id=row[0], phone=row[1]) if row else None
 
 
 # ------------------------------------------------------------------ the customer card

@@ -22,6 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import formats, timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from contacts.models import DoNotCall
 from contacts.services import dnc, history
@@ -32,6 +33,11 @@ from .agent_state import move_working_operator_ctes
 from .locks import lock_operator_sql
 
 Status = CallListEntry.Status
+
+
+NOT_HELD_MESSAGE = gettext_lazy(
+    "This customer is no longer assigned to you (the hold expired or a supervisor released it). Nothing was saved."
+)
 
 
 class EntryNotHeld(Exception):
@@ -193,9 +199,7 @@ def record_outcome(
                 done = _replay(client_token, operator, entry_id) if client_token else None
                 if done:
                     return done
-                raise EntryNotHeld(
-                    _("This customer is no longer assigned to you (the hold expired or a supervisor released it). Nothing was saved.")
-                )
+                raise EntryNotHeld(NOT_HELD_MESSAGE)
             started_at = started_at or entry.held_at or now
             ended_at = ended_at or now
             errors = _validate(

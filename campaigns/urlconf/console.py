@@ -21,4 +21,5 @@ api_urlpatterns: list = [
     path("dispatch/next/", api.DispatchNextView.as_view(), name="api_dispatch_next"),
     path("dispatch/renew/", api.DispatchRenewView.as_view(), name="api_dispatch_renew"),
     path("attempts/", api.AttemptCreateView.as_view(), name="api_attempts"),
+    path("script-versions/<int:pk>/check-answers/", api.VersionCheckAnswers.as_view(), name="api_script_check_answers"),
 ]

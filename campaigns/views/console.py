@@ -151,26 +151,26 @@ def _next_call(request):
 @roles.permission_required(roles.USE_CONSOLE)
 @require_POST
 def console_outcome(request, entry_id):
-    entry = get_object_or_404(
-        CallListEntry.objects.select_related("campaign__policy", "campaign__script", "call_list", "customer"), pk=entry_id
-    )
-    form = OutcomeForm(request.POST, customer_zone=scheduling.zone(entry.customer.time_zone))
+    # Only the entry this operator holds is ever read for the page: a refused or invalid post for
+    # anyone else's entry gets the operator's own console (409), never that entry's customer card.
+    entry = selectors.held_entry(request.user, entry_id=entry_id)
+    form = OutcomeForm(request.POST, customer_zone=scheduling.zone(entry.customer.time_zone) if entry else None)
     if form.is_valid():
         try:
             outcome = form.outcome_kwargs()
-            outcome["script_version"] = script_choice.version_for_attempt(
-                entry_id=entry.pk, script_version=outcome["script_version"], answers=outcome["answers"],
-            )
-            outcomes.record_outcome(entry=entry, operator=request.user, **outcome)
-        except outcomes.EntryNotHeld as error:
-            messages.error(request, str(error))
-            # Nothing saved: show what was typed so it is not lost.
-            held = selectors.held_entry(request.user)
-            return render(
-                request, "campaigns/console/console.html",
-                _console_context(request, entry=held, not_held_notes=request.POST.get("notes", "")), status=409,
-            )
+            if entry is not None:
+                outcome["script_version"] = script_choice.version_for_attempt(
+                    entry_id=entry.pk, script_version=outcome["script_version"], answers=outcome["answers"],
+                )
+            # Not held: the service still answers a repeat of a request it already saved (same
+            # client token), and refuses anything else.
+            outcomes.record_outcome(entry=entry or entry_id, operator=request.user, **outcome)
+        except (outcomes.EntryNotHeld, CallListEntry.DoesNotExist) as error:
+            message = error if isinstance(error, outcomes.EntryNotHeld) else outcomes.NOT_HELD_MESSAGE
+            return _not_held(request, message)
         except ValidationError as error:
+            if entry is None:
+                return _not_held(request, outcomes.NOT_HELD_MESSAGE)
             shown = {name for name, field in form.fields.items() if not field.widget.is_hidden}
             for field, problems in error.message_dict.items():
                 for problem in problems:
@@ -181,7 +181,20 @@ def console_outcome(request, entry_id):
             if "save_next" in request.POST:
                 return _next_call(request)
             return redirect("campaigns:console")
+    if entry is None:
+        return _not_held(request, outcomes.NOT_HELD_MESSAGE)
     return render(request, "campaigns/console/console.html", _console_context(request, entry=entry, form=form), status=400)
+
+
+def _not_held(request, message):
+    """409: nothing was saved. The operator's own console (their held call, if any) with what they
+    typed, so it is not lost."""
+    messages.error(request, str(message))
+    held = selectors.held_entry(request.user)
+    return render(
+        request, "campaigns/console/console.html",
+        _console_context(request, entry=held, not_held_notes=request.POST.get("notes", "")), status=409,
+    )
 
 
 @roles.permission_required(roles.USE_CONSOLE)

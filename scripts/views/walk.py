@@ -8,7 +8,6 @@ scripts app never imports campaigns."""
 from django.apps import apps
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from callcenter import roles
@@ -31,14 +30,10 @@ def console_walk(request, entry_id):
         return redirect_to_login(request.get_full_path())
     if not roles.can(request.user, roles.USE_CONSOLE):
         return _unavailable(request, _("Only operators can walk through scripts in the console."), 403)
-    CallListEntry = apps.get_model("campaigns", "CallListEntry")
-    entry = get_object_or_404(CallListEntry.objects.select_related("customer", "campaign"), pk=entry_id)
-    held = (
-        entry.held_by_id == request.user.pk
-        and entry.status == CallListEntry.Status.HELD
-        and (entry.held_until is None or entry.held_until > timezone.now())
-    )
-    if not held:
+    from campaigns.selectors.console import held_entry
+
+    entry = held_entry(request.user, entry_id=entry_id)
+    if entry is None:
         return _unavailable(request, _("This call is no longer yours: take the next call."), 409)
     from campaigns.services.script_choice import choose_script_version
 
