@@ -1,6 +1,7 @@
 """Shared fixtures: named users per role, a real Celery worker, Playwright on Debian's Chromium.
 
 Everything talks to the real PostgreSQL and Redis given by DATABASE_URL / REDIS_URL."""
+
 import os
 import subprocess
 import sys
@@ -50,6 +51,7 @@ def default_language():
 
 
 # ---------------------------------------------------------------- reference data and users
+
 
 @pytest.fixture
 def reference_data(db):
@@ -140,6 +142,7 @@ def api_as(api_client):
 
 # ---------------------------------------------------------------- races
 
+
 def another_transaction_commits(change, *, hold_seconds: float = 0.5):
     """Run `change` in a transaction on another thread and connection; return once it has made
     its change (uncommitted), with a join() for after the competing request. The transaction
@@ -177,6 +180,7 @@ def another_transaction_commits(change, *, hold_seconds: float = 0.5):
 
 
 # ---------------------------------------------------------------- a real Celery worker
+
 
 @pytest.fixture
 def celery_worker_process(_celery_worker_session):
@@ -216,9 +220,27 @@ def _celery_worker_session(django_db_setup, django_db_blocker):
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / f"celery-worker-{queue}.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "callcenter", "worker", "--pool=solo",
-         "--without-gossip", "--without-mingle", "-Q", queue, "-n", f"{queue}@%h", "-l", "info"],
-        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "callcenter",
+            "worker",
+            "--pool=solo",
+            "--without-gossip",
+            "--without-mingle",
+            "-Q",
+            queue,
+            "-n",
+            f"{queue}@%h",
+            "-l",
+            "info",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.time() + 60
@@ -241,6 +263,7 @@ def _celery_worker_session(django_db_setup, django_db_blocker):
 
 
 # ---------------------------------------------------------------- browser
+
 
 @pytest.fixture(scope="session")
 def browser():

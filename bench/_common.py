@@ -6,6 +6,7 @@ Every bench script starts with:
     from _common import django_setup, emit, timed
     django_setup("lists")          # database <DATABASE name>_bench_lists, migrated, kept between runs
 """
+
 import json
 import os
 import re
@@ -22,6 +23,7 @@ sys.path.insert(0, str(BASE_DIR))
 
 # ------------------------------------------------------------------ setup and output
 
+
 def django_setup(name: str):
     """Point Django at a bench database of its own (created and migrated when missing)."""
     import psycopg2
@@ -34,8 +36,11 @@ def django_setup(name: str):
     db = database_from_url(url)
     bench_name = f"{db['NAME']}_bench_{name}"
     admin = psycopg2.connect(
-        dbname="postgres", user=db["USER"] or None, password=db["PASSWORD"] or None,
-        host=db["HOST"] or None, port=db["PORT"] or None,
+        dbname="postgres",
+        user=db["USER"] or None,
+        password=db["PASSWORD"] or None,
+        host=db["HOST"] or None,
+        port=db["PORT"] or None,
     )
     admin.autocommit = True
     with admin.cursor() as cursor:
@@ -99,6 +104,7 @@ def percentile(values, fraction: float) -> float:
 
 
 # ------------------------------------------------------------------ set-based inserts
+
 
 def _defaults_for(model, explicit: dict):
     """SQL column list and value expressions for an INSERT … SELECT over generate_series:
@@ -207,15 +213,18 @@ def ensure_dnc(n: int) -> int:
     log(f"creating DNC entries {have + 1}..{n}")
     explicit = {
         "phone_number": "CASE WHEN g % 3 <> 0 THEN '+8190' || lpad((g * 17 % 1000000 + 1)::text, 8, '0') ELSE '' END",
-        "customer": "CASE WHEN g % 3 = 0 THEN (SELECT id FROM contacts_customer WHERE external_id = 'B' || lpad((g * 17 % 1000000 + 1)::text, 8, '0')) END",
+        "customer": "CASE WHEN g % 3 = 0 THEN (SELECT id FROM contacts_customer"
+        " WHERE external_id = 'B' || lpad((g * 17 % 1000000 + 1)::text, 8, '0')) END",
         "reason": "'customer_request'",
         "source": "'import'",
         "created_at": "now() - make_interval(days => (g % 365)::int)",
     }
     columns, expressions, params = _defaults_for(DoNotCall, explicit)
     _execute(
-        f"INSERT INTO contacts_donotcall ({columns}) SELECT {expressions} FROM generate_series(%s::bigint, %s::bigint) g "
-        f"WHERE g % 3 <> 0 OR EXISTS (SELECT 1 FROM contacts_customer WHERE external_id = 'B' || lpad((g * 17 % 1000000 + 1)::text, 8, '0'))",
+        f"INSERT INTO contacts_donotcall ({columns}) SELECT {expressions} FROM generate_series(%s::bigint, %s::bigint) "
+        "g "
+        "WHERE g % 3 <> 0 OR EXISTS (SELECT 1 FROM contacts_customer WHERE external_id = 'B' || lpad((g * 17 % "
+        "1000000 + 1)::text, 8, '0'))",
         [*params, have + 1, n],
     )
     _execute("ANALYZE contacts_donotcall")
@@ -247,9 +256,15 @@ def ensure_bench_campaigns(count: int = 3, operators: int = 64):
     policy, _ = CallingPolicy.objects.get_or_create(
         name="Bench Japan standard",
         defaults=dict(
-            call_window_start=datetime.time(9, 0), call_window_end=datetime.time(20, 0),
-            weekdays=[0, 1, 2, 3, 4, 5], max_attempts=6, max_attempts_per_day=2, min_gap_minutes=120,
-            cap_attempts=3, cap_days=7, cooloff_days_after_contact=7,
+            call_window_start=datetime.time(9, 0),
+            call_window_end=datetime.time(20, 0),
+            weekdays=[0, 1, 2, 3, 4, 5],
+            max_attempts=6,
+            max_attempts_per_day=2,
+            min_gap_minutes=120,
+            cap_attempts=3,
+            cap_days=7,
+            cooloff_days_after_contact=7,
         ),
     )
     operator_ids = ensure_operators(operators)
@@ -280,8 +295,17 @@ def ensure_attempts(n: int, *, days: int = 60) -> int:
     codes = dict(Disposition.objects.values_list("code", "id"))
     # 45% no answer, 15% busy, 12% voicemail, 3% invalid, 8% callback, 7% refused, 6% success,
     # 1% dnc request, 3% hung up
-    weights = [("no_answer", 45), ("busy", 15), ("voicemail", 12), ("invalid_number", 3), ("callback", 8),
-               ("refused", 7), ("success", 6), ("dnc_request", 1), ("hung_up", 3)]
+    weights = [
+        ("no_answer", 45),
+        ("busy", 15),
+        ("voicemail", 12),
+        ("invalid_number", 3),
+        ("callback", 8),
+        ("refused", 7),
+        ("success", 6),
+        ("dnc_request", 1),
+        ("hung_up", 3),
+    ]
     bucket_sql, upper = [], 0
     for code, weight in weights:
         upper += weight
@@ -291,13 +315,16 @@ def ensure_attempts(n: int, *, days: int = 60) -> int:
     operator_array = "ARRAY[" + ",".join(map(str, operator_ids)) + "]"
     contact_ids = [codes[c] for c in ("callback", "refused", "success", "dnc_request", "hung_up")]
     talk = f"CASE WHEN ({disposition_case}) IN ({','.join(map(str, contact_ids))}) THEN 30 + (g % 400) ELSE 0 END"
-    start = (f"date_trunc('day', now() - make_interval(days => (g % {days})::int))"
-             f" + make_interval(mins => ((g * 37) % 660)::int)")  # 09:00-20:00 JST = 00:00-11:00 UTC
+    start = (
+        f"date_trunc('day', now() - make_interval(days => (g % {days})::int))"
+        f" + make_interval(mins => ((g * 37) % 660)::int)"
+    )  # 09:00-20:00 JST = 00:00-11:00 UTC
     explicit = {
         "entry": "NULL",
         "call_list": "NULL",
         "campaign": f"({campaign_ids})[1 + g % {len(campaigns)}]",
-        "customer": f"(SELECT id FROM contacts_customer WHERE external_id = 'B' || lpad((1 + (g * 104729) % {customers})::text, 8, '0'))",
+        "customer": "(SELECT id FROM contacts_customer"
+        f" WHERE external_id = 'B' || lpad((1 + (g * 104729) % {customers})::text, 8, '0'))",
         "operator": f"({operator_array})[1 + g % {len(operator_ids)}]",
         "phone": f"'+8190' || lpad((1 + (g * 104729) % {customers})::text, 8, '0')",
         "attempt_number": "1 + g % 3",
@@ -317,7 +344,8 @@ def ensure_attempts(n: int, *, days: int = 60) -> int:
         end_id = min(n, start_id + chunk - 1)
         log(f"creating attempts {start_id}..{end_id}")
         _execute(
-            f"INSERT INTO campaigns_callattempt ({columns}) SELECT {expressions} FROM generate_series(%s::bigint, %s::bigint) g",
+            f"INSERT INTO campaigns_callattempt ({columns}) SELECT {expressions} FROM generate_series(%s::bigint, "
+            "%s::bigint) g",
             [*params, start_id, end_id],
         )
         start_id = end_id + 1
@@ -326,6 +354,7 @@ def ensure_attempts(n: int, *, days: int = 60) -> int:
 
 
 # ------------------------------------------------------------------ reference figure
+
 
 def pgbench_tps(*, clients: int = 16, seconds: int = 10, scale: int = 10) -> float:
     """`pgbench -N` (simple-update, no branch contention) TPS on the current bench database, as a
@@ -349,8 +378,13 @@ def pgbench_tps(*, clients: int = 16, seconds: int = 10, scale: int = 10) -> flo
         cursor.execute("SELECT to_regclass('pgbench_accounts') IS NOT NULL")
         initialized = cursor.fetchone()[0]
     if not initialized:
-        subprocess.run([pgbench, *args, "-i", "-q", "-s", str(scale), database], check=True, env=env,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [pgbench, *args, "-i", "-q", "-s", str(scale), database],
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     else:
         # What `pgbench` without -n does: earlier runs' dead rows would slow this one (this server
         # may run without autovacuum), and the yardstick must not be handicapped.
@@ -360,7 +394,10 @@ def pgbench_tps(*, clients: int = 16, seconds: int = 10, scale: int = 10) -> flo
             cursor.execute("TRUNCATE pgbench_history")
     result = subprocess.run(
         [pgbench, *args, "-n", "-N", "-c", str(clients), "-j", "2", "-T", str(seconds), database],
-        check=True, env=env, capture_output=True, text=True,
+        check=True,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     match = re.search(r"tps = ([0-9.]+)", result.stdout)
     return float(match.group(1)) if match else 0.0

@@ -15,6 +15,7 @@ Each build runs in a transaction that is rolled back afterwards, so runs do not 
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/callcenter .venv/bin/python bench/build_list.py
 """
+
 import os
 
 from _common import django_setup, emit, ensure_attempts, ensure_customers, ensure_dnc, log, timed
@@ -50,11 +51,20 @@ def vacuum_once():
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT coalesce(last_vacuum, last_autovacuum) IS NULL FROM pg_stat_user_tables WHERE relname = 'campaigns_callattempt'")
+        cursor.execute(
+            "SELECT coalesce(last_vacuum, last_autovacuum) IS NULL FROM pg_stat_user_tables WHERE relname = "
+            "'campaigns_callattempt'"
+        )
         if cursor.fetchone()[0]:
             log("vacuum analyze (first run)")
-            for table in ("campaigns_callattempt", "contacts_customer", "contacts_phonenumber", "contacts_donotcall",
-                          "campaigns_disposition", "campaigns_calllistentry"):
+            for table in (
+                "campaigns_callattempt",
+                "contacts_customer",
+                "contacts_phonenumber",
+                "contacts_donotcall",
+                "campaigns_disposition",
+                "campaigns_calllistentry",
+            ):
                 cursor.execute(f"VACUUM ANALYZE {table}")
 
 
@@ -77,8 +87,9 @@ def service_build(campaign, criteria, name):
 
     try:
         with transaction.atomic():
-            call_list = create_call_list(campaign=campaign, name=name, by=None, criteria=criteria,
-                                         order_by="highest_spend")
+            call_list = create_call_list(
+                campaign=campaign, name=name, by=None, criteria=criteria, order_by="highest_spend"
+            )
             cpu_before = backend_cpu_seconds()
             with timed() as t:
                 call_list = run_call_list_build(call_list_id=call_list.pk)
@@ -95,16 +106,16 @@ def hand_build(campaign, where_sql):
     (It selects the same customers as the service: main() reports both row counts.)"""
     from django.db import connection, transaction
 
-    from campaigns.models import CallList
-
-    from campaigns.models import Disposition
+    from campaigns.models import CallList, Disposition
 
     policy = campaign.policy
     vacuum_entries()
     refusals = ",".join(str(i) for i in Disposition.objects.filter(is_refusal=True).values_list("pk", flat=True))
     contacts = ",".join(str(i) for i in Disposition.objects.filter(is_contact=True).values_list("pk", flat=True))
-    active_dnc = (f"d.revoked_at IS NULL AND (d.expires_at IS NULL OR d.expires_at > now())"
-                  f" AND (d.campaign_id IS NULL OR d.campaign_id = {campaign.pk})")
+    active_dnc = (
+        f"d.revoked_at IS NULL AND (d.expires_at IS NULL OR d.expires_at > now())"
+        f" AND (d.campaign_id IS NULL OR d.campaign_id = {campaign.pk})"
+    )
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:  # the same session settings as the service
@@ -124,11 +135,14 @@ def hand_build(campaign, where_sql):
                               ORDER BY ph.is_primary DESC, ph.id LIMIT 1) p ON true
                 WHERE {where_sql}
                   AND NOT EXISTS (SELECT 1 FROM contacts_donotcall d WHERE d.customer_id = c.id AND {active_dnc})
-                  AND NOT EXISTS (SELECT 1 FROM contacts_phonenumber x JOIN contacts_donotcall d ON d.phone_number = x.number
+                  AND NOT EXISTS (SELECT 1 FROM contacts_phonenumber x JOIN contacts_donotcall d ON d.phone_number =
+                      x.number
                         WHERE x.customer_id = c.id AND {active_dnc})
                   AND NOT EXISTS (SELECT 1 FROM campaigns_callattempt a
-                        WHERE a.campaign_id = {campaign.pk} AND a.customer_id = c.id AND a.disposition_id IN ({refusals}))
-                  AND NOT EXISTS (SELECT 1 FROM campaigns_calllistentry o JOIN campaigns_calllist ol ON ol.id = o.call_list_id
+                        WHERE a.campaign_id = {campaign.pk} AND a.customer_id = c.id AND a.disposition_id IN
+                        ({refusals}))
+                  AND NOT EXISTS (SELECT 1 FROM campaigns_calllistentry o JOIN campaigns_calllist ol ON ol.id =
+                      o.call_list_id
                         WHERE o.campaign_id = {campaign.pk} AND o.customer_id = c.id
                           AND ol.status IN ('building', 'ready', 'paused') AND ol.id <> {call_list.pk})
                   AND NOT EXISTS (SELECT 1 FROM campaigns_callattempt a

@@ -3,13 +3,14 @@
 
     DATABASE_URL=... .venv/bin/python bench/customer_list.py [customers]
 """
+
 import os
 import statistics
 import sys
 
 os.environ.setdefault("DEBUG", "1")  # plain static storage: no collectstatic manifest needed
 
-from _common import django_setup, emit, ensure_customers, ensure_dnc, log, timed  # noqa: E402
+from _common import django_setup, emit, ensure_customers, ensure_dnc, log, timed
 
 CUSTOMERS = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 
@@ -43,10 +44,16 @@ def main():
     if created:
         user.groups.add(Group.objects.get(name="Supervisor"))
     segment, _ = Segment.objects.get_or_create(
-        name="bench dormant", defaults={"criteria": {"match": "all", "rules": [
-            {"field": "last_purchase_days", "op": "gte", "value": 180},
-            {"field": "subscription_status", "op": "eq", "value": "active"},
-        ]}},
+        name="bench dormant",
+        defaults={
+            "criteria": {
+                "match": "all",
+                "rules": [
+                    {"field": "last_purchase_days", "op": "gte", "value": 180},
+                    {"field": "subscription_status", "op": "eq", "value": "active"},
+                ],
+            }
+        },
     )
     QUERIES["segment"] = f"?segment={segment.pk}"
     client = Client()
@@ -64,13 +71,15 @@ def main():
         rows = response.content.decode().count('data-testid="customer-row"')
         results[name] = {"median_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1), "rows": rows}
         log(f"{name}: {results[name]}")
-    emit({
-        "bench": "customer_list",
-        "customers": total,
-        "data_setup_s": round(generation.seconds, 1),
-        "requests": results,
-        "worst_median_ms": max(r["median_ms"] for r in results.values()),
-    })
+    emit(
+        {
+            "bench": "customer_list",
+            "customers": total,
+            "data_setup_s": round(generation.seconds, 1),
+            "requests": results,
+            "worst_median_ms": max(r["median_ms"] for r in results.values()),
+        }
+    )
 
 
 if __name__ == "__main__":

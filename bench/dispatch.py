@@ -27,6 +27,7 @@ Prints one JSON object.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/callcenter_console \\
         .venv/bin/python bench/dispatch.py [--operators 64] [--processes 8] [--seconds 30] [--pace-ms 1000]
 """
+
 import argparse
 import multiprocessing
 import os
@@ -36,7 +37,15 @@ import time
 import uuid
 
 from _common import (
-    _defaults_for, _execute, django_setup, emit, ensure_customers, ensure_dnc, ensure_operators, log, percentile,
+    _defaults_for,
+    _execute,
+    django_setup,
+    emit,
+    ensure_customers,
+    ensure_dnc,
+    ensure_operators,
+    log,
+    percentile,
     pgbench_tps,
 )
 
@@ -48,11 +57,21 @@ POLICY = "Bench dispatch: always open, Japan standard limits"
 DUE_RETRIES = 3000
 DUE_CALLBACKS = 300
 DNC_REGISTRY = 50_000
-OUTCOMES = [("no_answer", 48), ("busy", 14), ("voicemail", 10), ("callback", 8), ("success", 6),
-            ("refused", 6), ("hung_up", 5), ("invalid_number", 2), ("dnc_request", 1)]
+OUTCOMES = [
+    ("no_answer", 48),
+    ("busy", 14),
+    ("voicemail", 10),
+    ("callback", 8),
+    ("success", 6),
+    ("refused", 6),
+    ("hung_up", 5),
+    ("invalid_number", 2),
+    ("dnc_request", 1),
+]
 
 
 # ------------------------------------------------------------------ data
+
 
 def ensure_campaign(operator_ids):
     import datetime
@@ -62,20 +81,33 @@ def ensure_campaign(operator_ids):
     policy, _ = CallingPolicy.objects.update_or_create(
         name=POLICY,
         defaults=dict(
-            call_window_start=datetime.time(0, 0), call_window_end=datetime.time(0, 0), weekdays=list(range(7)),
-            skip_holidays=False, max_attempts=6, max_attempts_per_day=2, min_gap_minutes=120, cap_attempts=3,
-            cap_days=7, cooloff_days_after_contact=7, no_resolicit_after_refusal=True, retry_delays={},
+            call_window_start=datetime.time(0, 0),
+            call_window_end=datetime.time(0, 0),
+            weekdays=list(range(7)),
+            skip_holidays=False,
+            max_attempts=6,
+            max_attempts_per_day=2,
+            min_gap_minutes=120,
+            cap_attempts=3,
+            cap_days=7,
+            cooloff_days_after_contact=7,
+            no_resolicit_after_refusal=True,
+            retry_delays={},
         ),
     )
     campaign, _ = Campaign.objects.get_or_create(
-        name=CAMPAIGN, defaults=dict(purpose="sales", status="active", policy=policy, cost_per_hour=1800, cost_per_minute=3),
+        name=CAMPAIGN,
+        defaults=dict(purpose="sales", status="active", policy=policy, cost_per_hour=1800, cost_per_minute=3),
     )
     campaign.operators.add(*operator_ids)
     other, _ = Campaign.objects.get_or_create(
-        name=OTHER_CAMPAIGN, defaults=dict(purpose="survey", status="finished", policy=policy),
+        name=OTHER_CAMPAIGN,
+        defaults=dict(purpose="survey", status="finished", policy=policy),
     )
     call_list, _ = CallList.objects.get_or_create(
-        campaign=campaign, name="Bench 1M", defaults=dict(status="ready", progress=100, counts={"included": ENTRIES}),
+        campaign=campaign,
+        name="Bench 1M",
+        defaults=dict(status="ready", progress=100, counts={"included": ENTRIES}),
     )
     return campaign, other, call_list
 
@@ -88,10 +120,21 @@ def ensure_entries(campaign, call_list):
         return have
     log(f"creating {ENTRIES:,} entries")
     explicit = {
-        "call_list": str(call_list.pk), "campaign": str(campaign.pk), "customer": "c.id", "phone": "p.number",
-        "rank": "row_number() OVER (ORDER BY c.id)", "status": "'pending'", "attempts": "0",
-        "next_attempt_at": "now() - interval '1 day'", "last_attempt_at": "NULL", "last_disposition": "NULL",
-        "callback_at": "NULL", "assigned_operator": "NULL", "held_by": "NULL", "held_until": "NULL", "held_at": "NULL",
+        "call_list": str(call_list.pk),
+        "campaign": str(campaign.pk),
+        "customer": "c.id",
+        "phone": "p.number",
+        "rank": "row_number() OVER (ORDER BY c.id)",
+        "status": "'pending'",
+        "attempts": "0",
+        "next_attempt_at": "now() - interval '1 day'",
+        "last_attempt_at": "NULL",
+        "last_disposition": "NULL",
+        "callback_at": "NULL",
+        "assigned_operator": "NULL",
+        "held_by": "NULL",
+        "held_until": "NULL",
+        "held_at": "NULL",
     }
     columns, expressions, params = _defaults_for(CallListEntry, explicit)
     _execute(
@@ -113,7 +156,10 @@ def reset_run(campaign, other, call_list):
     log("resetting the previous run")
     _execute(f"DELETE FROM campaigns_callattempt WHERE campaign_id IN ({campaign_id}, {other_id})")
     _execute("DELETE FROM contacts_donotcall WHERE note LIKE 'bench-dispatch%' OR source = 'operator'")
-    _execute("DELETE FROM campaigns_agentstatelog WHERE operator_id IN (SELECT id FROM auth_user WHERE username LIKE 'bench_op%')")
+    _execute(
+        "DELETE FROM campaigns_agentstatelog WHERE operator_id IN (SELECT id FROM auth_user WHERE username LIKE "
+        "'bench_op%')"
+    )
     _execute(
         f"UPDATE campaigns_calllistentry SET status = 'pending', attempts = 0, last_attempt_at = NULL,"
         f" last_disposition_id = NULL, callback_at = NULL, assigned_operator_id = NULL, held_by_id = NULL,"
@@ -128,27 +174,38 @@ def reset_run(campaign, other, call_list):
     # The registry's older entries were there at build time: the build excluded those customers.
     _execute(
         f"UPDATE campaigns_calllistentry e SET status = 'blocked' WHERE e.call_list_id = {list_id} AND ("
-        " e.customer_id IN (SELECT customer_id FROM contacts_donotcall WHERE source = 'import' AND customer_id IS NOT NULL)"
+        " e.customer_id IN (SELECT customer_id FROM contacts_donotcall WHERE source = 'import' AND customer_id IS NOT "
+        "NULL)"
         " OR e.phone IN (SELECT phone_number FROM contacts_donotcall WHERE source = 'import' AND phone_number <> ''))"
     )
     # Due retries (tried two days ago) and due shared callbacks, spread over the list.
     _execute(
         f"UPDATE campaigns_calllistentry SET attempts = 1, last_attempt_at = now() - interval '2 days',"
-        f" last_disposition_id = {codes['no_answer']}, next_attempt_at = now() - make_interval(mins => (rank % 600)::int)"
+        f" last_disposition_id = {codes['no_answer']}, next_attempt_at = now() - make_interval(mins => (rank % "
+        "600)::int)"
         f" WHERE call_list_id = {list_id} AND status = 'pending' AND rank % 331 = 7 AND rank <= {DUE_RETRIES * 331}"
     )
     _execute(
-        f"UPDATE campaigns_calllistentry SET status = 'callback', attempts = 1, last_attempt_at = now() - interval '1 day',"
+        "UPDATE campaigns_calllistentry SET status = 'callback', attempts = 1, last_attempt_at = now() - interval '1 "
+        "day',"
         f" last_disposition_id = {codes['callback']}, callback_at = now() - make_interval(mins => (rank % 60)::int),"
         f" next_attempt_at = now() - make_interval(mins => (rank % 60)::int)"
-        f" WHERE call_list_id = {list_id} AND status = 'pending' AND rank % 3301 = 11 AND rank <= {DUE_CALLBACKS * 3301}"
+        f" WHERE call_list_id = {list_id} AND status = 'pending' AND rank % 3301 = 11 AND rank <= "
+        f"{DUE_CALLBACKS * 3301}"
     )
     # Calls by another campaign: every 97th customer is at the cap (3 in 7 days), every 89th
     # had a conversation two days ago (cool-off). Every 101st gets a DNC entry after the build.
     explicit = {
-        "entry": "NULL", "call_list": "NULL", "campaign": str(other_id), "customer": "e.customer_id",
-        "operator": "NULL", "phone": "e.phone", "attempt_number": "k", "started_at": "now() - make_interval(days => k + 1)",
-        "answered_at": "NULL", "ended_at": "now() - make_interval(days => k + 1) + interval '1 minute'",
+        "entry": "NULL",
+        "call_list": "NULL",
+        "campaign": str(other_id),
+        "customer": "e.customer_id",
+        "operator": "NULL",
+        "phone": "e.phone",
+        "attempt_number": "k",
+        "started_at": "now() - make_interval(days => k + 1)",
+        "answered_at": "NULL",
+        "ended_at": "now() - make_interval(days => k + 1) + interval '1 minute'",
         "disposition": f"CASE WHEN e.rank % 89 = 0 THEN {codes['hung_up']} ELSE {codes['no_answer']} END",
         "client_token": "NULL",
     }
@@ -165,10 +222,17 @@ def reset_run(campaign, other, call_list):
 
     explicit = {
         "phone_number": "CASE WHEN e.rank % 2 = 0 THEN e.phone ELSE '' END",
-        "customer": "CASE WHEN e.rank % 2 = 1 THEN e.customer_id END", "campaign": "NULL",
-        "reason": "'customer_request'", "source": "'inbound'", "note": "'bench-dispatch: added after the build'",
-        "created_by": "NULL", "created_at": "now() - interval '1 hour'", "expires_at": "NULL", "revoked_at": "NULL",
-        "revoked_by": "NULL", "revoke_reason": "''",
+        "customer": "CASE WHEN e.rank % 2 = 1 THEN e.customer_id END",
+        "campaign": "NULL",
+        "reason": "'customer_request'",
+        "source": "'inbound'",
+        "note": "'bench-dispatch: added after the build'",
+        "created_by": "NULL",
+        "created_at": "now() - interval '1 hour'",
+        "expires_at": "NULL",
+        "revoked_at": "NULL",
+        "revoked_by": "NULL",
+        "revoke_reason": "''",
     }
     columns, expressions, params = _defaults_for(DoNotCall, explicit)
     _execute(
@@ -181,12 +245,18 @@ def reset_run(campaign, other, call_list):
     with connection.cursor() as cursor:
         # Every table the run writes: the reset's deletes and the last run's updates left dead rows
         # that would slow this run on a server without autovacuum (state changes: 4 rows a call).
-        for table in ("campaigns_calllistentry", "campaigns_callattempt", "contacts_donotcall", "contacts_customer",
-                      "campaigns_agentstatelog"):
+        for table in (
+            "campaigns_calllistentry",
+            "campaigns_callattempt",
+            "contacts_donotcall",
+            "contacts_customer",
+            "campaigns_agentstatelog",
+        ):
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
 # ------------------------------------------------------------------ the operators
+
 
 def operator_process(operator_ids, seconds, warmup, think_ms, pace_ms, queue_name, results):
     """One process: a thread per operator, each with its own DB connection."""
@@ -219,8 +289,16 @@ def operator_process(operator_ids, seconds, warmup, think_ms, pace_ms, queue_nam
         from django.utils import timezone
 
         rng = random.Random(user.pk)
-        out = {"dispatch": [], "outcome": [], "cycle": [], "empty": 0, "holds": [], "errors": [], "refused": 0,
-               "late": 0}
+        out = {
+            "dispatch": [],
+            "outcome": [],
+            "cycle": [],
+            "empty": 0,
+            "holds": [],
+            "errors": [],
+            "refused": 0,
+            "late": 0,
+        }
         pace = pace_ms / 1000
         try:
             change_agent_state(operator=user, state="ready")
@@ -255,11 +333,19 @@ def operator_process(operator_ids, seconds, warmup, think_ms, pace_ms, queue_nam
                     time.sleep(think_ms / 1000)
                 before_outcome = time.monotonic()
                 try:
-                    record_outcome(entry=entry, operator=user, disposition=dispositions[code],
-                                   client_token=uuid.uuid4().hex, talk_seconds=rng.randrange(0, 200), **fields)
+                    record_outcome(
+                        entry=entry,
+                        operator=user,
+                        disposition=dispositions[code],
+                        client_token=uuid.uuid4().hex,
+                        talk_seconds=rng.randrange(0, 200),
+                        **fields,
+                    )
                 except ValidationError:
                     out["refused"] += 1  # e.g. a callback time over the cap: log a plain no-answer
-                    record_outcome(entry=entry, operator=user, disposition=dispositions["no_answer"], client_token=uuid.uuid4().hex)
+                    record_outcome(
+                        entry=entry, operator=user, disposition=dispositions["no_answer"], client_token=uuid.uuid4().hex
+                    )
                 done = time.monotonic()
                 out["holds"].append((entry.pk, user.pk, began, done))
                 if began >= measure_from and done <= stop_at:
@@ -288,6 +374,7 @@ def operator_process(operator_ids, seconds, warmup, think_ms, pace_ms, queue_nam
 
 # ------------------------------------------------------------------ CPU accounting
 
+
 def cpu_snapshot():
     """Machine CPU ticks (/proc/stat) and the CPU seconds of every backend of this database."""
     from django.db import connection
@@ -296,7 +383,9 @@ def cpu_snapshot():
         with open("/proc/stat") as stat:
             fields = [int(x) for x in stat.readline().split()[1:]]
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
             pids = [row[0] for row in cursor.fetchall()]
         ticks = os.sysconf("SC_CLK_TCK")
         backends = {}
@@ -328,10 +417,13 @@ VIOLATION_SQL = {
             EXISTS (SELECT 1 FROM contacts_donotcall d WHERE d.customer_id = a.customer_id AND {active})
          OR EXISTS (SELECT 1 FROM contacts_donotcall d WHERE d.phone_number = a.phone AND {active})
          OR EXISTS (SELECT 1 FROM contacts_phonenumber p JOIN contacts_donotcall d ON d.phone_number = p.number
-                    WHERE p.customer_id = a.customer_id AND {active}))""".format(active=(
-        "d.created_at <= a.started_at AND (d.revoked_at IS NULL OR d.revoked_at > a.started_at)"
-        " AND (d.expires_at IS NULL OR d.expires_at > a.started_at)"
-        " AND (d.campaign_id IS NULL OR d.campaign_id = a.campaign_id)")),
+                    WHERE p.customer_id = a.customer_id AND {active}))""".format(
+        active=(
+            "d.created_at <= a.started_at AND (d.revoked_at IS NULL OR d.revoked_at > a.started_at)"
+            " AND (d.expires_at IS NULL OR d.expires_at > a.started_at)"
+            " AND (d.campaign_id IS NULL OR d.campaign_id = a.campaign_id)"
+        )
+    ),
     # Rule 4: max attempts per entry.
     "max_attempts": """
         SELECT count(*) FROM campaigns_calllistentry e WHERE e.campaign_id = %(c)s AND e.attempts > %(max)s""",
@@ -341,14 +433,17 @@ VIOLATION_SQL = {
         GROUP BY entry_id, (started_at AT TIME ZONE 'Asia/Tokyo')::date HAVING count(*) > %(per_day)s) x""",
     # Rule 4: minimum gap between two calls of one customer (any campaign).
     "min_gap": """
-        SELECT count(*) FROM (SELECT campaign_id, started_at, lag(started_at) OVER (PARTITION BY customer_id ORDER BY started_at) AS previous
-        FROM campaigns_callattempt WHERE customer_id IN (SELECT customer_id FROM campaigns_callattempt WHERE campaign_id = %(c)s)) x
+        SELECT count(*) FROM (SELECT campaign_id, started_at, lag(started_at) OVER (PARTITION BY customer_id ORDER BY
+        started_at) AS previous
+        FROM campaigns_callattempt WHERE customer_id IN (SELECT customer_id FROM campaigns_callattempt WHERE
+        campaign_id = %(c)s)) x
         WHERE campaign_id = %(c)s AND started_at < previous + make_interval(mins => %(gap)s)""",
     # Rule 4: the cross-campaign cap, counting this attempt.
     "cap": """
         SELECT count(*) FROM campaigns_callattempt a WHERE a.campaign_id = %(c)s AND (
             SELECT count(*) FROM campaigns_callattempt b WHERE b.customer_id = a.customer_id
-              AND b.started_at > a.started_at - make_interval(days => %(cap_days)s) AND b.started_at <= a.started_at) > %(cap)s""",
+              AND b.started_at > a.started_at - make_interval(days => %(cap_days)s)
+              AND b.started_at <= a.started_at) > %(cap)s""",
     # Cool-off: no call within 7 days after a conversation, except the callback it asked for.
     "cooloff": """
         SELECT count(*) FROM campaigns_callattempt a WHERE a.campaign_id = %(c)s AND EXISTS (
@@ -360,7 +455,8 @@ VIOLATION_SQL = {
     "after_refusal": """
         SELECT count(*) FROM campaigns_callattempt a WHERE a.campaign_id = %(c)s AND EXISTS (
             SELECT 1 FROM campaigns_callattempt b JOIN campaigns_disposition d ON d.id = b.disposition_id
-            WHERE b.customer_id = a.customer_id AND b.campaign_id = a.campaign_id AND d.is_refusal AND b.started_at < a.started_at)""",
+            WHERE b.customer_id = a.customer_id AND b.campaign_id = a.campaign_id AND d.is_refusal
+              AND b.started_at < a.started_at)""",
     # Holds left behind (every cycle logs an outcome).
     "still_held": "SELECT count(*) FROM campaigns_calllistentry WHERE campaign_id = %(c)s AND status = 'held'",
 }
@@ -370,9 +466,15 @@ def count_violations(campaign):
     from django.db import connection
 
     policy = campaign.policy
-    params = {"c": campaign.pk, "max": policy.max_attempts, "per_day": policy.max_attempts_per_day,
-              "gap": policy.min_gap_minutes, "cap": policy.cap_attempts, "cap_days": policy.cap_days,
-              "cooloff": policy.cooloff_days_after_contact}
+    params = {
+        "c": campaign.pk,
+        "max": policy.max_attempts,
+        "per_day": policy.max_attempts_per_day,
+        "gap": policy.min_gap_minutes,
+        "cap": policy.cap_attempts,
+        "cap_days": policy.cap_days,
+        "cooloff": policy.cooloff_days_after_contact,
+    }
     found = {}
     with connection.cursor() as cursor:
         for name, sql in VIOLATION_SQL.items():
@@ -400,23 +502,38 @@ def checker_catches_planted_violations(campaign) -> bool:
         # A customer whose DNC entry was already active when the planted call starts (not one an
         # operator registered later in the run: calling before that is no violation).
         blocked = CallListEntry.objects.filter(
-            campaign=campaign, customer__in=DoNotCall.objects.filter(
-                customer__isnull=False, campaign__isnull=True, created_at__lte=sample.started_at, revoked_at__isnull=True,
+            campaign=campaign,
+            customer__in=DoNotCall.objects.filter(
+                customer__isnull=False,
+                campaign__isnull=True,
+                created_at__lte=sample.started_at,
+                revoked_at__isnull=True,
                 expires_at__isnull=True,
-            ).values("customer")
+            ).values("customer"),
         ).first()
         if sample is None or blocked is None:
             return False
         for minutes in (1, 2, 3):
             CallAttempt.objects.create(
-                entry=sample.entry, call_list=sample.call_list, campaign=campaign, customer=sample.customer,
-                phone=sample.phone, attempt_number=sample.attempt_number,
+                entry=sample.entry,
+                call_list=sample.call_list,
+                campaign=campaign,
+                customer=sample.customer,
+                phone=sample.phone,
+                attempt_number=sample.attempt_number,
                 started_at=sample.started_at + datetime.timedelta(minutes=minutes),
-                ended_at=sample.started_at + datetime.timedelta(minutes=minutes, seconds=30), disposition=sample.disposition,
+                ended_at=sample.started_at + datetime.timedelta(minutes=minutes, seconds=30),
+                disposition=sample.disposition,
             )
         CallAttempt.objects.create(
-            entry=blocked, call_list=blocked.call_list, campaign=campaign, customer=blocked.customer, phone=blocked.phone,
-            started_at=sample.started_at, ended_at=sample.started_at, disposition=sample.disposition,
+            entry=blocked,
+            call_list=blocked.call_list,
+            campaign=campaign,
+            customer=blocked.customer,
+            phone=blocked.phone,
+            started_at=sample.started_at,
+            ended_at=sample.started_at,
+            disposition=sample.disposition,
         )
         after = count_violations(campaign)
         transaction.set_rollback(True)
@@ -431,13 +548,14 @@ def overlapping_holds(holds):
     overlaps = 0
     for intervals in by_entry.values():
         intervals.sort()
-        for (b1, d1, o1), (b2, d2, o2) in zip(intervals, intervals[1:]):
+        for (_b1, d1, o1), (b2, _d2, o2) in zip(intervals, intervals[1:]):
             if b2 < d1 and o1 != o2:
                 overlaps += 1
     return overlaps
 
 
 # ------------------------------------------------------------------ main
+
 
 def main():
     parser = argparse.ArgumentParser()
@@ -446,7 +564,9 @@ def main():
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--think-ms", type=float, default=0, help="wait between dispatch and outcome (the call)")
-    parser.add_argument("--pace-ms", type=float, default=0, help="each operator starts a cycle every PACE ms (0: closed loop)")
+    parser.add_argument(
+        "--pace-ms", type=float, default=0, help="each operator starts a cycle every PACE ms (0: closed loop)"
+    )
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     parser.add_argument("--pgbench-clients", type=int, default=None, help="default: as many as operators")
     args = parser.parse_args()
@@ -467,11 +587,14 @@ def main():
     log(f"running {args.operators} operators in {args.processes} processes for {args.seconds}s")
     context = multiprocessing.get_context("fork")
     results = context.Queue()
-    groups = [operator_ids[i::args.processes] for i in range(args.processes)]
+    groups = [operator_ids[i :: args.processes] for i in range(args.processes)]
     processes = [
-        context.Process(target=operator_process,
-                        args=(group, args.seconds, args.warmup, args.think_ms, args.pace_ms, queue_name, results))
-        for group in groups if group
+        context.Process(
+            target=operator_process,
+            args=(group, args.seconds, args.warmup, args.think_ms, args.pace_ms, queue_name, results),
+        )
+        for group in groups
+        if group
     ]
     started = time.monotonic()
     for process in processes:
@@ -521,55 +644,68 @@ def main():
     machine_busy = server_cpu = None
     if cpu_from and cpu_to:
         total = cpu_to["machine_total"] - cpu_from["machine_total"]
-        machine_busy = round(100 * (total - (cpu_to["machine_idle"] - cpu_from["machine_idle"])) / total, 1) if total else None
-        server_cpu = sum(cpu_to["backends"][pid] - cpu_from["backends"][pid] for pid in cpu_to["backends"] if pid in cpu_from["backends"])
+        machine_busy = (
+            round(100 * (total - (cpu_to["machine_idle"] - cpu_from["machine_idle"])) / total, 1) if total else None
+        )
+        server_cpu = sum(
+            cpu_to["backends"][pid] - cpu_from["backends"][pid]
+            for pid in cpu_to["backends"]
+            if pid in cpu_from["backends"]
+        )
 
     if args.pace_ms:
-        mode = (f"paced: each of {args.operators} operators starts a cycle every {args.pace_ms:g} ms"
-                f" ({args.operators * 1000 / args.pace_ms:g} cycles/s offered), {args.think_ms:g} ms between dispatch and outcome")
+        mode = (
+            f"paced: each of {args.operators} operators starts a cycle every {args.pace_ms:g} ms"
+            f" ({args.operators * 1000 / args.pace_ms:g} cycles/s offered), {args.think_ms:g} ms between dispatch and "
+            "outcome"
+        )
     elif args.think_ms:
         mode = f"closed loop, {args.think_ms:g} ms between dispatch and outcome, no wait between cycles"
     else:
         mode = "saturation: closed loop, zero think time (latencies are queueing, not service time)"
-    emit({
-        "bench": "dispatch",
-        "mode": mode,
-        "entries": entries,
-        "operators": args.operators,
-        "processes": args.processes,
-        "seconds": args.seconds,
-        "think_ms": args.think_ms,
-        "pace_ms": args.pace_ms,
-        "offered_cycles_per_s": round(args.operators * 1000 / args.pace_ms, 1) if args.pace_ms else None,
-        "late_starts": sum(r["late"] for r in collected),
-        "cycles": len(cycle),
-        "cycles_per_s": round(cycles_per_s, 1),
-        "cycle_p50_ms": ms(cycle, 0.5),
-        "cycle_p99_ms": ms(cycle, 0.99),
-        "dispatch_p50_ms": ms(dispatch, 0.5),
-        "dispatch_p99_ms": ms(dispatch, 0.99),
-        "outcome_p50_ms": ms(outcome, 0.5),
-        "outcome_p99_ms": ms(outcome, 0.99),
-        "empty_dispatches": sum(r["empty"] for r in collected),
-        "callbacks_refused_by_rules": sum(r["refused"] for r in collected),
-        "attempts_recorded": attempts,
-        "retry_tasks_enqueued": enqueued,
-        "violations": violations,
-        "violations_total": sum(violations.values()),
-        "checker_catches_planted_violations": checker_works,
-        "errors": errors[:5],
-        "pgbench_tps": tps,
-        "pgbench": f"pgbench -n -N -c {pgbench_clients} -j 2 -T {args.pgbench_seconds} (scale 10), after the run",
-        "ratio_to_pgbench": round(cycles_per_s / tps, 3) if tps else None,
-        "cpu_count": os.cpu_count(),
-        "machine_cpu_busy_pct": machine_busy,
-        "client_cpu_ms_per_cycle": round(client_cpu * 1000 / len(cycle), 2) if cycle else None,
-        "server_cpu_ms_per_cycle": round(server_cpu * 1000 / (cycles_per_s * window), 2) if server_cpu and cycles_per_s else None,
-        "cpu_note": "machine busy % and PostgreSQL backend CPU (this database) over the middle 80% of the run;"
-                    " client CPU of the operator processes over the measured window, per measured cycle",
-        "loadavg_mid_run": [round(x, 2) for x in load_during],
-        "loadavg_end_of_run": [round(x, 2) for x in load_end],
-    })
+    emit(
+        {
+            "bench": "dispatch",
+            "mode": mode,
+            "entries": entries,
+            "operators": args.operators,
+            "processes": args.processes,
+            "seconds": args.seconds,
+            "think_ms": args.think_ms,
+            "pace_ms": args.pace_ms,
+            "offered_cycles_per_s": round(args.operators * 1000 / args.pace_ms, 1) if args.pace_ms else None,
+            "late_starts": sum(r["late"] for r in collected),
+            "cycles": len(cycle),
+            "cycles_per_s": round(cycles_per_s, 1),
+            "cycle_p50_ms": ms(cycle, 0.5),
+            "cycle_p99_ms": ms(cycle, 0.99),
+            "dispatch_p50_ms": ms(dispatch, 0.5),
+            "dispatch_p99_ms": ms(dispatch, 0.99),
+            "outcome_p50_ms": ms(outcome, 0.5),
+            "outcome_p99_ms": ms(outcome, 0.99),
+            "empty_dispatches": sum(r["empty"] for r in collected),
+            "callbacks_refused_by_rules": sum(r["refused"] for r in collected),
+            "attempts_recorded": attempts,
+            "retry_tasks_enqueued": enqueued,
+            "violations": violations,
+            "violations_total": sum(violations.values()),
+            "checker_catches_planted_violations": checker_works,
+            "errors": errors[:5],
+            "pgbench_tps": tps,
+            "pgbench": f"pgbench -n -N -c {pgbench_clients} -j 2 -T {args.pgbench_seconds} (scale 10), after the run",
+            "ratio_to_pgbench": round(cycles_per_s / tps, 3) if tps else None,
+            "cpu_count": os.cpu_count(),
+            "machine_cpu_busy_pct": machine_busy,
+            "client_cpu_ms_per_cycle": round(client_cpu * 1000 / len(cycle), 2) if cycle else None,
+            "server_cpu_ms_per_cycle": round(server_cpu * 1000 / (cycles_per_s * window), 2)
+            if server_cpu and cycles_per_s
+            else None,
+            "cpu_note": "machine busy % and PostgreSQL backend CPU (this database) over the middle 80% of the run;"
+            " client CPU of the operator processes over the measured window, per measured cycle",
+            "loadavg_mid_run": [round(x, 2) for x in load_during],
+            "loadavg_end_of_run": [round(x, 2) for x in load_end],
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ that first); its next run resets what this one changed.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/callcenter_dispatch \\
         .venv/bin/python bench/dispatch_floor.py [--clients 64] [--seconds 15]
 """
+
 import argparse
 import os
 import re
@@ -36,9 +37,11 @@ BEGIN;
 INSERT INTO campaigns_callattempt (entry_id, call_list_id, campaign_id, customer_id, operator_id, phone, attempt_number,
  started_at, ended_at, talk_seconds, hold_seconds, acw_seconds, reaction, notes, callback_personal, answers, created_at,
  disposition_id)
- SELECT e.id, e.call_list_id, e.campaign_id, e.customer_id, {operator}, e.phone, 1, now(), now(), 0, 0, 0, '', '', false,
+ SELECT e.id, e.call_list_id, e.campaign_id, e.customer_id, {operator}, e.phone, 1, now(), now(), 0, 0, 0, '', '',
+ false,
  '{{}}', now(), {disposition} FROM campaigns_calllistentry e WHERE e.id = :id;
-UPDATE campaigns_calllistentry SET status = 'pending', attempts = 1, last_attempt_at = now(), last_disposition_id = {disposition},
+UPDATE campaigns_calllistentry SET status = 'pending', attempts = 1, last_attempt_at = now(), last_disposition_id =
+    {disposition},
  held_by_id = NULL, held_until = NULL, held_at = NULL, next_attempt_at = now() + interval '1 day', updated_at = now()
  WHERE id = :id;
 COMMIT;
@@ -74,37 +77,53 @@ def main():
             command += [flag, str(settings_dict[key])]
     if settings_dict["PASSWORD"]:
         env["PGPASSWORD"] = settings_dict["PASSWORD"]
-    floor = _run(command, env, settings_dict["NAME"], FLOOR_SCRIPT.format(
-        list_id=call_list.pk, operator=operator.pk, disposition=disposition.pk, rules="true"))
-    with_rules = _run(command, env, settings_dict["NAME"], FLOOR_SCRIPT.format(
-        list_id=call_list.pk, operator=operator.pk, disposition=disposition.pk, rules=_rules_sql(call_list)))
+    floor = _run(
+        command,
+        env,
+        settings_dict["NAME"],
+        FLOOR_SCRIPT.format(list_id=call_list.pk, operator=operator.pk, disposition=disposition.pk, rules="true"),
+    )
+    with_rules = _run(
+        command,
+        env,
+        settings_dict["NAME"],
+        FLOOR_SCRIPT.format(
+            list_id=call_list.pk, operator=operator.pk, disposition=disposition.pk, rules=_rules_sql(call_list)
+        ),
+    )
     log(f"pgbench -N -c {args.clients}")
     tps = pgbench_tps(clients=args.clients, seconds=10)
-    emit({
-        "bench": "dispatch_floor",
-        "what": "the two transactions of a dispatch + outcome cycle and nothing else (no rules, no Python), via pgbench",
-        "clients": args.clients,
-        "seconds": args.seconds,
-        "floor_cycles_per_s": round(floor, 1),
-        "pgbench_tps": round(tps, 1),
-        "floor_ratio_to_pgbench": round(floor / tps, 3) if tps else None,
-        "with_rules_cycles_per_s": round(with_rules, 1),
-        "with_rules_ratio_to_pgbench": round(with_rules / tps, 3) if tps else None,
-        "cpu_count": os.cpu_count(),
-    })
+    emit(
+        {
+            "bench": "dispatch_floor",
+            "what": "the two transactions of a dispatch + outcome cycle and nothing else "
+            "(no rules, no Python), via pgbench",
+            "clients": args.clients,
+            "seconds": args.seconds,
+            "floor_cycles_per_s": round(floor, 1),
+            "pgbench_tps": round(tps, 1),
+            "floor_ratio_to_pgbench": round(floor / tps, 3) if tps else None,
+            "with_rules_cycles_per_s": round(with_rules, 1),
+            "with_rules_ratio_to_pgbench": round(with_rules / tps, 3) if tps else None,
+            "cpu_count": os.cpu_count(),
+        }
+    )
 
 
 def _rules_sql(call_list) -> str:
     """Dispatch's dialable check for the bench policy, with its parameters written in: now(), the
     zones open now."""
+    from django.utils import timezone
+
     from campaigns.services import scheduling
     from campaigns.services.dispatch import rules_sql
-    from django.utils import timezone
 
     policy = call_list.campaign.policy
     zones = scheduling.open_zones(policy, timezone.now())
     literal = "'{" + ",".join('"' + zone + '"' for zone in zones) + "}'"
-    return rules_sql(policy, zones_param="zones", callback=False).replace("%(zones)s", literal).replace("%(now)s", "now()")
+    return (
+        rules_sql(policy, zones_param="zones", callback=False).replace("%(zones)s", literal).replace("%(now)s", "now()")
+    )
 
 
 def _run(command, env, database, script_text) -> float:
@@ -112,8 +131,9 @@ def _run(command, env, database, script_text) -> float:
         script.write(script_text)
     try:
         log("pgbench " + " ".join(command[1:]) + " -f <cycle>")
-        result = subprocess.run([*command, "-f", script.name, database], check=True, env=env,
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [*command, "-f", script.name, database], check=True, env=env, capture_output=True, text=True
+        )
     finally:
         os.unlink(script.name)
     match = re.search(r"tps = ([0-9.]+)", result.stdout)

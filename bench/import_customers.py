@@ -15,6 +15,7 @@ cached in bench/.data/), then in its own database (<DATABASE name>_bench_imports
 Prints one JSON object: rows, seconds and rows/s of each import, the \\copy seconds, the ratio of
 each import to the \\copy, the plain-INSERT floor, the PostgreSQL settings that matter and the
 load average of the machine before and after each step (the machine is shared)."""
+
 import argparse
 import csv
 import logging
@@ -26,16 +27,52 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DATA_DIR, django_setup, emit, log, timed  # noqa: E402
+from _common import DATA_DIR, django_setup, emit, log, timed
 
 HEADER = [
-    "顧客ID", "氏名", "フリガナ", "電話番号", "携帯電話", "性別", "生年月日", "郵便番号", "都道府県", "住所",
-    "メールアドレス", "会員登録日", "初回購入日", "最終購入日", "購入回数", "累計購入金額", "定期購入",
-    "メール開封率", "タグ",
+    "顧客ID",
+    "氏名",
+    "フリガナ",
+    "電話番号",
+    "携帯電話",
+    "性別",
+    "生年月日",
+    "郵便番号",
+    "都道府県",
+    "住所",
+    "メールアドレス",
+    "会員登録日",
+    "初回購入日",
+    "最終購入日",
+    "購入回数",
+    "累計購入金額",
+    "定期購入",
+    "メール開封率",
+    "タグ",
 ]
 PREFECTURES = [
-    "北海道", "宮城県", "埼玉県", "千葉県", "東京都", "東京都", "東京都", "神奈川県", "神奈川県", "新潟県", "静岡県",
-    "愛知県", "愛知県", "京都府", "大阪府", "大阪府", "兵庫県", "広島県", "福岡県", "福岡県", "熊本県", "沖縄県",
+    "北海道",
+    "宮城県",
+    "埼玉県",
+    "千葉県",
+    "東京都",
+    "東京都",
+    "東京都",
+    "神奈川県",
+    "神奈川県",
+    "新潟県",
+    "静岡県",
+    "愛知県",
+    "愛知県",
+    "京都府",
+    "大阪府",
+    "大阪府",
+    "兵庫県",
+    "広島県",
+    "福岡県",
+    "福岡県",
+    "熊本県",
+    "沖縄県",
 ]
 TOWNS = ["中央区", "北区", "南区", "西区", "東区", "港区", "緑区", "青葉区", "若葉町", "本町", "栄町", "旭町"]
 AREA_CODES = ["03", "06", "011", "022", "045", "048", "052", "075", "078", "082", "092", "096", "098"]
@@ -63,7 +100,8 @@ def generate(path: Path, rows: int, seed: int = 20240401) -> None:
             gender = "男性" if index < male_count else "女性"
             mobile = f"0{rng.choice('789')}0-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"
             area = rng.choice(AREA_CODES)
-            landline = f"{area}-{rng.randint(100, 999) if len(area) == 3 else rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"
+            exchange = rng.randint(100, 999) if len(area) == 3 else rng.randint(1000, 9999)
+            landline = f"{area}-{exchange}-{rng.randint(1000, 9999)}"
             phone = landline if rng.random() < 0.55 else mobile
             cell = mobile if phone != mobile and rng.random() < 0.6 else ""
             if rng.random() < 0.003:
@@ -82,7 +120,9 @@ def generate(path: Path, rows: int, seed: int = 20240401) -> None:
                 phone,
                 cell,
                 gender,
-                f"{birth.year}/{birth.month}/{birth.day}" if mistake < 0.001 or mistake >= 0.003 else f"{birth.year}/2/30",
+                f"{birth.year}/{birth.month}/{birth.day}"
+                if mistake < 0.001 or mistake >= 0.003
+                else f"{birth.year}/2/30",
                 f"{rng.randint(100, 999)}-{rng.randint(0, 9999):04d}",
                 pref,
                 f"{rng.choice(TOWNS)}{rng.randint(1, 9)}-{rng.randint(1, 30)}-{rng.randint(1, 20)}",
@@ -160,13 +200,30 @@ def psql_copy_seconds(path: Path, columns: int) -> float:
 
     settings_dict = connection.settings_dict
     env = dict(os.environ, PGPASSWORD=settings_dict["PASSWORD"] or "")
-    base = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", settings_dict["HOST"] or "127.0.0.1",
-            "-p", str(settings_dict["PORT"] or 5432), "-U", settings_dict["USER"] or "postgres", settings_dict["NAME"]]
+    base = [
+        "psql",
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        settings_dict["HOST"] or "127.0.0.1",
+        "-p",
+        str(settings_dict["PORT"] or 5432),
+        "-U",
+        settings_dict["USER"] or "postgres",
+        settings_dict["NAME"],
+    ]
     definition = ", ".join(f"c{i} text" for i in range(columns))
-    subprocess.run([*base, "-c", f"DROP TABLE IF EXISTS bench_bare_copy; CREATE UNLOGGED TABLE bench_bare_copy ({definition})"],
-                   check=True, env=env)
+    subprocess.run(
+        [*base, "-c", f"DROP TABLE IF EXISTS bench_bare_copy; CREATE UNLOGGED TABLE bench_bare_copy ({definition})"],
+        check=True,
+        env=env,
+    )
     with timed() as t:
-        subprocess.run([*base, "-c", f"\\copy bench_bare_copy FROM '{path}' WITH (FORMAT csv, HEADER)"], check=True, env=env)
+        subprocess.run(
+            [*base, "-c", f"\\copy bench_bare_copy FROM '{path}' WITH (FORMAT csv, HEADER)"], check=True, env=env
+        )
     subprocess.run([*base, "-c", "DROP TABLE bench_bare_copy"], check=True, env=env)
     return t.seconds
 
@@ -266,37 +323,43 @@ def main() -> None:
     bare_floor_seconds = insert_floor_seconds(drop_secondary_indexes=True)
     log(f"  {bare_floor_seconds:.1f} s")
 
-    emit({
-        "bench": "import_customers",
-        "database": database,
-        "file": path.name,
-        "file_mb": round(path.stat().st_size / 1e6, 1),
-        "rows": first.total_rows,
-        "first_import": {
-            "seconds": round(first_seconds, 2),
-            "rows_per_s": round(first.total_rows / first_seconds),
-            "created": first.created_count, "updated": first.updated_count,
-            "unchanged": first.unchanged_count, "failed": first.failed_count,
-            "bulk_load": first_bulk,  # secondary indexes dropped and rebuilt (contacts/imports/loaders.py)
-        },
-        "same_file_again": {
-            "seconds": round(second_seconds, 2),
-            "rows_per_s": round(second.total_rows / second_seconds),
-            "created": second.created_count, "updated": second.updated_count,
-            "unchanged": second.unchanged_count, "failed": second.failed_count,
-            "bulk_load": second_bulk,
-        },
-        "psql_copy_seconds": round(copy_seconds, 2),
-        "ratio_to_psql_copy": round(first_seconds / copy_seconds, 1),
-        "same_file_again_ratio_to_psql_copy": round(second_seconds / copy_seconds, 1),
-        "customer_insert_floor_seconds": round(floor_seconds, 2),
-        "customer_insert_floor_without_secondary_indexes_seconds": round(bare_floor_seconds, 2),
-        "customer_indexes": customer_index_count(),
-        "postgres": postgres_settings(),
-        "target_seconds": 60,
-        "cpus": os.cpu_count(),
-        "load_average_1_5_15_min": load,
-    })
+    emit(
+        {
+            "bench": "import_customers",
+            "database": database,
+            "file": path.name,
+            "file_mb": round(path.stat().st_size / 1e6, 1),
+            "rows": first.total_rows,
+            "first_import": {
+                "seconds": round(first_seconds, 2),
+                "rows_per_s": round(first.total_rows / first_seconds),
+                "created": first.created_count,
+                "updated": first.updated_count,
+                "unchanged": first.unchanged_count,
+                "failed": first.failed_count,
+                "bulk_load": first_bulk,  # secondary indexes dropped and rebuilt (contacts/imports/loaders.py)
+            },
+            "same_file_again": {
+                "seconds": round(second_seconds, 2),
+                "rows_per_s": round(second.total_rows / second_seconds),
+                "created": second.created_count,
+                "updated": second.updated_count,
+                "unchanged": second.unchanged_count,
+                "failed": second.failed_count,
+                "bulk_load": second_bulk,
+            },
+            "psql_copy_seconds": round(copy_seconds, 2),
+            "ratio_to_psql_copy": round(first_seconds / copy_seconds, 1),
+            "same_file_again_ratio_to_psql_copy": round(second_seconds / copy_seconds, 1),
+            "customer_insert_floor_seconds": round(floor_seconds, 2),
+            "customer_insert_floor_without_secondary_indexes_seconds": round(bare_floor_seconds, 2),
+            "customer_indexes": customer_index_count(),
+            "postgres": postgres_settings(),
+            "target_seconds": 60,
+            "cpus": os.cpu_count(),
+            "load_average_1_5_15_min": load,
+        }
+    )
 
 
 if __name__ == "__main__":

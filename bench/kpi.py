@@ -7,6 +7,7 @@ attempts and agent-state tables for comparison. Prints one JSON object.
 The data (bench database <name>_bench_kpi) is created on the first run, which takes a while, and
 reused afterwards: attempts over 365 days from bench/_common.py, spread over call lists with
 segments, and a day of agent states per operator (ready, breaks, after-call work)."""
+
 import datetime
 import os
 import statistics
@@ -36,13 +37,18 @@ from contacts.models import Segment  # noqa: E402
 def ensure_lists_and_segments():
     """Two lists per bench campaign, each built from one of three segments; attempts without a
     list are spread over their campaign's lists (one pass over the new rows)."""
-    segments = [Segment.objects.get_or_create(name=f"Bench segment {i}", defaults={"criteria": {"match": "all", "rules": []}})[0]
-                for i in range(1, 4)]
+    segments = [
+        Segment.objects.get_or_create(name=f"Bench segment {i}", defaults={"criteria": {"match": "all", "rules": []}})[
+            0
+        ]
+        for i in range(1, 4)
+    ]
     pairs = []
     for number, campaign in enumerate(Campaign.objects.filter(name__startswith="Bench campaign").order_by("id")):
         for i in range(2):
             call_list, _ = CallList.objects.get_or_create(
-                campaign=campaign, name=f"Bench list {campaign.id}-{i}",
+                campaign=campaign,
+                name=f"Bench list {campaign.id}-{i}",
                 defaults={"segment": segments[(number + i) % 3], "status": "ready"},
             )
             pairs.append((campaign.id, call_list.id))
@@ -63,7 +69,14 @@ def ensure_agent_states(days: int):
     """Per bench operator and day, 09:00-20:00 Tokyo: ready, lunch break, ready, after-call work,
     short break, ready (set-based; days already present are skipped)."""
     operator_ids = list(get_user_model().objects.filter(username__startswith="bench_op").values_list("id", flat=True))
-    blocks = [("ready", 0, 180), ("break", 180, 240), ("ready", 240, 420), ("acw", 420, 450), ("break", 450, 465), ("ready", 465, 660)]
+    blocks = [
+        ("ready", 0, 180),
+        ("break", 180, 240),
+        ("ready", 240, 420),
+        ("acw", 420, 450),
+        ("break", 450, 465),
+        ("ready", 465, 660),
+    ]
     values = ", ".join(f"('{state}', {start}, {end})" for state, start, end in blocks)
     before = _count("campaigns_agentstatelog")
     # 09:00 Tokyo = 00:00 UTC, as in ensure_attempts
@@ -72,7 +85,8 @@ def ensure_agent_states(days: int):
         INSERT INTO campaigns_agentstatelog (operator_id, state, reason, started_at, ended_at)
         SELECT o, b.state, '', d + make_interval(mins => b.start_minute), d + make_interval(mins => b.end_minute)
         FROM unnest(%s::bigint[]) AS o
-        CROSS JOIN generate_series(date_trunc('day', now() AT TIME ZONE 'UTC') - make_interval(days => %s), date_trunc('day', now() AT TIME ZONE 'UTC') - interval '1 day', interval '1 day') AS day_utc
+        CROSS JOIN generate_series(date_trunc('day', now() AT TIME ZONE 'UTC') - make_interval(days => %s),
+            date_trunc('day', now() AT TIME ZONE 'UTC') - interval '1 day', interval '1 day') AS day_utc
         CROSS JOIN LATERAL (SELECT day_utc AT TIME ZONE 'UTC' AS d) AS x
         CROSS JOIN (VALUES {values}) AS b(state, start_minute, end_minute)
         WHERE NOT EXISTS (SELECT 1 FROM campaigns_agentstatelog l WHERE l.operator_id = o AND l.started_at = d)
@@ -118,7 +132,12 @@ def main():
         with timed() as rebuild:
             reconcile_kpi_rollups()
         figures["full_rebuild_seconds"] = round(rebuild.seconds, 1)
-        for table in ("campaigns_kpihourly", "campaigns_kpidaily", "campaigns_kpihourprofile", "campaigns_kpioperatorhour"):
+        for table in (
+            "campaigns_kpihourly",
+            "campaigns_kpidaily",
+            "campaigns_kpihourprofile",
+            "campaigns_kpioperatorhour",
+        ):
             _execute(f"VACUUM ANALYZE {table}")  # what autovacuum does after a rebuild: index-only scans work
     # incremental: 2,000 new attempts (a few minutes of a big floor) just logged
     _execute(
@@ -127,7 +146,8 @@ def main():
             started_at, answered_at, ended_at, talk_seconds, hold_seconds, acw_seconds, disposition_id, reaction, notes,
             callback_personal, answers, created_at)
         SELECT campaign_id, call_list_id, customer_id, operator_id, phone, attempt_number,
-               now() - interval '5 minutes', answered_at, now(), talk_seconds, hold_seconds, acw_seconds, disposition_id,
+               now() - interval '5 minutes', answered_at, now(), talk_seconds, hold_seconds, acw_seconds,
+                   disposition_id,
                reaction, notes, callback_personal, answers, now()
         FROM campaigns_callattempt ORDER BY id DESC LIMIT 2000
         """
@@ -153,8 +173,11 @@ def main():
 
     def api(group_by):
         def call():
-            response = client.get("/api/v1/kpis/", {"from": start.isoformat(), "to": today.isoformat(), "group_by": group_by})
+            response = client.get(
+                "/api/v1/kpis/", {"from": start.isoformat(), "to": today.isoformat(), "group_by": group_by}
+            )
             assert response.status_code == 200, response.status_code
+
         return call
 
     kpi_filter = KpiFilter(date_from=start, date_to=today)
@@ -164,11 +187,16 @@ def main():
     figures["api_30d_operator_ms"], _max = median_ms(api("operator"))
     # the same queries on the raw tables (no rollups)
     figures["raw_dashboard_queries_ms"], _max = median_ms(
-        lambda: (kpi_tables(kpi_filter, DASHBOARD_TABLES, source="raw"),
-                 kpi_tables(kpi_filter.previous(), ["none"], source="raw")), runs=3)
+        lambda: (
+            kpi_tables(kpi_filter, DASHBOARD_TABLES, source="raw"),
+            kpi_tables(kpi_filter.previous(), ["none"], source="raw"),
+        ),
+        runs=3,
+    )
     figures["raw_api_none_ms"], _max = median_ms(lambda: kpi_table(kpi_filter, "none", source="raw"), runs=3)
     figures["rollup_dashboard_queries_ms"], _max = median_ms(
-        lambda: (kpi_tables(kpi_filter, DASHBOARD_TABLES), kpi_tables(kpi_filter.previous(), ["none"])))
+        lambda: (kpi_tables(kpi_filter, DASHBOARD_TABLES), kpi_tables(kpi_filter.previous(), ["none"]))
+    )
     totals = kpi_table(kpi_filter, "none")[0].figures
     assert totals == kpi_table(kpi_filter, "none", source="raw")[0].figures, "rollup and raw disagree"
     figures["dials_30d"] = totals.dials

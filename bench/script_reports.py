@@ -10,10 +10,20 @@ Prints one JSON object:
 
     DATABASE_URL=... .venv/bin/python bench/script_reports.py [attempts] [customers]
 """
+
 import statistics
 import sys
 
-from _common import django_setup, emit, ensure_attempts, ensure_bench_campaigns, ensure_customers, log, percentile, timed
+from _common import (
+    django_setup,
+    emit,
+    ensure_attempts,
+    ensure_bench_campaigns,
+    ensure_customers,
+    log,
+    percentile,
+    timed,
+)
 
 ATTEMPTS = int(sys.argv[1]) if len(sys.argv) > 1 else 500_000
 CUSTOMERS = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
@@ -39,13 +49,23 @@ def ensure_scripts(campaign):
     campaign.save(update_fields=["script"])
     variants = [
         ("bench heavy", {"match": "all", "rules": [{"field": "purchase_count", "op": "gte", "value": 10}]}, demo.HEAVY),
-        ("bench dormant", {"match": "all", "rules": [{"field": "last_purchase_days", "op": "gte", "value": 365}]}, demo.DORMANT),
-        ("bench subscribers", {"match": "all", "rules": [{"field": "subscription_status", "op": "eq", "value": "active"}]}, demo.SURVEY),
+        (
+            "bench dormant",
+            {"match": "all", "rules": [{"field": "last_purchase_days", "op": "gte", "value": 365}]},
+            demo.DORMANT,
+        ),
+        (
+            "bench subscribers",
+            {"match": "all", "rules": [{"field": "subscription_status", "op": "eq", "value": "active"}]},
+            demo.SURVEY,
+        ),
     ]
     for position, (name, criteria, script_name) in enumerate(variants):
         segment, _ = Segment.objects.get_or_create(name=name, defaults={"criteria": criteria})
         CampaignScriptVariant.objects.get_or_create(
-            campaign=campaign, segment=segment, defaults={"script": Script.objects.get(name=script_name), "position": position}
+            campaign=campaign,
+            segment=segment,
+            defaults={"script": Script.objects.get(name=script_name), "position": position},
         )
     with connection.cursor() as cursor:
         for version, parity in ((v1, 0), (v2, 1)):
@@ -73,7 +93,10 @@ def main():
     from django.conf import settings
 
     # Benches run with DEBUG off; the panel's {% static %} must not need collectstatic's manifest.
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     from django.contrib.auth.models import User
     from django.template.loader import render_to_string
     from django.test import RequestFactory
@@ -95,7 +118,9 @@ def main():
         choose.append(t.seconds * 1000)
         with timed() as t:
             data = selectors.walk_panel(version=chosen, customer=customer, campaign=campaign, operator=operator)
-            render_to_string("scripts/walk/panel.html", {"panel": data, "entry": None, "preview": False}, request=request)
+            render_to_string(
+                "scripts/walk/panel.html", {"panel": data, "entry": None, "preview": False}, request=request
+            )
         panel.append(t.seconds * 1000)
 
     with timed() as kpis:
@@ -105,16 +130,28 @@ def main():
     with timed() as csv_time:
         count = sum(1 for _ in script_reports.survey_rows(attempts, columns))
     log(f"kpis rows: {rows}")
-    emit({
-        "attempts_total": CallAttempt.objects.count(),
-        "campaign_attempts": sum(r["dials"] for r in rows),
-        "choose_ms": {"median": round(statistics.median(choose), 2), "p95": round(percentile(choose, 0.95), 2), "variants": 3},
-        "panel_ms": {"median": round(statistics.median(panel), 2), "p95": round(percentile(panel, 0.95), 2),
-                     "survey_steps": version.steps.count()},
-        "version_kpis_ms": round(kpis.seconds * 1000, 1),
-        "survey_csv": {"rows": count, "seconds": round(csv_time.seconds, 2),
-                       "rows_per_second": round(count / csv_time.seconds) if csv_time.seconds else None},
-    })
+    emit(
+        {
+            "attempts_total": CallAttempt.objects.count(),
+            "campaign_attempts": sum(r["dials"] for r in rows),
+            "choose_ms": {
+                "median": round(statistics.median(choose), 2),
+                "p95": round(percentile(choose, 0.95), 2),
+                "variants": 3,
+            },
+            "panel_ms": {
+                "median": round(statistics.median(panel), 2),
+                "p95": round(percentile(panel, 0.95), 2),
+                "survey_steps": version.steps.count(),
+            },
+            "version_kpis_ms": round(kpis.seconds * 1000, 1),
+            "survey_csv": {
+                "rows": count,
+                "seconds": round(csv_time.seconds, 2),
+                "rows_per_second": round(count / csv_time.seconds) if csv_time.seconds else None,
+            },
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 """Shared API pieces: the error shape of API.md and the auth endpoints."""
+
 import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
@@ -23,7 +24,9 @@ logger = logging.getLogger(__name__)
 
 class ValueRefused(exceptions.APIException):
     status_code = 400
-    default_detail = _("A value in the request cannot be stored: a number out of range, a text too long or a NUL character.")
+    default_detail = _(
+        "A value in the request cannot be stored: a number out of range, a text too long or a NUL character."
+    )
     default_code = "value_refused"
 
 
@@ -60,7 +63,9 @@ def exception_handler(exc, context):
         exc = exceptions.ParseError(str(exc))
     elif isinstance(exc, DjangoValidationError):
         # A service's refusal (e.g. a name another request took meanwhile): the API's 400 shape.
-        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
     elif _refused_value(exc):
         logger.warning("API request refused by the database: %s", exc, exc_info=True)  # visible if a bug
         exc = ValueRefused()
@@ -106,11 +111,14 @@ MeSerializer = inline_serializer(
 # a password that is right.
 class ObtainTokenView(ObtainAuthToken):
     @extend_schema(
-        tags=["auth"], auth=[],
+        tags=["auth"],
+        auth=[],
         description="Exchange a username and password for a token; then send `Authorization: Token <token>`. "
         "429 (with Retry-After) while the username is locked out after repeated failed sign-ins.",
-        responses={200: inline_serializer("Token", fields={"token": serializers.CharField()}),
-                   429: OpenApiResponse(description='{"detail": "..."}')},
+        responses={
+            200: inline_serializer("Token", fields={"token": serializers.CharField()}),
+            429: OpenApiResponse(description='{"detail": "..."}'),
+        },
     )
     def post(self, request, *args, **kwargs):
         try:

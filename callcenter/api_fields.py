@@ -1,4 +1,5 @@
 """Serializer fields shared by the apps' APIs."""
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _

@@ -1,5 +1,6 @@
 """Request parsers of the API (kept apart from callcenter.api: DRF imports them while its own
 views module is still loading)."""
+
 import math
 
 from django.utils.translation import gettext_lazy as _

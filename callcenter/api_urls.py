@@ -1,4 +1,5 @@
 """Everything under /api/v1/. Each app keeps its routes in <app>/api_urls.py."""
+
 from django.urls import include, path, re_path
 
 from . import api

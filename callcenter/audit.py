@@ -1,4 +1,5 @@
 """The one way to write the audit trail, and the words the audit page shows for it."""
+
 from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 

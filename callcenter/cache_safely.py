@@ -1,6 +1,7 @@
 """The cache for things that may be lost: Redis away (restart, network blip) must not turn a
 console action into an error page. Reads give None, writes and deletes do nothing, and a warning
 is logged; callers work without the cached value."""
+
 import logging
 
 from django.core.cache import cache
@@ -11,7 +12,7 @@ logger = logging.getLogger(__name__)
 def get(key: str):
     try:
         return cache.get(key)
-    except Exception:  # noqa: BLE001 - any failure of the cache backend
+    except Exception:
         logger.warning("cache unavailable: %s not read", key, exc_info=True)
         return None
 
@@ -19,12 +20,12 @@ def get(key: str):
 def set(key: str, value, timeout) -> None:  # noqa: A001 - the cache's own word
     try:
         cache.set(key, value, timeout)
-    except Exception:  # noqa: BLE001
+    except Exception:
         logger.warning("cache unavailable: %s not written", key, exc_info=True)
 
 
 def delete(key: str) -> None:
     try:
         cache.delete(key)
-    except Exception:  # noqa: BLE001
+    except Exception:
         logger.warning("cache unavailable: %s not deleted", key, exc_info=True)

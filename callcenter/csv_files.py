@@ -1,6 +1,7 @@
 """CSV files that people open in Excel: UTF-8 with a BOM (so Excel in Japan reads the Japanese
 correctly) and cells that a spreadsheet would run as a formula made plain text (OWASP "CSV
 injection"). Every CSV download of the product writes its cells through `neutralize`."""
+
 import csv
 
 BOM = "\ufeff"

@@ -1,4 +1,5 @@
 """Demo users, one per role, with known passwords (also listed in README.md)."""
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
@@ -34,4 +35,7 @@ def seed_users() -> dict[str, object]:
 
 
 def login_lines() -> list[str]:
-    return [f"  {username:<11} {password:<22} {role or 'admin (superuser)'}" for username, password, role, _, _ in DEMO_USERS]
+    return [
+        f"  {username:<11} {password:<22} {role or 'admin (superuser)'}"
+        for username, password, role, _, _ in DEMO_USERS
+    ]

@@ -1,4 +1,5 @@
 """Small typed readers for settings that come from the environment."""
+
 import os
 from urllib.parse import unquote, urlparse
 

@@ -2,8 +2,9 @@
 
 Holds belong to campaigns, which stands above contacts and scripts; those apps ask here instead of
 importing campaigns, and campaigns registers the answer when the apps are ready."""
+
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Translations without system tools: .po fragments compiled to .mo in pure Python (polib),
 and a finder for strings that are marked for translation but have no Japanese yet."""
+
 import re
 from pathlib import Path
 
@@ -50,7 +51,9 @@ def catalog(language: str = "ja") -> set[str]:
     return ids
 
 
-_PY = re.compile(r"""\b(?:_|gettext|gettext_lazy|pgettext_lazy\([^,]+,)\(\s*(?P<q>["'])(?P<s>(?:\\.|(?!(?P=q)).)+)(?P=q)\s*[,)]""")
+_PY = re.compile(
+    r"""\b(?:_|gettext|gettext_lazy|pgettext_lazy\([^,]+,)\(\s*(?P<q>["'])(?P<s>(?:\\.|(?!(?P=q)).)+)(?P=q)\s*[,)]"""
+)
 _TPL = re.compile(r"""{%\s*(?:translate|trans)\s+(?P<q>["'])(?P<s>(?:(?!(?P=q)).)+)(?P=q)""")
 _BLOCK = re.compile(r"{%\s*blocktrans(?:late)?(?P<args>[^%]*)%}(?P<s>.*?){%\s*endblocktrans(?:late)?\s*%}", re.S)
 _BLOCK_VAR = re.compile(r"{{\s*(\w+)\s*}}")
@@ -66,7 +69,9 @@ def marked_strings(root: Path) -> dict[str, str]:
         if path.suffix == ".py":
             text = path.read_text(encoding="utf-8")
             for m in _PY.finditer(text):
-                found.setdefault(m.group("s").encode().decode("unicode_escape") if "\\" in m.group("s") else m.group("s"), str(path))
+                found.setdefault(
+                    m.group("s").encode().decode("unicode_escape") if "\\" in m.group("s") else m.group("s"), str(path)
+                )
         elif path.suffix in {".html", ".txt"}:
             text = path.read_text(encoding="utf-8")
             for m in _TPL.finditer(text):

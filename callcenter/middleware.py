@@ -1,4 +1,5 @@
 """Request guards shared by the pages and the API."""
+
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils.translation import gettext as _
 

@@ -2,6 +2,7 @@
 
 Views and the API check capabilities (permissions), never group names, so a superuser passes
 everything and a custom group can be composed by an admin."""
+
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login

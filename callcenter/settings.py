@@ -1,6 +1,7 @@
 """Settings for Callcenter. Everything that differs between machines comes from the environment;
 the defaults are safe for development. Production: set DEBUG=0, SECRET_KEY, ALLOWED_HOSTS,
 CSRF_TRUSTED_ORIGINS, DATABASE_URL, REDIS_URL; `manage.py check --deploy` then reports nothing."""
+
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
@@ -73,11 +74,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": database_from_url(
-        env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/callcenter")
-    )
-}
+DATABASES = {"default": database_from_url(env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/callcenter"))}
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
 # Dispatch and outcome statements run as server-side prepared statements (campaigns.services.
 # prepared); switch off behind a transaction-mode pooler (PgBouncer), where they do not survive.

@@ -1,7 +1,8 @@
 """Test overrides: fast hashing, isolated cache keys; still PostgreSQL and Redis for real."""
+
 import os
 
-from .settings import *  # noqa: F401,F403
+from .settings import *  # noqa: F403
 from .settings import CACHES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

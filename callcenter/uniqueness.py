@@ -3,6 +3,7 @@
 A form or serializer checks that the name is free, but two supervisors (or a double click) can
 both pass that check before either commits; the database's unique index then refuses the second
 INSERT/UPDATE. That is the user's mistake to hear about, not a server error."""
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 

@@ -70,9 +70,7 @@ def audit_list(request):
         event.object_label = audit.object_label(event.object_type) if event.object_type else ""
     codes = AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
     actions = sorted(((code, audit.action_label(code)) for code in codes), key=lambda pair: pair[1])
-    return render(
-        request, "callcenter/audit_list.html", {"page": page, "action": action, "actions": actions}
-    )
+    return render(request, "callcenter/audit_list.html", {"page": page, "action": action, "actions": actions})
 
 
 def favicon(request):

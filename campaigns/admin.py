@@ -1,20 +1,49 @@
 from django.contrib import admin
 
 from .models import (
-    AgentStateLog, CallAttempt, CallingPolicy, CallList, CallListEntry, Campaign,
-    CampaignScriptVariant, Disposition, OperatorProfile, PreNotice,
+    AgentStateLog,
+    CallAttempt,
+    CallingPolicy,
+    CallList,
+    CallListEntry,
+    Campaign,
+    CampaignScriptVariant,
+    Disposition,
+    OperatorProfile,
+    PreNotice,
 )
 
 
 @admin.register(CallingPolicy)
 class CallingPolicyAdmin(admin.ModelAdmin):
-    list_display = ("name", "call_window_start", "call_window_end", "weekdays", "max_attempts", "min_gap_minutes", "cap_attempts", "cap_days", "cooloff_days_after_contact")
+    list_display = (
+        "name",
+        "call_window_start",
+        "call_window_end",
+        "weekdays",
+        "max_attempts",
+        "min_gap_minutes",
+        "cap_attempts",
+        "cap_days",
+        "cooloff_days_after_contact",
+    )
     search_fields = ("name",)
 
 
 @admin.register(Disposition)
 class DispositionAdmin(admin.ModelAdmin):
-    list_display = ("code", "label", "label_ja", "is_contact", "is_success", "is_final", "is_refusal", "adds_dnc", "retry_delay_minutes", "active")
+    list_display = (
+        "code",
+        "label",
+        "label_ja",
+        "is_contact",
+        "is_success",
+        "is_final",
+        "is_refusal",
+        "adds_dnc",
+        "retry_delay_minutes",
+        "active",
+    )
     list_filter = ("is_contact", "is_success", "is_final", "active")
     list_editable = ("active",)
     search_fields = ("code", "label", "label_ja")
@@ -44,7 +73,17 @@ class CallListAdmin(admin.ModelAdmin):
 
 @admin.register(CallListEntry)
 class CallListEntryAdmin(admin.ModelAdmin):
-    list_display = ("call_list", "rank", "customer", "phone", "status", "attempts", "next_attempt_at", "held_by", "held_until")
+    list_display = (
+        "call_list",
+        "rank",
+        "customer",
+        "phone",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "held_by",
+        "held_until",
+    )
     list_filter = ("status", "campaign")
     search_fields = ("phone", "customer__name", "customer__external_id")
     raw_id_fields = ("customer", "call_list", "campaign")
@@ -62,7 +101,16 @@ class CallListEntryAdmin(admin.ModelAdmin):
 
 @admin.register(CallAttempt)
 class CallAttemptAdmin(admin.ModelAdmin):
-    list_display = ("started_at", "campaign", "operator", "customer", "phone", "disposition", "talk_seconds", "reaction")
+    list_display = (
+        "started_at",
+        "campaign",
+        "operator",
+        "customer",
+        "phone",
+        "disposition",
+        "talk_seconds",
+        "reaction",
+    )
     list_filter = ("disposition", "campaign", "reaction")
     search_fields = ("phone", "customer__name", "customer__external_id", "notes")
     raw_id_fields = ("entry", "customer", "call_list", "campaign", "script_version")

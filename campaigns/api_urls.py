@@ -1,4 +1,5 @@
 """campaigns routes under /api/v1/."""
+
 from .urlconf import console, kpis, script_reports, setup
 
 urlpatterns = [

@@ -2,6 +2,7 @@
 statuses active / active / paused / finished), call lists built from the demo segments through
 the real build service, operators assigned, operator skills, and pre-notices for the DM
 follow-up. Idempotent: a campaign that already exists (by name) is left as it is."""
+
 import datetime
 
 from django.db import transaction
@@ -19,18 +20,46 @@ JAPAN = PRESETS["japan_standard"]["name"]
 
 # name, purpose, status, segment, order (order_by, attribute), required skill, script, description
 CAMPAIGNS = [
-    ("休眠顧客 掘り起こし 2026秋", Campaign.Purpose.REACTIVATION, Campaign.Status.ACTIVE,
-     "休眠顧客（180日以上購入なし）", (CallList.Order.RECENT_PURCHASE, ""), "", "休眠顧客掘り起こし（標準）",
-     "半年以上ご購入のないお客様へ、新しい定期便プランのご案内。"),
-    ("定期便 解約防止コール", Campaign.Purpose.CHURN, Campaign.Status.ACTIVE,
-     "解約リスク高（定期・churn_score 0.7以上）", (CallList.Order.ATTRIBUTE, "churn_score"), "veteran",
-     "ヘビーユーザー向け 定期便ご案内", "解約予測スコアの高い定期便のお客様へ、ご利用状況の確認と休止プランのご案内。"),
-    ("DMフォロー 秋の新商品", Campaign.Purpose.DM_FOLLOWUP, Campaign.Status.PAUSED,
-     "首都圏 30〜40代女性", (CallList.Order.HIGHEST_SPEND, ""), "", "休眠顧客掘り起こし（標準）",
-     "新商品DMを送付したお客様へのフォローコール。DM到着から3日以上あけて架電。"),
-    ("高額顧客 満足度アンケート 9月", Campaign.Purpose.SURVEY, Campaign.Status.FINISHED,
-     "高額購入者（累計10万円以上）", (CallList.Order.HIGHEST_SPEND, ""), "", "お客様満足度アンケート",
-     "累計10万円以上のお客様への電話アンケート（終了）。"),
+    (
+        "休眠顧客 掘り起こし 2026秋",
+        Campaign.Purpose.REACTIVATION,
+        Campaign.Status.ACTIVE,
+        "休眠顧客（180日以上購入なし）",
+        (CallList.Order.RECENT_PURCHASE, ""),
+        "",
+        "休眠顧客掘り起こし（標準）",
+        "半年以上ご購入のないお客様へ、新しい定期便プランのご案内。",
+    ),
+    (
+        "定期便 解約防止コール",
+        Campaign.Purpose.CHURN,
+        Campaign.Status.ACTIVE,
+        "解約リスク高（定期・churn_score 0.7以上）",
+        (CallList.Order.ATTRIBUTE, "churn_score"),
+        "veteran",
+        "ヘビーユーザー向け 定期便ご案内",
+        "解約予測スコアの高い定期便のお客様へ、ご利用状況の確認と休止プランのご案内。",
+    ),
+    (
+        "DMフォロー 秋の新商品",
+        Campaign.Purpose.DM_FOLLOWUP,
+        Campaign.Status.PAUSED,
+        "首都圏 30〜40代女性",
+        (CallList.Order.HIGHEST_SPEND, ""),
+        "",
+        "休眠顧客掘り起こし（標準）",
+        "新商品DMを送付したお客様へのフォローコール。DM到着から3日以上あけて架電。",
+    ),
+    (
+        "高額顧客 満足度アンケート 9月",
+        Campaign.Purpose.SURVEY,
+        Campaign.Status.FINISHED,
+        "高額購入者（累計10万円以上）",
+        (CallList.Order.HIGHEST_SPEND, ""),
+        "",
+        "お客様満足度アンケート",
+        "累計10万円以上のお客様への電話アンケート（終了）。",
+    ),
 ]
 SKILLS = {"operator1": ["veteran", "collections"], "operator2": ["sales"]}
 
@@ -61,7 +90,9 @@ def _seed_campaign(spec, *, users, today) -> bool:
     starts = today - datetime.timedelta(days=70 if finished else 45)
     ends = today + datetime.timedelta(days=40)
     with transaction.atomic():
-        _build_campaign(spec, users=users, today=today, starts=starts, ends=ends, policy=CallingPolicy.objects.get(name=JAPAN))
+        _build_campaign(
+            spec, users=users, today=today, starts=starts, ends=ends, policy=CallingPolicy.objects.get(name=JAPAN)
+        )
     return True
 
 
@@ -71,9 +102,17 @@ def _build_campaign(spec, *, users, today, starts, ends, policy):
     operators = [users[u] for u in ("operator1", "operator2") if u in users]
     finished = status == Campaign.Status.FINISHED
     campaign = Campaign(
-        name=name, purpose=purpose, description=description, policy=policy,
-        script=_script(script_name), starts_on=starts, ends_on=ends, cost_per_hour=1800,
-        cost_per_minute=3, fixed_cost=50000, prenotice_days=3 if purpose == Campaign.Purpose.DM_FOLLOWUP else None,
+        name=name,
+        purpose=purpose,
+        description=description,
+        policy=policy,
+        script=_script(script_name),
+        starts_on=starts,
+        ends_on=ends,
+        cost_per_hour=1800,
+        cost_per_minute=3,
+        fixed_cost=50000,
+        prenotice_days=3 if purpose == Campaign.Purpose.DM_FOLLOWUP else None,
     )
     save_campaign(campaign=campaign, by=supervisor, operators=operators, changed=["name"])
     if "client" in users and not finished:
@@ -86,12 +125,19 @@ def _build_campaign(spec, *, users, today, starts, ends, policy):
 
         external_ids = customers_matching(segment.criteria).values_list("external_id", flat=True)
         # Most notices went out 10 days ago; a few only yesterday (too recent to call yet).
-        rows = [(external_id, today - datetime.timedelta(days=1 if index % 10 == 0 else 10), "dm")
-                for index, external_id in enumerate(external_ids)]
+        rows = [
+            (external_id, today - datetime.timedelta(days=1 if index % 10 == 0 else 10), "dm")
+            for index, external_id in enumerate(external_ids)
+        ]
         import_prenotices(campaign=campaign, rows=rows, by=supervisor)
     call_list = create_call_list(
-        campaign=campaign, name=f"{segment.name} {starts:%-m}月", by=supervisor, segment=segment,
-        order_by=order_by, order_attribute=attribute, required_skill=skill,
+        campaign=campaign,
+        name=f"{segment.name} {starts:%-m}月",
+        by=supervisor,
+        segment=segment,
+        order_by=order_by,
+        order_attribute=attribute,
+        required_skill=skill,
         operators=[users["operator1"]] if skill and "operator1" in users else (),
     )
     run_call_list_build(call_list_id=call_list.pk)

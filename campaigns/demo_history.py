@@ -11,6 +11,7 @@ Set-based (a few INSERT … SELECT statements) and idempotent: every demo attemp
 client_token "demo-h-<entry>-<n>", so a second run inserts nothing and recomputes the same entry
 states; state logs are only written for days an operator has none.
 """
+
 import datetime as dt
 import re
 
@@ -30,7 +31,11 @@ SHARE = {Campaign.Status.ACTIVE: 0.55, Campaign.Status.PAUSED: 0.7, Campaign.Sta
 WORK_BLOCKS = [(9 * 60, 12 * 60), (13 * 60, 15 * 60 + 30), (15 * 60 + 45, 20 * 60)]
 BREAKS = [(12 * 60, 13 * 60, "lunch"), (15 * 60 + 30, 15 * 60 + 45, "rest")]
 NOTES = {
-    "success": ["定期便の再開に同意。次回発送日を案内済み。", "新商品のお試しセットを注文。", "キャンペーン価格で2箱購入。"],
+    "success": [
+        "定期便の再開に同意。次回発送日を案内済み。",
+        "新商品のお試しセットを注文。",
+        "キャンペーン価格で2箱購入。",
+    ],
     "callback": ["夕方なら話せるとのこと。", "家族と相談してから返事したい。", "今は運転中、明日かけ直し希望。"],
     "refused": ["今は必要ないとのこと。", "他社製品を使っている。", "値段が高いので不要。"],
     "hung_up": ["名乗った直後に切断。"],
@@ -68,7 +73,8 @@ def seed(*, users: dict, stdout) -> None:
     operators = [user.pk for name, user in sorted(users.items()) if name.startswith("operator")]
     lists = list(
         CallList.objects.filter(campaign__status__in=list(SHARE), entries__isnull=False)
-        .distinct().select_related("campaign")
+        .distinct()
+        .select_related("campaign")
     )
     if not operators or not lists:
         stdout.write("campaigns.demo_history: no demo lists or operators yet, nothing to add")
@@ -81,21 +87,31 @@ def seed(*, users: dict, stdout) -> None:
         _update_entries()
         dnc = _register_dnc_requests(codes=codes)
         logs = _insert_state_logs(operators=operators, today=today)
-        rebuild_call_summaries(attempts_sql="""
+        rebuild_call_summaries(
+            attempts_sql="""
             SELECT a.customer_id, a.started_at, d.code AS disposition_code, a.reaction, d.is_contact AS reached
             FROM campaigns_callattempt a JOIN campaigns_disposition d ON d.id = a.disposition_id
             WHERE a.customer_id IN (SELECT customer_id FROM campaigns_callattempt WHERE client_token LIKE 'demo-h-%%')
-        """)
-    stdout.write(f"campaigns.demo_history: {created} attempts, {dnc} do-not-call requests, {logs} state intervals added")
+        """
+        )
+    stdout.write(
+        f"campaigns.demo_history: {created} attempts, {dnc} do-not-call requests, {logs} state intervals added"
+    )
 
 
 def _insert_attempts(*, lists, operators, workdays, codes) -> int:
     total_minutes = sum(end - start for start, end in CALL_START_BLOCKS)
-    share_case = "CASE k.status " + " ".join(f"WHEN '{status}' THEN {share}" for status, share in SHARE.items()) + " END"
-    notes_case = "CASE d.code " + " ".join(
-        f"WHEN '{code}' THEN (ARRAY[{', '.join(repr(n) for n in texts)}])[1 + abs(h3) % {len(texts)}]"
-        for code, texts in NOTES.items()
-    ) + " ELSE '' END"
+    share_case = (
+        "CASE k.status " + " ".join(f"WHEN '{status}' THEN {share}" for status, share in SHARE.items()) + " END"
+    )
+    notes_case = (
+        "CASE d.code "
+        + " ".join(
+            f"WHEN '{code}' THEN (ARRAY[{', '.join(repr(n) for n in texts)}])[1 + abs(h3) % {len(texts)}]"
+            for code, texts in NOTES.items()
+        )
+        + " ELSE '' END"
+    )
     # Contact probability (percent) by Tokyo hour and weekday: evenings and Saturdays answer more.
     contact_pct = (
         "(18 + CASE WHEN hour >= 18 THEN 22 WHEN hour >= 17 THEN 10 WHEN hour < 10 THEN -6 ELSE 0 END"
@@ -134,7 +150,8 @@ def _insert_attempts(*, lists, operators, workdays, codes) -> int:
     ),
     placed AS (
         SELECT t.*, t.days[1 + t.day_index] AS day,
-               (%(operators)s::bigint[])[1 + abs(hashtext(t.entry_id::text || ':' || t.n || ':o')) %% %(operator_count)s] AS operator_id
+               (%(operators)s::bigint[])[1 + abs(hashtext(t.entry_id::text || ':' || t.n || ':o')) %%
+                   %(operator_count)s] AS operator_id
         FROM tries t WHERE t.day_index < array_length(t.days, 1)
     ),
     slotted AS (
@@ -145,27 +162,31 @@ def _insert_attempts(*, lists, operators, workdays, codes) -> int:
     ),
     timed AS (
         SELECT s.*,
-               (s.day::timestamp + make_interval(mins => ({_minute_to_clock_sql(f"(s.slot * {total_minutes} / s.calls_that_day)")})::int,
+               (s.day::timestamp + make_interval(mins =>
+                   ({_minute_to_clock_sql(f"(s.slot * {total_minutes} / s.calls_that_day)")})::int,
                                                  secs => abs(hashtext(s.entry_id::text || ':' || s.n || ':j')) %% 60))
                    AT TIME ZONE 'Asia/Tokyo' AS started_at
         FROM slotted s
     ),
     judged AS (
-        SELECT t.*, hashtext(t.entry_id::text || ':' || t.n || ':c') AS h1, hashtext(t.entry_id::text || ':' || t.n || ':p') AS h2,
+        SELECT t.*, hashtext(t.entry_id::text || ':' || t.n || ':c') AS h1, hashtext(t.entry_id::text || ':' || t.n ||
+        ':p') AS h2,
                hashtext(t.entry_id::text || ':' || t.n || ':t') AS h3,
                extract(hour FROM t.started_at AT TIME ZONE 'Asia/Tokyo')::int AS hour,
                extract(isodow FROM t.started_at AT TIME ZONE 'Asia/Tokyo')::int AS isodow
         FROM timed t
     ),
     decided AS (
-        SELECT j.*, CASE WHEN abs(h1) %% 100 < {contact_pct} THEN {contact_pick} ELSE {silent_pick} END AS disposition_id
+        SELECT j.*, CASE WHEN abs(h1) %% 100 < {contact_pct} THEN {contact_pick} ELSE {silent_pick} END AS
+        disposition_id
         FROM judged j
     ),
     kept AS (
         -- Stop after the first attempt that closed the entry, and call nobody again, in any
         -- campaign, after they asked not to be called (rule 1 holds in the demo history too).
         SELECT x.* FROM (
-            SELECT dd.*, min(CASE WHEN d.is_final OR d.adds_dnc THEN dd.n END) OVER (PARTITION BY dd.entry_id) AS closed_at_n,
+            SELECT dd.*, min(CASE WHEN d.is_final OR d.adds_dnc THEN dd.n END) OVER (PARTITION BY dd.entry_id) AS
+            closed_at_n,
                    min(CASE WHEN d.adds_dnc THEN dd.started_at END) OVER (PARTITION BY dd.customer_id) AS opted_out_at
             FROM decided dd JOIN campaigns_disposition d ON d.id = dd.disposition_id
         ) x WHERE (x.closed_at_n IS NULL OR x.n <= x.closed_at_n)
@@ -177,7 +198,8 @@ def _insert_attempts(*, lists, operators, workdays, codes) -> int:
          callback_at, callback_personal, script_version_id, answers, client_token, created_at)
     SELECT k.entry_id, k.call_list_id, k.campaign_id, k.customer_id, k.operator_id, k.phone, k.n, k.started_at,
            CASE WHEN d.is_contact THEN k.started_at + make_interval(secs => 12 + abs(k.h3) %% 14) END,
-           k.started_at + make_interval(secs => CASE WHEN d.is_contact THEN 26 + 45 + abs(k.h3) %% 480 ELSE 25 + abs(k.h3) %% 20 END),
+           k.started_at + make_interval(secs => CASE WHEN d.is_contact THEN 26 + 45 + abs(k.h3) %% 480 ELSE 25 +
+               abs(k.h3) %% 20 END),
            CASE WHEN d.is_contact THEN 45 + abs(k.h3) %% 480 ELSE 0 END,
            CASE WHEN d.is_contact AND abs(k.h2) %% 4 = 0 THEN 10 + abs(k.h1) %% 50 ELSE 0 END,
            CASE WHEN d.is_contact THEN 40 + abs(k.h1) %% 100 ELSE 8 + abs(k.h1) %% 20 END,
@@ -195,12 +217,15 @@ def _insert_attempts(*, lists, operators, workdays, codes) -> int:
     """
     with connection.cursor() as cursor:
         # Modulo signs become %% for the driver; %(name)s placeholders stay.
-        cursor.execute(re.sub(r"%+(?!\()", "%%", sql), {
-            "lists": [call_list.pk for call_list in lists],
-            "workdays": workdays,
-            "operators": operators,
-            "operator_count": len(operators),
-        })
+        cursor.execute(
+            re.sub(r"%+(?!\()", "%%", sql),
+            {
+                "lists": [call_list.pk for call_list in lists],
+                "workdays": workdays,
+                "operators": operators,
+                "operator_count": len(operators),
+            },
+        )
         return cursor.rowcount
 
 
@@ -225,13 +250,15 @@ def _update_entries() -> None:
                           WHEN c.status = 'finished' THEN 'cancelled'
                           WHEN last.callback_at IS NOT NULL THEN 'callback'
                           WHEN last.tries >= p.max_attempts THEN 'exhausted' ELSE 'pending' END,
-            callback_at = CASE WHEN NOT d.is_final AND NOT d.adds_dnc AND c.status <> 'finished' THEN last.callback_at END,
+            callback_at = CASE WHEN NOT d.is_final AND NOT d.adds_dnc AND c.status <> 'finished' THEN last.callback_at
+                END,
             assigned_operator_id = CASE WHEN last.callback_personal AND NOT d.is_final AND c.status <> 'finished'
                                         THEN last.operator_id END,
             next_attempt_at = CASE WHEN d.is_final OR d.adds_dnc OR c.status = 'finished' THEN NULL
                                    WHEN last.callback_at IS NOT NULL THEN last.callback_at
                                    ELSE last.started_at + make_interval(mins => GREATEST(
-                                        COALESCE((p.retry_delays ->> d.code)::int, d.retry_delay_minutes, 0), p.min_gap_minutes)) END,
+                                        COALESCE((p.retry_delays ->> d.code)::int, d.retry_delay_minutes, 0),
+                                            p.min_gap_minutes)) END,
             held_by_id = NULL, held_until = NULL, held_at = NULL, updated_at = now()
         FROM last
         JOIN campaigns_disposition d ON d.id = last.disposition_id
@@ -250,7 +277,8 @@ def _register_dnc_requests(*, codes) -> int:
     from contacts.services.dnc import BLOCKED_CUSTOMERS_SQL
 
     with connection.cursor() as cursor:
-        cursor.execute(f"""
+        cursor.execute(
+            f"""
         WITH added AS (
             INSERT INTO contacts_donotcall (phone_number, customer_id, campaign_id, reason, source, note, created_by_id,
                                             created_at, expires_at, revoked_at, revoked_by_id, revoke_reason)
@@ -267,7 +295,9 @@ def _register_dnc_requests(*, codes) -> int:
                jsonb_build_object('phone_number', phone_number, 'customer_id', customer_id, 'campaign_id', NULL,
                                   'reason', 'customer_request', 'source', 'operator', 'expires_at', NULL, 'note', note)
         FROM added
-        """, [codes["dnc_request"]])
+        """,
+            [codes["dnc_request"]],
+        )
         created = cursor.rowcount
         blocked = BLOCKED_CUSTOMERS_SQL.format(at="now()", campaign="e.campaign_id")
         cursor.execute(f"""
@@ -280,9 +310,7 @@ def _register_dnc_requests(*, codes) -> int:
 def _insert_state_logs(*, operators, today) -> int:
     """Ready / on call / after-call work / break intervals for every day a demo operator made
     demo calls, unless that operator already has state logs on that day."""
-    breaks = " UNION ALL ".join(
-        f"SELECT {start}, {end}, '{reason}'" for start, end, reason in BREAKS
-    )
+    breaks = " UNION ALL ".join(f"SELECT {start}, {end}, '{reason}'" for start, end, reason in BREAKS)
     shift_start, shift_end = WORK_BLOCKS[0][0], WORK_BLOCKS[-1][1]
     sql = f"""
     WITH days AS (
@@ -319,11 +347,13 @@ def _insert_state_logs(*, operators, today) -> int:
     ),
     ready AS (
         -- The waiting time between busy intervals, and from the shift's start / until its end.
-        SELECT operator_id, day, COALESCE(previous_end, (day::timestamp + make_interval(mins => {shift_start})) AT TIME ZONE 'Asia/Tokyo') AS s,
+        SELECT operator_id, day, COALESCE(previous_end, (day::timestamp + make_interval(mins => {shift_start})) AT TIME
+        ZONE 'Asia/Tokyo') AS s,
                s AS e, 'ready' AS state, '' AS reason
         FROM ordered
         UNION ALL
-        SELECT operator_id, day, e, (day::timestamp + make_interval(mins => {shift_end})) AT TIME ZONE 'Asia/Tokyo', 'ready', ''
+        SELECT operator_id, day, e, (day::timestamp + make_interval(mins => {shift_end})) AT TIME ZONE 'Asia/Tokyo',
+        'ready', ''
         FROM ordered WHERE next_start IS NULL
     ),
     intervals AS (

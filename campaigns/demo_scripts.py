@@ -12,6 +12,7 @@ The answers follow each demo script's steps (scripts/demo.py) and the call's out
 answered the whole path, a callback or refusal stopped at the decision, a do-not-call request
 right after the disclosure, no answers at all when nobody (or the wrong person) was reached.
 """
+
 import re
 
 from django.core.exceptions import ValidationError
@@ -45,40 +46,50 @@ CALL_DAY = "(a.started_at AT TIME ZONE 'Asia/Tokyo')::date"
 # Script name → (step keys the expression uses, SQL expression of the answers; `a` is the
 # attempt, `d` its disposition). jsonb_strip_nulls drops questions left unanswered.
 ANSWERS = {
-    script_demo.DORMANT: ({"opening", "recall", "interest", "confirm"}, f"""
+    script_demo.DORMANT: (
+        {"opening", "recall", "interest", "confirm"},
+        f"""
         CASE WHEN {OPENED} THEN jsonb_strip_nulls(jsonb_build_object(
                 'opening', true,
-                'recall', (ARRAY['good', 'good', 'so_so', 'forgot'])[1 + {_h('recall')} % 4],
+                'recall', (ARRAY['good', 'good', 'so_so', 'forgot'])[1 + {_h("recall")} % 4],
                 'interest', {DECISION},
-                'confirm', CASE WHEN d.code = 'success' AND {_h('confirm')} % 3 <> 0
-                                THEN to_char({CALL_DAY} + 3 + {_h('confirm')} % 10, 'YYYY-MM-DD') END))
+                'confirm', CASE WHEN d.code = 'success' AND {_h("confirm")} % 3 <> 0
+                                THEN to_char({CALL_DAY} + 3 + {_h("confirm")} % 10, 'YYYY-MM-DD') END))
              WHEN d.code = 'dnc_request' THEN '{{"opening": true}}'::jsonb
-             ELSE '{{}}'::jsonb END"""),
-    script_demo.HEAVY: ({"opening", "usage", "decision"}, f"""
+             ELSE '{{}}'::jsonb END""",
+    ),
+    script_demo.HEAVY: (
+        {"opening", "usage", "decision"},
+        f"""
         CASE WHEN {OPENED} THEN jsonb_build_object(
                 'opening', true,
                 'usage', (ARRAY['["aojiru"]', '["collagen"]', '["vitamin"]', '["aojiru", "collagen"]',
                                 '["aojiru", "vitamin"]', '["collagen", "vitamin"]', '["aojiru", "collagen", "vitamin"]']
-                          )[1 + {_h('usage')} % 7]::jsonb,
+                          )[1 + {_h("usage")} % 7]::jsonb,
                 'decision', {DECISION})
              WHEN d.code = 'dnc_request' THEN '{{"opening": true}}'::jsonb
-             ELSE '{{}}'::jsonb END"""),
+             ELSE '{{}}'::jsonb END""",
+    ),
     # Satisfaction draws 5,5,4,4,4,4 | 3,3,2,1 from one hash, so comments can match the mood.
-    script_demo.SURVEY: ({"satisfaction", "frequency", "channels", "comment"}, f"""
+    script_demo.SURVEY: (
+        {"satisfaction", "frequency", "channels", "comment"},
+        f"""
         CASE WHEN d.code = 'success' THEN jsonb_strip_nulls(jsonb_build_object(
-                'satisfaction', (ARRAY['5', '5', '4', '4', '4', '4', '3', '3', '2', '1'])[1 + {_h('satisfaction')} % 10],
-                'frequency', to_jsonb({_h('frequency')} % 15),
+                'satisfaction', (ARRAY['5', '5', '4', '4', '4', '4', '3', '3', '2', '1'])[1 + {_h("satisfaction")} %
+                    10],
+                'frequency', to_jsonb({_h("frequency")} % 15),
                 'channels', (ARRAY['["web"]', '["phone"]', '["catalog"]', '["web", "phone"]', '["catalog", "phone"]',
-                                   '["store"]', '["web", "store"]'])[1 + {_h('channels')} % 7]::jsonb,
-                'comment', CASE WHEN {_h('comment')} % 10 >= 4 THEN NULL
-                                WHEN {_h('satisfaction')} % 10 < 6
+                                   '["store"]', '["web", "store"]'])[1 + {_h("channels")} % 7]::jsonb,
+                'comment', CASE WHEN {_h("comment")} % 10 >= 4 THEN NULL
+                                WHEN {_h("satisfaction")} % 10 < 6
                                 THEN (ARRAY['毎朝続けやすい味で気に入っている。', '家族の分もまとめて注文したい。',
-                                            '届くのが早くて助かる。'])[1 + {_h('comment')} % 3]
+                                            '届くのが早くて助かる。'])[1 + {_h("comment")} % 3]
                                 ELSE (ARRAY['量が多くて飲みきれない。', '価格がもう少し安いとうれしい。',
-                                            '電話注文の待ち時間が長い。'])[1 + {_h('comment')} % 3] END))
+                                            '電話注文の待ち時間が長い。'])[1 + {_h("comment")} % 3] END))
              WHEN d.code = 'callback' THEN jsonb_build_object(
-                'satisfaction', (ARRAY['5', '4', '4', '3'])[1 + {_h('satisfaction')} % 4])
-             ELSE '{{}}'::jsonb END"""),
+                'satisfaction', (ARRAY['5', '4', '4', '3'])[1 + {_h("satisfaction")} % 4])
+             ELSE '{{}}'::jsonb END""",
+    ),
 }
 NO_ANSWERS = "'{}'::jsonb"
 
@@ -104,12 +115,15 @@ def _assign(*, campaign_id: int, version: ScriptVersion, segment: Segment | None
     # Modulo signs become %% for the driver; the %s placeholders stay.
     answers = re.sub(r"%(?!s)", "%%", _answers_sql(version))
     with connection.cursor() as cursor:
-        cursor.execute(f"""
+        cursor.execute(
+            f"""
             UPDATE campaigns_callattempt a SET script_version_id = %s, answers = {answers}
             FROM campaigns_disposition d
             WHERE d.id = a.disposition_id AND a.campaign_id = %s AND a.client_token LIKE '{DEMO_TOKEN}%%'
               AND a.script_version_id IS NULL AND a.answers = '{{}}'::jsonb {in_segment}
-        """, params)
+        """,
+            params,
+        )
         return cursor.rowcount
 
 
@@ -154,5 +168,7 @@ def _seed_attempts() -> int:
 def seed(*, users: dict, stdout) -> None:
     variants = _seed_variants(users)
     attempts = _seed_attempts()
-    stdout.write(f"campaigns.demo_scripts: {variants} script variant(s) added, "
-                 f"{attempts} demo attempts given their script version and answers")
+    stdout.write(
+        f"campaigns.demo_scripts: {variants} script variant(s) added, "
+        f"{attempts} demo attempts given their script version and answers"
+    )

@@ -25,8 +25,15 @@ def ensure_default_dispositions(Disposition=None) -> None:
         Disposition.objects.get_or_create(
             code=code,
             defaults=dict(
-                label=label, label_ja=label_ja, is_contact=contact, is_success=success,
-                is_final=final, is_refusal=refusal, adds_dnc=dnc, is_callback=callback,
-                retry_delay_minutes=delay, position=position * 10,
+                label=label,
+                label_ja=label_ja,
+                is_contact=contact,
+                is_success=success,
+                is_final=final,
+                is_refusal=refusal,
+                adds_dnc=dnc,
+                is_callback=callback,
+                retry_delay_minutes=delay,
+                position=position * 10,
             ),
         )

@@ -4,9 +4,8 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 
 def default_weekdays():
@@ -30,7 +29,9 @@ class CallingPolicy(models.Model):
     retry_delays = models.JSONField(_("retry delay per outcome"), default=dict, blank=True)
     cap_attempts = models.PositiveIntegerField(_("cross-campaign cap: attempts"), null=True, blank=True)
     cap_days = models.PositiveIntegerField(_("cross-campaign cap: days"), null=True, blank=True)
-    cooloff_days_after_contact = models.PositiveIntegerField(_("cool-off after a conversation (days)"), null=True, blank=True)
+    cooloff_days_after_contact = models.PositiveIntegerField(
+        _("cool-off after a conversation (days)"), null=True, blank=True
+    )
     no_resolicit_after_refusal = models.BooleanField(_("never call again after a refusal"), default=True)
     prefer_best_hours = models.BooleanField(_("prefer the hours when customers answer"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -115,17 +116,39 @@ class Campaign(models.Model):
     purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
     description = models.TextField(_("description"), blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
-    policy = models.ForeignKey(CallingPolicy, verbose_name=_("calling policy"), null=True, blank=True, on_delete=models.PROTECT, related_name="campaigns")
-    script = models.ForeignKey("scripts.Script", verbose_name=_("talk script"), null=True, blank=True, on_delete=models.SET_NULL, related_name="campaigns")
-    operators = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("operators"), blank=True, related_name="operator_campaigns")
-    client_viewers = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("client viewers"), blank=True, related_name="client_campaigns")
+    policy = models.ForeignKey(
+        CallingPolicy,
+        verbose_name=_("calling policy"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+    )
+    script = models.ForeignKey(
+        "scripts.Script",
+        verbose_name=_("talk script"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="campaigns",
+    )
+    operators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("operators"), blank=True, related_name="operator_campaigns"
+    )
+    client_viewers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("client viewers"), blank=True, related_name="client_campaigns"
+    )
     starts_on = models.DateField(_("starts on"), null=True, blank=True)
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
     cost_per_hour = models.DecimalField(_("labour cost per operator hour"), max_digits=10, decimal_places=2, default=0)
     cost_per_minute = models.DecimalField(_("telecom cost per minute"), max_digits=10, decimal_places=2, default=0)
     fixed_cost = models.DecimalField(_("fixed cost"), max_digits=12, decimal_places=2, default=0)
-    prenotice_days = models.PositiveIntegerField(_("pre-notice at least N days before the first call"), null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    prenotice_days = models.PositiveIntegerField(
+        _("pre-notice at least N days before the first call"), null=True, blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -142,8 +165,12 @@ class CampaignScriptVariant(models.Model):
     """Customers in `segment` hear `script` instead of the campaign's default script."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="script_variants")
-    segment = models.ForeignKey("contacts.Segment", verbose_name=_("segment"), on_delete=models.PROTECT, related_name="+")
-    script = models.ForeignKey("scripts.Script", verbose_name=_("talk script"), on_delete=models.PROTECT, related_name="+")
+    segment = models.ForeignKey(
+        "contacts.Segment", verbose_name=_("segment"), on_delete=models.PROTECT, related_name="+"
+    )
+    script = models.ForeignKey(
+        "scripts.Script", verbose_name=_("talk script"), on_delete=models.PROTECT, related_name="+"
+    )
     position = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
@@ -167,7 +194,9 @@ class PreNotice(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="prenotices")
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, default=Channel.DM)
     sent_on = models.DateField(_("sent on"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -196,19 +225,35 @@ class CallList(models.Model):
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="call_lists")
     name = models.CharField(_("name"), max_length=200)
-    segment = models.ForeignKey("contacts.Segment", verbose_name=_("segment"), null=True, blank=True, on_delete=models.SET_NULL, related_name="call_lists")
+    segment = models.ForeignKey(
+        "contacts.Segment",
+        verbose_name=_("segment"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="call_lists",
+    )
     criteria = models.JSONField(_("criteria used"), default=dict, blank=True)
     order_by = models.CharField(_("call order"), max_length=20, choices=Order.choices, default=Order.RECENT_PURCHASE)
     order_attribute = models.CharField(_("attribute for ordering"), max_length=100, blank=True)
     priority = models.IntegerField(_("list priority"), default=0, help_text=_("Higher is dialed first"))
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.BUILDING, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.BUILDING, db_index=True
+    )
     required_skill = models.CharField(_("required operator skill"), max_length=50, blank=True)
-    operators = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("operators (empty = all of the campaign)"), blank=True, related_name="+")
+    operators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("operators (empty = all of the campaign)"),
+        blank=True,
+        related_name="+",
+    )
     # {"included": n, "excluded": {"dnc": n, "no_phone": n, ...}} (API.md)
     counts = models.JSONField(_("counts"), default=dict, blank=True)
     progress = models.PositiveSmallIntegerField(_("build progress (%)"), default=0)
     message = models.TextField(_("message"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     built_at = models.DateTimeField(_("built"), null=True, blank=True)
 
@@ -245,10 +290,22 @@ class CallListEntry(models.Model):
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
-    last_disposition = models.ForeignKey(Disposition, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False)
+    last_disposition = models.ForeignKey(
+        Disposition, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     callback_at = models.DateTimeField(_("callback at"), null=True, blank=True)
-    assigned_operator = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("personal callback for"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
-    held_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
+    assigned_operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("personal callback for"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    held_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     held_until = models.DateTimeField(null=True, blank=True)
     # When the current hold began (the dispatch): the call's start for an outcome logged without
     # one, and the start of the hard ceiling that renewals of the hold never pass.
@@ -260,13 +317,15 @@ class CallListEntry(models.Model):
         ordering = ["call_list", "rank"]
         verbose_name = _("call list entry")
         verbose_name_plural = _("call list entries")
-        constraints = [
-            models.UniqueConstraint(fields=["call_list", "customer"], name="entry_unique_customer_per_list")
-        ]
+        constraints = [models.UniqueConstraint(fields=["call_list", "customer"], name="entry_unique_customer_per_list")]
         indexes = [
             models.Index(fields=["call_list", "status"], name="entry_list_status"),
             # Partial: empty on the rows a build inserts, so it costs them nothing.
-            models.Index(fields=["assigned_operator"], name="entry_assigned_operator", condition=Q(assigned_operator__isnull=False)),
+            models.Index(
+                fields=["assigned_operator"],
+                name="entry_assigned_operator",
+                condition=Q(assigned_operator__isnull=False),
+            ),
         ]
 
     def __str__(self):
@@ -287,11 +346,22 @@ class CallAttempt(models.Model):
 
     # Every attempt writes every index of this table: the foreign keys below are indexed by the
     # composite indexes of Meta (attempt_entry, attempt_campaign_time, ...), not twice.
-    entry = models.ForeignKey(CallListEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="call_attempts", db_index=False)
+    entry = models.ForeignKey(
+        CallListEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="call_attempts", db_index=False
+    )
     call_list = models.ForeignKey(CallList, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="attempts", db_index=False)
-    customer = models.ForeignKey("contacts.Customer", on_delete=models.PROTECT, related_name="call_attempts", db_index=False)
-    operator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="call_attempts", db_index=False)
+    customer = models.ForeignKey(
+        "contacts.Customer", on_delete=models.PROTECT, related_name="call_attempts", db_index=False
+    )
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="call_attempts",
+        db_index=False,
+    )
     phone = models.CharField(_("number dialed"), max_length=32)
     attempt_number = models.PositiveIntegerField(_("attempt number"), default=1)
     started_at = models.DateTimeField(_("started"))
@@ -305,10 +375,13 @@ class CallAttempt(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     callback_at = models.DateTimeField(_("callback at"), null=True, blank=True)
     callback_personal = models.BooleanField(_("personal callback"), default=False)
-    script_version = models.ForeignKey("scripts.ScriptVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="attempts")
+    script_version = models.ForeignKey(
+        "scripts.ScriptVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="attempts"
+    )
     answers = models.JSONField(_("script answers"), default=dict, blank=True)
     # Unique through attempt_client_token (a constraint: no LIKE index that nothing uses).
-    client_token = models.CharField(max_length=64, null=True, blank=True)
+    # NULL (not "") when a client sent none: the unique constraint admits any number of NULLs.
+    client_token = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -341,7 +414,9 @@ class AgentStateLog(models.Model):
 
     # No index of its own: (operator, started_at) below serves every lookup by operator, and each
     # state change (two per call) would write one more index entry.
-    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="state_logs", db_index=False)
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="state_logs", db_index=False
+    )
     state = models.CharField(_("state"), max_length=10, choices=State.choices)
     reason = models.CharField(_("reason"), max_length=100, blank=True)
     started_at = models.DateTimeField(_("from"))
@@ -353,7 +428,9 @@ class AgentStateLog(models.Model):
         verbose_name_plural = _("agent states")
         indexes = [models.Index(fields=["operator", "started_at"], name="agentstate_operator_time")]
         constraints = [
-            models.UniqueConstraint(fields=["operator"], condition=Q(ended_at__isnull=True), name="one_open_state_per_operator")
+            models.UniqueConstraint(
+                fields=["operator"], condition=Q(ended_at__isnull=True), name="one_open_state_per_operator"
+            )
         ]
 
 

@@ -4,6 +4,7 @@ They are derived data: `campaigns.services.kpis` keeps them current from CallAtt
 the attempt id, INSERT … ON CONFLICT DO UPDATE) and AgentStateLog (the operator-hours touched since
 the last run), and rebuilds them from scratch every night. Days and hours are the call center's
 local time (settings.TIME_ZONE). Nothing here is ever edited by hand."""
+
 from django.conf import settings
 from django.db import models
 
@@ -114,14 +115,13 @@ class KpiOperatorHour(models.Model):
     dials = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["day", "hour", "operator"], name="kpioperatorhour_key")
-        ]
+        constraints = [models.UniqueConstraint(fields=["day", "hour", "operator"], name="kpioperatorhour_key")]
         indexes = [
             models.Index(fields=["operator", "day"], name="kpioperatorhour_operator_day"),
             # the pages read a period of every operator: an index-only scan with this
             models.Index(
-                fields=["day"], name="kpioperatorhour_day_cover",
+                fields=["day"],
+                name="kpioperatorhour_day_cover",
                 include=["hour", "operator", "logged_in_seconds", "ready_seconds", "on_call_seconds", "acw_seconds"],
             ),
         ]

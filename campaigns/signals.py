@@ -1,4 +1,5 @@
 """Signal receivers of the campaigns app."""
+
 from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
 from django.utils import timezone

@@ -11,18 +11,47 @@ class PhoneInline(admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ("external_id", "name", "name_kana", "prefecture", "subscription_status", "purchase_count", "total_spent", "last_purchase_at", "last_contact_at")
+    list_display = (
+        "external_id",
+        "name",
+        "name_kana",
+        "prefecture",
+        "subscription_status",
+        "purchase_count",
+        "total_spent",
+        "last_purchase_at",
+        "last_contact_at",
+    )
     list_filter = ("gender", "subscription_status", "prefecture")
     search_fields = ("external_id", "name", "name_kana", "phones__number", "email")
     inlines = [PhoneInline]
-    readonly_fields = ("last_attempt_at", "last_contact_at", "last_disposition", "last_reaction", "consecutive_no_contact", "attempt_count", "created_at", "updated_at")
+    readonly_fields = (
+        "last_attempt_at",
+        "last_contact_at",
+        "last_disposition",
+        "last_reaction",
+        "consecutive_no_contact",
+        "attempt_count",
+        "created_at",
+        "updated_at",
+    )
     list_per_page = 50
     show_full_result_count = False  # a COUNT(*) over millions of rows on every page is slow
 
 
 @admin.register(DoNotCall)
 class DoNotCallAdmin(admin.ModelAdmin):
-    list_display = ("phone_number", "customer", "campaign", "reason", "source", "created_by", "created_at", "expires_at", "revoked_at")
+    list_display = (
+        "phone_number",
+        "customer",
+        "campaign",
+        "reason",
+        "source",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+    )
     list_filter = ("reason", "source", "campaign", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("phone_number", "customer__name", "customer__external_id", "note")
     raw_id_fields = ("customer",)
@@ -57,7 +86,18 @@ class ImportRowErrorInline(admin.TabularInline):
 
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
-    list_display = ("original_name", "kind", "status", "total_rows", "created_count", "updated_count", "unchanged_count", "failed_count", "created_by", "created_at")
+    list_display = (
+        "original_name",
+        "kind",
+        "status",
+        "total_rows",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "failed_count",
+        "created_by",
+        "created_at",
+    )
     list_filter = ("kind", "status")
     search_fields = ("original_name",)
     inlines = [ImportRowErrorInline]

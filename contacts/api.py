@@ -1,5 +1,6 @@
 """REST API of customers, the DNC registry and segments (API.md). Thin: serializers validate,
 services act, selectors read."""
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -12,7 +13,7 @@ from rest_framework.response import Response
 from callcenter import held_calls, roles
 
 from . import selectors
-from .models import Customer, PhoneNumber, DoNotCall, Segment
+from .models import Customer, DoNotCall, PhoneNumber, Segment
 from .segments import customers_matching
 from .serializers import (
     CountSerializer,
@@ -49,14 +50,25 @@ def _int_param(request, name):
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[
-        OpenApiParameter("q", str, description="Name, kana, phone (any format) or external id"),
-        OpenApiParameter("segment", int), OpenApiParameter("tag", str), OpenApiParameter("prefecture", str),
-        OpenApiParameter("subscription_status", str), OpenApiParameter("page", int),
-    ]),
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="Name, kana, phone (any format) or external id"),
+            OpenApiParameter("segment", int),
+            OpenApiParameter("tag", str),
+            OpenApiParameter("prefecture", str),
+            OpenApiParameter("subscription_status", str),
+            OpenApiParameter("page", int),
+        ]
+    ),
 )
-class CustomerViewSet(PerActionPermissions, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                      mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class CustomerViewSet(
+    PerActionPermissions,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     serializer_class = CustomerSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
     action_perms = {
@@ -76,7 +88,9 @@ class CustomerViewSet(PerActionPermissions, mixins.ListModelMixin, mixins.Retrie
             if segment is None:
                 raise serializers.ValidationError({"segment": [_("No segment with this id.")]})
         filters = selectors.CustomerFilters(
-            q=params.get("q", "").strip()[:100], tag=params.get("tag", "").strip(), segment=segment,
+            q=params.get("q", "").strip()[:100],
+            tag=params.get("tag", "").strip(),
+            segment=segment,
             prefecture=params.get("prefecture", "").strip(),
             subscription_status=params.get("subscription_status") if "subscription_status" in params else None,
             sort="id",
@@ -105,14 +119,22 @@ class CustomerViewSet(PerActionPermissions, mixins.ListModelMixin, mixins.Retrie
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[
-        OpenApiParameter("phone", str, description="Any format"), OpenApiParameter("customer", int),
-        OpenApiParameter("campaign", str, description='Campaign id, or "global"'),
-        OpenApiParameter("active", bool),
-    ]),
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("phone", str, description="Any format"),
+            OpenApiParameter("customer", int),
+            OpenApiParameter("campaign", str, description='Campaign id, or "global"'),
+            OpenApiParameter("active", bool),
+        ]
+    ),
 )
-class DoNotCallViewSet(PerActionPermissions, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                       mixins.CreateModelMixin, viewsets.GenericViewSet):
+class DoNotCallViewSet(
+    PerActionPermissions,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
     """The registry. Entries are never deleted or edited: revoke them (with a reason)."""
 
     serializer_class = DoNotCallSerializer
@@ -138,7 +160,9 @@ class DoNotCallViewSet(PerActionPermissions, mixins.ListModelMixin, mixins.Retri
         if status_filter is None:  # not silently ignored: the caller would get revoked entries too
             raise serializers.ValidationError({"active": [_("Use true or false.")]})
         entries = selectors.dnc_entries(
-            phone=params.get("phone", "").strip(), customer=customer_id, campaign=campaign or None,
+            phone=params.get("phone", "").strip(),
+            customer=customer_id,
+            campaign=campaign or None,
             status="active" if status_filter == "active" else "",
         )
         if status_filter == "inactive":
@@ -151,13 +175,19 @@ class DoNotCallViewSet(PerActionPermissions, mixins.ListModelMixin, mixins.Retri
         if not roles.can(self.request.user, roles.MANAGE_LISTS):
             source = DoNotCall.Source.OPERATOR  # an operator's request is recorded as such
             customer = data.get("customer")
-            _require_held(self.request.user, customer_id=customer.pk if customer else None,
-                          number=data.get("phone_number", ""))
+            _require_held(
+                self.request.user, customer_id=customer.pk if customer else None, number=data.get("phone_number", "")
+            )
         try:
             serializer.instance = dnc_service.register_dnc(
-                by=self.request.user, phone=data.get("phone_number", ""), customer=data.get("customer"),
-                campaign=data.get("campaign"), reason=data["reason"], source=source,
-                expires_at=data.get("expires_at"), note=data.get("note", ""),
+                by=self.request.user,
+                phone=data.get("phone_number", ""),
+                customer=data.get("customer"),
+                campaign=data.get("campaign"),
+                reason=data["reason"],
+                source=source,
+                expires_at=data.get("expires_at"),
+                note=data.get("note", ""),
             )
         except DjangoValidationError as error:
             raise as_api_error(error)
@@ -178,7 +208,8 @@ class DoNotCallViewSet(PerActionPermissions, mixins.ListModelMixin, mixins.Retri
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("phone", str, description="Any format"), OpenApiParameter("customer", int),
+            OpenApiParameter("phone", str, description="Any format"),
+            OpenApiParameter("customer", int),
             OpenApiParameter("campaign", int),
         ],
         responses=DncCheckSerializer,
@@ -217,14 +248,22 @@ def _require_held(user, *, customer_id, number):
     held = held_calls.held_call(user)
     if held is None or (customer_id is not None and customer_id != held.customer_id):
         raise Http404
-    if number and number != held.phone and not PhoneNumber.objects.filter(
-        customer_id=held.customer_id, number=number
-    ).exists():
+    if (
+        number
+        and number != held.phone
+        and not PhoneNumber.objects.filter(customer_id=held.customer_id, number=number).exists()
+    ):
         raise Http404
 
 
-class SegmentViewSet(PerActionPermissions, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                     mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class SegmentViewSet(
+    PerActionPermissions,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     serializer_class = SegmentSerializer
     queryset = Segment.objects.order_by("name")
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -239,7 +278,9 @@ class SegmentViewSet(PerActionPermissions, mixins.ListModelMixin, mixins.Retriev
         data = serializer.validated_data
         try:
             serializer.instance = segment_service.create_segment(
-                by=self.request.user, name=data["name"], criteria=data["criteria"],
+                by=self.request.user,
+                name=data["name"],
+                criteria=data["criteria"],
                 description=data.get("description", ""),
             )
         except DjangoValidationError as error:
@@ -249,8 +290,11 @@ class SegmentViewSet(PerActionPermissions, mixins.ListModelMixin, mixins.Retriev
         data = serializer.validated_data
         try:
             serializer.instance = segment_service.update_segment(
-                segment=serializer.instance, by=self.request.user, name=data.get("name"),
-                criteria=data.get("criteria"), description=data.get("description"),
+                segment=serializer.instance,
+                by=self.request.user,
+                name=data.get("name"),
+                criteria=data.get("criteria"),
+                description=data.get("description"),
             )
         except DjangoValidationError as error:
             raise as_api_error(error)
@@ -271,4 +315,3 @@ class SegmentViewSet(PerActionPermissions, mixins.ListModelMixin, mixins.Retriev
         payload = CriteriaSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         return Response({"count": customers_matching(payload.validated_data["criteria"]).count()})
-

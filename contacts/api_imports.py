@@ -1,11 +1,12 @@
 """REST API of imports (API.md "Customers and imports"):
 
-    POST /api/v1/imports/                  multipart file [+ kind, encoding, mapping, reason, campaign, note]
-                                           → 202 {id, status}
-    GET  /api/v1/imports/                  the imports, newest first (paginated)
-    GET  /api/v1/imports/{id}/             status, counts and errors [{line, column, value, message}]
-    GET  /api/v1/imports/{id}/errors.csv   every error, as CSV (UTF-8 with BOM)
+POST /api/v1/imports/                  multipart file [+ kind, encoding, mapping, reason, campaign, note]
+                                       → 202 {id, status}
+GET  /api/v1/imports/                  the imports, newest first (paginated)
+GET  /api/v1/imports/{id}/             status, counts and errors [{line, column, value, message}]
+GET  /api/v1/imports/{id}/errors.csv   every error, as CSV (UTF-8 with BOM)
 """
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -43,13 +44,28 @@ class ImportJobListSerializer(serializers.ModelSerializer):
     class Meta:
         model = ImportJob
         fields = [
-            "id", "kind", "status", "original_name", "encoding", "total_rows", "processed_rows", "created",
-            "updated", "unchanged", "failed", "message", "created_at", "started_at", "finished_at",
+            "id",
+            "kind",
+            "status",
+            "original_name",
+            "encoding",
+            "total_rows",
+            "processed_rows",
+            "created",
+            "updated",
+            "unchanged",
+            "failed",
+            "message",
+            "created_at",
+            "started_at",
+            "finished_at",
         ]
 
 
 class ImportJobSerializer(ImportJobListSerializer):
-    errors = serializers.SerializerMethodField(help_text=f"The first {ERRORS_IN_DETAIL} errors; all of them in errors_csv.")
+    errors = serializers.SerializerMethodField(
+        help_text=f"The first {ERRORS_IN_DETAIL} errors; all of them in errors_csv."
+    )
     errors_truncated = serializers.SerializerMethodField()
     errors_csv = serializers.SerializerMethodField()
 
@@ -76,16 +92,22 @@ class ImportUploadSerializer(serializers.Serializer):
     # Any spelling the reader knows ("UTF-8", "Shift_JIS", "sjis", "CP932", ...), not only its own
     # codec names: API.md names the encodings "UTF-8" and "Shift_JIS/CP932".
     encoding = serializers.CharField(
-        required=False, allow_blank=True, max_length=40,
+        required=False,
+        allow_blank=True,
+        max_length=40,
         help_text=f"Leave out (or 'auto') to detect it; else {', '.join(ENCODINGS)} or an alias such as Shift_JIS.",
     )
     mapping = serializers.JSONField(
         required=False, help_text='{"header in the file": "field"}; leave out to use the recognised headers.'
     )
-    reason = serializers.ChoiceField(choices=DoNotCall.Reason.choices, required=False,
-                                     help_text="DNC imports: reason for rows without a reason column.")
-    campaign = serializers.IntegerField(required=False, allow_null=True,
-                                        help_text="DNC imports: campaign scope (leave out for global).")
+    reason = serializers.ChoiceField(
+        choices=DoNotCall.Reason.choices,
+        required=False,
+        help_text="DNC imports: reason for rows without a reason column.",
+    )
+    campaign = serializers.IntegerField(
+        required=False, allow_null=True, help_text="DNC imports: campaign scope (leave out for global)."
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
     def validate_encoding(self, value):
@@ -109,8 +131,11 @@ class ImportListCreateView(generics.ListAPIView):
 
     @extend_schema(
         request={"multipart/form-data": ImportUploadSerializer},
-        responses={202: inline_serializer("ImportAccepted", {"id": serializers.IntegerField(),
-                                                             "status": serializers.CharField()})},
+        responses={
+            202: inline_serializer(
+                "ImportAccepted", {"id": serializers.IntegerField(), "status": serializers.CharField()}
+            )
+        },
         tags=["imports"],
     )
     def post(self, request):
@@ -118,14 +143,19 @@ class ImportListCreateView(generics.ListAPIView):
         upload_form.is_valid(raise_exception=True)
         data = upload_form.validated_data
         try:
-            upload = imports.receive_upload(uploaded_file=data["file"], kind=data["kind"],
-                                            encoding=data.get("encoding", ""))
+            upload = imports.receive_upload(
+                uploaded_file=data["file"], kind=data["kind"], encoding=data.get("encoding", "")
+            )
         except imports.ImportFileError as error:
             raise ValidationError({"file": [error.message]}) from None
         try:
             job = imports.start_import(
-                upload=upload, mapping=data.get("mapping"), by=request.user, reason=data.get("reason", ""),
-                campaign_id=data.get("campaign"), note=data.get("note", ""),
+                upload=upload,
+                mapping=data.get("mapping"),
+                by=request.user,
+                reason=data.get("reason", ""),
+                campaign_id=data.get("campaign"),
+                note=data.get("note", ""),
             )
         except DjangoValidationError as error:
             imports.discard_upload(path=upload.path)

@@ -1,6 +1,7 @@
 """Demo customers (about 3,000, Japanese names with kana, phones, purchase histories), a few
 dozen do-not-call entries and useful segments. Deterministic and idempotent: a second run
 creates nothing. Bulk inserts keep it to a couple of seconds."""
+
 import datetime
 import random
 from decimal import Decimal
@@ -19,46 +20,100 @@ ID_PREFIX = "CU-"
 
 # (prefecture, weight ~ population share, landline area codes)
 PREFECTURES = [
-    ("東京都", 14, ["03", "042"]), ("神奈川県", 9, ["045", "044", "046"]), ("大阪府", 9, ["06", "072"]),
-    ("愛知県", 6, ["052", "0564"]), ("埼玉県", 6, ["048", "049"]), ("千葉県", 5, ["043", "047"]),
-    ("兵庫県", 4, ["078", "079"]), ("北海道", 4, ["011", "0166"]), ("福岡県", 4, ["092", "093"]),
-    ("静岡県", 3, ["054", "053"]), ("茨城県", 2, ["029"]), ("広島県", 2, ["082"]), ("京都府", 2, ["075"]),
-    ("宮城県", 2, ["022"]), ("新潟県", 2, ["025"]), ("長野県", 2, ["026"]), ("岐阜県", 2, ["058"]),
-    ("群馬県", 1, ["027"]), ("栃木県", 1, ["028"]), ("岡山県", 1, ["086"]), ("熊本県", 1, ["096"]),
-    ("鹿児島県", 1, ["099"]), ("沖縄県", 1, ["098"]), ("三重県", 1, ["059"]), ("滋賀県", 1, ["077"]),
-    ("奈良県", 1, ["0742"]), ("愛媛県", 1, ["089"]), ("長崎県", 1, ["095"]), ("青森県", 1, ["017"]),
-    ("岩手県", 1, ["019"]), ("石川県", 1, ["076"]), ("山口県", 1, ["083"]), ("大分県", 1, ["097"]),
+    ("東京都", 14, ["03", "042"]),
+    ("神奈川県", 9, ["045", "044", "046"]),
+    ("大阪府", 9, ["06", "072"]),
+    ("愛知県", 6, ["052", "0564"]),
+    ("埼玉県", 6, ["048", "049"]),
+    ("千葉県", 5, ["043", "047"]),
+    ("兵庫県", 4, ["078", "079"]),
+    ("北海道", 4, ["011", "0166"]),
+    ("福岡県", 4, ["092", "093"]),
+    ("静岡県", 3, ["054", "053"]),
+    ("茨城県", 2, ["029"]),
+    ("広島県", 2, ["082"]),
+    ("京都府", 2, ["075"]),
+    ("宮城県", 2, ["022"]),
+    ("新潟県", 2, ["025"]),
+    ("長野県", 2, ["026"]),
+    ("岐阜県", 2, ["058"]),
+    ("群馬県", 1, ["027"]),
+    ("栃木県", 1, ["028"]),
+    ("岡山県", 1, ["086"]),
+    ("熊本県", 1, ["096"]),
+    ("鹿児島県", 1, ["099"]),
+    ("沖縄県", 1, ["098"]),
+    ("三重県", 1, ["059"]),
+    ("滋賀県", 1, ["077"]),
+    ("奈良県", 1, ["0742"]),
+    ("愛媛県", 1, ["089"]),
+    ("長崎県", 1, ["095"]),
+    ("青森県", 1, ["017"]),
+    ("岩手県", 1, ["019"]),
+    ("石川県", 1, ["076"]),
+    ("山口県", 1, ["083"]),
+    ("大分県", 1, ["097"]),
 ]
 TAGS = ["VIP", "DM送付済", "メルマガ購読", "初回購入", "定期便", "紹介", "アンケート回答済", "クレーム履歴", "休眠"]
 PRODUCTS = ["青汁", "黒酢", "コラーゲン", "グルコサミン", "酵素ドリンク", "乳酸菌サプリ", "スキンケアセット"]
 CHANNELS = ["通販カタログ", "Web", "テレビショッピング", "新聞広告", "紹介"]
 
 SEGMENTS = [
-    ("休眠顧客（180日以上購入なし）", "購入経験があり、最終購入から180日以上経った顧客。掘り起こしコール用。",
-     {"match": "all", "rules": [
-         {"field": "last_purchase_days", "op": "gte", "value": 180},
-         {"field": "purchase_count", "op": "gte", "value": 1},
-     ]}),
-    ("定期購入中", "定期便を継続中の顧客。解約防止・アップセル用。",
-     {"match": "all", "rules": [{"field": "subscription_status", "op": "eq", "value": "active"}]}),
-    ("高額購入者（累計10万円以上）", "累計購入金額が10万円以上の優良顧客。",
-     {"match": "all", "rules": [{"field": "total_spent", "op": "gte", "value": 100000}]}),
-    ("解約リスク高（定期・churn_score 0.7以上）", "定期購入中または休止中で、解約予測スコアが高い顧客。",
-     {"match": "all", "rules": [
-         {"field": "subscription_status", "op": "in", "value": ["active", "paused"]},
-         {"field": "attributes.churn_score", "op": "gte", "value": 0.7},
-     ]}),
-    ("首都圏 30〜40代女性", "DMフォローコールの主要ターゲット。",
-     {"match": "all", "rules": [
-         {"field": "gender", "op": "eq", "value": "female"},
-         {"field": "age", "op": "between", "value": [30, 49]},
-         {"field": "prefecture", "op": "in", "value": ["東京都", "神奈川県", "埼玉県", "千葉県"]},
-     ]}),
-    ("未接触の新規顧客（登録90日以内）", "登録から90日以内で、まだ電話で話せていない顧客。",
-     {"match": "all", "rules": [
-         {"field": "registered_days", "op": "lte", "value": 90},
-         {"field": "never_contacted", "op": "eq", "value": True},
-     ]}),
+    (
+        "休眠顧客（180日以上購入なし）",
+        "購入経験があり、最終購入から180日以上経った顧客。掘り起こしコール用。",
+        {
+            "match": "all",
+            "rules": [
+                {"field": "last_purchase_days", "op": "gte", "value": 180},
+                {"field": "purchase_count", "op": "gte", "value": 1},
+            ],
+        },
+    ),
+    (
+        "定期購入中",
+        "定期便を継続中の顧客。解約防止・アップセル用。",
+        {"match": "all", "rules": [{"field": "subscription_status", "op": "eq", "value": "active"}]},
+    ),
+    (
+        "高額購入者（累計10万円以上）",
+        "累計購入金額が10万円以上の優良顧客。",
+        {"match": "all", "rules": [{"field": "total_spent", "op": "gte", "value": 100000}]},
+    ),
+    (
+        "解約リスク高（定期・churn_score 0.7以上）",
+        "定期購入中または休止中で、解約予測スコアが高い顧客。",
+        {
+            "match": "all",
+            "rules": [
+                {"field": "subscription_status", "op": "in", "value": ["active", "paused"]},
+                {"field": "attributes.churn_score", "op": "gte", "value": 0.7},
+            ],
+        },
+    ),
+    (
+        "首都圏 30〜40代女性",
+        "DMフォローコールの主要ターゲット。",
+        {
+            "match": "all",
+            "rules": [
+                {"field": "gender", "op": "eq", "value": "female"},
+                {"field": "age", "op": "between", "value": [30, 49]},
+                {"field": "prefecture", "op": "in", "value": ["東京都", "神奈川県", "埼玉県", "千葉県"]},
+            ],
+        },
+    ),
+    (
+        "未接触の新規顧客（登録90日以内）",
+        "登録から90日以内で、まだ電話で話せていない顧客。",
+        {
+            "match": "all",
+            "rules": [
+                {"field": "registered_days", "op": "lte", "value": 90},
+                {"field": "never_contacted", "op": "eq", "value": True},
+            ],
+        },
+    ),
 ]
 
 
@@ -72,7 +127,7 @@ def _landline(rng: random.Random, codes: list[str]) -> str:
     for _attempt in range(20):
         code = rng.choice(codes)
         first = 10 - len(code) - 4
-        number = f"{code}-{rng.randint(2 * 10 ** (first - 1), 10 ** first - 1)}-{rng.randint(1000, 9999)}"
+        number = f"{code}-{rng.randint(2 * 10 ** (first - 1), 10**first - 1)}-{rng.randint(1000, 9999)}"
         if normalize_phone(number)[1]:
             return number
     return number
@@ -115,7 +170,8 @@ def _customer_rows(fake: Faker, rng: random.Random, now):
             gender=Customer.Gender.FEMALE if female else Customer.Gender.MALE,
             birth_date=birth if rng.random() < 0.93 else None,
             email=f"{first_roman.lower()}.{last_roman.lower()}{rng.randint(1, 999)}@{fake.free_email_domain()}"
-            if rng.random() < 0.7 else "",
+            if rng.random() < 0.7
+            else "",
             postal_code=fake.zipcode(),
             prefecture=prefecture,
             address=f"{fake.city()}{fake.town()}{fake.chome()}{fake.ban()}{fake.gou()}",
@@ -168,10 +224,16 @@ def _seed_customers(stdout) -> int:
                 if number in seen:
                     continue
                 seen.add(number)
-                rows.append(PhoneNumber(
-                    customer_id=ids[external_id], number=number, raw=raw, is_valid=valid, is_primary=index == 0,
-                    kind=phone_kind(number) if valid else PhoneNumber.Kind.OTHER,
-                ))
+                rows.append(
+                    PhoneNumber(
+                        customer_id=ids[external_id],
+                        number=number,
+                        raw=raw,
+                        is_valid=valid,
+                        is_primary=index == 0,
+                        kind=phone_kind(number) if valid else PhoneNumber.Kind.OTHER,
+                    )
+                )
         PhoneNumber.objects.bulk_create(rows, batch_size=2000)
     stdout.write(f"contacts: {len(new_customers)} customers, {len(rows)} phone numbers")
     return len(new_customers)
@@ -185,22 +247,37 @@ def _seed_dnc(users, stdout) -> None:
     customers = list(Customer.objects.filter(external_id__startswith=ID_PREFIX).order_by("id")[:CUSTOMERS])
     picked = rng.sample(customers, k=min(40, len(customers)))
     reasons = [DoNotCall.Reason.CUSTOMER_REQUEST] * 6 + [
-        DoNotCall.Reason.COMPLAINT, DoNotCall.Reason.WRONG_NUMBER, DoNotCall.Reason.DECEASED, DoNotCall.Reason.LEGAL,
+        DoNotCall.Reason.COMPLAINT,
+        DoNotCall.Reason.WRONG_NUMBER,
+        DoNotCall.Reason.DECEASED,
+        DoNotCall.Reason.LEGAL,
     ]
-    notes = ["電話での案内は不要とのこと", "「二度とかけてこないで」と強い口調", "家族から本人死亡の連絡", "別人の番号",
-             "消費生活センター経由の申し出", "メールのみ希望", ""]
+    notes = [
+        "電話での案内は不要とのこと",
+        "「二度とかけてこないで」と強い口調",
+        "家族から本人死亡の連絡",
+        "別人の番号",
+        "消費生活センター経由の申し出",
+        "メールのみ希望",
+        "",
+    ]
     entries = []
     for index, customer in enumerate(picked):
         reason = rng.choice(reasons)
         by_number = index % 3 != 0
         phone = customer.phones.order_by("-is_primary", "id").first() if by_number else None
         expires = timezone.now() + datetime.timedelta(days=rng.choice([30, 90, 180])) if index % 9 == 4 else None
-        entries.append(register_dnc(
-            by=supervisor, phone=phone.number if phone else "", customer=None if phone else customer,
-            reason=reason, source=rng.choice([DoNotCall.Source.OPERATOR, DoNotCall.Source.INBOUND,
-                                              DoNotCall.Source.SUPERVISOR]),
-            note=rng.choice(notes), expires_at=expires,
-        ))
+        entries.append(
+            register_dnc(
+                by=supervisor,
+                phone=phone.number if phone else "",
+                customer=None if phone else customer,
+                reason=reason,
+                source=rng.choice([DoNotCall.Source.OPERATOR, DoNotCall.Source.INBOUND, DoNotCall.Source.SUPERVISOR]),
+                note=rng.choice(notes),
+                expires_at=expires,
+            )
+        )
     for entry in entries[::8]:
         revoke_dnc(entry=entry, by=supervisor, reason="本人より再度の案内希望があったため解除")
     stdout.write(f"contacts: {len(entries)} do-not-call entries")

@@ -13,8 +13,8 @@ from .selectors import DEFAULT_SORT, SORTS, CustomerFilters
 ANY = ""
 
 
-def _with_any(choices, any_label=_("All")):
-    return [(ANY, any_label), *choices]
+def _with_any(choices, any_label=None):
+    return [(ANY, any_label or _("All")), *choices]
 
 
 def campaign_model():
@@ -31,16 +31,27 @@ class CustomerFilterForm(forms.Form):
     gender = forms.ChoiceField(label=_("Gender"), required=False)
     subscription = forms.ChoiceField(label=_("Subscription"), required=False)
     tag = forms.CharField(label=_("Tag"), required=False, max_length=50)
-    segment = forms.ModelChoiceField(label=_("Segment"), required=False, queryset=Segment.objects.order_by("name"),
-                                     empty_label=_("All customers"))
-    dnc = forms.ChoiceField(label=_("Do-not-call"), required=False, choices=[
-        (ANY, _("All")), ("clear", _("Callable")), ("blocked", _("On the do-not-call registry")),
-    ])
+    segment = forms.ModelChoiceField(
+        label=_("Segment"), required=False, queryset=Segment.objects.order_by("name"), empty_label=_("All customers")
+    )
+    dnc = forms.ChoiceField(
+        label=_("Do-not-call"),
+        required=False,
+        choices=[
+            (ANY, _("All")),
+            ("clear", _("Callable")),
+            ("blocked", _("On the do-not-call registry")),
+        ],
+    )
     sort = forms.CharField(required=False)
 
     # "unknown"/"none" stand for the empty stored value, so "" can keep meaning "any".
-    gender_choices = _with_any([("unknown" if value == "" else value, label) for value, label in Customer.Gender.choices])
-    subscription_choices = _with_any([("none" if value == "" else value, label) for value, label in Customer.Subscription.choices])
+    gender_choices = _with_any(
+        [("unknown" if value == "" else value, label) for value, label in Customer.Gender.choices]
+    )
+    subscription_choices = _with_any(
+        [("none" if value == "" else value, label) for value, label in Customer.Subscription.choices]
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,9 +59,11 @@ class CustomerFilterForm(forms.Form):
         self.fields["subscription"].choices = self.subscription_choices
 
     def filters(self) -> CustomerFilters:
-        data = self.cleaned_data if self.is_valid() else {
-            name: value for name, value in self.cleaned_data.items() if name not in self.errors
-        }
+        data = (
+            self.cleaned_data
+            if self.is_valid()
+            else {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
+        )
         gender = data.get("gender") or None
         subscription = data.get("subscription") or None
         sort = data.get("sort") or DEFAULT_SORT
@@ -69,8 +82,17 @@ class CustomerFilterForm(forms.Form):
 
     def is_filtered(self) -> bool:
         filters = self.filters()
-        return any([filters.q, filters.prefecture, filters.gender is not None, filters.subscription_status is not None,
-                    filters.tag, filters.segment, filters.dnc])
+        return any(
+            [
+                filters.q,
+                filters.prefecture,
+                filters.gender is not None,
+                filters.subscription_status is not None,
+                filters.tag,
+                filters.segment,
+                filters.dnc,
+            ]
+        )
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -85,22 +107,32 @@ class DncCreateForm(forms.Form):
     SCOPE_CAMPAIGN = "campaign"
 
     phone = forms.CharField(
-        label=_("Phone number"), required=False, max_length=40,
+        label=_("Phone number"),
+        required=False,
+        max_length=40,
         help_text=_("Any format: 090-1234-5678, ０９０１２３４５６７８, +81 90 1234 5678."),
     )
     customer = forms.CharField(
-        label=_("Customer ID"), required=False, max_length=64,
+        label=_("Customer ID"),
+        required=False,
+        max_length=64,
         help_text=_("An entry for a customer blocks all of their numbers."),
     )
     scope = forms.ChoiceField(
-        label=_("Scope"), widget=forms.RadioSelect, initial=SCOPE_GLOBAL,
+        label=_("Scope"),
+        widget=forms.RadioSelect,
+        initial=SCOPE_GLOBAL,
         choices=[(SCOPE_GLOBAL, _("All campaigns")), (SCOPE_CAMPAIGN, _("One campaign only"))],
     )
     campaign = forms.ModelChoiceField(label=_("Campaign"), required=False, queryset=None)
     reason = forms.ChoiceField(label=_("Reason"), choices=DoNotCall.Reason.choices)
-    source = forms.ChoiceField(label=_("Received via"), choices=DoNotCall.Source.choices, initial=DoNotCall.Source.SUPERVISOR)
+    source = forms.ChoiceField(
+        label=_("Received via"), choices=DoNotCall.Source.choices, initial=DoNotCall.Source.SUPERVISOR
+    )
     expires_at = forms.DateTimeField(
-        label=_("Expires"), required=False, widget=DateTimeLocalInput(),
+        label=_("Expires"),
+        required=False,
+        widget=DateTimeLocalInput(),
         help_text=_("Leave empty for a permanent entry."),
     )
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
@@ -146,19 +178,35 @@ class DncCreateForm(forms.Form):
 
 class DncRevokeForm(forms.Form):
     reason = forms.CharField(
-        label=_("Why is the entry revoked?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Why is the entry revoked?"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": _("Say why the entry is revoked.")},
     )
 
 
 class DncFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
-    status = forms.ChoiceField(label=_("Status"), required=False, initial="active", choices=[
-        ("active", _("Active")), ("revoked", _("Revoked")), ("expired", _("Expired")), ("all", _("All")),
-    ])
-    scope = forms.ChoiceField(label=_("Scope"), required=False, choices=[
-        (ANY, _("All")), ("global", _("All campaigns")), ("campaign", _("One campaign only")),
-    ])
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        initial="active",
+        choices=[
+            ("active", _("Active")),
+            ("revoked", _("Revoked")),
+            ("expired", _("Expired")),
+            ("all", _("All")),
+        ],
+    )
+    scope = forms.ChoiceField(
+        label=_("Scope"),
+        required=False,
+        choices=[
+            (ANY, _("All")),
+            ("global", _("All campaigns")),
+            ("campaign", _("One campaign only")),
+        ],
+    )
     reason = forms.ChoiceField(label=_("Reason"), required=False, choices=_with_any(DoNotCall.Reason.choices))
     source = forms.ChoiceField(label=_("Received via"), required=False, choices=_with_any(DoNotCall.Source.choices))
 

@@ -1,4 +1,5 @@
 """Forms of the import pages: the upload, and the column mapping step."""
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -20,8 +21,9 @@ class UploadForm(forms.Form):
         help_text=_("CSV (UTF-8, UTF-8 with BOM or Shift_JIS) or Excel .xlsx, with the column names in the first row."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.xlsx"}),
     )
-    kind = forms.ChoiceField(label=_("What the file holds"), choices=ImportJob.Kind.choices,
-                             initial=ImportJob.Kind.CUSTOMERS)
+    kind = forms.ChoiceField(
+        label=_("What the file holds"), choices=ImportJob.Kind.choices, initial=ImportJob.Kind.CUSTOMERS
+    )
     encoding = forms.ChoiceField(label=_("Encoding"), choices=encoding_choices, required=False)
 
     def clean_file(self):
@@ -58,23 +60,31 @@ class MappingForm(forms.Form):
             target = initial_mapping.get(header, "")
             name = f"column_{index}"
             self.fields[name] = forms.ChoiceField(
-                label=header, choices=choices, required=False,
+                label=header,
+                choices=choices,
+                required=False,
                 initial=ATTRIBUTE_CHOICE if fields.is_attribute(target) else target,
             )
             self.column_fields.append((index, header, name))
         if kind == ImportJob.Kind.DNC:
             campaign_model = DoNotCall._meta.get_field("campaign").related_model
             self.fields["reason"] = forms.ChoiceField(
-                label=_("Reason"), choices=DoNotCall.Reason.choices, initial=DoNotCall.Reason.CUSTOMER_REQUEST,
+                label=_("Reason"),
+                choices=DoNotCall.Reason.choices,
+                initial=DoNotCall.Reason.CUSTOMER_REQUEST,
                 help_text=_("Used for rows without a reason column."),
             )
             self.fields["campaign"] = forms.ModelChoiceField(
-                label=_("Scope"), queryset=campaign_model.objects.order_by("name"), required=False,
+                label=_("Scope"),
+                queryset=campaign_model.objects.order_by("name"),
+                required=False,
                 empty_label=_("All campaigns (global)"),
                 widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
             )
             self.fields["note"] = forms.CharField(
-                label=_("Note"), required=False, max_length=500,
+                label=_("Note"),
+                required=False,
+                max_length=500,
                 widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
             )
 

@@ -107,15 +107,17 @@ class PhoneNumber(models.Model):
         ordering = ["-is_primary", "id"]
         verbose_name = _("phone number")
         verbose_name_plural = _("phone numbers")
-        constraints = [
-            models.UniqueConstraint(fields=["customer", "number"], name="phone_unique_per_customer")
-        ]
+        constraints = [models.UniqueConstraint(fields=["customer", "number"], name="phone_unique_per_customer")]
         indexes = [
             models.Index(fields=["number"], name="phone_number"),
             # The number a list build dials for each customer (first valid one, primary first),
             # read in customer order without touching the table: a merge join, no sort, no hash.
-            models.Index(fields=["customer", "-is_primary", "id"], include=["number"],
-                         condition=Q(is_valid=True), name="phone_dial_choice"),
+            models.Index(
+                fields=["customer", "-is_primary", "id"],
+                include=["number"],
+                condition=Q(is_valid=True),
+                name="phone_dial_choice",
+            ),
         ]
 
     def __str__(self):
@@ -142,27 +144,43 @@ class DoNotCall(models.Model):
 
     phone_number = models.CharField(_("phone number"), max_length=32, blank=True, db_index=True)
     customer = models.ForeignKey(
-        Customer, verbose_name=_("customer"), null=True, blank=True, on_delete=models.PROTECT,
+        Customer,
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="dnc_entries",
     )
     # Null = global (every campaign). Lazy reference: contacts never imports campaigns.
     campaign = models.ForeignKey(
-        "campaigns.Campaign", verbose_name=_("campaign"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="dnc_entries",
+        "campaigns.Campaign",
+        verbose_name=_("campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dnc_entries",
     )
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     source = models.CharField(_("source"), max_length=12, choices=Source.choices)
     note = models.TextField(_("note"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("revoked by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     revoke_reason = models.TextField(_("revoke reason"), blank=True)
 

@@ -3,6 +3,7 @@
 Valid numbers become E.164 (+819012345678). Invalid ones are kept (the import reports them, the
 registry still records them) in a best-effort form: ASCII digits, with a leading "+" when one was
 given, so the same invalid input always normalizes to the same string and can still be searched."""
+
 import re
 import unicodedata
 from functools import lru_cache
@@ -47,14 +48,25 @@ def _national_rules(region: str):
     # phonenumbers' order: the special types first (valid, neither mobile nor home), then mobile
     # (a number matching both mobile and fixed line is FIXED_LINE_OR_MOBILE: "mobile"), then fixed.
     rules = [
-        r for r in (
-            *(rule("other", d) for d in (
-                metadata.premium_rate, metadata.toll_free, metadata.shared_cost, metadata.voip,
-                metadata.personal_number, metadata.pager, metadata.uan, metadata.voicemail,
-            )),
+        r
+        for r in (
+            *(
+                rule("other", d)
+                for d in (
+                    metadata.premium_rate,
+                    metadata.toll_free,
+                    metadata.shared_cost,
+                    metadata.voip,
+                    metadata.personal_number,
+                    metadata.pager,
+                    metadata.uan,
+                    metadata.voicemail,
+                )
+            ),
             rule("mobile", metadata.mobile),
             rule("home", metadata.fixed_line),
-        ) if r is not None
+        )
+        if r is not None
     ]
 
     def valid_kind(national: str):
@@ -80,8 +92,13 @@ def _national_digits(text: str) -> str | None:
     digits = text.replace("-", "").replace(" ", "")
     if not digits.isdigit():
         digits = "".join(digits.translate(_SEPARATORS).split())  # also tabs and other white space
-    if (digits.isdigit() and digits.isascii() and digits[0] == "0" and digits[1:2] != "0"
-            and text.lstrip(" (")[:1] == "0"):
+    if (
+        digits.isdigit()
+        and digits.isascii()
+        and digits[0] == "0"
+        and digits[1:2] != "0"
+        and text.lstrip(" (")[:1] == "0"
+    ):
         return digits
     return None
 
@@ -133,7 +150,7 @@ def looks_like_phone(text: str) -> bool:
 
 
 def phone_kind(number: str) -> str:
-    """"mobile" or "home" for a valid E.164 number, "other" otherwise (import default for kind)."""
+    """ "mobile" or "home" for a valid E.164 number, "other" otherwise (import default for kind)."""
     try:
         parsed = phonenumbers.parse(number, None)
     except phonenumbers.NumberParseException:

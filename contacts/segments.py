@@ -21,6 +21,7 @@ Semantics worth knowing:
 - never_contacted: no call ever reached the customer (a contact disposition); never_called: no
   call attempt at all.
 """
+
 import json
 import math
 import re
@@ -105,45 +106,166 @@ _CHOICE_OPS = ("eq", "ne", "in", "exists")
 FIELDS: dict[str, SegmentField] = {
     f.name: f
     for f in [
-        SegmentField("gender", gettext_lazy("Gender"), "choice", "gender", _CHOICE_OPS, nullable=False,
-                     choices=tuple(Customer.Gender.choices), group=_DEMOGRAPHICS),
+        SegmentField(
+            "gender",
+            gettext_lazy("Gender"),
+            "choice",
+            "gender",
+            _CHOICE_OPS,
+            nullable=False,
+            choices=tuple(Customer.Gender.choices),
+            group=_DEMOGRAPHICS,
+        ),
         SegmentField("age", gettext_lazy("Age"), "age", "birth_date", (*NUMERIC_OPS, "exists"), group=_DEMOGRAPHICS),
-        SegmentField("prefecture", gettext_lazy("Prefecture"), "text", "prefecture", _TEXT_OPS, nullable=False,
-                     group=_DEMOGRAPHICS),
-        SegmentField("registered_days", gettext_lazy("Days since registration"), "days", "registered_at",
-                     (*NUMERIC_OPS, "exists"), group=_PURCHASES),
-        SegmentField("first_purchase_days", gettext_lazy("Days since first purchase"), "days",
-                     "first_purchase_at", (*NUMERIC_OPS, "exists"), group=_PURCHASES),
-        SegmentField("last_purchase_days", gettext_lazy("Days since last purchase"), "days", "last_purchase_at",
-                     (*NUMERIC_OPS, "exists"), group=_PURCHASES),
-        SegmentField("purchase_count", gettext_lazy("Number of purchases"), "integer", "purchase_count",
-                     NUMERIC_OPS, nullable=False, group=_PURCHASES),
-        SegmentField("total_spent", gettext_lazy("Total spent (yen)"), "number", "total_spent", NUMERIC_OPS,
-                     nullable=False, group=_PURCHASES),
-        SegmentField("subscription_status", gettext_lazy("Subscription"), "choice", "subscription_status",
-                     _CHOICE_OPS, nullable=False, choices=tuple(Customer.Subscription.choices), group=_PURCHASES),
-        SegmentField("mail_open_rate", gettext_lazy("Mail open rate (0-1)"), "number", "mail_open_rate",
-                     (*NUMERIC_OPS, "exists"), group=_ENGAGEMENT),
-        SegmentField("last_web_visit_days", gettext_lazy("Days since last web visit"), "days",
-                     "last_web_visit_at", (*NUMERIC_OPS, "exists"), group=_ENGAGEMENT),
-        SegmentField("tag", gettext_lazy("Tag"), "tags", "tags", ("eq", "ne", "in", "contains", "exists"),
-                     nullable=False, group=_OTHER),
-        SegmentField("last_contact_days", gettext_lazy("Days since last contact"), "days", "last_contact_at",
-                     (*NUMERIC_OPS, "exists"), group=_CALLS),
-        SegmentField("last_attempt_days", gettext_lazy("Days since last call"), "days", "last_attempt_at",
-                     (*NUMERIC_OPS, "exists"), group=_CALLS),
-        SegmentField("last_disposition", gettext_lazy("Last outcome"), "text", "last_disposition", _TEXT_OPS,
-                     nullable=False, group=_CALLS),
-        SegmentField("last_reaction", gettext_lazy("Last reaction"), "text", "last_reaction", _TEXT_OPS,
-                     nullable=False, group=_CALLS),
-        SegmentField("consecutive_no_contact", gettext_lazy("Calls without contact in a row"), "integer",
-                     "consecutive_no_contact", NUMERIC_OPS, nullable=False, group=_CALLS),
-        SegmentField("attempt_count", gettext_lazy("Calls so far"), "integer", "attempt_count", NUMERIC_OPS,
-                     nullable=False, group=_CALLS),
-        SegmentField("never_contacted", gettext_lazy("Never reached by phone"), "flag", "last_contact_at",
-                     ("eq", "ne"), group=_CALLS),
-        SegmentField("never_called", gettext_lazy("Never called"), "flag", "last_attempt_at", ("eq", "ne"),
-                     group=_CALLS),
+        SegmentField(
+            "prefecture",
+            gettext_lazy("Prefecture"),
+            "text",
+            "prefecture",
+            _TEXT_OPS,
+            nullable=False,
+            group=_DEMOGRAPHICS,
+        ),
+        SegmentField(
+            "registered_days",
+            gettext_lazy("Days since registration"),
+            "days",
+            "registered_at",
+            (*NUMERIC_OPS, "exists"),
+            group=_PURCHASES,
+        ),
+        SegmentField(
+            "first_purchase_days",
+            gettext_lazy("Days since first purchase"),
+            "days",
+            "first_purchase_at",
+            (*NUMERIC_OPS, "exists"),
+            group=_PURCHASES,
+        ),
+        SegmentField(
+            "last_purchase_days",
+            gettext_lazy("Days since last purchase"),
+            "days",
+            "last_purchase_at",
+            (*NUMERIC_OPS, "exists"),
+            group=_PURCHASES,
+        ),
+        SegmentField(
+            "purchase_count",
+            gettext_lazy("Number of purchases"),
+            "integer",
+            "purchase_count",
+            NUMERIC_OPS,
+            nullable=False,
+            group=_PURCHASES,
+        ),
+        SegmentField(
+            "total_spent",
+            gettext_lazy("Total spent (yen)"),
+            "number",
+            "total_spent",
+            NUMERIC_OPS,
+            nullable=False,
+            group=_PURCHASES,
+        ),
+        SegmentField(
+            "subscription_status",
+            gettext_lazy("Subscription"),
+            "choice",
+            "subscription_status",
+            _CHOICE_OPS,
+            nullable=False,
+            choices=tuple(Customer.Subscription.choices),
+            group=_PURCHASES,
+        ),
+        SegmentField(
+            "mail_open_rate",
+            gettext_lazy("Mail open rate (0-1)"),
+            "number",
+            "mail_open_rate",
+            (*NUMERIC_OPS, "exists"),
+            group=_ENGAGEMENT,
+        ),
+        SegmentField(
+            "last_web_visit_days",
+            gettext_lazy("Days since last web visit"),
+            "days",
+            "last_web_visit_at",
+            (*NUMERIC_OPS, "exists"),
+            group=_ENGAGEMENT,
+        ),
+        SegmentField(
+            "tag",
+            gettext_lazy("Tag"),
+            "tags",
+            "tags",
+            ("eq", "ne", "in", "contains", "exists"),
+            nullable=False,
+            group=_OTHER,
+        ),
+        SegmentField(
+            "last_contact_days",
+            gettext_lazy("Days since last contact"),
+            "days",
+            "last_contact_at",
+            (*NUMERIC_OPS, "exists"),
+            group=_CALLS,
+        ),
+        SegmentField(
+            "last_attempt_days",
+            gettext_lazy("Days since last call"),
+            "days",
+            "last_attempt_at",
+            (*NUMERIC_OPS, "exists"),
+            group=_CALLS,
+        ),
+        SegmentField(
+            "last_disposition",
+            gettext_lazy("Last outcome"),
+            "text",
+            "last_disposition",
+            _TEXT_OPS,
+            nullable=False,
+            group=_CALLS,
+        ),
+        SegmentField(
+            "last_reaction",
+            gettext_lazy("Last reaction"),
+            "text",
+            "last_reaction",
+            _TEXT_OPS,
+            nullable=False,
+            group=_CALLS,
+        ),
+        SegmentField(
+            "consecutive_no_contact",
+            gettext_lazy("Calls without contact in a row"),
+            "integer",
+            "consecutive_no_contact",
+            NUMERIC_OPS,
+            nullable=False,
+            group=_CALLS,
+        ),
+        SegmentField(
+            "attempt_count",
+            gettext_lazy("Calls so far"),
+            "integer",
+            "attempt_count",
+            NUMERIC_OPS,
+            nullable=False,
+            group=_CALLS,
+        ),
+        SegmentField(
+            "never_contacted",
+            gettext_lazy("Never reached by phone"),
+            "flag",
+            "last_contact_at",
+            ("eq", "ne"),
+            group=_CALLS,
+        ),
+        SegmentField(
+            "never_called", gettext_lazy("Never called"), "flag", "last_attempt_at", ("eq", "ne"), group=_CALLS
+        ),
     ]
 }
 ATTRIBUTE_FIELD = SegmentField(
@@ -153,6 +275,7 @@ ATTRIBUTE_FIELD = SegmentField(
 
 # ---------------------------------------------------------------- validation
 
+
 class _RuleError(Exception):
     """One problem with one rule; collected and raised together as a ValidationError."""
 
@@ -161,11 +284,9 @@ def field_for(name) -> SegmentField:
     if not isinstance(name, str) or not name:
         raise _RuleError(_("a field is required"))
     if name.startswith(ATTRIBUTE_PREFIX):
-        key = name[len(ATTRIBUTE_PREFIX):]
+        key = name[len(ATTRIBUTE_PREFIX) :]
         if not ATTRIBUTE_KEY.match(key):
-            raise _RuleError(
-                _('"%(field)s": an attribute key is 1-64 letters, digits, "_" or "-"') % {"field": name}
-            )
+            raise _RuleError(_('"%(field)s": an attribute key is 1-64 letters, digits, "_" or "-"') % {"field": name})
         return ATTRIBUTE_FIELD
     try:
         return FIELDS[name]
@@ -176,7 +297,9 @@ def field_for(name) -> SegmentField:
 
 def _integer(value, name):
     if isinstance(value, bool):
-        raise _RuleError(_('"%(field)s" needs a whole number, not %(value)s') % {"field": name, "value": json.dumps(value)})
+        raise _RuleError(
+            _('"%(field)s" needs a whole number, not %(value)s') % {"field": name, "value": json.dumps(value)}
+        )
     if isinstance(value, str):
         value = value.strip()
     try:
@@ -185,7 +308,8 @@ def _integer(value, name):
         number = None
     if number is None or not number.is_finite() or number != number.to_integral_value():
         raise _RuleError(
-            _('"%(field)s" needs a whole number, not %(value)s') % {"field": name, "value": json.dumps(value, ensure_ascii=False, default=str)}
+            _('"%(field)s" needs a whole number, not %(value)s')
+            % {"field": name, "value": json.dumps(value, ensure_ascii=False, default=str)}
         )
     if abs(number) > 10**12:
         raise _RuleError(_('"%(field)s": %(value)s is out of range') % {"field": name, "value": value})
@@ -203,7 +327,8 @@ def _number(value, name):
         number = None
     if number is None or not math.isfinite(number):
         raise _RuleError(
-            _('"%(field)s" needs a number, not %(value)s') % {"field": name, "value": json.dumps(value, ensure_ascii=False, default=str)}
+            _('"%(field)s" needs a number, not %(value)s')
+            % {"field": name, "value": json.dumps(value, ensure_ascii=False, default=str)}
         )
     if abs(number) > 1e15:
         raise _RuleError(_('"%(field)s": %(value)s is out of range') % {"field": name, "value": value})
@@ -217,7 +342,9 @@ def _text(value, name, allow_empty=False):
     if not value and not allow_empty:
         raise _RuleError(_('"%(field)s" needs a value') % {"field": name})
     if len(value) > MAX_TEXT:
-        raise _RuleError(_('"%(field)s": the value is longer than %(max)s characters') % {"field": name, "max": MAX_TEXT})
+        raise _RuleError(
+            _('"%(field)s": the value is longer than %(max)s characters') % {"field": name, "max": MAX_TEXT}
+        )
     return value
 
 
@@ -293,7 +420,10 @@ def _value(spec: SegmentField, op: str, value, name):
             raise _RuleError(_('"%(field)s" with "between" needs two values [low, high]') % {"field": name})
         low, high = (_single(spec, op, item, name) for item in value)
         if low > high:
-            raise _RuleError(_('"%(field)s": the low value %(low)s is above the high value %(high)s') % {"field": name, "low": low, "high": high})
+            raise _RuleError(
+                _('"%(field)s": the low value %(low)s is above the high value %(high)s')
+                % {"field": name, "low": low, "high": high}
+            )
         return [low, high]
     if op == "contains" and spec.kind == "tags" and isinstance(value, (list, tuple)):
         if not value:
@@ -327,14 +457,17 @@ def _validate_group(group, errors: list, path: str, depth: int) -> dict:
     if group in (None, ""):
         group = {}
     if not isinstance(group, dict):
-        errors.append(_("criteria must be an object {\"match\": \"all\"|\"any\", \"rules\": [...]}"))
+        errors.append(_('criteria must be an object {"match": "all"|"any", "rules": [...]}'))
         return {"match": "all", "rules": []}
     unknown_keys = set(group) - {"match", "rules"}
     if unknown_keys:
         errors.append(_("unknown key(s) in criteria: %(keys)s") % {"keys": ", ".join(sorted(map(str, unknown_keys)))})
     match = group.get("match", "all")
     if match not in MATCH_MODES:
-        errors.append(_('"match" must be "all" or "any", not %(value)s') % {"value": json.dumps(match, ensure_ascii=False, default=str)})
+        errors.append(
+            _('"match" must be "all" or "any", not %(value)s')
+            % {"value": json.dumps(match, ensure_ascii=False, default=str)}
+        )
         match = "all"
     rules = group.get("rules", [])
     if not isinstance(rules, list):
@@ -348,7 +481,9 @@ def _validate_group(group, errors: list, path: str, depth: int) -> dict:
         label = f"{path}{index}"
         if isinstance(rule, dict) and "rules" in rule and "field" not in rule:
             if depth >= MAX_DEPTH:
-                errors.append(_("rule %(n)s: groups can be nested at most %(max)s levels deep") % {"n": label, "max": MAX_DEPTH})
+                errors.append(
+                    _("rule %(n)s: groups can be nested at most %(max)s levels deep") % {"n": label, "max": MAX_DEPTH}
+                )
                 continue
             clean.append(_validate_group(rule, errors, f"{label}.", depth + 1))
             continue
@@ -370,6 +505,7 @@ def validate_criteria(criteria) -> dict:
 
 
 # ---------------------------------------------------------------- compilation
+
 
 class AttributeCondition(Func):
     """A test on one key of Customer.attributes, as SQL that never fails on mixed value types:
@@ -405,10 +541,7 @@ class AttributeCondition(Func):
             escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             sql, sql_params = f"({column} ->> %s) ILIKE %s", [key, f"%{escaped}%"]
         else:
-            number = (
-                f"(CASE WHEN jsonb_typeof({column} -> %s) = 'number' "
-                f"THEN ({column} ->> %s)::numeric END)"
-            )
+            number = f"(CASE WHEN jsonb_typeof({column} -> %s) = 'number' THEN ({column} ->> %s)::numeric END)"
             number_params = [key, key]
             if op == "between":
                 sql = f"{number} BETWEEN %s AND %s"
@@ -450,6 +583,7 @@ def _elapsed_q(spec: SegmentField, op: str, value, at) -> Q:
     turned into bounds on the column so its index can be used."""
     column = spec.column
     if spec.kind == "days":
+
         def bound(n):  # quantity >= n  <=>  column <= bound(n)
             return at - timedelta(days=n)
     else:
@@ -482,7 +616,7 @@ def _rule_q(rule: dict, at) -> Q:
     column = spec.column
     if op == "exists":
         if spec.kind == "attribute":
-            return Q(AttributeCondition(name[len(ATTRIBUTE_PREFIX):], op, value))
+            return Q(AttributeCondition(name[len(ATTRIBUTE_PREFIX) :], op, value))
         if spec.kind == "tags":
             present = ~Q(tags=[])
         elif spec.nullable:
@@ -491,7 +625,7 @@ def _rule_q(rule: dict, at) -> Q:
             present = ~Q(**{column: ""})
         return present if value else ~present
     if spec.kind == "attribute":
-        return Q(AttributeCondition(name[len(ATTRIBUTE_PREFIX):], op, value))
+        return Q(AttributeCondition(name[len(ATTRIBUTE_PREFIX) :], op, value))
     if spec.kind in ("days", "age"):
         return _elapsed_q(spec, op, value, at)
     if spec.kind == "flag":
@@ -522,9 +656,7 @@ def _rule_q(rule: dict, at) -> Q:
 
 
 def _group_q(group: dict, at) -> Q:
-    parts = [
-        _group_q(rule, at) if "rules" in rule else _rule_q(rule, at) for rule in group["rules"]
-    ]
+    parts = [_group_q(rule, at) if "rules" in rule else _rule_q(rule, at) for rule in group["rules"]]
     if not parts:
         return Q()
     combined = parts[0]
@@ -546,6 +678,7 @@ def customers_matching(criteria, *, at=None) -> QuerySet:
 
 # ---------------------------------------------------------------- description (UI, exports)
 
+
 def _format_value(value) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
@@ -562,7 +695,7 @@ def describe_rule(rule: dict) -> str:
         spec = field_for(name)
     except _RuleError:
         return str(name)
-    label = f"{spec.label}: {name[len(ATTRIBUTE_PREFIX):]}" if spec.kind == "attribute" else str(spec.label)
+    label = f"{spec.label}: {name[len(ATTRIBUTE_PREFIX) :]}" if spec.kind == "attribute" else str(spec.label)
     op = rule.get("op", "")
     value = rule.get("value")
     if spec.kind == "choice":

@@ -1,9 +1,10 @@
 """Read-side queries of the contacts app, shared by pages, the API and exports."""
+
 import unicodedata
 from dataclasses import dataclass
 
-from django.db import connection
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import BooleanField, CharField, F, Func, Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 
@@ -129,18 +130,21 @@ class CustomerFilters:
     def as_dict(self) -> dict:
         """What was asked for, for audit records and export file names."""
         data = {
-            "q": self.q, "prefecture": self.prefecture, "gender": self.gender,
-            "subscription_status": self.subscription_status, "tag": self.tag,
-            "segment": self.segment.pk if self.segment else None, "dnc": self.dnc, "sort": self.sort,
+            "q": self.q,
+            "prefecture": self.prefecture,
+            "gender": self.gender,
+            "subscription_status": self.subscription_status,
+            "tag": self.tag,
+            "segment": self.segment.pk if self.segment else None,
+            "dnc": self.dnc,
+            "sort": self.sort,
         }
         return {key: value for key, value in data.items() if value not in ("", None)}
 
 
 def customers_filtered(filters: CustomerFilters) -> QuerySet:
     """The customer list: search, filters and sort, as one queryset (no evaluation)."""
-    customers = (
-        customers_matching(filters.segment.criteria) if filters.segment else Customer.objects.all()
-    )
+    customers = customers_matching(filters.segment.criteria) if filters.segment else Customer.objects.all()
     if filters.q:
         customers = customers.alias(search_text=CustomerSearchText()).filter(search_q(filters.q))
     if filters.prefecture:
@@ -177,7 +181,7 @@ def mark_dnc_blocked(rows: list[Customer]) -> list[Customer]:
 
 def list_rows(customers: QuerySet, *, offset: int, limit: int) -> list[Customer]:
     """One page of the list with what a row shows: phones and the DNC flag."""
-    return mark_dnc_blocked(list(with_phones(customers)[offset: offset + limit]))
+    return mark_dnc_blocked(list(with_phones(customers)[offset : offset + limit]))
 
 
 def count_up_to(queryset: QuerySet, limit: int) -> tuple[int, bool]:
@@ -227,6 +231,7 @@ def known_prefectures() -> list[str]:
 
 # ---------------------------------------------------------------- one customer
 
+
 def customer_phones(customer: Customer) -> list[PhoneNumber]:
     return list(customer.phones.order_by("-is_primary", "id"))
 
@@ -244,17 +249,16 @@ def customer_dnc_history(customer: Customer) -> QuerySet:
 
 def customer_timeline(customer: Customer, limit: int = 200) -> QuerySet:
     """Call attempts of the customer, newest first (reverse relation: no import of campaigns)."""
-    return (
-        customer.call_attempts.select_related("campaign", "operator", "disposition")
-        .order_by("-started_at", "-id")[:limit]
-    )
+    return customer.call_attempts.select_related("campaign", "operator", "disposition").order_by("-started_at", "-id")[
+        :limit
+    ]
 
 
 def blocked_numbers(customer: Customer, at=None) -> set[str]:
     """Numbers of the customer blocked globally right now (by number or by the customer)."""
     numbers = [p.number for p in customer.phones.all()]
-    entries = active_entries(at).filter(campaign__isnull=True).filter(
-        Q(customer=customer) | Q(phone_number__in=numbers)
+    entries = (
+        active_entries(at).filter(campaign__isnull=True).filter(Q(customer=customer) | Q(phone_number__in=numbers))
     )
     blocked = set()
     for customer_id, phone_number in entries.values_list("customer_id", "phone_number"):
@@ -266,8 +270,18 @@ def blocked_numbers(customer: Customer, at=None) -> set[str]:
 
 # ---------------------------------------------------------------- DNC registry
 
-def dnc_entries(*, phone: str = "", customer=None, campaign=None, status: str = "", q: str = "",
-                reason: str = "", source: str = "", at=None) -> QuerySet:
+
+def dnc_entries(
+    *,
+    phone: str = "",
+    customer=None,
+    campaign=None,
+    status: str = "",
+    q: str = "",
+    reason: str = "",
+    source: str = "",
+    at=None,
+) -> QuerySet:
     """Registry entries filtered like the list page and the API. status: active | revoked |
     expired | "" (all)."""
     entries = DoNotCall.objects.select_related("customer", "campaign", "created_by", "revoked_by")

@@ -1,4 +1,5 @@
 """REST shapes of API.md "Customers and imports", "Do-not-call registry" and "Segments"."""
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
@@ -13,8 +14,10 @@ from .segments import validate_criteria
 def as_api_error(error: DjangoValidationError) -> serializers.ValidationError:
     """A service's ValidationError as DRF's, so the response is {"errors": {field: [...]}}."""
     if hasattr(error, "error_dict"):
-        detail = {("non_field_errors" if field == "__all__" else field): messages
-                  for field, messages in error.message_dict.items()}
+        detail = {
+            ("non_field_errors" if field == "__all__" else field): messages
+            for field, messages in error.message_dict.items()
+        }
     else:
         detail = {"non_field_errors": error.messages}
     return serializers.ValidationError(detail)
@@ -39,8 +42,9 @@ class PhoneSerializer(serializers.ModelSerializer):
 
 class CustomerSerializer(OffsetDateTimeModelSerializer):
     phones = PhoneSerializer(many=True, required=False)
-    total_spent = serializers.DecimalField(max_digits=14, decimal_places=0, coerce_to_string=False,
-                                           required=False, min_value=0)
+    total_spent = serializers.DecimalField(
+        max_digits=14, decimal_places=0, coerce_to_string=False, required=False, min_value=0
+    )
     tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=100)
     attributes = serializers.JSONField(required=False)
     mail_open_rate = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
@@ -48,16 +52,48 @@ class CustomerSerializer(OffsetDateTimeModelSerializer):
     class Meta:
         model = Customer
         fields = [
-            "id", "external_id", "name", "name_kana", "gender", "birth_date", "email", "postal_code",
-            "prefecture", "address", "time_zone", "registered_at", "first_purchase_at", "last_purchase_at",
-            "purchase_count", "total_spent", "subscription_status", "mail_open_rate", "last_web_visit_at",
-            "tags", "attributes", "notes", "phones",
-            "last_attempt_at", "last_contact_at", "last_disposition", "last_reaction",
-            "consecutive_no_contact", "attempt_count", "created_at", "updated_at",
+            "id",
+            "external_id",
+            "name",
+            "name_kana",
+            "gender",
+            "birth_date",
+            "email",
+            "postal_code",
+            "prefecture",
+            "address",
+            "time_zone",
+            "registered_at",
+            "first_purchase_at",
+            "last_purchase_at",
+            "purchase_count",
+            "total_spent",
+            "subscription_status",
+            "mail_open_rate",
+            "last_web_visit_at",
+            "tags",
+            "attributes",
+            "notes",
+            "phones",
+            "last_attempt_at",
+            "last_contact_at",
+            "last_disposition",
+            "last_reaction",
+            "consecutive_no_contact",
+            "attempt_count",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = [
-            "id", "last_attempt_at", "last_contact_at", "last_disposition", "last_reaction",
-            "consecutive_no_contact", "attempt_count", "created_at", "updated_at",
+            "id",
+            "last_attempt_at",
+            "last_contact_at",
+            "last_disposition",
+            "last_reaction",
+            "consecutive_no_contact",
+            "attempt_count",
+            "created_at",
+            "updated_at",
         ]
         # Uniqueness of external_id is checked by the service (a clear 400 either way).
         extra_kwargs = {"external_id": {"validators": []}}
@@ -76,12 +112,19 @@ class CustomerSerializer(OffsetDateTimeModelSerializer):
 
 
 class DoNotCallSerializer(OffsetDateTimeModelSerializer):
-    phone = serializers.CharField(source="phone_number", required=False, allow_blank=True, max_length=40,
-                                  help_text="Any format on input; E.164 on output.")
+    phone = serializers.CharField(
+        source="phone_number",
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text="Any format on input; E.164 on output.",
+    )
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all(), required=False, allow_null=True)
     campaign = serializers.PrimaryKeyRelatedField(
-        queryset=DoNotCall._meta.get_field("campaign").related_model.objects.all(), required=False,
-        allow_null=True, help_text="null = every campaign",
+        queryset=DoNotCall._meta.get_field("campaign").related_model.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="null = every campaign",
     )
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     revoked_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -90,8 +133,20 @@ class DoNotCallSerializer(OffsetDateTimeModelSerializer):
     class Meta:
         model = DoNotCall
         fields = [
-            "id", "phone", "customer", "campaign", "reason", "source", "note", "expires_at", "active",
-            "created_by", "created_at", "revoked_at", "revoked_by", "revoke_reason",
+            "id",
+            "phone",
+            "customer",
+            "campaign",
+            "reason",
+            "source",
+            "note",
+            "expires_at",
+            "active",
+            "created_by",
+            "created_at",
+            "revoked_at",
+            "revoked_by",
+            "revoke_reason",
         ]
         read_only_fields = ["id", "created_by", "created_at", "revoked_at", "revoked_by", "revoke_reason"]
 
@@ -151,4 +206,6 @@ class CountSerializer(serializers.Serializer):
 
 class DncCheckSerializer(serializers.Serializer):
     blocked = serializers.BooleanField()
-    entries = DoNotCallSerializer(many=True, required=False, help_text="Supervisors and auditors only: operators learn only `blocked`.")
+    entries = DoNotCallSerializer(
+        many=True, required=False, help_text="Supervisors and auditors only: operators learn only `blocked`."
+    )

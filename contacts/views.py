@@ -1,4 +1,5 @@
 """Pages of the customer database, the do-not-call registry and segments."""
+
 import json
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ EXACT_TOTAL_BELOW = 50_000
 
 
 # ---------------------------------------------------------------- customers
+
 
 @dataclass
 class ListPage:
@@ -162,7 +164,10 @@ def customer_export(request):
         "filters": json.dumps(filters.as_dict(), ensure_ascii=False) if filters.as_dict() else _("all customers")
     }
     chunks = exports.export_customers_csv(
-        customers=customers, by=request.user, filters=filters.as_dict(), description=description,
+        customers=customers,
+        by=request.user,
+        filters=filters.as_dict(),
+        description=description,
     )
     response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{exports.export_filename()}"'
@@ -172,13 +177,17 @@ def customer_export(request):
 
 # ---------------------------------------------------------------- do-not-call registry
 
+
 @roles.permission_required(roles.MANAGE_LISTS, roles.VIEW_AUDIT)
 def dnc_list(request):
     form = DncFilterForm(request.GET or None)
     values = form.values() if request.GET else DncFilterForm({}).values()
     scope = values["scope"]
     entries = selectors.dnc_entries(
-        q=values["q"], status=values["status"], reason=values["reason"], source=values["source"],
+        q=values["q"],
+        status=values["status"],
+        reason=values["reason"],
+        source=values["source"],
         campaign="global" if scope == "global" else None,
     )
     if scope == "campaign":
@@ -188,10 +197,17 @@ def dnc_list(request):
         entry.display_phone = format_national(entry.phone_number) if entry.phone_number else ""
     if not request.GET:
         form = DncFilterForm(initial={"status": "active"})
-    return render(request, "contacts/dnc_list.html", {
-        "form": form, "page": page, "can_manage": roles.can(request.user, roles.MANAGE_LISTS),
-        "can_audit": roles.can(request.user, roles.VIEW_AUDIT), "status": values["status"],
-    })
+    return render(
+        request,
+        "contacts/dnc_list.html",
+        {
+            "form": form,
+            "page": page,
+            "can_manage": roles.can(request.user, roles.MANAGE_LISTS),
+            "can_audit": roles.can(request.user, roles.VIEW_AUDIT),
+            "status": values["status"],
+        },
+    )
 
 
 @roles.permission_required(roles.MANAGE_LISTS)
@@ -202,8 +218,14 @@ def dnc_create(request):
             data = form.cleaned_data
             try:
                 entry = dnc_service.register_dnc(
-                    by=request.user, phone=data["phone"], customer=data["customer"], campaign=data["campaign"],
-                    reason=data["reason"], source=data["source"], expires_at=data["expires_at"], note=data["note"],
+                    by=request.user,
+                    phone=data["phone"],
+                    customer=data["customer"],
+                    campaign=data["campaign"],
+                    reason=data["reason"],
+                    source=data["source"],
+                    expires_at=data["expires_at"],
+                    note=data["note"],
                 )
             except ValidationError as error:
                 _add_errors(form, error)
@@ -212,8 +234,11 @@ def dnc_create(request):
                 return redirect("contacts:dnc_detail", pk=entry.pk)
     else:
         initial = {}
-        customer = Customer.objects.filter(pk=request.GET.get("customer") or 0).first() if str(
-            request.GET.get("customer", "")).isdigit() else None
+        customer = (
+            Customer.objects.filter(pk=request.GET.get("customer") or 0).first()
+            if str(request.GET.get("customer", "")).isdigit()
+            else None
+        )
         if customer:
             initial["customer"] = customer.external_id
         if request.GET.get("phone"):
@@ -232,14 +257,20 @@ def _add_errors(form, error: ValidationError):
 
 @roles.permission_required(roles.MANAGE_LISTS, roles.VIEW_AUDIT)
 def dnc_detail(request, pk):
-    entry = get_object_or_404(DoNotCall.objects.select_related("customer", "campaign", "created_by", "revoked_by"), pk=pk)
+    entry = get_object_or_404(
+        DoNotCall.objects.select_related("customer", "campaign", "created_by", "revoked_by"), pk=pk
+    )
     entry.display_phone = format_national(entry.phone_number) if entry.phone_number else ""
-    return render(request, "contacts/dnc_detail.html", {
-        "entry": entry,
-        "events": selectors.dnc_audit_events(entry),
-        "revoke_form": DncRevokeForm(),
-        "can_manage": roles.can(request.user, roles.MANAGE_LISTS),
-    })
+    return render(
+        request,
+        "contacts/dnc_detail.html",
+        {
+            "entry": entry,
+            "events": selectors.dnc_audit_events(entry),
+            "revoke_form": DncRevokeForm(),
+            "can_manage": roles.can(request.user, roles.MANAGE_LISTS),
+        },
+    )
 
 
 @require_POST
@@ -257,9 +288,17 @@ def dnc_revoke(request, pk):
         return redirect("contacts:dnc_detail", pk=entry.pk)
     entry = DoNotCall.objects.select_related("customer", "campaign", "created_by", "revoked_by").get(pk=pk)
     entry.display_phone = format_national(entry.phone_number) if entry.phone_number else ""
-    return render(request, "contacts/dnc_detail.html", {
-        "entry": entry, "events": selectors.dnc_audit_events(entry), "revoke_form": form, "can_manage": True,
-    }, status=400)
+    return render(
+        request,
+        "contacts/dnc_detail.html",
+        {
+            "entry": entry,
+            "events": selectors.dnc_audit_events(entry),
+            "revoke_form": form,
+            "can_manage": True,
+        },
+        status=400,
+    )
 
 
 @roles.permission_required(roles.VIEW_AUDIT)
@@ -283,6 +322,7 @@ def dnc_audit(request):
 
 # ---------------------------------------------------------------- segments
 
+
 @roles.permission_required(roles.MANAGE_LISTS)
 def segment_list(request):
     segments = list(selectors.segments_list())
@@ -292,16 +332,29 @@ def segment_list(request):
 
 
 def _builder_context(form, segment=None):
-    criteria = form["criteria"].value() if form.is_bound else json.dumps(
-        segment.criteria if segment else {"match": "all", "rules": []}, ensure_ascii=False
+    criteria = (
+        form["criteria"].value()
+        if form.is_bound
+        else json.dumps(segment.criteria if segment else {"match": "all", "rules": []}, ensure_ascii=False)
     )
     schema = builder_schema()
     schema["suggestions"] = _value_suggestions()
     labels = {
-        "field": _("Field"), "operator": _("Operator"), "value": _("Value"), "key": _("Attribute key"),
-        "known": _("is known"), "unknown": _("is unknown"), "yes": _("yes"), "no": _("no"),
-        "low": _("from"), "high": _("to"), "comma": _("values, separated by commas"), "remove": _("Remove rule"),
-        "and": _("and"), "or": _("or"), "group": _("Group of rules (edit through the API)"),
+        "field": _("Field"),
+        "operator": _("Operator"),
+        "value": _("Value"),
+        "key": _("Attribute key"),
+        "known": _("is known"),
+        "unknown": _("is unknown"),
+        "yes": _("yes"),
+        "no": _("no"),
+        "low": _("from"),
+        "high": _("to"),
+        "comma": _("values, separated by commas"),
+        "remove": _("Remove rule"),
+        "and": _("and"),
+        "or": _("or"),
+        "group": _("Group of rules (edit through the API)"),
     }
     return {"form": form, "segment": segment, "criteria_json": criteria or "{}", "schema": schema, "labels": labels}
 
@@ -331,7 +384,9 @@ def segment_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             segment = segment_service.create_segment(
-                by=request.user, name=form.cleaned_data["name"], criteria=form.cleaned_data["criteria"],
+                by=request.user,
+                name=form.cleaned_data["name"],
+                criteria=form.cleaned_data["criteria"],
                 description=form.cleaned_data["description"],
             )
         except ValidationError as error:
@@ -350,8 +405,11 @@ def segment_edit(request, pk):
         if form.is_valid():
             try:
                 segment_service.update_segment(
-                    segment=segment, by=request.user, name=form.cleaned_data["name"],
-                    criteria=form.cleaned_data["criteria"], description=form.cleaned_data["description"],
+                    segment=segment,
+                    by=request.user,
+                    name=form.cleaned_data["name"],
+                    criteria=form.cleaned_data["criteria"],
+                    description=form.cleaned_data["description"],
                 )
             except ValidationError as error:
                 _add_errors(form, error)
@@ -403,11 +461,15 @@ def segment_preview(request):
     except ValidationError as error:
         return render(request, "contacts/_segment_count.html", {"errors": error.messages})
     customers = customers_matching(criteria)
-    return render(request, "contacts/_segment_count.html", {
-        "count": customers.count(),
-        "sample": customers.order_by("-id")[:5],
-        "summary": describe_criteria(criteria),
-    })
+    return render(
+        request,
+        "contacts/_segment_count.html",
+        {
+            "count": customers.count(),
+            "sample": customers.order_by("-id")[:5],
+            "summary": describe_criteria(criteria),
+        },
+    )
 
 
 @roles.permission_required(roles.MANAGE_LISTS)
@@ -420,6 +482,5 @@ def segment_count(request, pk):
         return HttpResponse('<span class="badge text-bg-warning">{}</span>'.format(_("invalid rules")))
     url = reverse("contacts:customer_list") + f"?segment={segment.pk}"
     return HttpResponse(
-        f'<a class="badge text-bg-primary text-decoration-none" href="{url}" data-testid="segment-count">'
-        f"{count:,}</a>"
+        f'<a class="badge text-bg-primary text-decoration-none" href="{url}" data-testid="segment-count">{count:,}</a>'
     )

@@ -1,9 +1,10 @@
 """Import pages: upload + list, the column-mapping step, the job page with its progress bar
 (htmx polling), and the error report as CSV. Supervisors only (MANAGE_LISTS)."""
+
+from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,7 +33,8 @@ def import_list(request):
         if form.is_valid():
             try:
                 upload = imports.receive_upload(
-                    uploaded_file=form.cleaned_data["file"], kind=form.cleaned_data["kind"],
+                    uploaded_file=form.cleaned_data["file"],
+                    kind=form.cleaned_data["kind"],
                     encoding=form.cleaned_data["encoding"],
                 )
             except imports.ImportFileError as error:
@@ -46,8 +48,9 @@ def import_list(request):
     jobs = ImportJob.objects.select_related("created_by")
     page = Paginator(jobs, 25).get_page(request.GET.get("page"))
     max_megabytes = f"{settings.IMPORT_MAX_BYTES / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
-    return render(request, "contacts/imports/import_list.html",
-                  {"form": form, "page": page, "max_megabytes": max_megabytes})
+    return render(
+        request, "contacts/imports/import_list.html", {"form": form, "page": page, "max_megabytes": max_megabytes}
+    )
 
 
 @roles.permission_required(roles.MANAGE_LISTS)
@@ -79,13 +82,18 @@ def import_mapping(request, token):
         initial_mapping[headers[0]] = "phone"
     confirming = request.method == "POST" and "start" in request.POST
     form = MappingForm(
-        request.POST if confirming else None, headers=headers, kind=upload.kind, initial_mapping=initial_mapping,
+        request.POST if confirming else None,
+        headers=headers,
+        kind=upload.kind,
+        initial_mapping=initial_mapping,
         initial={"encoding": encoding},
     )
     if confirming and form.is_valid():
         try:
             job = imports.start_import(
-                upload=upload, mapping=form.cleaned_data["mapping"], by=request.user,
+                upload=upload,
+                mapping=form.cleaned_data["mapping"],
+                by=request.user,
                 reason=form.cleaned_data.get("reason", ""),
                 campaign_id=getattr(form.cleaned_data.get("campaign"), "pk", None),
                 note=form.cleaned_data.get("note", ""),
@@ -99,9 +107,17 @@ def import_mapping(request, token):
             return redirect("contacts:import_detail", pk=job.pk)
     samples = _samples(upload.inspection)
     columns = [(index, header, field, samples[index]) for index, header, field in form.bound_columns()]
-    return render(request, "contacts/imports/import_mapping.html", {
-        "form": form, "upload": upload, "inspection": upload.inspection, "columns": columns, "token": token,
-    })
+    return render(
+        request,
+        "contacts/imports/import_mapping.html",
+        {
+            "form": form,
+            "upload": upload,
+            "inspection": upload.inspection,
+            "columns": columns,
+            "token": token,
+        },
+    )
 
 
 @roles.permission_required(roles.MANAGE_LISTS)
@@ -122,10 +138,18 @@ def import_detail(request, pk):
         customers_url = reverse("contacts:customer_list")
     except NoReverseMatch:
         customers_url = None
-    return render(request, "contacts/imports/import_detail.html", {
-        "job": job, "page": errors, "summary": summary, "duration": duration, "customers_url": customers_url,
-        "progress": progress_of(job),
-    })
+    return render(
+        request,
+        "contacts/imports/import_detail.html",
+        {
+            "job": job,
+            "page": errors,
+            "summary": summary,
+            "duration": duration,
+            "customers_url": customers_url,
+            "progress": progress_of(job),
+        },
+    )
 
 
 @roles.permission_required(roles.MANAGE_LISTS)
@@ -148,6 +172,7 @@ def import_errors_csv(request, pk):
 
 # ---------------------------------------------------------------- helpers
 
+
 def progress_of(job) -> dict:
     """Bar position: reading the file fills 90% (rows read / rows in the file); the last 10% is
     the saving step, whose progress is not measured."""
@@ -162,9 +187,15 @@ def progress_of(job) -> dict:
 
 def _upload_token(request, upload) -> str:
     return signing.dumps(
-        {"path": upload.path, "name": upload.original_name, "kind": upload.kind, "encoding": upload.encoding,
-         "user": request.user.pk},
-        salt=UPLOAD_TOKEN_SALT, compress=True,
+        {
+            "path": upload.path,
+            "name": upload.original_name,
+            "kind": upload.kind,
+            "encoding": upload.encoding,
+            "user": request.user.pk,
+        },
+        salt=UPLOAD_TOKEN_SALT,
+        compress=True,
     )
 
 
@@ -207,8 +238,9 @@ def _checked_upload(request, stored: dict, encoding: str):
     state = request.session.get(UPLOADS_SESSION_KEY, {}).get(stored["path"])
     upload = imports.upload_from_state(state, encoding=encoding) if state else None
     if upload is None:
-        upload = imports.inspect_upload(path=stored["path"], original_name=stored["name"], kind=stored["kind"],
-                                        encoding=encoding)
+        upload = imports.inspect_upload(
+            path=stored["path"], original_name=stored["name"], kind=stored["kind"], encoding=encoding
+        )
         _remember_upload(request, upload)
     return upload
 

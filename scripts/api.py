@@ -1,5 +1,6 @@
 """REST API of talk scripts: list, read, create, export / import JSON, start a draft, publish,
 rebuttals, and an answer check for dialer integrations."""
+
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -10,12 +11,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from callcenter import roles
-from contacts.models import Customer
 
 from . import selectors, services
 from .models import Script, ScriptVersion, Step
 from .serializers import (
-    PublishSerializer, RebuttalSerializer, ScriptDetailSerializer, ScriptSerializer,
+    PublishSerializer,
+    RebuttalSerializer,
+    ScriptDetailSerializer,
+    ScriptSerializer,
     VersionDetailSerializer,
 )
 
@@ -111,7 +114,9 @@ class ScriptExport(APIView):
     permission_classes = [Author]
 
     @extend_schema(
-        parameters=[OpenApiParameter("version", int, description="version number (default: the published one, else the newest)")],
+        parameters=[
+            OpenApiParameter("version", int, description="version number (default: the published one, else the newest)")
+        ],
         responses=inline_serializer("ScriptExport", fields={"format": serializers.CharField()}),
     )
     def get(self, request, pk):
@@ -137,9 +142,14 @@ class ScriptImport(APIView):
             OpenApiParameter("into", int, description="import as a new draft of this script instead"),
         ],
         request=inline_serializer("ScriptImportBody", fields={"format": serializers.CharField()}),
-        responses=inline_serializer("ScriptImported", fields={
-            "script": serializers.IntegerField(), "version": serializers.IntegerField(), "number": serializers.IntegerField(),
-        }),
+        responses=inline_serializer(
+            "ScriptImported",
+            fields={
+                "script": serializers.IntegerField(),
+                "version": serializers.IntegerField(),
+                "number": serializers.IntegerField(),
+            },
+        ),
     )
     def post(self, request):
         into = None
@@ -153,7 +163,9 @@ class ScriptImport(APIView):
                 data=request.data, by=request.user, name=request.query_params.get("name", "").strip(), into=into
             )
         except services.ImportRefused as error:
-            return Response({"errors": {"non_field_errors": [error.message, *error.problems]}}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"errors": {"non_field_errors": [error.message, *error.problems]}}, status=status.HTTP_400_BAD_REQUEST
+            )
         return Response(
             {"script": version.script_id, "version": version.pk, "number": version.number},
             status=status.HTTP_201_CREATED,
@@ -202,4 +214,6 @@ class ScriptRebuttals(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return selectors.search_rebuttals(script=_script(self.request, self.kwargs["pk"]), q=self.request.query_params.get("q", ""))
+        return selectors.search_rebuttals(
+            script=_script(self.request, self.kwargs["pk"]), q=self.request.query_params.get("q", "")
+        )

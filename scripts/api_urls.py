@@ -1,5 +1,6 @@
 """scripts routes under /api/v1/. (Checking answers for a call, script-versions/<id>/check-answers/,
 is operator work: campaigns routes it, since only campaigns knows which customer an operator holds.)"""
+
 from django.urls import path
 
 from . import api

@@ -3,6 +3,7 @@ the outline shown in the editor, and the path a call takes given the answers so 
 
 Pure functions over loaded rows (no writes). The console's script_walk.js follows the same rules
 for moving forward (`next_key`, `rule_matches`); keep the two in step."""
+
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -102,7 +103,7 @@ def customer_facts(customer) -> dict:
 
 def customer_value(facts: dict, name: str):
     if name.startswith(ATTRIBUTE_PREFIX):
-        return (facts.get("attributes") or {}).get(name[len(ATTRIBUTE_PREFIX):])
+        return (facts.get("attributes") or {}).get(name[len(ATTRIBUTE_PREFIX) :])
     return facts.get(name)
 
 
@@ -160,9 +161,7 @@ def compare(op: str, value, target) -> bool:
             if isinstance(value, (date, datetime)):
                 value = value.isoformat()
             left, right = str(value), str(target).strip()  # ISO dates compare as text
-        return {
-            "lt": left < right, "lte": left <= right, "gt": left > right, "gte": left >= right
-        }[op]
+        return {"lt": left < right, "lte": left <= right, "gt": left > right, "gte": left >= right}[op]
     return False
 
 
@@ -280,9 +279,9 @@ class Flow:
             problems.append(Problem(_("Only one step can be the mandatory disclosure.")))
         for step in disclosures:
             if self.start is not None and step.id != self.start.id:
-                problems.append(Problem(
-                    _("The mandatory disclosure must be the opening step, before any pitch."), step.key
-                ))
+                problems.append(
+                    Problem(_("The mandatory disclosure must be the opening step, before any pitch."), step.key)
+                )
             if step.kind != Step.Kind.SAY:
                 problems.append(Problem(_("The mandatory disclosure must be a “say” step."), step.key))
 
@@ -310,7 +309,10 @@ class Flow:
         Disposition = apps.get_model("campaigns", "Disposition")  # scripts never imports campaigns
         in_use = set(Disposition.objects.filter(code__in=suggested, active=True).values_list("code", flat=True))
         return [
-            Problem(_("The suggested outcome “%(code)s” is not an outcome in use.") % {"code": step.suggested_disposition}, step.key)
+            Problem(
+                _("The suggested outcome “%(code)s” is not an outcome in use.") % {"code": step.suggested_disposition},
+                step.key,
+            )
             for step in self.steps
             if step.suggested_disposition and step.suggested_disposition not in in_use
         ]
@@ -348,7 +350,13 @@ class Flow:
                     add(_("This step leads nowhere: choose the next step or make it an end step."))
                 for choice in choices if step.answer_type == Step.AnswerType.MULTIPLE else []:
                     if choice.next_step_id:  # the walk follows only the step's next step here
-                        add(_("Only single choice answers lead to a step of their own: remove the link from “%(choice)s”, or add a branch step after this question.") % {"choice": choice.label})
+                        add(
+                            _(
+                                "Only single choice answers lead to a step of their own: remove the link from "
+                                "“%(choice)s”, or add a branch step after this question."
+                            )
+                            % {"choice": choice.label}
+                        )
         if step.kind == Step.Kind.BRANCH:
             rules = step.branch_rules or []
             if not rules:
@@ -372,7 +380,10 @@ class Flow:
             if question is None or question.kind != Step.Kind.QUESTION:
                 problems.append(_("A rule tests “%(name)s”, which is not a question of this version.") % {"name": name})
             elif step.id not in self.reachable_from(question) or question.id == step.id:
-                problems.append(_("A rule tests the answer to “%(name)s”, which is never asked before this branch.") % {"name": name})
+                problems.append(
+                    _("A rule tests the answer to “%(name)s”, which is never asked before this branch.")
+                    % {"name": name}
+                )
         elif kind == "customer":
             if not is_valid_customer_field(name):
                 problems.append(_("A rule tests an unknown customer field “%(name)s”.") % {"name": name})

@@ -20,10 +20,17 @@ class ScriptForm(forms.ModelForm):
 
 
 class AddStepForm(forms.Form):
-    kind = forms.ChoiceField(label=_("kind"), choices=Step.Kind.choices, widget=forms.Select(attrs={"class": "form-select"}))
-    title = forms.CharField(label=_("title"), max_length=200, required=False, widget=forms.TextInput(attrs={"class": "form-control"}))
+    kind = forms.ChoiceField(
+        label=_("kind"), choices=Step.Kind.choices, widget=forms.Select(attrs={"class": "form-select"})
+    )
+    title = forms.CharField(
+        label=_("title"), max_length=200, required=False, widget=forms.TextInput(attrs={"class": "form-control"})
+    )
     after = forms.ModelChoiceField(
-        label=_("after step"), queryset=Step.objects.none(), required=False, empty_label=_("(at the end)"),
+        label=_("after step"),
+        queryset=Step.objects.none(),
+        required=False,
+        empty_label=_("(at the end)"),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
 
@@ -48,7 +55,14 @@ class StepForm(forms.ModelForm):
     class Meta:
         model = Step
         fields = [
-            "kind", "key", "title", "text", "is_disclosure", "answer_type", "required", "next_step",
+            "kind",
+            "key",
+            "title",
+            "text",
+            "is_disclosure",
+            "answer_type",
+            "required",
+            "next_step",
             "suggested_disposition",
         ]
         widgets = {"text": forms.Textarea(attrs={"rows": 6, "data-placeholder-target": "1"})}
@@ -85,9 +99,13 @@ SELECT = {"class": "form-select form-select-sm"}
 
 
 class ChoiceForm(forms.Form):
-    value = forms.SlugField(label=_("value"), max_length=100, allow_unicode=True, required=False, widget=forms.TextInput(attrs=TEXT))
+    value = forms.SlugField(
+        label=_("value"), max_length=100, allow_unicode=True, required=False, widget=forms.TextInput(attrs=TEXT)
+    )
     label = forms.CharField(label=_("label"), max_length=200, required=False, widget=forms.TextInput(attrs=TEXT))
-    next_step = forms.ModelChoiceField(label=_("next step"), queryset=Step.objects.none(), required=False, widget=forms.Select(attrs=SELECT))
+    next_step = forms.ModelChoiceField(
+        label=_("next step"), queryset=Step.objects.none(), required=False, widget=forms.Select(attrs=SELECT)
+    )
 
     def __init__(self, *args, version, **kwargs):
         super().__init__(*args, **kwargs)
@@ -98,7 +116,9 @@ class ChoiceForm(forms.Form):
         data = super().clean()
         if data.get("label") and not data.get("value") and "value" not in self.errors:
             # The value is what answers and exports store; derived from the label when left empty.
-            data["value"] = slugify(data["label"], allow_unicode=True)[:100] or f"choice-{self.prefix.rsplit('-', 1)[-1]}"
+            data["value"] = (
+                slugify(data["label"], allow_unicode=True)[:100] or f"choice-{self.prefix.rsplit('-', 1)[-1]}"
+            )
         if data.get("value") and not data.get("label"):
             self.add_error("label", _("Give each choice the label the operator reads."))
         return data
@@ -117,7 +137,11 @@ class BaseChoiceFormSet(forms.BaseFormSet):
 
     def choices(self):
         return [
-            {"value": f.cleaned_data["value"], "label": f.cleaned_data["label"], "next_step": f.cleaned_data["next_step"]}
+            {
+                "value": f.cleaned_data["value"],
+                "label": f.cleaned_data["label"],
+                "next_step": f.cleaned_data["next_step"],
+            }
             for f in self.forms
             if self._kept(f)
         ]
@@ -130,8 +154,12 @@ CUSTOM_ATTRIBUTE = "customer:" + ATTRIBUTE_PREFIX
 
 class RuleForm(forms.Form):
     source = forms.ChoiceField(label=_("condition"), required=False, widget=forms.Select(attrs=SELECT))
-    attribute = forms.SlugField(label=_("attribute key"), max_length=64, required=False, widget=forms.TextInput(attrs=TEXT))
-    op = forms.ChoiceField(label=_("comparison"), choices=list(RULE_OPS.items()), required=False, widget=forms.Select(attrs=SELECT))
+    attribute = forms.SlugField(
+        label=_("attribute key"), max_length=64, required=False, widget=forms.TextInput(attrs=TEXT)
+    )
+    op = forms.ChoiceField(
+        label=_("comparison"), choices=list(RULE_OPS.items()), required=False, widget=forms.Select(attrs=SELECT)
+    )
     value = forms.CharField(label=_("value"), max_length=200, required=False, widget=forms.TextInput(attrs=TEXT))
     next = forms.ChoiceField(label=_("go to"), required=False, widget=forms.Select(attrs=SELECT))
 
@@ -140,15 +168,20 @@ class RuleForm(forms.Form):
         steps = list(_step_choices(version))
         questions = [
             (f"answer:{s.key}", _("Answer: %(step)s") % {"step": f"{s.key} · {s.title}"})
-            for s in steps if s.kind == Step.Kind.QUESTION
+            for s in steps
+            if s.kind == Step.Kind.QUESTION
         ]
-        customer = [(f"customer:{name}", _("Customer: %(field)s") % {"field": label}) for name, label in CUSTOMER_FIELDS.items()]
+        customer = [
+            (f"customer:{name}", _("Customer: %(field)s") % {"field": label}) for name, label in CUSTOMER_FIELDS.items()
+        ]
         customer.append((CUSTOM_ATTRIBUTE, _("Customer: attribute (key below)")))
         self.fields["source"].choices = [("", "—")] + questions + customer
-        self.fields["next"].choices = [("", "—")] + [(s.key, f"{s.key} · {s.title or s.get_kind_display()}") for s in steps]
+        self.fields["next"].choices = [("", "—")] + [
+            (s.key, f"{s.key} · {s.title or s.get_kind_display()}") for s in steps
+        ]
         source = self.initial.get("source", "")
         if source.startswith(CUSTOM_ATTRIBUTE):
-            self.initial["attribute"] = source[len(CUSTOM_ATTRIBUTE):]
+            self.initial["attribute"] = source[len(CUSTOM_ATTRIBUTE) :]
             self.initial["source"] = CUSTOM_ATTRIBUTE
 
     def clean(self):
@@ -172,7 +205,12 @@ class RuleForm(forms.Form):
 class BaseRuleFormSet(forms.BaseFormSet):
     def rules(self):
         return [
-            {"source": f.cleaned_data["source"], "op": f.cleaned_data["op"], "value": f.cleaned_data.get("value", ""), "next": f.cleaned_data["next"]}
+            {
+                "source": f.cleaned_data["source"],
+                "op": f.cleaned_data["op"],
+                "value": f.cleaned_data.get("value", ""),
+                "next": f.cleaned_data["next"],
+            }
             for f in self.forms
             if f.cleaned_data.get("source") and not f.cleaned_data.get("DELETE")
         ]
@@ -197,7 +235,7 @@ class RebuttalForm(forms.ModelForm):
         if unknown:
             raise forms.ValidationError(
                 _("Unknown placeholder: %(names)s. Only the listed placeholders can be used.")
-                % {"names": ", ".join("{{ %s }}" % name for name in unknown)}
+                % {"names": ", ".join(f"{{{{ {name} }}}}" for name in unknown)}
             )
         return answer
 
@@ -205,8 +243,12 @@ class RebuttalForm(forms.ModelForm):
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("JSON file"), required=False)
     text = forms.CharField(label=_("or paste the JSON"), required=False, widget=forms.Textarea(attrs={"rows": 6}))
-    name = forms.CharField(label=_("name of the new script"), max_length=200, required=False,
-                           help_text=_("Leave empty to use the name in the file."))
+    name = forms.CharField(
+        label=_("name of the new script"),
+        max_length=200,
+        required=False,
+        help_text=_("Leave empty to use the name in the file."),
+    )
     into = forms.ModelChoiceField(label=_("or import as a new draft of"), queryset=Script.objects.all(), required=False)
 
     def clean(self):

@@ -4,6 +4,7 @@ first, so edits, publishes and new drafts of the same script run one after the o
 A page loads its objects before the service locks them; when another request removed the row
 meanwhile (a double click on "delete", a stale page), the lock raises services.Gone, a refusal
 the views show, instead of DoesNotExist."""
+
 from django.utils.translation import gettext as _
 
 from .models import Script, ScriptVersion

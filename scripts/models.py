@@ -35,9 +35,7 @@ class ScriptVersion(models.Model):
     script = models.ForeignKey(Script, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField(_("version"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
-    start_step = models.ForeignKey(
-        "Step", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    start_step = models.ForeignKey("Step", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     notes = models.TextField(_("change notes"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -55,9 +53,7 @@ class ScriptVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["script", "number"], name="script_version_unique"),
             # Editing happens in one draft at a time; the console reads the one published version.
-            models.UniqueConstraint(
-                fields=["script"], condition=models.Q(status="draft"), name="script_one_draft"
-            ),
+            models.UniqueConstraint(fields=["script"], condition=models.Q(status="draft"), name="script_one_draft"),
             models.UniqueConstraint(
                 fields=["script"], condition=models.Q(status="published"), name="script_one_published"
             ),
@@ -94,7 +90,8 @@ class Step(models.Model):
     title = models.CharField(_("title"), max_length=200, blank=True)
     text = models.TextField(_("text"), blank=True)
     is_disclosure = models.BooleanField(
-        _("mandatory disclosure"), default=False,
+        _("mandatory disclosure"),
+        default=False,
         help_text=_("Business, caller, product and that it is a sales call (特定商取引法 Art. 16)"),
     )
     answer_type = models.CharField(_("answer type"), max_length=10, choices=AnswerType.choices, blank=True)
@@ -102,7 +99,11 @@ class Step(models.Model):
     # branch: [{"source": "answer:<step key>"|"customer:<field>", "op": "eq"|..., "value": ..., "next": "<key>"}]
     branch_rules = models.JSONField(_("branch rules"), default=list, blank=True)
     next_step = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("next step"),
     )
     suggested_disposition = models.CharField(_("suggested outcome"), max_length=32, blank=True)
@@ -123,7 +124,11 @@ class Choice(models.Model):
     value = models.CharField(_("value"), max_length=100)
     label = models.CharField(_("label"), max_length=200)
     next_step = models.ForeignKey(
-        Step, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        Step,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("next step"),
     )
 

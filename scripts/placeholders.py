@@ -4,6 +4,7 @@ Script text is never run through the Django template engine: supervisors write i
 engine would let `{{ settings.SECRET_KEY }}` or `{% load %}` reach things an operator must not see.
 Instead a regex finds `{{ … }}`, only whitelisted names are substituted, every piece of text and
 every value is HTML-escaped, and anything else becomes a visible marker. Rendering never raises."""
+
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -77,12 +78,12 @@ def _render(text: str, substitute) -> SafeString:
     position = 0
     text = text or ""
     for match in PLACEHOLDER_RE.finditer(text):
-        parts.append(escape(text[position:match.start()]))
+        parts.append(escape(text[position : match.start()]))
         parts.append(substitute(_normalize(match.group(1))))
         position = match.end()
     parts.append(escape(text[position:]))
     html = "".join(parts).replace("\r\n", "\n").replace("\n", "<br>")
-    return mark_safe(html)  # every piece above was escaped or built from escaped values
+    return mark_safe(html)  # noqa: S308 - every piece above was escaped or built from escaped values
 
 
 def _normalize(expression: str) -> str:
@@ -99,7 +100,7 @@ def _value_html(name: str, context: PlaceholderContext) -> str:
         return _unknown_marker(name)
     try:
         value = _value(name, context)
-    except Exception:  # a broken related row must not break the operator's screen
+    except Exception:  # noqa: BLE001 - a broken related row must not break the operator's screen
         value = None
     if value in (None, ""):
         return (

@@ -1,8 +1,9 @@
 """Read-side queries of the scripts app, shared by pages, the API and the console panel."""
+
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils.safestring import SafeString
 
 from contacts.models import Customer
@@ -37,9 +38,7 @@ def current_version(script: Script) -> ScriptVersion | None:
 def search_rebuttals(*, script: Script, q: str = "") -> "QuerySet[Rebuttal]":
     rebuttals = script.rebuttals.all()
     for word in q.split():
-        rebuttals = rebuttals.filter(
-            Q(objection__icontains=word) | Q(answer__icontains=word) | Q(tags__icontains=word)
-        )
+        rebuttals = rebuttals.filter(Q(objection__icontains=word) | Q(answer__icontains=word) | Q(tags__icontains=word))
     return rebuttals
 
 

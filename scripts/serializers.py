@@ -62,8 +62,19 @@ class StepSerializer(serializers.ModelSerializer):
     class Meta:
         model = Step
         fields = [
-            "id", "key", "position", "kind", "title", "text", "is_disclosure", "answer_type", "required",
-            "next", "choices", "branch_rules", "suggested_disposition",
+            "id",
+            "key",
+            "position",
+            "kind",
+            "title",
+            "text",
+            "is_disclosure",
+            "answer_type",
+            "required",
+            "next",
+            "choices",
+            "branch_rules",
+            "suggested_disposition",
         ]
 
 

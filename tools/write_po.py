@@ -1,5 +1,6 @@
 """Write a .po fragment from a {msgid: msgstr} dict (used once to seed hand-maintained fragments).
 Usage: python tools/write_po.py locale/ja/LC_MESSAGES/core.po < pairs.tsv  (msgid<TAB>msgstr)"""
+
 import sys
 
 import polib
@@ -12,7 +13,7 @@ def main(path):
         existing = polib.pofile(path)
         for entry in existing:
             po.append(entry)
-    except (OSError, IOError):
+    except OSError:
         pass
     known = {e.msgid for e in po}
     for line in sys.stdin:

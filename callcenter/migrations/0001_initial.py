@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,33 +14,51 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Access',
+            name="Access",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
             ],
             options={
-                'permissions': [('manage_lists', 'Manage customers, DNC, segments, campaigns, lists and scripts'), ('use_console', 'Work the operator call console'), ('view_customers', 'View customers'), ('view_dashboard', 'View KPI dashboards of all campaigns'), ('view_client_kpis', 'View KPIs of own campaigns (client viewer)'), ('export_data', 'Export customers and reports'), ('view_audit', 'View the audit trail')],
-                'managed': False,
-                'default_permissions': (),
+                "permissions": [
+                    ("manage_lists", "Manage customers, DNC, segments, campaigns, lists and scripts"),
+                    ("use_console", "Work the operator call console"),
+                    ("view_customers", "View customers"),
+                    ("view_dashboard", "View KPI dashboards of all campaigns"),
+                    ("view_client_kpis", "View KPIs of own campaigns (client viewer)"),
+                    ("export_data", "Export customers and reports"),
+                    ("view_audit", "View the audit trail"),
+                ],
+                "managed": False,
+                "default_permissions": (),
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='when')),
-                ('action', models.CharField(db_index=True, max_length=64, verbose_name='action')),
-                ('object_type', models.CharField(blank=True, max_length=64, verbose_name='object type')),
-                ('object_id', models.CharField(blank=True, max_length=64, verbose_name='object id')),
-                ('summary', models.CharField(blank=True, max_length=500, verbose_name='summary')),
-                ('data', models.JSONField(blank=True, default=dict, verbose_name='details')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='audit_events', to=settings.AUTH_USER_MODEL, verbose_name='who')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="when")),
+                ("action", models.CharField(db_index=True, max_length=64, verbose_name="action")),
+                ("object_type", models.CharField(blank=True, max_length=64, verbose_name="object type")),
+                ("object_id", models.CharField(blank=True, max_length=64, verbose_name="object id")),
+                ("summary", models.CharField(blank=True, max_length=500, verbose_name="summary")),
+                ("data", models.JSONField(blank=True, default=dict, verbose_name="details")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="audit_events",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="who",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit event',
-                'verbose_name_plural': 'audit events',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['object_type', 'object_id'], name='callcenter__object__cb6e6c_idx')],
+                "verbose_name": "audit event",
+                "verbose_name_plural": "audit events",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["object_type", "object_id"], name="callcenter__object__cb6e6c_idx")],
             },
         ),
     ]

@@ -1,4 +1,5 @@
 """Create the four role groups with their permissions (callcenter.roles.ROLE_PERMISSIONS)."""
+
 from django.db import migrations
 
 from callcenter.roles import sync_role_groups

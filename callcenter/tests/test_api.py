@@ -9,7 +9,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_token_then_me_reports_roles(api_client, supervisor):
-    response = api_client.post("/api/v1/auth/token/", {"username": supervisor.username, "password": PASSWORD}, format="json")
+    response = api_client.post(
+        "/api/v1/auth/token/", {"username": supervisor.username, "password": PASSWORD}, format="json"
+    )
     assert response.status_code == 200
     token = response.json()["token"]
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
@@ -22,7 +24,9 @@ def test_superuser_has_admin_role(api_as, admin_user):
 
 
 def test_wrong_password_is_400_with_errors_shape(api_client, operator):
-    response = api_client.post("/api/v1/auth/token/", {"username": operator.username, "password": "nope"}, format="json")
+    response = api_client.post(
+        "/api/v1/auth/token/", {"username": operator.username, "password": "nope"}, format="json"
+    )
     assert response.status_code == 400
     assert "errors" in response.json()
 
@@ -47,22 +51,45 @@ def test_schema_and_docs_are_served(login, supervisor):
     assert b"swagger-ui" in docs.content.lower()
     # Swagger UI assets come from the sidecar package, not a CDN.
     assert b"cdn.jsdelivr" not in docs.content and b"unpkg.com" not in docs.content
-    token = client.get(reverse("api_schema"), HTTP_ACCEPT="application/json").json()["paths"]["/api/v1/auth/token/"]["post"]
+    token = client.get(reverse("api_schema"), HTTP_ACCEPT="application/json").json()["paths"]["/api/v1/auth/token/"][
+        "post"
+    ]
     assert token["tags"] == ["auth"] and {"200", "429"} <= set(token["responses"])
 
 
 # ---------------------------------------------------------------- bad input never a 500
 
-@pytest.mark.parametrize("url, body, field", [
-    ("/api/v1/customers/", {"external_id": "N1", "name": "x", "attributes": {"note": "a\u0000b"}}, "attributes"),
-    ("/api/v1/customers/", {"external_id": "N1", "name": "x", "attributes": {"\u0000": 1}}, "attributes"),
-    ("/api/v1/segments/preview/", {"criteria": {"rules": [{"field": "prefecture", "op": "eq", "value": "\u0000"}]}}, "criteria"),
-    ("/api/v1/segments/preview/", {"criteria": {"rules": [{"field": "attributes.k", "op": "eq", "value": "\u0000"}]}}, "criteria"),
-    ("/api/v1/policies/", {"name": "p", "call_window_start": "09:00", "call_window_end": "18:00", "weekdays": [0],
-                           "retry_delays": {"\u0000": 5}}, "retry_delays"),
-    # Python reads 1e400 as infinity, which jsonb refuses.
-    ("/api/v1/customers/", {"external_id": "N1", "name": "x", "attributes": {"score": float("inf")}}, "attributes"),
-])
+
+@pytest.mark.parametrize(
+    "url, body, field",
+    [
+        ("/api/v1/customers/", {"external_id": "N1", "name": "x", "attributes": {"note": "a\u0000b"}}, "attributes"),
+        ("/api/v1/customers/", {"external_id": "N1", "name": "x", "attributes": {"\u0000": 1}}, "attributes"),
+        (
+            "/api/v1/segments/preview/",
+            {"criteria": {"rules": [{"field": "prefecture", "op": "eq", "value": "\u0000"}]}},
+            "criteria",
+        ),
+        (
+            "/api/v1/segments/preview/",
+            {"criteria": {"rules": [{"field": "attributes.k", "op": "eq", "value": "\u0000"}]}},
+            "criteria",
+        ),
+        (
+            "/api/v1/policies/",
+            {
+                "name": "p",
+                "call_window_start": "09:00",
+                "call_window_end": "18:00",
+                "weekdays": [0],
+                "retry_delays": {"\u0000": 5},
+            },
+            "retry_delays",
+        ),
+        # Python reads 1e400 as infinity, which jsonb refuses.
+        ("/api/v1/customers/", {"external_id": "N1", "name": "x", "attributes": {"score": float("inf")}}, "attributes"),
+    ],
+)
 def test_a_nul_character_in_json_is_a_400_naming_the_field(api_as, supervisor, url, body, field):
     """PostgreSQL stores no NUL in text or jsonb: these were database errors (500)."""
     from contacts.models import Customer
@@ -74,10 +101,16 @@ def test_a_nul_character_in_json_is_a_400_naming_the_field(api_as, supervisor, u
     assert not Customer.objects.exists()
 
 
-@pytest.mark.parametrize("url", [
-    "/api/v1/customers/?q=%00", "/api/v1/customers/?tag=a%00", "/api/v1/dnc/?phone=%00",
-    "/api/v1/campaigns/?status=%00", "/api/v1/scripts/?q=%00",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/customers/?q=%00",
+        "/api/v1/customers/?tag=a%00",
+        "/api/v1/dnc/?phone=%00",
+        "/api/v1/campaigns/?status=%00",
+        "/api/v1/scripts/?q=%00",
+    ],
+)
 def test_a_nul_character_in_the_query_string_is_a_400(api_as, supervisor, url):
     response = api_as(supervisor).get(url)
     assert response.status_code == 400
@@ -94,15 +127,25 @@ def test_errors_of_nested_fields_are_flat_lists_of_messages(api_as, supervisor):
     from contacts.models import Customer
 
     client = api_as(supervisor)
-    for phones, prefix in (([{"number": "090-1111-2222"}, {"number": "", "kind": "fax"}], "1."),
-                           ("090-1111-2222", ""), ([1], "0")):
-        response = client.post("/api/v1/customers/", {"external_id": "N1", "name": "x", "phones": phones}, format="json")
+    for phones, prefix in (
+        ([{"number": "090-1111-2222"}, {"number": "", "kind": "fax"}], "1."),
+        ("090-1111-2222", ""),
+        ([1], "0"),
+    ):
+        response = client.post(
+            "/api/v1/customers/", {"external_id": "N1", "name": "x", "phones": phones}, format="json"
+        )
         assert response.status_code == 400
         messages = response.json()["errors"]["phones"]
-        assert messages and all(isinstance(message, str) and message.startswith(prefix) for message in messages), messages
+        assert messages and all(isinstance(message, str) and message.startswith(prefix) for message in messages), (
+            messages
+        )
     assert not Customer.objects.exists()
-    with_two_problems = client.post("/api/v1/customers/", {"external_id": "N1", "name": "x",
-                                                           "phones": [{"number": "", "kind": "fax"}]}, format="json")
+    with_two_problems = client.post(
+        "/api/v1/customers/",
+        {"external_id": "N1", "name": "x", "phones": [{"number": "", "kind": "fax"}]},
+        format="json",
+    )
     assert sorted(m.split(":")[0] for m in with_two_problems.json()["errors"]["phones"]) == ["0.kind", "0.number"]
     call_list = CallListFactory()
     response = client.post(f"/api/v1/lists/{call_list.pk}/recycle/", {"dispositions": ["no_answer", ""]}, format="json")
@@ -112,8 +155,9 @@ def test_errors_of_nested_fields_are_flat_lists_of_messages(api_as, supervisor):
 
 def test_a_body_past_the_upload_limit_is_a_413_in_the_error_shape(api_as, supervisor, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
-    response = api_as(supervisor).post("/api/v1/segments/", {"name": "x", "criteria": {}, "description": "x" * 2000},
-                                       format="json")
+    response = api_as(supervisor).post(
+        "/api/v1/segments/", {"name": "x", "criteria": {}, "description": "x" * 2000}, format="json"
+    )
     assert response.status_code == 413
     assert set(response.json()) == {"detail"}
 
@@ -142,7 +186,9 @@ def test_a_write_without_the_trailing_slash_is_redirected_with_its_method(api_as
 def test_a_locked_out_username_is_told_so_not_that_the_password_is_wrong(api_client, operator, settings):
     url = "/api/v1/auth/token/"
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
-        assert api_client.post(url, {"username": operator.username, "password": "nope"}, format="json").status_code == 400
+        assert (
+            api_client.post(url, {"username": operator.username, "password": "nope"}, format="json").status_code == 400
+        )
     # The failure that reaches the limit locks the username: the right password is refused too.
     for password in ("nope", PASSWORD):
         response = api_client.post(url, {"username": operator.username, "password": password}, format="json")

@@ -1,4 +1,5 @@
 """The audit trail page speaks the reader's language: every action the code records has a label."""
+
 import re
 from pathlib import Path
 

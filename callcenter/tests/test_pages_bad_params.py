@@ -1,6 +1,7 @@
 """Every page answers odd query strings (a hand-edited URL, a stale bookmark, a scanner) with a
 page or a 4xx, never a server error: page numbers that are not numbers, unknown sort keys and
 statuses, impossible dates, NUL characters, ids of nothing."""
+
 import re
 
 import pytest
@@ -9,12 +10,38 @@ from django.urls import URLPattern, URLResolver, get_resolver
 pytestmark = pytest.mark.django_db
 
 ODD = {
-    "page": "abc", "sort": "'; --", "q": "%_山田\\", "status": "zzz", "purpose": "zzz", "from": "2026-13-45",
-    "to": "0000-00-00", "date_from": "x", "date_to": "9999-99-99", "campaign": "abc", "operator": "-1",
-    "call_list": "1e9", "segment": "abc", "group": "nonsense", "kind": "zzz", "active": "maybe", "empty": "1",
-    "preset": "nonsense", "day": "yesterday", "compare": "maybe", "tag": "x" * 300, "prefecture": "火星",
-    "dnc": "x", "gender": "x", "subscription": "x", "action": "nonsense", "actor": "abc", "per_page": "-5",
-    "version": "abc", "script": "abc", "list": "abc", "id": "99999999999999999999",
+    "page": "abc",
+    "sort": "'; --",
+    "q": "%_山田\\",
+    "status": "zzz",
+    "purpose": "zzz",
+    "from": "2026-13-45",
+    "to": "0000-00-00",
+    "date_from": "x",
+    "date_to": "9999-99-99",
+    "campaign": "abc",
+    "operator": "-1",
+    "call_list": "1e9",
+    "segment": "abc",
+    "group": "nonsense",
+    "kind": "zzz",
+    "active": "maybe",
+    "empty": "1",
+    "preset": "nonsense",
+    "day": "yesterday",
+    "compare": "maybe",
+    "tag": "x" * 300,
+    "prefecture": "火星",
+    "dnc": "x",
+    "gender": "x",
+    "subscription": "x",
+    "action": "nonsense",
+    "actor": "abc",
+    "per_page": "-5",
+    "version": "abc",
+    "script": "abc",
+    "list": "abc",
+    "id": "99999999999999999999",
 }
 HUGE = {key: "99999999999999999999" for key in ODD}  # ids and numbers past bigint
 
@@ -80,7 +107,7 @@ def test_pages_of_things_that_do_not_exist_are_not_server_errors(role, login, re
 def test_pages_of_real_rows_answer_odd_query_strings(login, supervisor, operator):
     """The pages of a campaign, list, customer, script, segment and KPI export with the odd query
     strings above."""
-    from campaigns.tests.factories import CallListEntryFactory, CallListFactory, CallingPolicyFactory, CampaignFactory
+    from campaigns.tests.factories import CallingPolicyFactory, CallListEntryFactory, CallListFactory, CampaignFactory
     from contacts.tests.factories import CustomerFactory, DoNotCallFactory, SegmentFactory
     from scripts.tests.factories import branching_script
 
@@ -92,17 +119,30 @@ def test_pages_of_real_rows_answer_odd_query_strings(login, supervisor, operator
     segment = SegmentFactory()
     dnc = DoNotCallFactory()
     paths = [
-        f"/campaigns/manage/{campaign.pk}/", f"/campaigns/manage/{campaign.pk}/edit/",
-        f"/campaigns/manage/{campaign.pk}/prenotices/", f"/campaigns/manage/{campaign.pk}/lists/new/",
-        f"/campaigns/lists/{call_list.pk}/", f"/campaigns/lists/{call_list.pk}/progress/",
-        f"/campaigns/lists/{call_list.pk}/export.csv", f"/campaigns/{campaign.pk}/survey-results/",
-        f"/campaigns/{campaign.pk}/survey-results.csv", f"/contacts/customers/{customer.pk}/",
-        f"/contacts/segments/{segment.pk}/", f"/contacts/segments/{segment.pk}/count/", f"/contacts/dnc/{dnc.pk}/",
-        f"/scripts/{version.script_id}/", f"/scripts/versions/{version.pk}/", f"/scripts/versions/{version.pk}/preview/",
-        f"/scripts/versions/{version.pk}/export/", f"/scripts/{version.script_id}/rebuttals/",
-        "/campaigns/kpis/day.csv", "/campaigns/kpis/operator.csv", "/campaigns/kpis/weekday_hour.csv",
+        f"/campaigns/manage/{campaign.pk}/",
+        f"/campaigns/manage/{campaign.pk}/edit/",
+        f"/campaigns/manage/{campaign.pk}/prenotices/",
+        f"/campaigns/manage/{campaign.pk}/lists/new/",
+        f"/campaigns/lists/{call_list.pk}/",
+        f"/campaigns/lists/{call_list.pk}/progress/",
+        f"/campaigns/lists/{call_list.pk}/export.csv",
+        f"/campaigns/{campaign.pk}/survey-results/",
+        f"/campaigns/{campaign.pk}/survey-results.csv",
+        f"/contacts/customers/{customer.pk}/",
+        f"/contacts/segments/{segment.pk}/",
+        f"/contacts/segments/{segment.pk}/count/",
+        f"/contacts/dnc/{dnc.pk}/",
+        f"/scripts/{version.script_id}/",
+        f"/scripts/versions/{version.pk}/",
+        f"/scripts/versions/{version.pk}/preview/",
+        f"/scripts/versions/{version.pk}/export/",
+        f"/scripts/{version.script_id}/rebuttals/",
+        "/campaigns/kpis/day.csv",
+        "/campaigns/kpis/operator.csv",
+        "/campaigns/kpis/weekday_hour.csv",
         "/campaigns/dashboard/",
-        "/campaigns/script-reports/versions/", "/campaigns/wallboard/panel/",
+        "/campaigns/script-reports/versions/",
+        "/campaigns/wallboard/panel/",
     ]
     failures = {}
     assert login(supervisor).get("/campaigns/kpis/day.csv").status_code == 200  # the paths are real

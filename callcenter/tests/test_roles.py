@@ -31,7 +31,7 @@ def test_user_without_role_gets_explanation_not_crash(client, reference_data):
     client.force_login(make_user("nobody"))
     response = client.get(reverse("home"), follow=True)
     assert response.status_code == 403
-    assert "data-testid=\"forbidden\"" in response.content.decode()
+    assert 'data-testid="forbidden"' in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -50,7 +50,7 @@ def test_other_roles_pages_are_a_403_page(request, login, user_fixture, forbidde
     client = login(request.getfixturevalue(user_fixture))
     response = client.get(reverse(forbidden))
     assert response.status_code == 403
-    assert "data-testid=\"forbidden\"" in response.content.decode()
+    assert 'data-testid="forbidden"' in response.content.decode()
 
 
 def test_anonymous_user_is_sent_to_login(client):
@@ -88,7 +88,11 @@ def test_password_change_page(login, operator):
     client = login(operator)
     response = client.post(
         reverse("password_change"),
-        {"old_password": PASSWORD, "new_password1": "a-new-long-passphrase-42", "new_password2": "a-new-long-passphrase-42"},
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-new-long-passphrase-42",
+            "new_password2": "a-new-long-passphrase-42",
+        },
     )
     assert response.status_code == 302
     operator.refresh_from_db()

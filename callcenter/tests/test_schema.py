@@ -5,6 +5,7 @@ than its model says: migration 0015 (the agent-state operator column losing its 
 silently dropped the unique partial index of `one_open_state_per_operator` as well. Rules and hot
 lookups hang on these names, so the test database (built by running every migration) is compared
 with the models."""
+
 import re
 
 import pytest

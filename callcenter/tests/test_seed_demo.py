@@ -21,7 +21,7 @@ def test_seed_demo_creates_one_user_per_role_and_twice_changes_nothing(reference
     first.pop("axes.AccessLog", None), second.pop("axes.AccessLog", None)
     assert first == second
     User = get_user_model()
-    for username, password, role, _, _ in DEMO_USERS:
+    for username, password, _role, _, _ in DEMO_USERS:
         user = User.objects.get(username=username)
         assert user.check_password(password)
     assert User.objects.get(username="operator1").has_perm("callcenter.use_console")

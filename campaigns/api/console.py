@@ -1,11 +1,12 @@
 """REST API of operator work (API.md "Operator work"): agent state, next-call dispatch, attempts.
 Same services and rules as the console page."""
+
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -15,7 +16,6 @@ from rest_framework.views import APIView
 
 from callcenter import roles
 from callcenter.api_fields import OffsetDateTimeField
-
 from contacts.models import Customer
 from scripts.models import ScriptVersion
 from scripts.serializers import AnswerCheckSerializer
@@ -38,28 +38,40 @@ def _errors(error: DjangoValidationError) -> Response:
 
 # ------------------------------------------------------------------ agent state
 
+
 class AgentStateSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=AgentStateLog.State.values)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=100)
 
 
-AgentStateResponse = inline_serializer("AgentStateNow", fields={
-    "state": serializers.CharField(),
-    "reason": serializers.CharField(),
-    "since": serializers.DateTimeField(allow_null=True),
-})
+AgentStateResponse = inline_serializer(
+    "AgentStateNow",
+    fields={
+        "state": serializers.CharField(),
+        "reason": serializers.CharField(),
+        "since": serializers.DateTimeField(allow_null=True),
+    },
+)
 
 
 class AgentStateView(APIView):
     permission_classes = [UseConsole]
 
-    @extend_schema(request=AgentStateSerializer, responses={200: AgentStateResponse, 409: OpenApiResponse(description="Not allowed now (e.g. a break while holding a call)")}, tags=["operator work"])
+    @extend_schema(
+        request=AgentStateSerializer,
+        responses={
+            200: AgentStateResponse,
+            409: OpenApiResponse(description="Not allowed now (e.g. a break while holding a call)"),
+        },
+        tags=["operator work"],
+    )
     def post(self, request):
         serializer = AgentStateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             log = agent_state.change_agent_state(
-                operator=request.user, state=serializer.validated_data["state"],
+                operator=request.user,
+                state=serializer.validated_data["state"],
                 reason=serializer.validated_data.get("reason", ""),
             )
         except agent_state.AgentStateError as error:
@@ -70,6 +82,7 @@ class AgentStateView(APIView):
 
 
 # ------------------------------------------------------------------ dispatch
+
 
 def _customer_payload(customer) -> dict:
     return {
@@ -93,7 +106,8 @@ def _customer_payload(customer) -> dict:
         "last_disposition": customer.last_disposition,
         "phones": [
             {"number": phone.number, "kind": phone.kind, "is_primary": phone.is_primary}
-            for phone in customer.phones.all() if phone.is_valid
+            for phone in customer.phones.all()
+            if phone.is_valid
         ],
     }
 
@@ -116,18 +130,21 @@ def dispatch_payload(entry) -> dict:
     }
 
 
-DispatchResponse = inline_serializer("DispatchNext", fields={
-    "entry": serializers.IntegerField(),
-    "campaign": serializers.IntegerField(),
-    "list": serializers.IntegerField(),
-    "customer": serializers.DictField(),
-    "phone": serializers.CharField(),
-    "script": serializers.IntegerField(allow_null=True),
-    "script_version": serializers.IntegerField(allow_null=True),
-    "attempt_number": serializers.IntegerField(),
-    "callback_at": serializers.DateTimeField(allow_null=True),
-    "held_until": serializers.DateTimeField(),
-})
+DispatchResponse = inline_serializer(
+    "DispatchNext",
+    fields={
+        "entry": serializers.IntegerField(),
+        "campaign": serializers.IntegerField(),
+        "list": serializers.IntegerField(),
+        "customer": serializers.DictField(),
+        "phone": serializers.CharField(),
+        "script": serializers.IntegerField(allow_null=True),
+        "script_version": serializers.IntegerField(allow_null=True),
+        "attempt_number": serializers.IntegerField(),
+        "callback_at": serializers.DateTimeField(allow_null=True),
+        "held_until": serializers.DateTimeField(),
+    },
+)
 
 
 class DispatchNextView(APIView):
@@ -135,7 +152,10 @@ class DispatchNextView(APIView):
 
     @extend_schema(
         request=None,
-        responses={200: DispatchResponse, 204: OpenApiResponse(description="Nothing is dialable now; the X-Dispatch-Reason header says why")},
+        responses={
+            200: DispatchResponse,
+            204: OpenApiResponse(description="Nothing is dialable now; the X-Dispatch-Reason header says why"),
+        },
         tags=["operator work"],
     )
     def post(self, request):
@@ -151,20 +171,29 @@ class RenewSerializer(serializers.Serializer):
     entry = serializers.IntegerField()
 
 
-RenewResponse = inline_serializer("HoldRenewed", fields={
-    "entry": serializers.IntegerField(),
-    "held_until": serializers.DateTimeField(),
-    "at_ceiling": serializers.BooleanField(help_text="Renewals cannot keep the hold any longer (DISPATCH_HOLD_MAX_MINUTES after the dispatch)."),
-})
+RenewResponse = inline_serializer(
+    "HoldRenewed",
+    fields={
+        "entry": serializers.IntegerField(),
+        "held_until": serializers.DateTimeField(),
+        "at_ceiling": serializers.BooleanField(
+            help_text="Renewals cannot keep the hold any longer (DISPATCH_HOLD_MAX_MINUTES after the dispatch)."
+        ),
+    },
+)
 
 
 class DispatchRenewView(APIView):
     """Keep the hold while the call goes on; call it every minute or so during long calls."""
+
     permission_classes = [UseConsole]
 
     @extend_schema(
         request=RenewSerializer,
-        responses={200: RenewResponse, 409: OpenApiResponse(description="The operator does not hold this entry any more")},
+        responses={
+            200: RenewResponse,
+            409: OpenApiResponse(description="The operator does not hold this entry any more"),
+        },
         tags=["operator work"],
     )
     def post(self, request):
@@ -179,6 +208,7 @@ class DispatchRenewView(APIView):
 
 
 # ------------------------------------------------------------------ attempts
+
 
 class AttemptSerializer(serializers.Serializer):
     # Bounded to PostgreSQL's bigint: the outcome's locking read would fail on a larger id (a 500).
@@ -208,22 +238,28 @@ class AttemptSerializer(serializers.Serializer):
         earliest = now - dt.timedelta(minutes=settings.DISPATCH_HOLD_MAX_MINUTES) - outcomes.CLOCK_TOLERANCE
         errors = {}
         if attrs["started_at"] < earliest:
-            errors["started_at"] = [_("The call cannot start before its dispatch, %(minutes)s minutes ago at most.")
-                                    % {"minutes": settings.DISPATCH_HOLD_MAX_MINUTES}]
+            errors["started_at"] = [
+                _("The call cannot start before its dispatch, %(minutes)s minutes ago at most.")
+                % {"minutes": settings.DISPATCH_HOLD_MAX_MINUTES}
+            ]
         if attrs["ended_at"] > now + outcomes.CLOCK_TOLERANCE:
             errors["ended_at"] = [_("The call cannot end in the future.")]
         token = (attrs.get("client_token") or "").strip()
-        if errors and not (token and CallAttempt.objects.filter(client_token=token).exists()):  # a late replay stays one
+        if errors and not (
+            token and CallAttempt.objects.filter(client_token=token).exists()
+        ):  # a late replay stays one
             raise serializers.ValidationError(errors)
         return attrs
 
 
-
-AttemptResponse = inline_serializer("AttemptCreated", fields={
-    "id": serializers.IntegerField(),
-    "entry_status": serializers.CharField(),
-    "next_attempt_at": serializers.DateTimeField(allow_null=True),
-})
+AttemptResponse = inline_serializer(
+    "AttemptCreated",
+    fields={
+        "id": serializers.IntegerField(),
+        "entry_status": serializers.CharField(),
+        "next_attempt_at": serializers.DateTimeField(allow_null=True),
+    },
+)
 
 
 class AttemptCreateView(APIView):
@@ -240,10 +276,14 @@ class AttemptCreateView(APIView):
         data = dict(serializer.validated_data)
         try:
             data["script_version"] = script_choice.version_for_attempt(
-                entry_id=data["entry"], script_version=data.get("script_version"), answers=data.get("answers"),
+                entry_id=data["entry"],
+                script_version=data.get("script_version"),
+                answers=data.get("answers"),
             )
             result = outcomes.record_outcome(
-                entry=data.pop("entry"), operator=request.user, **data,
+                entry=data.pop("entry"),
+                operator=request.user,
+                **data,
             )
         except CallListEntry.DoesNotExist:  # found by the outcome's own locking read: no extra query
             return _errors(DjangoValidationError({"entry": [_("Unknown entry.")]}))
@@ -260,6 +300,7 @@ class AttemptCreateView(APIView):
 
 # ------------------------------------------------------------------ checking script answers
 
+
 class VersionCheckAnswers(APIView):
     """Check answers before logging an outcome (what the console does when recording it). An
     operator names only the customer of the call they hold (the answers' conditions read the
@@ -269,7 +310,9 @@ class VersionCheckAnswers(APIView):
 
     @extend_schema(
         request=AnswerCheckSerializer,
-        responses=inline_serializer("AnswerCheckResult", fields={"errors": serializers.ListField(child=serializers.CharField())}),
+        responses=inline_serializer(
+            "AnswerCheckResult", fields={"errors": serializers.ListField(child=serializers.CharField())}
+        ),
     )
     def post(self, request, pk):
         version = get_object_or_404(ScriptVersion.objects.exclude(status=ScriptVersion.Status.DRAFT), pk=pk)
@@ -286,7 +329,9 @@ class VersionCheckAnswers(APIView):
                     raise Http404
                 customer = held.customer
         errors = validate_answers(
-            version=version, answers=body.validated_data["answers"],
-            disposition_code=body.validated_data["disposition"], customer=customer,
+            version=version,
+            answers=body.validated_data["answers"],
+            disposition_code=body.validated_data["disposition"],
+            customer=customer,
         )
         return Response({"errors": errors})

@@ -1,6 +1,7 @@
 """GET /api/v1/kpis/ (API.md): KPI rows for a date range, grouped one way, for what the caller may
 see: managers and supervisors everything, a client viewer its own campaigns, an operator their
 own figures."""
+
 import datetime
 
 from django.contrib.auth import get_user_model
@@ -40,13 +41,17 @@ class KpiQuerySerializer(serializers.Serializer):
         if date_from > date_to:
             raise serializers.ValidationError({"to": [_("The end date is before the start date.")]})
         if (date_to - date_from).days + 1 > MAX_DAYS:
-            raise serializers.ValidationError({"from": [_("Ask for at most %(days)s days at a time.") % {"days": MAX_DAYS}]})
+            raise serializers.ValidationError(
+                {"from": [_("Ask for at most %(days)s days at a time.") % {"days": MAX_DAYS}]}
+            )
         attrs["from"], attrs["to"] = date_from, date_to
         return attrs
 
 
 class KpiRowSerializer(serializers.Serializer):
-    key = serializers.JSONField(help_text="day (YYYY-MM-DD), hour (0-23), weekday (0 = Monday), operator id, campaign id, or null")
+    key = serializers.JSONField(
+        help_text="day (YYYY-MM-DD), hour (0-23), weekday (0 = Monday), operator id, campaign id, or null"
+    )
     label = serializers.CharField()
     dials = serializers.IntegerField()
     contacts = serializers.IntegerField()
@@ -77,7 +82,9 @@ class KpiPeriodSerializer(serializers.Serializer):
 
 class KpiResponseSerializer(KpiPeriodSerializer):
     group_by = serializers.ChoiceField(choices=API_GROUPINGS)
-    previous = KpiPeriodSerializer(required=False, help_text="with ?compare=true: the period of the same length just before")
+    previous = KpiPeriodSerializer(
+        required=False, help_text="with ?compare=true: the period of the same length just before"
+    )
 
 
 def _api_key(key):
@@ -100,7 +107,9 @@ class KpiView(APIView):
             OpenApiParameter("campaign", OpenApiTypes.INT),
             OpenApiParameter("operator", OpenApiTypes.INT),
             OpenApiParameter("group_by", OpenApiTypes.STR, enum=API_GROUPINGS),
-            OpenApiParameter("compare", OpenApiTypes.BOOL, description="also return the previous period of the same length"),
+            OpenApiParameter(
+                "compare", OpenApiTypes.BOOL, description="also return the previous period of the same length"
+            ),
         ],
         responses=KpiResponseSerializer,
         description="KPIs as defined in DESIGN.md section 5; rates are fractions (0-1), times seconds, "
@@ -125,11 +134,20 @@ class KpiView(APIView):
             campaign_ids = (params["campaign"],)
         if params.get("operator") and not get_user_model().objects.filter(id=params["operator"]).exists():
             raise NotFound(_("No such operator."))
-        kpi_filter = scope.restrict(KpiFilter(
-            date_from=params["from"], date_to=params["to"], campaign_ids=campaign_ids, operator_id=params.get("operator"),
-        ))
-        body = {"from": kpi_filter.date_from, "to": kpi_filter.date_to, "group_by": group_by,
-                "rows": _rows(kpi_filter, group_by)}
+        kpi_filter = scope.restrict(
+            KpiFilter(
+                date_from=params["from"],
+                date_to=params["to"],
+                campaign_ids=campaign_ids,
+                operator_id=params.get("operator"),
+            )
+        )
+        body = {
+            "from": kpi_filter.date_from,
+            "to": kpi_filter.date_to,
+            "group_by": group_by,
+            "rows": _rows(kpi_filter, group_by),
+        }
         if params["compare"]:
             previous = kpi_filter.previous()
             body["previous"] = {"from": previous.date_from, "to": previous.date_to, "rows": _rows(previous, group_by)}

@@ -1,4 +1,5 @@
 """REST API of the script reports: survey results of a campaign and results per script version."""
+
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,13 +42,16 @@ DATE_PARAMS = [
 @extend_schema(
     tags=["reports"],
     parameters=DATE_PARAMS + [OpenApiParameter("include", str, enum=["answered", "all"])],
-    responses=inline_serializer("SurveyResults", fields={
-        "count": serializers.IntegerField(),
-        "next": serializers.CharField(allow_null=True),
-        "previous": serializers.CharField(allow_null=True),
-        "columns": serializers.ListField(child=serializers.DictField()),
-        "results": serializers.ListField(child=serializers.DictField()),
-    }),
+    responses=inline_serializer(
+        "SurveyResults",
+        fields={
+            "count": serializers.IntegerField(),
+            "next": serializers.CharField(allow_null=True),
+            "previous": serializers.CharField(allow_null=True),
+            "columns": serializers.ListField(child=serializers.DictField()),
+            "results": serializers.ListField(child=serializers.DictField()),
+        },
+    ),
 )
 @api_view(["GET"])
 @permission_classes([roles.api_permission(roles.EXPORT_DATA)])
@@ -57,7 +61,9 @@ def survey_results(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     date_from, date_to = _dates(request)
     attempts = script_reports.survey_attempts(
-        campaign=campaign, date_from=date_from, date_to=date_to,
+        campaign=campaign,
+        date_from=date_from,
+        date_to=date_to,
         answered_only=request.query_params.get("include", "answered") != "all",
     )
     columns = script_reports.survey_columns(attempts)
@@ -75,7 +81,8 @@ def survey_results(request, pk):
             "script_version": row["script_version_id"],
             "version_number": row["script_version__number"],
             "answers": {
-                column.key: shown for column, shown in zip(columns, row["answers_shown"])
+                column.key: shown
+                for column, shown in zip(columns, row["answers_shown"])
                 if column.script_id == row["script_version__script_id"]
             },
             "raw_answers": row["answers"],
@@ -112,19 +119,23 @@ def script_kpis(request):
     if errors:
         raise serializers.ValidationError(errors)
     rows = script_reports.version_kpis(campaign=campaign, script=script, date_from=date_from, date_to=date_to)
-    return Response({"rows": [
+    return Response(
         {
-            "script": row["script_version__script_id"],
-            "script_name": row["script_version__script__name"],
-            "script_version": row["script_version_id"],
-            "version_number": row["script_version__number"],
-            "status": row["script_version__status"],
-            "dials": row["dials"],
-            "contacts": row["contacts"],
-            "successes": row["successes"],
-            "contact_rate": row["contact_rate"],
-            "success_rate": row["success_rate"],
-            "success_per_contact": row["success_per_contact"],
+            "rows": [
+                {
+                    "script": row["script_version__script_id"],
+                    "script_name": row["script_version__script__name"],
+                    "script_version": row["script_version_id"],
+                    "version_number": row["script_version__number"],
+                    "status": row["script_version__status"],
+                    "dials": row["dials"],
+                    "contacts": row["contacts"],
+                    "successes": row["successes"],
+                    "contact_rate": row["contact_rate"],
+                    "success_rate": row["success_rate"],
+                    "success_per_contact": row["success_per_contact"],
+                }
+                for row in rows
+            ]
         }
-        for row in rows
-    ]})
+    )

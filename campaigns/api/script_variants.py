@@ -1,6 +1,7 @@
 """REST API of a campaign's talk script variants (an extension of API.md):
 `GET|POST /api/v1/campaigns/{id}/script-variants/`, `DELETE …/script-variants/{variant_id}/`.
 Reading: supervisors and managers; changing: supervisors."""
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -8,7 +9,6 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from callcenter import roles
 from campaigns.models import CampaignScriptVariant
 from campaigns.selectors.script_variants import variants_of
 from campaigns.selectors.setup import campaigns_visible_to
@@ -23,16 +23,26 @@ class ScriptVariantSerializer(serializers.ModelSerializer):
     segment_name = serializers.CharField(source="segment.name", read_only=True)
     script_name = serializers.CharField(source="script.name", read_only=True)
     published_version = serializers.IntegerField(
-        source="published_version_id", read_only=True, allow_null=True,
+        source="published_version_id",
+        read_only=True,
+        allow_null=True,
         help_text="The script version these customers hear now; null when the script has nothing "
-                  "published (the console then passes this variant over).",
+        "published (the console then passes this variant over).",
     )
     published_version_number = serializers.IntegerField(source="published_number", read_only=True, allow_null=True)
 
     class Meta:
         model = CampaignScriptVariant
-        fields = ["id", "position", "segment", "segment_name", "script", "script_name", "published_version",
-                  "published_version_number"]
+        fields = [
+            "id",
+            "position",
+            "segment",
+            "segment_name",
+            "script",
+            "script_name",
+            "published_version",
+            "published_version_number",
+        ]
         read_only_fields = ["id", "position"]
 
 
@@ -70,7 +80,7 @@ class ScriptVariantList(APIView):
         responses={201: ScriptVariantSerializer, 400: OpenApiResponse(description='{"errors": {field: [messages]}}')},
         tags=["campaigns"],
         description="Adds a variant after the existing ones. A segment already mapped in the campaign, "
-                    "or a finished campaign, is refused with 400.",
+        "or a finished campaign, is refused with 400.",
     )
     def post(self, request, pk):
         campaign = _campaign(request, pk)
@@ -80,19 +90,28 @@ class ScriptVariantList(APIView):
             variant = variant_services.add_variant(campaign=campaign, by=request.user, **serializer.validated_data)
         except DjangoValidationError as error:
             return _errors(error)
-        return Response(ScriptVariantSerializer(variants_of(campaign).get(pk=variant.pk)).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            ScriptVariantSerializer(variants_of(campaign).get(pk=variant.pk)).data, status=status.HTTP_201_CREATED
+        )
 
 
 class ScriptVariantDetail(APIView):
     permission_classes = [read_write_permission(OVERSEE, SUPERVISE)]
 
-    @extend_schema(request=None, responses={204: None, 400: OpenApiResponse(description='{"errors": {...}}'),
-                                            404: OpenApiResponse(description="no such variant in this campaign")},
-                   tags=["campaigns"])
+    @extend_schema(
+        request=None,
+        responses={
+            204: None,
+            400: OpenApiResponse(description='{"errors": {...}}'),
+            404: OpenApiResponse(description="no such variant in this campaign"),
+        },
+        tags=["campaigns"],
+    )
     def delete(self, request, pk, variant_pk):
         campaign = _campaign(request, pk)
-        variant = get_object_or_404(CampaignScriptVariant.objects.select_related("campaign"), pk=variant_pk, campaign=campaign)
+        variant = get_object_or_404(
+            CampaignScriptVariant.objects.select_related("campaign"), pk=variant_pk, campaign=campaign
+        )
         try:
             variant_services.remove_variant(variant=variant, by=request.user)
         except variant_services.VariantGone:

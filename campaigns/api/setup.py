@@ -1,4 +1,5 @@
 """REST API of campaign setup: policies, dispositions, campaigns, call lists (API.md)."""
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -16,8 +17,13 @@ from campaigns.services import lists as list_services
 from campaigns.services.policies import save_disposition, save_policy
 
 from .setup_serializers import (
-    CallListEntrySerializer, CallListRequestSerializer, CallListSerializer, CampaignSerializer,
-    DispositionSerializer, PolicySerializer, RecycleSerializer,
+    CallListEntrySerializer,
+    CallListRequestSerializer,
+    CallListSerializer,
+    CampaignSerializer,
+    DispositionSerializer,
+    PolicySerializer,
+    RecycleSerializer,
 )
 
 
@@ -42,6 +48,7 @@ def _validation_error(error: DjangoValidationError, field: str = "non_field_erro
 
 
 # ------------------------------------------------------------------ policies
+
 
 class PolicyList(generics.ListCreateAPIView):
     queryset = CallingPolicy.objects.all()
@@ -69,15 +76,16 @@ class PolicyDetail(generics.RetrieveUpdateAPIView):
 
 # ------------------------------------------------------------------ dispositions
 
+
 class DispositionList(generics.ListCreateAPIView):
     """Every role that logs or reads outcomes may list them; supervisors add their own."""
 
     queryset = Disposition.objects.all()
     serializer_class = DispositionSerializer
     pagination_class = None
-    permission_classes = [read_write_permission(
-        (roles.MANAGE_LISTS, roles.USE_CONSOLE, roles.VIEW_DASHBOARD), SUPERVISE
-    )]
+    permission_classes = [
+        read_write_permission((roles.MANAGE_LISTS, roles.USE_CONSOLE, roles.VIEW_DASHBOARD), SUPERVISE)
+    ]
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -93,6 +101,7 @@ class DispositionList(generics.ListCreateAPIView):
 
 # ------------------------------------------------------------------ campaigns
 
+
 class CampaignList(generics.ListCreateAPIView):
     serializer_class = CampaignSerializer
     permission_classes = [read_write_permission((*OVERSEE, roles.USE_CONSOLE), SUPERVISE)]
@@ -102,7 +111,9 @@ class CampaignList(generics.ListCreateAPIView):
         status_filter = self.request.query_params.get("status")
         if status_filter:
             if status_filter not in Campaign.Status.values:  # as ?status= of list entries
-                raise serializers.ValidationError({"status": [_("One of %(values)s.") % {"values": ", ".join(Campaign.Status.values)}]})
+                raise serializers.ValidationError(
+                    {"status": [_("One of %(values)s.") % {"values": ", ".join(Campaign.Status.values)}]}
+                )
             queryset = queryset.filter(status=status_filter)
         return queryset
 
@@ -110,8 +121,9 @@ class CampaignList(generics.ListCreateAPIView):
         data = dict(serializer.validated_data)
         operators = data.pop("operators", [])
         campaign = Campaign(**data)
-        campaign_services.save_campaign(campaign=campaign, by=self.request.user, operators=operators,
-                                        changed=list(serializer.validated_data))
+        campaign_services.save_campaign(
+            campaign=campaign, by=self.request.user, operators=operators, changed=list(serializer.validated_data)
+        )
         serializer.instance = campaign
 
 
@@ -129,8 +141,9 @@ class CampaignDetail(generics.RetrieveUpdateAPIView):
         campaign = serializer.instance
         for field, value in data.items():
             setattr(campaign, field, value)
-        campaign_services.save_campaign(campaign=campaign, by=self.request.user, operators=operators,
-                                        changed=list(serializer.validated_data))
+        campaign_services.save_campaign(
+            campaign=campaign, by=self.request.user, operators=operators, changed=list(serializer.validated_data)
+        )
 
 
 class CampaignTransition(APIView):
@@ -139,9 +152,17 @@ class CampaignTransition(APIView):
     permission_classes = [read_write_permission(SUPERVISE, SUPERVISE)]
     action_name = ""
 
-    @extend_schema(request=None, responses={200: CampaignSerializer, 409: inline_serializer(
-        "CampaignConflict", {"detail": serializers.CharField(), "problems": serializers.ListField(child=serializers.CharField())}
-    )}, tags=["campaigns"])
+    @extend_schema(
+        request=None,
+        responses={
+            200: CampaignSerializer,
+            409: inline_serializer(
+                "CampaignConflict",
+                {"detail": serializers.CharField(), "problems": serializers.ListField(child=serializers.CharField())},
+            ),
+        },
+        tags=["campaigns"],
+    )
     def post(self, request, pk):
         campaign = get_object_or_404(Campaign, pk=pk)
         try:
@@ -152,6 +173,7 @@ class CampaignTransition(APIView):
 
 
 # ------------------------------------------------------------------ call lists
+
 
 class CampaignCallLists(APIView):
     """GET the campaign's lists; POST builds a new one → 202 {id, status}."""
@@ -164,9 +186,15 @@ class CampaignCallLists(APIView):
         lists = CallList.objects.filter(campaign=campaign).prefetch_related("operators")
         return Response(CallListSerializer(lists, many=True).data)
 
-    @extend_schema(request=CallListRequestSerializer, responses={202: inline_serializer(
-        "CallListAccepted", {"id": serializers.IntegerField(), "status": serializers.CharField()}
-    )}, tags=["lists"])
+    @extend_schema(
+        request=CallListRequestSerializer,
+        responses={
+            202: inline_serializer(
+                "CallListAccepted", {"id": serializers.IntegerField(), "status": serializers.CharField()}
+            )
+        },
+        tags=["lists"],
+    )
     def post(self, request, pk):
         campaign = get_object_or_404(Campaign, pk=pk)
         serializer = CallListRequestSerializer(data=request.data, context={"campaign": campaign})
@@ -174,10 +202,16 @@ class CampaignCallLists(APIView):
         data = serializer.validated_data
         try:
             call_list = list_services.request_call_list(
-                campaign=campaign, name=data["name"], by=request.user, segment=data.get("segment"),
-                criteria=data.get("criteria"), order_by=data.get("order_by", CallList.Order.RECENT_PURCHASE),
-                order_attribute=data.get("order_attribute", ""), priority=data.get("list_priority", 0),
-                required_skill=data.get("required_skill", ""), operators=data.get("operators", []),
+                campaign=campaign,
+                name=data["name"],
+                by=request.user,
+                segment=data.get("segment"),
+                criteria=data.get("criteria"),
+                order_by=data.get("order_by", CallList.Order.RECENT_PURCHASE),
+                order_attribute=data.get("order_attribute", ""),
+                priority=data.get("list_priority", 0),
+                required_skill=data.get("required_skill", ""),
+                operators=data.get("operators", []),
             )
         except DjangoValidationError as error:
             return _validation_error(error, "criteria")
@@ -202,7 +236,9 @@ class CallListEntries(generics.ListAPIView):
         wanted = self.request.query_params.get("status")
         if wanted:
             if wanted not in CallListEntry.Status.values:
-                raise serializers.ValidationError({"status": [_("One of %(values)s.") % {"values": ", ".join(CallListEntry.Status.values)}]})
+                raise serializers.ValidationError(
+                    {"status": [_("One of %(values)s.") % {"values": ", ".join(CallListEntry.Status.values)}]}
+                )
             entries = entries.filter(status=wanted)
         return entries
 
@@ -210,9 +246,14 @@ class CallListEntries(generics.ListAPIView):
 class CallListRecycle(APIView):
     permission_classes = [read_write_permission(SUPERVISE, SUPERVISE)]
 
-    @extend_schema(request=RecycleSerializer, responses=inline_serializer(
-        "RecycleResult", {"reset": serializers.IntegerField(), "skipped": serializers.DictField(child=serializers.IntegerField())}
-    ), tags=["lists"])
+    @extend_schema(
+        request=RecycleSerializer,
+        responses=inline_serializer(
+            "RecycleResult",
+            {"reset": serializers.IntegerField(), "skipped": serializers.DictField(child=serializers.IntegerField())},
+        ),
+        tags=["lists"],
+    )
     def post(self, request, pk):
         call_list = get_object_or_404(CallList, pk=pk)
         serializer = RecycleSerializer(data=request.data)

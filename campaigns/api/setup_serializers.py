@@ -1,5 +1,6 @@
 """Serializers of policies, dispositions, campaigns and call lists (API.md "Policies,
 dispositions, campaigns, lists")."""
+
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -24,10 +25,25 @@ class PolicySerializer(serializers.ModelSerializer):
     class Meta:
         model = CallingPolicy
         fields = [
-            "id", "name", "description", "call_window_start", "call_window_end", "weekdays",
-            "skip_holidays", "holiday_country", "max_attempts", "max_attempts_per_day",
-            "min_gap_minutes", "retry_delays", "cap_attempts", "cap_days",
-            "cooloff_days_after_contact", "no_resolicit_after_refusal", "prefer_best_hours", "created_at", "updated_at",
+            "id",
+            "name",
+            "description",
+            "call_window_start",
+            "call_window_end",
+            "weekdays",
+            "skip_holidays",
+            "holiday_country",
+            "max_attempts",
+            "max_attempts_per_day",
+            "min_gap_minutes",
+            "retry_delays",
+            "cap_attempts",
+            "cap_days",
+            "cooloff_days_after_contact",
+            "no_resolicit_after_refusal",
+            "prefer_best_hours",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
 
@@ -40,7 +56,9 @@ class PolicySerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         values = {}
         if self.instance is not None:
-            values = {field: getattr(self.instance, field) for field in self.Meta.fields if hasattr(self.instance, field)}
+            values = {
+                field: getattr(self.instance, field) for field in self.Meta.fields if hasattr(self.instance, field)
+            }
         values.update(attrs)
         problems = policy_problems(values)
         if problems:
@@ -52,8 +70,18 @@ class DispositionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Disposition
         fields = [
-            "code", "label", "label_ja", "is_contact", "is_success", "is_final", "is_refusal",
-            "adds_dnc", "is_callback", "retry_delay_minutes", "position", "active",
+            "code",
+            "label",
+            "label_ja",
+            "is_contact",
+            "is_success",
+            "is_final",
+            "is_refusal",
+            "adds_dnc",
+            "is_callback",
+            "retry_delay_minutes",
+            "position",
+            "active",
         ]
         extra_kwargs = {"retry_delay_minutes": {"max_value": MAX_DELAY_MINUTES}}
 
@@ -65,9 +93,22 @@ class CampaignSerializer(serializers.ModelSerializer):
     class Meta:
         model = Campaign
         fields = [
-            "id", "name", "purpose", "description", "status", "policy", "script", "operators",
-            "starts_on", "ends_on", "cost_per_hour", "cost_per_minute", "fixed_cost", "prenotice_days",
-            "created_at", "updated_at",
+            "id",
+            "name",
+            "purpose",
+            "description",
+            "status",
+            "policy",
+            "script",
+            "operators",
+            "starts_on",
+            "ends_on",
+            "cost_per_hour",
+            "cost_per_minute",
+            "fixed_cost",
+            "prenotice_days",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["id", "status", "created_at", "updated_at"]
 
@@ -102,7 +143,9 @@ class CallListRequestSerializer(serializers.Serializer):
     priority = serializers.JSONField(required=False)
     order_by = serializers.ChoiceField(choices=CallList.Order.choices, required=False)
     order_attribute = serializers.RegexField(r"^[A-Za-z0-9_]{1,100}$", required=False, allow_blank=True)
-    list_priority = serializers.IntegerField(required=False, min_value=-LIST_PRIORITY_LIMIT, max_value=LIST_PRIORITY_LIMIT)
+    list_priority = serializers.IntegerField(
+        required=False, min_value=-LIST_PRIORITY_LIMIT, max_value=LIST_PRIORITY_LIMIT
+    )
     required_skill = serializers.CharField(max_length=50, required=False, allow_blank=True)
     operators = serializers.PrimaryKeyRelatedField(many=True, queryset=User.objects.none(), required=False)
 
@@ -111,7 +154,9 @@ class CallListRequestSerializer(serializers.Serializer):
         # The campaign's operators only (the view passes the campaign), as on the list page.
         # Without one (the OpenAPI schema) nobody is valid.
         campaign = self.context.get("campaign")
-        fields["operators"].child_relation.queryset = list_operator_choices(campaign) if campaign else User.objects.none()
+        fields["operators"].child_relation.queryset = (
+            list_operator_choices(campaign) if campaign else User.objects.none()
+        )
         return fields
 
     def validate(self, attrs):
@@ -127,13 +172,19 @@ class CallListRequestSerializer(serializers.Serializer):
         elif isinstance(priority, str):
             if priority not in CallList.Order.values:
                 raise serializers.ValidationError(
-                    {"priority": [_("Unknown call order; one of %(values)s.") % {"values": ", ".join(CallList.Order.values)}]}
+                    {
+                        "priority": [
+                            _("Unknown call order; one of %(values)s.") % {"values": ", ".join(CallList.Order.values)}
+                        ]
+                    }
                 )
             attrs.setdefault("order_by", priority)
         elif priority is not None:
             raise serializers.ValidationError({"priority": [_("Give a call order or a number.")]})
         if attrs.get("order_by") == CallList.Order.ATTRIBUTE and not attrs.get("order_attribute"):
-            raise serializers.ValidationError({"order_attribute": [_("Name the numeric attribute to order by (letters, digits and _).")]})
+            raise serializers.ValidationError(
+                {"order_attribute": [_("Name the numeric attribute to order by (letters, digits and _).")]}
+            )
         return attrs
 
 
@@ -153,9 +204,23 @@ class CallListSerializer(serializers.ModelSerializer):
     class Meta:
         model = CallList
         fields = [
-            "id", "campaign", "name", "status", "progress", "message", "segment", "criteria", "order_by",
-            "order_attribute", "priority", "required_skill", "operators", "counts", "entries_by_status",
-            "created_at", "built_at",
+            "id",
+            "campaign",
+            "name",
+            "status",
+            "progress",
+            "message",
+            "segment",
+            "criteria",
+            "order_by",
+            "order_attribute",
+            "priority",
+            "required_skill",
+            "operators",
+            "counts",
+            "entries_by_status",
+            "created_at",
+            "built_at",
         ]
 
     def get_counts(self, call_list) -> dict:
@@ -175,8 +240,18 @@ class CallListEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = CallListEntry
         fields = [
-            "id", "customer", "customer_external_id", "customer_name", "phone", "rank", "status",
-            "attempts", "last_attempt_at", "next_attempt_at", "last_disposition", "callback_at",
+            "id",
+            "customer",
+            "customer_external_id",
+            "customer_name",
+            "phone",
+            "rank",
+            "status",
+            "attempts",
+            "last_attempt_at",
+            "next_attempt_at",
+            "last_disposition",
+            "callback_at",
         ]
 
 

@@ -1,5 +1,6 @@
 """Forms of the operator console: the outcome of a call and agent-state changes. They validate
 input only; campaigns.services.outcomes / agent_state apply the rules."""
+
 import datetime as dt
 import json
 
@@ -23,13 +24,18 @@ class OutcomeForm(forms.Form):
     fields); the callback time is typed in the customer's local time."""
 
     disposition = DispositionChoiceField(
-        label=_("Outcome"), queryset=Disposition.objects.none(), to_field_name="code", widget=forms.RadioSelect,
-        empty_label=None, error_messages={"required": _("Choose the outcome of the call.")},
+        label=_("Outcome"),
+        queryset=Disposition.objects.none(),
+        to_field_name="code",
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={"required": _("Choose the outcome of the call.")},
     )
     reaction = forms.ChoiceField(label=_("Reaction"), choices=CallAttempt.Reaction.choices, required=False)
     notes = forms.CharField(label=_("Notes"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
     callback_at = forms.DateTimeField(
-        label=_("Call back at"), required=False,
+        label=_("Call back at"),
+        required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
@@ -65,7 +71,7 @@ class OutcomeForm(forms.Form):
         if value is not None and self.customer_zone is not None:
             # Typed as the customer's wall-clock time (shown next to the field).
             value = value.replace(tzinfo=None).replace(tzinfo=self.customer_zone)
-            value = value.astimezone(dt.timezone.utc).astimezone(self.customer_zone)
+            value = value.astimezone(dt.UTC).astimezone(self.customer_zone)
         return value
 
     def clean_answers(self):

@@ -1,4 +1,5 @@
 """The filter of the KPI pages: a date range, a campaign, an operator."""
+
 import datetime
 
 from django import forms
@@ -17,11 +18,15 @@ class OperatorChoiceField(forms.ModelChoiceField):
 
 
 class KpiFilterForm(forms.Form):
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                                validators=kpi_day_validators())
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                              validators=kpi_day_validators())
-    campaign = forms.ModelChoiceField(label=_("Campaign"), queryset=None, required=False, empty_label=_("All campaigns"))
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=kpi_day_validators()
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=kpi_day_validators()
+    )
+    campaign = forms.ModelChoiceField(
+        label=_("Campaign"), queryset=None, required=False, empty_label=_("All campaigns")
+    )
     operator = OperatorChoiceField(label=_("Operator"), queryset=None, required=False, empty_label=_("All operators"))
     compare = forms.BooleanField(label=_("Previous period in the tables"), required=False)
 
@@ -72,7 +77,8 @@ class KpiFilterForm(forms.Form):
         if not self.is_bound:
             self.initial.update(date_from=date_from, date_to=date_to)  # show the dates in use
         return KpiFilter(
-            date_from=date_from, date_to=date_to,
+            date_from=date_from,
+            date_to=date_to,
             campaign_ids=(campaign.id,) if campaign else None,
             operator_id=operator.id if operator else None,
         )

@@ -1,4 +1,5 @@
 """Form of the campaign page's "talk script variants" card. It validates; the service acts."""
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -15,10 +16,14 @@ class ScriptChoiceField(forms.ModelChoiceField):
 
 class ScriptVariantForm(forms.Form):
     segment = forms.ModelChoiceField(
-        label=_("Segment"), queryset=Segment.objects.order_by("name"), empty_label=_("Choose a segment"),
+        label=_("Segment"),
+        queryset=Segment.objects.order_by("name"),
+        empty_label=_("Choose a segment"),
     )
     script = ScriptChoiceField(
-        label=_("Talk script"), queryset=scripts_for_variants(), empty_label=_("Choose a talk script"),
+        label=_("Talk script"),
+        queryset=scripts_for_variants(),
+        empty_label=_("Choose a talk script"),
     )
 
     def __init__(self, *args, campaign=None, **kwargs):

@@ -1,19 +1,26 @@
 """Forms of campaign setup. They validate; the services act."""
+
 import json
 
 from django import forms
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.selectors.setup import operator_users
 from campaigns.models import CallingPolicy, CallList, Campaign, Disposition, PreNotice
+from campaigns.selectors.setup import operator_users
 from campaigns.services.campaigns import edit_problems, value_problems
 from campaigns.services.lists import ATTRIBUTE_KEY, LIST_PRIORITY_LIMIT, list_operator_choices, recyclable_dispositions
 from campaigns.services.policies import MAX_DELAY_MINUTES, policy_problems
 from contacts.models import Segment
 
 WEEKDAYS = [
-    (0, _("Mon")), (1, _("Tue")), (2, _("Wed")), (3, _("Thu")), (4, _("Fri")), (5, _("Sat")), (6, _("Sun")),
+    (0, _("Mon")),
+    (1, _("Tue")),
+    (2, _("Wed")),
+    (3, _("Thu")),
+    (4, _("Fri")),
+    (5, _("Sat")),
+    (6, _("Sun")),
 ]
 TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -29,16 +36,30 @@ class PolicyForm(forms.ModelForm):
     """Each field says in plain words what it does to the calls."""
 
     weekdays = forms.TypedMultipleChoiceField(
-        label=_("Days on which calls are allowed"), choices=WEEKDAYS, coerce=int,
+        label=_("Days on which calls are allowed"),
+        choices=WEEKDAYS,
+        coerce=int,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-inline"}),
     )
 
     class Meta:
         model = CallingPolicy
         fields = [
-            "name", "description", "call_window_start", "call_window_end", "weekdays", "skip_holidays",
-            "holiday_country", "max_attempts", "max_attempts_per_day", "min_gap_minutes", "cap_attempts",
-            "cap_days", "cooloff_days_after_contact", "no_resolicit_after_refusal", "prefer_best_hours",
+            "name",
+            "description",
+            "call_window_start",
+            "call_window_end",
+            "weekdays",
+            "skip_holidays",
+            "holiday_country",
+            "max_attempts",
+            "max_attempts_per_day",
+            "min_gap_minutes",
+            "cap_attempts",
+            "cap_days",
+            "cooloff_days_after_contact",
+            "no_resolicit_after_refusal",
+            "prefer_best_hours",
         ]
         widgets = {
             "call_window_start": TIME_INPUT,
@@ -54,11 +75,22 @@ class PolicyForm(forms.ModelForm):
             "max_attempts": _("How many times one customer in one list may be called before the entry is closed."),
             "max_attempts_per_day": _("How many of those calls may fall on the same day."),
             "min_gap_minutes": _("The least time between two calls to the same customer."),
-            "cap_attempts": _("Cross-campaign cap: at most this many calls to one customer, counting every campaign ..."),
+            "cap_attempts": _(
+                "Cross-campaign cap: at most this many calls to one customer, counting every campaign ..."
+            ),
             "cap_days": _("... in any period of this many days. Leave both empty for no cap."),
-            "cooloff_days_after_contact": _("After a conversation with a customer (in any campaign), wait this many days before calling them again. Empty = no cool-off."),
-            "prefer_best_hours": _("Retries move to the weekday hours when this segment answers best (from the KPI heat map); callbacks keep their time."),
-            "no_resolicit_after_refusal": _("A customer who refused is never called again by the same campaign, not even in a new list (特定商取引法 再勧誘の禁止)."),
+            "cooloff_days_after_contact": _(
+                "After a conversation with a customer (in any campaign), wait this many days before calling them "
+                "again. Empty = no cool-off."
+            ),
+            "prefer_best_hours": _(
+                "Retries move to the weekday hours when this segment answers best (from the KPI heat map); callbacks "
+                "keep their time."
+            ),
+            "no_resolicit_after_refusal": _(
+                "A customer who refused is never called again by the same campaign, not even in a new list "
+                "(特定商取引法 再勧誘の禁止)."
+            ),
         }
 
     def clean_holiday_country(self):
@@ -67,14 +99,23 @@ class PolicyForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        delays = (self.instance.retry_delays if self.instance and self.instance.pk else None) or self.initial.get("retry_delays") or {}
+        delays = (
+            (self.instance.retry_delays if self.instance and self.instance.pk else None)
+            or self.initial.get("retry_delays")
+            or {}
+        )
         self.retry_fields = []
         for disposition in Disposition.objects.filter(active=True, is_final=False).order_by("position", "code"):
             name = f"retry_{disposition.code}"
             default = disposition.retry_delay_minutes
             self.fields[name] = forms.IntegerField(
-                label=disposition.display_label, required=False, min_value=0, initial=delays.get(disposition.code),
-                help_text=(_("Default: %(minutes)s minutes") % {"minutes": default}) if default is not None else _("No default delay"),
+                label=disposition.display_label,
+                required=False,
+                min_value=0,
+                initial=delays.get(disposition.code),
+                help_text=(_("Default: %(minutes)s minutes") % {"minutes": default})
+                if default is not None
+                else _("No default delay"),
             )
             self.retry_fields.append((name, disposition.code))
 
@@ -95,15 +136,28 @@ class PolicyForm(forms.ModelForm):
 
 class CampaignForm(forms.ModelForm):
     operators = OperatorChoiceField(
-        label=_("Operators"), queryset=operator_users(), required=False,
-        widget=forms.CheckboxSelectMultiple, help_text=_("Only they receive this campaign's calls."),
+        label=_("Operators"),
+        queryset=operator_users(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only they receive this campaign's calls."),
     )
 
     class Meta:
         model = Campaign
         fields = [
-            "name", "purpose", "description", "policy", "script", "operators", "starts_on", "ends_on",
-            "cost_per_hour", "cost_per_minute", "fixed_cost", "prenotice_days",
+            "name",
+            "purpose",
+            "description",
+            "policy",
+            "script",
+            "operators",
+            "starts_on",
+            "ends_on",
+            "cost_per_hour",
+            "cost_per_minute",
+            "fixed_cost",
+            "prenotice_days",
         ]
         widgets = {"starts_on": DATE_INPUT, "ends_on": DATE_INPUT, "description": forms.Textarea(attrs={"rows": 2})}
         help_texts = {
@@ -112,7 +166,9 @@ class CampaignForm(forms.ModelForm):
             "cost_per_hour": _("Labour cost of one operator hour, for the cost per call (CPC)."),
             "cost_per_minute": _("Telephone charge per minute of call."),
             "fixed_cost": _("Fixed costs of the campaign (system, list purchase, ...)."),
-            "prenotice_days": _("When set, only customers whose DM/SMS notice went out at least this many days ago are called."),
+            "prenotice_days": _(
+                "When set, only customers whose DM/SMS notice went out at least this many days ago are called."
+            ),
         }
 
     def __init__(self, *args, **kwargs):
@@ -139,8 +195,18 @@ class DispositionForm(forms.ModelForm):
     class Meta:
         model = Disposition
         fields = [
-            "code", "label", "label_ja", "is_contact", "is_success", "is_final", "is_refusal", "adds_dnc",
-            "is_callback", "retry_delay_minutes", "position", "active",
+            "code",
+            "label",
+            "label_ja",
+            "is_contact",
+            "is_success",
+            "is_final",
+            "is_refusal",
+            "adds_dnc",
+            "is_callback",
+            "retry_delay_minutes",
+            "position",
+            "active",
         ]
         help_texts = {
             "code": _("Short identifier used by the API and exports (letters, digits, _ and -)."),
@@ -166,25 +232,46 @@ class DispositionForm(forms.ModelForm):
 class CallListForm(forms.Form):
     name = forms.CharField(label=_("List name"), max_length=200)
     segment = forms.ModelChoiceField(
-        label=_("Segment"), queryset=Segment.objects.all(), required=False,
+        label=_("Segment"),
+        queryset=Segment.objects.all(),
+        required=False,
         help_text=_("The customers to call, as saved on the Segments page."),
     )
     criteria = forms.CharField(
-        label=_("Or criteria (JSON)"), required=False, widget=forms.Textarea(attrs={"rows": 3, "class": "font-monospace"}),
+        label=_("Or criteria (JSON)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "font-monospace"}),
         help_text=_('Ad-hoc criteria, e.g. {"match": "all", "rules": [{"field": "tag", "op": "eq", "value": "vip"}]}'),
     )
-    order_by = forms.ChoiceField(label=_("Call order"), choices=CallList.Order.choices, initial=CallList.Order.RECENT_PURCHASE)
-    order_attribute = forms.CharField(
-        label=_("Attribute for ordering"), required=False, max_length=100,
-        help_text=_("For \"numeric attribute\": the key in the customer attributes, e.g. churn_score."),
+    order_by = forms.ChoiceField(
+        label=_("Call order"), choices=CallList.Order.choices, initial=CallList.Order.RECENT_PURCHASE
     )
-    priority = forms.IntegerField(label=_("List priority"), initial=0, min_value=-LIST_PRIORITY_LIMIT,
-                                  max_value=LIST_PRIORITY_LIMIT, help_text=_("Lists with a higher number are dialed first."))
-    required_skill = forms.CharField(label=_("Required operator skill"), required=False, max_length=50,
-                                     help_text=_("Only operators with this skill tag get this list's calls."))
-    operators = OperatorChoiceField(label=_("Only these operators"), queryset=operator_users(), required=False,
-                                    widget=forms.CheckboxSelectMultiple,
-                                    help_text=_("Leave empty for every operator of the campaign."))
+    order_attribute = forms.CharField(
+        label=_("Attribute for ordering"),
+        required=False,
+        max_length=100,
+        help_text=_('For "numeric attribute": the key in the customer attributes, e.g. churn_score.'),
+    )
+    priority = forms.IntegerField(
+        label=_("List priority"),
+        initial=0,
+        min_value=-LIST_PRIORITY_LIMIT,
+        max_value=LIST_PRIORITY_LIMIT,
+        help_text=_("Lists with a higher number are dialed first."),
+    )
+    required_skill = forms.CharField(
+        label=_("Required operator skill"),
+        required=False,
+        max_length=50,
+        help_text=_("Only operators with this skill tag get this list's calls."),
+    )
+    operators = OperatorChoiceField(
+        label=_("Only these operators"),
+        queryset=operator_users(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Leave empty for every operator of the campaign."),
+    )
 
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
@@ -217,7 +304,9 @@ class CallListForm(forms.Form):
                 cleaned["criteria"] = validate_criteria(criteria)
             except forms.ValidationError as error:
                 self.add_error("criteria", error)
-        if cleaned.get("order_by") == CallList.Order.ATTRIBUTE and not ATTRIBUTE_KEY.match(cleaned.get("order_attribute") or ""):
+        if cleaned.get("order_by") == CallList.Order.ATTRIBUTE and not ATTRIBUTE_KEY.match(
+            cleaned.get("order_attribute") or ""
+        ):
             self.add_error("order_attribute", _("Name the numeric attribute to order by (letters, digits and _)."))
         return cleaned
 
@@ -228,7 +317,9 @@ class CallListForm(forms.Form):
 
 class RecycleForm(forms.Form):
     dispositions = forms.ModelMultipleChoiceField(
-        label=_("Entries that ended with"), queryset=Disposition.objects.none(), to_field_name="code",
+        label=_("Entries that ended with"),
+        queryset=Disposition.objects.none(),
+        to_field_name="code",
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one outcome to recycle.")},
     )
@@ -255,12 +346,19 @@ class PreNoticeForm(forms.Form):
 
 
 class PreNoticeImportForm(forms.Form):
-    file = forms.FileField(label=_("CSV file"), help_text=_("Columns: external_id, sent_on (YYYY-MM-DD), channel (dm, sms or email; optional)."))
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_("Columns: external_id, sent_on (YYYY-MM-DD), channel (dm, sms or email; optional)."),
+    )
 
 
 class OperatorSkillsForm(forms.Form):
-    skills = forms.CharField(label=_("Skills"), required=False, max_length=500,
-                             help_text=_("Comma-separated tags, e.g. veteran, collections"))
+    skills = forms.CharField(
+        label=_("Skills"),
+        required=False,
+        max_length=500,
+        help_text=_("Comma-separated tags, e.g. veteran, collections"),
+    )
 
     def clean_skills(self):
         tags = [tag.strip() for tag in self.cleaned_data["skills"].replace("、", ",").split(",")]

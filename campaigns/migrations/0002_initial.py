@@ -6,200 +6,331 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('campaigns', '0001_initial'),
-        ('contacts', '0001_initial'),
-        ('scripts', '0001_initial'),
+        ("campaigns", "0001_initial"),
+        ("contacts", "0001_initial"),
+        ("scripts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='callattempt',
-            name='customer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='call_attempts', to='contacts.customer'),
+            model_name="callattempt",
+            name="customer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="call_attempts", to="contacts.customer"
+            ),
         ),
         migrations.AddField(
-            model_name='callattempt',
-            name='operator',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='call_attempts', to=settings.AUTH_USER_MODEL),
+            model_name="callattempt",
+            name="operator",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="call_attempts",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='callattempt',
-            name='script_version',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='attempts', to='scripts.scriptversion'),
+            model_name="callattempt",
+            name="script_version",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="attempts",
+                to="scripts.scriptversion",
+            ),
         ),
         migrations.AddField(
-            model_name='calllist',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="calllist",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='calllist',
-            name='operators',
-            field=models.ManyToManyField(blank=True, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='operators (empty = all of the campaign)'),
+            model_name="calllist",
+            name="operators",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="operators (empty = all of the campaign)",
+            ),
         ),
         migrations.AddField(
-            model_name='calllist',
-            name='segment',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='call_lists', to='contacts.segment', verbose_name='segment'),
+            model_name="calllist",
+            name="segment",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="call_lists",
+                to="contacts.segment",
+                verbose_name="segment",
+            ),
         ),
         migrations.AddField(
-            model_name='callattempt',
-            name='call_list',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='campaigns.calllist'),
+            model_name="callattempt",
+            name="call_list",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="campaigns.calllist",
+            ),
         ),
         migrations.AddField(
-            model_name='calllistentry',
-            name='assigned_operator',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='personal callback for'),
+            model_name="calllistentry",
+            name="assigned_operator",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="personal callback for",
+            ),
         ),
         migrations.AddField(
-            model_name='calllistentry',
-            name='call_list',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='campaigns.calllist'),
+            model_name="calllistentry",
+            name="call_list",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="entries", to="campaigns.calllist"
+            ),
         ),
         migrations.AddField(
-            model_name='calllistentry',
-            name='customer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='call_list_entries', to='contacts.customer'),
+            model_name="calllistentry",
+            name="customer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="call_list_entries", to="contacts.customer"
+            ),
         ),
         migrations.AddField(
-            model_name='calllistentry',
-            name='held_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="calllistentry",
+            name="held_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='callattempt',
-            name='entry',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='call_attempts', to='campaigns.calllistentry'),
+            model_name="callattempt",
+            name="entry",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="call_attempts",
+                to="campaigns.calllistentry",
+            ),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='client_viewers',
-            field=models.ManyToManyField(blank=True, related_name='client_campaigns', to=settings.AUTH_USER_MODEL, verbose_name='client viewers'),
+            model_name="campaign",
+            name="client_viewers",
+            field=models.ManyToManyField(
+                blank=True, related_name="client_campaigns", to=settings.AUTH_USER_MODEL, verbose_name="client viewers"
+            ),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="campaign",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='operators',
-            field=models.ManyToManyField(blank=True, related_name='operator_campaigns', to=settings.AUTH_USER_MODEL, verbose_name='operators'),
+            model_name="campaign",
+            name="operators",
+            field=models.ManyToManyField(
+                blank=True, related_name="operator_campaigns", to=settings.AUTH_USER_MODEL, verbose_name="operators"
+            ),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='policy',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='campaigns', to='campaigns.callingpolicy', verbose_name='calling policy'),
+            model_name="campaign",
+            name="policy",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="campaigns",
+                to="campaigns.callingpolicy",
+                verbose_name="calling policy",
+            ),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='script',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='campaigns', to='scripts.script', verbose_name='talk script'),
+            model_name="campaign",
+            name="script",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="campaigns",
+                to="scripts.script",
+                verbose_name="talk script",
+            ),
         ),
         migrations.AddField(
-            model_name='calllistentry',
-            name='campaign',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='campaigns.campaign'),
+            model_name="calllistentry",
+            name="campaign",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="campaigns.campaign"
+            ),
         ),
         migrations.AddField(
-            model_name='calllist',
-            name='campaign',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='call_lists', to='campaigns.campaign'),
+            model_name="calllist",
+            name="campaign",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="call_lists", to="campaigns.campaign"
+            ),
         ),
         migrations.AddField(
-            model_name='callattempt',
-            name='campaign',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attempts', to='campaigns.campaign'),
+            model_name="callattempt",
+            name="campaign",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="attempts", to="campaigns.campaign"
+            ),
         ),
         migrations.AddField(
-            model_name='campaignscriptvariant',
-            name='campaign',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='script_variants', to='campaigns.campaign'),
+            model_name="campaignscriptvariant",
+            name="campaign",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="script_variants", to="campaigns.campaign"
+            ),
         ),
         migrations.AddField(
-            model_name='campaignscriptvariant',
-            name='script',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='scripts.script', verbose_name='talk script'),
+            model_name="campaignscriptvariant",
+            name="script",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="scripts.script",
+                verbose_name="talk script",
+            ),
         ),
         migrations.AddField(
-            model_name='campaignscriptvariant',
-            name='segment',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contacts.segment', verbose_name='segment'),
+            model_name="campaignscriptvariant",
+            name="segment",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="contacts.segment",
+                verbose_name="segment",
+            ),
         ),
         migrations.AddField(
-            model_name='calllistentry',
-            name='last_disposition',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='campaigns.disposition'),
+            model_name="calllistentry",
+            name="last_disposition",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="campaigns.disposition",
+            ),
         ),
         migrations.AddField(
-            model_name='callattempt',
-            name='disposition',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='campaigns.disposition', verbose_name='outcome'),
+            model_name="callattempt",
+            name="disposition",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="campaigns.disposition",
+                verbose_name="outcome",
+            ),
         ),
         migrations.AddField(
-            model_name='operatorprofile',
-            name='user',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='operator_profile', to=settings.AUTH_USER_MODEL),
+            model_name="operatorprofile",
+            name="user",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="operator_profile",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='prenotice',
-            name='campaign',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='prenotices', to='campaigns.campaign'),
+            model_name="prenotice",
+            name="campaign",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="prenotices", to="campaigns.campaign"
+            ),
         ),
         migrations.AddField(
-            model_name='prenotice',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="prenotice",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='prenotice',
-            name='customer',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='prenotices', to='contacts.customer'),
+            model_name="prenotice",
+            name="customer",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="prenotices", to="contacts.customer"
+            ),
         ),
         migrations.AddIndex(
-            model_name='agentstatelog',
-            index=models.Index(fields=['operator', 'started_at'], name='agentstate_operator_time'),
+            model_name="agentstatelog",
+            index=models.Index(fields=["operator", "started_at"], name="agentstate_operator_time"),
         ),
         migrations.AddConstraint(
-            model_name='agentstatelog',
-            constraint=models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True)), fields=('operator',), name='one_open_state_per_operator'),
+            model_name="agentstatelog",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("ended_at__isnull", True)), fields=("operator",), name="one_open_state_per_operator"
+            ),
         ),
         migrations.AddIndex(
-            model_name='calllistentry',
-            index=models.Index(fields=['customer'], name='entry_customer'),
+            model_name="calllistentry",
+            index=models.Index(fields=["customer"], name="entry_customer"),
         ),
         migrations.AddIndex(
-            model_name='calllistentry',
-            index=models.Index(fields=['call_list', 'status'], name='entry_list_status'),
+            model_name="calllistentry",
+            index=models.Index(fields=["call_list", "status"], name="entry_list_status"),
         ),
         migrations.AddConstraint(
-            model_name='calllistentry',
-            constraint=models.UniqueConstraint(fields=('call_list', 'customer'), name='entry_unique_customer_per_list'),
+            model_name="calllistentry",
+            constraint=models.UniqueConstraint(fields=("call_list", "customer"), name="entry_unique_customer_per_list"),
         ),
         migrations.AddIndex(
-            model_name='callattempt',
-            index=models.Index(fields=['customer', 'started_at'], name='attempt_customer_time'),
+            model_name="callattempt",
+            index=models.Index(fields=["customer", "started_at"], name="attempt_customer_time"),
         ),
         migrations.AddIndex(
-            model_name='callattempt',
-            index=models.Index(fields=['campaign', 'started_at'], name='attempt_campaign_time'),
+            model_name="callattempt",
+            index=models.Index(fields=["campaign", "started_at"], name="attempt_campaign_time"),
         ),
         migrations.AddIndex(
-            model_name='callattempt',
-            index=models.Index(fields=['operator', 'started_at'], name='attempt_operator_time'),
+            model_name="callattempt",
+            index=models.Index(fields=["operator", "started_at"], name="attempt_operator_time"),
         ),
         migrations.AddIndex(
-            model_name='callattempt',
-            index=models.Index(fields=['entry'], name='attempt_entry'),
+            model_name="callattempt",
+            index=models.Index(fields=["entry"], name="attempt_entry"),
         ),
         migrations.AddConstraint(
-            model_name='prenotice',
-            constraint=models.UniqueConstraint(fields=('customer', 'campaign', 'channel', 'sent_on'), name='prenotice_unique'),
+            model_name="prenotice",
+            constraint=models.UniqueConstraint(
+                fields=("customer", "campaign", "channel", "sent_on"), name="prenotice_unique"
+            ),
         ),
     ]

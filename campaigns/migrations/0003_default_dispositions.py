@@ -1,4 +1,5 @@
 """The default disposition set of API.md."""
+
 from django.db import migrations
 
 from campaigns.dispositions import ensure_default_dispositions

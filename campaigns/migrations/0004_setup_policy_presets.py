@@ -1,5 +1,6 @@
 """The two shipped calling-policy presets (Japan standard, US collections Reg F 7-in-7), and the
 indexes the list build and the policy rules read through."""
+
 from django.db import migrations
 
 from campaigns.services.policies import ensure_preset_policies

@@ -6,64 +6,101 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0004_setup_policy_presets'),
+        ("campaigns", "0004_setup_policy_presets"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='KpiWatermark',
+            name="KpiWatermark",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(max_length=20, unique=True)),
-                ('last_id', models.BigIntegerField(default=0)),
-                ('last_time', models.DateTimeField(null=True)),
-                ('refreshed_at', models.DateTimeField(null=True)),
-                ('reconciled_at', models.DateTimeField(null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("source", models.CharField(max_length=20, unique=True)),
+                ("last_id", models.BigIntegerField(default=0)),
+                ("last_time", models.DateTimeField(null=True)),
+                ("refreshed_at", models.DateTimeField(null=True)),
+                ("reconciled_at", models.DateTimeField(null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='KpiHourly',
+            name="KpiHourly",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('hour', models.PositiveSmallIntegerField()),
-                ('dials', models.PositiveIntegerField(default=0)),
-                ('contacts', models.PositiveIntegerField(default=0)),
-                ('successes', models.PositiveIntegerField(default=0)),
-                ('handled', models.PositiveIntegerField(default=0)),
-                ('talk_seconds', models.BigIntegerField(default=0)),
-                ('hold_seconds', models.BigIntegerField(default=0)),
-                ('acw_seconds', models.BigIntegerField(default=0)),
-                ('handle_seconds', models.BigIntegerField(default=0)),
-                ('call_list', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='campaigns.calllist')),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='campaigns.campaign')),
-                ('operator', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                ("hour", models.PositiveSmallIntegerField()),
+                ("dials", models.PositiveIntegerField(default=0)),
+                ("contacts", models.PositiveIntegerField(default=0)),
+                ("successes", models.PositiveIntegerField(default=0)),
+                ("handled", models.PositiveIntegerField(default=0)),
+                ("talk_seconds", models.BigIntegerField(default=0)),
+                ("hold_seconds", models.BigIntegerField(default=0)),
+                ("acw_seconds", models.BigIntegerField(default=0)),
+                ("handle_seconds", models.BigIntegerField(default=0)),
+                (
+                    "call_list",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="campaigns.calllist",
+                    ),
+                ),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="campaigns.campaign"
+                    ),
+                ),
+                (
+                    "operator",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['campaign', 'day'], name='kpihourly_campaign_day'), models.Index(fields=['operator', 'day'], name='kpihourly_operator_day'), models.Index(fields=['call_list', 'day'], name='kpihourly_list_day')],
-                'constraints': [models.UniqueConstraint(fields=('day', 'hour', 'campaign', 'call_list', 'operator'), name='kpihourly_key', nulls_distinct=False)],
+                "indexes": [
+                    models.Index(fields=["campaign", "day"], name="kpihourly_campaign_day"),
+                    models.Index(fields=["operator", "day"], name="kpihourly_operator_day"),
+                    models.Index(fields=["call_list", "day"], name="kpihourly_list_day"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("day", "hour", "campaign", "call_list", "operator"),
+                        name="kpihourly_key",
+                        nulls_distinct=False,
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='KpiOperatorHour',
+            name="KpiOperatorHour",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('hour', models.PositiveSmallIntegerField()),
-                ('logged_in_seconds', models.BigIntegerField(default=0)),
-                ('ready_seconds', models.BigIntegerField(default=0)),
-                ('on_call_seconds', models.BigIntegerField(default=0)),
-                ('acw_seconds', models.BigIntegerField(default=0)),
-                ('break_seconds', models.BigIntegerField(default=0)),
-                ('dials', models.PositiveIntegerField(default=0)),
-                ('operator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                ("hour", models.PositiveSmallIntegerField()),
+                ("logged_in_seconds", models.BigIntegerField(default=0)),
+                ("ready_seconds", models.BigIntegerField(default=0)),
+                ("on_call_seconds", models.BigIntegerField(default=0)),
+                ("acw_seconds", models.BigIntegerField(default=0)),
+                ("break_seconds", models.BigIntegerField(default=0)),
+                ("dials", models.PositiveIntegerField(default=0)),
+                (
+                    "operator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['operator', 'day'], name='kpioperatorhour_operator_day')],
-                'constraints': [models.UniqueConstraint(fields=('day', 'hour', 'operator'), name='kpioperatorhour_key')],
+                "indexes": [models.Index(fields=["operator", "day"], name="kpioperatorhour_operator_day")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("day", "hour", "operator"), name="kpioperatorhour_key")
+                ],
             },
         ),
         # The incremental agent-time refresh reads the intervals that ended since its last run.

@@ -1,6 +1,7 @@
 """Partial indexes for next-call dispatch (campaigns.services.dispatch), one per candidate tier,
 each in the order dispatch reads it, holding only the rows that tier can return. Raw SQL (not
 Meta.indexes) because they belong to the dispatch queries, not to the model's shape."""
+
 from django.db import migrations
 
 INDEXES = [
@@ -16,7 +17,6 @@ INDEXES = [
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("campaigns", "0005_kpis_rollups"),
     ]

@@ -1,5 +1,6 @@
 """Two more partial indexes for dispatch: callbacks per owner (personal first, then shared:
 assigned_operator_id NULL), and held entries per customer (the "customer held elsewhere" check)."""
+
 from django.db import migrations
 
 INDEXES = [
@@ -9,7 +10,6 @@ INDEXES = [
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("campaigns", "0006_console_dispatch_indexes"),
     ]

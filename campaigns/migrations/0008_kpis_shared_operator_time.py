@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0007_console_callback_and_held_indexes'),
+        ("campaigns", "0007_console_callback_and_held_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='kpihourly',
-            name='logged_in_seconds',
+            model_name="kpihourly",
+            name="logged_in_seconds",
             field=models.BigIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='kpihourly',
-            name='productive_seconds',
+            model_name="kpihourly",
+            name="productive_seconds",
             field=models.BigIntegerField(default=0),
         ),
     ]

@@ -6,59 +6,103 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0008_kpis_shared_operator_time'),
+        ("campaigns", "0008_kpis_shared_operator_time"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='KpiDaily',
+            name="KpiDaily",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('dials', models.PositiveIntegerField(default=0)),
-                ('contacts', models.PositiveIntegerField(default=0)),
-                ('successes', models.PositiveIntegerField(default=0)),
-                ('handled', models.PositiveIntegerField(default=0)),
-                ('talk_seconds', models.BigIntegerField(default=0)),
-                ('hold_seconds', models.BigIntegerField(default=0)),
-                ('acw_seconds', models.BigIntegerField(default=0)),
-                ('handle_seconds', models.BigIntegerField(default=0)),
-                ('logged_in_seconds', models.BigIntegerField(default=0)),
-                ('productive_seconds', models.BigIntegerField(default=0)),
-                ('day', models.DateField()),
-                ('call_list', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='campaigns.calllist')),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='campaigns.campaign')),
-                ('operator', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("dials", models.PositiveIntegerField(default=0)),
+                ("contacts", models.PositiveIntegerField(default=0)),
+                ("successes", models.PositiveIntegerField(default=0)),
+                ("handled", models.PositiveIntegerField(default=0)),
+                ("talk_seconds", models.BigIntegerField(default=0)),
+                ("hold_seconds", models.BigIntegerField(default=0)),
+                ("acw_seconds", models.BigIntegerField(default=0)),
+                ("handle_seconds", models.BigIntegerField(default=0)),
+                ("logged_in_seconds", models.BigIntegerField(default=0)),
+                ("productive_seconds", models.BigIntegerField(default=0)),
+                ("day", models.DateField()),
+                (
+                    "call_list",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="campaigns.calllist",
+                    ),
+                ),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="campaigns.campaign"
+                    ),
+                ),
+                (
+                    "operator",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['campaign', 'day'], name='kpidaily_campaign_day'), models.Index(fields=['operator', 'day'], name='kpidaily_operator_day')],
-                'constraints': [models.UniqueConstraint(fields=('day', 'campaign', 'call_list', 'operator'), name='kpidaily_key', nulls_distinct=False)],
+                "indexes": [
+                    models.Index(fields=["campaign", "day"], name="kpidaily_campaign_day"),
+                    models.Index(fields=["operator", "day"], name="kpidaily_operator_day"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("day", "campaign", "call_list", "operator"), name="kpidaily_key", nulls_distinct=False
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='KpiHourProfile',
+            name="KpiHourProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('dials', models.PositiveIntegerField(default=0)),
-                ('contacts', models.PositiveIntegerField(default=0)),
-                ('successes', models.PositiveIntegerField(default=0)),
-                ('handled', models.PositiveIntegerField(default=0)),
-                ('talk_seconds', models.BigIntegerField(default=0)),
-                ('hold_seconds', models.BigIntegerField(default=0)),
-                ('acw_seconds', models.BigIntegerField(default=0)),
-                ('handle_seconds', models.BigIntegerField(default=0)),
-                ('logged_in_seconds', models.BigIntegerField(default=0)),
-                ('productive_seconds', models.BigIntegerField(default=0)),
-                ('day', models.DateField()),
-                ('hour', models.PositiveSmallIntegerField()),
-                ('call_list', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='campaigns.calllist')),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='campaigns.campaign')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("dials", models.PositiveIntegerField(default=0)),
+                ("contacts", models.PositiveIntegerField(default=0)),
+                ("successes", models.PositiveIntegerField(default=0)),
+                ("handled", models.PositiveIntegerField(default=0)),
+                ("talk_seconds", models.BigIntegerField(default=0)),
+                ("hold_seconds", models.BigIntegerField(default=0)),
+                ("acw_seconds", models.BigIntegerField(default=0)),
+                ("handle_seconds", models.BigIntegerField(default=0)),
+                ("logged_in_seconds", models.BigIntegerField(default=0)),
+                ("productive_seconds", models.BigIntegerField(default=0)),
+                ("day", models.DateField()),
+                ("hour", models.PositiveSmallIntegerField()),
+                (
+                    "call_list",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="campaigns.calllist",
+                    ),
+                ),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="campaigns.campaign"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['campaign', 'day'], name='kpihourprofile_campaign_day')],
-                'constraints': [models.UniqueConstraint(fields=('day', 'hour', 'campaign', 'call_list'), name='kpihourprofile_key', nulls_distinct=False)],
+                "indexes": [models.Index(fields=["campaign", "day"], name="kpihourprofile_campaign_day")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("day", "hour", "campaign", "call_list"), name="kpihourprofile_key", nulls_distinct=False
+                    )
+                ],
             },
         ),
     ]

@@ -3,13 +3,15 @@ outcome leaves a dead row version behind, and the partial indexes dispatch reads
 held) keep pointing at them until VACUUM. With the default threshold (20% of the table) a
 million-entry list would be vacuumed only after ~200,000 calls, and the heads of those indexes
 would fill with dead entries every claim has to step over. Vacuum this table far more often."""
+
 from django.db import migrations
 
-OPTIONS = "autovacuum_vacuum_scale_factor = 0.005, autovacuum_vacuum_threshold = 1000, autovacuum_analyze_scale_factor = 0.02"
+OPTIONS = (
+    "autovacuum_vacuum_scale_factor = 0.005, autovacuum_vacuum_threshold = 1000, autovacuum_analyze_scale_factor = 0.02"
+)
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("campaigns", "0009_kpis_daily_and_hour_profile"),
     ]

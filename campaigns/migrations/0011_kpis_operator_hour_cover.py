@@ -5,15 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0010_console_entry_autovacuum'),
+        ("campaigns", "0010_console_entry_autovacuum"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='kpioperatorhour',
-            index=models.Index(fields=['day'], include=('hour', 'operator', 'logged_in_seconds', 'ready_seconds', 'on_call_seconds', 'acw_seconds'), name='kpioperatorhour_day_cover'),
+            model_name="kpioperatorhour",
+            index=models.Index(
+                fields=["day"],
+                include=("hour", "operator", "logged_in_seconds", "ready_seconds", "on_call_seconds", "acw_seconds"),
+                name="kpioperatorhour_day_cover",
+            ),
         ),
     ]

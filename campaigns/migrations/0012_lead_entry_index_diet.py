@@ -6,40 +6,70 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0011_kpis_operator_hour_cover'),
-        ('contacts', '0002_search_and_segment_indexes'),
+        ("campaigns", "0011_kpis_operator_hour_cover"),
+        ("contacts", "0002_search_and_segment_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='calllistentry',
-            name='entry_customer',
+            model_name="calllistentry",
+            name="entry_customer",
         ),
         migrations.AlterField(
-            model_name='calllistentry',
-            name='assigned_operator',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='personal callback for'),
+            model_name="calllistentry",
+            name="assigned_operator",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="personal callback for",
+            ),
         ),
         migrations.AlterField(
-            model_name='calllistentry',
-            name='call_list',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='campaigns.calllist'),
+            model_name="calllistentry",
+            name="call_list",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="entries",
+                to="campaigns.calllist",
+            ),
         ),
         migrations.AlterField(
-            model_name='calllistentry',
-            name='held_by',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="calllistentry",
+            name="held_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AlterField(
-            model_name='calllistentry',
-            name='last_disposition',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='campaigns.disposition'),
+            model_name="calllistentry",
+            name="last_disposition",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="campaigns.disposition",
+            ),
         ),
         migrations.AddIndex(
-            model_name='calllistentry',
-            index=models.Index(condition=models.Q(('assigned_operator__isnull', False)), fields=['assigned_operator'], name='entry_assigned_operator'),
+            model_name="calllistentry",
+            index=models.Index(
+                condition=models.Q(("assigned_operator__isnull", False)),
+                fields=["assigned_operator"],
+                name="entry_assigned_operator",
+            ),
         ),
     ]

@@ -6,46 +6,69 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0012_lead_entry_index_diet'),
-        ('contacts', '0003_phone_indexes_for_list_build'),
-        ('scripts', '0002_version_guards'),
+        ("campaigns", "0012_lead_entry_index_diet"),
+        ("contacts", "0003_phone_indexes_for_list_build"),
+        ("scripts", "0002_version_guards"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='callattempt',
-            name='campaign',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='attempts', to='campaigns.campaign'),
+            model_name="callattempt",
+            name="campaign",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="attempts",
+                to="campaigns.campaign",
+            ),
         ),
         migrations.AlterField(
-            model_name='callattempt',
-            name='client_token',
+            model_name="callattempt",
+            name="client_token",
             field=models.CharField(blank=True, max_length=64, null=True),
         ),
         migrations.AlterField(
-            model_name='callattempt',
-            name='customer',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='call_attempts', to='contacts.customer'),
+            model_name="callattempt",
+            name="customer",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="call_attempts",
+                to="contacts.customer",
+            ),
         ),
         migrations.AlterField(
-            model_name='callattempt',
-            name='entry',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='call_attempts', to='campaigns.calllistentry'),
+            model_name="callattempt",
+            name="entry",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="call_attempts",
+                to="campaigns.calllistentry",
+            ),
         ),
         migrations.AlterField(
-            model_name='callattempt',
-            name='operator',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='call_attempts', to=settings.AUTH_USER_MODEL),
+            model_name="callattempt",
+            name="operator",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="call_attempts",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='callattempt',
-            constraint=models.UniqueConstraint(fields=('client_token',), name='attempt_client_token'),
+            model_name="callattempt",
+            constraint=models.UniqueConstraint(fields=("client_token",), name="attempt_client_token"),
         ),
         migrations.AddConstraint(
-            model_name='campaignscriptvariant',
-            constraint=models.UniqueConstraint(fields=('campaign', 'segment'), name='script_variant_once_per_segment'),
+            model_name="campaignscriptvariant",
+            constraint=models.UniqueConstraint(fields=("campaign", "segment"), name="script_variant_once_per_segment"),
         ),
     ]

@@ -6,16 +6,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0014_entry_held_at'),
+        ("campaigns", "0014_entry_held_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='agentstatelog',
-            name='operator',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='state_logs', to=settings.AUTH_USER_MODEL),
+            model_name="agentstatelog",
+            name="operator",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="state_logs",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]

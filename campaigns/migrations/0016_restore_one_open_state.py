@@ -6,6 +6,7 @@ operator's open interval (two state changes per call) scanned every interval eve
 
 Put it back. Intervals opened twice in the meantime are closed first: all but the newest open
 one of an operator end where the newest began (the operator's time stays counted once)."""
+
 from django.db import migrations
 
 CLOSE_DUPLICATES = """
@@ -21,9 +22,8 @@ CREATE = (
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0015_agent_state_index_diet'),
+        ("campaigns", "0015_agent_state_index_diet"),
     ]
 
     # The migration state has the constraint all along (0002); only the database lost it.

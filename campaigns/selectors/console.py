@@ -1,5 +1,6 @@
 """Read-side queries of operator work: the operator's lists, the held entry, what the console
 shows about a customer, why nothing is dialable, and the supervisors' live board."""
+
 import datetime as dt
 from dataclasses import dataclass
 
@@ -8,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count, Min, Q
 from django.utils import formats, timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from callcenter.held_calls import HeldCall
 from contacts.phones import format_national
@@ -43,7 +44,8 @@ DISPATCH_SCOPE_SQL = f"""
             SELECT l.id, l.campaign_id, l.priority,
                    EXISTS (SELECT 1 FROM campaigns_calllistentry cb WHERE cb.status = 'callback'
                            AND cb.callback_at <= %(now)s AND cb.call_list_id = l.id) AS due_callbacks,
-                   EXISTS (SELECT 1 FROM campaigns_calllistentry rt WHERE rt.call_list_id = l.id AND rt.status = 'pending'
+                   EXISTS (SELECT 1 FROM campaigns_calllistentry rt WHERE rt.call_list_id = l.id AND rt.status =
+                       'pending'
                            AND rt.attempts > 0 AND rt.next_attempt_at <= %(now)s) AS due_retries,
                    (SELECT h.id FROM campaigns_calllistentry h WHERE h.status = 'held'
                     AND h.held_by_id = %(operator)s LIMIT 1) AS held_entry_id,
@@ -53,11 +55,14 @@ DISPATCH_SCOPE_SQL = f"""
             JOIN campaigns_callingpolicy p ON p.id = k.policy_id
             WHERE l.status = 'ready' AND k.status = 'active'
               AND (k.starts_on IS NULL OR k.starts_on <= %(today)s) AND (k.ends_on IS NULL OR k.ends_on >= %(today)s)
-              AND EXISTS (SELECT 1 FROM campaigns_campaign_operators co WHERE co.campaign_id = k.id AND co.user_id = %(operator)s)
+              AND EXISTS (SELECT 1 FROM campaigns_campaign_operators co WHERE co.campaign_id = k.id AND co.user_id =
+                  %(operator)s)
               AND (NOT EXISTS (SELECT 1 FROM campaigns_calllist_operators lo WHERE lo.calllist_id = l.id)
-                   OR EXISTS (SELECT 1 FROM campaigns_calllist_operators lo WHERE lo.calllist_id = l.id AND lo.user_id = %(operator)s))
+                   OR EXISTS (SELECT 1 FROM campaigns_calllist_operators lo WHERE lo.calllist_id = l.id AND lo.user_id
+                       = %(operator)s))
               AND (l.required_skill = '' OR EXISTS (
-                   SELECT 1 FROM campaigns_operatorprofile op WHERE op.user_id = %(operator)s AND l.required_skill = ANY(op.skills)))
+                   SELECT 1 FROM campaigns_operatorprofile op WHERE op.user_id = %(operator)s AND l.required_skill =
+                   ANY(op.skills)))
             ORDER BY l.priority DESC, l.id
 """
 
@@ -72,8 +77,10 @@ def dispatch_scope(operator, now=None, *, before: str = "") -> list[ListScope]:
     now = now or timezone.now()
     with connection.cursor() as cursor:
         prepared.execute(
-            cursor, DISPATCH_SCOPE_SQL,
-            {"today": timezone.localdate(now), "operator": operator.pk, "now": now}, before=before,
+            cursor,
+            DISPATCH_SCOPE_SQL,
+            {"today": timezone.localdate(now), "operator": operator.pk, "now": now},
+            before=before,
         )
         rows = cursor.fetchall()
     policies = {}
@@ -81,7 +88,9 @@ def dispatch_scope(operator, now=None, *, before: str = "") -> list[ListScope]:
     for list_id, campaign_id, priority, due_callbacks, due_retries, held_entry_id, *policy_values in rows:
         if campaign_id not in policies:
             policies[campaign_id] = prepared.model_from_row(CallingPolicy, POLICY_FIELDS, policy_values)
-        scope.append(ListScope(list_id, campaign_id, priority, policies[campaign_id], due_callbacks, due_retries, held_entry_id))
+        scope.append(
+            ListScope(list_id, campaign_id, priority, policies[campaign_id], due_callbacks, due_retries, held_entry_id)
+        )
     return scope
 
 
@@ -118,6 +127,7 @@ def held_call(operator) -> HeldCall | None:
 
 # ------------------------------------------------------------------ the customer card
 
+
 def customer_attempts(customer, limit: int = 50):
     """Every earlier attempt with this customer, newest first (all campaigns)."""
     return (
@@ -136,8 +146,12 @@ def console_card(entry) -> dict:
     return {
         "customer": customer,
         "phones": [
-            {"number": phone.number, "display": format_national(phone.number) or phone.number,
-             "kind": phone.get_kind_display(), "is_valid": phone.is_valid}
+            {
+                "number": phone.number,
+                "display": format_national(phone.number) or phone.number,
+                "kind": phone.get_kind_display(),
+                "is_valid": phone.is_valid,
+            }
             for phone in customer.phones.all()
         ],
         "age": customer.age(),
@@ -165,6 +179,7 @@ def script_text(campaign) -> list[dict]:
 
 
 # ------------------------------------------------------------------ nothing dialable: why
+
 
 @dataclass
 class NoCallReason:
@@ -211,7 +226,9 @@ def explain_no_call(*, operator, now=None) -> NoCallReason:
         today = timezone.localdate(now)
         active = assigned.filter(status=Campaign.Status.ACTIVE)
         if not active.filter(policy__isnull=False).exists():
-            return NoCallReason("no_list", _("Your active campaigns have no calling policy yet. Nothing is being dialed."))
+            return NoCallReason(
+                "no_list", _("Your active campaigns have no calling policy yet. Nothing is being dialed.")
+            )
         if not active.filter(Q(starts_on__isnull=True) | Q(starts_on__lte=today)).exists():
             return NoCallReason("no_list", _("Your campaigns have not started yet. Nothing is being dialed."))
         if not active.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today)).exists():
@@ -270,9 +287,7 @@ def _outside_hours_reason(policies, zone_name, now) -> NoCallReason:
     local_day = now.astimezone(tz).date()
     openings = [scheduling.next_opening(policy, zone_name, now) for policy in policies]
     openings = [moment for moment in openings if moment]
-    next_text = (
-        _(" Next calling time: %(time)s.") % {"time": _format_moment(min(openings), now)} if openings else ""
-    )
+    next_text = _(" Next calling time: %(time)s.") % {"time": _format_moment(min(openings), now)} if openings else ""
     for policy in policies:
         name = scheduling.holiday_name(policy, local_day, get_language() or "")
         if name:
@@ -281,9 +296,7 @@ def _outside_hours_reason(policies, zone_name, now) -> NoCallReason:
             )
     if all(local_day.weekday() not in (policy.weekdays or []) for policy in policies):
         return NoCallReason("outside_hours", _("No calls on this day of the week.") + next_text)
-    hours = ", ".join(
-        f"{policy.call_window_start:%H:%M}–{policy.call_window_end:%H:%M}" for policy in policies
-    )
+    hours = ", ".join(f"{policy.call_window_start:%H:%M}–{policy.call_window_end:%H:%M}" for policy in policies)
     return NoCallReason(
         "outside_hours",
         _("Outside calling hours (%(hours)s, customer's local time).") % {"hours": hours} + next_text,
@@ -291,6 +304,7 @@ def _outside_hours_reason(policies, zone_name, now) -> NoCallReason:
 
 
 # ------------------------------------------------------------------ supervisors' live board
+
 
 def operator_board(now=None) -> list[dict]:
     """Every console user with their current state, since when, the entry they hold and today's
@@ -322,20 +336,26 @@ def operator_board(now=None) -> list[dict]:
     for user in operators:
         state = states.get(user.pk)
         entry = holds.get(user.pk)
-        rows.append({
-            "user": user,
-            "state": state,
-            "state_code": state.state if state else AgentStateLog.State.OFFLINE,
-            "since": state.started_at if state else None,
-            "entry": entry,
-            "hold_started_at": entry.held_at if entry else None,
-            "hold_expired": bool(entry and entry.held_until and entry.held_until < now),
-            "dials_today": dials.get(user.pk, 0),
-        })
+        rows.append(
+            {
+                "user": user,
+                "state": state,
+                "state_code": state.state if state else AgentStateLog.State.OFFLINE,
+                "since": state.started_at if state else None,
+                "entry": entry,
+                "hold_started_at": entry.held_at if entry else None,
+                "hold_expired": bool(entry and entry.held_until and entry.held_until < now),
+                "dials_today": dials.get(user.pk, 0),
+            }
+        )
     rows.sort(key=lambda row: (row["state"] is None, row["user"].username))
     return rows
 
 
 def current_holds():
     """Every held entry with its holder, oldest hold first."""
-    return CallListEntry.objects.filter(status=Status.HELD).select_related("customer", "campaign", "held_by").order_by("held_until", "id")
+    return (
+        CallListEntry.objects.filter(status=Status.HELD)
+        .select_related("customer", "campaign", "held_by")
+        .order_by("held_until", "id")
+    )

@@ -22,6 +22,7 @@ What is counted, once for every page, the API, the exports and the bench:
 - Days and hours are the call center's local time (settings.TIME_ZONE); weekday 0 = Monday.
 
 A ratio whose denominator is zero is None ("no figure"), never 0."""
+
 import datetime
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -42,11 +43,21 @@ def kpi_day_validators() -> list:
 
     return [MinValueValidator(KPI_FIRST_DAY), MaxValueValidator(KPI_LAST_DAY)]
 
+
 # ---------------------------------------------------------------- shared SQL definitions
 # The rollup maintenance (services/kpis.py) and the raw path below use these same fragments, so the
 # rollups and a from-scratch computation cannot drift apart in what they count.
 
-ATTEMPT_MEASURES = ("dials", "contacts", "successes", "handled", "talk_seconds", "hold_seconds", "acw_seconds", "handle_seconds")
+ATTEMPT_MEASURES = (
+    "dials",
+    "contacts",
+    "successes",
+    "handled",
+    "talk_seconds",
+    "hold_seconds",
+    "acw_seconds",
+    "handle_seconds",
+)
 AGENT_MEASURES = ("logged_in_seconds", "ready_seconds", "on_call_seconds", "acw_seconds", "break_seconds")
 
 
@@ -115,6 +126,7 @@ def state_pieces_sql(where: str, *, hour_from: str = "", hour_to: str = "") -> s
 
 
 # ---------------------------------------------------------------- filters and figures
+
 
 @dataclass(frozen=True)
 class KpiFilter:
@@ -302,7 +314,8 @@ def _raw_operator_hours(period: str) -> str:
     """The operator-hours of a period computed from AgentStateLog and CallAttempt."""
     pieces = state_pieces_sql(
         "l.started_at < %(end)s AND coalesce(l.ended_at, %(now)s) > %(start)s",
-        hour_from="%(start)s", hour_to="%(end)s",
+        hour_from="%(start)s",
+        hour_to="%(end)s",
     )
     return f"""
         SELECT coalesce(t.day, d.day) AS day, coalesce(t.hour, d.hour) AS hour,
@@ -344,7 +357,8 @@ def _grain_rows(grain: str, source: str, campaign_filter: bool) -> str:
     hourly = f"""
         SELECT b.*, {logged_in} AS logged_in_seconds, {productive} AS productive_seconds
         FROM ({attempt_buckets_sql(period + campaign)}) b
-        LEFT JOIN ({_raw_operator_hours(period)}) o ON o.day = b.day AND o.hour = b.hour AND o.operator_id = b.operator_id"""
+        LEFT JOIN ({_raw_operator_hours(period)}) o
+               ON o.day = b.day AND o.hour = b.hour AND o.operator_id = b.operator_id"""
     if grain == "hourly":
         return hourly
     return f"""
@@ -378,12 +392,18 @@ def _attempts_sql(kpi_filter: KpiFilter, groupings: list[str], grain: str, sourc
         first_day = "(SELECT min(day) FROM campaigns_kpidaily WHERE campaign_id = c.id)"
         last_day = "(SELECT max(day) FROM campaigns_kpidaily WHERE campaign_id = c.id)"
     else:
-        first_day = "(SELECT (min(started_at) AT TIME ZONE %(tz)s)::date FROM campaigns_callattempt WHERE campaign_id = c.id)"
-        last_day = "(SELECT (max(started_at) AT TIME ZONE %(tz)s)::date FROM campaigns_callattempt WHERE campaign_id = c.id)"
+        first_day = (
+            "(SELECT (min(started_at) AT TIME ZONE %(tz)s)::date FROM campaigns_callattempt WHERE campaign_id = c.id)"
+        )
+        last_day = (
+            "(SELECT (max(started_at) AT TIME ZONE %(tz)s)::date FROM campaigns_callattempt WHERE campaign_id = c.id)"
+        )
     restricted = where != "TRUE"
     # Dials per campaign and day over every operator and list: the key to share a day's fixed cost.
-    campaign_days = (f"SELECT campaign_id, day, sum(dials) AS dials FROM ({rows}) x "
-                     "WHERE campaign_id IN (SELECT id FROM cp WHERE fixed_cost > 0) GROUP BY 1, 2")
+    campaign_days = (
+        f"SELECT campaign_id, day, sum(dials) AS dials FROM ({rows}) x "
+        "WHERE campaign_id IN (SELECT id FROM cp WHERE fixed_cost > 0) GROUP BY 1, 2"
+    )
     campaign_day_dials = "cd.dials" if restricted else "sum(s.dials) OVER (PARTITION BY s.campaign_id, s.day)"
     campaign_day_join = "LEFT JOIN cd ON cd.campaign_id = s.campaign_id AND cd.day = s.day" if restricted else ""
     needs_segment = any("segment_id" in GROUPINGS[g] for g in groupings)
@@ -536,6 +556,7 @@ def kpi_totals(kpi_filter: KpiFilter, *, source: str = "rollup", now=None) -> Fi
 
 # ---------------------------------------------------------------- who sees what
 
+
 @dataclass(frozen=True)
 class KpiScope:
     """What a user may read: every campaign or some (a client viewer's), every operator or one
@@ -590,6 +611,7 @@ def operators_for_kpis():
 
 # ---------------------------------------------------------------- labels
 
+
 def person_name(user) -> str:
     from callcenter.templatetags.callcenter_tags import display_name
 
@@ -613,8 +635,11 @@ def label_rows(tables: dict[str, list[KpiRow]]) -> dict[str, list[KpiRow]]:
     names = {
         "campaign": dict(Campaign.objects.filter(id__in=ids("campaign")).values_list("id", "name")),
         "list": dict(CallList.objects.filter(id__in=ids("list")).values_list("id", "name")),
-        "segment": dict(Segment.objects.filter(id__in={k[0] for k in ids("segment_weekday_hour")} | ids("segment"))
-                        .values_list("id", "name")),
+        "segment": dict(
+            Segment.objects.filter(id__in={k[0] for k in ids("segment_weekday_hour")} | ids("segment")).values_list(
+                "id", "name"
+            )
+        ),
         "operator": {u.id: person_name(u) for u in get_user_model().objects.filter(id__in=ids("operator"))},
     }
     empty = {
@@ -641,6 +666,7 @@ def label_rows(tables: dict[str, list[KpiRow]]) -> dict[str, list[KpiRow]]:
 
 
 # ---------------------------------------------------------------- heat map and best time to call
+
 
 @dataclass
 class HeatCell:
@@ -670,16 +696,19 @@ def pick_best_hours(grid: dict[tuple[int, int], HeatCell], *, min_dials: int) ->
 BEST_HOURS_DAYS = 56
 
 
-def best_hours(*, campaign_id=None, segment_id=None, min_dials: int = 20, days: int = BEST_HOURS_DAYS,
-               today=None) -> set[tuple[int, int]]:
+def best_hours(
+    *, campaign_id=None, segment_id=None, min_dials: int = 20, days: int = BEST_HOURS_DAYS, today=None
+) -> set[tuple[int, int]]:
     """(weekday, hour) slots, in the call center's local time (weekday 0 = Monday), in which the
     customers of a campaign and/or segment answered at least as often as on average over the last
     `days` days, counting only slots with `min_dials` dials or more. Empty when there is too little
     history to judge (the scheduler then ignores the preference)."""
     today = today or timezone.localdate()
     kpi_filter = KpiFilter(
-        date_from=today - datetime.timedelta(days=days), date_to=today - datetime.timedelta(days=1),
-        campaign_ids=(campaign_id,) if campaign_id is not None else None, segment_id=segment_id,
+        date_from=today - datetime.timedelta(days=days),
+        date_to=today - datetime.timedelta(days=1),
+        campaign_ids=(campaign_id,) if campaign_id is not None else None,
+        segment_id=segment_id,
     )
     return pick_best_hours(heat_grid(kpi_table(kpi_filter, "weekday_hour")), min_dials=min_dials)
 
@@ -722,7 +751,9 @@ def next_best_hour(*, best: set[tuple[int, int]], earliest: datetime.datetime, a
         if (local.weekday(), local.hour) in best:
             return allowed
         # not a best slot: try the start of the next local hour
-        moment = (local.replace(minute=0, second=0, microsecond=0) + datetime.timedelta(hours=1)).astimezone(datetime.timezone.utc)
+        moment = (local.replace(minute=0, second=0, microsecond=0) + datetime.timedelta(hours=1)).astimezone(
+            datetime.UTC
+        )
     return None
 
 
@@ -743,13 +774,15 @@ def operator_states(now=None) -> dict:
     for user in operators_for_kpis():
         log = open_states.get(user.id)
         state = log.state if log else AgentStateLog.State.OFFLINE
-        people.append({
-            "name": person_name(user),
-            "state": state,
-            "label": labels[state],
-            "since": log.started_at if log else None,
-            "minutes": int((now - log.started_at).total_seconds() // 60) if log else None,
-        })
+        people.append(
+            {
+                "name": person_name(user),
+                "state": state,
+                "label": labels[state],
+                "since": log.started_at if log else None,
+                "minutes": int((now - log.started_at).total_seconds() // 60) if log else None,
+            }
+        )
     people.sort(key=lambda p: (STATE_ORDER.index(p["state"]), -(p["minutes"] or 0), p["name"]))
     counts = [{"state": s, "label": labels[s], "count": sum(1 for p in people if p["state"] == s)} for s in STATE_ORDER]
     return {"people": people, "working": [p for p in people if p["since"] is not None], "counts": counts}

@@ -1,5 +1,6 @@
 """Reports joining call attempts with talk scripts: survey answers per campaign (one row per attempt,
 one column per question) and dials / contact rate / success rate per script version."""
+
 import datetime
 from dataclasses import dataclass, field
 
@@ -56,7 +57,9 @@ def survey_columns(attempts: QuerySet) -> list[SurveyColumn]:
         column = columns.get(ident)
         if column is None:
             column = columns[ident] = SurveyColumn(
-                script_id=step.version.script_id, key=step.key, label=step.title or step.key,
+                script_id=step.version.script_id,
+                key=step.key,
+                label=step.title or step.key,
                 is_disclosure=step.is_disclosure,
             )
         column.choice_labels[step.version_id] = {c.value: c.label for c in step.choices.all()}
@@ -80,10 +83,22 @@ def format_answer(column: SurveyColumn, version_id: int, value) -> str:
 
 
 SURVEY_FIELDS = (
-    "id", "started_at", "attempt_number", "customer__external_id", "customer__name", "operator__username",
-    "operator__last_name", "operator__first_name", "disposition__code", "disposition__label",
-    "disposition__label_ja", "script_version_id", "script_version__number", "script_version__script_id",
-    "script_version__script__name", "answers",
+    "id",
+    "started_at",
+    "attempt_number",
+    "customer__external_id",
+    "customer__name",
+    "operator__username",
+    "operator__last_name",
+    "operator__first_name",
+    "disposition__code",
+    "disposition__label",
+    "disposition__label_ja",
+    "script_version_id",
+    "script_version__number",
+    "script_version__script_id",
+    "script_version__script__name",
+    "answers",
 )
 
 
@@ -94,7 +109,8 @@ def survey_rows(attempts: QuerySet, columns: list[SurveyColumn]):
         answers = row["answers"] or {}
         row["answers_shown"] = [
             format_answer(column, row["script_version_id"], answers.get(column.key))
-            if column.script_id == row["script_version__script_id"] else ""
+            if column.script_id == row["script_version__script_id"]
+            else ""
             for column in columns
         ]
         row["operator_name"] = (
@@ -113,8 +129,12 @@ def version_kpis(*, campaign: Campaign | None = None, script=None, date_from=Non
     attempts = _day_range(attempts, date_from, date_to)
     rows = list(
         attempts.values(
-            "script_version_id", "script_version__number", "script_version__status",
-            "script_version__published_at", "script_version__script_id", "script_version__script__name",
+            "script_version_id",
+            "script_version__number",
+            "script_version__status",
+            "script_version__published_at",
+            "script_version__script_id",
+            "script_version__script__name",
         )
         .annotate(
             dials=Count("id"),

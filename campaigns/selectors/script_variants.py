@@ -1,5 +1,6 @@
 """Read side of talk script variants: a campaign's variants in the order the console tries them,
 each with the script version customers of that segment hear now."""
+
 from django.db.models import OuterRef, Subquery
 
 from campaigns.models import CampaignScriptVariant
@@ -8,7 +9,9 @@ from scripts.models import Script, ScriptVersion
 
 def _published(outer_ref: str, field: str):
     return Subquery(
-        ScriptVersion.objects.filter(script=OuterRef(outer_ref), status=ScriptVersion.Status.PUBLISHED).values(field)[:1]
+        ScriptVersion.objects.filter(script=OuterRef(outer_ref), status=ScriptVersion.Status.PUBLISHED).values(field)[
+            :1
+        ]
     )
 
 

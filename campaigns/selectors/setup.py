@@ -1,4 +1,5 @@
 """Read-side queries of campaign setup, shared by pages, the API and exports."""
+
 from django.db.models import Count, Q
 
 from callcenter import roles
@@ -9,9 +10,12 @@ def operator_users():
     """Users who may work the console (the only ones a campaign or list can be assigned)."""
     from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.filter(
-        Q(groups__permissions__codename="use_console") | Q(user_permissions__codename="use_console")
-    ).filter(is_active=True).distinct()
+    return (
+        get_user_model()
+        .objects.filter(Q(groups__permissions__codename="use_console") | Q(user_permissions__codename="use_console"))
+        .filter(is_active=True)
+        .distinct()
+    )
 
 
 def entries_by_status(call_list) -> dict[str, int]:
@@ -71,9 +75,7 @@ def campaign_list_rows(*, q: str = "", status: str = "", purpose: str = "", sort
 
 
 def lists_of(campaign):
-    return CallList.objects.filter(campaign=campaign).select_related("segment").annotate(
-        entry_count=Count("entries")
-    )
+    return CallList.objects.filter(campaign=campaign).select_related("segment").annotate(entry_count=Count("entries"))
 
 
 def export_rows(call_list):
@@ -81,8 +83,16 @@ def export_rows(call_list):
     return (
         call_list.entries.order_by("rank")
         .values_list(
-            "rank", "customer__external_id", "customer__name", "phone", "status", "attempts",
-            "last_attempt_at", "next_attempt_at", "last_disposition__code", "callback_at",
+            "rank",
+            "customer__external_id",
+            "customer__name",
+            "phone",
+            "status",
+            "attempts",
+            "last_attempt_at",
+            "next_attempt_at",
+            "last_disposition__code",
+            "callback_at",
         )
         .iterator(chunk_size=5000)
     )

@@ -11,15 +11,16 @@ AGENT_PRESENCE_PING_SECONDS while it is open; console actions and the operator A
 signed off as of the last contact by `sign_off_absent` (Celery beat). A closed tab, a crashed
 browser or a forgotten "stop work" would otherwise count as logged-in time for hours and show a
 ghost on the live board."""
+
 import datetime as dt
 
 from django.conf import settings
 from django.core.cache import cache
-
-from callcenter import cache_safely
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from callcenter import cache_safely
 
 from ..models import AgentStateLog, CallListEntry
 from .locks import lock_operator
@@ -56,9 +57,7 @@ def change_agent_state(*, operator, state: str, reason: str = "", at=None) -> Ag
         lock_operator(operator.pk)
         holding = CallListEntry.objects.filter(status=CallListEntry.Status.HELD, held_by=operator).exists()
         if holding and state in (State.BREAK, State.OFFLINE, State.READY):
-            raise AgentStateError(
-                _("Log the outcome of the current call first (or ask a supervisor to release it).")
-            )
+            raise AgentStateError(_("Log the outcome of the current call first (or ask a supervisor to release it)."))
         current = AgentStateLog.objects.select_for_update().filter(operator=operator, ended_at__isnull=True).first()
         if current and current.state == state and current.reason == reason:
             return current
@@ -100,6 +99,7 @@ def move_working_operator(*, operator_id: int, state: str, at) -> None:
 
 
 # ------------------------------------------------------------------ presence
+
 
 def _presence_key(operator_id: int) -> str:
     return f"console:seen:{int(operator_id)}"
@@ -147,8 +147,12 @@ def sign_off(*, operator_id: int, at, action: str, by=None) -> bool:
 
             agent_time_rewritten_since(closed[2])
         record_event(
-            actor=by, action=action, summary=f"Operator {operator_id} signed off",
-            operator=operator_id, state=closed[1], at=closed[2].isoformat(),
+            actor=by,
+            action=action,
+            summary=f"Operator {operator_id} signed off",
+            operator=operator_id,
+            state=closed[1],
+            at=closed[2].isoformat(),
         )
     return True
 

@@ -1,5 +1,6 @@
 """Campaign life cycle: draft → active ⇄ paused → finished, with guards, and the start/end dates
 that Celery beat applies."""
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +22,8 @@ OPEN_LIST_STATUSES = (CallList.Status.BUILDING, CallList.Status.READY, CallList.
 # What saving an existing campaign writes: everything but its status (changed by the transitions
 # only) and its creation.
 EDITABLE_FIELDS = [
-    field.name for field in Campaign._meta.concrete_fields
+    field.name
+    for field in Campaign._meta.concrete_fields
     if not field.primary_key and field.name not in ("status", "created_by", "created_at")
 ]
 
@@ -71,7 +73,11 @@ def edit_problems(*, status: str, policy) -> dict[str, list[str]]:
     API). An active or paused campaign keeps a policy: without one dispatch passes it over and the
     operators are told there is no list, while activation itself requires a policy."""
     if status in (Status.ACTIVE, Status.PAUSED) and policy is None:
-        return {"policy": [_("An active or paused campaign needs a calling policy: choose another one, or finish the campaign.")]}
+        return {
+            "policy": [
+                _("An active or paused campaign needs a calling policy: choose another one, or finish the campaign.")
+            ]
+        }
     return {}
 
 
@@ -85,9 +91,9 @@ def _change_status(*, campaign_id: int, action: str, by, reason: str = "") -> Ca
     if campaign.status == target:
         return campaign  # already there: a repeated click or a retried task is not an error
     if campaign.status not in allowed_from:
-        raise CampaignStateError([
-            _("A campaign that is %(status)s cannot be changed this way.") % {"status": campaign.get_status_display()}
-        ])
+        raise CampaignStateError(
+            [_("A campaign that is %(status)s cannot be changed this way.") % {"status": campaign.get_status_display()}]
+        )
     if action == "activate":
         problems = activation_problems(campaign)
         if problems:
@@ -105,9 +111,13 @@ def _change_status(*, campaign_id: int, action: str, by, reason: str = "") -> Ca
             campaign=campaign, status__in=[CallListEntry.Status.PENDING, CallListEntry.Status.CALLBACK]
         ).update(status=CallListEntry.Status.CANCELLED, updated_at=timezone.now())
     record_event(
-        actor=by, action=f"campaign.{action}", target=campaign,
+        actor=by,
+        action=f"campaign.{action}",
+        target=campaign,
         summary=f"{campaign.name}: {previous} → {target}" + (f" ({reason})" if reason else ""),
-        previous=previous, status=target, reason=reason,
+        previous=previous,
+        status=target,
+        reason=reason,
     )
     return campaign
 
@@ -146,8 +156,11 @@ def save_campaign(*, campaign, by, operators=None, changed: list[str] | None = N
     if operators is not None:
         campaign.operators.set(operators)
     record_event(
-        actor=by, action="campaign.created" if created else "campaign.updated", target=campaign,
-        summary=campaign.name, changed=sorted(changed or []),
+        actor=by,
+        action="campaign.created" if created else "campaign.updated",
+        target=campaign,
+        summary=campaign.name,
+        changed=sorted(changed or []),
     )
     return campaign
 
@@ -168,9 +181,11 @@ def apply_campaign_dates(*, today=None) -> dict:
         with transaction.atomic():
             _change_status(campaign_id=campaign_id, action="finish", by=None, reason="end date")
         result["finished"].append(campaign_id)
-    starting = Campaign.objects.filter(status=Status.DRAFT, starts_on__lte=today).exclude(
-        ends_on__lt=today
-    ).values_list("pk", flat=True)
+    starting = (
+        Campaign.objects.filter(status=Status.DRAFT, starts_on__lte=today)
+        .exclude(ends_on__lt=today)
+        .values_list("pk", flat=True)
+    )
     for campaign_id in starting:
         try:
             with transaction.atomic():
@@ -184,8 +199,11 @@ def apply_campaign_dates(*, today=None) -> dict:
             if not already_told:
                 campaign = Campaign.objects.get(pk=campaign_id)
                 record_event(
-                    actor=None, action="campaign.start_blocked", target=campaign,
-                    summary=f"{campaign.name}: {error}", problems=error.problems,
+                    actor=None,
+                    action="campaign.start_blocked",
+                    target=campaign,
+                    summary=f"{campaign.name}: {error}",
+                    problems=error.problems,
                 )
     return result
 
@@ -199,7 +217,12 @@ def set_operator_skills(*, operator, skills: list[str], by):
     previous = list(profile.skills)
     profile.skills = sorted(set(skills))
     profile.save(update_fields=["skills"])
-    record_event(actor=by, action="operator.skills", target=operator,
-                 summary=f"{operator.username}: {', '.join(profile.skills) or '-'}", previous=previous,
-                 skills=profile.skills)
+    record_event(
+        actor=by,
+        action="operator.skills",
+        target=operator,
+        summary=f"{operator.username}: {', '.join(profile.skills) or '-'}",
+        previous=previous,
+        skills=profile.skills,
+    )
     return profile

@@ -40,6 +40,7 @@ entries back. While the call goes on, the console (or an API client) renews the 
 customer, a tab left open does not strand one. An operator holds at most one entry: asking again
 returns the one already held.
 """
+
 import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
@@ -91,6 +92,7 @@ class HoldLost(DispatchError):
 
 # ------------------------------------------------------------------ SQL of the rules
 
+
 def dnc_blocked_sql(*, at: str, campaign: str, customer: str, phone: str) -> str:
     """The do-not-call rule of contacts.services.dnc, as written there (ACTIVE_DNC_SQL: a chain
     of index probes), for entry columns: the rule lives in one place; test_dispatch_rules proves
@@ -119,7 +121,9 @@ def rules_sql(policy, *, zones_param: str, callback: bool) -> str:
             " OR (SELECT count(*) FROM campaigns_callattempt day_a WHERE day_a.entry_id = e.id"
             f" AND day_a.started_at >= {midnight} AND day_a.started_at <= %(now)s) < {per_day})"
         )
-    parts.append("NOT " + dnc_blocked_sql(at="%(now)s", campaign="e.campaign_id", customer="e.customer_id", phone="e.phone"))
+    parts.append(
+        "NOT " + dnc_blocked_sql(at="%(now)s", campaign="e.campaign_id", customer="e.customer_id", phone="e.phone")
+    )
     fragments = [
         policy_rules.cap_reached_sql(policy, customer="e.customer_id", at="%(now)s"),
         None if callback else policy_rules.cooling_off_sql(policy, customer="e.customer_id", at="%(now)s"),
@@ -150,22 +154,37 @@ def _tier_queries(list_ids: tuple, callbacks_due: bool, retry_lists: frozenset) 
     if callbacks_due:
         # Due callbacks are few: one query sorts them (personal first, then shared, then personal
         # ones past the grace period) without evaluating any rule, and locks the first free one.
-        queries.append(("callback", f"""{select} WHERE e.status = 'callback' AND e.callback_at <= %(now)s
+        queries.append(
+            (
+                "callback",
+                f"""{select} WHERE e.status = 'callback' AND e.callback_at <= %(now)s
             AND e.call_list_id = ANY(%(lists)s::bigint[])
             AND (e.assigned_operator_id IS NULL OR e.assigned_operator_id = %(operator)s OR e.callback_at <= %(grace)s)
             {not_skipped}
             ORDER BY (e.assigned_operator_id IS NOT DISTINCT FROM %(operator)s) DESC,
                      (e.assigned_operator_id IS NULL) DESC, e.callback_at, e.id
-            LIMIT 1 {CLAIM_SUFFIX}"""))
+            LIMIT 1 {CLAIM_SUFFIX}""",
+            )
+        )
     for list_id in list_ids:
         list_id = int(list_id)
         if list_id in retry_lists:
-            queries.append(("retry", f"""{select} WHERE e.call_list_id = {list_id} AND e.status = 'pending'
+            queries.append(
+                (
+                    "retry",
+                    f"""{select} WHERE e.call_list_id = {list_id} AND e.status = 'pending'
                 AND e.attempts > 0 AND e.next_attempt_at <= %(now)s {not_skipped}
-                ORDER BY e.next_attempt_at, e.id LIMIT 1 {CLAIM_SUFFIX}"""))
-        queries.append(("fresh", f"""{select} WHERE e.call_list_id = {list_id} AND e.status = 'pending'
+                ORDER BY e.next_attempt_at, e.id LIMIT 1 {CLAIM_SUFFIX}""",
+                )
+            )
+        queries.append(
+            (
+                "fresh",
+                f"""{select} WHERE e.call_list_id = {list_id} AND e.status = 'pending'
             AND e.attempts = 0 AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= %(now)s) {not_skipped}
-            ORDER BY e.rank, e.id LIMIT 1 {CLAIM_SUFFIX}"""))
+            ORDER BY e.rank, e.id LIMIT 1 {CLAIM_SUFFIX}""",
+            )
+        )
     lock = try_lock_customer_for_dispatch_sql("candidate.customer_id")
     return [
         (tier, f"WITH candidate AS MATERIALIZED ({sql}) SELECT candidate.*, {lock} FROM candidate")
@@ -181,8 +200,13 @@ def _hold_sql(policy, *, campaign_id: int, callback: bool) -> str:
 def _rules_key(policy) -> tuple:
     """The policy numbers the rules SQL depends on (the SQL is built once per distinct policy)."""
     return (
-        policy.max_attempts, policy.min_gap_minutes, policy.max_attempts_per_day, policy.cap_attempts,
-        policy.cap_days, policy.cooloff_days_after_contact, policy.no_resolicit_after_refusal,
+        policy.max_attempts,
+        policy.min_gap_minutes,
+        policy.max_attempts_per_day,
+        policy.cap_attempts,
+        policy.cap_days,
+        policy.cooloff_days_after_contact,
+        policy.no_resolicit_after_refusal,
     )
 
 
@@ -191,8 +215,13 @@ def _cached_hold_sql(key: tuple, campaign_id: int, callback: bool) -> str:
     from ..models import CallingPolicy
 
     policy = CallingPolicy(
-        max_attempts=key[0], min_gap_minutes=key[1], max_attempts_per_day=key[2], cap_attempts=key[3],
-        cap_days=key[4], cooloff_days_after_contact=key[5], no_resolicit_after_refusal=key[6],
+        max_attempts=key[0],
+        min_gap_minutes=key[1],
+        max_attempts_per_day=key[2],
+        cap_attempts=key[3],
+        cap_days=key[4],
+        cooloff_days_after_contact=key[5],
+        no_resolicit_after_refusal=key[6],
     )
     columns = ", ".join(f"e.{column}" for column in ENTRY_COLUMNS)
     # One statement: the hold, and a working operator moved to "on call" when the hold was taken.
@@ -202,12 +231,13 @@ def _cached_hold_sql(key: tuple, campaign_id: int, callback: bool) -> str:
     return f"""
         WITH held AS (
             UPDATE campaigns_calllistentry AS e
-               SET status = 'held', held_by_id = %(operator)s, held_until = %(held_until)s, held_at = %(now)s, updated_at = %(now)s
+               SET status = 'held', held_by_id = %(operator)s, held_until = %(held_until)s, held_at = %(now)s,
+                   updated_at = %(now)s
               FROM contacts_customer c
              WHERE e.id = %(entry)s AND c.id = e.customer_id AND e.status = %(expected)s
                AND EXISTS (SELECT 1 FROM campaigns_campaign k WHERE k.id = e.campaign_id AND k.status = 'active')
                AND EXISTS (SELECT 1 FROM campaigns_calllist l WHERE l.id = e.call_list_id AND l.status = 'ready')
-               AND {rules_sql(policy, zones_param=f'zones_{campaign_id}', callback=callback)}
+               AND {rules_sql(policy, zones_param=f"zones_{campaign_id}", callback=callback)}
             RETURNING {columns}
         ),
         {state_ctes}
@@ -219,6 +249,7 @@ ENTRY_ATTNAMES = [field.attname for field in CallListEntry._meta.concrete_fields
 
 
 # ------------------------------------------------------------------ the service
+
 
 def dispatch_next(*, operator, now=None) -> CallListEntry | None:
     """Hold and return the best dialable entry for `operator`, or None when nothing is dialable
@@ -249,7 +280,8 @@ def _dispatch_in_scope(*, operator, scope, now) -> CallListEntry | None:
     params["lists"] = [item.list_id for item in scope]
     params["held_until"] = now + hold_duration()
     tiers = _tier_queries(
-        tuple(params["lists"]), any(item.due_callbacks for item in scope),
+        tuple(params["lists"]),
+        any(item.due_callbacks for item in scope),
         frozenset(item.list_id for item in scope if item.due_retries),
     )
     return _claim(tiers=tiers, policies=policies, params=params)
@@ -282,7 +314,8 @@ def _claim(*, tiers, policies, params) -> CallListEntry | None:
                     continue  # another dispatch is deciding about this customer right now
                 callback = tier == "callback"
                 prepared.execute(
-                    cursor, _hold_sql(policies[campaign_id], campaign_id=campaign_id, callback=callback),
+                    cursor,
+                    _hold_sql(policies[campaign_id], campaign_id=campaign_id, callback=callback),
                     {**params, "entry": entry_id, "expected": Status.CALLBACK if callback else Status.PENDING},
                 )
                 held = cursor.fetchone()
@@ -299,7 +332,10 @@ def _park(*, entry_id: int, policy, callback: bool, now) -> None:
 
     checks = [
         ("dnc", dnc_blocked_sql(at="%(now)s", campaign="e.campaign_id", customer="e.customer_id", phone="e.phone")),
-        ("refused", policy_rules.refused_before_sql(policy, customer="e.customer_id", campaign="e.campaign_id") or "false"),
+        (
+            "refused",
+            policy_rules.refused_before_sql(policy, customer="e.customer_id", campaign="e.campaign_id") or "false",
+        ),
         ("held_elsewhere", f"NOT {HELD_ELSEWHERE_FREE}"),
     ]
     with connection.cursor() as cursor:
@@ -334,6 +370,7 @@ def _park(*, entry_id: int, policy, callback: bool, now) -> None:
 
 # ------------------------------------------------------------------ holds
 
+
 def release_expired_holds(*, now=None) -> int:
     """Put entries whose hold has expired back in the queue (callbacks stay callbacks). One
     statement; run by Celery beat every minute. Returns how many were released."""
@@ -356,7 +393,9 @@ def release_hold(*, entry_id: int, by, now=None) -> CallListEntry:
     now = now or timezone.now()
     with transaction.atomic():
         # The holder's work lock comes before the entry's lock (the order of every operator path).
-        peeked = CallListEntry.objects.filter(pk=entry_id, status=Status.HELD).values_list("held_by_id", flat=True).first()
+        peeked = (
+            CallListEntry.objects.filter(pk=entry_id, status=Status.HELD).values_list("held_by_id", flat=True).first()
+        )
         if peeked is not None:
             lock_operator(peeked)
         entry = lock_entry(entry_id)
@@ -371,8 +410,11 @@ def release_hold(*, entry_id: int, by, now=None) -> CallListEntry:
         if holder is not None:
             move_working_operator(operator_id=holder.pk, state=AgentStateLog.State.READY, at=now)
         record_event(
-            actor=by, action="dispatch.release_hold", target=entry,
-            summary=f"Released entry {entry.pk} held by {holder}", holder=getattr(holder, "username", None),
+            actor=by,
+            action="dispatch.release_hold",
+            target=entry,
+            summary=f"Released entry {entry.pk} held by {holder}",
+            holder=getattr(holder, "username", None),
         )
     return entry
 
@@ -397,7 +439,13 @@ def renew_hold(*, entry_id: int, operator, now=None) -> RenewedHold:
              WHERE id = %(entry)s AND status = 'held' AND held_by_id = %(operator)s
             RETURNING held_until, held_until >= COALESCE(held_at, %(now)s) + %(ceiling)s
             """,
-            {"entry": entry_id, "operator": operator.pk, "now": now, "renewed": now + hold_duration(), "ceiling": hold_ceiling()},
+            {
+                "entry": entry_id,
+                "operator": operator.pk,
+                "now": now,
+                "renewed": now + hold_duration(),
+                "ceiling": hold_ceiling(),
+            },
         )
         row = cursor.fetchone()
     if row is None:

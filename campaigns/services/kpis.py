@@ -4,6 +4,7 @@ that rebuilds them from CallAttempt and AgentStateLog and corrects whatever diff
 
 What the rollups count is defined once, in campaigns.selectors.kpis (the same SQL fragments serve
 the raw path that tests and the bench compare against)."""
+
 import datetime
 import logging
 from dataclasses import dataclass
@@ -13,7 +14,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ..selectors.kpis import (
-    AGENT_MEASURES, ATTEMPT_MEASURES, agent_seconds_sql, attempt_buckets_sql, shared_time_sql, state_pieces_sql,
+    AGENT_MEASURES,
+    ATTEMPT_MEASURES,
+    agent_seconds_sql,
+    attempt_buckets_sql,
+    shared_time_sql,
+    state_pieces_sql,
 )
 
 logger = logging.getLogger(__name__)
@@ -138,7 +144,8 @@ def _settled_sql(new_attempts: str) -> str:
     return f"""
         SELECT * FROM {new_attempts}
         WHERE id < coalesce((
-            SELECT CASE WHEN count(*) = max(id) - {before_first.format(lowest="min(id)")} THEN NULL ELSE ({first_waiting}) END
+            SELECT CASE WHEN count(*) = max(id) - {before_first.format(lowest="min(id)")} THEN NULL ELSE
+            ({first_waiting}) END
             FROM {new_attempts}
         ), 9223372036854775807)"""
 
@@ -360,7 +367,11 @@ def refresh_kpi_rollups(*, now=None) -> RefreshResult:
         since = agent["last_time"] - COMMIT_GRACE if agent["last_time"] else None
         latest_log, read_until = _state_log_horizon(cursor, now=now)
         result.operator_hours = _recompute_operator_hours(
-            cursor, last_id=agent["last_id"], since=since, now=now, counted_until=agent["refreshed_at"],
+            cursor,
+            last_id=agent["last_id"],
+            since=since,
+            now=now,
+            counted_until=agent["refreshed_at"],
         )
         cursor.execute("ANALYZE kpi_touched")  # a handful of rows: let the planner know, and use the indexes
         _share_operator_time(cursor)
@@ -381,7 +392,9 @@ def _replace_rows(cursor, *, table: str, key: list[str], columns: list[str], fre
     """Make `table` equal to the rows of the `fresh` query: delete the rows it lacks, insert the
     missing ones and update those that differ. Returns how many rows changed. Empty key parts
     (no list, no operator) compare as equal, as in the unique key."""
-    matches = " AND ".join(f"coalesce(f.{k}, 0) = coalesce(t.{k}, 0)" if k.endswith("_id") else f"f.{k} = t.{k}" for k in key)
+    matches = " AND ".join(
+        f"coalesce(f.{k}, 0) = coalesce(t.{k}, 0)" if k.endswith("_id") else f"f.{k} = t.{k}" for k in key
+    )
     cursor.execute(f"CREATE TEMP TABLE kpi_fresh_rows ON COMMIT DROP AS {fresh}")
     cursor.execute(f"DELETE FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM kpi_fresh_rows f WHERE {matches})")
     changed = cursor.rowcount
@@ -390,7 +403,8 @@ def _replace_rows(cursor, *, table: str, key: list[str], columns: list[str], fre
         INSERT INTO {table} ({", ".join(key)}, {", ".join(columns)})
         SELECT {", ".join(key)}, {", ".join(columns)} FROM kpi_fresh_rows ORDER BY {", ".join(key)}
         ON CONFLICT ({", ".join(key)}) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in columns)}
-        WHERE ({", ".join(f"{table}.{c}" for c in columns)}) IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in columns)})
+        WHERE ({", ".join(f"{table}.{c}" for c in columns)}) IS DISTINCT FROM
+        ({", ".join(f"EXCLUDED.{c}" for c in columns)})
         """
     )
     changed += cursor.rowcount
@@ -411,8 +425,7 @@ def reconcile_kpi_rollups(*, now=None) -> ReconcileResult:
         upto = settled_attempt_id(cursor, after=marks[ATTEMPTS]["last_id"], now=now)
         params["upto"] = upto
         cursor.execute(
-            "CREATE TEMP TABLE kpi_fresh_hourly ON COMMIT DROP AS "
-            + attempt_buckets_sql("a.id <= %(upto)s"),
+            "CREATE TEMP TABLE kpi_fresh_hourly ON COMMIT DROP AS " + attempt_buckets_sql("a.id <= %(upto)s"),
             params,
         )
         result.hourly_rows = cursor.rowcount
@@ -435,24 +448,36 @@ def reconcile_kpi_rollups(*, now=None) -> ReconcileResult:
         )
         result.operator_hours = cursor.rowcount
         result.corrected += _replace_rows(
-            cursor, table="campaigns_kpioperatorhour", key=OPERATOR_HOUR_KEY.split(", "), columns=[*AGENT_MEASURES, "dials"],
+            cursor,
+            table="campaigns_kpioperatorhour",
+            key=OPERATOR_HOUR_KEY.split(", "),
+            columns=[*AGENT_MEASURES, "dials"],
             fresh="SELECT * FROM kpi_fresh_operator_hours",
         )
         logged_in, productive = shared_time_sql("f", "o")
         result.corrected += _replace_rows(
-            cursor, table="campaigns_kpihourly", key=HOURLY_KEY.split(", "),
+            cursor,
+            table="campaigns_kpihourly",
+            key=HOURLY_KEY.split(", "),
             columns=[*ATTEMPT_MEASURES, "logged_in_seconds", "productive_seconds"],
             fresh=f"""
                 SELECT f.*, {logged_in} AS logged_in_seconds, {productive} AS productive_seconds
                 FROM kpi_fresh_hourly f
-                LEFT JOIN kpi_fresh_operator_hours o ON o.day = f.day AND o.hour = f.hour AND o.operator_id = f.operator_id""",
+                LEFT JOIN kpi_fresh_operator_hours o
+                       ON o.day = f.day AND o.hour = f.hour AND o.operator_id = f.operator_id""",
         )
         result.corrected += _replace_rows(
-            cursor, table="campaigns_kpidaily", key=DAILY_KEY.split(", "), columns=list(SUM_COLUMNS),
+            cursor,
+            table="campaigns_kpidaily",
+            key=DAILY_KEY.split(", "),
+            columns=list(SUM_COLUMNS),
             fresh=DAILY_FROM_HOURLY.format(rows="campaigns_kpihourly"),
         )
         result.corrected += _replace_rows(
-            cursor, table="campaigns_kpihourprofile", key=PROFILE_KEY.split(", "), columns=list(SUM_COLUMNS),
+            cursor,
+            table="campaigns_kpihourprofile",
+            key=PROFILE_KEY.split(", "),
+            columns=list(SUM_COLUMNS),
             fresh=PROFILE_FROM_HOURLY.format(rows="campaigns_kpihourly"),
         )
         cursor.execute("DROP TABLE kpi_fresh_hourly, kpi_fresh_operator_hours")
@@ -466,7 +491,12 @@ def reconcile_kpi_rollups(*, now=None) -> ReconcileResult:
             [latest_log, read_until, now, now, AGENT_STATES],
         )
     with connection.cursor() as cursor:
-        for table in ("campaigns_kpihourly", "campaigns_kpidaily", "campaigns_kpihourprofile", "campaigns_kpioperatorhour"):
+        for table in (
+            "campaigns_kpihourly",
+            "campaigns_kpidaily",
+            "campaigns_kpihourprofile",
+            "campaigns_kpioperatorhour",
+        ):
             cursor.execute(f"ANALYZE {table}")  # fresh statistics for the dashboards' plans
     if result.corrected:
         logger.info("KPI reconciliation: %s rollup rows added, changed or removed", result.corrected)

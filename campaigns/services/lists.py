@@ -12,6 +12,7 @@ the build starts is always honoured (and dispatch checks again before every call
 form of `contacts.services.dnc`'s rule (`dnc.BLOCKED_CUSTOMERS_SQL`), computed once per build and
 hashed; a test keeps it in agreement with `dnc.is_blocked`.
 """
+
 import datetime
 import json
 import logging
@@ -33,7 +34,14 @@ logger = logging.getLogger(__name__)
 
 # Order of precedence when a customer is excluded for several reasons.
 EXCLUSION_REASONS = [
-    "dnc", "no_phone", "refused_before", "in_other_list", "prenotice", "cooloff", "cap", "duplicate",
+    "dnc",
+    "no_phone",
+    "refused_before",
+    "in_other_list",
+    "prenotice",
+    "cooloff",
+    "cap",
+    "duplicate",
 ]
 EXCLUSION_LABELS = {
     "dnc": gettext_lazy("Active do-not-call entry"),
@@ -83,6 +91,7 @@ class BuildSpec:
 
 # ------------------------------------------------------------------ advisory lock
 
+
 def _bulk_work_memory() -> None:
     """Room for the hash joins and sorts of one big statement (this transaction only), and the
     costs of a database that is cached in memory, so index lookups are preferred where fewer."""
@@ -103,6 +112,7 @@ def _lock_campaign_lists(campaign_id: int) -> None:
 
 
 # ------------------------------------------------------------------ the statement
+
 
 def _compiled(queryset) -> str:
     """A queryset as SQL text with its parameters inlined (literal-safe: psycopg2 quotes them)."""
@@ -134,7 +144,7 @@ def _sort_key(order_by: str, order_attribute: str) -> tuple[str, str]:
         key = order_attribute
         expression = (
             f"CASE WHEN jsonb_typeof(\"contacts_customer\".\"attributes\" -> '{key}') = 'number'"
-            f" THEN (\"contacts_customer\".\"attributes\" ->> '{key}')::numeric END"
+            f' THEN ("contacts_customer"."attributes" ->> \'{key}\')::numeric END'
         )
     return expression, direction
 
@@ -146,7 +156,8 @@ def _candidates_sql(criteria: dict, at, sort_expression: str) -> tuple[str, list
     from contacts.segments import customers_matching
 
     queryset = (
-        customers_matching(criteria, at=at).order_by()
+        customers_matching(criteria, at=at)
+        .order_by()
         .annotate(build_sort_key=RawSQL(sort_expression, []))
         .values("pk", "build_sort_key")
     )
@@ -166,22 +177,26 @@ def _rule_sets(campaign, *, at, list_id: int | None, for_recycle: bool = False) 
         rules.append(("refused_before", refused, False))
     if not for_recycle:
         other_lists = ", ".join(f"'{status}'" for status in OPEN_LIST_STATUSES)
-        rules.append((
-            "in_other_list",
-            f"SELECT o.customer_id FROM campaigns_calllistentry o"
-            f" JOIN campaigns_calllist ol ON ol.id = o.call_list_id"
-            f" WHERE o.campaign_id = {campaign_id} AND ol.status IN ({other_lists})"
-            f" AND ol.id <> {int(list_id or 0)}",
-            False,
-        ))
+        rules.append(
+            (
+                "in_other_list",
+                f"SELECT o.customer_id FROM campaigns_calllistentry o"
+                f" JOIN campaigns_calllist ol ON ol.id = o.call_list_id"
+                f" WHERE o.campaign_id = {campaign_id} AND ol.status IN ({other_lists})"
+                f" AND ol.id <> {int(list_id or 0)}",
+                False,
+            )
+        )
         if campaign.prenotice_days is not None:
             latest_sent_on = timezone.localdate(at) - datetime.timedelta(days=int(campaign.prenotice_days))
-            rules.append((
-                "prenotice",
-                f"SELECT pn.customer_id FROM campaigns_prenotice pn WHERE pn.campaign_id = {campaign_id}"
-                f" AND pn.sent_on <= DATE '{latest_sent_on.isoformat()}'",
-                True,
-            ))
+            rules.append(
+                (
+                    "prenotice",
+                    f"SELECT pn.customer_id FROM campaigns_prenotice pn WHERE pn.campaign_id = {campaign_id}"
+                    f" AND pn.sent_on <= DATE '{latest_sent_on.isoformat()}'",
+                    True,
+                )
+            )
     cooling = policy_rules.customers_cooling_off_sql(policy, at=at_sql)
     if cooling:
         rules.append(("cooloff", cooling, False))
@@ -299,13 +314,14 @@ def _insert_entries(*, call_list: CallList, spec: BuildSpec, at) -> dict:
         ORDER BY k.customer_id
         RETURNING 1
     )
-    {_counts_select('SELECT count(*) FROM inserted')}"""
+    {_counts_select("SELECT count(*) FROM inserted")}"""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return _counts_from_row(cursor.fetchone())
 
 
 # ------------------------------------------------------------------ requesting and running a build
+
 
 def _effective_criteria(*, segment, criteria) -> dict:
     from contacts.segments import validate_criteria
@@ -324,9 +340,19 @@ def list_operator_choices(campaign):
 
 
 @transaction.atomic
-def create_call_list(*, campaign, name: str, by, segment=None, criteria=None,
-                     order_by=CallList.Order.RECENT_PURCHASE, order_attribute: str = "",
-                     priority: int = 0, required_skill: str = "", operators=()) -> CallList:
+def create_call_list(
+    *,
+    campaign,
+    name: str,
+    by,
+    segment=None,
+    criteria=None,
+    order_by=CallList.Order.RECENT_PURCHASE,
+    order_attribute: str = "",
+    priority: int = 0,
+    required_skill: str = "",
+    operators=(),
+) -> CallList:
     """Record a list to build (status "building"); `run_call_list_build` fills it."""
     if campaign.status == Campaign.Status.FINISHED:
         raise ListError(_("A finished campaign gets no new lists."))
@@ -335,17 +361,28 @@ def create_call_list(*, campaign, name: str, by, segment=None, criteria=None,
     criteria = _effective_criteria(segment=segment, criteria=criteria)
     _sort_key(order_by, order_attribute)  # validate before anything is stored
     call_list = CallList.objects.create(
-        campaign=campaign, name=name, segment=segment, criteria=criteria, order_by=order_by,
+        campaign=campaign,
+        name=name,
+        segment=segment,
+        criteria=criteria,
+        order_by=order_by,
         order_attribute=order_attribute if order_by == CallList.Order.ATTRIBUTE else "",
-        priority=priority, required_skill=required_skill, status=CallList.Status.BUILDING,
+        priority=priority,
+        required_skill=required_skill,
+        status=CallList.Status.BUILDING,
         created_by=by if by is not None and by.is_authenticated else None,
     )
     if operators:
         call_list.operators.set(operators)
     record_event(
-        actor=by, action="list.build_requested", target=call_list,
-        summary=f"{campaign.name}: {name}", campaign=campaign.pk,
-        segment=getattr(segment, "pk", None), criteria=criteria, order_by=order_by,
+        actor=by,
+        action="list.build_requested",
+        target=call_list,
+        summary=f"{campaign.name}: {name}",
+        campaign=campaign.pk,
+        segment=getattr(segment, "pk", None),
+        criteria=criteria,
+        order_by=order_by,
     )
     return call_list
 
@@ -363,11 +400,19 @@ def run_call_list_build(*, call_list_id: int, at=None) -> CallList:
             call_list = CallList.objects.select_related("campaign__policy").get(pk=call_list_id)
             _lock_campaign_lists(call_list.campaign_id)
             # Re-read under the lock: a racing build of the same list may have finished it.
-            call_list = CallList.objects.select_for_update(of=("self",), no_key=True).select_related("campaign__policy").get(pk=call_list_id)
+            call_list = (
+                CallList.objects.select_for_update(of=("self",), no_key=True)
+                .select_related("campaign__policy")
+                .get(pk=call_list_id)
+            )
             if call_list.status != CallList.Status.BUILDING:
                 return call_list
-            spec = BuildSpec(campaign=call_list.campaign, criteria=call_list.criteria,
-                             order_by=call_list.order_by, order_attribute=call_list.order_attribute)
+            spec = BuildSpec(
+                campaign=call_list.campaign,
+                criteria=call_list.criteria,
+                order_by=call_list.order_by,
+                order_attribute=call_list.order_attribute,
+            )
             _bulk_work_memory()
             counts = _insert_entries(call_list=call_list, spec=spec, at=at)
             call_list.counts = counts
@@ -377,7 +422,9 @@ def run_call_list_build(*, call_list_id: int, at=None) -> CallList:
             call_list.message = ""
             call_list.save(update_fields=["counts", "status", "progress", "built_at", "message"])
             record_event(
-                actor=call_list.created_by, action="list.built", target=call_list,
+                actor=call_list.created_by,
+                action="list.built",
+                target=call_list,
                 summary=f"{call_list.campaign.name}: {call_list.name} ({counts['included']})",
                 counts=counts,
             )
@@ -389,17 +436,34 @@ def run_call_list_build(*, call_list_id: int, at=None) -> CallList:
         raise
 
 
-def request_call_list(*, campaign, name: str, by, segment=None, criteria=None,
-                      order_by=CallList.Order.RECENT_PURCHASE, order_attribute: str = "",
-                      priority: int = 0, required_skill: str = "", operators=(),
-                      inline_limit: int | None = None) -> CallList:
+def request_call_list(
+    *,
+    campaign,
+    name: str,
+    by,
+    segment=None,
+    criteria=None,
+    order_by=CallList.Order.RECENT_PURCHASE,
+    order_attribute: str = "",
+    priority: int = 0,
+    required_skill: str = "",
+    operators=(),
+    inline_limit: int | None = None,
+) -> CallList:
     """Create a list and build it: at once when the segment matches few customers, otherwise in
     Celery (the list page shows the progress)."""
     from contacts.segments import customers_matching
 
     call_list = create_call_list(
-        campaign=campaign, name=name, by=by, segment=segment, criteria=criteria, order_by=order_by,
-        order_attribute=order_attribute, priority=priority, required_skill=required_skill,
+        campaign=campaign,
+        name=name,
+        by=by,
+        segment=segment,
+        criteria=criteria,
+        order_by=order_by,
+        order_attribute=order_attribute,
+        priority=priority,
+        required_skill=required_skill,
         operators=operators,
     )
     limit = inline_limit if inline_limit is not None else getattr(settings, "LIST_BUILD_INLINE_LIMIT", INLINE_LIMIT)
@@ -441,15 +505,22 @@ def change_list_status(*, call_list, action: str, by) -> CallList:
     call_list.save(update_fields=["status"])
     if target == CallList.Status.CLOSED:
         # Nothing of a closed list is dialed any more; finished entries keep their outcome.
-        call_list.entries.filter(
-            status__in=[CallListEntry.Status.PENDING, CallListEntry.Status.CALLBACK]
-        ).update(status=CallListEntry.Status.CANCELLED, updated_at=timezone.now())
-    record_event(actor=by, action=f"list.{action}", target=call_list,
-                 summary=f"{call_list.name}: {previous} → {target}", previous=previous, status=target)
+        call_list.entries.filter(status__in=[CallListEntry.Status.PENDING, CallListEntry.Status.CALLBACK]).update(
+            status=CallListEntry.Status.CANCELLED, updated_at=timezone.now()
+        )
+    record_event(
+        actor=by,
+        action=f"list.{action}",
+        target=call_list,
+        summary=f"{call_list.name}: {previous} → {target}",
+        previous=previous,
+        status=target,
+    )
     return call_list
 
 
 # ------------------------------------------------------------------ recycle
+
 
 def recyclable_dispositions():
     """Outcomes a supervisor may recycle: never a refusal or a do-not-call request."""
@@ -465,20 +536,26 @@ def recycle_call_list(*, call_list, disposition_codes: list[str], by, at=None) -
     {"reset": n, "skipped": {reason: n}}."""
     at = at or timezone.now()
     _lock_campaign_lists(call_list.campaign_id)
-    call_list = CallList.objects.select_for_update(of=("self",), no_key=True).select_related("campaign__policy").get(pk=call_list.pk)
+    call_list = (
+        CallList.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("campaign__policy")
+        .get(pk=call_list.pk)
+    )
     campaign = call_list.campaign
     if call_list.status not in (CallList.Status.READY, CallList.Status.PAUSED):
         raise ListError(_("Only a ready or paused list can be recycled."))
     if campaign.status == Campaign.Status.FINISHED:
         raise ListError(_("A finished campaign cannot be recycled."))
-    disposition_ids = list(
-        recyclable_dispositions().filter(code__in=disposition_codes).values_list("pk", flat=True)
-    )
+    disposition_ids = list(recyclable_dispositions().filter(code__in=disposition_codes).values_list("pk", flat=True))
     refused = set(disposition_codes) & set(
-        Disposition.objects.filter(code__in=disposition_codes).exclude(pk__in=disposition_ids).values_list("code", flat=True)
+        Disposition.objects.filter(code__in=disposition_codes)
+        .exclude(pk__in=disposition_ids)
+        .values_list("code", flat=True)
     )
     if refused:
-        raise RecycleChoiceError(_("These outcomes can never be recycled: %(codes)s") % {"codes": ", ".join(sorted(refused))})
+        raise RecycleChoiceError(
+            _("These outcomes can never be recycled: %(codes)s") % {"codes": ", ".join(sorted(refused))}
+        )
     if not disposition_ids:
         raise RecycleChoiceError(_("Choose at least one outcome to recycle."))
 
@@ -526,7 +603,11 @@ def recycle_call_list(*, call_list, disposition_codes: list[str], by, at=None) -
         skipped = json.loads(skipped)
     result = {"reset": int(reset), "skipped": {k: int(v) for k, v in (skipped or {}).items()}}
     record_event(
-        actor=by, action="list.recycled", target=call_list,
-        summary=f"{call_list.name}: {result['reset']} reset", dispositions=sorted(disposition_codes), **result,
+        actor=by,
+        action="list.recycled",
+        target=call_list,
+        summary=f"{call_list.name}: {result['reset']} reset",
+        dispositions=sorted(disposition_codes),
+        **result,
     )
     return result

@@ -10,6 +10,7 @@
 
 No lock is held across network I/O: callers enqueue Celery tasks with transaction.on_commit.
 """
+
 from django.db import connection
 
 from ..models import CallListEntry

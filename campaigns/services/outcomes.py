@@ -13,6 +13,7 @@ double click, a retried request). Logging for an entry the operator does not hol
 and released, released by a supervisor, taken by someone else) raises EntryNotHeld: 409 in the
 API, a message in the console, nothing recorded.
 """
+
 import datetime as dt
 import inspect
 from dataclasses import dataclass
@@ -20,9 +21,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import formats, timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from contacts.models import DoNotCall
 from contacts.services import dnc, history
@@ -63,14 +63,25 @@ def callback_problems(*, entry, at: dt.datetime, now: dt.datetime, attempt_at: d
     customer = entry.customer
     tz = scheduling.zone(customer.time_zone)
     if policy is None or tz is None:
-        return [_("This customer cannot be called back: the campaign has no calling policy or the customer's time zone is unknown.")]
+        return [
+            _(
+                "This customer cannot be called back: the campaign has no calling policy or the customer's time zone "
+                "is unknown."
+            )
+        ]
     if at <= now:
         return [_("The callback time is in the past.")]
     if entry.campaign.ends_on and at.astimezone(tz).date() > entry.campaign.ends_on:
-        return [_("The campaign ends on %(date)s; pick an earlier callback time.") % {"date": formats.date_format(entry.campaign.ends_on)}]
+        return [
+            _("The campaign ends on %(date)s; pick an earlier callback time.")
+            % {"date": formats.date_format(entry.campaign.ends_on)}
+        ]
     attempts_after = entry.attempts + (1 if attempt_at else 0)
     if attempts_after >= policy.max_attempts:
-        return [_("This customer has had the maximum of %(n)s calls in this campaign; no callback can be scheduled.") % {"n": policy.max_attempts}]
+        return [
+            _("This customer has had the maximum of %(n)s calls in this campaign; no callback can be scheduled.")
+            % {"n": policy.max_attempts}
+        ]
     gap = dt.timedelta(minutes=policy.min_gap_minutes or 0)
     lookback = max(dt.timedelta(days=max(policy.cap_days or 0, 2)), gap)
     calls = scheduling.load_call_history(entry=entry, since=now - lookback)
@@ -80,27 +91,45 @@ def callback_problems(*, entry, at: dt.datetime, now: dt.datetime, attempt_at: d
     past = [t for t in calls.attempt_times if t <= now]
     earliest = max([now] + [max(past) + gap] if past else [now])
     suggestion = scheduling.earliest_allowed_time(
-        policy=policy, zone_name=customer.time_zone, earliest=earliest, history=calls, apply_cooloff=False,
+        policy=policy,
+        zone_name=customer.time_zone,
+        earliest=earliest,
+        history=calls,
+        apply_cooloff=False,
     )
     hint = ""
     if suggestion:
-        hint = " " + _("The earliest possible time is %(time)s (customer's local time).") % {"time": _format_local(suggestion, tz)}
+        hint = " " + _("The earliest possible time is %(time)s (customer's local time).") % {
+            "time": _format_local(suggestion, tz)
+        }
     if not scheduling.is_callable_at(policy, customer.time_zone, at):
         local = at.astimezone(tz)
         holiday = scheduling.holiday_name(policy, local.date(), get_language() or "")
         if holiday:
-            return [_("%(date)s is a public holiday (%(name)s): no calls.") % {"date": formats.date_format(local.date()), "name": holiday} + hint]
+            return [
+                _("%(date)s is a public holiday (%(name)s): no calls.")
+                % {"date": formats.date_format(local.date()), "name": holiday}
+                + hint
+            ]
         if local.weekday() not in (policy.weekdays or []):
             return [_("No calls on that day of the week.") + hint]
         return [
             _("Outside calling hours: %(start)s–%(end)s in the customer's local time (%(zone)s).")
-            % {"start": f"{policy.call_window_start:%H:%M}", "end": f"{policy.call_window_end:%H:%M}", "zone": customer.time_zone}
+            % {
+                "start": f"{policy.call_window_start:%H:%M}",
+                "end": f"{policy.call_window_end:%H:%M}",
+                "zone": customer.time_zone,
+            }
             + hint
         ]
     if at < earliest:
         return [_("At least %(n)s minutes must pass between two calls.") % {"n": policy.min_gap_minutes} + hint]
     allowed = scheduling.earliest_allowed_time(
-        policy=policy, zone_name=customer.time_zone, earliest=at, history=calls, apply_cooloff=False,
+        policy=policy,
+        zone_name=customer.time_zone,
+        earliest=at,
+        history=calls,
+        apply_cooloff=False,
     )
     if allowed != at:
         return [_("That time would exceed the daily or cross-campaign call limit.") + hint]
@@ -111,8 +140,20 @@ def callback_problems(*, entry, at: dt.datetime, now: dt.datetime, attempt_at: d
 CLOCK_TOLERANCE = dt.timedelta(minutes=2)
 
 
-def _validate(*, entry, operator, disposition, callback_at, dnc_request, started_at, answered_at, ended_at,
-              script_version, answers, now) -> dict:
+def _validate(
+    *,
+    entry,
+    operator,
+    disposition,
+    callback_at,
+    dnc_request,
+    started_at,
+    answered_at,
+    ended_at,
+    script_version,
+    answers,
+    now,
+) -> dict:
     errors: dict[str, list] = {}
     if not disposition.active:
         errors.setdefault("disposition", []).append(_("This outcome is no longer in use."))
@@ -133,9 +174,13 @@ def _validate(*, entry, operator, disposition, callback_at, dnc_request, started
         errors.setdefault("callback_at", []).append(_("Pick a date and time for the callback."))
     if callback_at:
         if wants_dnc:
-            errors.setdefault("callback_at", []).append(_("The customer asked not to be called: a callback cannot be scheduled."))
+            errors.setdefault("callback_at", []).append(
+                _("The customer asked not to be called: a callback cannot be scheduled.")
+            )
         elif disposition.closes_entry:
-            errors.setdefault("callback_at", []).append(_("This outcome closes the entry: a callback cannot be scheduled with it."))
+            errors.setdefault("callback_at", []).append(
+                _("This outcome closes the entry: a callback cannot be scheduled with it.")
+            )
         else:
             problems = callback_problems(entry=entry, at=callback_at, now=now, attempt_at=started_at)
             if problems:
@@ -203,18 +248,39 @@ def record_outcome(
             started_at = started_at or entry.held_at or now
             ended_at = ended_at or now
             errors = _validate(
-                entry=entry, operator=operator, disposition=disposition, callback_at=callback_at,
-                dnc_request=dnc_request, started_at=started_at, answered_at=answered_at, ended_at=ended_at,
-                script_version=script_version, answers=answers, now=now,
+                entry=entry,
+                operator=operator,
+                disposition=disposition,
+                callback_at=callback_at,
+                dnc_request=dnc_request,
+                started_at=started_at,
+                answered_at=answered_at,
+                ended_at=ended_at,
+                script_version=script_version,
+                answers=answers,
+                now=now,
             )
             if errors:
                 raise ValidationError(errors)
             attempt = _store(
-                entry=entry, operator=operator, disposition=disposition, started_at=started_at,
-                answered_at=answered_at, ended_at=ended_at, talk_seconds=talk_seconds, hold_seconds=hold_seconds,
-                acw_seconds=acw_seconds, reaction=reaction, notes=notes, callback_at=callback_at,
-                callback_personal=callback_personal, dnc_request=dnc_request, script_version=script_version,
-                answers=answers, client_token=client_token, now=now,
+                entry=entry,
+                operator=operator,
+                disposition=disposition,
+                started_at=started_at,
+                answered_at=answered_at,
+                ended_at=ended_at,
+                talk_seconds=talk_seconds,
+                hold_seconds=hold_seconds,
+                acw_seconds=acw_seconds,
+                reaction=reaction,
+                notes=notes,
+                callback_at=callback_at,
+                callback_personal=callback_personal,
+                dnc_request=dnc_request,
+                script_version=script_version,
+                answers=answers,
+                client_token=client_token,
+                now=now,
             )
     except IntegrityError:
         # The same client_token committed by a twin request on another entry: report that one.
@@ -226,10 +292,12 @@ def record_outcome(
         # The call outlived its hold: the attempt cannot be stored on an entry that may be back in
         # the queue, but a do-not-call request must never be lost (rule 1 wins over everything).
         if (dnc_request or disposition.adds_dnc) and _register_dnc_after_lost_hold(entry_id, operator, now):
-            raise EntryNotHeld(_(
-                "This customer is no longer assigned to you (the hold expired or a supervisor released it). "
-                "The call was not saved, but the customer's do-not-call request was registered."
-            )) from None
+            raise EntryNotHeld(
+                _(
+                    "This customer is no longer assigned to you (the hold expired or a supervisor released it). "
+                    "The call was not saved, but the customer's do-not-call request was registered."
+                )
+            ) from None
         raise
     return OutcomeResult(attempt=attempt, entry=attempt.entry, created=True)
 
@@ -260,7 +328,9 @@ def _replay(client_token: str, operator, entry_id) -> OutcomeResult | None:
         raise EntryNotHeld(_("This request token was already used by another operator."))
     if attempt.entry_id != int(entry_id):
         # Not a repeat of this request but a reused token: saying "saved" would lose this call.
-        raise ValidationError({"client_token": [_("This request token was already used for another call. Nothing was saved.")]})
+        raise ValidationError(
+            {"client_token": [_("This request token was already used for another call. Nothing was saved.")]}
+        )
     return OutcomeResult(attempt=attempt, entry=attempt.entry, created=False)
 
 
@@ -290,8 +360,10 @@ _ENTRY_FIELDS = CallListEntry._meta.concrete_fields
 _CAMPAIGN_FIELDS = Campaign._meta.concrete_fields
 _POLICY_FIELDS = CallingPolicy._meta.concrete_fields
 LOCK_SQL = (
-    "SELECT " + ", ".join(
-        [f"e.{f.column}" for f in _ENTRY_FIELDS] + [f"k.{f.column}" for f in _CAMPAIGN_FIELDS]
+    "SELECT "
+    + ", ".join(
+        [f"e.{f.column}" for f in _ENTRY_FIELDS]
+        + [f"k.{f.column}" for f in _CAMPAIGN_FIELDS]
         + [f"p.{f.column}" for f in _POLICY_FIELDS]
     )
     + " FROM campaigns_calllistentry e JOIN campaigns_campaign k ON k.id = e.campaign_id"
@@ -301,8 +373,17 @@ LOCK_SQL = (
 # The attempt's columns (all but the id) and the entry columns an outcome changes.
 _ATTEMPT_FIELDS = [f for f in CallAttempt._meta.concrete_fields if not f.primary_key]
 _ENTRY_UPDATE = [
-    "attempts", "last_attempt_at", "last_disposition", "held_by", "held_until", "held_at", "callback_at",
-    "assigned_operator", "next_attempt_at", "status", "updated_at",
+    "attempts",
+    "last_attempt_at",
+    "last_disposition",
+    "held_by",
+    "held_until",
+    "held_at",
+    "callback_at",
+    "assigned_operator",
+    "next_attempt_at",
+    "status",
+    "updated_at",
 ]
 _ENTRY_UPDATE_FIELDS = [CallListEntry._meta.get_field(name) for name in _ENTRY_UPDATE]
 # One statement: the attempt, the entry's new state, the customer's call summary and the operator
@@ -317,26 +398,63 @@ STORE_SQL = f"""
         UPDATE campaigns_calllistentry SET {", ".join(f"{f.column} = %(e_{f.column})s" for f in _ENTRY_UPDATE_FIELDS)}
         WHERE id = %(entry)s RETURNING id
     ),
-    summary AS ({history.RECORD_CALL_SQL.format(
-        customer="%(a_customer_id)s", at="%(a_started_at)s", code="%(summary_code)s", reaction="%(a_reaction)s",
+    summary AS ({
+    history.RECORD_CALL_SQL.format(
+        customer="%(a_customer_id)s",
+        at="%(a_started_at)s",
+        code="%(summary_code)s",
+        reaction="%(a_reaction)s",
         reached="%(summary_reached)s",
-    )} RETURNING id),
+    )
+} RETURNING id),
     {move_working_operator_ctes(operator="%(operator)s", state="%(state)s", at="%(at)s")}
     SELECT id FROM attempt"""
 
 
-def _store(*, entry, operator, disposition, started_at, answered_at, ended_at, talk_seconds, hold_seconds,
-           acw_seconds, reaction, notes, callback_at, callback_personal, dnc_request, script_version, answers,
-           client_token, now) -> CallAttempt:
+def _store(
+    *,
+    entry,
+    operator,
+    disposition,
+    started_at,
+    answered_at,
+    ended_at,
+    talk_seconds,
+    hold_seconds,
+    acw_seconds,
+    reaction,
+    notes,
+    callback_at,
+    callback_personal,
+    dnc_request,
+    script_version,
+    answers,
+    client_token,
+    now,
+) -> CallAttempt:
     policy = entry.campaign.policy
     attempt = CallAttempt(
-        entry=entry, call_list_id=entry.call_list_id, campaign_id=entry.campaign_id, customer_id=entry.customer_id,
-        operator=operator, phone=entry.phone, attempt_number=entry.attempts + 1, started_at=started_at,
-        answered_at=answered_at, ended_at=ended_at, talk_seconds=max(0, int(talk_seconds or 0)),
-        hold_seconds=max(0, int(hold_seconds or 0)), acw_seconds=max(0, int(acw_seconds or 0)),
-        disposition=disposition, reaction=reaction or "", notes=notes or "", callback_at=callback_at,
-        callback_personal=bool(callback_at and callback_personal), script_version=script_version,
-        answers=answers or {}, client_token=client_token,
+        entry=entry,
+        call_list_id=entry.call_list_id,
+        campaign_id=entry.campaign_id,
+        customer_id=entry.customer_id,
+        operator=operator,
+        phone=entry.phone,
+        attempt_number=entry.attempts + 1,
+        started_at=started_at,
+        answered_at=answered_at,
+        ended_at=ended_at,
+        talk_seconds=max(0, int(talk_seconds or 0)),
+        hold_seconds=max(0, int(hold_seconds or 0)),
+        acw_seconds=max(0, int(acw_seconds or 0)),
+        disposition=disposition,
+        reaction=reaction or "",
+        notes=notes or "",
+        callback_at=callback_at,
+        callback_personal=bool(callback_at and callback_personal),
+        script_version=script_version,
+        answers=answers or {},
+        client_token=client_token,
     )
     wants_dnc = dnc_request or disposition.adds_dnc
     entry.attempts += 1
@@ -372,8 +490,12 @@ def _store(*, entry, operator, disposition, started_at, answered_at, ended_at, t
         transaction.on_commit(lambda: _enqueue_retry(entry_id), robust=True)
     entry.updated_at = timezone.now()
     params = {
-        "entry": entry.pk, "operator": operator.pk, "state": AgentStateLog.State.READY, "at": now,
-        "summary_code": disposition.code, "summary_reached": disposition.is_contact,
+        "entry": entry.pk,
+        "operator": operator.pk,
+        "state": AgentStateLog.State.READY,
+        "at": now,
+        "summary_code": disposition.code,
+        "summary_reached": disposition.is_contact,
     }
     for field in _ATTEMPT_FIELDS:
         params[f"a_{field.column}"] = field.get_db_prep_save(field.pre_save(attempt, True), connection)
@@ -399,10 +521,13 @@ def _register_dnc_request(*, entry, operator, now) -> None:
     """The customer asked not to be called: register the number and the customer globally, and
     block every other open entry of this customer at once (dispatch would refuse them anyway)."""
     dnc.register_dnc(
-        by=operator, reason=DoNotCall.Reason.CUSTOMER_REQUEST, source=DoNotCall.Source.OPERATOR,
-        phone=entry.phone, customer=entry.customer_id,
+        by=operator,
+        reason=DoNotCall.Reason.CUSTOMER_REQUEST,
+        source=DoNotCall.Source.OPERATOR,
+        phone=entry.phone,
+        customer=entry.customer_id,
         note=_("Asked during a call (campaign: %(campaign)s)") % {"campaign": entry.campaign.name},
     )
-    CallListEntry.objects.filter(
-        customer_id=entry.customer_id, status__in=[Status.PENDING, Status.CALLBACK]
-    ).exclude(pk=entry.pk).update(status=Status.BLOCKED, next_attempt_at=None, updated_at=now)
+    CallListEntry.objects.filter(customer_id=entry.customer_id, status__in=[Status.PENDING, Status.CALLBACK]).exclude(
+        pk=entry.pk
+    ).update(status=Status.BLOCKED, next_attempt_at=None, updated_at=now)

@@ -1,4 +1,5 @@
 """Calling policies: the shipped presets and saving a policy with an audit trail."""
+
 import datetime
 
 from django.db import transaction
@@ -63,17 +64,30 @@ PRESETS = {
 }
 
 POLICY_FIELDS = [
-    "call_window_start", "call_window_end", "weekdays", "skip_holidays", "holiday_country",
-    "max_attempts", "max_attempts_per_day", "min_gap_minutes", "retry_delays", "cap_attempts",
-    "cap_days", "cooloff_days_after_contact", "no_resolicit_after_refusal",
+    "call_window_start",
+    "call_window_end",
+    "weekdays",
+    "skip_holidays",
+    "holiday_country",
+    "max_attempts",
+    "max_attempts_per_day",
+    "min_gap_minutes",
+    "retry_delays",
+    "cap_attempts",
+    "cap_days",
+    "cooloff_days_after_contact",
+    "no_resolicit_after_refusal",
 ]
 
 
 def preset_values(key: str) -> dict:
     """Field values of a preset (for the form's initial data)."""
     preset = PRESETS[key]
-    return {"name": preset["name"], "description": preset["description"],
-            **{field: preset[field] for field in POLICY_FIELDS}}
+    return {
+        "name": preset["name"],
+        "description": preset["description"],
+        **{field: preset[field] for field in POLICY_FIELDS},
+    }
 
 
 def ensure_preset_policies(CallingPolicy=None) -> None:
@@ -93,8 +107,11 @@ def save_policy(*, policy, by, changed: list[str] | None = None):
     policy.full_clean()
     save_keeping_unique(policy, field="name", message=_("A calling policy with this name already exists."))
     record_event(
-        actor=by, action="policy.created" if created else "policy.updated", target=policy,
-        summary=policy.name, changed=sorted(changed or []),
+        actor=by,
+        action="policy.created" if created else "policy.updated",
+        target=policy,
+        summary=policy.name,
+        changed=sorted(changed or []),
     )
     return policy
 
@@ -150,7 +167,10 @@ def policy_problems(values: dict) -> dict[str, list[str]]:
                 elif isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 0:
                     add("retry_delays", _("Minutes for %(code)s must be a whole number, 0 or more.") % {"code": code})
                 elif minutes > MAX_DELAY_MINUTES:
-                    add("retry_delays", _("Minutes for %(code)s: at most %(max)s (a year).") % {"code": code, "max": MAX_DELAY_MINUTES})
+                    add(
+                        "retry_delays",
+                        _("Minutes for %(code)s: at most %(max)s (a year).") % {"code": code, "max": MAX_DELAY_MINUTES},
+                    )
     return problems
 
 
@@ -160,7 +180,10 @@ def save_disposition(*, disposition, by, changed: list[str] | None = None):
     created = disposition.pk is None
     save_keeping_unique(disposition, field="code", message=_("An outcome with this code already exists."))
     record_event(
-        actor=by, action="disposition.created" if created else "disposition.updated", target=disposition,
-        summary=disposition.code, changed=sorted(changed or []),
+        actor=by,
+        action="disposition.created" if created else "disposition.updated",
+        target=disposition,
+        summary=disposition.code,
+        changed=sorted(changed or []),
     )
     return disposition

@@ -38,6 +38,7 @@ Definitions (DESIGN.md section 4):
   customer who gave a refusal (`Disposition.is_refusal`) in a campaign is never called again by
   that campaign. "Busy, call me later" is not a refusal.
 """
+
 from django.db import connection
 
 # Tables, so the fragments read like the schema.
@@ -82,6 +83,7 @@ def _uses_no_resolicit(policy) -> bool:
 
 # ------------------------------------------------------------------ one customer (correlated)
 
+
 def cap_reached_sql(policy, *, customer: str, at: str) -> str | None:
     """True when `customer` already has `cap_attempts` attempts (any campaign) in the rolling
     `cap_days` days before `at`."""
@@ -105,8 +107,10 @@ def cooling_off_sql(policy, *, customer: str, at: str) -> str | None:
     # calls). A scalar subquery, not EXISTS, which may be planned as a hash of every recent call.
     return (
         f"COALESCE((SELECT true FROM {ATTEMPTS} cool_a"
-        f" WHERE cool_a.customer_id = {customer} AND cool_a.disposition_id + 0 = ANY({_current_disposition_ids('is_contact')})"
-        f" AND cool_a.started_at + interval '0' > ({at}) - make_interval(days => {_days(policy.cooloff_days_after_contact)})"
+        f" WHERE cool_a.customer_id = {customer} AND cool_a.disposition_id + 0 = "
+        f"ANY({_current_disposition_ids('is_contact')})"
+        f" AND cool_a.started_at + interval '0' > ({at}) - make_interval(days => "
+        f"{_days(policy.cooloff_days_after_contact)})"
         f" AND cool_a.started_at + interval '0' <= ({at}) LIMIT 1), false)"
     )
 
@@ -127,6 +131,7 @@ def refused_before_sql(policy, *, customer: str, campaign: str) -> str | None:
 
 
 # ------------------------------------------------------------------ many customers (sets)
+
 
 def customers_over_cap_sql(policy, *, at: str) -> str | None:
     """Customer ids at or over the cross-campaign cap at `at` (see cap_reached_sql)."""
@@ -164,6 +169,7 @@ def customers_refused_sql(policy, *, campaign: str) -> str | None:
 
 # ------------------------------------------------------------------ from Python
 
+
 def blocking_reason(*, policy, customer, campaign, at=None) -> str | None:
     """The first policy rule that forbids calling `customer` for `campaign` at `at`:
     "refused_before", "cooloff" or "cap"; None when the policy allows the call. (DNC, calling
@@ -183,9 +189,7 @@ def blocking_reason(*, policy, customer, campaign, at=None) -> str | None:
         return None
     select = ", ".join(sql for _, sql in checks)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {select}", {"customer": customer_id, "campaign": campaign_id, "at": at}
-        )
+        cursor.execute(f"SELECT {select}", {"customer": customer_id, "campaign": campaign_id, "at": at})
         row = cursor.fetchone()
     for (reason, _), blocked in zip(checks, row):
         if blocked:

@@ -1,6 +1,7 @@
 """Pre-notification records: a direct mail / SMS / email notice sent to a customer before the
 campaign calls them. A campaign with `prenotice_days` only calls customers whose notice is at
 least that many days old (checked by the list build)."""
+
 import csv
 import datetime
 import io
@@ -23,13 +24,21 @@ class PreNoticeImportError(Exception):
 def record_prenotice(*, campaign, customer, channel: str, sent_on: datetime.date, by) -> tuple[PreNotice, bool]:
     """Record one notice by hand; recording the same notice twice keeps one row."""
     notice, created = PreNotice.objects.get_or_create(
-        campaign=campaign, customer=customer, channel=channel, sent_on=sent_on,
+        campaign=campaign,
+        customer=customer,
+        channel=channel,
+        sent_on=sent_on,
         defaults={"created_by": by if by is not None and by.is_authenticated else None},
     )
     if created:
-        record_event(actor=by, action="prenotice.recorded", target=notice,
-                     summary=f"{campaign.name}: {customer.external_id} {channel} {sent_on}",
-                     campaign=campaign.pk, customer=customer.pk)
+        record_event(
+            actor=by,
+            action="prenotice.recorded",
+            target=notice,
+            summary=f"{campaign.name}: {customer.external_id} {channel} {sent_on}",
+            campaign=campaign.pk,
+            customer=customer.pk,
+        )
     return notice, created
 
 
@@ -47,7 +56,9 @@ def parse_prenotice_csv(data: bytes) -> tuple[list[tuple[str, datetime.date, str
     reader = csv.DictReader(io.StringIO(text))
     header = [name.strip().lower() for name in (reader.fieldnames or [])]
     if "external_id" not in header or "sent_on" not in header:
-        raise PreNoticeImportError(_("The first line must name the columns external_id and sent_on (channel optional)."))
+        raise PreNoticeImportError(
+            _("The first line must name the columns external_id and sent_on (channel optional).")
+        )
     reader.fieldnames = header
     channels = set(PreNotice.Channel.values)
     rows, problems = [], []
@@ -63,10 +74,14 @@ def parse_prenotice_csv(data: bytes) -> tuple[list[tuple[str, datetime.date, str
         try:
             sent_on = datetime.date.fromisoformat(raw_date.replace("/", "-"))
         except ValueError:
-            problems.append({"line": line, "message": _("sent_on %(value)s is not a date (YYYY-MM-DD)") % {"value": raw_date}})
+            problems.append(
+                {"line": line, "message": _("sent_on %(value)s is not a date (YYYY-MM-DD)") % {"value": raw_date}}
+            )
             continue
         if channel not in channels:
-            problems.append({"line": line, "message": _("channel %(value)s is not one of dm, sms, email") % {"value": channel}})
+            problems.append(
+                {"line": line, "message": _("channel %(value)s is not one of dm, sms, email") % {"value": channel}}
+            )
             continue
         rows.append((external_id, sent_on, channel))
     return rows, problems
@@ -89,7 +104,8 @@ def import_prenotices(*, campaign, rows: list[tuple[str, datetime.date, str]], b
             WITH incoming AS (
                 SELECT * FROM unnest(%s::text[], %s::date[], %s::text[]) AS r(external_id, sent_on, channel)
             ), inserted AS (
-                INSERT INTO {PreNotice._meta.db_table} (customer_id, campaign_id, channel, sent_on, created_by_id, created_at)
+                INSERT INTO {PreNotice._meta.db_table} (customer_id, campaign_id, channel, sent_on, created_by_id,
+                    created_at)
                 SELECT DISTINCT c.id, %s, r.channel, r.sent_on, %s::bigint, now()
                 FROM incoming r JOIN {Customer._meta.db_table} c ON c.external_id = r.external_id
                 ON CONFLICT (customer_id, campaign_id, channel, sent_on) DO NOTHING
@@ -97,7 +113,8 @@ def import_prenotices(*, campaign, rows: list[tuple[str, datetime.date, str]], b
             )
             SELECT (SELECT count(*) FROM inserted),
                    ARRAY(SELECT DISTINCT r.external_id FROM incoming r
-                         WHERE NOT EXISTS (SELECT 1 FROM {Customer._meta.db_table} c WHERE c.external_id = r.external_id)
+                         WHERE NOT EXISTS (SELECT 1 FROM {Customer._meta.db_table} c WHERE c.external_id =
+                         r.external_id)
                          ORDER BY 1)
             """,
             [external_ids, dates, channels, campaign.pk, created_by],
@@ -106,7 +123,13 @@ def import_prenotices(*, campaign, rows: list[tuple[str, datetime.date, str]], b
     unknown_ids = set(unknown)
     known_rows = len({r for r in rows if r[0] not in unknown_ids})
     result = {"created": created, "duplicates": known_rows - created, "unknown": list(unknown)}
-    record_event(actor=by, action="prenotice.imported", target=campaign,
-                 summary=f"{campaign.name}: {created} notices", created=created,
-                 duplicates=result["duplicates"], unknown=len(unknown))
+    record_event(
+        actor=by,
+        action="prenotice.imported",
+        target=campaign,
+        summary=f"{campaign.name}: {created} notices",
+        created=created,
+        duplicates=result["duplicates"],
+        unknown=len(unknown),
+    )
     return result

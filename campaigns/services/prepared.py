@@ -12,6 +12,7 @@ under a new name, so no name is ever prepared twice. Set `CALLCENTER_PREPARED_ST
 in the settings behind a transaction-mode connection pooler, where a session's prepared
 statements are not available to the next transaction.
 """
+
 import hashlib
 import re
 from functools import lru_cache
@@ -24,9 +25,17 @@ _PARAMETER = re.compile(r"%\((\w+)\)s")
 # (zones_<campaign> are text[]); any other parameter is `unknown`: PostgreSQL infers it from its
 # place (an INSERT column, `column = $n`).
 TYPES = {
-    "now": "timestamptz", "grace": "timestamptz", "held_until": "timestamptz", "at": "timestamptz",
-    "today": "date", "operator": "integer", "entry": "bigint", "expected": "text", "state": "text",
-    "lists": "bigint[]", "skipped": "bigint[]",
+    "now": "timestamptz",
+    "grace": "timestamptz",
+    "held_until": "timestamptz",
+    "at": "timestamptz",
+    "today": "date",
+    "operator": "integer",
+    "entry": "bigint",
+    "expected": "text",
+    "state": "text",
+    "lists": "bigint[]",
+    "skipped": "bigint[]",
 }
 
 

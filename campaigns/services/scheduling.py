@@ -17,9 +17,10 @@ The window is [start, end): a call may start at 09:00:00 and at 19:59:59, not at
 00:00 means midnight (the end of the day); an end before the start means the window runs over
 midnight.
 """
+
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays
@@ -37,7 +38,8 @@ PREFERENCE_SEARCH_DAYS = 14
 
 # ------------------------------------------------------------------ zones and holidays
 
-@lru_cache(maxsize=None)
+
+@cache
 def zone(name: str):
     """ZoneInfo for `name`, None for an unknown zone (such customers are never callable)."""
     try:
@@ -75,6 +77,7 @@ def is_day_allowed(policy, day: dt.date) -> bool:
 
 
 # ------------------------------------------------------------------ windows
+
 
 def _window_bounds(day: dt.date, start: dt.time, end: dt.time) -> list[tuple[dt.datetime, dt.datetime]]:
     """[start, end) on `day` as naive local datetimes (a window over midnight gives two parts)."""
@@ -131,7 +134,7 @@ def is_callable_at(policy, zone_name: str, at: dt.datetime) -> bool:
     tz = zone(zone_name)
     if tz is None:
         return False
-    local = at.astimezone(dt.timezone.utc).astimezone(tz)  # via UTC: normalizes a same-zone input
+    local = at.astimezone(dt.UTC).astimezone(tz)  # via UTC: normalizes a same-zone input
     naive = local.replace(tzinfo=None)
     return any(start <= naive < end for start, end in local_intervals(policy, local.date()))
 
@@ -140,7 +143,7 @@ def _aware(naive: dt.datetime, tz) -> dt.datetime:
     """A local wall-clock time as an aware datetime. A time inside a spring-forward gap does not
     exist; zoneinfo then reads it with the offset before the change, i.e. just after the gap. The
     round trip through UTC normalizes it (02:30 on the spring-forward night becomes 03:30)."""
-    return naive.replace(tzinfo=tz).astimezone(dt.timezone.utc).astimezone(tz)
+    return naive.replace(tzinfo=tz).astimezone(dt.UTC).astimezone(tz)
 
 
 def next_opening(policy, zone_name: str, after: dt.datetime, preferred=None, search_days: int = SEARCH_DAYS):
@@ -148,7 +151,7 @@ def next_opening(policy, zone_name: str, after: dt.datetime, preferred=None, sea
     tz = zone(zone_name)
     if tz is None:
         return None
-    local_after = after.astimezone(dt.timezone.utc).astimezone(tz)
+    local_after = after.astimezone(dt.UTC).astimezone(tz)
     naive_after = local_after.replace(tzinfo=None)
     first_day = local_after.date()
     # The day before too: a window running over midnight may still be open after midnight.
@@ -176,8 +179,11 @@ def open_zones(policy, at: dt.datetime) -> list[str]:
 
 def _policy_key(policy):
     return (
-        policy.call_window_start, policy.call_window_end, tuple(sorted(policy.weekdays or [])),
-        bool(policy.skip_holidays), policy.holiday_country or "",
+        policy.call_window_start,
+        policy.call_window_end,
+        tuple(sorted(policy.weekdays or [])),
+        bool(policy.skip_holidays),
+        policy.holiday_country or "",
     )
 
 
@@ -199,6 +205,7 @@ def _open_zones(key, at: dt.datetime) -> list[str]:
 
 
 # ------------------------------------------------------------------ retry schedule
+
 
 def retry_delay_minutes(policy, disposition) -> int:
     """The policy's delay for this outcome, else the disposition's default, else none."""
@@ -228,8 +235,15 @@ class CallHistory:
     entry_attempt_times: list = field(default_factory=list)  # this entry's attempts (per-day max)
 
 
-def earliest_allowed_time(*, policy, zone_name: str, earliest: dt.datetime, history: CallHistory,
-                          preferred_windows=None, apply_cooloff: bool = True) -> dt.datetime | None:
+def earliest_allowed_time(
+    *,
+    policy,
+    zone_name: str,
+    earliest: dt.datetime,
+    history: CallHistory,
+    preferred_windows=None,
+    apply_cooloff: bool = True,
+) -> dt.datetime | None:
     """The first moment at or after `earliest` that every calling rule allows (see the module
     docstring), or None when the policy never opens."""
     preferred = parse_preferred_windows(preferred_windows)
@@ -286,8 +300,9 @@ def load_call_history(*, entry, since: dt.datetime) -> CallHistory:
     return history
 
 
-def compute_next_attempt_at(*, entry, policy, not_before: dt.datetime | None = None, callback: bool = False,
-                            best_hours: set | None = None) -> dt.datetime | None:
+def compute_next_attempt_at(
+    *, entry, policy, not_before: dt.datetime | None = None, callback: bool = False, best_hours: set | None = None
+) -> dt.datetime | None:
     """Where the next attempt of `entry` may go, from its recorded history. For a callback the
     customer asked for, the cool-off and the preferred times do not apply (they named the time).
     `best_hours`: the entry's best hours read beforehand (None: read them here, from the cache or
@@ -309,8 +324,12 @@ def compute_next_attempt_at(*, entry, policy, not_before: dt.datetime | None = N
 
     def allowed_from(moment):
         return earliest_allowed_time(
-            policy=policy, zone_name=customer.time_zone, earliest=moment, history=history,
-            preferred_windows=None if callback else customer.preferred_call_windows, apply_cooloff=not callback,
+            policy=policy,
+            zone_name=customer.time_zone,
+            earliest=moment,
+            history=history,
+            preferred_windows=None if callback else customer.preferred_call_windows,
+            apply_cooloff=not callback,
         )
 
     next_at = allowed_from(earliest)

@@ -2,6 +2,7 @@
 customer belongs to, else the campaign's default script. Only published scripts count: a variant
 whose script has no published version yet is passed over, so the console always has something to
 show when anything is published."""
+
 import logging
 
 from django.core.exceptions import ValidationError
@@ -67,11 +68,15 @@ def version_for_attempt(*, entry_id: int, script_version, answers) -> ScriptVers
             if shown is not None and _scripts_changed_during_the_call(entry, shown.script_id):
                 version = shown
         if version is None:
-            raise ValidationError({"script_version": [_("This script version is not one of this campaign's talk scripts.")]})
+            raise ValidationError(
+                {"script_version": [_("This script version is not one of this campaign's talk scripts.")]}
+            )
         return version
     version = choose_script_version(campaign=entry.campaign, customer=entry.customer)
     if version is None and answers:
-        raise ValidationError({"answers": [_("Script answers were given, but this campaign has no published talk script.")]})
+        raise ValidationError(
+            {"answers": [_("Script answers were given, but this campaign has no published talk script.")]}
+        )
     return version
 
 
@@ -87,7 +92,9 @@ def _scripts_changed_during_the_call(entry, script_id: int) -> bool:
     # A hold without its start (taken before it was recorded) lasted at most the ceiling.
     since = entry.held_at or timezone.now() - hold_ceiling()
     changes = AuditEvent.objects.filter(
-        object_type="campaigns.campaign", object_id=str(entry.campaign_id), created_at__gte=since,
+        object_type="campaigns.campaign",
+        object_id=str(entry.campaign_id),
+        created_at__gte=since,
     )
     return changes.filter(
         Q(action="campaign.script_variant_removed", data__script=script_id)

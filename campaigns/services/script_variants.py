@@ -3,6 +3,7 @@ campaign's default (the console tries the variants in order, see script_choice.p
 
 Every change locks the campaign row first, so two supervisors editing the same campaign's
 variants at once are serialized: no segment is mapped twice and positions stay a clean 1..n."""
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -31,12 +32,15 @@ def _renumber(campaign: Campaign) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("""
+        cursor.execute(
+            """
             UPDATE campaigns_campaignscriptvariant v SET position = o.new_position
             FROM (SELECT id, row_number() OVER (ORDER BY position, id) AS new_position
                   FROM campaigns_campaignscriptvariant WHERE campaign_id = %s) o
             WHERE v.id = o.id AND v.position <> o.new_position
-        """, [campaign.pk])
+        """,
+            [campaign.pk],
+        )
 
 
 def _describe(variant: CampaignScriptVariant) -> str:
@@ -50,16 +54,26 @@ def add_variant(*, campaign: Campaign, segment, script: Script, by) -> CampaignS
     over at call time until then; the pages warn about it."""
     campaign = _locked_campaign(campaign)
     if campaign.script_variants.filter(segment=segment).exists():
-        raise ValidationError({"segment": [
-            _("The segment “%(segment)s” already has a script in this campaign. Delete that variant first.")
-            % {"segment": segment.name}
-        ]})
+        raise ValidationError(
+            {
+                "segment": [
+                    _("The segment “%(segment)s” already has a script in this campaign. Delete that variant first.")
+                    % {"segment": segment.name}
+                ]
+            }
+        )
     last = campaign.script_variants.aggregate(last=Max("position"))["last"] or 0
     # Positions are 1..n already (removing and moving keep them so): the new one goes last.
     variant = CampaignScriptVariant.objects.create(campaign=campaign, segment=segment, script=script, position=last + 1)
     record_event(
-        actor=by, action="campaign.script_variant_added", target=campaign, summary=_describe(variant),
-        variant=variant.pk, segment=segment.pk, script=script.pk, position=variant.position,
+        actor=by,
+        action="campaign.script_variant_added",
+        target=campaign,
+        summary=_describe(variant),
+        variant=variant.pk,
+        segment=segment.pk,
+        script=script.pk,
+        position=variant.position,
     )
     return variant
 
@@ -83,9 +97,13 @@ def move_variant(*, variant: CampaignScriptVariant, direction: str, by) -> Campa
     moved.position, other.position = other.position, moved.position
     CampaignScriptVariant.objects.bulk_update([moved, other], ["position"])
     record_event(
-        actor=by, action="campaign.script_variant_moved", target=campaign,
+        actor=by,
+        action="campaign.script_variant_moved",
+        target=campaign,
         summary=f"{_describe(moved)} ({direction}, {other.position} → {moved.position})",
-        variant=moved.pk, direction=direction, position=moved.position,
+        variant=moved.pk,
+        direction=direction,
+        position=moved.position,
     )
     return moved
 
@@ -97,7 +115,8 @@ def remove_variant(*, variant: CampaignScriptVariant, by) -> None:
     campaign = _locked_campaign(variant.campaign)
     current = (
         CampaignScriptVariant.objects.select_related("segment", "script", "campaign")
-        .filter(pk=variant.pk, campaign=campaign).first()
+        .filter(pk=variant.pk, campaign=campaign)
+        .first()
     )
     if current is None:
         raise VariantGone()

@@ -1,5 +1,6 @@
 """Celery tasks of operator work: thin wrappers that take ids and call a service. All of them
 are idempotent (they recompute from what is recorded), so a retry or a duplicate run is safe."""
+
 from celery import shared_task
 from django.core.cache import cache
 

@@ -3,6 +3,7 @@
 Both are idempotent (the watermarks say what has been counted) and periodic (CELERY_BEAT_SCHEDULE
 in callcenter/settings.py): the refresh every 30 seconds keeps the rollups at most a minute behind,
 the reconciliation rebuilds them every night."""
+
 from dataclasses import asdict
 
 from celery import shared_task

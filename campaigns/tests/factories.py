@@ -1,5 +1,6 @@
 """factory_boy factories for campaign setup: policies, campaigns, call lists and entries.
 Shared by the setup, dispatch and KPI tests."""
+
 import datetime
 
 import factory
@@ -88,8 +89,13 @@ class CallListEntryFactory(factory.django.DjangoModelFactory):
     campaign = factory.LazyAttribute(lambda e: e.call_list.campaign)
     customer = factory.SubFactory(CustomerFactory)
     phone = factory.LazyAttribute(
-        lambda e: (e.customer.phones.filter(is_valid=True).order_by("-is_primary", "id").values_list("number", flat=True).first()
-                   or f"+8180{e.customer.pk:08d}")
+        lambda e: (
+            e.customer.phones.filter(is_valid=True)
+            .order_by("-is_primary", "id")
+            .values_list("number", flat=True)
+            .first()
+            or f"+8180{e.customer.pk:08d}"
+        )
     )
     rank = factory.Sequence(lambda n: n + 1)
     status = CallListEntry.Status.PENDING

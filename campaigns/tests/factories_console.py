@@ -1,10 +1,11 @@
 """Helpers for the console, dispatch, outcome and scheduling tests: a dialable setup in one line,
 on top of the setup and contacts factories."""
+
 import datetime as dt
 from zoneinfo import ZoneInfo
 
 from campaigns.models import CallAttempt, Campaign, Disposition
-from campaigns.tests.factories import CallListEntryFactory, CallListFactory, CallingPolicyFactory, CampaignFactory
+from campaigns.tests.factories import CallingPolicyFactory, CallListEntryFactory, CallListFactory, CampaignFactory
 from contacts.tests.factories import CustomerFactory
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -16,9 +17,18 @@ WEDNESDAY_2PM = dt.datetime(2026, 11, 25, 14, 0, tzinfo=TOKYO)
 def japan_standard(**overrides):
     """The "Japan standard" preset numbers (DESIGN.md section 4), each overridable."""
     fields = dict(
-        call_window_start=dt.time(9, 0), call_window_end=dt.time(20, 0), weekdays=[0, 1, 2, 3, 4, 5],
-        skip_holidays=True, holiday_country="JP", max_attempts=6, max_attempts_per_day=2, min_gap_minutes=120,
-        cap_attempts=3, cap_days=7, cooloff_days_after_contact=7, no_resolicit_after_refusal=True,
+        call_window_start=dt.time(9, 0),
+        call_window_end=dt.time(20, 0),
+        weekdays=[0, 1, 2, 3, 4, 5],
+        skip_holidays=True,
+        holiday_country="JP",
+        max_attempts=6,
+        max_attempts_per_day=2,
+        min_gap_minutes=120,
+        cap_attempts=3,
+        cap_days=7,
+        cooloff_days_after_contact=7,
+        no_resolicit_after_refusal=True,
     )
     fields.update(overrides)
     return CallingPolicyFactory(**fields)
@@ -46,7 +56,13 @@ def past_attempt(*, entry=None, customer=None, campaign=None, at, code="no_answe
     customer = customer or entry.customer
     campaign = campaign or entry.campaign
     return CallAttempt.objects.create(
-        entry=entry, call_list=entry.call_list if entry else None, campaign=campaign, customer=customer,
-        operator=operator, phone=entry.phone if entry else "+819000000000", started_at=at,
-        ended_at=at + dt.timedelta(minutes=2), disposition=disposition,
+        entry=entry,
+        call_list=entry.call_list if entry else None,
+        campaign=campaign,
+        customer=customer,
+        operator=operator,
+        phone=entry.phone if entry else "+819000000000",
+        started_at=at,
+        ended_at=at + dt.timedelta(minutes=2),
+        disposition=disposition,
     )

@@ -1,5 +1,6 @@
 """Nobody stays "working" after leaving: logout signs the operator off, and the absence sweep signs
 off operators the product has not heard from for AGENT_ABSENT_MINUTES, as of the last contact."""
+
 import datetime as dt
 
 import pytest
@@ -149,8 +150,13 @@ def test_logout_while_offline_records_nothing(login, operator):
 
 def test_a_held_call_keeps_its_hold_when_its_operator_is_signed_off(operator, settings):
     settings.AGENT_ABSENT_MINUTES = 15
-    policy = CallingPolicyFactory(call_window_start=dt.time(0), call_window_end=dt.time(0), weekdays=list(range(7)),
-                                  skip_holidays=False, min_gap_minutes=0)
+    policy = CallingPolicyFactory(
+        call_window_start=dt.time(0),
+        call_window_end=dt.time(0),
+        weekdays=list(range(7)),
+        skip_holidays=False,
+        min_gap_minutes=0,
+    )
     call_list = ready_list(working_campaign(operators=[operator], policy=policy))
     entry(call_list)
     start_work(operator, at=timezone.now() - dt.timedelta(minutes=30))
@@ -174,7 +180,9 @@ def test_the_kpis_give_back_the_time_after_the_last_contact(operator, settings):
     start_work(operator, at=timezone.now() - dt.timedelta(hours=2))
     agent_state.note_presence(operator.pk, at=timezone.now() - dt.timedelta(minutes=20))
     refresh_kpi_rollups()
-    counted_open = sum(KpiOperatorHour.objects.filter(operator_id=operator.pk).values_list("logged_in_seconds", flat=True))
+    counted_open = sum(
+        KpiOperatorHour.objects.filter(operator_id=operator.pk).values_list("logged_in_seconds", flat=True)
+    )
     assert counted_open >= 2 * 3600 - 5
 
     assert agent_state.sign_off_absent() == 1

@@ -2,6 +2,7 @@
 attempt or customer id answers only for the call the operator holds. Tried as an attacker would,
 with another operator's held entry and with an entry nobody holds: the refusal is 404/409 and its
 body carries none of that customer's data."""
+
 import datetime as dt
 
 import pytest
@@ -42,8 +43,13 @@ def list_for(campaign, operator, *, priority):
 def scene(operator, operator2):
     """operator2 holds the planted customer's entry; another planted entry is pending; operator
     holds an ordinary customer's entry."""
-    policy = CallingPolicyFactory(call_window_start=dt.time(0), call_window_end=dt.time(0), weekdays=list(range(7)),
-                                  skip_holidays=False, min_gap_minutes=0)
+    policy = CallingPolicyFactory(
+        call_window_start=dt.time(0),
+        call_window_end=dt.time(0),
+        weekdays=list(range(7)),
+        skip_holidays=False,
+        min_gap_minutes=0,
+    )
     campaign = working_campaign(operators=[operator, operator2], policy=policy)
     planted = CustomerFactory(name=PLANTED_NAME, name_kana=PLANTED_KANA, phone=PLANTED_NUMBER, notes=PLANTED_NOTES)
     own_customer = CustomerFactory(name="普通 太郎", phone="+819011112222")
@@ -111,10 +117,16 @@ def test_walk_panel_of_a_hold_past_its_time_is_still_the_operators(login, operat
 
 def test_api_attempt_for_an_entry_not_held(api_as, operator, scene):
     now = timezone.now()
-    response = api_as(operator).post("/api/v1/attempts/", {
-        "entry": scene["theirs"].pk, "disposition": "no_answer",
-        "started_at": (now - dt.timedelta(minutes=1)).isoformat(), "ended_at": now.isoformat(),
-    }, format="json")
+    response = api_as(operator).post(
+        "/api/v1/attempts/",
+        {
+            "entry": scene["theirs"].pk,
+            "disposition": "no_answer",
+            "started_at": (now - dt.timedelta(minutes=1)).isoformat(),
+            "ended_at": now.isoformat(),
+        },
+        format="json",
+    )
     assert response.status_code == 409
     assert_no_customer_data(response)
 
@@ -127,8 +139,11 @@ def test_dnc_check_for_an_operator_answers_only_blocked_for_the_held_call(api_as
     assert own.status_code == 200 and own.json() == {"blocked": True}
     own_customer = api.get("/api/v1/dnc/check/", {"customer": scene["mine"].customer_id})
     assert own_customer.json() == {"blocked": True}
-    for query in ({"phone": PLANTED_NUMBER}, {"customer": scene["planted"].pk},
-                  {"customer": scene["mine"].customer_id, "phone": PLANTED_NUMBER}):
+    for query in (
+        {"phone": PLANTED_NUMBER},
+        {"customer": scene["planted"].pk},
+        {"customer": scene["mine"].customer_id, "phone": PLANTED_NUMBER},
+    ):
         refused = api.get("/api/v1/dnc/check/", query)
         assert refused.status_code == 404, query
         assert_no_customer_data(refused)
@@ -149,15 +164,25 @@ def test_dnc_check_for_a_supervisor_keeps_the_registry(api_as, supervisor, scene
 def test_dnc_request_from_an_operator_is_limited_to_the_held_customer(api_as, operator, scene):
     api = api_as(operator)
     refused = [
-        api.post("/api/v1/dnc/", {"customer": scene["planted"].pk, "reason": "customer_request", "source": "operator"}, format="json"),
-        api.post("/api/v1/dnc/", {"phone": PLANTED_NUMBER, "reason": "customer_request", "source": "operator"}, format="json"),
+        api.post(
+            "/api/v1/dnc/",
+            {"customer": scene["planted"].pk, "reason": "customer_request", "source": "operator"},
+            format="json",
+        ),
+        api.post(
+            "/api/v1/dnc/", {"phone": PLANTED_NUMBER, "reason": "customer_request", "source": "operator"}, format="json"
+        ),
     ]
     for response in refused:
         assert response.status_code == 404
         assert_no_customer_data(response)
     assert not DoNotCall.objects.filter(phone_number=PLANTED_NUMBER).exists()
     assert not DoNotCall.objects.filter(customer=scene["planted"]).exists()
-    allowed = api.post("/api/v1/dnc/", {"customer": scene["mine"].customer_id, "reason": "customer_request", "source": "operator"}, format="json")
+    allowed = api.post(
+        "/api/v1/dnc/",
+        {"customer": scene["mine"].customer_id, "reason": "customer_request", "source": "operator"},
+        format="json",
+    )
     assert allowed.status_code == 201
     assert allowed.json()["source"] == DoNotCall.Source.OPERATOR
 

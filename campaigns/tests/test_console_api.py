@@ -1,4 +1,5 @@
 """API.md "Operator work": agent state, next-call dispatch and attempts, with their error codes."""
+
 import datetime as dt
 import json
 
@@ -17,15 +18,27 @@ Status = CallListEntry.Status
 
 @pytest.fixture
 def call_list(operator):
-    policy = CallingPolicyFactory(call_window_start=dt.time(0), call_window_end=dt.time(0), weekdays=list(range(7)),
-                                  skip_holidays=False, min_gap_minutes=0)
+    policy = CallingPolicyFactory(
+        call_window_start=dt.time(0),
+        call_window_end=dt.time(0),
+        weekdays=list(range(7)),
+        skip_holidays=False,
+        min_gap_minutes=0,
+    )
     return ready_list(working_campaign(operators=[operator], policy=policy))
 
 
 def attempt_body(entry_id, **fields):
     now = timezone.now()
-    body = {"entry": entry_id, "disposition": "no_answer", "started_at": (now - dt.timedelta(minutes=1)).isoformat(),
-            "ended_at": now.isoformat(), "talk_seconds": 0, "hold_seconds": 0, "acw_seconds": 12}
+    body = {
+        "entry": entry_id,
+        "disposition": "no_answer",
+        "started_at": (now - dt.timedelta(minutes=1)).isoformat(),
+        "ended_at": now.isoformat(),
+        "talk_seconds": 0,
+        "hold_seconds": 0,
+        "acw_seconds": 12,
+    }
     body.update(fields)
     return body
 
@@ -65,7 +78,12 @@ def test_dispatch_returns_the_entry_and_holds_it(api_as, operator, call_list):
     assert response.status_code == 200
     body = response.json()
     assert (body["entry"], body["campaign"], body["list"], body["phone"], body["attempt_number"]) == (
-        one.pk, call_list.campaign_id, call_list.pk, "+818022223333", 1)
+        one.pk,
+        call_list.campaign_id,
+        call_list.pk,
+        "+818022223333",
+        1,
+    )
     assert body["customer"]["name"] == "佐々木 恵" and body["customer"]["phones"][0]["number"] == "+818022223333"
     assert "script" in body
     one.refresh_from_db()
@@ -137,22 +155,30 @@ def test_attempt_400s(api_as, operator, call_list):
     response = client.post("/api/v1/attempts/", attempt_body(one.pk, disposition="callback"), format="json")
     assert response.status_code == 400 and "callback_at" in response.json()["errors"]
     past = (timezone.now() - dt.timedelta(hours=1)).isoformat()
-    response = client.post("/api/v1/attempts/", attempt_body(one.pk, disposition="callback", callback_at=past), format="json")
+    response = client.post(
+        "/api/v1/attempts/", attempt_body(one.pk, disposition="callback", callback_at=past), format="json"
+    )
     assert response.status_code == 400 and response.json()["errors"]["callback_at"]
     response = client.post("/api/v1/attempts/", {"entry": one.pk}, format="json")
     assert {"disposition", "started_at", "ended_at"} <= set(response.json()["errors"])
     assert not CallAttempt.objects.exists()
 
 
-@pytest.mark.parametrize("times, field", [
-    ({"started_at": "0001-01-01T00:00:00Z"}, "started_at"),
-    ({"started_at": "2026-11-24T10:00:00+09:00"}, "started_at"),
-    ({"ended_at": "2999-01-01T00:00:00Z"}, "ended_at"),
-    # API.md: timestamps with their offset; without it the server's time zone was assumed, so a
-    # dialer sending UTC had its calls moved by nine hours.
-    ({"started_at": (timezone.localtime() - dt.timedelta(minutes=1)).replace(tzinfo=None).isoformat()}, "started_at"),
-    ({"ended_at": timezone.localtime().replace(tzinfo=None).isoformat()}, "ended_at"),
-])
+@pytest.mark.parametrize(
+    "times, field",
+    [
+        ({"started_at": "0001-01-01T00:00:00Z"}, "started_at"),
+        ({"started_at": "2026-11-24T10:00:00+09:00"}, "started_at"),
+        ({"ended_at": "2999-01-01T00:00:00Z"}, "ended_at"),
+        # API.md: timestamps with their offset; without it the server's time zone was assumed, so a
+        # dialer sending UTC had its calls moved by nine hours.
+        (
+            {"started_at": (timezone.localtime() - dt.timedelta(minutes=1)).replace(tzinfo=None).isoformat()},
+            "started_at",
+        ),
+        ({"ended_at": timezone.localtime().replace(tzinfo=None).isoformat()}, "ended_at"),
+    ],
+)
 def test_attempt_times_outside_the_hold_are_a_400(api_as, operator, call_list, times, field):
     """A call starts after its dispatch (at most DISPATCH_HOLD_MAX_MINUTES ago) and has ended by
     now. An attempt stored in year 1 left the entry dialable again at once (its retry time was
@@ -186,13 +212,18 @@ def test_attempt_with_dnc_request_and_callback(api_as, operator, call_list):
     first, second = entry(call_list, rank=1), entry(call_list, rank=2)
     client = api_as(operator)
     client.post("/api/v1/dispatch/next/")
-    response = client.post("/api/v1/attempts/", attempt_body(first.pk, disposition="hung_up", dnc_request=True), format="json")
+    response = client.post(
+        "/api/v1/attempts/", attempt_body(first.pk, disposition="hung_up", dnc_request=True), format="json"
+    )
     assert response.status_code == 201 and response.json()["entry_status"] == "blocked"
     assert DoNotCall.objects.filter(customer=first.customer).exists()
     client.post("/api/v1/dispatch/next/")
     callback_at = (timezone.now() + dt.timedelta(days=1)).isoformat()
-    response = client.post("/api/v1/attempts/", attempt_body(second.pk, disposition="callback", callback_at=callback_at,
-                                                            callback_personal=True), format="json")
+    response = client.post(
+        "/api/v1/attempts/",
+        attempt_body(second.pk, disposition="callback", callback_at=callback_at, callback_personal=True),
+        format="json",
+    )
     assert response.status_code == 201 and response.json()["entry_status"] == "callback"
     second.refresh_from_db()
     assert second.assigned_operator == operator

@@ -1,5 +1,6 @@
 """Browser journeys: an operator works three calls with the keyboard (a retry, a callback and a
 do-not-call request); a supervisor releases a stuck hold from the live board."""
+
 import datetime as dt
 
 import pytest
@@ -30,22 +31,42 @@ def eager_celery():
 @pytest.fixture
 def work(operator, eager_celery):
     policy = CallingPolicyFactory(
-        name="終日 (テスト)", call_window_start=dt.time(0), call_window_end=dt.time(0), weekdays=list(range(7)),
-        skip_holidays=False, min_gap_minutes=0,
+        name="終日 (テスト)",
+        call_window_start=dt.time(0),
+        call_window_end=dt.time(0),
+        weekdays=list(range(7)),
+        skip_holidays=False,
+        min_gap_minutes=0,
     )
     campaign = working_campaign(operators=[operator], policy=policy, name="休眠顧客掘り起こし 11月")
     call_list = ready_list(campaign, name="休眠 6か月以上")
     people = [
-        CustomerFactory(name="山田 花子", name_kana="ヤマダ ハナコ", phone="090-1111-2222", purchase_count=12,
-                        total_spent=184000, subscription_status="active", tags=["vip", "定期便"],
-                        notes="平日の夕方が好ましい", last_purchase_at=timezone.now() - dt.timedelta(days=200)),
-        CustomerFactory(name="鈴木 次郎", name_kana="スズキ ジロウ", phone="080-3333-4444", purchase_count=2, total_spent=9800),
-        CustomerFactory(name="高橋 三郎", name_kana="タカハシ サブロウ", phone="070-5555-6666", purchase_count=1, total_spent=3200),
+        CustomerFactory(
+            name="山田 花子",
+            name_kana="ヤマダ ハナコ",
+            phone="090-1111-2222",
+            purchase_count=12,
+            total_spent=184000,
+            subscription_status="active",
+            tags=["vip", "定期便"],
+            notes="平日の夕方が好ましい",
+            last_purchase_at=timezone.now() - dt.timedelta(days=200),
+        ),
+        CustomerFactory(
+            name="鈴木 次郎", name_kana="スズキ ジロウ", phone="080-3333-4444", purchase_count=2, total_spent=9800
+        ),
+        CustomerFactory(
+            name="高橋 三郎", name_kana="タカハシ サブロウ", phone="070-5555-6666", purchase_count=1, total_spent=3200
+        ),
     ]
-    entries = [entry(call_list, customer=person, rank=rank, phone=person.phones.get().number)
-               for rank, person in enumerate(people, start=1)]
+    entries = [
+        entry(call_list, customer=person, rank=rank, phone=person.phones.get().number)
+        for rank, person in enumerate(people, start=1)
+    ]
     earlier = working_campaign(operators=[], name="定期便 解約防止 9月", status="finished")
-    attempt = past_attempt(customer=people[0], campaign=earlier, at=timezone.now() - dt.timedelta(days=40), code="callback")
+    attempt = past_attempt(
+        customer=people[0], campaign=earlier, at=timezone.now() - dt.timedelta(days=40), code="callback"
+    )
     attempt.notes = "定期便の休止を相談。秋にもう一度連絡してほしいとのこと。"
     attempt.reaction = "listened"
     attempt.talk_seconds = 312
@@ -103,7 +124,11 @@ def test_operator_works_three_calls_with_the_keyboard(page, browser_login, shot,
     assert "10:00" in page.inner_text("[data-testid=my-callbacks]")
     shot(page, "console-4-nothing-left")
 
-    attempts = list(CallAttempt.objects.filter(entry__isnull=False).order_by("id").values_list("entry_id", "disposition__code", "notes"))
+    attempts = list(
+        CallAttempt.objects.filter(entry__isnull=False)
+        .order_by("id")
+        .values_list("entry_id", "disposition__code", "notes")
+    )
     assert attempts == [
         (first.pk, "no_answer", "呼び出し音のみ。夕方に再架電。"),
         (second.pk, "callback", "明日10時に折り返し希望"),
@@ -182,7 +207,9 @@ def test_supervisor_releases_a_stuck_hold(page, browser_login, shot, supervisor,
     shot(page, "console-7b-signed-off")
 
 
-def test_a_long_call_keeps_its_hold_while_the_console_is_open(page, browser_login, shot, settings, supervisor, operator, work):
+def test_a_long_call_keeps_its_hold_while_the_console_is_open(
+    page, browser_login, shot, settings, supervisor, operator, work
+):
     """The page renews the hold while the call goes on (every DISPATCH_HOLD_RENEW_SECONDS, here 1 s):
     not while the tab sits unused, but a hold about to expire during a conversation is extended,
     the ceiling is announced, and a hold a supervisor released is reported at once instead of at
@@ -207,7 +234,9 @@ def test_a_long_call_keeps_its_hold_while_the_console_is_open(page, browser_logi
 
     # Twenty minutes into the call the first hold would be over; the beat renews it.
     about_to_expire = timezone.now() + dt.timedelta(seconds=3)
-    CallListEntry.objects.filter(pk=held.pk).update(held_at=timezone.now() - dt.timedelta(minutes=20), held_until=about_to_expire)
+    CallListEntry.objects.filter(pk=held.pk).update(
+        held_at=timezone.now() - dt.timedelta(minutes=20), held_until=about_to_expire
+    )
     deadline = timezone.now() + dt.timedelta(seconds=10)
     while timezone.now() < deadline:
         held.refresh_from_db()
@@ -233,7 +262,9 @@ def test_a_long_call_keeps_its_hold_while_the_console_is_open(page, browser_logi
     shot(page, "console-9-hold-lost")
 
 
-def test_an_open_console_keeps_its_operator_and_learns_of_a_sign_off(page, browser_login, shot, settings, operator, work):
+def test_an_open_console_keeps_its_operator_and_learns_of_a_sign_off(
+    page, browser_login, shot, settings, operator, work
+):
     """The page pings (here every second) so the absence sweep leaves a present operator alone;
     when the operator was signed off anyway (the computer slept), the page says so without losing
     the call on screen, and "Start work" resumes."""

@@ -1,4 +1,5 @@
 """campaigns.demo_history: realistic, rule-abiding, idempotent demo call history."""
+
 import datetime as dt
 import io
 from collections import defaultdict
@@ -7,7 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from callcenter.models import AuditEvent
-
 from campaigns import demo_history
 from campaigns.models import AgentStateLog, CallAttempt, CallListEntry, Campaign
 from campaigns.services.scheduling import holiday_name
@@ -75,14 +75,16 @@ def test_evenings_and_saturdays_answer_more_and_operator_days_add_up(seeded):
 
 def check_entries_summaries_and_dnc():
     for attempt in CallAttempt.objects.filter(disposition__code="dnc_request"):
-        assert DoNotCall.objects.filter(customer=attempt.customer, source="operator", created_by=attempt.operator).exists()
+        assert DoNotCall.objects.filter(
+            customer=attempt.customer, source="operator", created_by=attempt.operator
+        ).exists()
         assert CallListEntry.objects.get(pk=attempt.entry_id).status == CallListEntry.Status.BLOCKED
     assert CallAttempt.objects.filter(disposition__code="dnc_request").exists()
     # Rule 1 holds in the demo too: nobody is called (in any campaign) after asking not to be,
     # and every request is in the DNC audit trail like one made in the console.
-    for entry in DoNotCall.objects.filter(source="operator"):
-        assert not CallAttempt.objects.filter(customer=entry.customer, started_at__gt=entry.created_at).exists()
-        assert AuditEvent.objects.filter(action="dnc.create", object_id=str(entry.pk)).exists()
+    for request in DoNotCall.objects.filter(source="operator"):
+        assert not CallAttempt.objects.filter(customer=request.customer, started_at__gt=request.created_at).exists()
+        assert AuditEvent.objects.filter(action="dnc.create", object_id=str(request.pk)).exists()
     called = CallListEntry.objects.filter(attempts__gt=0)
     for one in called[:50]:
         assert one.attempts == CallAttempt.objects.filter(entry=one).count()

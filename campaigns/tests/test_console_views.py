@@ -1,4 +1,5 @@
 """The console page, its actions and the supervisors' board, through the Django test client."""
+
 import datetime as dt
 
 import pytest
@@ -20,8 +21,13 @@ Status = CallListEntry.Status
 @pytest.fixture
 def always_open():
     """A policy open around the clock, so these tests do not depend on the hour they run."""
-    return CallingPolicyFactory(call_window_start=dt.time(0), call_window_end=dt.time(0), weekdays=list(range(7)),
-                                skip_holidays=False, min_gap_minutes=0)
+    return CallingPolicyFactory(
+        call_window_start=dt.time(0),
+        call_window_end=dt.time(0),
+        weekdays=list(range(7)),
+        skip_holidays=False,
+        min_gap_minutes=0,
+    )
 
 
 @pytest.fixture
@@ -62,8 +68,14 @@ def test_break_needs_a_reason(login, operator):
 
 
 def test_next_call_shows_the_customer_card(login, operator, call_list):
-    customer = CustomerFactory(name="山田 太郎", name_kana="ヤマダ タロウ", phone="090-1234-5678", tags=["vip"],
-                               notes="夕方の方がつながりやすい", purchase_count=4)
+    customer = CustomerFactory(
+        name="山田 太郎",
+        name_kana="ヤマダ タロウ",
+        phone="090-1234-5678",
+        tags=["vip"],
+        notes="夕方の方がつながりやすい",
+        purchase_count=4,
+    )
     one = entry(call_list, customer=customer, phone="+819012345678")
     client = login(operator)
     response = client.post(reverse("campaigns:console_next"), follow=True)
@@ -96,10 +108,16 @@ def test_log_an_outcome_and_take_the_next_call(login, operator, call_list):
     second = entry(call_list, rank=2)
     client = login(operator)
     client.post(reverse("campaigns:console_next"))
-    response = client.post(reverse("campaigns:console_outcome", args=[first.pk]), {
-        "disposition": "no_answer", "notes": "呼び出しのみ", "client_token": "t-1", "talk_seconds": "0",
-        "save_next": "1",
-    })
+    response = client.post(
+        reverse("campaigns:console_outcome", args=[first.pk]),
+        {
+            "disposition": "no_answer",
+            "notes": "呼び出しのみ",
+            "client_token": "t-1",
+            "talk_seconds": "0",
+            "save_next": "1",
+        },
+    )
     assert response.status_code == 302
     attempt = CallAttempt.objects.get()
     assert (attempt.entry, attempt.notes, attempt.operator) == (first, "呼び出しのみ", operator)
@@ -124,8 +142,10 @@ def test_missing_outcome_and_bad_callback_keep_the_notes(login, operator, call_l
     response = client.post(reverse("campaigns:console_outcome", args=[one.pk]), {"notes": "大事なメモ"})
     assert response.status_code == 400 and "大事なメモ" in response.content.decode()
     past = (timezone.localtime() - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
-    response = client.post(reverse("campaigns:console_outcome", args=[one.pk]),
-                           {"disposition": "callback", "callback_at": past, "notes": "大事なメモ"})
+    response = client.post(
+        reverse("campaigns:console_outcome", args=[one.pk]),
+        {"disposition": "callback", "callback_at": past, "notes": "大事なメモ"},
+    )
     html = response.content.decode()
     assert response.status_code == 400 and 'data-testid="callback-error"' in html and "大事なメモ" in html
     assert not CallAttempt.objects.exists()
@@ -136,9 +156,14 @@ def test_callback_is_read_in_the_customers_time_zone(login, operator, call_list)
     client = login(operator)
     client.post(reverse("campaigns:console_next"))
     tomorrow = (timezone.now() + dt.timedelta(days=1)).astimezone(dt.timezone(dt.timedelta(hours=-5)))
-    client.post(reverse("campaigns:console_outcome", args=[one.pk]), {
-        "disposition": "callback", "callback_at": tomorrow.strftime("%Y-%m-%dT10:00"), "callback_personal": "on",
-    })
+    client.post(
+        reverse("campaigns:console_outcome", args=[one.pk]),
+        {
+            "disposition": "callback",
+            "callback_at": tomorrow.strftime("%Y-%m-%dT10:00"),
+            "callback_personal": "on",
+        },
+    )
     one.refresh_from_db()
     local = one.callback_at.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York"))
     assert (local.hour, local.minute) == (10, 0) and one.assigned_operator == operator
@@ -158,7 +183,9 @@ def test_stale_form_after_release_gets_a_message_not_a_500(login, operator, supe
     client.post(reverse("campaigns:console_next"))
     login(supervisor).post(reverse("campaigns:console_release", args=[one.pk]))
     client = login(operator)
-    response = client.post(reverse("campaigns:console_outcome", args=[one.pk]), {"disposition": "busy", "notes": "メモ"})
+    response = client.post(
+        reverse("campaigns:console_outcome", args=[one.pk]), {"disposition": "busy", "notes": "メモ"}
+    )
     assert response.status_code == 409
     html = response.content.decode()
     assert "メモ" in html and 'data-testid="lost-notes"' in html
@@ -198,22 +225,35 @@ def test_script_answer_problems_are_shown_above_the_form(login, operator, call_l
 
     script = Script.objects.create(name="解約防止トーク")
     version = ScriptVersion.objects.create(script=script, number=1)
-    Step.objects.create(version=version, key="budget", kind=Step.Kind.QUESTION, answer_type=Step.AnswerType.NUMBER, title="予算")
+    Step.objects.create(
+        version=version, key="budget", kind=Step.Kind.QUESTION, answer_type=Step.AnswerType.NUMBER, title="予算"
+    )
     ScriptVersion.objects.filter(pk=version.pk).update(status=ScriptVersion.Status.PUBLISHED)
     call_list.campaign.script = script  # attempts take versions of the campaign's own scripts only
     call_list.campaign.save(update_fields=["script"])
     one = entry(call_list)
     client = login(operator)
     client.post(reverse("campaigns:console_next"))
-    response = client.post(reverse("campaigns:console_outcome", args=[one.pk]), {
-        "disposition": "no_answer", "script_version": version.pk, "answers": '{"budget": "たくさん"}', "notes": "メモ",
-    })
+    response = client.post(
+        reverse("campaigns:console_outcome", args=[one.pk]),
+        {
+            "disposition": "no_answer",
+            "script_version": version.pk,
+            "answers": '{"budget": "たくさん"}',
+            "notes": "メモ",
+        },
+    )
     html = response.content.decode()
     assert response.status_code == 400 and "予算" in html and "メモ" in html
     assert not CallAttempt.objects.exists()
-    response = client.post(reverse("campaigns:console_outcome", args=[one.pk]), {
-        "disposition": "no_answer", "script_version": version.pk, "answers": '{"budget": 3000}',
-    })
+    response = client.post(
+        reverse("campaigns:console_outcome", args=[one.pk]),
+        {
+            "disposition": "no_answer",
+            "script_version": version.pk,
+            "answers": '{"budget": 3000}',
+        },
+    )
     assert response.status_code == 302
     assert CallAttempt.objects.get().answers == {"budget": 3000}
 
@@ -224,7 +264,9 @@ def test_answers_the_database_cannot_store_are_a_form_error(login, operator, cal
     client = login(operator)
     client.post(reverse("campaigns:console_next"))
     for answers in ('{"budget": "a\\u0000"}', '{"budget": 1e400}'):
-        response = client.post(reverse("campaigns:console_outcome", args=[one.pk]), {"disposition": "no_answer", "answers": answers})
+        response = client.post(
+            reverse("campaigns:console_outcome", args=[one.pk]), {"disposition": "no_answer", "answers": answers}
+        )
         assert response.status_code == 400
     assert not CallAttempt.objects.exists()
 

@@ -1,5 +1,6 @@
 """Claim and lock paths under real concurrency: threads, each with its own PostgreSQL connection,
 racing on the same rows (DESIGN.md rules 2 and 4, idempotent outcomes, hold release)."""
+
 import datetime as dt
 import threading
 import time
@@ -12,7 +13,14 @@ from django.db import connection
 
 from campaigns.models import CallAttempt, CallListEntry, Disposition
 from campaigns.services import outcomes
-from campaigns.services.dispatch import DispatchError, HoldLost, dispatch_next, release_expired_holds, release_hold, renew_hold
+from campaigns.services.dispatch import (
+    DispatchError,
+    HoldLost,
+    dispatch_next,
+    release_expired_holds,
+    release_hold,
+    renew_hold,
+)
 from campaigns.services.outcomes import EntryNotHeld, record_outcome
 from campaigns.tests.factories import CallingPolicyFactory
 from campaigns.tests.factories_console import WEDNESDAY_2PM, entry, ready_list, working_campaign
@@ -91,7 +99,11 @@ def test_two_campaigns_racing_never_exceed_the_cross_campaign_cap(reference_data
     between them and the cap (the retry scheduler is switched off here to prove exactly that)."""
     monkeypatch.setattr(outcomes, "_enqueue_retry", lambda entry_id: None)
     policy = CallingPolicyFactory(
-        cap_attempts=2, cap_days=7, max_attempts=6, max_attempts_per_day=6, min_gap_minutes=0,
+        cap_attempts=2,
+        cap_days=7,
+        max_attempts=6,
+        max_attempts_per_day=6,
+        min_gap_minutes=0,
         retry_delays={"no_answer": 0},
     )
     operators = make_operators(16)
@@ -140,8 +152,14 @@ def test_double_submit_with_one_client_token_records_one_attempt(reference_data)
 
     def submit():
         return record_outcome(
-            entry=held.pk, operator=operator, disposition=busy, notes="話し中", client_token="tok-123",
-            started_at=NOW, ended_at=NOW + dt.timedelta(seconds=30), now=NOW,
+            entry=held.pk,
+            operator=operator,
+            disposition=busy,
+            notes="話し中",
+            client_token="tok-123",
+            started_at=NOW,
+            ended_at=NOW + dt.timedelta(seconds=30),
+            now=NOW,
         )
 
     results = race([submit for _ in range(8)])
@@ -162,10 +180,14 @@ def test_release_and_outcome_racing_never_both_win(reference_data):
     for round_number in range(6):
         one = entry(call_list, rank=round_number)
         assert dispatch_next(operator=operator, now=NOW).pk == one.pk
-        results = race([
-            lambda: record_outcome(entry=one.pk, operator=operator, disposition=no_answer, started_at=NOW, ended_at=NOW, now=NOW),
-            lambda: release_hold(entry_id=one.pk, by=supervisor, now=NOW),
-        ])
+        results = race(
+            [
+                lambda one=one: record_outcome(
+                    entry=one.pk, operator=operator, disposition=no_answer, started_at=NOW, ended_at=NOW, now=NOW
+                ),
+                lambda one=one: release_hold(entry_id=one.pk, by=supervisor, now=NOW),
+            ]
+        )
         outcome, release = results
         won = [not isinstance(outcome, Exception), not isinstance(release, Exception)]
         assert won.count(True) == 1, results
@@ -272,8 +294,16 @@ def test_an_outcome_waits_for_the_expiry_beat_and_then_finds_the_hold_gone(refer
 
     def log_call():
         try:
-            result.append(record_outcome(entry=one.pk, operator=operator, disposition=Disposition.objects.get(code="no_answer"),
-                                         started_at=NOW, ended_at=NOW, now=expired))
+            result.append(
+                record_outcome(
+                    entry=one.pk,
+                    operator=operator,
+                    disposition=Disposition.objects.get(code="no_answer"),
+                    started_at=NOW,
+                    ended_at=NOW,
+                    now=expired,
+                )
+            )
         except Exception as exc:  # noqa: BLE001 - reported to the test
             result.append(exc)
         finally:
@@ -288,7 +318,10 @@ def test_an_outcome_waits_for_the_expiry_beat_and_then_finds_the_hold_gone(refer
         # Let the outcome reach the entry's row and queue behind the beat before the beat commits.
         for _ in range(200):
             with connection.cursor() as cursor:
-                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = "
+                    "current_database()"
+                )
                 if cursor.fetchone()[0]:
                     break
             time.sleep(0.05)

@@ -1,5 +1,6 @@
 """dispatch_next: every dialable rule of DESIGN.md section 4, the candidate order and scope.
 Each test would fail if its rule were dropped from the claim."""
+
 import datetime as dt
 
 import pytest
@@ -10,7 +11,14 @@ from campaigns.selectors.console import explain_no_call
 from campaigns.services.agent_state import change_agent_state
 from campaigns.services.dispatch import HoldLost, dispatch_next, release_expired_holds, release_hold, renew_hold
 from campaigns.tests.factories_console import (
-    NEW_YORK, TOKYO, WEDNESDAY_2PM, entry, japan_standard, past_attempt, ready_list, working_campaign,
+    NEW_YORK,
+    TOKYO,
+    WEDNESDAY_2PM,
+    entry,
+    japan_standard,
+    past_attempt,
+    ready_list,
+    working_campaign,
 )
 from contacts.models import DoNotCall
 from contacts.tests.factories import CustomerFactory, DoNotCallFactory
@@ -54,6 +62,7 @@ def test_nothing_when_nothing_is_due(operator, call_list):
 
 
 # ------------------------------------------------------------------ scope
+
 
 def test_only_active_campaigns(operator, campaign, call_list):
     entry(call_list)
@@ -104,6 +113,7 @@ def test_campaign_dates(operator, campaign, call_list):
 
 # ------------------------------------------------------------------ order
 
+
 def test_order_personal_callback_then_shared_callback_then_priority_then_rank(operator, operator2, campaign):
     campaign.operators.add(operator2)
     low = ready_list(campaign, priority=0)
@@ -112,10 +122,12 @@ def test_order_personal_callback_then_shared_callback_then_priority_then_rank(op
     fresh_high_2 = entry(high, rank=2)
     fresh_high_1 = entry(high, rank=1)
     shared = entry(low, rank=9, status=Status.CALLBACK, callback_at=NOW - dt.timedelta(minutes=5))
-    personal = entry(low, rank=8, status=Status.CALLBACK, callback_at=NOW - dt.timedelta(minutes=1),
-                     assigned_operator=operator)
-    other_personal = entry(low, rank=7, status=Status.CALLBACK, callback_at=NOW - dt.timedelta(minutes=9),
-                           assigned_operator=operator2)
+    personal = entry(
+        low, rank=8, status=Status.CALLBACK, callback_at=NOW - dt.timedelta(minutes=1), assigned_operator=operator
+    )
+    other_personal = entry(
+        low, rank=7, status=Status.CALLBACK, callback_at=NOW - dt.timedelta(minutes=9), assigned_operator=operator2
+    )
     future_callback = entry(low, rank=6, status=Status.CALLBACK, callback_at=NOW + dt.timedelta(minutes=30))
     order = []
     for _ in range(5):
@@ -132,14 +144,21 @@ def test_order_personal_callback_then_shared_callback_then_priority_then_rank(op
 
 def test_personal_callback_becomes_shared_after_the_grace_period(operator, operator2, campaign, call_list):
     campaign.operators.add(operator2)
-    late = entry(call_list, status=Status.CALLBACK, callback_at=NOW - dt.timedelta(minutes=61), assigned_operator=operator2)
+    late = entry(
+        call_list, status=Status.CALLBACK, callback_at=NOW - dt.timedelta(minutes=61), assigned_operator=operator2
+    )
     assert dispatch_next(operator=operator, now=NOW).pk == late.pk
 
 
 def test_due_retries_before_fresh_entries(operator, call_list):
     fresh = entry(call_list, rank=1)
-    retry = entry(call_list, rank=50, attempts=1, last_attempt_at=NOW - dt.timedelta(days=1),
-                  next_attempt_at=NOW - dt.timedelta(minutes=10))
+    retry = entry(
+        call_list,
+        rank=50,
+        attempts=1,
+        last_attempt_at=NOW - dt.timedelta(days=1),
+        next_attempt_at=NOW - dt.timedelta(minutes=10),
+    )
     assert dispatch_next(operator=operator, now=NOW).pk == retry.pk
     release_hold(entry_id=retry.pk, by=operator, now=NOW)
     CallListEntry.objects.filter(pk=retry.pk).update(status=Status.DONE)
@@ -147,6 +166,7 @@ def test_due_retries_before_fresh_entries(operator, call_list):
 
 
 # ------------------------------------------------------------------ rule 1: do-not-call, checked now
+
 
 @pytest.mark.parametrize("scope", ["phone", "customer", "other_number", "campaign"])
 def test_dnc_added_after_the_build_blocks_dispatch(operator, campaign, call_list, scope):
@@ -188,23 +208,35 @@ def test_dnc_for_another_campaign_or_revoked_or_expired_does_not_block(operator,
 
 
 def test_dnc_blocks_a_due_callback(operator, call_list):
-    callback = entry(call_list, status=Status.CALLBACK, callback_at=NOW - dt.timedelta(minutes=5), assigned_operator=operator)
+    callback = entry(
+        call_list, status=Status.CALLBACK, callback_at=NOW - dt.timedelta(minutes=5), assigned_operator=operator
+    )
     DoNotCallFactory(phone_number="", customer=callback.customer, reason=DoNotCall.Reason.CUSTOMER_REQUEST)
     assert dispatch_next(operator=operator, now=NOW) is None
 
 
 # ------------------------------------------------------------------ rule 3: hours, weekdays, holidays
 
-@pytest.mark.parametrize("local_time, dialable", [
-    (dt.time(8, 59, 59), False), (dt.time(9, 0), True), (dt.time(19, 59, 59), True), (dt.time(20, 0), False),
-])
+
+@pytest.mark.parametrize(
+    "local_time, dialable",
+    [
+        (dt.time(8, 59, 59), False),
+        (dt.time(9, 0), True),
+        (dt.time(19, 59, 59), True),
+        (dt.time(20, 0), False),
+    ],
+)
 def test_tokyo_window_edges(operator, call_list, local_time, dialable):
     entry(call_list)
     now = dt.datetime.combine(dt.date(2026, 11, 25), local_time, tzinfo=TOKYO)
     assert (dispatch_next(operator=operator, now=now) is not None) is dialable
 
 
-@pytest.mark.parametrize("local_time, dialable", [(dt.time(7, 59), False), (dt.time(8, 0), True), (dt.time(20, 59), True), (dt.time(21, 0), False)])
+@pytest.mark.parametrize(
+    "local_time, dialable",
+    [(dt.time(7, 59), False), (dt.time(8, 0), True), (dt.time(20, 59), True), (dt.time(21, 0), False)],
+)
 def test_window_is_the_customers_local_time(operator, call_list, local_time, dialable):
     """A New York customer under an 08:00-21:00 policy: judged on New York's clock."""
     call_list.campaign.policy.call_window_start = dt.time(8, 0)
@@ -217,9 +249,15 @@ def test_window_is_the_customers_local_time(operator, call_list, local_time, dia
     assert (dispatch_next(operator=operator, now=now) is not None) is dialable
 
 
-@pytest.mark.parametrize("local_time, dialable", [
-    (dt.time(8, 15), False), (dt.time(8, 30), True), (dt.time(20, 15), True), (dt.time(20, 45), False),
-])
+@pytest.mark.parametrize(
+    "local_time, dialable",
+    [
+        (dt.time(8, 15), False),
+        (dt.time(8, 30), True),
+        (dt.time(20, 15), True),
+        (dt.time(20, 45), False),
+    ],
+)
 def test_half_hour_window_edges(operator, campaign, local_time, dialable):
     """A window of 08:30-20:30: the open zones are judged to the minute, not the hour."""
     campaign.policy.call_window_start, campaign.policy.call_window_end = dt.time(8, 30), dt.time(20, 30)
@@ -239,8 +277,8 @@ def test_us_daylight_saving_change(operator, call_list, utc_hour, dialable):
     policy.weekdays, policy.skip_holidays = [0, 1, 2, 3, 4, 5, 6], False
     policy.save()
     entry(call_list, customer=CustomerFactory(time_zone="America/New_York"))
-    before_switch = dt.datetime(2026, 3, 6, utc_hour, 30, tzinfo=dt.timezone.utc)  # EST, UTC-5
-    after_switch = dt.datetime(2026, 3, 9, utc_hour - 1, 30, tzinfo=dt.timezone.utc)  # EDT, UTC-4
+    before_switch = dt.datetime(2026, 3, 6, utc_hour, 30, tzinfo=dt.UTC)  # EST, UTC-5
+    after_switch = dt.datetime(2026, 3, 9, utc_hour - 1, 30, tzinfo=dt.UTC)  # EDT, UTC-4
     assert (dispatch_next(operator=operator, now=before_switch) is not None) is dialable
     CallListEntry.objects.update(status=Status.PENDING, held_by=None, held_until=None)
     assert (dispatch_next(operator=operator, now=after_switch) is not None) is dialable
@@ -271,16 +309,23 @@ def test_unknown_time_zone_is_never_dialed(operator, call_list):
 
 # ------------------------------------------------------------------ rule 4: attempts, gaps, cap, cool-off
 
+
 def test_max_attempts(operator, call_list):
-    used_up = entry(call_list, attempts=6, last_attempt_at=NOW - dt.timedelta(days=3), next_attempt_at=NOW - dt.timedelta(days=1))
-    one_left = entry(call_list, attempts=5, last_attempt_at=NOW - dt.timedelta(days=3), next_attempt_at=NOW - dt.timedelta(hours=1))
+    used_up = entry(
+        call_list, attempts=6, last_attempt_at=NOW - dt.timedelta(days=3), next_attempt_at=NOW - dt.timedelta(days=1)
+    )
+    one_left = entry(
+        call_list, attempts=5, last_attempt_at=NOW - dt.timedelta(days=3), next_attempt_at=NOW - dt.timedelta(hours=1)
+    )
     assert dispatch_next(operator=operator, now=NOW).pk == one_left.pk
     used_up.refresh_from_db()
     assert used_up.status == Status.EXHAUSTED
 
 
 def test_max_attempts_per_local_day(operator, call_list):
-    one = entry(call_list, attempts=2, last_attempt_at=NOW - dt.timedelta(hours=3), next_attempt_at=NOW - dt.timedelta(hours=1))
+    one = entry(
+        call_list, attempts=2, last_attempt_at=NOW - dt.timedelta(hours=3), next_attempt_at=NOW - dt.timedelta(hours=1)
+    )
     past_attempt(entry=one, at=NOW - dt.timedelta(hours=4, minutes=30))  # 09:30 today
     past_attempt(entry=one, at=NOW - dt.timedelta(hours=3))  # 11:00 today
     assert dispatch_next(operator=operator, now=NOW) is None
@@ -294,7 +339,7 @@ def test_max_attempts_per_day_counts_the_customers_local_day_not_utc(operator, c
     customer = CustomerFactory(time_zone="America/New_York")
     morning, afternoon = (dt.datetime(2026, 11, 25, hour, 0, tzinfo=NEW_YORK) for hour in (10, 14))
     evening = dt.datetime(2026, 11, 25, 19, 30, tzinfo=NEW_YORK)
-    assert evening.astimezone(dt.timezone.utc).date() != morning.astimezone(dt.timezone.utc).date()
+    assert evening.astimezone(dt.UTC).date() != morning.astimezone(dt.UTC).date()
     one = entry(call_list, customer=customer, attempts=2, last_attempt_at=afternoon, next_attempt_at=afternoon)
     past_attempt(entry=one, at=morning)
     past_attempt(entry=one, at=afternoon)
@@ -313,7 +358,11 @@ def test_minimum_gap_counts_calls_from_any_campaign(operator, call_list):
 
 def test_cross_campaign_cap(operator, call_list):
     one = entry(call_list)
-    for days_ago, campaign in [(1, working_campaign(operators=[])), (3, working_campaign(operators=[])), (6, call_list.campaign)]:
+    for days_ago, campaign in [
+        (1, working_campaign(operators=[])),
+        (3, working_campaign(operators=[])),
+        (6, call_list.campaign),
+    ]:
         past_attempt(customer=one.customer, campaign=campaign, at=NOW - dt.timedelta(days=days_ago))
     assert dispatch_next(operator=operator, now=NOW) is None  # 3 in 7 days
     # The oldest counted attempt leaves the 7-day window one day later.
@@ -322,14 +371,21 @@ def test_cross_campaign_cap(operator, call_list):
 
 def test_cool_off_after_a_conversation_elsewhere(operator, call_list):
     one = entry(call_list)
-    past_attempt(customer=one.customer, campaign=working_campaign(operators=[]), at=NOW - dt.timedelta(days=6), code="hung_up")
+    past_attempt(
+        customer=one.customer, campaign=working_campaign(operators=[]), at=NOW - dt.timedelta(days=6), code="hung_up"
+    )
     assert dispatch_next(operator=operator, now=NOW) is None
     assert dispatch_next(operator=operator, now=NOW + dt.timedelta(days=1, minutes=1)).pk == one.pk
 
 
 def test_cool_off_does_not_stop_the_callback_the_customer_asked_for(operator, call_list):
-    callback = entry(call_list, status=Status.CALLBACK, callback_at=NOW - dt.timedelta(minutes=1), attempts=1,
-                     last_attempt_at=NOW - dt.timedelta(days=1))
+    callback = entry(
+        call_list,
+        status=Status.CALLBACK,
+        callback_at=NOW - dt.timedelta(minutes=1),
+        attempts=1,
+        last_attempt_at=NOW - dt.timedelta(days=1),
+    )
     past_attempt(entry=callback, at=NOW - dt.timedelta(days=1), code="callback")
     assert dispatch_next(operator=operator, now=NOW).pk == callback.pk
 
@@ -337,7 +393,9 @@ def test_cool_off_does_not_stop_the_callback_the_customer_asked_for(operator, ca
 def test_callback_still_obeys_the_cap(operator, call_list):
     callback = entry(call_list, status=Status.CALLBACK, callback_at=NOW - dt.timedelta(minutes=1))
     for days_ago in (1, 2, 3):
-        past_attempt(customer=callback.customer, campaign=working_campaign(operators=[]), at=NOW - dt.timedelta(days=days_ago))
+        past_attempt(
+            customer=callback.customer, campaign=working_campaign(operators=[]), at=NOW - dt.timedelta(days=days_ago)
+        )
     assert dispatch_next(operator=operator, now=NOW) is None
 
 
@@ -356,10 +414,19 @@ def test_outcomes_a_supervisor_adds_later_count_at_once(operator, operator2, cal
     warm = entry(call_list, rank=1)
     refused, talked = entry(call_list, rank=2), entry(call_list, rank=3)
     assert dispatch_next(operator=operator2, now=NOW).pk == warm.pk  # statements built and cached
-    Disposition.objects.create(code="refused_loudly", label="Refused loudly", label_ja="強い拒否", is_refusal=True, is_final=True)
+    Disposition.objects.create(
+        code="refused_loudly", label="Refused loudly", label_ja="強い拒否", is_refusal=True, is_final=True
+    )
     Disposition.objects.create(code="long_talk", label="Long talk", label_ja="長話", is_contact=True)
-    past_attempt(customer=refused.customer, campaign=call_list.campaign, at=NOW - dt.timedelta(days=30), code="refused_loudly")
-    past_attempt(customer=talked.customer, campaign=working_campaign(operators=[]), at=NOW - dt.timedelta(days=2), code="long_talk")
+    past_attempt(
+        customer=refused.customer, campaign=call_list.campaign, at=NOW - dt.timedelta(days=30), code="refused_loudly"
+    )
+    past_attempt(
+        customer=talked.customer,
+        campaign=working_campaign(operators=[]),
+        at=NOW - dt.timedelta(days=2),
+        code="long_talk",
+    )
     assert dispatch_next(operator=operator, now=NOW) is None
     refused.refresh_from_db()
     talked.refresh_from_db()
@@ -380,6 +447,7 @@ def test_customer_held_in_another_campaign_is_skipped(operator, operator2, call_
 
 # ------------------------------------------------------------------ holds
 
+
 def test_expired_holds_are_released(operator, operator2, campaign, call_list):
     campaign.operators.add(operator2)
     callback = entry(call_list, status=Status.CALLBACK, callback_at=NOW - dt.timedelta(minutes=5))
@@ -396,7 +464,9 @@ def test_dispatch_moves_a_working_operator_on_call(operator, call_list):
     entry(call_list)
     change_agent_state(operator=operator, state="ready", at=NOW - dt.timedelta(minutes=5))
     dispatch_next(operator=operator, now=NOW)
-    states = list(AgentStateLog.objects.filter(operator=operator).order_by("started_at").values_list("state", "ended_at"))
+    states = list(
+        AgentStateLog.objects.filter(operator=operator).order_by("started_at").values_list("state", "ended_at")
+    )
     assert states == [("ready", NOW), ("on_call", None)]
 
 
@@ -420,6 +490,7 @@ def test_real_clock_default(operator, call_list):
 
 # ------------------------------------------------------------------ candidates that fail are moved away
 
+
 def test_a_candidate_over_the_cap_waits_until_the_cap_allows(operator, call_list):
     one = entry(call_list)
     oldest = NOW - dt.timedelta(days=6)
@@ -431,8 +502,12 @@ def test_a_candidate_over_the_cap_waits_until_the_cap_allows(operator, call_list
 
 
 def test_a_callback_outside_the_customers_hours_moves_to_the_next_opening(operator, call_list):
-    callback = entry(call_list, status=Status.CALLBACK, callback_at=NOW - dt.timedelta(minutes=1),
-                     customer=CustomerFactory(time_zone="America/New_York"))
+    callback = entry(
+        call_list,
+        status=Status.CALLBACK,
+        callback_at=NOW - dt.timedelta(minutes=1),
+        customer=CustomerFactory(time_zone="America/New_York"),
+    )
     assert dispatch_next(operator=operator, now=NOW) is None  # 00:00 in New York
     callback.refresh_from_db()
     assert callback.status == Status.CALLBACK
@@ -479,15 +554,20 @@ def test_the_claim_dnc_check_agrees_with_the_registry_service(call_list):
         # A family landline: another customer who shares 03-1234-5678 opted out as a customer.
         {"phone_number": "", "customer": "family"},
     ]
-    sql = "SELECT " + dnc_blocked_sql(at="%(at)s", campaign="e.campaign_id", customer="e.customer_id", phone="e.phone") + \
-        " FROM campaigns_calllistentry e WHERE e.id = %(entry)s"
+    sql = (
+        "SELECT "
+        + dnc_blocked_sql(at="%(at)s", campaign="e.campaign_id", customer="e.customer_id", phone="e.phone")
+        + " FROM campaigns_calllistentry e WHERE e.id = %(entry)s"
+    )
     outcomes = []
     for case in cases:
         customer = CustomerFactory(phones=["090-1111-2222", "03-1234-5678"])
         one = entry(call_list, customer=customer, phone="+819011112222")
         fields = dict(case)
         fields["customer"] = {
-            "self": customer, "other": CustomerFactory(), None: None,
+            "self": customer,
+            "other": CustomerFactory(),
+            None: None,
             "family": CustomerFactory(phones=["03-1234-5678"]) if case.get("customer") == "family" else None,
         }[fields.get("customer")]
         fields["campaign"] = {"self": call_list.campaign, "other": other_campaign, None: None}[fields.get("campaign")]
@@ -519,6 +599,7 @@ def test_the_policy_dispatch_reads_carries_every_setting(operator, call_list):
 
 # ------------------------------------------------------------------ renewing a hold during a long call
 
+
 def test_a_renewed_hold_outlives_its_first_expiry(operator, operator2, campaign, call_list):
     campaign.operators.add(operator2)
     mine = entry(call_list)
@@ -542,7 +623,9 @@ def test_renewals_stop_at_the_ceiling(operator, campaign, call_list, settings):
     renewed = renew_hold(entry_id=mine.pk, operator=operator, now=NOW + dt.timedelta(minutes=50))
     assert renewed.held_until == NOW + dt.timedelta(minutes=60) and renewed.at_ceiling
     # A tab left open keeps asking; the hold still ends at the ceiling and the beat puts it back.
-    assert renew_hold(entry_id=mine.pk, operator=operator, now=NOW + dt.timedelta(minutes=59)).held_until == NOW + dt.timedelta(minutes=60)
+    assert renew_hold(
+        entry_id=mine.pk, operator=operator, now=NOW + dt.timedelta(minutes=59)
+    ).held_until == NOW + dt.timedelta(minutes=60)
     assert release_expired_holds(now=NOW + dt.timedelta(minutes=61)) == 1
 
 
@@ -552,7 +635,9 @@ def test_only_the_holder_renews_and_only_while_held(operator, operator2, campaig
     with pytest.raises(HoldLost):
         renew_hold(entry_id=mine.pk, operator=operator2, now=NOW + dt.timedelta(minutes=1))
     # Expired but not put back yet: still this operator's, so it is renewed.
-    assert renew_hold(entry_id=mine.pk, operator=operator, now=NOW + dt.timedelta(minutes=16)).held_until == NOW + dt.timedelta(minutes=31)
+    assert renew_hold(
+        entry_id=mine.pk, operator=operator, now=NOW + dt.timedelta(minutes=16)
+    ).held_until == NOW + dt.timedelta(minutes=31)
     release_hold(entry_id=mine.pk, by=operator2, now=NOW + dt.timedelta(minutes=17))
     with pytest.raises(HoldLost):
         renew_hold(entry_id=mine.pk, operator=operator, now=NOW + dt.timedelta(minutes=18))

@@ -1,4 +1,5 @@
 """GET /api/v1/kpis/: the API.md shape, validation and who may read what."""
+
 import datetime
 
 import pytest
@@ -10,8 +11,22 @@ from campaigns.tests.factories_kpis import DAY, at, hand_dataset
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/kpis/"
-API_ROW = {"key", "dials", "contacts", "successes", "contact_rate", "success_rate", "talk_seconds", "att", "acw",
-           "aht", "utilization", "cost", "cpc", "cph"}
+API_ROW = {
+    "key",
+    "dials",
+    "contacts",
+    "successes",
+    "contact_rate",
+    "success_rate",
+    "talk_seconds",
+    "att",
+    "acw",
+    "aht",
+    "utilization",
+    "cost",
+    "cpc",
+    "cph",
+}
 
 
 @pytest.fixture
@@ -41,11 +56,14 @@ def test_route_name_and_totals(data, manager, api_as):
     assert "previous" not in body
 
 
-@pytest.mark.parametrize("group_by, keys", [
-    ("day", [DAY.isoformat()]),
-    ("hour", [10, 11]),
-    ("weekday", [0]),
-])
+@pytest.mark.parametrize(
+    "group_by, keys",
+    [
+        ("day", [DAY.isoformat()]),
+        ("hour", [10, 11]),
+        ("weekday", [0]),
+    ],
+)
 def test_group_by_time(data, manager, api_as, group_by, keys):
     body = get(api_as(manager), group_by=group_by).json()
     assert [row["key"] for row in body["rows"]] == keys
@@ -80,18 +98,21 @@ def test_defaults_to_the_last_30_days(data, manager, api_as):
     assert (datetime.date.fromisoformat(body["to"]) - datetime.date.fromisoformat(body["from"])).days == 29
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"from": "2025-13-01"}, "from"),
-    ({"to": "yesterday"}, "to"),
-    ({"from": "2025-06-10", "to": "2025-06-01"}, "to"),
-    ({"from": "2020-01-01", "to": "2025-06-01"}, "from"),
-    ({"group_by": "customer"}, "group_by"),
-    ({"campaign": "x"}, "campaign"),
-    # Dates whose period (or the period before it, or its last hour) overflows a date: were a 500.
-    ({"to": "0001-01-01"}, "to"),
-    ({"from": "0001-01-01", "to": "0001-01-05", "compare": "true"}, "from"),
-    ({"from": "9999-12-30", "to": "9999-12-31", "group_by": "day"}, "from"),
-])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"from": "2025-13-01"}, "from"),
+        ({"to": "yesterday"}, "to"),
+        ({"from": "2025-06-10", "to": "2025-06-01"}, "to"),
+        ({"from": "2020-01-01", "to": "2025-06-01"}, "from"),
+        ({"group_by": "customer"}, "group_by"),
+        ({"campaign": "x"}, "campaign"),
+        # Dates whose period (or the period before it, or its last hour) overflows a date: were a 500.
+        ({"to": "0001-01-01"}, "to"),
+        ({"from": "0001-01-01", "to": "0001-01-05", "compare": "true"}, "from"),
+        ({"from": "9999-12-30", "to": "9999-12-31", "group_by": "day"}, "from"),
+    ],
+)
 def test_bad_input_is_a_400_with_field_errors(data, manager, api_as, params, field):
     response = api_as(manager).get(URL, params)
     assert response.status_code == 400
@@ -148,6 +169,7 @@ def test_schema_documents_the_endpoint(admin_user, api_as):
 def test_the_previous_period_keeps_the_callers_scope(data, client_viewer, api_as):
     """?compare=true: the previous period (the Sunday before: A's one call in campaign X) is read
     with the same restrictions as the period itself."""
+
     def previous_dials(client, **params):
         return {row["key"]: row["dials"] for row in get(client, compare="true", **params).json()["previous"]["rows"]}
 

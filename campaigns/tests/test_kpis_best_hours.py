@@ -1,5 +1,6 @@
 """Best time to call: the heat map's data picks the hours when a segment answers, and a policy that
 prefers them moves the next attempt into the next allowed one of those hours."""
+
 import datetime
 
 import pytest
@@ -34,6 +35,7 @@ def test_next_best_hour_takes_the_first_allowed_best_slot():
     always = lambda moment: moment  # noqa: E731
     found = next_best_hour(best={(0, 18), (2, 10)}, earliest=monday_9, allowed_from=always)
     assert found == datetime.datetime(2025, 6, 2, 18, 0, tzinfo=tz)
+
     # a window closing at 17:00 rules out Monday 18:00: Wednesday 10:00
     def before_17(moment):
         local = moment.astimezone(tz)
@@ -58,11 +60,23 @@ def answering_history(reference_data):
     for days_ago in range(1, 29):
         day = today - datetime.timedelta(days=days_ago)
         for minute in range(0, 60, 6):  # 10 calls an hour
-            evening = make_attempt(campaign=campaign, call_list=call_list, operator=operator, started_at=at(day, 19, minute),
-                                   disposition="callback" if minute < 36 else "no_answer", talk=60 if minute < 36 else 0)
-            make_attempt(campaign=campaign, call_list=call_list, operator=operator, started_at=at(day, 10, minute),
-                         disposition="refused" if minute == 0 else "no_answer", talk=30 if minute == 0 else 0,
-                         customer=evening.customer)
+            evening = make_attempt(
+                campaign=campaign,
+                call_list=call_list,
+                operator=operator,
+                started_at=at(day, 19, minute),
+                disposition="callback" if minute < 36 else "no_answer",
+                talk=60 if minute < 36 else 0,
+            )
+            make_attempt(
+                campaign=campaign,
+                call_list=call_list,
+                operator=operator,
+                started_at=at(day, 10, minute),
+                disposition="refused" if minute == 0 else "no_answer",
+                talk=30 if minute == 0 else 0,
+                customer=evening.customer,
+            )
     refresh_kpi_rollups(now=timezone.now() + datetime.timedelta(minutes=1))
     return campaign, call_list, segment
 
@@ -81,8 +95,9 @@ def test_a_policy_preferring_best_hours_moves_the_retry_into_one(answering_histo
     policy = campaign.policy
     tz = timezone.get_default_timezone()
     last = timezone.localtime().replace(hour=9, minute=0, second=0, microsecond=0)
-    entry = CallListEntryFactory(call_list=call_list, attempts=1, last_attempt_at=last,
-                                 last_disposition=Disposition.objects.get(code="busy"))  # retry after 30 minutes
+    entry = CallListEntryFactory(
+        call_list=call_list, attempts=1, last_attempt_at=last, last_disposition=Disposition.objects.get(code="busy")
+    )  # retry after 30 minutes
     preferred = compute_next_attempt_at(entry=entry, policy=policy)
     assert preferred.astimezone(tz).hour == 19 and preferred > last
 
@@ -102,8 +117,9 @@ def test_without_history_the_preference_changes_nothing(reference_data):
     policy = CallingPolicyFactory(prefer_best_hours=True)
     call_list = CallListFactory(campaign=CampaignFactory(policy=policy), segment=SegmentFactory(name="New people"))
     last = timezone.now().replace(microsecond=0)
-    entry = CallListEntryFactory(call_list=call_list, attempts=1, last_attempt_at=last,
-                                 last_disposition=Disposition.objects.get(code="busy"))
+    entry = CallListEntryFactory(
+        call_list=call_list, attempts=1, last_attempt_at=last, last_disposition=Disposition.objects.get(code="busy")
+    )
     assert compute_next_attempt_at(entry=entry, policy=policy) == last + datetime.timedelta(minutes=30)
 
 
@@ -134,8 +150,11 @@ def test_the_retry_task_reads_the_best_hours_before_it_locks_the_entry(reference
     from campaigns.services.scheduling import schedule_retry
 
     campaign = CampaignFactory(policy=CallingPolicyFactory(prefer_best_hours=True))
-    pending = CallListEntryFactory(call_list=CallListFactory(campaign=campaign), attempts=1,
-                                   last_attempt_at=timezone.now() - datetime.timedelta(hours=1))
+    pending = CallListEntryFactory(
+        call_list=CallListFactory(campaign=campaign),
+        attempts=1,
+        last_attempt_at=timezone.now() - datetime.timedelta(hours=1),
+    )
     lock_free = []
 
     def free_to_lock():
@@ -144,7 +163,9 @@ def test_the_retry_task_reads_the_best_hours_before_it_locks_the_entry(reference
         def probe():
             try:
                 with transaction.atomic():
-                    result.append(CallListEntry.objects.select_for_update(skip_locked=True).filter(pk=pending.pk).exists())
+                    result.append(
+                        CallListEntry.objects.select_for_update(skip_locked=True).filter(pk=pending.pk).exists()
+                    )
             finally:
                 connection.close()
 
@@ -169,12 +190,24 @@ def test_prefer_best_hours_is_an_option_of_the_policy_in_the_form_and_the_api(su
 
     from campaigns.models import CallingPolicy
 
-    page = login(supervisor).post(reverse("campaigns:policy_create"), {
-        "name": "夕方優先", "call_window_start": "09:00", "call_window_end": "20:00",
-        "weekdays": ["0", "1", "2", "3", "4", "5"], "holiday_country": "JP", "skip_holidays": "on",
-        "max_attempts": "6", "max_attempts_per_day": "2", "min_gap_minutes": "120", "cap_attempts": "3",
-        "cap_days": "7", "cooloff_days_after_contact": "7", "prefer_best_hours": "on",
-    })
+    page = login(supervisor).post(
+        reverse("campaigns:policy_create"),
+        {
+            "name": "夕方優先",
+            "call_window_start": "09:00",
+            "call_window_end": "20:00",
+            "weekdays": ["0", "1", "2", "3", "4", "5"],
+            "holiday_country": "JP",
+            "skip_holidays": "on",
+            "max_attempts": "6",
+            "max_attempts_per_day": "2",
+            "min_gap_minutes": "120",
+            "cap_attempts": "3",
+            "cap_days": "7",
+            "cooloff_days_after_contact": "7",
+            "prefer_best_hours": "on",
+        },
+    )
     assert page.status_code == 302, page.context["form"].errors if page.context else page
     policy = CallingPolicy.objects.get(name="夕方優先")
     assert policy.prefer_best_hours is True

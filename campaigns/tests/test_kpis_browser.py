@@ -1,5 +1,6 @@
 """The KPI pages in a real browser: charts draw, the heat map switches segments, filters and
 sorting change what is shown, the wallboard refreshes itself, the client page stays scoped."""
+
 import datetime
 
 import pytest
@@ -33,7 +34,8 @@ def chart_points(page, canvas_id: str) -> int:
 
 def canvas_has_ink(page, canvas_id: str) -> bool:
     return page.evaluate(
-        """id => { const c = document.getElementById(id); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        """id => { const c = document.getElementById(id);
+                   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
                    for (let i = 3; i < d.length; i += 4) { if (d[i] !== 0) return true; } return false; }""",
         canvas_id,
     )
@@ -45,7 +47,9 @@ def test_dashboard_draws_sorts_switches_heat_maps_and_filters(history, manager, 
     page.goto(page.base_url + "/campaigns/dashboard/" + query)
     everything = kpi_totals(KpiFilter(date_from=history.start, date_to=history.end))
     assert page.inner_text("[data-testid=tile-dials-value]") == f"{everything.dials:,}"
-    page.wait_for_function("Chart.getChart('chart-trend') && Chart.getChart('chart-funnel') && Chart.getChart('chart-hours')")
+    page.wait_for_function(
+        "Chart.getChart('chart-trend') && Chart.getChart('chart-funnel') && Chart.getChart('chart-hours')"
+    )
     assert chart_points(page, "chart-trend") >= 6  # a bar per calling day
     assert chart_points(page, "chart-funnel") == 3
     for canvas in ("chart-trend", "chart-funnel", "chart-hours"):
@@ -118,8 +122,13 @@ def test_wallboard_refreshes_itself(history, manager, browser_login, shot):
     now = timezone.now()
     operator = history.operators[0]
     for minutes, code in ((40, "success"), (30, "no_answer"), (20, "refused")):
-        make_attempt(campaign=history.campaigns[0], operator=operator, started_at=now - datetime.timedelta(minutes=minutes),
-                     disposition=code, talk=90 if code != "no_answer" else 0)
+        make_attempt(
+            campaign=history.campaigns[0],
+            operator=operator,
+            started_at=now - datetime.timedelta(minutes=minutes),
+            disposition=code,
+            talk=90 if code != "no_answer" else 0,
+        )
     make_state(operator=operator, state="on_call", started_at=now - datetime.timedelta(minutes=2))
     make_state(operator=history.operators[1], state="break", started_at=now - datetime.timedelta(minutes=9))
     refresh_kpi_rollups(now=timezone.now() + datetime.timedelta(minutes=1))
@@ -132,8 +141,13 @@ def test_wallboard_refreshes_itself(history, manager, browser_login, shot):
     assert page.inner_text("[data-testid=wb-state-break]") == "1"
     shot(page, "kpis-wallboard")
     # another call is logged and counted: the board shows it without a reload
-    make_attempt(campaign=history.campaigns[1], operator=operator, started_at=timezone.now() - datetime.timedelta(minutes=1),
-                 disposition="success", talk=60)
+    make_attempt(
+        campaign=history.campaigns[1],
+        operator=operator,
+        started_at=timezone.now() - datetime.timedelta(minutes=1),
+        disposition="success",
+        talk=60,
+    )
     refresh_kpi_rollups(now=timezone.now() + datetime.timedelta(minutes=1))
     page.wait_for_function("document.querySelector('[data-testid=wb-1]').textContent.trim() === '4'", timeout=15000)
     assert page.inner_text("[data-testid=wb-3]") == "2"

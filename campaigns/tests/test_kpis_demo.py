@@ -1,4 +1,5 @@
 """campaigns.demo_kpis: after the demo history, the rollups hold it (equal to the raw tables)."""
+
 import datetime
 import io
 

@@ -1,5 +1,6 @@
 """Every KPI of DESIGN.md section 5 on the hand-computed data set of factories_kpis.hand_dataset.
 Each figure is checked from the rollups and from the raw tables."""
+
 import datetime
 from decimal import Decimal
 
@@ -95,18 +96,32 @@ def test_operator_filter_for_the_operator_with_only_breaks(data, source):
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_zero_dials(data, source):
-    empty = kpi_totals(KpiFilter(date_from=DAY + datetime.timedelta(days=30), date_to=DAY + datetime.timedelta(days=31)),
-                       source=source, now=NOW)
+    empty = kpi_totals(
+        KpiFilter(date_from=DAY + datetime.timedelta(days=30), date_to=DAY + datetime.timedelta(days=31)),
+        source=source,
+        now=NOW,
+    )
     assert empty.dials == 0 and empty.logged_in_seconds == 0
-    for ratio in ("contact_rate", "success_rate", "success_per_contact", "att", "acw", "aht", "utilization", "cpc", "cph"):
+    for ratio in (
+        "contact_rate",
+        "success_rate",
+        "success_per_contact",
+        "att",
+        "acw",
+        "aht",
+        "utilization",
+        "cpc",
+        "cph",
+    ):
         assert getattr(empty, ratio) is None, ratio
     assert empty.cost == 0
 
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_by_hour_weekday_day_campaign_list_segment(data, source):
-    tables = kpi_tables(day_filter(), ["hour", "weekday", "day", "campaign", "list", "segment", "weekday_hour"],
-                        source=source, now=NOW)
+    tables = kpi_tables(
+        day_filter(), ["hour", "weekday", "day", "campaign", "list", "segment", "weekday_hour"], source=source, now=NOW
+    )
     assert [(r.key, r.figures.dials) for r in tables["hour"]] == [(10, 5), (11, 2)]
     hours = {r.key: r.figures for r in tables["hour"]}
     assert hours[10].logged_in_seconds == 3600 + 900 + 3600  # A, B, C in hour 10
@@ -116,7 +131,10 @@ def test_by_hour_weekday_day_campaign_list_segment(data, source):
     assert {r.key: r.figures.dials for r in tables["campaign"]} == {data.x.id: 4, data.y.id: 3}
     assert {r.key: r.figures.dials for r in tables["list"]} == {None: 4, data.l1.id: 1, data.l2.id: 2}
     assert {r.key: r.figures.dials for r in tables["segment"]} == {None: 6, data.segment.id: 1}
-    assert {r.key: (r.figures.dials, r.figures.contacts) for r in tables["weekday_hour"]} == {(0, 10): (5, 3), (0, 11): (2, 0)}
+    assert {r.key: (r.figures.dials, r.figures.contacts) for r in tables["weekday_hour"]} == {
+        (0, 10): (5, 3),
+        (0, 11): (2, 0),
+    }
 
 
 @pytest.mark.parametrize("source", SOURCES)
@@ -136,7 +154,10 @@ def test_previous_period_is_the_same_length_just_before(data):
     before = kpi_totals(previous)
     assert (before.dials, before.successes, before.talk_seconds) == (1, 1, 100)
     week = KpiFilter(date_from=DAY, date_to=DAY + datetime.timedelta(days=6))
-    assert (week.previous().date_from, week.previous().date_to) == (DAY - datetime.timedelta(days=7), DAY - datetime.timedelta(days=1))
+    assert (week.previous().date_from, week.previous().date_to) == (
+        DAY - datetime.timedelta(days=7),
+        DAY - datetime.timedelta(days=1),
+    )
     assert kpi_totals(week.previous()).dials == 1
     assert kpi_totals(week).dials == 7
 
@@ -148,14 +169,30 @@ def test_fixed_cost_without_dates_spreads_over_the_days_dialed(data, source):
     # X dialed on the Sunday and on the Monday: 250 a day, all of Monday's on X's four dials
     x = kpi_totals(day_filter(campaign_ids=(data.x.id,)), source=source, now=NOW)
     assert x.fixed_cost == pytest.approx(Decimal(250))
-    two_days = kpi_totals(KpiFilter(date_from=DAY - datetime.timedelta(days=1), date_to=DAY, campaign_ids=(data.x.id,)),
-                          source=source, now=NOW)
+    two_days = kpi_totals(
+        KpiFilter(date_from=DAY - datetime.timedelta(days=1), date_to=DAY, campaign_ids=(data.x.id,)),
+        source=source,
+        now=NOW,
+    )
     assert two_days.fixed_cost == pytest.approx(Decimal(500))
 
 
 def test_api_row_shape_of_figures(data):
     row = kpi_totals(day_filter()).as_dict()
-    assert set(row) >= {"dials", "contacts", "successes", "contact_rate", "success_rate", "talk_seconds", "att",
-                        "acw", "aht", "utilization", "cost", "cpc", "cph"}
+    assert set(row) >= {
+        "dials",
+        "contacts",
+        "successes",
+        "contact_rate",
+        "success_rate",
+        "talk_seconds",
+        "att",
+        "acw",
+        "aht",
+        "utilization",
+        "cost",
+        "cpc",
+        "cph",
+    }
     assert row["cost"] == 4678.0
     assert row["cpc"] == round(4678 / 7, 2)

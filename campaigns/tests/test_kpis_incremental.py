@@ -1,6 +1,7 @@
 """Many incremental refreshes leave exactly the rows a full reconciliation builds, row for row, in
 every rollup table: attempts and state intervals arrive in batches, ids are taken by inserts that
 commit late (around the watermark) or roll back, intervals stay open across runs."""
+
 import datetime
 import threading
 

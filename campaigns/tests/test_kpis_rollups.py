@@ -1,5 +1,6 @@
 """The rollups agree exactly with a computation from the raw tables: after the first refresh, after
 incremental refreshes, after late commits, and after the nightly reconciliation repaired them."""
+
 import datetime
 import random
 import threading
@@ -26,8 +27,14 @@ class World:
         self.random = random.Random(seed)
         self.operators = [make_operator(f"kpi_rand_{i}") for i in range(3)]
         self.x = CampaignFactory(name="Rand X", cost_per_hour=1500, cost_per_minute=2, fixed_cost=3000)
-        self.y = CampaignFactory(name="Rand Y", cost_per_hour=2100, cost_per_minute=5, fixed_cost=700,
-                                 starts_on=DAY, ends_on=DAY + datetime.timedelta(days=3))
+        self.y = CampaignFactory(
+            name="Rand Y",
+            cost_per_hour=2100,
+            cost_per_minute=5,
+            fixed_cost=700,
+            starts_on=DAY,
+            ends_on=DAY + datetime.timedelta(days=3),
+        )
         self.segment = SegmentFactory(name="Rand segment")
         self.lists = [
             CallListFactory(campaign=self.x, segment=self.segment),
@@ -45,10 +52,16 @@ class World:
             code = self.random.choice(CODES)
             talk = self.random.randint(5, 400) if code in ("callback", "refused", "success", "hung_up") else 0
             make_attempt(
-                campaign=campaign, call_list=call_list, customer=self.customer,
-                operator=self.random.choice(self.operators + [None]) if self.random.random() < 0.1 else self.random.choice(self.operators),
+                campaign=campaign,
+                call_list=call_list,
+                customer=self.customer,
+                operator=self.random.choice(self.operators + [None])
+                if self.random.random() < 0.1
+                else self.random.choice(self.operators),
                 started_at=start + datetime.timedelta(seconds=self.random.uniform(0, span)),
-                disposition=code, talk=talk, hold=self.random.randint(0, 30) if talk else 0,
+                disposition=code,
+                talk=talk,
+                hold=self.random.randint(0, 30) if talk else 0,
                 acw=self.random.randint(0, 90),
             )
 
@@ -63,8 +76,12 @@ class World:
                     moment = stop  # offline for a while: no interval
                     continue
                 last = stop >= end
-                make_state(operator=operator, state=self.random.choice(STATES), started_at=moment,
-                           ended_at=None if (last and leave_open) else stop)
+                make_state(
+                    operator=operator,
+                    state=self.random.choice(STATES),
+                    started_at=moment,
+                    ended_at=None if (last and leave_open) else stop,
+                )
                 moment = stop
 
 
@@ -83,7 +100,10 @@ def assert_rollup_equals_raw(world, now, days=(DAY - datetime.timedelta(days=1),
         rollup = kpi_tables(kpi_filter, ALL, source="rollup", now=now)
         raw = kpi_tables(kpi_filter, ALL, source="raw", now=now)
         for grouping in ALL:
-            assert [(r.key, r.figures) for r in rollup[grouping]] == [(r.key, r.figures) for r in raw[grouping]], (kpi_filter, grouping)
+            assert [(r.key, r.figures) for r in rollup[grouping]] == [(r.key, r.figures) for r in raw[grouping]], (
+                kpi_filter,
+                grouping,
+            )
         results.append(rollup)
     return results[0]  # the whole period, every campaign
 
@@ -105,7 +125,9 @@ def test_rollup_equals_raw_after_first_and_incremental_refreshes(world):
     # later the same day: the open intervals close, new ones start, more calls come in
     second_now = first_now + datetime.timedelta(hours=7)
     AgentStateLog.objects.filter(ended_at__isnull=True).update(ended_at=first_now + datetime.timedelta(minutes=20))
-    world.states(first_now + datetime.timedelta(minutes=20), second_now - datetime.timedelta(minutes=5), leave_open=True)
+    world.states(
+        first_now + datetime.timedelta(minutes=20), second_now - datetime.timedelta(minutes=5), leave_open=True
+    )
     world.attempts(60, first_now, second_now)
     result = refresh_kpi_rollups(now=second_now)
     assert result.attempts == 60 and result.operator_hours > 0
@@ -142,9 +164,13 @@ def test_a_hole_older_than_the_grace_is_a_rollback(world):
     refresh_kpi_rollups(now=at(DAY, 18))  # first run: starts at whatever id exists
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval(pg_get_serial_sequence('campaigns_callattempt', 'id'))")  # rolled back
-    after_rollback = make_attempt(campaign=world.x, operator=world.operators[0], started_at=at(DAY, 10), customer=world.customer)
+    after_rollback = make_attempt(
+        campaign=world.x, operator=world.operators[0], started_at=at(DAY, 10), customer=world.customer
+    )
     assert refresh_kpi_rollups(now=after_rollback.created_at).attempts == 0
-    assert refresh_kpi_rollups(now=after_rollback.created_at + COMMIT_GRACE + datetime.timedelta(seconds=1)).attempts == 1
+    assert (
+        refresh_kpi_rollups(now=after_rollback.created_at + COMMIT_GRACE + datetime.timedelta(seconds=1)).attempts == 1
+    )
 
 
 @pytest.mark.django_db
@@ -156,12 +182,18 @@ def test_reconciliation_repairs_whatever_drifted(world):
     assert_rollup_equals_raw(world, now)
     # drift: a supervisor re-flags a disposition, a back-dated interval appears, rows get damaged
     Disposition.objects.filter(code="voicemail").update(is_contact=True)
-    make_state(operator=world.operators[0], state="break", started_at=at(DAY - datetime.timedelta(days=1), 9),
-               ended_at=at(DAY - datetime.timedelta(days=1), 9, 45))
+    make_state(
+        operator=world.operators[0],
+        state="break",
+        started_at=at(DAY - datetime.timedelta(days=1), 9),
+        ended_at=at(DAY - datetime.timedelta(days=1), 9, 45),
+    )
     row = KpiHourly.objects.order_by("id").first()
     KpiHourly.objects.filter(id=row.id).update(dials=row.dials + 5)
     KpiHourly.objects.exclude(id=row.id).order_by("id").first().delete()
-    KpiOperatorHour.objects.create(day=DAY + datetime.timedelta(days=9), hour=3, operator=world.operators[2], logged_in_seconds=99)
+    KpiOperatorHour.objects.create(
+        day=DAY + datetime.timedelta(days=9), hour=3, operator=world.operators[2], logged_in_seconds=99
+    )
     refresh_kpi_rollups(now=now)  # the incremental run cannot see these
     with pytest.raises(AssertionError):
         assert_rollup_equals_raw(world, now, days=(DAY - datetime.timedelta(days=1), DAY + datetime.timedelta(days=9)))
@@ -185,8 +217,10 @@ def test_a_refresh_finding_another_one_running_does_nothing(world):
     def hold_the_watermarks():
         try:
             with connection.cursor() as cursor:
-                cursor.execute("INSERT INTO campaigns_kpiwatermark (source, last_id) VALUES ('attempts', 0), "
-                               "('agent_states', 0) ON CONFLICT DO NOTHING")
+                cursor.execute(
+                    "INSERT INTO campaigns_kpiwatermark (source, last_id) VALUES ('attempts', 0), "
+                    "('agent_states', 0) ON CONFLICT DO NOTHING"
+                )
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute("SELECT 1 FROM campaigns_kpiwatermark FOR UPDATE")
                 holding.set()
@@ -224,14 +258,21 @@ def test_racing_refreshes_while_calls_are_logged_count_every_attempt_once(world)
     def logger(seed):
         try:
             for i in range(15):
-                make_attempt(campaign=world.x, operator=world.operators[seed], customer=world.customer,
-                             started_at=at(DAY, 9 + i % 8, seed * 7), disposition=CODES[(i + seed) % len(CODES)])
+                make_attempt(
+                    campaign=world.x,
+                    operator=world.operators[seed],
+                    customer=world.customer,
+                    started_at=at(DAY, 9 + i % 8, seed * 7),
+                    disposition=CODES[(i + seed) % len(CODES)],
+                )
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=refresher) for _ in range(3)] + [threading.Thread(target=logger, args=(s,)) for s in range(3)]
+    threads = [threading.Thread(target=refresher) for _ in range(3)] + [
+        threading.Thread(target=logger, args=(s,)) for s in range(3)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -257,7 +298,9 @@ def test_an_attempt_whose_transaction_outlasts_the_grace_is_not_skipped(world, e
     def slow_outcome():
         try:
             with transaction.atomic():
-                make_attempt(campaign=world.x, operator=world.operators[0], customer=world.customer, started_at=at(DAY, 10, 30))
+                make_attempt(
+                    campaign=world.x, operator=world.operators[0], customer=world.customer, started_at=at(DAY, 10, 30)
+                )
                 inserted.set()
                 release.wait(20)
         except Exception as exc:  # noqa: BLE001 - reported below
@@ -269,7 +312,9 @@ def test_an_attempt_whose_transaction_outlasts_the_grace_is_not_skipped(world, e
     thread.start()
     try:
         assert inserted.wait(20)
-        later = make_attempt(campaign=world.y, operator=world.operators[1], customer=world.customer, started_at=at(DAY, 11))
+        later = make_attempt(
+            campaign=world.y, operator=world.operators[1], customer=world.customer, started_at=at(DAY, 11)
+        )
         long_after = later.created_at + COMMIT_GRACE + datetime.timedelta(minutes=5)
         assert refresh_kpi_rollups(now=long_after).attempts == 0
     finally:
@@ -292,7 +337,9 @@ def test_a_state_interval_logged_while_the_reconciliation_runs_is_not_skipped(wo
     def log_an_interval_meanwhile(execute, sql, params, many, context):
         result = execute(sql, params, many, context)
         if "CREATE TEMP TABLE kpi_fresh_operator_hours" in sql and not logged:
-            logged.append(make_state(operator=world.operators[0], state="ready", started_at=at(DAY, 13), ended_at=at(DAY, 14, 30)))
+            logged.append(
+                make_state(operator=world.operators[0], state="ready", started_at=at(DAY, 13), ended_at=at(DAY, 14, 30))
+            )
         return result
 
     with connection.execute_wrapper(log_an_interval_meanwhile):
@@ -300,7 +347,6 @@ def test_a_state_interval_logged_while_the_reconciliation_runs_is_not_skipped(wo
     assert logged
     refresh_kpi_rollups(now=now)
     assert_rollup_equals_raw(world, now)
-
 
 
 def test_beat_keeps_the_rollups_a_minute_behind_at_most_and_reconciles_them_nightly():

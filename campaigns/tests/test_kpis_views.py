@@ -1,4 +1,5 @@
 """The KPI pages and CSV exports: who may open them, what they show, and what they never show."""
+
 import csv
 import datetime
 import io
@@ -53,7 +54,9 @@ def test_dashboard_filters_change_the_figures(data, manager, login):
 
 
 def test_dashboard_bad_filter_shows_an_error_and_the_default(data, manager, login):
-    response = login(manager).get(reverse("campaigns:dashboard"), {"date_from": "2025-06-10", "date_to": "2025-06-01", "campaign": "nope"})
+    response = login(manager).get(
+        reverse("campaigns:dashboard"), {"date_from": "2025-06-10", "date_to": "2025-06-01", "campaign": "nope"}
+    )
     assert response.status_code == 200
     assert response.context["form"].errors
     assert 'data-testid="kpi-filter-errors"' in response.content.decode()
@@ -89,7 +92,9 @@ def test_wallboard_shows_today_and_operators_by_state(data, manager, login):
     from campaigns.tests.factories_kpis import make_attempt, make_state
 
     now = timezone.now()
-    make_attempt(campaign=data.x, operator=data.a, started_at=now - datetime.timedelta(minutes=5), disposition="success", talk=60)
+    make_attempt(
+        campaign=data.x, operator=data.a, started_at=now - datetime.timedelta(minutes=5), disposition="success", talk=60
+    )
     make_state(operator=data.a, state="on_call", started_at=now - datetime.timedelta(minutes=3))
     make_state(operator=data.c, state="break", started_at=now - datetime.timedelta(minutes=12))
     refresh_kpi_rollups(now=now + datetime.timedelta(seconds=30))
@@ -135,8 +140,16 @@ def test_client_page_shows_only_its_campaigns_and_no_personal_data(data, client_
     assert [c.id for c in response.context["form"].fields["campaign"].queryset] == [data.y.id]
     # no customer data, and no operator names either
     customer = data.customer
-    for secret in [customer.name, customer.name_kana, customer.external_id, "+8190", "819000000000",
-                   person_name(data.a), person_name(data.b), data.a.username]:
+    for secret in [
+        customer.name,
+        customer.name_kana,
+        customer.external_id,
+        "+8190",
+        "819000000000",
+        person_name(data.a),
+        person_name(data.b),
+        data.a.username,
+    ]:
         assert secret not in page, secret
     assert "operator" not in [t["name"] for t in response.context["tables"]]
     # a campaign that is not theirs in the URL is simply not applied
@@ -147,7 +160,7 @@ def test_client_page_shows_only_its_campaigns_and_no_personal_data(data, client_
 def test_client_page_without_campaigns_says_so(client_viewer, login):
     response = login(client_viewer).get(reverse("campaigns:client_kpis"))
     assert response.status_code == 200
-    assert "data-testid=\"client-campaigns\"" not in response.content.decode()
+    assert 'data-testid="client-campaigns"' not in response.content.decode()
 
 
 def test_client_page_needs_the_client_permission(operator, login):
@@ -199,7 +212,9 @@ def test_pages_in_english(data, manager, login):
     assert "KPI dashboard" in page
 
 
-@pytest.mark.parametrize("language, no_calls", [("ja", "この期間の架電はありません。"), ("en", "No calls in this period.")])
+@pytest.mark.parametrize(
+    "language, no_calls", [("ja", "この期間の架電はありません。"), ("en", "No calls in this period.")]
+)
 def test_pages_of_a_period_without_calls(data, manager, client_viewer, login, language, no_calls):
     """Empty states in both languages: a period before any call, a wallboard with no call today,
     a client whose campaign has no call yet; tiles show "—" instead of a rate of 0."""
@@ -241,8 +256,10 @@ def test_tables_compare_with_the_previous_period(data, manager, client_viewer, l
     tables = {t["name"]: t for t in response.context["tables"]}
 
     def dials(table):  # label -> (dials, previous dials) from the cells' sort values
-        return {row["label"]: tuple(int(float(v)) for v in re.findall(r'data-sort="([^"]*)"', row["cells"])[:2])
-                for row in tables[table]["rows"]}
+        return {
+            row["label"]: tuple(int(float(v)) for v in re.findall(r'data-sort="([^"]*)"', row["cells"])[:2])
+            for row in tables[table]["rows"]
+        }
 
     assert dials("operator") == {person_name(data.a): (5, 1), person_name(data.b): (2, 0), person_name(data.c): (0, 0)}
     assert dials("campaign") == {"KPI X": (4, 1), "KPI Y": (3, 0)}
@@ -255,7 +272,9 @@ def test_tables_compare_with_the_previous_period(data, manager, client_viewer, l
     success_rate = header.index("成約率 (%)")
     assert header[success_rate + 1] == "成約率（前期間） (%)"
     assert {row[0]: (row[1], row[2], row[success_rate + 1]) for row in body} == {
-        "KPI X": ("4", "1", "100.00"), "KPI Y": ("3", "0", "")}
+        "KPI X": ("4", "1", "100.00"),
+        "KPI Y": ("3", "0", ""),
+    }
 
     # without the option the tables stay as they were
     response = client.get(reverse("campaigns:dashboard"), DAY_QUERY)
@@ -277,8 +296,11 @@ def test_csv_export_of_the_heat_map_per_segment(data, manager, login):
     rows = read_csv(client.get(reverse("campaigns:kpi_export", args=["segment_weekday_hour"]), DAY_QUERY))
     header, *body = rows
     assert header[:4] == ["セグメント", "曜日", "時間帯", "架電数"]
-    assert [row[:4] for row in body] == [["KPI segment S", "月", "10:00", "1"],
-                                         ["セグメントなし", "月", "10:00", "4"], ["セグメントなし", "月", "11:00", "2"]]
+    assert [row[:4] for row in body] == [
+        ["KPI segment S", "月", "10:00", "1"],
+        ["セグメントなし", "月", "10:00", "4"],
+        ["セグメントなし", "月", "11:00", "2"],
+    ]
 
 
 def test_heat_map_of_an_operator_without_dials_says_there_are_no_calls(data, manager, login):

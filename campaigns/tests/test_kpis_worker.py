@@ -1,4 +1,5 @@
 """The rollup tasks through a real Celery worker process and the real Redis broker."""
+
 import datetime
 import time
 

@@ -1,5 +1,6 @@
 """record_outcome: the append-only attempt, the entry's next state, DNC in the same transaction,
 callbacks validated against the policy, idempotency, the 409 case and the customer summary."""
+
 import datetime as dt
 
 import pytest
@@ -11,7 +12,13 @@ from campaigns.services.agent_state import change_agent_state
 from campaigns.services.dispatch import dispatch_next, release_expired_holds, release_hold
 from campaigns.services.outcomes import EntryNotHeld, record_outcome
 from campaigns.tests.factories_console import (
-    TOKYO, WEDNESDAY_2PM, entry, japan_standard, past_attempt, ready_list, working_campaign,
+    TOKYO,
+    WEDNESDAY_2PM,
+    entry,
+    japan_standard,
+    past_attempt,
+    ready_list,
+    working_campaign,
 )
 from contacts.models import DoNotCall
 from contacts.services import dnc
@@ -47,13 +54,30 @@ def log(held, operator, disposition="no_answer", **fields):
 
 def test_stores_the_attempt_and_moves_the_entry_on(held, operator):
     result = log(
-        held, operator, "no_answer", answered_at=None, talk_seconds=0, hold_seconds=0, acw_seconds=25,
-        reaction="", notes="留守電なし",
+        held,
+        operator,
+        "no_answer",
+        answered_at=None,
+        talk_seconds=0,
+        hold_seconds=0,
+        acw_seconds=25,
+        reaction="",
+        notes="留守電なし",
     )
     attempt = result.attempt
     assert result.created
-    assert (attempt.entry, attempt.customer, attempt.campaign, attempt.operator) == (held, held.customer, held.campaign, operator)
-    assert (attempt.phone, attempt.attempt_number, attempt.acw_seconds, attempt.notes) == (held.phone, 1, 25, "留守電なし")
+    assert (attempt.entry, attempt.customer, attempt.campaign, attempt.operator) == (
+        held,
+        held.customer,
+        held.campaign,
+        operator,
+    )
+    assert (attempt.phone, attempt.attempt_number, attempt.acw_seconds, attempt.notes) == (
+        held.phone,
+        1,
+        25,
+        "留守電なし",
+    )
     held.refresh_from_db()
     assert held.status == Status.PENDING and held.attempts == 1 and held.held_by is None
     assert held.last_attempt_at == NOW and held.last_disposition.code == "no_answer"
@@ -75,7 +99,15 @@ def test_start_defaults_to_the_dispatch_moment(held, operator):
     assert result.attempt.ended_at == NOW + dt.timedelta(minutes=3)
 
 
-@pytest.mark.parametrize("disposition, status", [("success", Status.DONE), ("refused", Status.DONE), ("invalid_number", Status.DONE), ("wrong_person", Status.DONE)])
+@pytest.mark.parametrize(
+    "disposition, status",
+    [
+        ("success", Status.DONE),
+        ("refused", Status.DONE),
+        ("invalid_number", Status.DONE),
+        ("wrong_person", Status.DONE),
+    ],
+)
 def test_final_outcomes_close_the_entry(held, operator, disposition, status):
     log(held, operator, disposition)
     held.refresh_from_db()
@@ -85,8 +117,9 @@ def test_final_outcomes_close_the_entry(held, operator, disposition, status):
 def test_a_refusal_outcome_closes_the_entry_even_when_not_marked_final(held, operator):
     """A supervisor's own refusal outcome with "closes the entry" unticked: the customer who
     refused is still never called again from this list, and no callback can be set with it."""
-    Disposition.objects.create(code="refused_soft", label="Refused", label_ja="断り（弱）", is_contact=True,
-                               is_refusal=True, is_final=False)
+    Disposition.objects.create(
+        code="refused_soft", label="Refused", label_ja="断り（弱）", is_contact=True, is_refusal=True, is_final=False
+    )
     with pytest.raises(ValidationError) as refused:
         log(held, operator, "refused_soft", callback_at=NOW + dt.timedelta(days=1))
     assert "callback_at" in refused.value.message_dict
@@ -115,7 +148,11 @@ def test_dnc_request_registers_and_blocks_in_the_same_transaction(held, operator
     held.refresh_from_db()
     assert held.status == Status.BLOCKED
     registered = DoNotCall.objects.get()
-    assert (registered.customer_id, registered.phone_number, registered.campaign_id) == (held.customer_id, held.phone, None)
+    assert (registered.customer_id, registered.phone_number, registered.campaign_id) == (
+        held.customer_id,
+        held.phone,
+        None,
+    )
     assert (registered.source, registered.reason, registered.created_by) == ("operator", "customer_request", operator)
     assert dnc.is_blocked(customer=held.customer, phone=held.phone)
     other_campaign_entry.refresh_from_db()
@@ -140,6 +177,7 @@ def test_a_failed_outcome_registers_no_dnc(held, operator):
 
 
 # ------------------------------------------------------------------ the hold
+
 
 def test_refused_when_the_operator_does_not_hold_the_entry(held, operator, operator2):
     with pytest.raises(EntryNotHeld):
@@ -175,23 +213,47 @@ def test_a_dnc_request_after_the_hold_expired_is_still_registered(held, operator
 def test_a_call_starting_in_the_future_is_refused(held, operator):
     """A start after "now" would hide the call from the gap and cap checks of other entries."""
     with pytest.raises(ValidationError) as refused:
-        log(held, operator, "no_answer", started_at=NOW + dt.timedelta(days=1), ended_at=NOW + dt.timedelta(days=1, minutes=1),
-            now=NOW + dt.timedelta(minutes=1))
+        log(
+            held,
+            operator,
+            "no_answer",
+            started_at=NOW + dt.timedelta(days=1),
+            ended_at=NOW + dt.timedelta(days=1, minutes=1),
+            now=NOW + dt.timedelta(minutes=1),
+        )
     assert "started_at" in refused.value.message_dict
-    log(held, operator, "no_answer", started_at=NOW + dt.timedelta(minutes=2), ended_at=NOW + dt.timedelta(minutes=3),
-        now=NOW + dt.timedelta(minutes=1))  # a client clock a little ahead is fine
+    log(
+        held,
+        operator,
+        "no_answer",
+        started_at=NOW + dt.timedelta(minutes=2),
+        ended_at=NOW + dt.timedelta(minutes=3),
+        now=NOW + dt.timedelta(minutes=1),
+    )  # a client clock a little ahead is fine
 
 
 def test_a_call_starting_before_its_dispatch_is_refused(held, operator):
     """A console on a PC whose clock is a day behind: the call would land before the gap and
     per-day checks that allowed it. Refused, nothing stored; a little skew is fine."""
     with pytest.raises(ValidationError) as refused:
-        log(held, operator, "no_answer", started_at=NOW - dt.timedelta(days=1), ended_at=NOW - dt.timedelta(days=1) + dt.timedelta(minutes=1),
-            now=NOW + dt.timedelta(minutes=1))
+        log(
+            held,
+            operator,
+            "no_answer",
+            started_at=NOW - dt.timedelta(days=1),
+            ended_at=NOW - dt.timedelta(days=1) + dt.timedelta(minutes=1),
+            now=NOW + dt.timedelta(minutes=1),
+        )
     assert "割り当てられる前" in refused.value.message_dict["started_at"][0]
     assert CallAttempt.objects.count() == 0
-    log(held, operator, "no_answer", started_at=NOW - dt.timedelta(minutes=1), ended_at=NOW + dt.timedelta(minutes=1),
-        now=NOW + dt.timedelta(minutes=1))
+    log(
+        held,
+        operator,
+        "no_answer",
+        started_at=NOW - dt.timedelta(minutes=1),
+        ended_at=NOW + dt.timedelta(minutes=1),
+        now=NOW + dt.timedelta(minutes=1),
+    )
 
 
 def test_same_client_token_twice_records_once(held, operator):
@@ -219,6 +281,7 @@ def test_a_token_reused_for_another_call_is_refused_not_reported_as_saved(held, 
 
 
 # ------------------------------------------------------------------ callbacks (rules 1, 3, 4)
+
 
 def tomorrow_at(hour, minute=0):
     return dt.datetime(2026, 11, 26, hour, minute, tzinfo=TOKYO)
@@ -269,7 +332,9 @@ def test_callback_hours_are_the_customers_local_time(operator, call_list):
     one = entry(call_list, customer=CustomerFactory(time_zone="America/New_York"))
     morning = dt.datetime(2026, 11, 25, 10, 0, tzinfo=NEW_YORK)
     assert dispatch_next(operator=operator, now=morning).pk == one.pk
-    fields = dict(started_at=morning, ended_at=morning + dt.timedelta(seconds=40), now=morning + dt.timedelta(minutes=1))
+    fields = dict(
+        started_at=morning, ended_at=morning + dt.timedelta(seconds=40), now=morning + dt.timedelta(minutes=1)
+    )
     message = messages_for(one, operator, callback_at=dt.datetime(2026, 11, 25, 22, 0, tzinfo=NEW_YORK), **fields)
     assert "America/New_York" in message
     next_morning = dt.datetime(2026, 11, 26, 10, 0, tzinfo=NEW_YORK)
@@ -324,6 +389,7 @@ def test_callback_with_a_final_outcome_is_refused(held, operator):
 
 # ------------------------------------------------------------------ side effects
 
+
 def test_customer_history_summary(held, operator):
     log(held, operator, "no_answer")
     customer = held.customer
@@ -335,10 +401,23 @@ def test_customer_history_summary(held, operator):
     again = entry(second_list, customer=customer)
     later = NOW + dt.timedelta(days=1)
     assert dispatch_next(operator=operator, now=later).pk == again.pk
-    record_outcome(entry=again, operator=operator, disposition=code("callback"), reaction="interested",
-                   started_at=later, ended_at=later, callback_at=later + dt.timedelta(hours=3), now=later)
+    record_outcome(
+        entry=again,
+        operator=operator,
+        disposition=code("callback"),
+        reaction="interested",
+        started_at=later,
+        ended_at=later,
+        callback_at=later + dt.timedelta(hours=3),
+        now=later,
+    )
     customer.refresh_from_db()
-    assert (customer.attempt_count, customer.consecutive_no_contact, customer.last_disposition, customer.last_reaction) == (2, 0, "callback", "interested")
+    assert (
+        customer.attempt_count,
+        customer.consecutive_no_contact,
+        customer.last_disposition,
+        customer.last_reaction,
+    ) == (2, 0, "callback", "interested")
     assert customer.last_contact_at == later
 
 
@@ -355,7 +434,9 @@ def test_script_answers_are_stored_and_validated(held, operator, call_list):
     script = Script.objects.create(name="初回購入者向け")
     version = ScriptVersion.objects.create(script=script, number=1)
     Step.objects.create(version=version, key="intro", kind=Step.Kind.SAY, is_disclosure=True, title="名乗り")
-    Step.objects.create(version=version, key="age", kind=Step.Kind.QUESTION, answer_type=Step.AnswerType.NUMBER, title="年齢")
+    Step.objects.create(
+        version=version, key="age", kind=Step.Kind.QUESTION, answer_type=Step.AnswerType.NUMBER, title="年齢"
+    )
     ScriptVersion.objects.filter(pk=version.pk).update(status=ScriptVersion.Status.PUBLISHED)
     with pytest.raises(ValidationError) as caught:
         log(held, operator, "no_answer", script_version=version.pk, answers={"age": "forty"})
@@ -399,7 +480,10 @@ def test_a_call_longer_than_the_first_hold_is_saved_when_renewed(held, operator)
         renew_hold(entry_id=held.pk, operator=operator, now=NOW + dt.timedelta(minutes=minute))
     release_expired_holds(now=NOW + dt.timedelta(minutes=40))
     result = record_outcome(
-        entry=held, operator=operator, disposition=code("no_answer"), ended_at=NOW + dt.timedelta(minutes=40),
+        entry=held,
+        operator=operator,
+        disposition=code("no_answer"),
+        ended_at=NOW + dt.timedelta(minutes=40),
         now=NOW + dt.timedelta(minutes=40),
     )
     assert result.attempt.started_at == NOW

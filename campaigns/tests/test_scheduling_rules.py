@@ -1,12 +1,13 @@
 """Retry scheduling: the earliest moment every rule allows (window, weekday, holiday in the
 customer's zone incl. DST, preferred times, per-day max, cap, cool-off), the service that applies
 it to an entry, and the periodic re-evaluation after other campaigns' calls."""
+
 import datetime as dt
 
 import pytest
 from django.core.cache import cache
 
-from campaigns.models import CallListEntry
+from campaigns.models import CallListEntry, Disposition
 from campaigns.services import scheduling
 from campaigns.services.dispatch import dispatch_next
 from campaigns.services.outcomes import record_outcome
@@ -14,12 +15,17 @@ from campaigns.services.scheduling import CallHistory, earliest_allowed_time, ne
 from campaigns.tasks.console import RESCHEDULE_WATERMARK_KEY, reschedule_entries_touched_elsewhere
 from campaigns.tests.factories import CallingPolicyFactory
 from campaigns.tests.factories_console import (
-    NEW_YORK, TOKYO, WEDNESDAY_2PM, entry, japan_standard, past_attempt, ready_list, working_campaign,
+    NEW_YORK,
+    TOKYO,
+    entry,
+    japan_standard,
+    past_attempt,
+    ready_list,
+    working_campaign,
 )
-from campaigns.models import Disposition
 from contacts.tests.factories import CustomerFactory
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 Status = CallListEntry.Status
 
 
@@ -32,9 +38,17 @@ def policy(**fields):
     from campaigns.models import CallingPolicy
 
     values = dict(
-        call_window_start=dt.time(9, 0), call_window_end=dt.time(20, 0), weekdays=[0, 1, 2, 3, 4, 5],
-        skip_holidays=True, holiday_country="JP", max_attempts=6, max_attempts_per_day=2, min_gap_minutes=120,
-        cap_attempts=3, cap_days=7, cooloff_days_after_contact=7,
+        call_window_start=dt.time(9, 0),
+        call_window_end=dt.time(20, 0),
+        weekdays=[0, 1, 2, 3, 4, 5],
+        skip_holidays=True,
+        holiday_country="JP",
+        max_attempts=6,
+        max_attempts_per_day=2,
+        min_gap_minutes=120,
+        cap_attempts=3,
+        cap_days=7,
+        cooloff_days_after_contact=7,
     )
     values.update(fields)
     return CallingPolicy(**values)
@@ -42,12 +56,16 @@ def policy(**fields):
 
 def earliest(at, history=None, zone_name="Asia/Tokyo", preferred=None, **fields):
     return earliest_allowed_time(
-        policy=policy(**fields), zone_name=zone_name, earliest=at, history=history or CallHistory(),
+        policy=policy(**fields),
+        zone_name=zone_name,
+        earliest=at,
+        history=history or CallHistory(),
         preferred_windows=preferred,
     )
 
 
 # ------------------------------------------------------------------ calling time
+
 
 def test_inside_the_window_stays():
     assert earliest(jst(2026, 11, 25, 15, 0)) == jst(2026, 11, 25, 15, 0)
@@ -79,8 +97,13 @@ def test_new_year_holidays_are_skipped():
 def test_the_holiday_calendar_is_the_policys_country():
     """The policy's holiday_country picks the calendar: a US policy skips the 4th of July and
     calls on 勤労感謝の日; the default (JP) does the reverse."""
-    us = dict(zone_name="America/New_York", call_window_start=dt.time(8), call_window_end=dt.time(21),
-              weekdays=list(range(7)), holiday_country="US")
+    us = dict(
+        zone_name="America/New_York",
+        call_window_start=dt.time(8),
+        call_window_end=dt.time(21),
+        weekdays=list(range(7)),
+        holiday_country="US",
+    )
     friday_night = dt.datetime(2025, 7, 3, 21, 30, tzinfo=NEW_YORK)  # Friday 4 July 2025 is Independence Day
     assert earliest(friday_night, **us) == dt.datetime(2025, 7, 5, 8, 0, tzinfo=NEW_YORK)
     assert earliest(friday_night, **{**us, "holiday_country": "JP"}) == dt.datetime(2025, 7, 4, 8, 0, tzinfo=NEW_YORK)
@@ -95,29 +118,45 @@ def test_us_spring_forward():
     """New York, 08:00-21:00 every day. Saturday 7 March 2026 22:30 EST → Sunday 8 March 08:00,
     which is EDT after the 02:00 switch: 12:00 UTC, not 13:00."""
     at = dt.datetime(2026, 3, 7, 22, 30, tzinfo=NEW_YORK)
-    got = earliest(at, zone_name="America/New_York", call_window_start=dt.time(8), call_window_end=dt.time(21),
-                   weekdays=list(range(7)), skip_holidays=False)
+    got = earliest(
+        at,
+        zone_name="America/New_York",
+        call_window_start=dt.time(8),
+        call_window_end=dt.time(21),
+        weekdays=list(range(7)),
+        skip_holidays=False,
+    )
     assert got == dt.datetime(2026, 3, 8, 12, 0, tzinfo=UTC)
 
 
 def test_us_fall_back():
     at = dt.datetime(2026, 10, 31, 21, 30, tzinfo=NEW_YORK)  # EDT
-    got = earliest(at, zone_name="America/New_York", call_window_start=dt.time(8), call_window_end=dt.time(21),
-                   weekdays=list(range(7)), skip_holidays=False)
+    got = earliest(
+        at,
+        zone_name="America/New_York",
+        call_window_start=dt.time(8),
+        call_window_end=dt.time(21),
+        weekdays=list(range(7)),
+        skip_holidays=False,
+    )
     assert got == dt.datetime(2026, 11, 1, 13, 0, tzinfo=UTC)  # 08:00 EST
 
 
 def test_window_opening_inside_a_dst_gap():
     """A window starting at 02:30 on the spring-forward night (02:00-03:00 does not exist)
     opens at the first real instant after the gap, never before it."""
-    p = policy(call_window_start=dt.time(2, 30), call_window_end=dt.time(5, 0), weekdays=list(range(7)), skip_holidays=False)
+    p = policy(
+        call_window_start=dt.time(2, 30), call_window_end=dt.time(5, 0), weekdays=list(range(7)), skip_holidays=False
+    )
     got = next_opening(p, "America/New_York", dt.datetime(2026, 3, 8, 0, 0, tzinfo=NEW_YORK))
     assert got.astimezone(NEW_YORK).hour == 3 and got <= dt.datetime(2026, 3, 8, 8, 30, tzinfo=UTC)
     assert scheduling.is_callable_at(p, "America/New_York", got)
 
 
 def test_window_over_midnight():
-    p = policy(call_window_start=dt.time(22, 0), call_window_end=dt.time(2, 0), weekdays=list(range(7)), skip_holidays=False)
+    p = policy(
+        call_window_start=dt.time(22, 0), call_window_end=dt.time(2, 0), weekdays=list(range(7)), skip_holidays=False
+    )
     assert scheduling.is_callable_at(p, "Asia/Tokyo", jst(2026, 11, 25, 1, 0))
     assert not scheduling.is_callable_at(p, "Asia/Tokyo", jst(2026, 11, 25, 3, 0))
     assert next_opening(p, "Asia/Tokyo", jst(2026, 11, 25, 3, 0)) == jst(2026, 11, 25, 22, 0)
@@ -139,6 +178,7 @@ def test_open_zones_follow_local_time():
 
 # ------------------------------------------------------------------ preferred call times
 
+
 def test_preferred_evening_window():
     preferred = [{"weekdays": [0, 1, 2, 3, 4], "start": "18:00", "end": "21:00"}]
     assert earliest(jst(2026, 11, 25, 10, 0), preferred=preferred) == jst(2026, 11, 25, 18, 0)
@@ -156,6 +196,7 @@ def test_malformed_preferences_are_ignored():
 
 
 # ------------------------------------------------------------------ limits
+
 
 def test_per_day_maximum_moves_to_the_next_day():
     history = CallHistory(entry_attempt_times=[jst(2026, 11, 25, 9, 30), jst(2026, 11, 25, 12, 0)])
@@ -194,6 +235,7 @@ def test_retry_floor_takes_the_longer_of_delay_and_gap():
 
 # ------------------------------------------------------------------ the service on entries
 
+
 @pytest.fixture
 def call_list(operator):
     return ready_list(working_campaign(operators=[operator], policy=japan_standard()))
@@ -203,8 +245,14 @@ def logged(operator, call_list, at, disposition="no_answer", customer=None):
     """An entry dialed and logged at `at` through the real services."""
     one = entry(call_list, customer=customer)
     assert dispatch_next(operator=operator, now=at).pk == one.pk
-    record_outcome(entry=one, operator=operator, disposition=Disposition.objects.get(code=disposition),
-                   started_at=at, ended_at=at + dt.timedelta(minutes=1), now=at + dt.timedelta(minutes=1))
+    record_outcome(
+        entry=one,
+        operator=operator,
+        disposition=Disposition.objects.get(code=disposition),
+        started_at=at,
+        ended_at=at + dt.timedelta(minutes=1),
+        now=at + dt.timedelta(minutes=1),
+    )
     return one
 
 
@@ -238,7 +286,9 @@ def test_schedule_counts_calls_of_other_campaigns_over_the_whole_cap_window(oper
 
 @pytest.mark.django_db
 def test_schedule_respects_the_customers_preferred_times(operator, call_list):
-    customer = CustomerFactory(preferred_call_windows=[{"weekdays": [0, 1, 2, 3, 4, 5], "start": "19:00", "end": "21:00"}])
+    customer = CustomerFactory(
+        preferred_call_windows=[{"weekdays": [0, 1, 2, 3, 4, 5], "start": "19:00", "end": "21:00"}]
+    )
     one = logged(operator, call_list, jst(2026, 11, 25, 10, 0), customer=customer)
     schedule_retry(entry_id=one.pk)
     one.refresh_from_db()
@@ -256,7 +306,12 @@ def test_schedule_exhausts_at_max_attempts(operator, call_list):
 @pytest.mark.django_db
 def test_schedule_leaves_closed_and_callback_entries_alone(operator, call_list):
     done = entry(call_list, status=Status.DONE)
-    callback = entry(call_list, status=Status.CALLBACK, callback_at=jst(2026, 11, 26, 10, 0), next_attempt_at=jst(2026, 11, 26, 10, 0))
+    callback = entry(
+        call_list,
+        status=Status.CALLBACK,
+        callback_at=jst(2026, 11, 26, 10, 0),
+        next_attempt_at=jst(2026, 11, 26, 10, 0),
+    )
     schedule_retry(entry_id=done.pk)
     schedule_retry(entry_id=callback.pk)
     callback.refresh_from_db()
@@ -304,7 +359,9 @@ def test_periodic_task_does_not_skip_an_attempt_that_commits_after_a_later_one(o
     def slow_outcome():  # takes its id first, commits last
         try:
             with transaction.atomic():
-                past_attempt(customer=slow_customer, campaign=other_campaign, at=jst(2026, 11, 25, 14, 0), code="hung_up")
+                past_attempt(
+                    customer=slow_customer, campaign=other_campaign, at=jst(2026, 11, 25, 14, 0), code="hung_up"
+                )
                 inserted.set()
                 assert commit.wait(10)
         finally:

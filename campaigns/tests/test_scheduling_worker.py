@@ -1,4 +1,5 @@
 """The retry schedule computed by a real Celery worker (Redis broker) after an outcome."""
+
 import datetime as dt
 import time
 
@@ -27,8 +28,14 @@ def test_worker_moves_the_retry_into_the_next_calling_window(celery_worker_proce
     one = entry(call_list)
     at = dt.datetime(2026, 11, 25, 18, 30, tzinfo=TOKYO)  # Wednesday evening
     assert dispatch_next(operator=operator, now=at).pk == one.pk
-    record_outcome(entry=one, operator=operator, disposition=Disposition.objects.get(code="no_answer"),
-                   started_at=at, ended_at=at + dt.timedelta(minutes=1), now=at + dt.timedelta(minutes=1))
+    record_outcome(
+        entry=one,
+        operator=operator,
+        disposition=Disposition.objects.get(code="no_answer"),
+        started_at=at,
+        ended_at=at + dt.timedelta(minutes=1),
+        now=at + dt.timedelta(minutes=1),
+    )
     # Provisional right after the commit: no sooner than the 240-minute no-answer delay (22:30,
     # outside hours); the worker then moves it to Thursday's opening.
     expected = dt.datetime(2026, 11, 26, 9, 0, tzinfo=TOKYO)

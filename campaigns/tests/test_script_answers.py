@@ -1,5 +1,6 @@
 """Script answers captured with an attempt: validated by scripts.services.validate_answers inside
 the console's record_outcome, stored with the script version on the CallAttempt."""
+
 import datetime
 
 import pytest
@@ -19,16 +20,22 @@ def held(operator, reference_data):
     version = branching_script()
     campaign = CampaignFactory(script=version.script)
     entry = CallListEntryFactory(
-        call_list__campaign=campaign, status=CallListEntry.Status.HELD, held_by=operator,
-        held_until=timezone.now() + datetime.timedelta(minutes=10), customer=CustomerFactory(purchase_count=0),
+        call_list__campaign=campaign,
+        status=CallListEntry.Status.HELD,
+        held_by=operator,
+        held_until=timezone.now() + datetime.timedelta(minutes=10),
+        customer=CustomerFactory(purchase_count=0),
     )
     return entry, version
 
 
 def _record(entry, operator, code, version, answers):
     return record_outcome(
-        entry=entry, operator=operator, disposition=Disposition.objects.get(code=code),
-        script_version=version, answers=answers,
+        entry=entry,
+        operator=operator,
+        disposition=Disposition.objects.get(code=code),
+        script_version=version,
+        answers=answers,
     )
 
 
@@ -63,8 +70,12 @@ def test_answers_through_the_attempts_api(held, operator, api_as, eager_celery):
     api = api_as(operator)
     now = timezone.now()
     body = {
-        "entry": entry.pk, "disposition": "success", "started_at": (now - datetime.timedelta(minutes=5)).isoformat(),
-        "ended_at": now.isoformat(), "script_version": version.pk, "answers": {"opening": True, "interest": "yes"},
+        "entry": entry.pk,
+        "disposition": "success",
+        "started_at": (now - datetime.timedelta(minutes=5)).isoformat(),
+        "ended_at": now.isoformat(),
+        "script_version": version.pk,
+        "answers": {"opening": True, "interest": "yes"},
     }
     with translation.override("en"):
         refused = api.post("/api/v1/attempts/", body, format="json", HTTP_ACCEPT_LANGUAGE="en")
@@ -91,8 +102,11 @@ def eager_celery():
 def _api_body(entry, disposition, **extra):
     now = timezone.now()
     return {
-        "entry": entry.pk, "disposition": disposition, "started_at": (now - datetime.timedelta(minutes=5)).isoformat(),
-        "ended_at": now.isoformat(), **extra,
+        "entry": entry.pk,
+        "disposition": disposition,
+        "started_at": (now - datetime.timedelta(minutes=5)).isoformat(),
+        "ended_at": now.isoformat(),
+        **extra,
     }
 
 
@@ -111,18 +125,24 @@ def test_leaving_out_the_version_does_not_skip_the_required_questions(held, oper
     refused = api.post("/api/v1/attempts/", _api_body(entry, "success"), format="json")
     assert refused.status_code == 400
     assert any("ご興味" in message for message in refused.json()["errors"]["answers"])  # the first required question
-    wrong_type = api.post("/api/v1/attempts/", _api_body(entry, "no_answer", answers={"budget": "たくさん"}), format="json")
+    wrong_type = api.post(
+        "/api/v1/attempts/", _api_body(entry, "no_answer", answers={"budget": "たくさん"}), format="json"
+    )
     assert wrong_type.status_code == 400 and "answers" in wrong_type.json()["errors"]
     assert not CallAttempt.objects.exists()
 
 
 def test_answers_for_a_campaign_without_a_script_are_refused(operator, reference_data, api_as, eager_celery):
     entry = CallListEntryFactory(
-        call_list__campaign=CampaignFactory(), status=CallListEntry.Status.HELD, held_by=operator,
+        call_list__campaign=CampaignFactory(),
+        status=CallListEntry.Status.HELD,
+        held_by=operator,
         held_until=timezone.now() + datetime.timedelta(minutes=10),
     )
     api = api_as(operator)
-    refused = api.post("/api/v1/attempts/", _api_body(entry, "no_answer", answers={"x": "=cmd|' /C calc'!A0"}), format="json")
+    refused = api.post(
+        "/api/v1/attempts/", _api_body(entry, "no_answer", answers={"x": "=cmd|' /C calc'!A0"}), format="json"
+    )
     assert refused.status_code == 400 and "answers" in refused.json()["errors"]
     assert not CallAttempt.objects.exists()
     created = api.post("/api/v1/attempts/", _api_body(entry, "no_answer"), format="json")
@@ -134,9 +154,14 @@ def test_console_outcome_without_the_walk_panel_records_the_version(held, operat
     """The outcome form sent before the walk panel loaded (its hidden inputs empty)."""
     entry, version = held
     client.force_login(operator)
-    response = client.post(reverse("campaigns:console_outcome", args=[entry.pk]), {
-        "disposition": "no_answer", "script_version": "", "answers": "",
-    })
+    response = client.post(
+        reverse("campaigns:console_outcome", args=[entry.pk]),
+        {
+            "disposition": "no_answer",
+            "script_version": "",
+            "answers": "",
+        },
+    )
     assert response.status_code == 302, response.content[:2000]
     assert CallAttempt.objects.get().script_version == version
 
@@ -165,7 +190,9 @@ def test_a_version_of_a_variant_script_is_accepted(held, operator, api_as, eager
     variant = branching_script(name="ヘビーユーザー向け")
     CampaignScriptVariant.objects.create(campaign=entry.campaign, segment=SegmentFactory(), script=variant.script)
     created = api_as(operator).post(
-        "/api/v1/attempts/", _api_body(entry, "no_answer", script_version=variant.pk), format="json",
+        "/api/v1/attempts/",
+        _api_body(entry, "no_answer", script_version=variant.pk),
+        format="json",
     )
     assert created.status_code == 201
     assert CallAttempt.objects.get().script_version_id == variant.pk
@@ -179,13 +206,17 @@ def test_an_older_version_of_the_campaign_script_is_accepted(held, operator, api
     draft, _ = services.start_draft(script=version.script, by=None)
     services.publish_version(version=draft, by=None)
     created = api_as(operator).post(
-        "/api/v1/attempts/", _api_body(entry, "no_answer", script_version=version.pk), format="json",
+        "/api/v1/attempts/",
+        _api_body(entry, "no_answer", script_version=version.pk),
+        format="json",
     )
     assert created.status_code == 201
     assert CallAttempt.objects.get().script_version_id == version.pk
 
 
-def test_a_variant_removed_during_the_call_does_not_refuse_its_outcome(held, operator, supervisor, api_as, eager_celery):
+def test_a_variant_removed_during_the_call_does_not_refuse_its_outcome(
+    held, operator, supervisor, api_as, eager_celery
+):
     """The operator read the variant's script; a supervisor removed the variant mid-call. The call
     is saved with the version that was read (refusing it would lose the call)."""
     from campaigns.models import CampaignScriptVariant
@@ -194,11 +225,15 @@ def test_a_variant_removed_during_the_call_does_not_refuse_its_outcome(held, ope
 
     entry, version = held
     variant_version = branching_script(name="休眠向け")
-    variant = CampaignScriptVariant.objects.create(campaign=entry.campaign, segment=SegmentFactory(), script=variant_version.script)
+    variant = CampaignScriptVariant.objects.create(
+        campaign=entry.campaign, segment=SegmentFactory(), script=variant_version.script
+    )
     remove_variant(variant=variant, by=supervisor)
 
     created = api_as(operator).post(
-        "/api/v1/attempts/", _api_body(entry, "no_answer", script_version=variant_version.pk), format="json",
+        "/api/v1/attempts/",
+        _api_body(entry, "no_answer", script_version=variant_version.pk),
+        format="json",
     )
     assert created.status_code == 201, created.content
     assert CallAttempt.objects.get().script_version_id == variant_version.pk

@@ -1,4 +1,5 @@
 """The console picks the script variant for the customer being called."""
+
 import pytest
 
 from campaigns.models import CampaignScriptVariant
@@ -17,8 +18,12 @@ def setup(reference_data):
     heavy = branching_script(name="ヘビーユーザー向け")
     newcomer = branching_script(name="新規購入者向け")
     campaign = CampaignFactory(script=default.script)
-    CampaignScriptVariant.objects.create(campaign=campaign, segment=SegmentFactory(name="ヘビー", criteria=HEAVY), script=heavy.script, position=1)
-    CampaignScriptVariant.objects.create(campaign=campaign, segment=SegmentFactory(name="新規", criteria=NEW), script=newcomer.script, position=2)
+    CampaignScriptVariant.objects.create(
+        campaign=campaign, segment=SegmentFactory(name="ヘビー", criteria=HEAVY), script=heavy.script, position=1
+    )
+    CampaignScriptVariant.objects.create(
+        campaign=campaign, segment=SegmentFactory(name="新規", criteria=NEW), script=newcomer.script, position=2
+    )
     return campaign, default, heavy, newcomer
 
 
@@ -55,7 +60,9 @@ def test_invalid_segment_criteria_never_break_the_console(setup):
     campaign, default, heavy, newcomer = setup
     from contacts.models import Segment
 
-    Segment.objects.filter(name="ヘビー").update(criteria={"match": "all", "rules": [{"field": "nonsense", "op": "eq", "value": 1}]})
+    Segment.objects.filter(name="ヘビー").update(
+        criteria={"match": "all", "rules": [{"field": "nonsense", "op": "eq", "value": 1}]}
+    )
     assert choose_script_version(campaign=campaign, customer=CustomerFactory(purchase_count=25)) == default
 
 

@@ -1,5 +1,6 @@
 """The talk script in the real operator console: walked with the keyboard, answers saved with the
 attempt through the console's outcome form, required answers enforced before a success."""
+
 import datetime as dt
 
 import pytest
@@ -27,8 +28,12 @@ def eager_celery():
 def scripted_call(operator, eager_celery):
     version = branching_script()
     policy = CallingPolicyFactory(
-        name="終日 (台本テスト)", call_window_start=dt.time(0), call_window_end=dt.time(0), weekdays=list(range(7)),
-        skip_holidays=False, min_gap_minutes=0,
+        name="終日 (台本テスト)",
+        call_window_start=dt.time(0),
+        call_window_end=dt.time(0),
+        weekdays=list(range(7)),
+        skip_holidays=False,
+        min_gap_minutes=0,
     )
     campaign = working_campaign(operators=[operator], policy=policy, name="台本つき 掘り起こし", script=version.script)
     call_list = ready_list(campaign, name="休眠")
@@ -36,7 +41,9 @@ def scripted_call(operator, eager_celery):
     return entry(call_list, customer=customer, phone=customer.phones.get().number), version
 
 
-def test_operator_walks_the_script_and_the_answers_are_saved_with_the_call(page, browser_login, shot, operator, scripted_call):
+def test_operator_walks_the_script_and_the_answers_are_saved_with_the_call(
+    page, browser_login, shot, operator, scripted_call
+):
     call, version = scripted_call
     browser_login(operator)
     page.click("[data-testid=start-work]")

@@ -1,4 +1,5 @@
 """Survey results (table, CSV with BOM, API) and results per script version."""
+
 import csv
 import datetime
 import io
@@ -18,9 +19,15 @@ from scripts.tests.factories import branching_script
 def _attempt(campaign, version, code, answers, *, operator=None, minutes_ago=60, customer=None):
     started = timezone.now() - datetime.timedelta(minutes=minutes_ago)
     return CallAttempt.objects.create(
-        campaign=campaign, customer=customer or CustomerFactory(), operator=operator, phone="+819012345678",
-        started_at=started, ended_at=started + datetime.timedelta(minutes=3),
-        disposition=Disposition.objects.get(code=code), script_version=version, answers=answers,
+        campaign=campaign,
+        customer=customer or CustomerFactory(),
+        operator=operator,
+        phone="+819012345678",
+        started_at=started,
+        ended_at=started + datetime.timedelta(minutes=3),
+        disposition=Disposition.objects.get(code=code),
+        script_version=version,
+        answers=answers,
     )
 
 
@@ -28,19 +35,44 @@ def _attempt(campaign, version, code, answers, *, operator=None, minutes_ago=60,
 def survey(reference_data, operator):
     v1 = branching_script(name="調査")
     campaign = CampaignFactory(name="満足度調査 2025", script=v1.script)
-    _attempt(campaign, v1, "success", {"opening": True, "interest": "yes", "budget": 15000},
-             operator=operator, customer=CustomerFactory(external_id="C-1", name="山田, \"太郎\""), minutes_ago=300)
+    _attempt(
+        campaign,
+        v1,
+        "success",
+        {"opening": True, "interest": "yes", "budget": 15000},
+        operator=operator,
+        customer=CustomerFactory(external_id="C-1", name='山田, "太郎"'),
+        minutes_ago=300,
+    )
     _attempt(campaign, v1, "refused", {"opening": True, "interest": "no"}, operator=operator, minutes_ago=200)
     _attempt(campaign, v1, "no_answer", {}, operator=operator, minutes_ago=150)
     v2, _ = services.start_draft(script=v1.script, by=None)
-    services.update_step(step=v2.steps.get(key="interest"), values={"title": "ご関心"}, choices=[
-        {"value": "yes", "label": "ある", "next_step": v2.steps.get(key="budget")},
-        {"value": "no", "label": "ない", "next_step": v2.steps.get(key="end_refused")},
-    ], by=None)
+    services.update_step(
+        step=v2.steps.get(key="interest"),
+        values={"title": "ご関心"},
+        choices=[
+            {"value": "yes", "label": "ある", "next_step": v2.steps.get(key="budget")},
+            {"value": "no", "label": "ない", "next_step": v2.steps.get(key="end_refused")},
+        ],
+        by=None,
+    )
     v2 = services.publish_version(version=v2, by=None)
-    _attempt(campaign, v2, "success", {"opening": True, "interest": "yes", "budget": 5000, "visit": "2025-04-01"},
-             operator=operator, minutes_ago=100)
-    _attempt(campaign, v2, "success", {"opening": True, "interest": "yes", "budget": 30000}, operator=operator, minutes_ago=50)
+    _attempt(
+        campaign,
+        v2,
+        "success",
+        {"opening": True, "interest": "yes", "budget": 5000, "visit": "2025-04-01"},
+        operator=operator,
+        minutes_ago=100,
+    )
+    _attempt(
+        campaign,
+        v2,
+        "success",
+        {"opening": True, "interest": "yes", "budget": 30000},
+        operator=operator,
+        minutes_ago=50,
+    )
     _attempt(CampaignFactory(), v2, "success", {"opening": True}, minutes_ago=10)  # another campaign
     return campaign, v1, v2
 
@@ -83,7 +115,7 @@ def test_survey_table_page(login, supervisor, manager, operator, survey):
     campaign, *_ = survey
     url = reverse("campaigns:script_survey_results", args=[campaign.pk])
     page = login(supervisor).get(url).content.decode()
-    assert "ご関心" in page and "ある" in page and "data-testid=\"survey-csv\"" in page
+    assert "ご関心" in page and "ある" in page and 'data-testid="survey-csv"' in page
     assert login(manager).get(url).status_code == 200
     assert login(operator).get(url).status_code == 403
     assert login(operator).get(reverse("campaigns:script_survey_csv", args=[campaign.pk])).status_code == 403
@@ -115,7 +147,9 @@ def test_api_survey_results_and_kpis(api_as, supervisor, operator, survey):
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == 4 and [c["key"] for c in body["columns"]] == ["opening", "interest", "budget", "visit"]
-    assert body["results"][2]["answers"]["interest"] == "ある" and body["results"][2]["raw_answers"]["interest"] == "yes"
+    assert (
+        body["results"][2]["answers"]["interest"] == "ある" and body["results"][2]["raw_answers"]["interest"] == "yes"
+    )
     kpis = api.get("/api/v1/script-kpis/", {"campaign": campaign.pk}).json()["rows"]
     assert [(r["version_number"], r["dials"], r["successes"]) for r in kpis] == [(1, 3, 1), (2, 2, 2)]
     assert api.get("/api/v1/script-kpis/", {"from": "2025-13-01"}).status_code == 400
@@ -128,11 +162,17 @@ def test_api_survey_results_and_kpis(api_as, supervisor, operator, survey):
 
 def test_csv_cells_a_spreadsheet_would_run_are_plain_text(login, supervisor, survey):
     campaign, v1, _v2 = survey
-    _attempt(campaign, v1, "success", {"opening": True, "interest": "yes", "budget": 1},
-             operator=supervisor, customer=CustomerFactory(external_id="=1+1", name='=HYPERLINK("http://x","y")'))
+    _attempt(
+        campaign,
+        v1,
+        "success",
+        {"opening": True, "interest": "yes", "budget": 1},
+        operator=supervisor,
+        customer=CustomerFactory(external_id="=1+1", name='=HYPERLINK("http://x","y")'),
+    )
     rows = _csv(login(supervisor).get(reverse("campaigns:script_survey_csv", args=[campaign.pk])))
     row = next(r for r in rows if "'=1+1" in r)
-    assert "'=HYPERLINK(\"http://x\",\"y\")" in row
+    assert '\'=HYPERLINK("http://x","y")' in row
     for row in rows:
         assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row), row
 
@@ -166,8 +206,12 @@ def test_client_viewers_see_no_script_pages_reports_or_answers(login, api_as, cl
         assert client.get(url).status_code == 403, url
     api = api_as(client_viewer)
     for url in (
-        f"/api/v1/campaigns/{campaign.pk}/survey-results/", "/api/v1/script-kpis/", "/api/v1/scripts/",
-        f"/api/v1/scripts/{v1.script_id}/", f"/api/v1/scripts/{v1.script_id}/export/",
-        f"/api/v1/scripts/{v1.script_id}/rebuttals/", f"/api/v1/script-versions/{v1.pk}/",
+        f"/api/v1/campaigns/{campaign.pk}/survey-results/",
+        "/api/v1/script-kpis/",
+        "/api/v1/scripts/",
+        f"/api/v1/scripts/{v1.script_id}/",
+        f"/api/v1/scripts/{v1.script_id}/export/",
+        f"/api/v1/scripts/{v1.script_id}/rebuttals/",
+        f"/api/v1/script-versions/{v1.pk}/",
     ):
         assert api.get(url).status_code == 403, url

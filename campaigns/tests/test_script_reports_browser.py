@@ -1,4 +1,5 @@
 """Browser check of the script report pages (survey table, results by version)."""
+
 import pytest
 from django.urls import reverse
 
@@ -21,5 +22,7 @@ def test_supervisor_reads_survey_results_and_compares_versions(page, browser_log
     page.goto(page.base_url + reverse("campaigns:script_version_report") + f"?campaign={campaign.pk}")
     rows = page.locator("[data-testid=version-kpi-table] tbody tr")
     assert rows.count() == 2 and "100.0%" in rows.nth(1).inner_text()
-    page.wait_for_function("() => document.getElementById('version-chart') && window.Chart && Chart.getChart('version-chart')")
+    page.wait_for_function(
+        "() => document.getElementById('version-chart') && window.Chart && Chart.getChart('version-chart')"
+    )
     shot(page, "scripts-version-report")

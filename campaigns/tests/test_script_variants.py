@@ -1,5 +1,6 @@
 """Talk script variants: the service rules, the campaign page, the API, the roles, that the
 console follows what supervisors set, and the demo data that uses the scripts."""
+
 import datetime as dt
 import io
 import threading
@@ -55,9 +56,14 @@ def order_of(campaign):
 
 # ------------------------------------------------------------------ service rules
 
+
 def test_add_appends_in_order_and_is_audited(campaign, scripts, heavy_segment, new_segment, supervisor):
-    first = services.add_variant(campaign=campaign, segment=heavy_segment, script=scripts["heavy"].script, by=supervisor)
-    second = services.add_variant(campaign=campaign, segment=new_segment, script=scripts["newcomer"].script, by=supervisor)
+    first = services.add_variant(
+        campaign=campaign, segment=heavy_segment, script=scripts["heavy"].script, by=supervisor
+    )
+    second = services.add_variant(
+        campaign=campaign, segment=new_segment, script=scripts["newcomer"].script, by=supervisor
+    )
     assert (first.position, second.position) == (1, 2)
     event = AuditEvent.objects.filter(action="campaign.script_variant_added").order_by("id").first()
     assert event.actor == supervisor and event.object_id == str(campaign.pk)
@@ -88,7 +94,9 @@ def test_a_finished_campaign_cannot_be_changed(scripts, heavy_segment, superviso
 
 def test_move_swaps_neighbours_and_stops_at_the_edges(campaign, scripts, heavy_segment, new_segment, supervisor):
     third_segment = SegmentFactory(name="三番目")
-    heavy = services.add_variant(campaign=campaign, segment=heavy_segment, script=scripts["heavy"].script, by=supervisor)
+    heavy = services.add_variant(
+        campaign=campaign, segment=heavy_segment, script=scripts["heavy"].script, by=supervisor
+    )
     services.add_variant(campaign=campaign, segment=new_segment, script=scripts["newcomer"].script, by=supervisor)
     services.add_variant(campaign=campaign, segment=third_segment, script=scripts["heavy"].script, by=supervisor)
     services.move_variant(variant=heavy, direction="down", by=supervisor)
@@ -102,7 +110,9 @@ def test_move_swaps_neighbours_and_stops_at_the_edges(campaign, scripts, heavy_s
 
 
 def test_remove_renumbers_and_a_second_remove_is_reported(campaign, scripts, heavy_segment, new_segment, supervisor):
-    heavy = services.add_variant(campaign=campaign, segment=heavy_segment, script=scripts["heavy"].script, by=supervisor)
+    heavy = services.add_variant(
+        campaign=campaign, segment=heavy_segment, script=scripts["heavy"].script, by=supervisor
+    )
     services.add_variant(campaign=campaign, segment=new_segment, script=scripts["newcomer"].script, by=supervisor)
     services.remove_variant(variant=heavy, by=supervisor)
     assert order_of(campaign) == [("新規", 1)]
@@ -142,6 +152,7 @@ def test_two_supervisors_adding_the_same_segment_at_once_map_it_once(reference_d
 
 # ------------------------------------------------------------------ the console follows them
 
+
 @pytest.fixture
 def dialable(operator, scripts):
     policy = CallingPolicyFactory(call_window_start=dt.time(0), call_window_end=dt.time(0))
@@ -155,11 +166,16 @@ def next_call_version(api_as, operator):
     return response.json()["script_version"]
 
 
-def test_dispatch_follows_a_variant_added_through_the_api(api_as, supervisor, operator, dialable, scripts, heavy_segment):
+def test_dispatch_follows_a_variant_added_through_the_api(
+    api_as, supervisor, operator, dialable, scripts, heavy_segment
+):
     campaign, call_list = dialable
     heavy_customer = entry(call_list, customer=CustomerFactory(purchase_count=25))
-    response = api_as(supervisor).post(f"/api/v1/campaigns/{campaign.pk}/script-variants/",
-                                       {"segment": heavy_segment.pk, "script": scripts["heavy"].script.pk}, format="json")
+    response = api_as(supervisor).post(
+        f"/api/v1/campaigns/{campaign.pk}/script-variants/",
+        {"segment": heavy_segment.pk, "script": scripts["heavy"].script.pk},
+        format="json",
+    )
     assert response.status_code == 201, response.content
     assert next_call_version(api_as, operator) == scripts["heavy"].pk
     heavy_customer.refresh_from_db()
@@ -167,22 +183,28 @@ def test_dispatch_follows_a_variant_added_through_the_api(api_as, supervisor, op
 
 
 def test_dispatch_falls_back_to_the_default_after_the_variant_is_deleted_in_the_ui(
-        login, api_as, supervisor, operator, dialable, scripts, heavy_segment):
+    login, api_as, supervisor, operator, dialable, scripts, heavy_segment
+):
     campaign, call_list = dialable
     entry(call_list, customer=CustomerFactory(purchase_count=25))
     client = login(supervisor)
-    client.post(reverse("campaigns:script_variant_add", args=[campaign.pk]),
-                {"segment": heavy_segment.pk, "script": scripts["heavy"].script.pk})
+    client.post(
+        reverse("campaigns:script_variant_add", args=[campaign.pk]),
+        {"segment": heavy_segment.pk, "script": scripts["heavy"].script.pk},
+    )
     variant = campaign.script_variants.get()
     client.post(reverse("campaigns:script_variant_delete", args=[campaign.pk, variant.pk]))
     assert not campaign.script_variants.exists()
     assert next_call_version(api_as, operator) == scripts["default"].pk
 
 
-def test_dispatch_follows_the_order_set_in_the_ui(login, api_as, supervisor, operator, dialable, scripts,
-                                                  heavy_segment):
+def test_dispatch_follows_the_order_set_in_the_ui(
+    login, api_as, supervisor, operator, dialable, scripts, heavy_segment
+):
     campaign, call_list = dialable
-    everyone = SegmentFactory(name="全員", criteria={"match": "all", "rules": [{"field": "purchase_count", "op": "gte", "value": 0}]})
+    everyone = SegmentFactory(
+        name="全員", criteria={"match": "all", "rules": [{"field": "purchase_count", "op": "gte", "value": 0}]}
+    )
     entry(call_list, customer=CustomerFactory(purchase_count=25))
     client = login(supervisor)
     add_url = reverse("campaigns:script_variant_add", args=[campaign.pk])
@@ -195,13 +217,15 @@ def test_dispatch_follows_the_order_set_in_the_ui(login, api_as, supervisor, ope
 
 # ------------------------------------------------------------------ campaign page
 
+
 def test_page_lists_variants_with_the_default_and_warns_about_unpublished_scripts(
-        login, campaign, scripts, heavy_segment, new_segment, supervisor):
+    login, campaign, scripts, heavy_segment, new_segment, supervisor
+):
     draft_only = script_services.create_script(name="下書きのみ", by=supervisor)
     services.add_variant(campaign=campaign, segment=heavy_segment, script=scripts["heavy"].script, by=supervisor)
     services.add_variant(campaign=campaign, segment=new_segment, script=draft_only, by=supervisor)
     html = login(supervisor).get(reverse("campaigns:campaign_detail", args=[campaign.pk])).content.decode()
-    card = html[html.index('id="script-variants"'):]
+    card = html[html.index('id="script-variants"') :]
     assert card.index("ヘビー") < card.index("新規") < card.index('data-testid="variant-default"')
     assert card.count('data-testid="variant-unpublished"') == 1
     assert "下書きのみ (no published version)" in card or "下書きのみ（公開版なし）" in card
@@ -209,10 +233,13 @@ def test_page_lists_variants_with_the_default_and_warns_about_unpublished_script
 
 
 def test_page_add_with_an_already_mapped_segment_shows_the_error_and_keeps_the_choice(
-        login, campaign, scripts, heavy_segment, supervisor):
+    login, campaign, scripts, heavy_segment, supervisor
+):
     services.add_variant(campaign=campaign, segment=heavy_segment, script=scripts["heavy"].script, by=supervisor)
-    response = login(supervisor).post(reverse("campaigns:script_variant_add", args=[campaign.pk]),
-                                      {"segment": heavy_segment.pk, "script": scripts["newcomer"].script.pk})
+    response = login(supervisor).post(
+        reverse("campaigns:script_variant_add", args=[campaign.pk]),
+        {"segment": heavy_segment.pk, "script": scripts["newcomer"].script.pk},
+    )
     assert response.status_code == 400
     html = response.content.decode()
     assert "is-invalid" in html and "ヘビー" in html
@@ -227,17 +254,23 @@ def test_page_add_without_choices_is_a_form_error(login, campaign, supervisor):
 
 
 def test_stale_move_or_delete_gets_a_message_not_an_error(login, campaign, scripts, heavy_segment, supervisor):
-    variant = services.add_variant(campaign=campaign, segment=heavy_segment, script=scripts["heavy"].script, by=supervisor)
+    variant = services.add_variant(
+        campaign=campaign, segment=heavy_segment, script=scripts["heavy"].script, by=supervisor
+    )
     client = login(supervisor)
     services.remove_variant(variant=variant, by=supervisor)
-    for url in (reverse("campaigns:script_variant_delete", args=[campaign.pk, variant.pk]),
-                reverse("campaigns:script_variant_move", args=[campaign.pk, variant.pk, "up"])):
+    for url in (
+        reverse("campaigns:script_variant_delete", args=[campaign.pk, variant.pk]),
+        reverse("campaigns:script_variant_move", args=[campaign.pk, variant.pk, "up"]),
+    ):
         response = client.post(url, follow=True)
         assert response.status_code == 200
         assert any("no longer exists" in str(m) or "既に" in str(m) for m in response.context["messages"])
 
 
-def test_page_actions_are_for_supervisors_only(login, client, campaign, scripts, heavy_segment, operator, manager, supervisor):
+def test_page_actions_are_for_supervisors_only(
+    login, client, campaign, scripts, heavy_segment, operator, manager, supervisor
+):
     add_url = reverse("campaigns:script_variant_add", args=[campaign.pk])
     body = {"segment": heavy_segment.pk, "script": scripts["heavy"].script.pk}
     for user in (operator, manager):
@@ -248,15 +281,21 @@ def test_page_actions_are_for_supervisors_only(login, client, campaign, scripts,
 
 # ------------------------------------------------------------------ API
 
+
 def test_api_list_add_and_delete(api_as, campaign, scripts, heavy_segment, new_segment, supervisor):
     client = api_as(supervisor)
     url = f"/api/v1/campaigns/{campaign.pk}/script-variants/"
     assert client.get(url).json() == []
     first = client.post(url, {"segment": heavy_segment.pk, "script": scripts["heavy"].script.pk}, format="json").json()
     assert first | {"id": 0} == {
-        "id": 0, "position": 1, "segment": heavy_segment.pk, "segment_name": "ヘビー",
-        "script": scripts["heavy"].script.pk, "script_name": "ヘビーユーザー向け",
-        "published_version": scripts["heavy"].pk, "published_version_number": 1,
+        "id": 0,
+        "position": 1,
+        "segment": heavy_segment.pk,
+        "segment_name": "ヘビー",
+        "script": scripts["heavy"].script.pk,
+        "script_name": "ヘビーユーザー向け",
+        "published_version": scripts["heavy"].pk,
+        "published_version_number": 1,
     }
     draft_only = script_services.create_script(name="下書きのみ", by=supervisor)
     second = client.post(url, {"segment": new_segment.pk, "script": draft_only.pk}, format="json").json()
@@ -270,7 +309,10 @@ def test_api_list_add_and_delete(api_as, campaign, scripts, heavy_segment, new_s
 def test_api_errors(api_as, campaign, scripts, heavy_segment, supervisor):
     client = api_as(supervisor)
     url = f"/api/v1/campaigns/{campaign.pk}/script-variants/"
-    assert client.post(url, {"segment": heavy_segment.pk, "script": scripts["heavy"].script.pk}, format="json").status_code == 201
+    assert (
+        client.post(url, {"segment": heavy_segment.pk, "script": scripts["heavy"].script.pk}, format="json").status_code
+        == 201
+    )
     duplicate = client.post(url, {"segment": heavy_segment.pk, "script": scripts["newcomer"].script.pk}, format="json")
     assert duplicate.status_code == 400 and "segment" in duplicate.json()["errors"]
     missing = client.post(url, {"segment": 999999}, format="json")
@@ -280,8 +322,11 @@ def test_api_errors(api_as, campaign, scripts, heavy_segment, supervisor):
     variant = campaign.script_variants.get()
     assert client.delete(f"/api/v1/campaigns/{other.pk}/script-variants/{variant.pk}/").status_code == 404
     finished = CampaignFactory(status=Campaign.Status.FINISHED)
-    refused = client.post(f"/api/v1/campaigns/{finished.pk}/script-variants/",
-                          {"segment": heavy_segment.pk, "script": scripts["heavy"].script.pk}, format="json")
+    refused = client.post(
+        f"/api/v1/campaigns/{finished.pk}/script-variants/",
+        {"segment": heavy_segment.pk, "script": scripts["heavy"].script.pk},
+        format="json",
+    )
     assert refused.status_code == 400 and refused.json()["errors"]["non_field_errors"]
 
 
@@ -305,6 +350,7 @@ def test_api_is_in_the_openapi_schema(api_as, supervisor):
 
 # ------------------------------------------------------------------ demo
 
+
 def test_demo_gives_attempts_the_chosen_script_with_valid_answers_once(reference_data, supervisor, operator, operator2):
     from campaigns import demo_history, demo_scripts
     from campaigns.selectors import script_reports
@@ -316,11 +362,21 @@ def test_demo_gives_attempts_the_chosen_script_with_valid_answers_once(reference
     users = {"supervisor": supervisor, "operator1": operator, "operator2": operator2}
     campaign_name, segment_name, heavy_name = demo_scripts.VARIANTS[0]
     policy = CallingPolicyFactory()
-    dormant = working_campaign(operators=[operator, operator2], policy=policy, name=campaign_name,
-                               script=Script.objects.get(name=script_demo.DORMANT))
-    survey = working_campaign(operators=[operator, operator2], policy=policy, status=Campaign.Status.FINISHED,
-                              script=Script.objects.get(name=script_demo.SURVEY))
-    SegmentFactory(name=segment_name, criteria={"match": "all", "rules": [{"field": "total_spent", "op": "gte", "value": 100000}]})
+    dormant = working_campaign(
+        operators=[operator, operator2],
+        policy=policy,
+        name=campaign_name,
+        script=Script.objects.get(name=script_demo.DORMANT),
+    )
+    survey = working_campaign(
+        operators=[operator, operator2],
+        policy=policy,
+        status=Campaign.Status.FINISHED,
+        script=Script.objects.get(name=script_demo.SURVEY),
+    )
+    SegmentFactory(
+        name=segment_name, criteria={"match": "all", "rules": [{"field": "total_spent", "op": "gte", "value": 100000}]}
+    )
     customers = [CustomerFactory(total_spent=150000 if index % 3 == 0 else 20000) for index in range(150)]
     for campaign, people in ((dormant, customers[:120]), (survey, customers[60:])):
         call_list = ready_list(campaign)
@@ -339,11 +395,23 @@ def test_demo_gives_attempts_the_chosen_script_with_valid_answers_once(reference
     attempts = CallAttempt.objects.select_related("script_version__script", "customer", "disposition")
     assert attempts.exists() and not attempts.filter(script_version__isnull=True).exists()
     for attempt in attempts:
-        expected = (heavy_name if attempt.campaign_id == dormant.pk and attempt.customer.total_spent >= 100000
-                    else script_demo.DORMANT if attempt.campaign_id == dormant.pk else script_demo.SURVEY)
+        expected = (
+            heavy_name
+            if attempt.campaign_id == dormant.pk and attempt.customer.total_spent >= 100000
+            else script_demo.DORMANT
+            if attempt.campaign_id == dormant.pk
+            else script_demo.SURVEY
+        )
         assert attempt.script_version.script.name == expected
-        assert validate_answers(version=attempt.script_version, answers=attempt.answers,
-                                disposition_code=attempt.disposition.code, customer=attempt.customer) == []
+        assert (
+            validate_answers(
+                version=attempt.script_version,
+                answers=attempt.answers,
+                disposition_code=attempt.disposition.code,
+                customer=attempt.customer,
+            )
+            == []
+        )
         if attempt.disposition.code == "success":
             assert attempt.answers, attempt.disposition.code
         if not attempt.disposition.is_contact:

@@ -1,5 +1,6 @@
 """Browser journey: a supervisor maps a segment to a talk script on the campaign page, sees it
 listed before the default, and deletes it after confirming."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -16,8 +17,10 @@ def test_supervisor_adds_and_deletes_a_script_variant(page, browser_login, super
     heavy = branching_script(name="ヘビーユーザー向け 定期便ご案内")
     script_services.create_script(name="新規向け（作成中）", by=supervisor)
     campaign = CampaignFactory(name="休眠顧客 掘り起こし 2026秋", script=default.script)
-    segment = SegmentFactory(name="高額購入者（累計10万円以上）",
-                             criteria={"match": "all", "rules": [{"field": "total_spent", "op": "gte", "value": 100000}]})
+    segment = SegmentFactory(
+        name="高額購入者（累計10万円以上）",
+        criteria={"match": "all", "rules": [{"field": "total_spent", "op": "gte", "value": 100000}]},
+    )
     SegmentFactory(name="定期購入中")
 
     browser_login(supervisor)

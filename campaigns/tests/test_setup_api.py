@@ -1,20 +1,34 @@
 """API.md "Policies, dispositions, campaigns, lists": shapes, errors and role checks."""
+
 import pytest
 
 from callcenter.models import AuditEvent
 from campaigns.models import CallingPolicy, CallList, CallListEntry, Campaign, Disposition
 from campaigns.tests.factories import (
-    CallingPolicyFactory, CallListEntryFactory, CallListFactory, CampaignFactory,
+    CallingPolicyFactory,
+    CallListEntryFactory,
+    CallListFactory,
+    CampaignFactory,
 )
 from contacts.tests.factories import CustomerFactory, DoNotCallFactory, SegmentFactory
 
 pytestmark = pytest.mark.django_db
 
 POLICY = {
-    "name": "夜間なし標準", "call_window_start": "09:30", "call_window_end": "19:00", "weekdays": [0, 1, 2, 3, 4],
-    "skip_holidays": True, "holiday_country": "JP", "max_attempts": 5, "max_attempts_per_day": 2,
-    "min_gap_minutes": 90, "retry_delays": {"no_answer": 180}, "cap_attempts": 3, "cap_days": 7,
-    "cooloff_days_after_contact": 7, "no_resolicit_after_refusal": True,
+    "name": "夜間なし標準",
+    "call_window_start": "09:30",
+    "call_window_end": "19:00",
+    "weekdays": [0, 1, 2, 3, 4],
+    "skip_holidays": True,
+    "holiday_country": "JP",
+    "max_attempts": 5,
+    "max_attempts_per_day": 2,
+    "min_gap_minutes": 90,
+    "retry_delays": {"no_answer": 180},
+    "cap_attempts": 3,
+    "cap_days": 7,
+    "cooloff_days_after_contact": 7,
+    "no_resolicit_after_refusal": True,
 }
 
 
@@ -62,21 +76,24 @@ def test_create_read_and_patch_a_policy(api_as, supervisor):
     assert AuditEvent.objects.filter(action="policy.updated", object_id=str(body["id"])).exists()
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"call_window_end": "08:00"}, "call_window_end"),
-    ({"weekdays": [7]}, "weekdays"),
-    ({"weekdays": []}, "weekdays"),
-    ({"holiday_country": "XX"}, "holiday_country"),
-    ({"cap_days": None}, "cap_days"),
-    ({"retry_delays": {"nope": 5}}, "retry_delays"),
-    ({"max_attempts_per_day": 9}, "max_attempts_per_day"),
-    ({"call_window_start": "9 o'clock"}, "call_window_start"),
-    # Waits that overflowed the date arithmetic later (a 500 on the next outcome logged).
-    ({"retry_delays": {"no_answer": 10**12}}, "retry_delays"),
-    ({"min_gap_minutes": 2**31 - 1}, "min_gap_minutes"),
-    ({"cap_days": 10**6}, "cap_days"),
-    ({"cooloff_days_after_contact": 10**6}, "cooloff_days_after_contact"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"call_window_end": "08:00"}, "call_window_end"),
+        ({"weekdays": [7]}, "weekdays"),
+        ({"weekdays": []}, "weekdays"),
+        ({"holiday_country": "XX"}, "holiday_country"),
+        ({"cap_days": None}, "cap_days"),
+        ({"retry_delays": {"nope": 5}}, "retry_delays"),
+        ({"max_attempts_per_day": 9}, "max_attempts_per_day"),
+        ({"call_window_start": "9 o'clock"}, "call_window_start"),
+        # Waits that overflowed the date arithmetic later (a 500 on the next outcome logged).
+        ({"retry_delays": {"no_answer": 10**12}}, "retry_delays"),
+        ({"min_gap_minutes": 2**31 - 1}, "min_gap_minutes"),
+        ({"cap_days": 10**6}, "cap_days"),
+        ({"cooloff_days_after_contact": 10**6}, "cooloff_days_after_contact"),
+    ],
+)
 def test_bad_policies_get_field_errors(api_as, supervisor, change, field):
     response = api_as(supervisor).post("/api/v1/policies/", {**POLICY, **change}, format="json")
     assert response.status_code == 400
@@ -87,34 +104,74 @@ def test_bad_policies_get_field_errors(api_as, supervisor, change, field):
 def test_dispositions_default_set_and_supervisor_additions(api_as, supervisor, operator):
     rows = api_as(operator).get("/api/v1/dispositions/").json()
     codes = {row["code"] for row in rows}
-    assert {"no_answer", "busy", "voicemail", "invalid_number", "wrong_person", "callback", "refused",
-            "success", "dnc_request", "hung_up"} <= codes
+    assert {
+        "no_answer",
+        "busy",
+        "voicemail",
+        "invalid_number",
+        "wrong_person",
+        "callback",
+        "refused",
+        "success",
+        "dnc_request",
+        "hung_up",
+    } <= codes
     assert set(rows[0]) >= {"code", "label", "is_contact", "is_success", "is_final", "adds_dnc"}
-    new = {"code": "appointment_set", "label": "Appointment set", "label_ja": "アポ獲得", "is_contact": True,
-           "is_success": True, "is_final": True}
+    new = {
+        "code": "appointment_set",
+        "label": "Appointment set",
+        "label_ja": "アポ獲得",
+        "is_contact": True,
+        "is_success": True,
+        "is_final": True,
+    }
     assert api_as(operator).post("/api/v1/dispositions/", new, format="json").status_code == 403
     response = api_as(supervisor).post("/api/v1/dispositions/", new, format="json")
     assert response.status_code == 201
     assert Disposition.objects.get(code="appointment_set").is_success
     assert api_as(supervisor).post("/api/v1/dispositions/", new, format="json").status_code == 400
-    response = api_as(supervisor).post("/api/v1/dispositions/", {**new, "code": "later", "retry_delay_minutes": 10**9},
-                                       format="json")
+    response = api_as(supervisor).post(
+        "/api/v1/dispositions/", {**new, "code": "later", "retry_delay_minutes": 10**9}, format="json"
+    )
     assert response.status_code == 400 and "retry_delay_minutes" in response.json()["errors"]
 
 
 def test_campaign_create_patch_and_transitions(api_as, supervisor, operator):
     api = api_as(supervisor)
     policy = CallingPolicy.objects.get(name="Japan standard")
-    response = api.post("/api/v1/campaigns/", {
-        "name": "春の休眠掘り起こし", "purpose": "reactivation", "policy": policy.pk, "operators": [operator.pk],
-        "starts_on": "2030-04-01", "ends_on": "2030-04-30", "cost_per_hour": "1800.00",
-        "cost_per_minute": "3.50", "fixed_cost": "50000.00", "prenotice_days": 3,
-    }, format="json")
+    response = api.post(
+        "/api/v1/campaigns/",
+        {
+            "name": "春の休眠掘り起こし",
+            "purpose": "reactivation",
+            "policy": policy.pk,
+            "operators": [operator.pk],
+            "starts_on": "2030-04-01",
+            "ends_on": "2030-04-30",
+            "cost_per_hour": "1800.00",
+            "cost_per_minute": "3.50",
+            "fixed_cost": "50000.00",
+            "prenotice_days": 3,
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.content
     campaign = response.json()
     assert campaign["status"] == "draft" and campaign["operators"] == [operator.pk]
-    assert set(campaign) >= {"name", "purpose", "status", "policy", "script", "operators", "starts_on", "ends_on",
-                             "cost_per_hour", "cost_per_minute", "fixed_cost", "prenotice_days"}
+    assert set(campaign) >= {
+        "name",
+        "purpose",
+        "status",
+        "policy",
+        "script",
+        "operators",
+        "starts_on",
+        "ends_on",
+        "cost_per_hour",
+        "cost_per_minute",
+        "fixed_cost",
+        "prenotice_days",
+    }
     # The status changes only through the transitions.
     response = api.patch(f"/api/v1/campaigns/{campaign['id']}/", {"status": "active", "fixed_cost": "0"}, format="json")
     assert response.status_code == 200 and response.json()["status"] == "draft"
@@ -133,14 +190,21 @@ def test_campaign_validation(api_as, supervisor, manager):
     api = api_as(supervisor)
     response = api.post("/api/v1/campaigns/", {"name": "x", "purpose": "nonsense"}, format="json")
     assert response.status_code == 400 and "purpose" in response.json()["errors"]
-    response = api.post("/api/v1/campaigns/", {"name": "x", "purpose": "sales", "starts_on": "2030-05-01",
-                                                "ends_on": "2030-04-01"}, format="json")
+    response = api.post(
+        "/api/v1/campaigns/",
+        {"name": "x", "purpose": "sales", "starts_on": "2030-05-01", "ends_on": "2030-04-01"},
+        format="json",
+    )
     assert response.status_code == 400 and "ends_on" in response.json()["errors"]
-    response = api.post("/api/v1/campaigns/", {"name": "x", "purpose": "sales", "operators": [manager.pk]}, format="json")
+    response = api.post(
+        "/api/v1/campaigns/", {"name": "x", "purpose": "sales", "operators": [manager.pk]}, format="json"
+    )
     assert response.status_code == 400 and "operators" in response.json()["errors"]
     # A pre-notice rule of a million days overflowed the build's date arithmetic (a failed build,
     # a 500 on preview); ten years is the most any rule of a policy may span.
-    response = api.post("/api/v1/campaigns/", {"name": "x", "purpose": "sales", "prenotice_days": 1_000_000}, format="json")
+    response = api.post(
+        "/api/v1/campaigns/", {"name": "x", "purpose": "sales", "prenotice_days": 1_000_000}, format="json"
+    )
     assert response.status_code == 400 and "prenotice_days" in response.json()["errors"]
     assert not Campaign.objects.filter(name="x").exists()
 
@@ -156,7 +220,9 @@ def test_an_active_or_paused_campaign_keeps_its_policy(api_as, supervisor, opera
     campaign.refresh_from_db()
     assert campaign.policy == policy
     other = CallingPolicyFactory()
-    assert api.patch(f"/api/v1/campaigns/{campaign.pk}/", {"policy": other.pk}, format="json").json()["policy"] == other.pk
+    assert (
+        api.patch(f"/api/v1/campaigns/{campaign.pk}/", {"policy": other.pk}, format="json").json()["policy"] == other.pk
+    )
     draft = CampaignFactory(policy=policy)
     assert api.patch(f"/api/v1/campaigns/{draft.pk}/", {"policy": None}, format="json").status_code == 200
 
@@ -171,7 +237,9 @@ def test_roles(api_as, supervisor, operator, operator2, manager, client_viewer, 
     # API.md: 404 for what the user may not see (another operator's campaign), 403 for what the role may not.
     assert api_as(operator).get(f"/api/v1/campaigns/{mine.pk}/").status_code == 200
     assert api_as(operator).get(f"/api/v1/campaigns/{not_mine.pk}/").status_code == 404
-    assert api_as(operator).post("/api/v1/campaigns/", {"name": "x", "purpose": "sales"}, format="json").status_code == 403
+    assert (
+        api_as(operator).post("/api/v1/campaigns/", {"name": "x", "purpose": "sales"}, format="json").status_code == 403
+    )
     assert api_as(manager).get("/api/v1/campaigns/").json()["count"] == 2
     assert api_as(manager).get("/api/v1/campaigns/", {"status": "draft"}).json()["count"] == 2
     # An unknown status is a 400, as on list entries (it was an empty page, read as "none").
@@ -182,7 +250,12 @@ def test_roles(api_as, supervisor, operator, operator2, manager, client_viewer, 
     call_list = CallListFactory(campaign=mine)
     assert api_as(operator).get(f"/api/v1/lists/{call_list.pk}/").status_code == 403
     assert api_as(operator).get(f"/api/v1/lists/{call_list.pk}/entries/").status_code == 403
-    assert api_as(manager).post(f"/api/v1/lists/{call_list.pk}/recycle/", {"dispositions": ["busy"]}, format="json").status_code == 403
+    assert (
+        api_as(manager)
+        .post(f"/api/v1/lists/{call_list.pk}/recycle/", {"dispositions": ["busy"]}, format="json")
+        .status_code
+        == 403
+    )
     assert api_as(supervisor).get("/api/v1/lists/999999/").status_code == 404
 
 
@@ -194,16 +267,27 @@ def test_build_a_list_and_read_it(api_as, supervisor):
     DoNotCallFactory(customer=blocked, phone_number="")
     segment = SegmentFactory(criteria={"match": "all", "rules": [{"field": "tag", "op": "eq", "value": "vip"}]})
     api = api_as(supervisor)
-    response = api.post(f"/api/v1/campaigns/{campaign.pk}/lists/",
-                        {"name": "VIP", "segment": segment.pk, "priority": "highest_spend"}, format="json")
+    response = api.post(
+        f"/api/v1/campaigns/{campaign.pk}/lists/",
+        {"name": "VIP", "segment": segment.pk, "priority": "highest_spend"},
+        format="json",
+    )
     assert response.status_code == 202, response.content
     assert set(response.json()) == {"id", "status"}
     list_id = response.json()["id"]
     body = api.get(f"/api/v1/lists/{list_id}/").json()
     assert body["campaign"] == campaign.pk and body["status"] == "ready" and body["order_by"] == "highest_spend"
     assert body["counts"]["included"] == 1
-    assert body["counts"]["excluded"] == {"dnc": 1, "no_phone": 1, "cap": 0, "cooloff": 0, "refused_before": 0,
-                                          "duplicate": 0, "in_other_list": 0, "prenotice": 0}
+    assert body["counts"]["excluded"] == {
+        "dnc": 1,
+        "no_phone": 1,
+        "cap": 0,
+        "cooloff": 0,
+        "refused_before": 0,
+        "duplicate": 0,
+        "in_other_list": 0,
+        "prenotice": 0,
+    }
     assert body["entries_by_status"]["pending"] == 1 and body["entries_by_status"]["done"] == 0
     entries = api.get(f"/api/v1/lists/{list_id}/entries/?status=pending").json()
     assert [e["customer"] for e in entries["results"]] == [kept.pk]
@@ -217,16 +301,32 @@ def test_list_requests_with_bad_input(api_as, supervisor):
     api = api_as(supervisor)
     url = f"/api/v1/campaigns/{campaign.pk}/lists/"
     assert "segment" in api.post(url, {"name": "x"}, format="json").json()["errors"]
-    response = api.post(url, {"name": "x", "criteria": {"match": "all", "rules": [{"field": "zzz", "op": "eq", "value": 1}]}}, format="json")
+    response = api.post(
+        url,
+        {"name": "x", "criteria": {"match": "all", "rules": [{"field": "zzz", "op": "eq", "value": 1}]}},
+        format="json",
+    )
     assert response.status_code == 400 and "criteria" in response.json()["errors"]
-    assert "priority" in api.post(url, {"name": "x", "criteria": {"match": "all", "rules": []}, "priority": "loudest"}, format="json").json()["errors"]
+    assert (
+        "priority"
+        in api.post(
+            url, {"name": "x", "criteria": {"match": "all", "rules": []}, "priority": "loudest"}, format="json"
+        ).json()["errors"]
+    )
     # CallList.priority is a PostgreSQL integer: a bigger number was a failed INSERT (a 500).
     criteria = {"match": "all", "rules": []}
     for body in ({"priority": 10**12}, {"list_priority": 10**12}, {"list_priority": -(10**12)}):
         response = api.post(url, {"name": "x", "criteria": criteria, **body}, format="json")
         assert response.status_code == 400 and set(response.json()["errors"]) == set(body)
     finished = CampaignFactory(status=Campaign.Status.FINISHED)
-    assert api.post(f"/api/v1/campaigns/{finished.pk}/lists/", {"name": "x", "criteria": {"match": "all", "rules": []}}, format="json").status_code == 409
+    assert (
+        api.post(
+            f"/api/v1/campaigns/{finished.pk}/lists/",
+            {"name": "x", "criteria": {"match": "all", "rules": []}},
+            format="json",
+        ).status_code
+        == 409
+    )
     assert not CallList.objects.exists()
 
 
@@ -248,8 +348,12 @@ def test_list_operators_are_operators_of_the_campaign(api_as, supervisor, operat
 
 def test_recycle_endpoint(api_as, supervisor):
     call_list = CallListFactory()
-    entry = CallListEntryFactory(call_list=call_list, status=CallListEntry.Status.EXHAUSTED,
-                                 last_disposition=Disposition.objects.get(code="no_answer"), attempts=6)
+    entry = CallListEntryFactory(
+        call_list=call_list,
+        status=CallListEntry.Status.EXHAUSTED,
+        last_disposition=Disposition.objects.get(code="no_answer"),
+        attempts=6,
+    )
     api = api_as(supervisor)
     response = api.post(f"/api/v1/lists/{call_list.pk}/recycle/", {"dispositions": ["no_answer"]}, format="json")
     assert response.status_code == 200 and response.json() == {"reset": 1, "skipped": {}}
@@ -257,8 +361,13 @@ def test_recycle_endpoint(api_as, supervisor):
     assert entry.status == "pending"
     response = api.post(f"/api/v1/lists/{call_list.pk}/recycle/", {"dispositions": ["refused"]}, format="json")
     assert response.status_code == 400 and "dispositions" in response.json()["errors"]
-    assert api.post(f"/api/v1/lists/{call_list.pk}/recycle/", {"dispositions": ["nope"]}, format="json").status_code == 400
+    assert (
+        api.post(f"/api/v1/lists/{call_list.pk}/recycle/", {"dispositions": ["nope"]}, format="json").status_code == 400
+    )
     assert api.post(f"/api/v1/lists/{call_list.pk}/pause/").json()["status"] == "paused"
     assert api.post(f"/api/v1/lists/{call_list.pk}/resume/").json()["status"] == "ready"
     assert api.post(f"/api/v1/lists/{call_list.pk}/close/").json()["status"] == "closed"
-    assert api.post(f"/api/v1/lists/{call_list.pk}/recycle/", {"dispositions": ["no_answer"]}, format="json").status_code == 409
+    assert (
+        api.post(f"/api/v1/lists/{call_list.pk}/recycle/", {"dispositions": ["no_answer"]}, format="json").status_code
+        == 409
+    )

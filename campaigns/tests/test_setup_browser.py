@@ -1,4 +1,5 @@
 """Browser journeys of campaign setup (Playwright on Debian's Chromium)."""
+
 import re
 
 import pytest
@@ -89,8 +90,9 @@ def test_preview_and_build_a_list(page, browser_login, supervisor, operator, sho
 
 
 @pytest.mark.worker
-def test_a_large_list_builds_in_the_background_with_progress(page, browser_login, supervisor, settings,
-                                                             celery_worker_process, shot):
+def test_a_large_list_builds_in_the_background_with_progress(
+    page, browser_login, supervisor, settings, celery_worker_process, shot
+):
     settings.LIST_BUILD_INLINE_LIMIT = 0  # every list goes to the worker
     campaign = CampaignFactory(name="督促 12月", purpose="collections", policy=CallingPolicyFactory())
     SegmentFactory(name="全員", criteria={"match": "all", "rules": []})

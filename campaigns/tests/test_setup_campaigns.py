@@ -1,4 +1,5 @@
 """Campaign life cycle: status guards, dates applied by the Celery task, and races."""
+
 import datetime
 import threading
 import time
@@ -10,11 +11,18 @@ from django.utils import timezone
 from callcenter.models import AuditEvent
 from campaigns.models import CallList, CallListEntry, Campaign, Disposition
 from campaigns.services.campaigns import (
-    CampaignStateError, activate_campaign, apply_campaign_dates, finish_campaign, pause_campaign,
+    CampaignStateError,
+    activate_campaign,
+    apply_campaign_dates,
+    finish_campaign,
+    pause_campaign,
 )
 from campaigns.services.lists import change_list_status, create_call_list, recycle_call_list, run_call_list_build
 from campaigns.tests.factories import (
-    CallingPolicyFactory, CallListEntryFactory, CallListFactory, CampaignFactory,
+    CallingPolicyFactory,
+    CallListEntryFactory,
+    CallListFactory,
+    CampaignFactory,
 )
 from contacts.tests.factories import CustomerFactory
 
@@ -71,7 +79,9 @@ def test_only_an_active_campaigns_open_lists_are_dialed(supervisor, operator):
 
     def dialed():
         # The entry waits afresh each time (finishing cancels it: put back, only the status stops it).
-        CallListEntry.objects.filter(pk=waiting.pk).update(status="pending", held_by=None, held_until=None, held_at=None)
+        CallListEntry.objects.filter(pk=waiting.pk).update(
+            status="pending", held_by=None, held_until=None, held_at=None
+        )
         return dispatch_next(operator=operator, now=WEDNESDAY_2PM) is not None
 
     assert dialed()
@@ -130,14 +140,17 @@ def test_dates_are_applied_within_a_minute_of_the_centers_midnight(operator, mon
     """Beat runs the task every minute, and the day is the center's (Asia/Tokyo): 00:30 in Tokyo
     is still the previous day in UTC, when a UTC date would start the campaign 9 hours late
     and let it call a day after its last day."""
-    entry = next(e for e in settings.CELERY_BEAT_SCHEDULE.values()
-                 if e["task"] == "campaigns.tasks.setup.apply_campaign_dates_task")
+    entry = next(
+        e
+        for e in settings.CELERY_BEAT_SCHEDULE.values()
+        if e["task"] == "campaigns.tasks.setup.apply_campaign_dates_task"
+    )
     assert entry["schedule"] <= 60
     assert settings.TIME_ZONE == "Asia/Tokyo"
     starting = CampaignFactory(operators=[operator], starts_on=datetime.date(2026, 12, 1))
     CallListFactory(campaign=starting)
     ended = CampaignFactory(status="active", ends_on=datetime.date(2026, 11, 30))
-    half_past_midnight_in_tokyo = datetime.datetime(2026, 11, 30, 15, 30, tzinfo=datetime.timezone.utc)
+    half_past_midnight_in_tokyo = datetime.datetime(2026, 11, 30, 15, 30, tzinfo=datetime.UTC)
     monkeypatch.setattr(timezone, "now", lambda: half_past_midnight_in_tokyo)
     assert apply_campaign_dates() == {"started": [starting.pk], "finished": [ended.pk], "not_started": []}
 
@@ -168,6 +181,7 @@ def test_the_celery_task_applies_the_dates(celery_worker_process, reference_data
 
 
 # ---------------------------------------------------------------- races
+
 
 def overlap(first, second):
     """Run `first` in a transaction that stays open until `second` (in another thread) is either
@@ -230,7 +244,9 @@ def test_two_builds_racing_on_one_campaign_never_list_a_customer_twice(reference
     customers = [CustomerFactory(tags=[tag]) for _ in range(40)]
     first = create_call_list(campaign=campaign, name="A", by=None, criteria=criteria)
     second = create_call_list(campaign=campaign, name="B", by=None, criteria=criteria)
-    built = overlap(lambda: run_call_list_build(call_list_id=first.pk), lambda: run_call_list_build(call_list_id=second.pk))
+    built = overlap(
+        lambda: run_call_list_build(call_list_id=first.pk), lambda: run_call_list_build(call_list_id=second.pk)
+    )
     assert all(b.status == "ready" for b in built)
     entries = CallListEntry.objects.filter(campaign=campaign)
     assert entries.count() == len(customers)
@@ -257,7 +273,9 @@ def test_two_recycles_racing_reset_each_entry_once(reference_data, supervisor):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_finishing_a_campaign_while_one_of_its_lists_is_built_does_not_deadlock(reference_data, monkeypatch, supervisor):
+def test_finishing_a_campaign_while_one_of_its_lists_is_built_does_not_deadlock(
+    reference_data, monkeypatch, supervisor
+):
     """The build inserts the entries (their foreign key to the campaign is checked when the build
     commits, with a key-share lock on the campaign row) while it holds its list's row. Finishing
     locks the campaign row and then waits for that list to close it. A plain FOR UPDATE on the
@@ -270,7 +288,10 @@ def test_finishing_a_campaign_while_one_of_its_lists_is_built_does_not_deadlock(
     for _ in range(5):
         CustomerFactory(tags=[tag])
     call_list = create_call_list(
-        campaign=campaign, name="A", by=None, criteria={"match": "all", "rules": [{"field": "tag", "op": "eq", "value": tag}]}
+        campaign=campaign,
+        name="A",
+        by=None,
+        criteria={"match": "all", "rules": [{"field": "tag", "op": "eq", "value": tag}]},
     )
     inserted, finishing = threading.Event(), threading.Event()
     insert_entries = lists._insert_entries
@@ -358,4 +379,6 @@ def test_an_opt_out_committed_while_a_build_runs_is_never_called(reference_data,
         handed_out.append(entry.customer_id)
         CallListEntry.objects.filter(pk=entry.pk).update(status="done", held_by=None, held_until=None)
     assert handed_out == [other.pk]
-    assert set(call_list.entries.values_list("customer_id", flat=True)) == {opting_out.pk, other.pk}, "the race happened"
+    assert set(call_list.entries.values_list("customer_id", flat=True)) == {opting_out.pk, other.pk}, (
+        "the race happened"
+    )

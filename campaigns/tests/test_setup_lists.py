@@ -1,4 +1,5 @@
 """Building call lists: every exclusion reason, ordering, counts, the DNC re-check, recycle."""
+
 import datetime
 from decimal import Decimal
 
@@ -9,11 +10,21 @@ from django.utils import timezone
 from callcenter.models import AuditEvent
 from campaigns.models import CallAttempt, CallList, CallListEntry, Disposition
 from campaigns.services.lists import (
-    BuildSpec, ListError, change_list_status, create_call_list, preview_call_list, recycle_call_list,
-    request_call_list, run_call_list_build,
+    BuildSpec,
+    ListError,
+    change_list_status,
+    create_call_list,
+    preview_call_list,
+    recycle_call_list,
+    request_call_list,
+    run_call_list_build,
 )
 from campaigns.tests.factories import (
-    CallingPolicyFactory, CallListEntryFactory, CallListFactory, CampaignFactory, PreNoticeFactory,
+    CallingPolicyFactory,
+    CallListEntryFactory,
+    CallListFactory,
+    CampaignFactory,
+    PreNoticeFactory,
 )
 from contacts.tests.factories import CustomerFactory, DoNotCallFactory, SegmentFactory
 
@@ -29,8 +40,12 @@ def vip(**kwargs):
 def attempt(*, customer, campaign, code, days_ago=1, at=None):
     started = (at or timezone.now()) - datetime.timedelta(days=days_ago)
     return CallAttempt.objects.create(
-        campaign=campaign, customer=customer, phone="+819000000000", started_at=started,
-        ended_at=started + datetime.timedelta(minutes=1), disposition=Disposition.objects.get(code=code),
+        campaign=campaign,
+        customer=customer,
+        phone="+819000000000",
+        started_at=started,
+        ended_at=started + datetime.timedelta(minutes=1),
+        disposition=Disposition.objects.get(code=code),
     )
 
 
@@ -64,7 +79,15 @@ def test_build_snapshots_the_segment_with_phone_rank_and_counts(campaign, superv
     assert call_list.counts["matched"] == 3
     assert call_list.counts["included"] == 3
     assert set(call_list.counts["excluded"]) == {
-        "dnc", "no_phone", "cap", "cooloff", "refused_before", "duplicate", "in_other_list", "prenotice"}
+        "dnc",
+        "no_phone",
+        "cap",
+        "cooloff",
+        "refused_before",
+        "duplicate",
+        "in_other_list",
+        "prenotice",
+    }
     assert sum(call_list.counts["excluded"].values()) == 0
     assert AuditEvent.objects.filter(action="list.built", object_id=str(call_list.pk)).exists()
     # Customers added to the segment later do not join the snapshot.
@@ -86,7 +109,7 @@ def test_active_dnc_in_scope_excludes_by_number_or_customer(campaign):
 
 
 def test_dnc_on_a_second_number_blocks_the_customer(campaign):
-    customer = vip(phones=["090-1111-2222", "03-1234-5678"])
+    vip(phones=["090-1111-2222", "03-1234-5678"])
     DoNotCallFactory(phone_number="+81312345678")
     call_list = build(campaign)
     assert listed(call_list) == set()
@@ -189,7 +212,9 @@ def test_two_customers_sharing_a_number_are_called_once(campaign):
 def test_customers_in_another_open_list_of_the_campaign_are_excluded(campaign):
     in_open, in_closed, in_other_campaign, fresh = vip(), vip(), vip(), vip()
     CallListEntryFactory(call_list=CallListFactory(campaign=campaign), customer=in_open)
-    CallListEntryFactory(call_list=CallListFactory(campaign=campaign, status=CallList.Status.CLOSED), customer=in_closed)
+    CallListEntryFactory(
+        call_list=CallListFactory(campaign=campaign, status=CallList.Status.CLOSED), customer=in_closed
+    )
     CallListEntryFactory(call_list=CallListFactory(), customer=in_other_campaign)
     call_list = build(campaign)
     assert listed(call_list) == {in_closed.pk, in_other_campaign.pk, fresh.pk}
@@ -199,7 +224,7 @@ def test_customers_in_another_open_list_of_the_campaign_are_excluded(campaign):
 def test_prenotice_must_exist_and_be_old_enough(reference_data):
     campaign = CampaignFactory(policy=CallingPolicyFactory(), prenotice_days=5)
     today = timezone.localdate()
-    old_enough, too_recent, missing, other_campaign = vip(), vip(), vip(), vip()
+    old_enough, too_recent, _missing, other_campaign = vip(), vip(), vip(), vip()
     PreNoticeFactory(campaign=campaign, customer=old_enough, sent_on=today - datetime.timedelta(days=5))
     PreNoticeFactory(campaign=campaign, customer=too_recent, sent_on=today - datetime.timedelta(days=4))
     PreNoticeFactory(customer=other_campaign, sent_on=today - datetime.timedelta(days=30))
@@ -222,7 +247,7 @@ def test_each_customer_is_counted_once_so_the_figures_add_up(reference_data):
 
 
 def test_preview_counts_what_the_build_will_do_and_writes_nothing(campaign):
-    kept, blocked = vip(), vip()
+    _kept, blocked = vip(), vip()
     vip(phone=False)
     DoNotCallFactory(customer=blocked, phone_number="")
     preview = preview_call_list(spec=BuildSpec(campaign=campaign, criteria=VIP))
@@ -287,19 +312,39 @@ def test_highest_spend_and_longest_since_purchase_orders(campaign):
     tie = vip(total_spent=Decimal(5_000), last_purchase_at=now - datetime.timedelta(days=400))
     never = vip()
     by_spend = build(campaign, name="spend", order_by=CallList.Order.HIGHEST_SPEND)
-    assert list(by_spend.entries.order_by("rank").values_list("customer_id", flat=True)) == [big.pk, small.pk, tie.pk, never.pk]
+    assert list(by_spend.entries.order_by("rank").values_list("customer_id", flat=True)) == [
+        big.pk,
+        small.pk,
+        tie.pk,
+        never.pk,
+    ]
     change_list_status(call_list=by_spend, action="close", by=None)
     dormant_first = build(campaign, name="dormant", order_by=CallList.Order.OLDEST_PURCHASE)
-    assert list(dormant_first.entries.order_by("rank").values_list("customer_id", flat=True)) == [tie.pk, small.pk, big.pk, never.pk]
+    assert list(dormant_first.entries.order_by("rank").values_list("customer_id", flat=True)) == [
+        tie.pk,
+        small.pk,
+        big.pk,
+        never.pk,
+    ]
 
 
 def test_bad_requests_are_refused_with_a_reason(campaign, supervisor):
     with pytest.raises(ListError):
-        create_call_list(campaign=campaign, name="x", by=supervisor, criteria=VIP,
-                         order_by=CallList.Order.ATTRIBUTE, order_attribute="bad key; drop")
+        create_call_list(
+            campaign=campaign,
+            name="x",
+            by=supervisor,
+            criteria=VIP,
+            order_by=CallList.Order.ATTRIBUTE,
+            order_attribute="bad key; drop",
+        )
     with pytest.raises(ValidationError):
-        create_call_list(campaign=campaign, name="x", by=supervisor,
-                         criteria={"match": "all", "rules": [{"field": "nope", "op": "eq", "value": 1}]})
+        create_call_list(
+            campaign=campaign,
+            name="x",
+            by=supervisor,
+            criteria={"match": "all", "rules": [{"field": "nope", "op": "eq", "value": 1}]},
+        )
     campaign.status = "finished"
     campaign.save()
     with pytest.raises(ListError):
@@ -327,6 +372,7 @@ def test_pause_resume_and_close(campaign, supervisor):
 
 # ---------------------------------------------------------------- recycle
 
+
 def finish_entry(entry, code, *, attempts=6):
     entry.status = CallListEntry.Status.EXHAUSTED if code in ("no_answer", "busy") else CallListEntry.Status.DONE
     entry.last_disposition = Disposition.objects.get(code=code)
@@ -351,7 +397,12 @@ def test_recycle_resets_chosen_outcomes_and_never_revives_dnc_or_refusals(campai
     assert result == {"reset": 1, "skipped": {"dnc": 1, "refused_before": 1}}
     no_answer.refresh_from_db()
     assert no_answer.status == "pending" and no_answer.attempts == 0
-    for entry, status in ((busy, "exhausted"), (opted_out, "blocked"), (refused_elsewhere, "exhausted"), (success, "done")):
+    for entry, status in (
+        (busy, "exhausted"),
+        (opted_out, "blocked"),
+        (refused_elsewhere, "exhausted"),
+        (success, "done"),
+    ):
         entry.refresh_from_db()
         assert entry.status == status
     # Recycling again never brings the DNC'd customer back.
@@ -403,9 +454,15 @@ def test_the_set_based_dnc_check_agrees_with_the_registry_rule(campaign):
         "this_campaign": lambda c: DoNotCallFactory(customer=c, phone_number="", campaign=campaign),
         "other_campaign": lambda c: DoNotCallFactory(customer=c, phone_number="", campaign=other),
         "revoked": lambda c: DoNotCallFactory(phone_number=c.phones.get().number, revoked_at=now),
-        "expired": lambda c: DoNotCallFactory(customer=c, phone_number="", expires_at=now - datetime.timedelta(minutes=1)),
-        "expires_later": lambda c: DoNotCallFactory(customer=c, phone_number="", expires_at=now + datetime.timedelta(days=1)),
-        "number_and_other_customer": lambda c: DoNotCallFactory(phone_number=c.phones.get().number, customer=CustomerFactory()),
+        "expired": lambda c: DoNotCallFactory(
+            customer=c, phone_number="", expires_at=now - datetime.timedelta(minutes=1)
+        ),
+        "expires_later": lambda c: DoNotCallFactory(
+            customer=c, phone_number="", expires_at=now + datetime.timedelta(days=1)
+        ),
+        "number_and_other_customer": lambda c: DoNotCallFactory(
+            phone_number=c.phones.get().number, customer=CustomerFactory()
+        ),
         "nothing": lambda c: None,
     }
     customers = {}
@@ -426,9 +483,17 @@ def test_the_set_based_dnc_check_agrees_with_the_registry_rule(campaign):
     for name, customer in customers.items():
         assert (customer.pk in blocked) == is_blocked(customer=customer, campaign=campaign, at=now), name
     assert blocked & {c.pk for c in customers.values()} == {
-        customers[n].pk for n in ("by_number", "by_customer", "this_campaign", "expires_later",
-                                  "number_and_other_customer", "second_number",
-                                  "shares_number_with_opted_out")}
+        customers[n].pk
+        for n in (
+            "by_number",
+            "by_customer",
+            "this_campaign",
+            "expires_later",
+            "number_and_other_customer",
+            "second_number",
+            "shares_number_with_opted_out",
+        )
+    }
 
 
 def test_a_failed_build_is_marked_failed_with_the_reason(campaign, supervisor, monkeypatch, login):

@@ -1,4 +1,5 @@
 """The shared policy rules (cap, cool-off, re-solicitation) judged for one customer."""
+
 import datetime
 
 import pytest
@@ -14,8 +15,12 @@ pytestmark = pytest.mark.django_db
 def attempt(*, customer, campaign, code, days_ago, now):
     started = now - datetime.timedelta(days=days_ago)
     return CallAttempt.objects.create(
-        campaign=campaign, customer=customer, phone="+819000000000", started_at=started,
-        ended_at=started + datetime.timedelta(minutes=1), disposition=Disposition.objects.get(code=code),
+        campaign=campaign,
+        customer=customer,
+        phone="+819000000000",
+        started_at=started,
+        ended_at=started + datetime.timedelta(minutes=1),
+        disposition=Disposition.objects.get(code=code),
     )
 
 

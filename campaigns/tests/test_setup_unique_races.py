@@ -4,6 +4,7 @@ two supervisors): the second gets a form error (page) or a 400 (API), never a se
 Deterministic: another connection inserts the same name and commits a moment later. The request
 meanwhile passes its check (it cannot see the uncommitted row), then waits at the unique index
 until the other commits, and the database refuses its row."""
+
 import pytest
 from django.urls import reverse
 
@@ -26,10 +27,17 @@ def test_a_campaign_name_taken_meanwhile_is_a_form_error(login, supervisor, refe
     policy = CallingPolicy.objects.get(name="Japan standard")
     other = taken_meanwhile(lambda: CampaignFactory(name="年末セール", policy=policy))
 
-    response = login(supervisor).post(reverse("campaigns:campaign_create"), {
-        "name": "年末セール", "purpose": "sales", "policy": policy.pk,
-        "cost_per_hour": "1800", "cost_per_minute": "3", "fixed_cost": "0",
-    })
+    response = login(supervisor).post(
+        reverse("campaigns:campaign_create"),
+        {
+            "name": "年末セール",
+            "purpose": "sales",
+            "policy": policy.pk,
+            "cost_per_hour": "1800",
+            "cost_per_minute": "3",
+            "fixed_cost": "0",
+        },
+    )
     other()
 
     assert response.status_code == 200
@@ -38,11 +46,20 @@ def test_a_campaign_name_taken_meanwhile_is_a_form_error(login, supervisor, refe
 
 
 def test_a_disposition_code_taken_meanwhile_is_a_form_error(login, supervisor, reference_data):
-    other = taken_meanwhile(lambda: Disposition.objects.create(code="appointment", label="Appointment", label_ja="アポ", position=300))
+    other = taken_meanwhile(
+        lambda: Disposition.objects.create(code="appointment", label="Appointment", label_ja="アポ", position=300)
+    )
 
-    response = login(supervisor).post(reverse("campaigns:disposition_create"), {
-        "code": "appointment", "label": "Appointment", "label_ja": "アポ獲得", "is_contact": "on", "position": "200",
-    })
+    response = login(supervisor).post(
+        reverse("campaigns:disposition_create"),
+        {
+            "code": "appointment",
+            "label": "Appointment",
+            "label_ja": "アポ獲得",
+            "is_contact": "on",
+            "position": "200",
+        },
+    )
     other()
 
     assert response.status_code == 200
@@ -54,10 +71,20 @@ def test_a_policy_name_taken_meanwhile_is_a_400_in_the_api(api_as, supervisor, r
     other = taken_meanwhile(lambda: CallingPolicyFactory(name="夜間なし"))
     template = CallingPolicyFactory.build()
     body = {
-        "name": "夜間なし", "call_window_start": "09:00", "call_window_end": "18:00", "weekdays": [0, 1, 2, 3, 4],
-        "skip_holidays": True, "holiday_country": "JP", "max_attempts": template.max_attempts,
-        "max_attempts_per_day": 2, "min_gap_minutes": 60, "cap_attempts": 3, "cap_days": 7,
-        "cooloff_days_after_contact": 7, "no_resolicit_after_refusal": True, "retry_delays": {},
+        "name": "夜間なし",
+        "call_window_start": "09:00",
+        "call_window_end": "18:00",
+        "weekdays": [0, 1, 2, 3, 4],
+        "skip_holidays": True,
+        "holiday_country": "JP",
+        "max_attempts": template.max_attempts,
+        "max_attempts_per_day": 2,
+        "min_gap_minutes": 60,
+        "cap_attempts": 3,
+        "cap_days": 7,
+        "cooloff_days_after_contact": 7,
+        "no_resolicit_after_refusal": True,
+        "retry_delays": {},
     }
 
     response = api_as(supervisor).post("/api/v1/policies/", body, format="json")
@@ -69,11 +96,20 @@ def test_a_policy_name_taken_meanwhile_is_a_400_in_the_api(api_as, supervisor, r
 
 
 def test_an_api_disposition_code_taken_meanwhile_is_a_400(api_as, supervisor, reference_data):
-    other = taken_meanwhile(lambda: Disposition.objects.create(code="appointment", label="Appointment", label_ja="アポ", position=300))
+    other = taken_meanwhile(
+        lambda: Disposition.objects.create(code="appointment", label="Appointment", label_ja="アポ", position=300)
+    )
 
-    response = api_as(supervisor).post("/api/v1/dispositions/", {
-        "code": "appointment", "label": "Appointment", "label_ja": "アポ獲得", "is_contact": True,
-    }, format="json")
+    response = api_as(supervisor).post(
+        "/api/v1/dispositions/",
+        {
+            "code": "appointment",
+            "label": "Appointment",
+            "label_ja": "アポ獲得",
+            "is_contact": True,
+        },
+        format="json",
+    )
     other()
 
     assert response.status_code == 400, response.content

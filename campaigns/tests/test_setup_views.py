@@ -1,4 +1,5 @@
 """Setup pages through the Django test client: forms, messages, role checks, CSV export."""
+
 import csv
 import datetime
 import io
@@ -6,11 +7,11 @@ import re
 
 import pytest
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils import timezone
+from django.utils.html import escape
 
 from callcenter.models import AuditEvent
-from campaigns.models import CallingPolicy, CallList, CallListEntry, Campaign, Disposition, OperatorProfile, PreNotice
+from campaigns.models import CallingPolicy, CallList, Campaign, Disposition, OperatorProfile, PreNotice
 from campaigns.services.policies import ensure_preset_policies
 from campaigns.tests.factories import CallingPolicyFactory, CallListEntryFactory, CallListFactory, CampaignFactory
 from contacts.phones import format_national
@@ -28,12 +29,18 @@ def test_pages_need_the_supervisor_role(login, operator, manager, supervisor):
     campaign = CampaignFactory()
     call_list = CallListFactory(campaign=campaign)
     urls = [
-        reverse("campaigns:campaign_list"), reverse("campaigns:campaign_create"),
-        reverse("campaigns:campaign_detail", args=[campaign.pk]), reverse("campaigns:campaign_edit", args=[campaign.pk]),
-        reverse("campaigns:list_create", args=[campaign.pk]), reverse("campaigns:list_detail", args=[call_list.pk]),
-        reverse("campaigns:prenotice_list", args=[campaign.pk]), reverse("campaigns:policy_list"),
-        reverse("campaigns:policy_create"), reverse("campaigns:disposition_list"),
-        reverse("campaigns:disposition_create"), reverse("campaigns:operator_list"),
+        reverse("campaigns:campaign_list"),
+        reverse("campaigns:campaign_create"),
+        reverse("campaigns:campaign_detail", args=[campaign.pk]),
+        reverse("campaigns:campaign_edit", args=[campaign.pk]),
+        reverse("campaigns:list_create", args=[campaign.pk]),
+        reverse("campaigns:list_detail", args=[call_list.pk]),
+        reverse("campaigns:prenotice_list", args=[campaign.pk]),
+        reverse("campaigns:policy_list"),
+        reverse("campaigns:policy_create"),
+        reverse("campaigns:disposition_list"),
+        reverse("campaigns:disposition_create"),
+        reverse("campaigns:operator_list"),
     ]
     for user in (operator, manager):
         client = login(user)
@@ -87,10 +94,18 @@ def test_destructive_actions_ask_for_confirmation_first(sv):
 def test_create_a_campaign_and_walk_its_status(sv, operator):
     ensure_preset_policies()  # seeded by migration 0004; transactional tests flush it
     policy = CallingPolicy.objects.get(name="Japan standard")
-    response = sv.post(reverse("campaigns:campaign_create"), {
-        "name": "DMフォロー 秋", "purpose": "dm_followup", "policy": policy.pk, "operators": [operator.pk],
-        "cost_per_hour": "1800", "cost_per_minute": "3", "fixed_cost": "0",
-    })
+    response = sv.post(
+        reverse("campaigns:campaign_create"),
+        {
+            "name": "DMフォロー 秋",
+            "purpose": "dm_followup",
+            "policy": policy.pk,
+            "operators": [operator.pk],
+            "cost_per_hour": "1800",
+            "cost_per_minute": "3",
+            "fixed_cost": "0",
+        },
+    )
     campaign = Campaign.objects.get(name="DMフォロー 秋")
     assert response.url == reverse("campaigns:campaign_detail", args=[campaign.pk])
     page = sv.get(response.url).content.decode()
@@ -104,10 +119,18 @@ def test_create_a_campaign_and_walk_its_status(sv, operator):
 
 
 def test_campaign_form_keeps_input_on_errors(sv):
-    response = sv.post(reverse("campaigns:campaign_create"), {
-        "name": "期間エラー", "purpose": "sales", "starts_on": "2030-05-01", "ends_on": "2030-04-01",
-        "cost_per_hour": "0", "cost_per_minute": "0", "fixed_cost": "0",
-    })
+    response = sv.post(
+        reverse("campaigns:campaign_create"),
+        {
+            "name": "期間エラー",
+            "purpose": "sales",
+            "starts_on": "2030-05-01",
+            "ends_on": "2030-04-01",
+            "cost_per_hour": "0",
+            "cost_per_minute": "0",
+            "fixed_cost": "0",
+        },
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert "期間エラー" in page and "is-invalid" in page
@@ -118,8 +141,12 @@ def test_campaign_form_refuses_what_the_api_refuses(sv):
     """Negative costs made the campaign's CPC negative, and a pre-notice rule of a million days
     overflowed the build's date arithmetic (the list preview was a 500); the API refused both."""
     base = {"name": "範囲外", "purpose": "sales", "cost_per_hour": "0", "cost_per_minute": "0", "fixed_cost": "0"}
-    for field, value in [("cost_per_hour", "-1800"), ("cost_per_minute", "-3"), ("fixed_cost", "-1"),
-                         ("prenotice_days", "1000000")]:
+    for field, value in [
+        ("cost_per_hour", "-1800"),
+        ("cost_per_minute", "-3"),
+        ("fixed_cost", "-1"),
+        ("prenotice_days", "1000000"),
+    ]:
         response = sv.post(reverse("campaigns:campaign_create"), {**base, field: value})
         assert response.status_code == 200 and field in response.context["form"].errors, field
     assert not Campaign.objects.filter(name="範囲外").exists()
@@ -130,10 +157,18 @@ def test_campaign_form_refuses_what_the_api_refuses(sv):
 def test_an_active_campaign_keeps_its_policy(sv, operator):
     """Without a policy dispatch passed the campaign over and told its operators there was no list."""
     campaign = CampaignFactory(status=Campaign.Status.ACTIVE, policy=CallingPolicyFactory(), operators=[operator])
-    response = sv.post(reverse("campaigns:campaign_edit", args=[campaign.pk]), {
-        "name": campaign.name, "purpose": campaign.purpose, "policy": "", "operators": [operator.pk],
-        "cost_per_hour": "0", "cost_per_minute": "0", "fixed_cost": "0",
-    })
+    response = sv.post(
+        reverse("campaigns:campaign_edit", args=[campaign.pk]),
+        {
+            "name": campaign.name,
+            "purpose": campaign.purpose,
+            "policy": "",
+            "operators": [operator.pk],
+            "cost_per_hour": "0",
+            "cost_per_minute": "0",
+            "fixed_cost": "0",
+        },
+    )
     assert response.status_code == 200 and "policy" in response.context["form"].errors
     campaign.refresh_from_db()
     assert campaign.policy_id is not None
@@ -143,17 +178,27 @@ def test_policy_from_a_preset_with_retry_delays(sv):
     page = sv.get(reverse("campaigns:policy_create") + "?preset=us_collections_reg_f").content.decode()
     assert 'value="08:00"' in page and 'value="21:00"' in page
     data = {
-        "name": "US collections (West)", "call_window_start": "08:00", "call_window_end": "21:00",
-        "weekdays": ["0", "1", "2", "3", "4", "5", "6"], "holiday_country": "US", "max_attempts": "7",
-        "max_attempts_per_day": "2", "min_gap_minutes": "60", "cap_attempts": "7", "cap_days": "7",
-        "cooloff_days_after_contact": "7", "retry_no_answer": "90",
+        "name": "US collections (West)",
+        "call_window_start": "08:00",
+        "call_window_end": "21:00",
+        "weekdays": ["0", "1", "2", "3", "4", "5", "6"],
+        "holiday_country": "US",
+        "max_attempts": "7",
+        "max_attempts_per_day": "2",
+        "min_gap_minutes": "60",
+        "cap_attempts": "7",
+        "cap_days": "7",
+        "cooloff_days_after_contact": "7",
+        "retry_no_answer": "90",
     }
     response = sv.post(reverse("campaigns:policy_create"), data)
     assert response.status_code == 302
     policy = CallingPolicy.objects.get(name="US collections (West)")
     assert policy.retry_delays == {"no_answer": 90} and policy.weekdays == [0, 1, 2, 3, 4, 5, 6]
     assert not policy.no_resolicit_after_refusal
-    bad = sv.post(reverse("campaigns:policy_create"), {**data, "name": "bad", "call_window_end": "07:00", "cap_days": ""})
+    bad = sv.post(
+        reverse("campaigns:policy_create"), {**data, "name": "bad", "call_window_end": "07:00", "cap_days": ""}
+    )
     assert bad.status_code == 200
     assert bad.context["form"].errors.keys() >= {"call_window_end", "cap_days"}
     # A country code typed in lower case is the same calendar (as in the API).
@@ -184,18 +229,34 @@ def test_the_policy_form_explains_every_field_in_plain_words(sv, language):
 
 
 def test_supervisor_adds_an_outcome(sv):
-    response = sv.post(reverse("campaigns:disposition_create"), {
-        "code": "appointment", "label": "Appointment", "label_ja": "アポ獲得", "is_contact": "on", "is_success": "on",
-        "is_final": "on", "position": "200", "active": "on",
-    })
+    response = sv.post(
+        reverse("campaigns:disposition_create"),
+        {
+            "code": "appointment",
+            "label": "Appointment",
+            "label_ja": "アポ獲得",
+            "is_contact": "on",
+            "is_success": "on",
+            "is_final": "on",
+            "position": "200",
+            "active": "on",
+        },
+    )
     assert response.status_code == 302
     disposition = Disposition.objects.get(code="appointment")
     assert disposition.is_success and disposition.is_final and not disposition.adds_dnc
     assert AuditEvent.objects.filter(action="disposition.created").exists()
     # A retry delay past a year overflowed the next attempt's time when the outcome was logged.
-    too_long = sv.post(reverse("campaigns:disposition_create"), {
-        "code": "later", "label": "Later", "label_ja": "後日", "retry_delay_minutes": str(10**9), "position": "210",
-    })
+    too_long = sv.post(
+        reverse("campaigns:disposition_create"),
+        {
+            "code": "later",
+            "label": "Later",
+            "label_ja": "後日",
+            "retry_delay_minutes": str(10**9),
+            "position": "210",
+        },
+    )
     assert too_long.status_code == 200 and "retry_delay_minutes" in too_long.context["form"].errors
     assert not Disposition.objects.filter(code="later").exists()
 
@@ -203,7 +264,7 @@ def test_supervisor_adds_an_outcome(sv):
 def test_preview_build_recycle_and_export(sv, supervisor):
     campaign = CampaignFactory(policy=CallingPolicyFactory())
     segment = SegmentFactory(criteria={"match": "all", "rules": [{"field": "tag", "op": "eq", "value": "vip"}]})
-    kept = CustomerFactory(tags=["vip"], name="山田 花子")
+    CustomerFactory(tags=["vip"], name="山田 花子")  # kept
     blocked = CustomerFactory(tags=["vip"])
     DoNotCallFactory(customer=blocked, phone_number="")
     url = reverse("campaigns:list_create", args=[campaign.pk])
@@ -222,7 +283,9 @@ def test_preview_build_recycle_and_export(sv, supervisor):
     sv.post(reverse("campaigns:list_recycle", args=[call_list.pk]), {"dispositions": ["no_answer"]})
     entry.refresh_from_db()
     assert entry.status == "pending"
-    refused = sv.post(reverse("campaigns:list_recycle", args=[call_list.pk]), {"dispositions": ["refused"]}, follow=True)
+    refused = sv.post(
+        reverse("campaigns:list_recycle", args=[call_list.pk]), {"dispositions": ["refused"]}, follow=True
+    )
     assert "alert-danger" in refused.content.decode()
     export = sv.get(reverse("campaigns:list_export", args=[call_list.pk]))
     body = b"".join(export.streaming_content)
@@ -234,7 +297,7 @@ def test_preview_build_recycle_and_export(sv, supervisor):
     entry.customer.save()
     export = sv.get(reverse("campaigns:list_export", args=[call_list.pk]))
     rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
-    assert rows[1][2] == "'=HYPERLINK(\"http://evil.example\",\"x\")", "a formula is made plain text"
+    assert rows[1][2] == '\'=HYPERLINK("http://evil.example","x")', "a formula is made plain text"
     assert AuditEvent.objects.filter(action="list.exported", actor=supervisor).exists()
 
 
@@ -243,8 +306,15 @@ def test_invalid_list_requests_keep_the_form(sv):
     url = reverse("campaigns:list_create", args=[campaign.pk])
     response = sv.post(url, {"name": "x", "criteria": "{not json", "order_by": "recent_purchase", "priority": "0"})
     assert response.status_code == 200 and "criteria" in response.context["form"].errors
-    response = sv.post(url, {"name": "x", "criteria": '{"match": "all", "rules": [{"field": "zzz", "op": "eq", "value": 1}]}',
-                             "order_by": "recent_purchase", "priority": "0"})
+    response = sv.post(
+        url,
+        {
+            "name": "x",
+            "criteria": '{"match": "all", "rules": [{"field": "zzz", "op": "eq", "value": 1}]}',
+            "order_by": "recent_purchase",
+            "priority": "0",
+        },
+    )
     assert "criteria" in response.context["form"].errors
     response = sv.post(url, {"name": "x", "order_by": "recent_purchase", "priority": "0", "preview": "1"})
     assert 'data-testid="preview-errors"' in response.content.decode()
@@ -256,8 +326,15 @@ def test_a_list_priority_beyond_the_database_integer_is_a_form_error(sv):
     campaign = CampaignFactory(policy=CallingPolicyFactory())
     url = reverse("campaigns:list_create", args=[campaign.pk])
     for priority in (str(2**31), str(-(2**31) - 1)):
-        response = sv.post(url, {"name": "x", "criteria": '{"match": "all", "rules": []}', "order_by": "recent_purchase",
-                                 "priority": priority})
+        response = sv.post(
+            url,
+            {
+                "name": "x",
+                "criteria": '{"match": "all", "rules": []}',
+                "order_by": "recent_purchase",
+                "priority": priority,
+            },
+        )
         assert response.status_code == 200 and "priority" in response.context["form"].errors
     assert not CallList.objects.exists()
 
@@ -304,7 +381,11 @@ def test_prenotices_by_hand_and_by_csv(sv):
     assert "external_id" in unknown.context["form"].errors
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    csv_bytes = "external_id,sent_on,channel\nK001,2030-01-10,dm\nK002,2030/01/12,sms\nZZZ,2030-01-12,dm\nK002,bad,dm\n".encode("cp932")
+    csv_bytes = (
+        "external_id,sent_on,channel\nK001,2030-01-10,dm\nK002,2030/01/12,sms\nZZZ,2030-01-12,dm\nK002,bad,dm\n".encode(
+            "cp932"
+        )
+    )
     response = sv.post(url, {"csv-file": SimpleUploadedFile("notices.csv", csv_bytes)}, follow=True)
     assert PreNotice.objects.filter(campaign=campaign).count() == 2
     assert PreNotice.objects.get(customer=b).channel == "sms"
@@ -323,14 +404,30 @@ def test_every_setup_change_is_audited_with_who_did_it(sv, supervisor, operator)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     ensure_preset_policies()
-    sv.post(reverse("campaigns:policy_create"), {
-        "name": "平日のみ", "call_window_start": "09:00", "call_window_end": "18:00", "weekdays": [0, 1, 2, 3, 4],
-        "holiday_country": "JP", "skip_holidays": "on", "max_attempts": "5", "max_attempts_per_day": "2",
-        "min_gap_minutes": "60",
-    })
+    sv.post(
+        reverse("campaigns:policy_create"),
+        {
+            "name": "平日のみ",
+            "call_window_start": "09:00",
+            "call_window_end": "18:00",
+            "weekdays": [0, 1, 2, 3, 4],
+            "holiday_country": "JP",
+            "skip_holidays": "on",
+            "max_attempts": "5",
+            "max_attempts_per_day": "2",
+            "min_gap_minutes": "60",
+        },
+    )
     policy = CallingPolicy.objects.get(name="平日のみ")
-    base = {"name": "到着確認 1月", "purpose": "delivery", "policy": policy.pk, "operators": [operator.pk],
-            "cost_per_hour": "1800", "cost_per_minute": "3", "fixed_cost": "0"}
+    base = {
+        "name": "到着確認 1月",
+        "purpose": "delivery",
+        "policy": policy.pk,
+        "operators": [operator.pk],
+        "cost_per_hour": "1800",
+        "cost_per_minute": "3",
+        "fixed_cost": "0",
+    }
     sv.post(reverse("campaigns:campaign_create"), base)
     campaign = Campaign.objects.get(name="到着確認 1月")
     sv.post(reverse("campaigns:campaign_edit", args=[campaign.pk]), {**base, "prenotice_days": "0"})
@@ -338,10 +435,15 @@ def test_every_setup_change_is_audited_with_who_did_it(sv, supervisor, operator)
     url = reverse("campaigns:prenotice_list", args=[campaign.pk])
     sv.post(url, {"one-external_id": "D001", "one-channel": "sms", "one-sent_on": "2020-01-10"})
     sv.post(url, {"csv-file": SimpleUploadedFile("n.csv", b"external_id,sent_on\nD001,2020-01-11\n")})
-    sv.post(reverse("campaigns:list_create", args=[campaign.pk]), {
-        "name": "到着 1", "criteria": '{"match": "all", "rules": [{"field": "tag", "op": "eq", "value": "arrived"}]}',
-        "order_by": "recent_purchase", "priority": "0",
-    })
+    sv.post(
+        reverse("campaigns:list_create", args=[campaign.pk]),
+        {
+            "name": "到着 1",
+            "criteria": '{"match": "all", "rules": [{"field": "tag", "op": "eq", "value": "arrived"}]}',
+            "order_by": "recent_purchase",
+            "priority": "0",
+        },
+    )
     call_list = CallList.objects.get(campaign=campaign)
     assert call_list.entries.get().customer == customer
     for action in ("pause", "resume", "close"):
@@ -353,7 +455,10 @@ def test_every_setup_change_is_audited_with_who_did_it(sv, supervisor, operator)
 
     def audited(action, target):
         return AuditEvent.objects.filter(
-            action=action, actor=supervisor, object_type=target._meta.label_lower, object_id=str(target.pk),
+            action=action,
+            actor=supervisor,
+            object_type=target._meta.label_lower,
+            object_id=str(target.pk),
         )
 
     assert audited("policy.created", policy).exists()
@@ -418,9 +523,15 @@ def test_a_list_no_operator_can_work_says_so(sv, operator, operator2):
     assert 'data-testid="nobody-can-work"' not in sv.get(url).content.decode()
     only_operator2 = CallListFactory(campaign=campaign)
     only_operator2.operators.add(operator2)
-    assert 'data-testid="nobody-can-work"' in sv.get(reverse("campaigns:list_detail", args=[only_operator2.pk])).content.decode()
+    assert (
+        'data-testid="nobody-can-work"'
+        in sv.get(reverse("campaigns:list_detail", args=[only_operator2.pk])).content.decode()
+    )
     for_everyone = CallListFactory(campaign=campaign)
-    assert 'data-testid="nobody-can-work"' not in sv.get(reverse("campaigns:list_detail", args=[for_everyone.pk])).content.decode()
+    assert (
+        'data-testid="nobody-can-work"'
+        not in sv.get(reverse("campaigns:list_detail", args=[for_everyone.pk])).content.decode()
+    )
 
 
 def test_the_list_form_without_segments_says_where_to_make_one(sv):
@@ -439,13 +550,32 @@ def test_the_list_form_without_segments_says_where_to_make_one(sv):
 
 def test_the_campaign_form_offers_the_ten_purposes_in_both_languages(sv):
     page = sv.get(reverse("campaigns:campaign_create"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
-    for japanese in ("テレマーケティング", "テレアポ", "インサイドセールス", "電話調査", "督促", "休眠顧客の掘り起こし",
-                     "解約防止", "到着確認", "DMフォロー", "新商品"):
+    for japanese in (
+        "テレマーケティング",
+        "テレアポ",
+        "インサイドセールス",
+        "電話調査",
+        "督促",
+        "休眠顧客の掘り起こし",
+        "解約防止",
+        "到着確認",
+        "DMフォロー",
+        "新商品",
+    ):
         assert japanese in page, japanese
     page = sv.get(reverse("campaigns:campaign_create"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    for english in ("Sales (telemarketing)", "Appointment setting", "Inside sales", "Phone survey", "Collections",
-                    "Dormant customer reactivation", "Churn prevention", "Delivery confirmation",
-                    "Direct-mail follow-up", "New product announcement"):
+    for english in (
+        "Sales (telemarketing)",
+        "Appointment setting",
+        "Inside sales",
+        "Phone survey",
+        "Collections",
+        "Dormant customer reactivation",
+        "Churn prevention",
+        "Delivery confirmation",
+        "Direct-mail follow-up",
+        "New product announcement",
+    ):
         assert english in page, english
     assert len(Campaign.Purpose.choices) == 10
 
@@ -461,9 +591,17 @@ def test_a_build_that_fails_at_once_is_not_announced_as_running(sv, monkeypatch)
     monkeypatch.setattr(lists, "_insert_entries", broken)
     campaign = CampaignFactory(policy=CallingPolicyFactory())
     CustomerFactory(tags=["vip"])
-    response = sv.post(reverse("campaigns:list_create", args=[campaign.pk]), {
-        "name": "x", "criteria": '{"match": "all", "rules": []}', "order_by": "recent_purchase", "priority": "0",
-    }, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    response = sv.post(
+        reverse("campaigns:list_create", args=[campaign.pk]),
+        {
+            "name": "x",
+            "criteria": '{"match": "all", "rules": []}',
+            "order_by": "recent_purchase",
+            "priority": "0",
+        },
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     page = response.content.decode()
     assert CallList.objects.get().status == CallList.Status.FAILED
     assert "being built in the background" not in page

@@ -1,5 +1,6 @@
 """Routes of operator work: `urlpatterns` for pages (namespace "campaigns"), `api_urlpatterns`
 for /api/v1/ (API.md "Operator work")."""
+
 from django.urls import path
 
 from ..api import console as api

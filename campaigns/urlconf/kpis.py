@@ -1,4 +1,5 @@
 """KPI routes: `urlpatterns` for pages (namespace "campaigns"), `api_urlpatterns` for /api/v1/."""
+
 from django.urls import path
 
 from campaigns.api import kpis as api

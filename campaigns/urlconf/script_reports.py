@@ -1,5 +1,6 @@
 """Reports joining attempts with scripts (survey results, per-version KPIs): `urlpatterns` for
 pages (namespace "campaigns"), `api_urlpatterns` for /api/v1/."""
+
 from django.urls import path
 
 from campaigns.api import script_reports as api

@@ -1,5 +1,6 @@
 """Campaign setup routes: `urlpatterns` for pages (namespace "campaigns"), `api_urlpatterns`
 for /api/v1/."""
+
 from django.urls import path
 
 from campaigns.api import script_variants as variant_api
@@ -15,10 +16,16 @@ urlpatterns = [
     path("manage/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
     path("manage/<int:pk>/status/<slug:action>/", views.campaign_transition, name="campaign_transition"),
     path("manage/<int:pk>/script-variants/", variant_views.variant_add, name="script_variant_add"),
-    path("manage/<int:pk>/script-variants/<int:variant_pk>/move/<str:direction>/", variant_views.variant_move,
-         name="script_variant_move"),
-    path("manage/<int:pk>/script-variants/<int:variant_pk>/delete/", variant_views.variant_delete,
-         name="script_variant_delete"),
+    path(
+        "manage/<int:pk>/script-variants/<int:variant_pk>/move/<str:direction>/",
+        variant_views.variant_move,
+        name="script_variant_move",
+    ),
+    path(
+        "manage/<int:pk>/script-variants/<int:variant_pk>/delete/",
+        variant_views.variant_delete,
+        name="script_variant_delete",
+    ),
     path("manage/<int:pk>/prenotices/", views.prenotice_list, name="prenotice_list"),
     path("manage/<int:pk>/lists/new/", list_views.list_create, name="list_create"),
     path("lists/<int:pk>/", list_views.list_detail, name="list_detail"),
@@ -41,13 +48,22 @@ api_urlpatterns = [
     path("dispositions/", api.DispositionList.as_view(), name="api_disposition_list"),
     path("campaigns/", api.CampaignList.as_view(), name="api_campaign_list"),
     path("campaigns/<int:pk>/", api.CampaignDetail.as_view(), name="api_campaign_detail"),
-    path("campaigns/<int:pk>/activate/", api.CampaignTransition.as_view(action_name="activate"), name="api_campaign_activate"),
+    path(
+        "campaigns/<int:pk>/activate/",
+        api.CampaignTransition.as_view(action_name="activate"),
+        name="api_campaign_activate",
+    ),
     path("campaigns/<int:pk>/pause/", api.CampaignTransition.as_view(action_name="pause"), name="api_campaign_pause"),
-    path("campaigns/<int:pk>/finish/", api.CampaignTransition.as_view(action_name="finish"), name="api_campaign_finish"),
+    path(
+        "campaigns/<int:pk>/finish/", api.CampaignTransition.as_view(action_name="finish"), name="api_campaign_finish"
+    ),
     path("campaigns/<int:pk>/lists/", api.CampaignCallLists.as_view(), name="api_campaign_lists"),
     path("campaigns/<int:pk>/script-variants/", variant_api.ScriptVariantList.as_view(), name="api_script_variants"),
-    path("campaigns/<int:pk>/script-variants/<int:variant_pk>/", variant_api.ScriptVariantDetail.as_view(),
-         name="api_script_variant_detail"),
+    path(
+        "campaigns/<int:pk>/script-variants/<int:variant_pk>/",
+        variant_api.ScriptVariantDetail.as_view(),
+        name="api_script_variant_detail",
+    ),
     path("lists/<int:pk>/", api.CallListDetail.as_view(), name="api_list_detail"),
     path("lists/<int:pk>/entries/", api.CallListEntries.as_view(), name="api_list_entries"),
     path("lists/<int:pk>/recycle/", api.CallListRecycle.as_view(), name="api_list_recycle"),

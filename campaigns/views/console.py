@@ -1,5 +1,6 @@
 """The operator console (the page operators live in all day) and the supervisors' live board.
 Views are thin: a form validates, one service acts, the page is rendered or redirected to."""
+
 import uuid
 
 from django.conf import settings
@@ -7,10 +8,10 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
-from django.utils.formats import time_format
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -49,9 +50,9 @@ def _console_context(request, *, entry=None, form=None, not_held_notes=None):
         "dials_today": CallAttempt.objects.filter(
             operator=operator, started_at__gte=timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
         ).count(),
-        "my_callbacks": CallListEntry.objects.filter(
-            status=CallListEntry.Status.CALLBACK, assigned_operator=operator
-        ).select_related("customer", "campaign").order_by("callback_at")[:10],
+        "my_callbacks": CallListEntry.objects.filter(status=CallListEntry.Status.CALLBACK, assigned_operator=operator)
+        .select_related("customer", "campaign")
+        .order_by("callback_at")[:10],
     }
     if entry is not None:
         card = selectors.console_card(entry)
@@ -61,18 +62,20 @@ def _console_context(request, *, entry=None, form=None, not_held_notes=None):
         policy = entry.campaign.policy
         panel_url = _script_panel_url(entry)
         context.update(card)
-        context.update({
-            "form": form,
-            "phone_display": format_national(entry.phone) or entry.phone,
-            "script_panel_url": panel_url,
-            "script_steps": [] if panel_url else selectors.script_text(entry.campaign),
-            "policy": policy,
-            "customer_zone": entry.customer.time_zone,
-            "other_zone": entry.customer.time_zone != timezone.get_current_timezone_name(),
-            "attempt_number": entry.attempts + 1,
-            "renew_seconds": settings.DISPATCH_HOLD_RENEW_SECONDS,
-            "hold_max_minutes": settings.DISPATCH_HOLD_MAX_MINUTES,
-        })
+        context.update(
+            {
+                "form": form,
+                "phone_display": format_national(entry.phone) or entry.phone,
+                "script_panel_url": panel_url,
+                "script_steps": [] if panel_url else selectors.script_text(entry.campaign),
+                "policy": policy,
+                "customer_zone": entry.customer.time_zone,
+                "other_zone": entry.customer.time_zone != timezone.get_current_timezone_name(),
+                "attempt_number": entry.attempts + 1,
+                "renew_seconds": settings.DISPATCH_HOLD_RENEW_SECONDS,
+                "hold_max_minutes": settings.DISPATCH_HOLD_MAX_MINUTES,
+            }
+        )
     elif request.GET.get("empty"):
         context["no_call"] = selectors.explain_no_call(operator=operator)
     return context
@@ -84,13 +87,19 @@ def console(request):
     if notice is not None:
         at = time_format(timezone.localtime(notice["at"]), "H:i")
         if notice["by"]:
-            messages.warning(request, _("%(name)s signed you off at %(time)s. Start work to continue.") % {
-                "name": notice["by"], "time": at})
+            messages.warning(
+                request,
+                _("%(name)s signed you off at %(time)s. Start work to continue.") % {"name": notice["by"], "time": at},
+            )
         else:
-            messages.warning(request, _(
-                "You were signed off at %(time)s: the console had no contact from you for %(minutes)s minutes "
-                "(closed tab, lost connection or a sleeping computer). Start work to continue."
-            ) % {"time": at, "minutes": settings.AGENT_ABSENT_MINUTES})
+            messages.warning(
+                request,
+                _(
+                    "You were signed off at %(time)s: the console had no contact from you for %(minutes)s minutes "
+                    "(closed tab, lost connection or a sleeping computer). Start work to continue."
+                )
+                % {"time": at, "minutes": settings.AGENT_ABSENT_MINUTES},
+            )
     entry = selectors.held_entry(request.user)
     return render(request, "campaigns/console/console.html", _console_context(request, entry=entry))
 
@@ -160,7 +169,9 @@ def console_outcome(request, entry_id):
             outcome = form.outcome_kwargs()
             if entry is not None:
                 outcome["script_version"] = script_choice.version_for_attempt(
-                    entry_id=entry.pk, script_version=outcome["script_version"], answers=outcome["answers"],
+                    entry_id=entry.pk,
+                    script_version=outcome["script_version"],
+                    answers=outcome["answers"],
                 )
             # Not held: the service still answers a repeat of a request it already saved (same
             # client token), and refuses anything else.
@@ -183,7 +194,9 @@ def console_outcome(request, entry_id):
             return redirect("campaigns:console")
     if entry is None:
         return _not_held(request, outcomes.NOT_HELD_MESSAGE)
-    return render(request, "campaigns/console/console.html", _console_context(request, entry=entry, form=form), status=400)
+    return render(
+        request, "campaigns/console/console.html", _console_context(request, entry=entry, form=form), status=400
+    )
 
 
 def _not_held(request, message):
@@ -192,8 +205,10 @@ def _not_held(request, message):
     messages.error(request, str(message))
     held = selectors.held_entry(request.user)
     return render(
-        request, "campaigns/console/console.html",
-        _console_context(request, entry=held, not_held_notes=request.POST.get("notes", "")), status=409,
+        request,
+        "campaigns/console/console.html",
+        _console_context(request, entry=held, not_held_notes=request.POST.get("notes", "")),
+        status=409,
     )
 
 
@@ -205,14 +220,17 @@ def console_renew(request, entry_id):
         hold = dispatch.renew_hold(entry_id=entry_id, operator=request.user)
     except dispatch.HoldLost as error:
         return JsonResponse({"detail": str(error)}, status=409)
-    return JsonResponse({
-        "held_until": hold.held_until.isoformat(),
-        "held_until_display": time_format(timezone.localtime(hold.held_until), "H:i"),
-        "at_ceiling": hold.at_ceiling,
-    })
+    return JsonResponse(
+        {
+            "held_until": hold.held_until.isoformat(),
+            "held_until_display": time_format(timezone.localtime(hold.held_until), "H:i"),
+            "at_ceiling": hold.at_ceiling,
+        }
+    )
 
 
 # ------------------------------------------------------------------ supervisors
+
 
 @roles.permission_required(roles.MANAGE_LISTS, roles.VIEW_DASHBOARD)
 def board(request):
@@ -247,5 +265,7 @@ def board_release(request, entry_id):
     except dispatch.DispatchError as error:
         messages.warning(request, str(error))
     else:
-        messages.success(request, _("Released %(customer)s: the entry is back in the queue.") % {"customer": entry.customer.name})
+        messages.success(
+            request, _("Released %(customer)s: the entry is back in the queue.") % {"customer": entry.customer.name}
+        )
     return redirect("campaigns:console_board")

@@ -1,5 +1,6 @@
 """KPI pages: the manager dashboard, the live wallboard, the client viewer's page, CSV exports.
 The figures come from campaigns.selectors.kpis; this module only chooses and formats them."""
+
 import datetime
 
 from django.http import Http404, HttpResponse
@@ -16,8 +17,19 @@ from callcenter.audit import record_event
 
 from ..forms.kpis import KpiFilterForm
 from ..selectors.kpis import (
-    Figures, KpiFilter, KpiRow, KpiScope, campaigns_in_scope, heat_grid, key_order, kpi_scope_for, kpi_tables, label_rows,
-    operator_states, operators_for_kpis, pick_best_hours,
+    Figures,
+    KpiFilter,
+    KpiRow,
+    KpiScope,
+    campaigns_in_scope,
+    heat_grid,
+    key_order,
+    kpi_scope_for,
+    kpi_tables,
+    label_rows,
+    operator_states,
+    operators_for_kpis,
+    pick_best_hours,
 )
 from ..services.kpis import rollups_refreshed_at
 
@@ -74,14 +86,35 @@ KEY_TITLES = {
     "weekday": gettext_lazy("Weekday"),
     "weekday_hour": gettext_lazy("Weekday / hour"),
 }
-DASHBOARD_TABLES = ["none", "day", "hour", "weekday", "operator", "campaign", "list", "segment",
-                    "weekday_hour", "segment_weekday_hour"]
+DASHBOARD_TABLES = [
+    "none",
+    "day",
+    "hour",
+    "weekday",
+    "operator",
+    "campaign",
+    "list",
+    "segment",
+    "weekday_hour",
+    "segment_weekday_hour",
+]
 # Client viewers: the same figures for their campaigns, without people (operators) in them.
 CLIENT_TABLES = ["none", "day", "hour", "weekday", "campaign", "list", "weekday_hour"]
-EXPORTABLE = {"day", "hour", "weekday", "operator", "campaign", "list", "segment", "weekday_hour", "segment_weekday_hour"}
+EXPORTABLE = {
+    "day",
+    "hour",
+    "weekday",
+    "operator",
+    "campaign",
+    "list",
+    "segment",
+    "weekday_hour",
+    "segment_weekday_hour",
+}
 
 
 # ---------------------------------------------------------------- formatting
+
 
 def figure(figures: Figures, name: str):
     return getattr(figures, name)
@@ -127,10 +160,15 @@ def tiles(current: Figures, previous: Figures) -> list[dict]:
     result = []
     for name, label, kind, better in TILES:
         now_value, before = figure(current, name), figure(previous, name)
-        result.append({
-            "name": name, "label": label, "value": display(now_value, kind),
-            "previous": display(before, kind), "change": compare(now_value, before, kind, better),
-        })
+        result.append(
+            {
+                "name": name,
+                "label": label,
+                "value": display(now_value, kind),
+                "previous": display(before, kind),
+                "change": compare(now_value, before, kind, better),
+            }
+        )
     return result
 
 
@@ -149,6 +187,7 @@ def compared_rows(grouping: str, rows: list[KpiRow], previous: list[KpiRow], kpi
     """(row, previous figures) pairs: the previous period's figures of the same campaign, operator,
     hour … (of a day: the day as many days earlier as the period is long). Rows found only in the
     previous period come last, with no figures in this one."""
+
     def key(row):
         if grouping == "day":
             return row.key + datetime.timedelta(days=kpi_filter.days)
@@ -169,13 +208,16 @@ def table_rows(pairs, table_columns) -> list[dict]:
             "key": row.key,
             "label": row.label,
             # numbers formatted by display(): digits, separators, %, ¥, ":" and "—", nothing to escape
-            "cells": mark_safe("".join(  # noqa: S308
-                f'<td class="num{" previous" if earlier else ""}" data-sort="{_sort_value(value)}">{display(value, kind)}</td>'
-                for value, kind, earlier in (
-                    (figure(previous if earlier else row.figures, name), kind, earlier)
-                    for name, _label, kind, earlier in table_columns
+            "cells": mark_safe(  # noqa: S308
+                "".join(
+                    f'<td class="num{" previous" if earlier else ""}" data-sort="{_sort_value(value)}">'
+                    f"{display(value, kind)}</td>"
+                    for value, kind, earlier in (
+                        (figure(previous if earlier else row.figures, name), kind, earlier)
+                        for name, _label, kind, earlier in table_columns
+                    )
                 )
-            )),
+            ),
         }
         for row, previous in pairs
     ]
@@ -215,11 +257,24 @@ def heat_map(rows, *, min_dials: int | None = None) -> dict:
             strength = min(1.0, (cell.rate or 0) / top) if top else 0
             thin = cell.dials < min_dials
             alpha = 0.08 + (0.22 if thin else 0.82) * strength
-            classes = " ".join(c for c, on in (("dark", alpha > 0.5), ("thin", thin), ("best", (weekday, hour) in best)) if on)
+            classes = " ".join(
+                c for c, on in (("dark", alpha > 0.5), ("thin", thin), ("best", (weekday, hour) in best)) if on
+            )
             title = _("%(weekday)s %(hour)02d:00 — %(rate)s of %(dials)s dials") % {
-                "weekday": WEEKDAYS_ABBR[weekday], "hour": hour, "rate": display(cell.rate, "pct"), "dials": f"{cell.dials:,}"}
-            cells.append(format_html('<td class="{}" style="background: rgba(31, 78, 121, {})" title="{}">{}</td>',
-                                     classes, f"{alpha:.3f}", title, display(cell.rate, "pct")))
+                "weekday": WEEKDAYS_ABBR[weekday],
+                "hour": hour,
+                "rate": display(cell.rate, "pct"),
+                "dials": f"{cell.dials:,}",
+            }
+            cells.append(
+                format_html(
+                    '<td class="{}" style="background: rgba(31, 78, 121, {})" title="{}">{}</td>',
+                    classes,
+                    f"{alpha:.3f}",
+                    title,
+                    display(cell.rate, "pct"),
+                )
+            )
         weekdays.append({"label": WEEKDAYS_ABBR[weekday], "cells": mark_safe("".join(cells))})  # noqa: S308 - each cell escaped above
     return {"hours": [f"{h:02d}" for h in hours], "weekdays": weekdays, "has_data": bool(grid), "min_dials": min_dials}
 
@@ -256,8 +311,11 @@ def chart_data(kpi_filter, tables) -> dict:
             "rates": [100 if totals.dials else None, pct(totals.contact_rate), pct(totals.success_rate)],
         },
         "text": {
-            "dials": _("Dials"), "contacts": _("Contacts"), "successes": _("Successes"),
-            "contact_rate": _("Contact rate (%)"), "success_rate": _("Success rate (%)"),
+            "dials": _("Dials"),
+            "contacts": _("Contacts"),
+            "successes": _("Successes"),
+            "contact_rate": _("Contact rate (%)"),
+            "success_rate": _("Success rate (%)"),
             "of_dials": _("of dials"),
         },
     }
@@ -281,8 +339,13 @@ def _presets(request, form, kpi_filter) -> list[dict]:
     for label, start, end in form.presets():
         query = request.GET.copy()
         query["date_from"], query["date_to"] = start.isoformat(), end.isoformat()
-        presets.append({"label": label, "query": query.urlencode(),
-                        "active": (start, end) == (kpi_filter.date_from, kpi_filter.date_to)})
+        presets.append(
+            {
+                "label": label,
+                "query": query.urlencode(),
+                "active": (start, end) == (kpi_filter.date_from, kpi_filter.date_to),
+            }
+        )
     return presets
 
 
@@ -301,13 +364,23 @@ def _page_context(request, form, kpi_filter, groupings, *, with_segments: bool):
         "columns": [(name, label) for name, label, _kind, _previous in table_columns],
         "compare": compare,
         "tables": [
-            {"name": g, "title": TABLE_TITLES[g], "key_title": KEY_TITLES[g],
-             "rows": table_rows(compared_rows(g, tables[g], previous_tables.get(g, []), kpi_filter), table_columns),
-             "export": g in EXPORTABLE}
-            for g in groupings if g in TABLES
+            {
+                "name": g,
+                "title": TABLE_TITLES[g],
+                "key_title": KEY_TITLES[g],
+                "rows": table_rows(compared_rows(g, tables[g], previous_tables.get(g, []), kpi_filter), table_columns),
+                "export": g in EXPORTABLE,
+            }
+            for g in groupings
+            if g in TABLES
         ],
-        "heat_maps": [{"id": "all", "label": _("All segments") if with_segments else _("All campaigns"),
-                       "map": heat_map(tables["weekday_hour"])}],
+        "heat_maps": [
+            {
+                "id": "all",
+                "label": _("All segments") if with_segments else _("All campaigns"),
+                "map": heat_map(tables["weekday_hour"]),
+            }
+        ],
         "charts": chart_data(kpi_filter, tables),
         "refreshed_at": rollups_refreshed_at(),
         "query": request.GET.urlencode(),
@@ -320,8 +393,9 @@ def _page_context(request, form, kpi_filter, groupings, *, with_segments: bool):
             per_segment.setdefault(segment_id, []).append(KpiRow(key=(weekday, hour), figures=row.figures))
         names = {row.key: row.label for row in tables["segment"]}
         for segment_id, rows in sorted(per_segment.items(), key=lambda kv: names.get(kv[0], "")):
-            context["heat_maps"].append({"id": str(segment_id or "none"), "label": names.get(segment_id, "—"),
-                                         "map": heat_map(rows)})
+            context["heat_maps"].append(
+                {"id": str(segment_id or "none"), "label": names.get(segment_id, "—"), "map": heat_map(rows)}
+            )
     return context
 
 
@@ -359,9 +433,14 @@ def _hour_bars(rows) -> list[dict]:
     """Dials per hour as bar heights (% of the busiest hour). Hours where operators were logged in
     but nobody dialed yet have rows too, so the busiest hour can have 0 dials (a morning's start)."""
     busiest = max((row.figures.dials for row in rows), default=0)
-    return [{"label": row.label, "dials": row.figures.dials,
-             "height": round(100 * row.figures.dials / busiest) if busiest else 0}
-            for row in rows]
+    return [
+        {
+            "label": row.label,
+            "dials": row.figures.dials,
+            "height": round(100 * row.figures.dials / busiest) if busiest else 0,
+        }
+        for row in rows
+    ]
 
 
 def _wallboard_context(request):
@@ -386,9 +465,14 @@ def _wallboard_context(request):
             {"label": _("Success rate"), "value": display(totals.success_rate, "pct")},
         ],
         "campaign_rows": [
-            {"label": row.label, "dials": display(row.figures.dials, "int"), "contacts": display(row.figures.contacts, "int"),
-             "successes": display(row.figures.successes, "int"), "contact_rate": display(row.figures.contact_rate, "pct"),
-             "success_rate": display(row.figures.success_rate, "pct")}
+            {
+                "label": row.label,
+                "dials": display(row.figures.dials, "int"),
+                "contacts": display(row.figures.contacts, "int"),
+                "successes": display(row.figures.successes, "int"),
+                "contact_rate": display(row.figures.contact_rate, "pct"),
+                "success_rate": display(row.figures.success_rate, "pct"),
+            }
             for row in sorted(tables["campaign"], key=lambda r: -r.figures.dials)
         ],
         "hours": _hour_bars(tables["hour"]),
@@ -452,7 +536,9 @@ def kpi_export(request, table: str):
         header = [str(KEY_TITLES["segment"]), str(KEY_TITLES["weekday"]), str(KEY_TITLES["hour"])]
     else:
         header = [str(KEY_TITLES[table])]
-    response.write(writer.writerow(header + [f"{label}{CSV_UNIT[kind]}" for _name, label, kind, _previous in table_columns]))
+    response.write(
+        writer.writerow(header + [f"{label}{CSV_UNIT[kind]}" for _name, label, kind, _previous in table_columns])
+    )
     from django.utils.dates import WEEKDAYS_ABBR
 
     for row, previous_figures in compared_rows(table, rows, previous, kpi_filter):
@@ -464,15 +550,25 @@ def kpi_export(request, table: str):
             key = [row.key.isoformat()]
         else:
             key = [csv_files.neutralize(row.label)]  # names are typed by users; figures are numbers
-        response.write(writer.writerow(key + [
-            CSV_VALUE[kind](figure(previous_figures if earlier else row.figures, name))
-            for name, _label, kind, earlier in table_columns
-        ]))
+        response.write(
+            writer.writerow(
+                key
+                + [
+                    CSV_VALUE[kind](figure(previous_figures if earlier else row.figures, name))
+                    for name, _label, kind, earlier in table_columns
+                ]
+            )
+        )
     record_event(
-        actor=request.user, action="kpis.export",
+        actor=request.user,
+        action="kpis.export",
         summary=f"KPI table '{table}' {kpi_filter.date_from}..{kpi_filter.date_to}",
-        table=table, date_from=kpi_filter.date_from.isoformat(), date_to=kpi_filter.date_to.isoformat(),
+        table=table,
+        date_from=kpi_filter.date_from.isoformat(),
+        date_to=kpi_filter.date_to.isoformat(),
         campaigns=list(kpi_filter.campaign_ids) if kpi_filter.campaign_ids is not None else None,
-        operator=kpi_filter.operator_id, rows=len(rows), compare=compare,
+        operator=kpi_filter.operator_id,
+        rows=len(rows),
+        compare=compare,
     )
     return response

@@ -18,10 +18,15 @@ view_reports = roles.permission_required(roles.MANAGE_LISTS, roles.VIEW_DASHBOAR
 
 
 class SurveyFilterForm(forms.Form):
-    date_from = forms.DateField(label=gettext_lazy("start date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=gettext_lazy("end date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label=gettext_lazy("start date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=gettext_lazy("end date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     include = forms.ChoiceField(
-        label=gettext_lazy("which attempts"), required=False,
+        label=gettext_lazy("which attempts"),
+        required=False,
         choices=[("answered", gettext_lazy("with answers")), ("all", gettext_lazy("all made with a script"))],
     )
 
@@ -33,8 +38,12 @@ class SurveyFilterForm(forms.Form):
 
 
 class VersionReportForm(SurveyFilterForm):
-    campaign = forms.ModelChoiceField(label=gettext_lazy("campaign"), queryset=Campaign.objects.order_by("name"), required=False)
-    script = forms.ModelChoiceField(label=gettext_lazy("talk script"), queryset=Script.objects.order_by("name"), required=False)
+    campaign = forms.ModelChoiceField(
+        label=gettext_lazy("campaign"), queryset=Campaign.objects.order_by("name"), required=False
+    )
+    script = forms.ModelChoiceField(
+        label=gettext_lazy("talk script"), queryset=Script.objects.order_by("name"), required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -59,10 +68,18 @@ def survey_results(request, pk):
     columns = script_reports.survey_columns(attempts)
     page = Paginator(attempts.values_list("id", flat=True), 50).get_page(request.GET.get("page"))
     rows = list(script_reports.survey_rows(attempts.filter(pk__in=list(page.object_list)), columns))
-    return render(request, "campaigns/script_reports/survey_results.html", {
-        "campaign": campaign, "form": form, "columns": columns, "rows": rows, "page": page,
-        "can_export": roles.can(request.user, roles.EXPORT_DATA),
-    })
+    return render(
+        request,
+        "campaigns/script_reports/survey_results.html",
+        {
+            "campaign": campaign,
+            "form": form,
+            "columns": columns,
+            "rows": rows,
+            "page": page,
+            "can_export": roles.can(request.user, roles.EXPORT_DATA),
+        },
+    )
 
 
 @roles.permission_required(roles.EXPORT_DATA)
@@ -74,23 +91,46 @@ def survey_results_csv(request, pk):
     columns = script_reports.survey_columns(attempts)
     writer = csv_files.line_writer()
     header = [
-        _("attempt ID"), _("started at"), _("attempt number"), _("customer ID"), _("customer name"),
-        _("operator"), _("outcome code"), _("outcome"), _("talk script"), _("version"),
+        _("attempt ID"),
+        _("started at"),
+        _("attempt number"),
+        _("customer ID"),
+        _("customer name"),
+        _("operator"),
+        _("outcome code"),
+        _("outcome"),
+        _("talk script"),
+        _("version"),
     ] + [column.label for column in columns]
 
     def lines():
         yield csv_files.BOM + writer.writerow(csv_files.safe_row(header))
         for row in script_reports.survey_rows(attempts, columns):
-            yield writer.writerow(csv_files.safe_row([
-                row["id"], timezone.localtime(row["started_at"]).strftime("%Y-%m-%d %H:%M:%S"),
-                row["attempt_number"], row["customer__external_id"], row["customer__name"],
-                row["operator_name"], row["disposition__code"],
-                row["disposition__label_ja"] if request.LANGUAGE_CODE.startswith("ja") else row["disposition__label"],
-                row["script_version__script__name"], row["script_version__number"],
-            ] + row["answers_shown"]))
+            yield writer.writerow(
+                csv_files.safe_row(
+                    [
+                        row["id"],
+                        timezone.localtime(row["started_at"]).strftime("%Y-%m-%d %H:%M:%S"),
+                        row["attempt_number"],
+                        row["customer__external_id"],
+                        row["customer__name"],
+                        row["operator_name"],
+                        row["disposition__code"],
+                        row["disposition__label_ja"]
+                        if request.LANGUAGE_CODE.startswith("ja")
+                        else row["disposition__label"],
+                        row["script_version__script__name"],
+                        row["script_version__number"],
+                    ]
+                    + row["answers_shown"]
+                )
+            )
 
     record_event(
-        actor=request.user, action="export.survey_results", target=campaign, summary=campaign.name,
+        actor=request.user,
+        action="export.survey_results",
+        target=campaign,
+        summary=campaign.name,
         **{k: str(v) for k, v in filters.items() if v is not None},
     )
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
@@ -104,8 +144,10 @@ def version_report(request):
     form = VersionReportForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     rows = script_reports.version_kpis(
-        campaign=data.get("campaign"), script=data.get("script"),
-        date_from=data.get("date_from"), date_to=data.get("date_to"),
+        campaign=data.get("campaign"),
+        script=data.get("script"),
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
     )
     for row in rows:
         for name in ("contact_rate", "success_rate", "success_per_contact"):
@@ -116,7 +158,14 @@ def version_report(request):
         "success_rate": [round((r["success_rate"] or 0) * 100, 1) for r in rows],
         "names": {"contact_rate": _("Contact rate (%)"), "success_rate": _("Success rate (%)")},
     }
-    return render(request, "campaigns/script_reports/version_report.html", {
-        "form": form, "rows": rows, "chart": chart, "campaign": data.get("campaign"),
-        "campaigns": Campaign.objects.order_by("name"),
-    })
+    return render(
+        request,
+        "campaigns/script_reports/version_report.html",
+        {
+            "form": form,
+            "rows": rows,
+            "chart": chart,
+            "campaign": data.get("campaign"),
+            "campaigns": Campaign.objects.order_by("name"),
+        },
+    )

@@ -1,4 +1,5 @@
 """Campaign page actions on talk script variants (segment → script). Supervisors only."""
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,25 +33,44 @@ def variant_add(request, pk):
     if form.is_valid():
         try:
             variant = variant_services.add_variant(
-                campaign=campaign, segment=form.cleaned_data["segment"], script=form.cleaned_data["script"], by=request.user,
+                campaign=campaign,
+                segment=form.cleaned_data["segment"],
+                script=form.cleaned_data["script"],
+                by=request.user,
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("Customers in “%(segment)s” now hear “%(script)s”.") % {
-                "segment": variant.segment.name, "script": variant.script.name})
+            messages.success(
+                request,
+                _("Customers in “%(segment)s” now hear “%(script)s”.")
+                % {"segment": variant.segment.name, "script": variant.script.name},
+            )
             if variant.script.latest_published() is None:
-                messages.warning(request, _("“%(script)s” has no published version yet: until it is published, "
-                                            "these customers hear the default script.") % {"script": variant.script.name})
+                messages.warning(
+                    request,
+                    _(
+                        "“%(script)s” has no published version yet: until it is published, "
+                        "these customers hear the default script."
+                    )
+                    % {"script": variant.script.name},
+                )
             return _back(pk)
     # Re-show the campaign page with the form's errors and the choices kept.
-    return render(request, "campaigns/setup/campaign_detail.html",
-                  campaign_detail_context(campaign, variant_form=form), status=400)
+    return render(
+        request,
+        "campaigns/setup/campaign_detail.html",
+        campaign_detail_context(campaign, variant_form=form),
+        status=400,
+    )
 
 
 def _variant_or_message(request, pk, variant_pk):
-    variant = CampaignScriptVariant.objects.select_related("campaign", "segment", "script").filter(
-        pk=variant_pk, campaign_id=pk).first()
+    variant = (
+        CampaignScriptVariant.objects.select_related("campaign", "segment", "script")
+        .filter(pk=variant_pk, campaign_id=pk)
+        .first()
+    )
     if variant is None:
         messages.warning(request, _("That script variant no longer exists; the list below is current."))
     return variant
@@ -84,6 +104,9 @@ def variant_delete(request, pk, variant_pk):
         except ValidationError as error:
             _error_messages(request, error)
         else:
-            messages.success(request, _("Variant deleted: customers in “%(segment)s” hear the next matching script.") % {
-                "segment": variant.segment.name})
+            messages.success(
+                request,
+                _("Variant deleted: customers in “%(segment)s” hear the next matching script.")
+                % {"segment": variant.segment.name},
+            )
     return _back(pk)

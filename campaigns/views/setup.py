@@ -1,5 +1,6 @@
 """Pages of campaign setup: campaigns, calling policies, dispositions, operator skills and
 pre-notices. (Call lists: views/setup_lists.py.)"""
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -11,7 +12,12 @@ from django.views.decorators.http import require_POST
 
 from callcenter import roles
 from campaigns.forms.setup import (
-    CampaignForm, DispositionForm, OperatorSkillsForm, PolicyForm, PreNoticeForm, PreNoticeImportForm,
+    CampaignForm,
+    DispositionForm,
+    OperatorSkillsForm,
+    PolicyForm,
+    PreNoticeForm,
+    PreNoticeImportForm,
 )
 from campaigns.models import CallingPolicy, Campaign, Disposition, OperatorProfile, PreNotice
 from campaigns.selectors.setup import campaign_list_rows, lists_of, operator_users
@@ -24,6 +30,7 @@ manage = roles.permission_required(roles.MANAGE_LISTS)
 
 # ------------------------------------------------------------------ campaigns
 
+
 @manage
 def campaign_list(request):
     q = request.GET.get("q", "").strip()
@@ -31,10 +38,18 @@ def campaign_list(request):
     purpose = request.GET.get("purpose", "")
     rows = campaign_list_rows(q=q, status=status, purpose=purpose, sort=request.GET.get("sort", ""))
     page = Paginator(rows, 25).get_page(request.GET.get("page"))
-    return render(request, "campaigns/setup/campaign_list.html", {
-        "page": page, "q": q, "status": status, "purpose": purpose,
-        "statuses": Campaign.Status.choices, "purposes": Campaign.Purpose.choices,
-    })
+    return render(
+        request,
+        "campaigns/setup/campaign_list.html",
+        {
+            "page": page,
+            "q": q,
+            "status": status,
+            "purpose": purpose,
+            "statuses": Campaign.Status.choices,
+            "purposes": Campaign.Purpose.choices,
+        },
+    )
 
 
 @manage
@@ -73,8 +88,9 @@ def _saved(request, form, save, *, done: str):
 
 def _save_campaign(request, form):
     campaign = form.save(commit=False)
-    campaign_services.save_campaign(campaign=campaign, by=request.user, operators=form.cleaned_data["operators"],
-                                    changed=form.changed_data)
+    campaign_services.save_campaign(
+        campaign=campaign, by=request.user, operators=form.cleaned_data["operators"], changed=form.changed_data
+    )
     return redirect("campaigns:campaign_detail", pk=campaign.pk)
 
 
@@ -129,6 +145,7 @@ def campaign_transition(request, pk, action):
 
 # ------------------------------------------------------------------ pre-notices
 
+
 @manage
 def prenotice_list(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
@@ -138,10 +155,15 @@ def prenotice_list(request, pk):
         form = PreNoticeForm(request.POST, prefix="one")
         if form.is_valid():
             _notice, created = prenotice_services.record_prenotice(
-                campaign=campaign, customer=form.customer, channel=form.cleaned_data["channel"],
-                sent_on=form.cleaned_data["sent_on"], by=request.user,
+                campaign=campaign,
+                customer=form.customer,
+                channel=form.cleaned_data["channel"],
+                sent_on=form.cleaned_data["sent_on"],
+                by=request.user,
             )
-            messages.success(request, _("Pre-notice recorded.") if created else _("This pre-notice was already recorded."))
+            messages.success(
+                request, _("Pre-notice recorded.") if created else _("This pre-notice was already recorded.")
+            )
             return redirect("campaigns:prenotice_list", pk=pk)
     elif request.method == "POST":
         upload = PreNoticeImportForm(request.POST, request.FILES, prefix="csv")
@@ -154,25 +176,42 @@ def prenotice_list(request, pk):
                 result = prenotice_services.import_prenotices(campaign=campaign, rows=rows, by=request.user)
                 messages.success(request, _("%(created)s pre-notices recorded, %(duplicates)s already known.") % result)
                 if result["unknown"]:
-                    messages.warning(request, _("Unknown customer IDs: %(ids)s") % {"ids": ", ".join(result["unknown"][:20])})
+                    messages.warning(
+                        request, _("Unknown customer IDs: %(ids)s") % {"ids": ", ".join(result["unknown"][:20])}
+                    )
                 for problem in problems[:20]:
                     messages.warning(request, _("Line %(line)s: %(message)s") % problem)
                 return redirect("campaigns:prenotice_list", pk=pk)
-    notices = PreNotice.objects.filter(campaign=campaign).select_related("customer", "created_by").order_by("-sent_on", "-id")
+    notices = (
+        PreNotice.objects.filter(campaign=campaign).select_related("customer", "created_by").order_by("-sent_on", "-id")
+    )
     page = Paginator(notices, 50).get_page(request.GET.get("page"))
-    return render(request, "campaigns/setup/prenotice_list.html", {
-        "campaign": campaign, "page": page, "form": form, "upload": upload,
-    })
+    return render(
+        request,
+        "campaigns/setup/prenotice_list.html",
+        {
+            "campaign": campaign,
+            "page": page,
+            "form": form,
+            "upload": upload,
+        },
+    )
 
 
 # ------------------------------------------------------------------ policies
 
+
 @manage
 def policy_list(request):
     policies = CallingPolicy.objects.annotate(campaign_count=Count("campaigns"))
-    return render(request, "campaigns/setup/policy_list.html", {
-        "policies": policies, "presets": policy_services.PRESETS,
-    })
+    return render(
+        request,
+        "campaigns/setup/policy_list.html",
+        {
+            "policies": policies,
+            "presets": policy_services.PRESETS,
+        },
+    )
 
 
 @manage
@@ -186,9 +225,15 @@ def policy_create(request):
         saved = _saved(request, form, _save_policy, done=_("Calling policy saved."))
         if saved:
             return saved
-    return render(request, "campaigns/setup/policy_form.html", {
-        "form": form, "presets": policy_services.PRESETS, "preset": preset,
-    })
+    return render(
+        request,
+        "campaigns/setup/policy_form.html",
+        {
+            "form": form,
+            "presets": policy_services.PRESETS,
+            "preset": preset,
+        },
+    )
 
 
 @manage
@@ -204,11 +249,16 @@ def policy_edit(request, pk):
 
 # ------------------------------------------------------------------ dispositions
 
+
 @manage
 def disposition_list(request):
-    return render(request, "campaigns/setup/disposition_list.html", {
-        "dispositions": Disposition.objects.all(),
-    })
+    return render(
+        request,
+        "campaigns/setup/disposition_list.html",
+        {
+            "dispositions": Disposition.objects.all(),
+        },
+    )
 
 
 @manage
@@ -224,6 +274,7 @@ def disposition_form(request, pk=None):
 
 # ------------------------------------------------------------------ operators and skills
 
+
 @manage
 def operator_list(request):
     operators = operator_users().order_by("username")
@@ -232,15 +283,24 @@ def operator_list(request):
         operator = get_object_or_404(operators, pk=request.POST.get("operator"))
         form = OperatorSkillsForm(request.POST)
         if form.is_valid():
-            campaign_services.set_operator_skills(operator=operator, skills=form.cleaned_data["skills"], by=request.user)
-            messages.success(request, _("Skills of %(name)s saved.") % {"name": f"{operator.last_name} {operator.first_name}".strip() or operator.username})
+            campaign_services.set_operator_skills(
+                operator=operator, skills=form.cleaned_data["skills"], by=request.user
+            )
+            messages.success(
+                request,
+                _("Skills of %(name)s saved.")
+                % {"name": f"{operator.last_name} {operator.first_name}".strip() or operator.username},
+            )
         else:
             for error in form.errors.get("skills", []):
                 messages.error(request, error)
         return redirect(reverse("campaigns:operator_list"))
     rows = [
-        {"user": user, "skills": profiles[user.pk].skills if user.pk in profiles else [],
-         "campaigns": user.operator_campaigns.exclude(status=Campaign.Status.FINISHED)}
+        {
+            "user": user,
+            "skills": profiles[user.pk].skills if user.pk in profiles else [],
+            "campaigns": user.operator_campaigns.exclude(status=Campaign.Status.FINISHED),
+        }
         for user in operators.prefetch_related("operator_campaigns")
     ]
     return render(request, "campaigns/setup/operator_list.html", {"rows": rows})

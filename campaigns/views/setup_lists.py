@@ -42,21 +42,36 @@ def list_create(request, pk):
         data = form.cleaned_data
         if wants_preview:
             try:
-                counts = list_services.preview_call_list(spec=list_services.BuildSpec(
-                    campaign=campaign, criteria=form.effective_criteria(), order_by=data["order_by"],
-                    order_attribute=data["order_attribute"],
-                ))
+                counts = list_services.preview_call_list(
+                    spec=list_services.BuildSpec(
+                        campaign=campaign,
+                        criteria=form.effective_criteria(),
+                        order_by=data["order_by"],
+                        order_attribute=data["order_attribute"],
+                    )
+                )
             except list_services.ListError as error:
                 return render(request, "campaigns/setup/_list_preview.html", {"error": str(error)})
-            return render(request, "campaigns/setup/_list_preview.html", {
-                "counts": counts, "rows": _exclusion_rows(counts),
-                "excluded_total": sum(counts["excluded"].values()),
-            })
+            return render(
+                request,
+                "campaigns/setup/_list_preview.html",
+                {
+                    "counts": counts,
+                    "rows": _exclusion_rows(counts),
+                    "excluded_total": sum(counts["excluded"].values()),
+                },
+            )
         try:
             call_list = list_services.request_call_list(
-                campaign=campaign, name=data["name"], by=request.user, segment=data["segment"],
-                criteria=data["criteria"], order_by=data["order_by"], order_attribute=data["order_attribute"],
-                priority=data["priority"], required_skill=data["required_skill"].strip(),
+                campaign=campaign,
+                name=data["name"],
+                by=request.user,
+                segment=data["segment"],
+                criteria=data["criteria"],
+                order_by=data["order_by"],
+                order_attribute=data["order_attribute"],
+                priority=data["priority"],
+                required_skill=data["required_skill"].strip(),
                 operators=data["operators"],
             )
         except ValidationError as error:
@@ -66,7 +81,9 @@ def list_create(request, pk):
             form.add_error(None, str(error))
         else:
             if call_list.status == CallList.Status.READY:
-                messages.success(request, _("The list is built: %(n)s customers to call.") % {"n": call_list.counts["included"]})
+                messages.success(
+                    request, _("The list is built: %(n)s customers to call.") % {"n": call_list.counts["included"]}
+                )
             elif call_list.status == CallList.Status.BUILDING:
                 messages.info(request, _("The list is being built in the background."))
             # (A build that failed at once: the list page shows the failure and its reason.)
@@ -111,10 +128,18 @@ def list_detail(request, pk):
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     for entry in page:
         entry.display_phone = format_national(entry.phone) or entry.phone
-    return render(request, "campaigns/setup/list_detail.html", {
-        **_list_context(call_list), "page": page, "status": status, "q": q,
-        "statuses": CallListEntry.Status.choices, "recycle_form": RecycleForm(),
-    })
+    return render(
+        request,
+        "campaigns/setup/list_detail.html",
+        {
+            **_list_context(call_list),
+            "page": page,
+            "status": status,
+            "q": q,
+            "statuses": CallListEntry.Status.choices,
+            "recycle_form": RecycleForm(),
+        },
+    )
 
 
 @manage
@@ -157,8 +182,11 @@ def list_recycle(request, pk):
         messages.error(request, str(error))
     else:
         skipped = sum(result["skipped"].values())
-        messages.success(request, _("%(reset)s entries are back to pending; %(skipped)s kept out by do-not-call, refusal, cap or cool-off.")
-                         % {"reset": result["reset"], "skipped": skipped})
+        messages.success(
+            request,
+            _("%(reset)s entries are back to pending; %(skipped)s kept out by do-not-call, refusal, cap or cool-off.")
+            % {"reset": result["reset"], "skipped": skipped},
+        )
     return redirect("campaigns:list_detail", pk=pk)
 
 
@@ -169,8 +197,18 @@ def list_export(request, pk):
     call_list = get_object_or_404(CallList, pk=pk)
     record_event(actor=request.user, action="list.exported", target=call_list, summary=call_list.name)
     writer = csv_files.line_writer()
-    header = ["rank", "external_id", "name", "phone", "status", "attempts", "last_attempt_at",
-              "next_attempt_at", "last_disposition", "callback_at"]
+    header = [
+        "rank",
+        "external_id",
+        "name",
+        "phone",
+        "status",
+        "attempts",
+        "last_attempt_at",
+        "next_attempt_at",
+        "last_disposition",
+        "callback_at",
+    ]
     PHONE = header.index("phone")
 
     def fmt(value):

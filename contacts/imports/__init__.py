@@ -3,7 +3,8 @@
 reading.py     encodings, delimiter, header, rows; refuses bad files (ImportFileError)
 fields.py      what a column can become; Japanese and English header names; mapping checks
 converters.py  cell text → typed value (dates incl. 和暦, numbers, codes, …)
-staging.py     the streaming pass: checks + conversions (phones: contacts.phones.normalize_phone_kind) → COPY data in chunks
+staging.py     the streaming pass: checks + conversions (phones: contacts.phones.normalize_phone_kind) → COPY data in
+    chunks
 loaders.py     set-based SQL per chunk: error report, customer upsert, phones, DNC entries
 pipeline.py    reader thread + one transaction that COPYs and applies each chunk
 reports.py     the error report as CSV

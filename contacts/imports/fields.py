@@ -2,6 +2,7 @@
 
 A mapping is `{header in the file: target key}`; "" means "do not import this column" and
 `attr:<key>` stores the value in `Customer.attributes[<key>]`."""
+
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -73,24 +74,78 @@ def targets_for(kind: str) -> dict[str, Target]:
 # "customer_id" all match.
 HEADER_SYNONYMS = {
     "external_id": [
-        "顧客ID", "顧客番号", "顧客コード", "会員ID", "会員番号", "会員コード", "お客様番号", "お客様ID",
-        "ユーザーID", "取引先ID", "管理番号", "customer id", "customer no", "customer number",
-        "customer code", "external id", "member id", "client id", "id",
+        "顧客ID",
+        "顧客番号",
+        "顧客コード",
+        "会員ID",
+        "会員番号",
+        "会員コード",
+        "お客様番号",
+        "お客様ID",
+        "ユーザーID",
+        "取引先ID",
+        "管理番号",
+        "customer id",
+        "customer no",
+        "customer number",
+        "customer code",
+        "external id",
+        "member id",
+        "client id",
+        "id",
     ],
-    "name": ["氏名", "名前", "お名前", "顧客名", "会員名", "氏名漢字", "フルネーム", "name", "full name", "customer name"],
+    "name": [
+        "氏名",
+        "名前",
+        "お名前",
+        "顧客名",
+        "会員名",
+        "氏名漢字",
+        "フルネーム",
+        "name",
+        "full name",
+        "customer name",
+    ],
     "last_name": ["姓", "苗字", "名字", "last name", "family name", "surname"],
     "first_name": ["名", "first name", "given name"],
     "name_kana": [
-        "フリガナ", "ふりがな", "氏名カナ", "氏名フリガナ", "カナ", "カナ氏名", "氏名かな", "よみがな",
-        "name kana", "kana", "furigana",
+        "フリガナ",
+        "ふりがな",
+        "氏名カナ",
+        "氏名フリガナ",
+        "カナ",
+        "カナ氏名",
+        "氏名かな",
+        "よみがな",
+        "name kana",
+        "kana",
+        "furigana",
     ],
     "last_name_kana": ["セイ", "姓カナ", "姓フリガナ", "last name kana"],
     "first_name_kana": ["メイ", "名カナ", "名フリガナ", "first name kana"],
     "phone": [
-        "電話番号", "電話", "TEL", "電話番号1", "連絡先", "連絡先電話番号", "phone", "phone number",
-        "telephone", "tel no",
+        "電話番号",
+        "電話",
+        "TEL",
+        "電話番号1",
+        "連絡先",
+        "連絡先電話番号",
+        "phone",
+        "phone number",
+        "telephone",
+        "tel no",
     ],
-    "mobile_phone": ["携帯電話", "携帯電話番号", "携帯番号", "携帯", "携帯TEL", "mobile", "mobile phone", "cell", "cell phone"],
+    "mobile_phone": [
+        "携帯電話",
+        "携帯電話番号",
+        "携帯番号",
+        "携帯",
+        "携帯TEL",
+        "mobile",
+        "mobile phone",
+        "cell",
+        "cell phone",
+    ],
     "home_phone": ["自宅電話", "自宅電話番号", "自宅TEL", "固定電話", "電話番号2", "home phone", "landline"],
     "work_phone": ["勤務先電話番号", "勤務先電話", "会社電話番号", "勤務先TEL", "work phone", "office phone"],
     "gender": ["性別", "gender", "sex"],
@@ -99,14 +154,70 @@ HEADER_SYNONYMS = {
     "postal_code": ["郵便番号", "〒", "zip", "zip code", "postal code", "postcode"],
     "prefecture": ["都道府県", "都道府県名", "prefecture", "state"],
     "address": ["住所", "市区町村以降", "address"],
-    "registered_at": ["登録日", "入会日", "会員登録日", "登録日時", "registered at", "registration date", "signup date", "created at"],
-    "first_purchase_at": ["初回購入日", "初回購入日時", "初購入日", "first purchase", "first purchase date", "first order date"],
-    "last_purchase_at": ["最終購入日", "最終購入日時", "前回購入日", "last purchase", "last purchase date", "last order date"],
-    "purchase_count": ["購入回数", "累計購入回数", "購入数", "注文回数", "purchase count", "order count", "orders", "frequency"],
-    "total_spent": ["累計購入金額", "購入金額合計", "累計金額", "購入総額", "total spent", "total amount", "monetary", "ltv"],
-    "subscription_status": ["定期購入", "定期購入状況", "定期ステータス", "定期", "サブスク", "subscription", "subscription status"],
+    "registered_at": [
+        "登録日",
+        "入会日",
+        "会員登録日",
+        "登録日時",
+        "registered at",
+        "registration date",
+        "signup date",
+        "created at",
+    ],
+    "first_purchase_at": [
+        "初回購入日",
+        "初回購入日時",
+        "初購入日",
+        "first purchase",
+        "first purchase date",
+        "first order date",
+    ],
+    "last_purchase_at": [
+        "最終購入日",
+        "最終購入日時",
+        "前回購入日",
+        "last purchase",
+        "last purchase date",
+        "last order date",
+    ],
+    "purchase_count": [
+        "購入回数",
+        "累計購入回数",
+        "購入数",
+        "注文回数",
+        "purchase count",
+        "order count",
+        "orders",
+        "frequency",
+    ],
+    "total_spent": [
+        "累計購入金額",
+        "購入金額合計",
+        "累計金額",
+        "購入総額",
+        "total spent",
+        "total amount",
+        "monetary",
+        "ltv",
+    ],
+    "subscription_status": [
+        "定期購入",
+        "定期購入状況",
+        "定期ステータス",
+        "定期",
+        "サブスク",
+        "subscription",
+        "subscription status",
+    ],
     "mail_open_rate": ["メール開封率", "開封率", "mail open rate", "open rate", "email open rate"],
-    "last_web_visit_at": ["最終訪問日", "最終アクセス日", "最終ログイン日", "last web visit", "last visit", "last login"],
+    "last_web_visit_at": [
+        "最終訪問日",
+        "最終アクセス日",
+        "最終ログイン日",
+        "last web visit",
+        "last visit",
+        "last login",
+    ],
     "tags": ["タグ", "tags", "tag", "ラベル"],
     "time_zone": ["タイムゾーン", "time zone", "timezone"],
     "notes": ["備考", "メモ", "notes", "note", "memo", "remarks"],
@@ -159,7 +270,7 @@ def is_attribute(target: str) -> bool:
 
 
 def attribute_key(target: str) -> str:
-    return target[len(ATTRIBUTE_PREFIX):]
+    return target[len(ATTRIBUTE_PREFIX) :]
 
 
 def attribute_target(header: str) -> str:
@@ -176,17 +287,23 @@ def validate_mapping(mapping: dict[str, str], *, headers: list[str], kind: str) 
     errors = []
     unknown_headers = [h for h in mapping if h not in headers]
     if unknown_headers:
-        errors.append(gettext("These columns are not in the file: %(columns)s") % {"columns": ", ".join(unknown_headers)})
+        errors.append(
+            gettext("These columns are not in the file: %(columns)s") % {"columns": ", ".join(unknown_headers)}
+        )
     seen: dict[str, str] = {}
     for header, target in mapping.items():
         if not target:
             continue
         if is_attribute(target):
             if kind != "customers" or not attribute_key(target):
-                errors.append(gettext("Column “%(column)s” cannot be kept as a custom attribute here.") % {"column": header})
+                errors.append(
+                    gettext("Column “%(column)s” cannot be kept as a custom attribute here.") % {"column": header}
+                )
             continue
         if target not in known:
-            errors.append(gettext("Unknown field “%(field)s” for column “%(column)s”.") % {"field": target, "column": header})
+            errors.append(
+                gettext("Unknown field “%(field)s” for column “%(column)s”.") % {"field": target, "column": header}
+            )
             continue
         if target in seen:
             errors.append(

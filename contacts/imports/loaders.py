@@ -12,6 +12,7 @@ database (a DNC row's customer must exist), the error report, and the writes. A 
 most once among the valid rows of a file (the reader fails repeats), so chunks never touch the
 same customer twice and the counts of each chunk simply add up.
 """
+
 import logging
 from dataclasses import dataclass
 
@@ -49,8 +50,16 @@ class Counts:
 class TableLoader:
     kind = ""
 
-    def __init__(self, *, job_id: int, mapping: dict[str, str], headers: list[str], time_zone: str,
-                 normalize_phone, expected_rows: int = 0):
+    def __init__(
+        self,
+        *,
+        job_id: int,
+        mapping: dict[str, str],
+        headers: list[str],
+        time_zone: str,
+        normalize_phone,
+        expected_rows: int = 0,
+    ):
         self.job_id = int(job_id)
         self.expected_rows = int(expected_rows or 0)  # the upload's estimate (lines of the file)
         self.headers = headers
@@ -92,15 +101,23 @@ class TableLoader:
 
     def staged_chunks(self, rows):
         return staged_chunks(
-            columns=self.columns, phones=self.phones, required=self.required(), unique=self.unique_key(),
-            width=len(self.headers), rows=rows, normalize_phone=self.normalize_phone,
+            columns=self.columns,
+            phones=self.phones,
+            required=self.required(),
+            unique=self.unique_key(),
+            width=len(self.headers),
+            rows=rows,
+            normalize_phone=self.normalize_phone,
         )
 
     def copy_chunk(self, cursor, number: int, batches: list[bytes]) -> str:
         table = f"{self.prefix}_{number}"
         unique = self.unique_key()
         copy_chunk(
-            cursor, table=table, definition=table_definition(self.columns, self.phones), batches=batches,
+            cursor,
+            table=table,
+            definition=table_definition(self.columns, self.phones),
+            batches=batches,
             # Statistics on what the statements filter and join on; without them the planner expects
             # almost no valid row and may choose plans that rescan contacts_customer per row.
             analyze=["errors", *([unique.name] if unique else [])],
@@ -166,6 +183,7 @@ def _keep(text: str) -> str:
 
 # ---------------------------------------------------------------- customers
 
+
 class CustomerLoader(TableLoader):
     """Upsert customers by external_id and add their phone numbers.
 
@@ -186,7 +204,8 @@ class CustomerLoader(TableLoader):
 
     def unique_key(self):
         return UniqueKey(
-            "t_external_id", self.header_of.get("external_id", ""),
+            "t_external_id",
+            self.header_of.get("external_id", ""),
             _("This customer ID already appears on line {line}; only that line was imported."),
         )
 
@@ -194,8 +213,12 @@ class CustomerLoader(TableLoader):
         names = [n for n in ("t_name",) if self.mapped("name")] or [
             f"t_{t}" for t in ("last_name", "first_name") if self.mapped(t)
         ]
-        name_header = self.header_of.get("name") or self.header_of.get("last_name") or self.header_of.get("first_name", "")
-        checks = [RequiredCells(("t_external_id",), self.header_of.get("external_id", ""), _("The customer ID is empty."))]
+        name_header = (
+            self.header_of.get("name") or self.header_of.get("last_name") or self.header_of.get("first_name", "")
+        )
+        checks = [
+            RequiredCells(("t_external_id",), self.header_of.get("external_id", ""), _("The customer ID is empty."))
+        ]
         if names:
             checks.append(RequiredCells(tuple(names), name_header, _("The name is empty.")))
         return checks
@@ -220,10 +243,14 @@ class CustomerLoader(TableLoader):
         # the transaction.
         for table in (self.touched, self.phone_touched, self.stored):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        cursor.execute(f"CREATE TEMP TABLE {self.touched} (id bigint, external_id text, inserted boolean, written boolean) ON COMMIT DROP")
+        cursor.execute(
+            f"CREATE TEMP TABLE {self.touched} (id bigint, external_id text, inserted boolean, written boolean) ON "
+            "COMMIT DROP"
+        )
         cursor.execute(f"CREATE TEMP TABLE {self.phone_touched} (customer_id bigint) ON COMMIT DROP")
         cursor.execute(
-            f"CREATE TEMP TABLE {self.stored} (id bigint, customer_id bigint, number text, is_primary boolean) ON COMMIT DROP"
+            f"CREATE TEMP TABLE {self.stored} (id bigint, customer_id bigint, number text, is_primary boolean) ON "
+            "COMMIT DROP"
         )
         self._prepare_upsert()
 
@@ -271,7 +298,8 @@ class CustomerLoader(TableLoader):
         Why the lock is acceptable: DROP INDEX takes an ACCESS EXCLUSIVE lock on both tables until
         the import commits, so nothing reads customers or their numbers meanwhile (about 35 s for
         a million rows on the 2-core machine of README's figures; the index builds at the end are
-        a third of it, while the progress bar already shows every row read). This path is only taken for a bulk load — a file of at least
+        a third of it, while the progress bar already shows every row read). This path is only taken for a bulk load —
+            a file of at least
         BULK_LOAD_MIN_ROWS rows into a table holding fewer than a quarter of that many customers,
         i.e. the initial load or close to it, when nobody is calling these customers yet — and
         only when the lock is granted within BULK_LOCK_TIMEOUT: on a busy table the import takes
@@ -318,8 +346,12 @@ class CustomerLoader(TableLoader):
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for table, name, _definition in foreign_keys:
             cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
-        logger.info("Import %s: bulk load, %s indexes and %s foreign keys rebuilt at the end",
-                    self.job_id, len(indexes), len(foreign_keys))
+        logger.info(
+            "Import %s: bulk load, %s indexes and %s foreign keys rebuilt at the end",
+            self.job_id,
+            len(indexes),
+            len(foreign_keys),
+        )
         return [definition for _name, definition in indexes] + [
             f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}" for table, name, definition in foreign_keys
         ]
@@ -503,15 +535,21 @@ class CustomerLoader(TableLoader):
         entries = []
         for position, phone in enumerate(phones, 1):
             # A number repeated in a later column of the same row is the same phone: skip it.
-            earlier = " AND ".join(f"v.{phone.name}_number IS DISTINCT FROM v.{p.name}_number" for p in phones[:position - 1])
+            earlier = " AND ".join(
+                f"v.{phone.name}_number IS DISTINCT FROM v.{p.name}_number" for p in phones[: position - 1]
+            )
             number = f"v.{phone.name}_number" if not earlier else f"CASE WHEN {earlier} THEN v.{phone.name}_number END"
             entries.append(f"({position}, v.{phone.name}, {number}, v.{phone.name}_valid, v.{phone.name}_kind)")
         values = f"(VALUES {', '.join(entries)}) AS x(position, raw, number, is_valid, kind)"
         # The row's primary: its first valid number, else its first number.
-        primary = "coalesce(" + ", ".join(
-            [f"CASE WHEN v.{p.name}_valid THEN v.{p.name}_number END" for p in phones]
-            + [f"v.{p.name}_number" for p in phones]
-        ) + ")"
+        primary = (
+            "coalesce("
+            + ", ".join(
+                [f"CASE WHEN v.{p.name}_valid THEN v.{p.name}_number END" for p in phones]
+                + [f"v.{p.name}_number" for p in phones]
+            )
+            + ")"
+        )
         columns = "customer_id, number, raw, kind, is_primary, is_valid, created_at"
         values_sql = f"x.number, coalesce(x.raw, ''), x.kind, x.number = {primary}, x.is_valid, %(now)s"
         # New customers have no numbers yet and nobody else can add one before this transaction
@@ -556,7 +594,8 @@ class CustomerLoader(TableLoader):
                 SELECT v.customer_id, {values_sql}
                 FROM rows v CROSS JOIN LATERAL {values}
                 WHERE x.number IS NOT NULL
-                  AND NOT EXISTS (SELECT 1 FROM {self.stored} s WHERE s.customer_id = v.customer_id AND s.number = x.number)
+                  AND NOT EXISTS (SELECT 1 FROM {self.stored} s WHERE s.customer_id = v.customer_id AND s.number =
+                      x.number)
                 ON CONFLICT (customer_id, number) DO NOTHING
                 RETURNING customer_id
             ), differs AS MATERIALIZED (
@@ -585,6 +624,7 @@ class CustomerLoader(TableLoader):
 
 
 # ---------------------------------------------------------------- do-not-call numbers
+
 
 class DncLoader(TableLoader):
     """Add do-not-call entries (source "import") for numbers and/or customers of the file, each
@@ -623,14 +663,20 @@ class DncLoader(TableLoader):
         locked (operators keep registering requests while a long list is read)."""
         if self.mapped("external_id"):
             self.fail_rows(
-                cursor, table, header=self.header_of["external_id"], value="t_external_id",
+                cursor,
+                table,
+                header=self.header_of["external_id"],
+                value="t_external_id",
                 condition="t_external_id IS NOT NULL AND NOT EXISTS "
-                          "(SELECT 1 FROM contacts_customer c WHERE c.external_id = t_external_id)",
+                "(SELECT 1 FROM contacts_customer c WHERE c.external_id = t_external_id)",
                 message=_("No customer has this customer ID."),
             )
         if self.mapped("expires_at"):
             self.fail_rows(
-                cursor, table, header=self.header_of["expires_at"], value="t_expires_at",
+                cursor,
+                table,
+                header=self.header_of["expires_at"],
+                value="t_expires_at",
                 condition="(t_expires_at AT TIME ZONE %(time_zone)s) <= %(now)s",
                 message=_("The expiry date has already passed."),
             )
@@ -642,7 +688,8 @@ class DncLoader(TableLoader):
         phone = f"{self.phones[0].name}_number" if self.phones else "NULL::text"
         customer = (
             "(SELECT c.id FROM contacts_customer c WHERE c.external_id = t_external_id)"
-            if self.mapped("external_id") else "NULL::bigint"
+            if self.mapped("external_id")
+            else "NULL::bigint"
         )
         reason = "coalesce(t_reason, %(reason)s)" if self.mapped("reason") else "%(reason)s"
         note = "coalesce(t_note, %(note)s)" if self.mapped("note") else "%(note)s"
@@ -661,7 +708,10 @@ class DncLoader(TableLoader):
         longest-lasting, the first such line), audited, under the registry's batch lock."""
         if self.valid_rows:
             already_registered = ALREADY_REGISTERED_SQL.format(
-                at="%(now)s", phone="w.phone_number", customer="w.customer_id", campaign="%(campaign)s::bigint",
+                at="%(now)s",
+                phone="w.phone_number",
+                customer="w.customer_id",
+                campaign="%(campaign)s::bigint",
                 expires="w.expires_at",
             )
             lock_registry_for_a_batch(cursor)
@@ -681,7 +731,8 @@ class DncLoader(TableLoader):
                 )
                 INSERT INTO callcenter_auditevent (created_at, actor_id, action, object_type, object_id, summary, data)
                 SELECT %(now)s, %(created_by)s, 'dnc.create', 'contacts.donotcall', id::text,
-                       left(btrim('DNC ' || phone_number || CASE WHEN customer_id IS NULL THEN '' ELSE ' customer ' || customer_id END), 500),
+                       left(btrim('DNC ' || phone_number || CASE WHEN customer_id IS NULL THEN '' ELSE ' customer ' ||
+                           customer_id END), 500),
                        jsonb_build_object('phone_number', phone_number, 'customer_id', customer_id,
                                           'campaign_id', %(campaign)s::bigint, 'reason', reason, 'source', 'import',
                                           'expires_at', expires_at, 'note', note, 'import_job', %(job)s::bigint)

@@ -8,6 +8,7 @@
 While this thread waits for PostgreSQL (psycopg2 releases the GIL), the reader prepares the next
 chunk. Everything the import writes happens in the one transaction, so a run that fails part
 way loads nothing; TEMP tables need no cleanup beyond the DROP after each chunk."""
+
 import queue
 import threading
 
@@ -45,7 +46,7 @@ def run_pipeline(*, loader, rows, on_progress, finish):
                         return
                     on_progress(rows_read)
             put(_DONE)
-        except BaseException as error:  # handed to the applying thread, which re-raises it
+        except BaseException as error:  # noqa: BLE001 - handed to the applying thread, which re-raises it
             put(error)
         finally:
             reader_connection.close()

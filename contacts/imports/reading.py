@@ -3,6 +3,7 @@
 `inspect_file` looks at the start of a file and refuses bad files with a message a supervisor
 understands; `read_rows` then streams every data row with its line number (the header is line 1,
 the first data row line 2, as in Excel)."""
+
 import codecs
 import csv
 import datetime
@@ -27,11 +28,22 @@ ENCODINGS = {
     "utf-16": "UTF-16 (BOM)",
 }
 ENCODING_ALIASES = {
-    "utf8": "utf-8", "utf-8": "utf-8", "utf_8": "utf-8",
-    "utf-8-sig": "utf-8-sig", "utf8-sig": "utf-8-sig", "utf-8-bom": "utf-8-sig", "utf_8_sig": "utf-8-sig",
-    "cp932": "cp932", "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932", "ms932": "cp932",
-    "windows-31j": "cp932", "x-sjis": "cp932",
-    "utf-16": "utf-16", "utf16": "utf-16",
+    "utf8": "utf-8",
+    "utf-8": "utf-8",
+    "utf_8": "utf-8",
+    "utf-8-sig": "utf-8-sig",
+    "utf8-sig": "utf-8-sig",
+    "utf-8-bom": "utf-8-sig",
+    "utf_8_sig": "utf-8-sig",
+    "cp932": "cp932",
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "sjis": "cp932",
+    "ms932": "cp932",
+    "windows-31j": "cp932",
+    "x-sjis": "cp932",
+    "utf-16": "utf-16",
+    "utf16": "utf-16",
 }
 SAMPLE_BYTES = 4 * 1024 * 1024
 PREVIEW_ROWS = 5
@@ -49,7 +61,10 @@ _MAGIC = [
 ]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _DATA_LIKE = re.compile(
-    r"^(?:[+＋]?[\d０-９][\d０-９\-‐－ー() ]{7,}|\d{4}[/\-年]\d{1,2}[/\-月]\d{1,2}日?|[^@\s]+@[^@\s]+\.\w+|-?\d+(?:\.\d+)?)$"
+    r"^(?:[+＋]?[\d０-９][\d０-９\-‐－ー() ]{7,}"  # a phone number
+    r"|\d{4}[/\-年]\d{1,2}[/\-月]\d{1,2}日?"  # a date
+    r"|[^@\s]+@[^@\s]+\.\w+"  # an e-mail address
+    r"|-?\d+(?:\.\d+)?)$"  # a number
 )
 
 
@@ -99,7 +114,9 @@ def file_format(name: str) -> str:
     if suffix in XLSX_EXTENSIONS:
         return "xlsx"
     if suffix == ".xls":
-        raise ImportFileError(_("Old Excel files (.xls) cannot be read: save the sheet as .xlsx or CSV and upload that."))
+        raise ImportFileError(
+            _("Old Excel files (.xls) cannot be read: save the sheet as .xlsx or CSV and upload that.")
+        )
     raise ImportFileError(_("Upload a CSV (.csv) or Excel (.xlsx) file."))
 
 
@@ -187,7 +204,10 @@ def _refuse_binary(head: bytes) -> None:
         if head.startswith(magic):
             if what in ("zip", "xls"):
                 raise ImportFileError(
-                    _("This is an Excel workbook or another binary file, not CSV text. Upload a .xlsx file with its .xlsx name, or save the sheet as CSV.")
+                    _(
+                        "This is an Excel workbook or another binary file, not CSV text. Upload a .xlsx file with its "
+                        ".xlsx name, or save the sheet as CSV."
+                    )
                 )
             raise ImportFileError(_("This is a binary file (PDF, image, …), not CSV text."))
     if b"\x00" in head[:65536]:
@@ -247,7 +267,10 @@ def _detect_delimiter(first_line: str) -> str:
     if counts[";"] or counts["|"]:
         used = ";" if counts[";"] >= counts["|"] else "|"
         raise ImportFileError(
-            _("The columns are separated by “%(delimiter)s”. Save the file as comma-separated CSV (or tab-separated) and upload it again.")
+            _(
+                "The columns are separated by “%(delimiter)s”. Save the file as comma-separated CSV (or "
+                "tab-separated) and upload it again."
+            )
             % {"delimiter": used}
         )
     return ","
@@ -280,7 +303,10 @@ def _set_header(inspection: Inspection, rows: list[tuple[int, list[str]]], kind:
         return
     if looks_like_data and not any(recognised):
         raise ImportFileError(
-            _("The first row must hold the column names (for example 顧客ID, 氏名, 電話番号), but it looks like data: %(row)s")
+            _(
+                "The first row must hold the column names (for example 顧客ID, 氏名, 電話番号), "
+                "but it looks like data: %(row)s"
+            )
             % {"row": ", ".join(cleaned[:4])}
         )
     inspection.header_line = header_line
@@ -308,6 +334,7 @@ def _check_header(inspection: Inspection) -> None:
 
 
 # ---------------------------------------------------------------- XLSX
+
 
 def _inspect_xlsx(fileobj, head: bytes, kind: str) -> Inspection:
     if not head.startswith(b"PK"):
@@ -343,9 +370,13 @@ class _open_sheet:
         try:
             self.workbook = openpyxl.load_workbook(self.fileobj, read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-            raise ImportFileError(_("The Excel file cannot be read; it may be damaged. Open it in Excel and save it again.")) from error
+            raise ImportFileError(
+                _("The Excel file cannot be read; it may be damaged. Open it in Excel and save it again.")
+            ) from error
         except Exception as error:  # openpyxl raises its own InvalidFileException and friends
-            raise ImportFileError(_("The Excel file cannot be read; it may be damaged. Open it in Excel and save it again.")) from error
+            raise ImportFileError(
+                _("The Excel file cannot be read; it may be damaged. Open it in Excel and save it again.")
+            ) from error
         return self.workbook.worksheets[0]
 
     def __exit__(self, *exc):
@@ -376,6 +407,7 @@ def cell_text(value) -> str:
 
 
 # ---------------------------------------------------------------- rows
+
 
 def read_rows(fileobj, inspection: Inspection):
     """Yield (line, cells, unreadable) for every non-empty data row. `unreadable` is True when
@@ -422,8 +454,9 @@ def _csv_rows(fileobj, inspection: Inspection):
 
 def _xlsx_rows(fileobj, inspection: Inspection):
     with _open_sheet(fileobj) as sheet:
-        for line, values in enumerate(sheet.iter_rows(values_only=True, min_row=inspection.header_line + 1),
-                                      start=inspection.header_line + 1):
+        for line, values in enumerate(
+            sheet.iter_rows(values_only=True, min_row=inspection.header_line + 1), start=inspection.header_line + 1
+        ):
             cells = [cell_text(value) for value in values]
             if any(cells):
                 yield line, cells, False

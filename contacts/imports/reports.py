@@ -1,5 +1,6 @@
 """The error report of an import as CSV: UTF-8 with BOM (Excel in Japan opens it correctly),
 one line per failed cell or row, safe against spreadsheet formula injection."""
+
 import csv
 import io
 

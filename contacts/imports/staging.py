@@ -9,6 +9,7 @@ own and is applied while the next chunk is being prepared (pipeline.py).
 Staging table columns: line, errors (JSON [[column, value, message], ...] or NULL), one typed
 column per mapped column, and for each phone column <name> (raw text), <name>_number,
 <name>_valid, <name>_kind."""
+
 import csv
 import io
 import json
@@ -69,8 +70,12 @@ def table_definition(columns: list[StagedColumn], phones: list[StagedPhone]) -> 
     definitions = ["line integer NOT NULL", "errors text"]
     definitions += [f"{c.name} {c.sql_type}" for c in columns]
     for phone in phones:
-        definitions += [f"{phone.name} text", f"{phone.name}_number text", f"{phone.name}_valid boolean",
-                        f"{phone.name}_kind text"]
+        definitions += [
+            f"{phone.name} text",
+            f"{phone.name}_number text",
+            f"{phone.name}_valid boolean",
+            f"{phone.name}_kind text",
+        ]
     return ", ".join(definitions)
 
 
@@ -93,8 +98,16 @@ def copy_chunk(cursor, *, table: str, definition: str, batches: list[bytes], ana
         cursor.execute(f"ANALYZE {table} ({', '.join(analyze)})")
 
 
-def staged_chunks(*, columns: list[StagedColumn], phones: list[StagedPhone], required: list[RequiredCells],
-                  unique: UniqueKey | None, width: int, rows, normalize_phone):
+def staged_chunks(
+    *,
+    columns: list[StagedColumn],
+    phones: list[StagedPhone],
+    required: list[RequiredCells],
+    unique: UniqueKey | None,
+    width: int,
+    rows,
+    normalize_phone,
+):
     """Yield (COPY data of one chunk as a list of CSV batches, rows read so far) for `rows`.
     Pure Python: no database access, so it can run in a thread of its own."""
     chunk_rows = CHUNK_ROWS  # read at call time (tests make chunks small)

@@ -7,6 +7,7 @@ Written as SQL because two are expression/GIN indexes that selectors must match 
 The btree indexes serve "days since …"/age segment rules and the list's sort columns.
 They are not declared in models.py (Django's index syntax cannot express the first one), so
 makemigrations does not see them; that is intended."""
+
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 

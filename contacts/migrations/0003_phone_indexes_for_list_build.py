@@ -5,28 +5,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contacts', '0002_search_and_segment_indexes'),
+        ("contacts", "0002_search_and_segment_indexes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='phonenumber',
-            name='customer',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='phones', to='contacts.customer'),
+            model_name="phonenumber",
+            name="customer",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="phones",
+                to="contacts.customer",
+            ),
         ),
         migrations.AlterField(
-            model_name='phonenumber',
-            name='number',
-            field=models.CharField(max_length=32, verbose_name='number'),
+            model_name="phonenumber",
+            name="number",
+            field=models.CharField(max_length=32, verbose_name="number"),
         ),
         migrations.AddIndex(
-            model_name='phonenumber',
-            index=models.Index(fields=['number'], name='phone_number'),
+            model_name="phonenumber",
+            index=models.Index(fields=["number"], name="phone_number"),
         ),
         migrations.AddIndex(
-            model_name='phonenumber',
-            index=models.Index(condition=models.Q(('is_valid', True)), fields=['customer', '-is_primary', 'id'], include=('number',), name='phone_dial_choice'),
+            model_name="phonenumber",
+            index=models.Index(
+                condition=models.Q(("is_valid", True)),
+                fields=["customer", "-is_primary", "id"],
+                include=("number",),
+                name="phone_dial_choice",
+            ),
         ),
     ]

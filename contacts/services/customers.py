@@ -1,5 +1,6 @@
 """Creating and changing single customers (API, admin-like edits). Bulk loads go through the
 import service, which writes set-based SQL instead."""
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -11,10 +12,28 @@ from ..phones import normalize_phone, phone_kind
 
 # Fields a caller may set directly (the call-history summary is kept by the outcome service).
 EDITABLE_FIELDS = (
-    "external_id", "name", "name_kana", "gender", "birth_date", "email", "postal_code", "prefecture",
-    "address", "time_zone", "registered_at", "first_purchase_at", "last_purchase_at", "purchase_count",
-    "total_spent", "subscription_status", "mail_open_rate", "last_web_visit_at", "tags", "attributes",
-    "preferred_call_windows", "notes",
+    "external_id",
+    "name",
+    "name_kana",
+    "gender",
+    "birth_date",
+    "email",
+    "postal_code",
+    "prefecture",
+    "address",
+    "time_zone",
+    "registered_at",
+    "first_purchase_at",
+    "last_purchase_at",
+    "purchase_count",
+    "total_spent",
+    "subscription_status",
+    "mail_open_rate",
+    "last_web_visit_at",
+    "tags",
+    "attributes",
+    "preferred_call_windows",
+    "notes",
 )
 
 
@@ -32,9 +51,18 @@ def _clean_phones(phones: list[dict]) -> list[dict]:
         seen.add(number)
         kind = phone.get("kind") or (phone_kind(number) if valid else PhoneNumber.Kind.OTHER)
         if kind not in PhoneNumber.Kind.values:
-            raise ValidationError({"phones": [_("Phone %(n)s: unknown kind %(kind)s.") % {"n": index + 1, "kind": kind}]})
-        rows.append({"number": number, "raw": raw[:64], "kind": kind, "is_valid": valid,
-                     "is_primary": bool(phone.get("is_primary"))})
+            raise ValidationError(
+                {"phones": [_("Phone %(n)s: unknown kind %(kind)s.") % {"n": index + 1, "kind": kind}]}
+            )
+        rows.append(
+            {
+                "number": number,
+                "raw": raw[:64],
+                "kind": kind,
+                "is_valid": valid,
+                "is_primary": bool(phone.get("is_primary")),
+            }
+        )
     primary = next((r for r in rows if r["is_primary"] and r["is_valid"]), None)
     primary = primary or next((r for r in rows if r["is_valid"]), None) or (rows[0] if rows else None)
     for row in rows:
@@ -96,8 +124,12 @@ def update_customer(*, customer: Customer, by, phones: list[dict] | None = None,
                 _replace_phones(customer, phones)
             if changed or phones is not None:
                 record_event(
-                    actor=by, action="customer.update", target=customer, summary=str(customer),
-                    fields=changed, phones_replaced=phones is not None,
+                    actor=by,
+                    action="customer.update",
+                    target=customer,
+                    summary=str(customer),
+                    fields=changed,
+                    phones_replaced=phones is not None,
                 )
     except IntegrityError:
         raise ValidationError({"external_id": [_("A customer with this customer ID already exists.")]})

@@ -9,6 +9,7 @@ global or for that campaign):
 - an entry for a customer blocks the customer and all of their numbers, so also any other
   customer sharing one of those numbers (a family's landline reaches the person who opted out).
 Global entries (campaign NULL) apply to every campaign; campaign entries only to theirs."""
+
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
@@ -18,15 +19,13 @@ from django.utils.translation import gettext as _
 
 from callcenter.audit import record_event
 
-from ..models import Customer, DoNotCall, PhoneNumber
+from ..models import DoNotCall, PhoneNumber
 from ..phones import normalize_phone
 
 
 def active_entries(at=None):
     at = at or timezone.now()
-    return DoNotCall.objects.filter(revoked_at__isnull=True).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=at)
-    )
+    return DoNotCall.objects.filter(revoked_at__isnull=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
 
 
 def _in_scope(campaign_id) -> Q:
@@ -50,7 +49,9 @@ def blocking_entries(*, phone: str | None = None, customer=None, campaign=None, 
     if customer_id:
         numbers_q |= Q(customer_id=customer_id)
     numbers = set(PhoneNumber.objects.filter(numbers_q).values_list("number", flat=True))
-    owners = set(PhoneNumber.objects.filter(number__in=numbers).values_list("customer_id", flat=True)) if numbers else set()
+    owners = (
+        set(PhoneNumber.objects.filter(number__in=numbers).values_list("customer_id", flat=True)) if numbers else set()
+    )
     if phone:
         numbers.add(phone)  # a number nobody in the database has (yet)
     if customer_id:
@@ -117,9 +118,11 @@ ACTIVE_DNC_SQL = (
 # so no separate set of numbers is needed). Each branch starts from the (small) registry and
 # probes the phone indexes, so a million-customer build hashes a few thousand ids once.
 BLOCKED_CUSTOMERS_SQL = (
-    "SELECT d.customer_id FROM contacts_donotcall d WHERE d.customer_id IS NOT NULL AND " + _ACTIVE
+    "SELECT d.customer_id FROM contacts_donotcall d WHERE d.customer_id IS NOT NULL AND "
+    + _ACTIVE
     + " UNION SELECT p.customer_id FROM contacts_donotcall d JOIN contacts_phonenumber p"
-    " ON p.number = d.phone_number WHERE d.phone_number <> '' AND " + _ACTIVE
+    " ON p.number = d.phone_number WHERE d.phone_number <> '' AND "
+    + _ACTIVE
     + " UNION SELECT q.customer_id FROM contacts_donotcall d JOIN contacts_phonenumber p"
     " ON p.customer_id = d.customer_id JOIN contacts_phonenumber q ON q.number = p.number"
     " WHERE " + _ACTIVE
@@ -150,14 +153,22 @@ def existing_registration(*, phone: str, customer_id, campaign_id, expires_at, a
     for, and an entry it revoked no longer counts (the next one is taken, or none). Answering a new
     request with an entry that is being revoked would lose the request."""
     condition = ALREADY_REGISTERED_SQL.format(
-        at="%(at)s", phone="%(phone)s", customer="%(customer)s::bigint", campaign="%(campaign)s::bigint",
+        at="%(at)s",
+        phone="%(phone)s",
+        customer="%(customer)s::bigint",
+        campaign="%(campaign)s::bigint",
         expires="%(expires)s::timestamptz",
     )
     found = DoNotCall.objects.raw(
         f"SELECT d.* FROM contacts_donotcall d WHERE {condition}"
         " ORDER BY d.expires_at DESC NULLS FIRST, d.created_at DESC, d.id DESC LIMIT 1 FOR SHARE OF d",
-        {"at": at or timezone.now(), "phone": phone or "", "customer": customer_id, "campaign": campaign_id,
-         "expires": expires_at},
+        {
+            "at": at or timezone.now(),
+            "phone": phone or "",
+            "customer": customer_id,
+            "campaign": campaign_id,
+            "expires": expires_at,
+        },
     )
     return next(iter(found), None)
 
@@ -175,6 +186,7 @@ def existing_registration(*, phone: str, customer_id, campaign_id, expires_at, a
 # A revocation takes the one-entry lock too, before it locks its row: a batch's check then never
 # counts an entry whose revocation commits right after it (the batch waits for the revocation, or
 # the revocation for the batch). register_dnc share-locks the entry it answers with, likewise.
+
 
 def lock_registry_for_one_entry(cursor) -> None:
     cursor.execute("LOCK TABLE contacts_donotcall IN ROW EXCLUSIVE MODE")
@@ -231,15 +243,27 @@ def register_dnc(
         if existing is not None:
             return existing
         entry = DoNotCall.objects.create(
-            phone_number=number, customer_id=customer_id, campaign_id=campaign_id, reason=reason,
-            source=source, note=note, created_by=by if by is not None and by.is_authenticated else None,
+            phone_number=number,
+            customer_id=customer_id,
+            campaign_id=campaign_id,
+            reason=reason,
+            source=source,
+            note=note,
+            created_by=by if by is not None and by.is_authenticated else None,
             expires_at=expires_at,
         )
         record_event(
-            actor=by, action="dnc.create", target=entry,
+            actor=by,
+            action="dnc.create",
+            target=entry,
             summary=f"DNC {number or ''} {('customer ' + str(customer_id)) if customer_id else ''}".strip(),
-            phone_number=number, customer_id=customer_id, campaign_id=campaign_id, reason=reason,
-            source=source, expires_at=expires_at.isoformat() if expires_at else None, note=note,
+            phone_number=number,
+            customer_id=customer_id,
+            campaign_id=campaign_id,
+            reason=reason,
+            source=source,
+            expires_at=expires_at.isoformat() if expires_at else None,
+            note=note,
         )
     return entry
 
@@ -256,17 +280,27 @@ def revoke_dnc(*, entry: DoNotCall, by, reason: str) -> DoNotCall:
             lock_registry_for_one_entry(cursor)  # see "How writers of the registry…" above
         locked = DoNotCall.objects.select_for_update().get(pk=entry.pk)
         if locked.revoked_at is not None:
-            raise ValidationError(_("This entry was already revoked on %(when)s.") % {
-                "when": timezone.localtime(locked.revoked_at).strftime("%Y-%m-%d %H:%M")
-            })
+            raise ValidationError(
+                _("This entry was already revoked on %(when)s.")
+                % {"when": timezone.localtime(locked.revoked_at).strftime("%Y-%m-%d %H:%M")}
+            )
         locked.revoked_at = timezone.now()
         locked.revoked_by = by if by is not None and by.is_authenticated else None
         locked.revoke_reason = reason
         locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
         record_event(
-            actor=by, action="dnc.revoke", target=locked,
-            summary=f"DNC {locked.phone_number or ''} {('customer ' + str(locked.customer_id)) if locked.customer_id else ''} revoked".strip(),
-            reason=reason, phone_number=locked.phone_number, customer_id=locked.customer_id,
+            actor=by,
+            action="dnc.revoke",
+            target=locked,
+            summary=" ".join(
+                part
+                for part in ("DNC", locked.phone_number, locked.customer_id and f"customer {locked.customer_id}")
+                if part
+            )
+            + " revoked",
+            reason=reason,
+            phone_number=locked.phone_number,
+            customer_id=locked.customer_id,
             campaign_id=locked.campaign_id,
         )
     return locked

@@ -1,5 +1,6 @@
 """CSV export of a filtered customer list: UTF-8 with a BOM (so Excel in Japan opens it
 correctly), cells that a spreadsheet would run as a formula neutralized, every export audited."""
+
 import json
 
 from django.utils import timezone
@@ -56,7 +57,10 @@ def export_customers_csv(*, customers, by, filters: dict, description: str = "")
     from ..selectors import mark_dnc_blocked, with_phones
 
     record_event(
-        actor=by, action="customers.export", summary=description or _("Customer export"), filters=filters,
+        actor=by,
+        action="customers.export",
+        summary=description or _("Customer export"),
+        filters=filters,
     )
     columns = _columns()
     rows = with_phones(customers).iterator(chunk_size=CHUNK)
@@ -85,4 +89,3 @@ def export_customers_csv(*, customers, by, filters: dict, description: str = "")
 def export_filename(now=None) -> str:
     now = timezone.localtime(now)
     return f"customers-{now:%Y%m%d-%H%M%S}.csv"
-

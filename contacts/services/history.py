@@ -1,10 +1,10 @@
 """The call-history summary kept on Customer (last call, last contact, last outcome and reaction,
 no-contact streak, number of calls), so segments and the customer pages read it without `contacts`
 importing `campaigns`. The outcome service runs RECORD_CALL_SQL inside its own store statement."""
+
 from django.db import connection
 
 from ..models import Customer
-
 
 # Fold one call attempt into the customer's summary: one UPDATE, written with SQL expressions for
 # {customer}, {at}, {code}, {reaction} and {reached} so the outcome service can run it inside its

@@ -7,6 +7,7 @@
 A bad file is refused before anything is queued (ImportFileError); a bad row fails alone and is
 reported with its line number, the good rows still load. Nothing of a run is written until its
 last step, which is one transaction, so a run that fails loads nothing."""
+
 import logging
 import uuid
 from dataclasses import asdict, dataclass
@@ -40,8 +41,16 @@ UPLOAD_DIR = "imports/uploads"
 KINDS = (ImportJob.Kind.CUSTOMERS, ImportJob.Kind.DNC)
 
 __all__ = [
-    "ImportFileError", "Upload", "receive_upload", "inspect_upload", "upload_state", "upload_from_state",
-    "start_import", "run_import", "discard_upload", "discard_stale_uploads",
+    "ImportFileError",
+    "Upload",
+    "receive_upload",
+    "inspect_upload",
+    "upload_state",
+    "upload_from_state",
+    "start_import",
+    "run_import",
+    "discard_upload",
+    "discard_stale_uploads",
 ]
 
 
@@ -78,8 +87,9 @@ def inspect_upload(*, path: str, original_name: str, kind: str, encoding: str = 
         raise ImportFileError(_("The uploaded file is no longer available; upload it again."))
     encoding = _encoding(encoding)
     with default_storage.open(path, "rb") as stored:
-        inspection = inspect_file(stored, name=original_name, size=default_storage.size(path), kind=kind,
-                                  encoding=encoding)
+        inspection = inspect_file(
+            stored, name=original_name, size=default_storage.size(path), kind=kind, encoding=encoding
+        )
     return Upload(path=path, original_name=original_name, kind=kind, encoding=encoding, inspection=inspection)
 
 
@@ -88,8 +98,11 @@ def upload_state(upload: Upload) -> dict:
     header, preview, row estimate), JSON-safe, so the step's later requests can rebuild the
     Upload with upload_from_state instead of reading a file of up to IMPORT_MAX_BYTES again."""
     return {
-        "path": upload.path, "original_name": upload.original_name, "kind": upload.kind,
-        "encoding": upload.encoding, "inspection": asdict(upload.inspection),
+        "path": upload.path,
+        "original_name": upload.original_name,
+        "kind": upload.kind,
+        "encoding": upload.encoding,
+        "inspection": asdict(upload.inspection),
     }
 
 
@@ -104,16 +117,28 @@ def upload_from_state(state: dict, *, encoding: str = "") -> Upload | None:
         raise ImportFileError(_("The uploaded file is no longer available; upload it again."))
     inspection = dict(state["inspection"])
     inspection["preview"] = [(line, list(cells)) for line, cells in inspection.get("preview", [])]
-    return Upload(path=state["path"], original_name=state["original_name"], kind=state["kind"],
-                  encoding=state["encoding"], inspection=Inspection(**inspection))
+    return Upload(
+        path=state["path"],
+        original_name=state["original_name"],
+        kind=state["kind"],
+        encoding=state["encoding"],
+        inspection=Inspection(**inspection),
+    )
 
 
 # Advisory-lock namespace of "an import of this upload is being queued" (transaction-level).
 STARTING_IMPORT_LOCK = 5_105_102
 
 
-def start_import(*, upload: Upload, mapping: dict[str, str] | None, by, reason: str = "",
-                 campaign_id: int | None = None, note: str = "") -> ImportJob:
+def start_import(
+    *,
+    upload: Upload,
+    mapping: dict[str, str] | None,
+    by,
+    reason: str = "",
+    campaign_id: int | None = None,
+    note: str = "",
+) -> ImportJob:
     """Queue an import of a checked upload. `mapping` is {header: target} (None: the recognised
     headers). Raises ValidationError {"mapping": [...]} / {"reason": [...]} for a mapping or
     options that cannot run."""
@@ -152,10 +177,15 @@ def start_import(*, upload: Upload, mapping: dict[str, str] | None, by, reason: 
             created_by=by if by is not None and by.is_authenticated else None,
         )
         record_event(
-            actor=by, action="import.start", target=job,
+            actor=by,
+            action="import.start",
+            target=job,
             summary=f"{job.get_kind_display()}: {job.original_name}",
-            file=job.original_name, kind=job.kind, encoding=job.encoding,
-            columns={h: t for h, t in job.mapping["columns"].items() if t}, dnc=dnc,
+            file=job.original_name,
+            kind=job.kind,
+            encoding=job.encoding,
+            columns={h: t for h, t in job.mapping["columns"].items() if t},
+            dnc=dnc,
         )
         from ..tasks.imports import run_import_job
 
@@ -255,7 +285,8 @@ def _run_claimed_import(job_id: int) -> ImportJob | None:
         try:
             with job.file.open("rb") as stored:
                 return run_pipeline(
-                    loader=_loader_for(job), rows=read_rows(stored, _inspection_of(job)),
+                    loader=_loader_for(job),
+                    rows=read_rows(stored, _inspection_of(job)),
                     on_progress=lambda rows: _save_progress(job.pk, rows),
                     finish=lambda counts: _finish(job.pk, counts),
                 )
@@ -263,7 +294,13 @@ def _run_claimed_import(job_id: int) -> ImportJob | None:
             return _fail(job, error.message)
         except Exception:
             logger.exception("Import %s failed", job_id)
-            return _fail(job, _("The import stopped because of an unexpected error; nothing was loaded. Check the file and try again, or ask an administrator."))
+            return _fail(
+                job,
+                _(
+                    "The import stopped because of an unexpected error; nothing was loaded. Check the file and try "
+                    "again, or ask an administrator."
+                ),
+            )
 
 
 def _loader_for(job: ImportJob):
@@ -279,8 +316,11 @@ def _loader_for(job: ImportJob):
     if job.kind == ImportJob.Kind.DNC:
         dnc = job.mapping.get("dnc", {})
         return DncLoader(
-            reason=dnc.get("reason") or DoNotCall.Reason.CUSTOMER_REQUEST, campaign_id=dnc.get("campaign"),
-            note=dnc.get("note", ""), created_by_id=job.created_by_id, **common,
+            reason=dnc.get("reason") or DoNotCall.Reason.CUSTOMER_REQUEST,
+            campaign_id=dnc.get("campaign"),
+            note=dnc.get("note", ""),
+            created_by_id=job.created_by_id,
+            **common,
         )
     return CustomerLoader(**common)
 
@@ -288,8 +328,11 @@ def _loader_for(job: ImportJob):
 def _inspection_of(job: ImportJob) -> Inspection:
     source = job.mapping.get("source", {})
     return Inspection(
-        format=source.get("format", "csv"), encoding=job.encoding, delimiter=source.get("delimiter", ","),
-        has_header=source.get("has_header", True), header_line=source.get("header_line", 1),
+        format=source.get("format", "csv"),
+        encoding=job.encoding,
+        delimiter=source.get("delimiter", ","),
+        has_header=source.get("has_header", True),
+        header_line=source.get("header_line", 1),
         headers=source.get("headers", []),
     )
 
@@ -297,9 +340,7 @@ def _inspection_of(job: ImportJob) -> Inspection:
 def _save_progress(job_id: int, rows: int) -> None:
     """Rows read so far. Runs in the reader thread, on its own (autocommit) connection, so the
     page sees it while the import's transaction is still open."""
-    ImportJob.objects.filter(pk=job_id).update(
-        processed_rows=rows, total_rows=Greatest("total_rows", Value(rows))
-    )
+    ImportJob.objects.filter(pk=job_id).update(processed_rows=rows, total_rows=Greatest("total_rows", Value(rows)))
 
 
 def _finish(job_id: int, counts) -> ImportJob:
@@ -323,16 +364,34 @@ def _finish(job_id: int, counts) -> ImportJob:
             "%(count)s phone numbers are not valid numbers: they were kept, marked invalid, and will never be dialed.",
             counts.invalid_phones,
         ) % {"count": counts.invalid_phones}
-    job.save(update_fields=[
-        "status", "total_rows", "processed_rows", "created_count", "updated_count", "unchanged_count",
-        "failed_count", "finished_at", "message",
-    ])
+    job.save(
+        update_fields=[
+            "status",
+            "total_rows",
+            "processed_rows",
+            "created_count",
+            "updated_count",
+            "unchanged_count",
+            "failed_count",
+            "finished_at",
+            "message",
+        ]
+    )
     record_event(
-        actor=job.created_by, action="import.done", target=job,
-        summary=(f"{job.original_name}: {counts.total} rows, {counts.created} created, {counts.updated} updated, "
-                 f"{counts.unchanged} unchanged, {counts.failed} failed"),
-        file=job.original_name, kind=job.kind, total=counts.total, created=counts.created,
-        updated=counts.updated, unchanged=counts.unchanged, failed=counts.failed,
+        actor=job.created_by,
+        action="import.done",
+        target=job,
+        summary=(
+            f"{job.original_name}: {counts.total} rows, {counts.created} created, {counts.updated} updated, "
+            f"{counts.unchanged} unchanged, {counts.failed} failed"
+        ),
+        file=job.original_name,
+        kind=job.kind,
+        total=counts.total,
+        created=counts.created,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        failed=counts.failed,
         invalid_phones=counts.invalid_phones,
     )
     return job
@@ -340,12 +399,22 @@ def _finish(job_id: int, counts) -> ImportJob:
 
 def _fail(job: ImportJob, message: str) -> ImportJob:
     ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportJob.Status.FAILED, message=message, finished_at=timezone.now(),
-        created_count=0, updated_count=0, unchanged_count=0, failed_count=0,
+        status=ImportJob.Status.FAILED,
+        message=message,
+        finished_at=timezone.now(),
+        created_count=0,
+        updated_count=0,
+        unchanged_count=0,
+        failed_count=0,
     )
     job.refresh_from_db()
     record_event(
-        actor=job.created_by, action="import.failed", target=job, summary=f"{job.original_name}: {message}",
-        file=job.original_name, kind=job.kind, message=message,
+        actor=job.created_by,
+        action="import.failed",
+        target=job,
+        summary=f"{job.original_name}: {message}",
+        file=job.original_name,
+        kind=job.kind,
+        message=message,
     )
     return job

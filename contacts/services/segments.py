@@ -1,4 +1,5 @@
 """Saving segments: named criteria, validated by contacts.segments before they are stored."""
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -34,7 +35,9 @@ def create_segment(*, by, name: str, criteria, description: str = "") -> Segment
     try:
         with transaction.atomic():
             segment = Segment.objects.create(
-                name=name, criteria=criteria, description=description,
+                name=name,
+                criteria=criteria,
+                description=description,
                 created_by=by if by is not None and by.is_authenticated else None,
             )
             record_event(actor=by, action="segment.create", target=segment, summary=name, criteria=criteria)
@@ -43,8 +46,9 @@ def create_segment(*, by, name: str, criteria, description: str = "") -> Segment
     return segment
 
 
-def update_segment(*, segment: Segment, by, name: str | None = None, criteria=None,
-                   description: str | None = None) -> Segment:
+def update_segment(
+    *, segment: Segment, by, name: str | None = None, criteria=None, description: str | None = None
+) -> Segment:
     """Rename and/or change the criteria or description."""
     changed = []
     if name is not None and name.strip() != segment.name:
@@ -64,8 +68,12 @@ def update_segment(*, segment: Segment, by, name: str | None = None, criteria=No
         with transaction.atomic():
             segment.save(update_fields=[*changed, "updated_at"])
             record_event(
-                actor=by, action="segment.update", target=segment, summary=segment.name,
-                fields=changed, criteria=segment.criteria,
+                actor=by,
+                action="segment.update",
+                target=segment,
+                summary=segment.name,
+                fields=changed,
+                criteria=segment.criteria,
             )
     except IntegrityError:
         raise ValidationError({"name": [_("A segment with this name already exists.")]})

@@ -1,4 +1,5 @@
 """Celery tasks of this area: thin wrappers that take ids and call a service."""
+
 from celery import shared_task
 
 from ..services import imports

@@ -9,6 +9,7 @@ area's tests.
     DoNotCallFactory(customer=c, campaign=camp)         # by customer, one campaign
     SegmentFactory(criteria={"match": "all", "rules": [...]})
 """
+
 import datetime
 from decimal import Decimal
 
@@ -18,10 +19,15 @@ from django.utils import timezone
 from contacts.models import Customer, DoNotCall, PhoneNumber, Segment
 from contacts.phones import normalize_phone, phone_kind
 
+
 def _add_phone(customer, raw, *, primary):
     number, valid = normalize_phone(raw)
     return PhoneNumber.objects.create(
-        customer=customer, number=number or str(raw), raw=str(raw), is_primary=primary, is_valid=valid,
+        customer=customer,
+        number=number or str(raw),
+        raw=str(raw),
+        is_primary=primary,
+        is_valid=valid,
         kind=phone_kind(number) if valid else PhoneNumber.Kind.OTHER,
     )
 

@@ -1,5 +1,6 @@
 """Who may open what: customers, the registry and segments are for supervisors (and managers
 read-only); operators and client viewers get 403, anonymous users the login page / 401."""
+
 import pytest
 from django.urls import reverse
 
@@ -28,8 +29,17 @@ def pages(objects):
 
 
 ALLOWED = {
-    "supervisor": {"customer_list", "customer_detail", "dnc_list", "dnc_detail", "dnc_audit", "dnc_create",
-                   "segment_list", "segment_edit", "segment_create"},
+    "supervisor": {
+        "customer_list",
+        "customer_detail",
+        "dnc_list",
+        "dnc_detail",
+        "dnc_audit",
+        "dnc_create",
+        "segment_list",
+        "segment_edit",
+        "segment_create",
+    },
     "manager": {"customer_list", "customer_detail", "dnc_list", "dnc_detail", "dnc_audit"},
     "operator": set(),
     "client_viewer": set(),
@@ -69,12 +79,15 @@ API = {
 }
 
 
-@pytest.mark.parametrize("role, expected", [
-    ("supervisor", {"customers": 200, "dnc": 200, "segments": 200}),
-    ("manager", {"customers": 200, "dnc": 200, "segments": 200}),
-    ("operator", {"customers": 403, "dnc": 403, "segments": 403}),
-    ("client_viewer", {"customers": 403, "dnc": 403, "segments": 403}),
-])
+@pytest.mark.parametrize(
+    "role, expected",
+    [
+        ("supervisor", {"customers": 200, "dnc": 200, "segments": 200}),
+        ("manager", {"customers": 200, "dnc": 200, "segments": 200}),
+        ("operator", {"customers": 403, "dnc": 403, "segments": 403}),
+        ("client_viewer", {"customers": 403, "dnc": 403, "segments": 403}),
+    ],
+)
 def test_api_reads_by_role(request, api_as, objects, role, expected):
     client = api_as(request.getfixturevalue(role))
     for name, url in API.items():

@@ -1,4 +1,5 @@
 """REST API of API.md: customers, the do-not-call registry and segments."""
+
 import pytest
 from django.apps import apps
 
@@ -16,25 +17,60 @@ def sv(api_as, supervisor):
 
 # ---------------------------------------------------------------- customers
 
+
 def test_create_customer_with_phones_in_any_format(sv):
-    response = sv.post("/api/v1/customers/", {
-        "external_id": "K-0001", "name": "鈴木 花子", "name_kana": "スズキ ハナコ", "gender": "female",
-        "birth_date": "1985-04-01", "prefecture": "東京都", "purchase_count": 3, "total_spent": 15000,
-        "subscription_status": "active", "tags": ["VIP"], "attributes": {"churn_score": 0.4},
-        "phones": [{"number": "０３－１２３４－５６７８", "kind": "home"}, {"number": "090-1111-2222", "is_primary": True}],
-    }, format="json")
+    response = sv.post(
+        "/api/v1/customers/",
+        {
+            "external_id": "K-0001",
+            "name": "鈴木 花子",
+            "name_kana": "スズキ ハナコ",
+            "gender": "female",
+            "birth_date": "1985-04-01",
+            "prefecture": "東京都",
+            "purchase_count": 3,
+            "total_spent": 15000,
+            "subscription_status": "active",
+            "tags": ["VIP"],
+            "attributes": {"churn_score": 0.4},
+            "phones": [
+                {"number": "０３－１２３４－５６７８", "kind": "home"},
+                {"number": "090-1111-2222", "is_primary": True},
+            ],
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["external_id"] == "K-0001" and body["total_spent"] == 15000
-    assert {(p["number"], p["is_primary"]) for p in body["phones"]} == {("+81312345678", False), ("+819011112222", True)}
+    assert {(p["number"], p["is_primary"]) for p in body["phones"]} == {
+        ("+81312345678", False),
+        ("+819011112222", True),
+    }
     assert Customer.objects.get(external_id="K-0001").phones.count() == 2
     assert AuditEvent.objects.filter(action="customer.create").exists()
 
 
 API_MD_CUSTOMER_FIELDS = {
-    "id", "external_id", "name", "name_kana", "gender", "birth_date", "prefecture", "time_zone", "registered_at",
-    "first_purchase_at", "last_purchase_at", "purchase_count", "total_spent", "subscription_status",
-    "mail_open_rate", "last_web_visit_at", "tags", "attributes", "phones",
+    "id",
+    "external_id",
+    "name",
+    "name_kana",
+    "gender",
+    "birth_date",
+    "prefecture",
+    "time_zone",
+    "registered_at",
+    "first_purchase_at",
+    "last_purchase_at",
+    "purchase_count",
+    "total_spent",
+    "subscription_status",
+    "mail_open_rate",
+    "last_web_visit_at",
+    "tags",
+    "attributes",
+    "phones",
 }
 
 
@@ -80,9 +116,13 @@ def test_retrieve_and_patch_replace_phones(sv):
 
 
 def test_list_filters_by_q_segment_and_tag(sv):
-    a = CustomerFactory(external_id="A1", name="山田 太郎", phone="090-1234-5678", tags=["vip"], subscription_status="active")
+    a = CustomerFactory(
+        external_id="A1", name="山田 太郎", phone="090-1234-5678", tags=["vip"], subscription_status="active"
+    )
     CustomerFactory(external_id="B1", name="佐藤 次郎", phone="090-8765-4321", tags=[])
-    segment = SegmentFactory(criteria={"match": "all", "rules": [{"field": "subscription_status", "op": "eq", "value": "active"}]})
+    segment = SegmentFactory(
+        criteria={"match": "all", "rules": [{"field": "subscription_status", "op": "eq", "value": "active"}]}
+    )
 
     def ids(**params):
         response = sv.get("/api/v1/customers/", params)
@@ -97,22 +137,26 @@ def test_list_filters_by_q_segment_and_tag(sv):
     assert ids(segment=segment.pk) == {"A1"}
     assert sv.get("/api/v1/customers/", {"segment": 99999}).status_code == 400
     assert sv.get("/api/v1/customers/", {"segment": "abc"}, HTTP_ACCEPT_LANGUAGE="en").json() == {
-        "errors": {"segment": ["Must be an integer id."]}}
+        "errors": {"segment": ["Must be an integer id."]}
+    }
     assert sv.get("/api/v1/customers/").json()["count"] == 2
     assert a
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"name": "x"}, "external_id"),
-    ({"external_id": "DUP", "name": "x"}, "external_id"),
-    ({"external_id": "N1", "name": "x", "gender": "robot"}, "gender"),
-    ({"external_id": "N2", "name": "x", "phones": [{"number": ""}]}, "phones"),
-    ({"external_id": "N3", "name": "x", "attributes": [1, 2]}, "attributes"),
-    ({"external_id": "N4", "name": "x", "mail_open_rate": 3}, "mail_open_rate"),
-    ({"external_id": "N5", "name": "x", "time_zone": "Mars/Olympus"}, "time_zone"),
-    # API.md: timestamps with their offset; without it the server's time zone was assumed.
-    ({"external_id": "N6", "name": "x", "registered_at": "2020-01-01T00:00:00"}, "registered_at"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"name": "x"}, "external_id"),
+        ({"external_id": "DUP", "name": "x"}, "external_id"),
+        ({"external_id": "N1", "name": "x", "gender": "robot"}, "gender"),
+        ({"external_id": "N2", "name": "x", "phones": [{"number": ""}]}, "phones"),
+        ({"external_id": "N3", "name": "x", "attributes": [1, 2]}, "attributes"),
+        ({"external_id": "N4", "name": "x", "mail_open_rate": 3}, "mail_open_rate"),
+        ({"external_id": "N5", "name": "x", "time_zone": "Mars/Olympus"}, "time_zone"),
+        # API.md: timestamps with their offset; without it the server's time zone was assumed.
+        ({"external_id": "N6", "name": "x", "registered_at": "2020-01-01T00:00:00"}, "registered_at"),
+    ],
+)
 def test_bad_customer_input_is_a_400_naming_the_field(sv, payload, field):
     CustomerFactory(external_id="DUP")
     response = sv.post("/api/v1/customers/", payload, format="json")
@@ -130,10 +174,14 @@ def test_put_is_not_offered_and_managers_cannot_write(api_as, manager):
 
 # ---------------------------------------------------------------- do-not-call
 
+
 def test_register_list_check_and_revoke(sv, supervisor):
     customer = CustomerFactory(phone="090-1234-5678")
-    response = sv.post("/api/v1/dnc/", {"phone": "０９０－１２３４－５６７８", "reason": "customer_request",
-                                        "source": "api", "note": "CRMから"}, format="json")
+    response = sv.post(
+        "/api/v1/dnc/",
+        {"phone": "０９０－１２３４－５６７８", "reason": "customer_request", "source": "api", "note": "CRMから"},
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     entry = response.json()
     assert entry["phone"] == "+819012345678" and entry["active"] is True and entry["created_by"] == supervisor.username
@@ -148,7 +196,11 @@ def test_register_list_check_and_revoke(sv, supervisor):
 
     assert sv.post(f"/api/v1/dnc/{entry['id']}/revoke/", {}, format="json").status_code == 400
     revoked = sv.post(f"/api/v1/dnc/{entry['id']}/revoke/", {"reason": "再開希望"}, format="json")
-    assert revoked.status_code == 200 and revoked.json()["active"] is False and revoked.json()["revoke_reason"] == "再開希望"
+    assert (
+        revoked.status_code == 200
+        and revoked.json()["active"] is False
+        and revoked.json()["revoke_reason"] == "再開希望"
+    )
     # Who revoked it is kept (rule 6), in the entry and in its audit event.
     assert DoNotCall.objects.get(pk=entry["id"]).revoked_by == supervisor
     assert AuditEvent.objects.get(action="dnc.revoke", object_id=str(entry["id"])).actor == supervisor
@@ -164,8 +216,11 @@ def test_campaign_scope_through_the_api(sv):
     summer = Campaign.objects.create(name="夏", purpose="sales")
     winter = Campaign.objects.create(name="冬", purpose="sales")
     customer = CustomerFactory()
-    response = sv.post("/api/v1/dnc/", {"customer": customer.pk, "campaign": summer.pk, "reason": "complaint",
-                                        "source": "supervisor"}, format="json")
+    response = sv.post(
+        "/api/v1/dnc/",
+        {"customer": customer.pk, "campaign": summer.pk, "reason": "complaint", "source": "supervisor"},
+        format="json",
+    )
     assert response.status_code == 201
     assert sv.get("/api/v1/dnc/check/", {"customer": customer.pk, "campaign": summer.pk}).json()["blocked"] is True
     assert sv.get("/api/v1/dnc/check/", {"customer": customer.pk, "campaign": winter.pk}).json()["blocked"] is False
@@ -173,14 +228,33 @@ def test_campaign_scope_through_the_api(sv):
     assert sv.get("/api/v1/dnc/", {"campaign": "global"}).json()["results"] == []
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"reason": "customer_request", "source": "api"}, "phone"),
-    ({"phone": "12", "reason": "customer_request", "source": "api"}, "phone"),
-    ({"phone": "090-1234-5678", "reason": "whim", "source": "api"}, "reason"),
-    ({"phone": "090-1234-5678", "reason": "customer_request", "source": "api", "expires_at": "2001-01-01T00:00:00Z"}, "expires_at"),
-    ({"customer": 999999, "reason": "customer_request", "source": "api"}, "customer"),
-    ({"phone": "090-1234-5678", "reason": "customer_request", "source": "api", "expires_at": "2099-01-01T00:00:00"}, "expires_at"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"reason": "customer_request", "source": "api"}, "phone"),
+        ({"phone": "12", "reason": "customer_request", "source": "api"}, "phone"),
+        ({"phone": "090-1234-5678", "reason": "whim", "source": "api"}, "reason"),
+        (
+            {
+                "phone": "090-1234-5678",
+                "reason": "customer_request",
+                "source": "api",
+                "expires_at": "2001-01-01T00:00:00Z",
+            },
+            "expires_at",
+        ),
+        ({"customer": 999999, "reason": "customer_request", "source": "api"}, "customer"),
+        (
+            {
+                "phone": "090-1234-5678",
+                "reason": "customer_request",
+                "source": "api",
+                "expires_at": "2099-01-01T00:00:00",
+            },
+            "expires_at",
+        ),
+    ],
+)
 def test_bad_dnc_input_is_a_400(sv, payload, field):
     response = sv.post("/api/v1/dnc/", payload, format="json")
     assert response.status_code == 400
@@ -193,7 +267,9 @@ def test_operators_without_a_call_may_neither_register_nor_check_nor_browse_nor_
     test_console_access covers that path); without one, the answer is the 404 of an unknown number."""
     entry = DoNotCallFactory(phone_number="+819012345678")
     client = api_as(operator)
-    response = client.post("/api/v1/dnc/", {"phone": "090-1234-5678", "reason": "customer_request", "source": "operator"}, format="json")
+    response = client.post(
+        "/api/v1/dnc/", {"phone": "090-1234-5678", "reason": "customer_request", "source": "operator"}, format="json"
+    )
     assert response.status_code == 404 and "+819012345678" not in response.content.decode()
     assert client.get("/api/v1/dnc/check/", {"phone": "090-1234-5678"}).status_code == 404
     assert client.get("/api/v1/dnc/").status_code == 403
@@ -248,12 +324,15 @@ def test_segments_create_count_preview_patch(sv):
     assert sv.post("/api/v1/segments/", {"name": "休眠顧客", "criteria": CRITERIA}, format="json").status_code == 400
 
 
-@pytest.mark.parametrize("criteria, text", [
-    ({"rules": [{"field": "shoe_size", "op": "eq", "value": 27}]}, 'unknown field "shoe_size"'),
-    ({"rules": [{"field": "age", "op": "approx", "value": 27}]}, 'unknown operator "approx"'),
-    ({"rules": [{"field": "age", "op": "contains", "value": 27}]}, 'operator "contains" cannot be used with "age"'),
-    ({"match": "most", "rules": []}, '"match" must be "all" or "any"'),
-])
+@pytest.mark.parametrize(
+    "criteria, text",
+    [
+        ({"rules": [{"field": "shoe_size", "op": "eq", "value": 27}]}, 'unknown field "shoe_size"'),
+        ({"rules": [{"field": "age", "op": "approx", "value": 27}]}, 'unknown operator "approx"'),
+        ({"rules": [{"field": "age", "op": "contains", "value": 27}]}, 'operator "contains" cannot be used with "age"'),
+        ({"match": "most", "rules": []}, '"match" must be "all" or "any"'),
+    ],
+)
 def test_unknown_field_or_operator_is_a_400_with_a_clear_message(sv, criteria, text):
     from django.utils import translation
 
@@ -279,17 +358,22 @@ def test_dnc_factory_entries_show_in_the_list(sv):
     assert sv.get("/api/v1/dnc/").json()["count"] == 3
 
 
-@pytest.mark.parametrize("rule", [
-    {"field": "age", "op": "gte", "value": 10**12},
-    {"field": "last_purchase_days", "op": "lte", "value": 10**12},
-    {"field": "registered_days", "op": "between", "value": [-10**12, 5]},
-    {"field": "last_contact_days", "op": "in", "value": [1, 10**9]},
-])
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"field": "age", "op": "gte", "value": 10**12},
+        {"field": "last_purchase_days", "op": "lte", "value": 10**12},
+        {"field": "registered_days", "op": "between", "value": [-(10**12), 5]},
+        {"field": "last_contact_days", "op": "in", "value": [1, 10**9]},
+    ],
+)
 def test_days_and_ages_beyond_any_date_are_a_400(sv, rule):
     """They become dates (now minus N days or years): the arithmetic overflowed (a 500)."""
     criteria = {"match": "all", "rules": [rule]}
-    for response in (sv.post("/api/v1/segments/preview/", {"criteria": criteria}, format="json"),
-                     sv.post("/api/v1/segments/", {"name": "x", "criteria": criteria}, format="json")):
+    for response in (
+        sv.post("/api/v1/segments/preview/", {"criteria": criteria}, format="json"),
+        sv.post("/api/v1/segments/", {"name": "x", "criteria": criteria}, format="json"),
+    ):
         assert response.status_code == 400
         assert "criteria" in response.json()["errors"]
     assert not Segment.objects.exists()

@@ -1,6 +1,7 @@
 """Browser journeys of a supervisor: find a customer, read their page, register and revoke a
 do-not-call entry (with confirmation), build a segment with a live count. Screenshots go to
 test-artifacts/contacts-*.png."""
+
 import datetime
 
 import pytest
@@ -18,25 +19,55 @@ pytestmark = pytest.mark.browser
 def some_customers():
     now = timezone.now()
     yamada = CustomerFactory(
-        external_id="CU-000101", name="山田 太郎", name_kana="ヤマダ タロウ", gender="male", prefecture="東京都",
-        phones=["090-1234-5678", "03-3456-7890"], purchase_count=12, total_spent=158000,
-        subscription_status="active", tags=["VIP", "定期便"], last_purchase_at=now - datetime.timedelta(days=12),
-        attributes={"churn_score": 0.82, "favourite_product": "青汁"}, mail_open_rate=0.41,
+        external_id="CU-000101",
+        name="山田 太郎",
+        name_kana="ヤマダ タロウ",
+        gender="male",
+        prefecture="東京都",
+        phones=["090-1234-5678", "03-3456-7890"],
+        purchase_count=12,
+        total_spent=158000,
+        subscription_status="active",
+        tags=["VIP", "定期便"],
+        last_purchase_at=now - datetime.timedelta(days=12),
+        attributes={"churn_score": 0.82, "favourite_product": "青汁"},
+        mail_open_rate=0.41,
     )
-    CustomerFactory(external_id="CU-000102", name="佐藤 花子", name_kana="サトウ ハナコ", prefecture="大阪府",
-                    phone="080-2222-3333", purchase_count=2, total_spent=5960,
-                    last_purchase_at=now - datetime.timedelta(days=400))
-    CustomerFactory(external_id="CU-000103", name="鈴木 一郎", name_kana="スズキ イチロウ", prefecture="北海道",
-                    phone="011-222-3333", subscription_status="cancelled", tags=["DM送付済"],
-                    last_purchase_at=now - datetime.timedelta(days=200), purchase_count=4, total_spent=19800)
+    CustomerFactory(
+        external_id="CU-000102",
+        name="佐藤 花子",
+        name_kana="サトウ ハナコ",
+        prefecture="大阪府",
+        phone="080-2222-3333",
+        purchase_count=2,
+        total_spent=5960,
+        last_purchase_at=now - datetime.timedelta(days=400),
+    )
+    CustomerFactory(
+        external_id="CU-000103",
+        name="鈴木 一郎",
+        name_kana="スズキ イチロウ",
+        prefecture="北海道",
+        phone="011-222-3333",
+        subscription_status="cancelled",
+        tags=["DM送付済"],
+        last_purchase_at=now - datetime.timedelta(days=200),
+        purchase_count=4,
+        total_spent=19800,
+    )
     return yamada
 
 
 def test_customer_search_by_phone_and_kana_then_open_the_page(page, browser_login, supervisor, operator, shot):
     yamada = some_customers()
     register_dnc(by=supervisor, phone="03-3456-7890", reason=DoNotCall.Reason.WRONG_NUMBER, source="supervisor")
-    old = register_dnc(by=supervisor, customer=yamada, reason=DoNotCall.Reason.CUSTOMER_REQUEST, source="inbound",
-                       note="電話での案内は不要とのこと")
+    old = register_dnc(
+        by=supervisor,
+        customer=yamada,
+        reason=DoNotCall.Reason.CUSTOMER_REQUEST,
+        source="inbound",
+        note="電話での案内は不要とのこと",
+    )
     revoke_dnc(entry=old, by=supervisor, reason="本人より再開の希望")
     Campaign = apps.get_model("campaigns", "Campaign")
     CallAttempt = apps.get_model("campaigns", "CallAttempt")
@@ -45,9 +76,15 @@ def test_customer_search_by_phone_and_kana_then_open_the_page(page, browser_logi
     for days, code, notes in [(9, "no_answer", ""), (8, "callback", "夕方なら可"), (7, "success", "継続を了承")]:
         started = timezone.now() - datetime.timedelta(days=days)
         CallAttempt.objects.create(
-            campaign=campaign, customer=yamada, operator=operator, phone="+819012345678", started_at=started,
-            ended_at=started + datetime.timedelta(minutes=2), talk_seconds=95 if code != "no_answer" else 0,
-            disposition=Disposition.objects.get(code=code), notes=notes,
+            campaign=campaign,
+            customer=yamada,
+            operator=operator,
+            phone="+819012345678",
+            started_at=started,
+            ended_at=started + datetime.timedelta(minutes=2),
+            talk_seconds=95 if code != "no_answer" else 0,
+            disposition=Disposition.objects.get(code=code),
+            notes=notes,
         )
 
     browser_login(supervisor)
@@ -137,8 +174,10 @@ def test_register_and_revoke_a_do_not_call_entry(page, browser_login, supervisor
 
 def test_segment_builder_with_live_count(page, browser_login, supervisor, shot):
     some_customers()
-    SegmentFactory(name="定期購入中", criteria={"match": "all", "rules": [
-        {"field": "subscription_status", "op": "eq", "value": "active"}]})
+    SegmentFactory(
+        name="定期購入中",
+        criteria={"match": "all", "rules": [{"field": "subscription_status", "op": "eq", "value": "active"}]},
+    )
     browser_login(supervisor)
     page.goto(page.base_url + "/contacts/segments/")
     expect(page.locator("[data-testid=segment-count]")).to_have_text("1")
@@ -183,10 +222,13 @@ def test_segment_builder_with_live_count(page, browser_login, supervisor, shot):
     from contacts.models import Segment
 
     saved = Segment.objects.get(name="休眠顧客（180日以上購入なし）")
-    assert saved.criteria == {"match": "any", "rules": [
-        {"field": "last_purchase_days", "op": "gte", "value": 300},
-        {"field": "age", "op": "between", "value": [50, 60]},
-    ]}
+    assert saved.criteria == {
+        "match": "any",
+        "rules": [
+            {"field": "last_purchase_days", "op": "gte", "value": 300},
+            {"field": "age", "op": "between", "value": [50, 60]},
+        ],
+    }
     page.get_by_role("link", name="休眠顧客（180日以上購入なし）").click()
     expect(page.locator("[data-testid=rule-row]")).to_have_count(2)
     expect(page.locator("[data-testid=segment-live-count]")).to_be_visible()

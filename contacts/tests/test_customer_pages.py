@@ -1,4 +1,5 @@
 """Customer list (search, filters, sorting, paging, count) and the customer page."""
+
 import datetime
 
 import pytest
@@ -25,10 +26,19 @@ def sv(login, supervisor):
     return login(supervisor)
 
 
-@pytest.mark.parametrize("query", [
-    "090-1234-5678", "09012345678", "０９０－１２３４－５６７８", "090 1234 5678", "(090)1234-5678",
-    "+81 90 1234 5678", "+81-90-1234-5678", "090ー1234ー5678",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "090-1234-5678",
+        "09012345678",
+        "０９０－１２３４－５６７８",
+        "090 1234 5678",
+        "(090)1234-5678",
+        "+81 90 1234 5678",
+        "+81-90-1234-5678",
+        "090ー1234ー5678",
+    ],
+)
 def test_search_by_phone_in_any_format(sv, query):
     CustomerFactory(external_id="HIT", phones=["03-9999-8888", "＋８１ ９０－１２３４－５６７８"])
     CustomerFactory(external_id="MISS", phone="090-1234-5679")
@@ -52,7 +62,9 @@ def test_search_by_name_kana_hiragana_spaces_and_external_id(sv):
 
 
 def test_filters_combine_and_unknown_values_are_ignored(sv, supervisor):
-    tokyo = CustomerFactory(external_id="T", prefecture="東京都", gender="female", subscription_status="active", tags=["vip"])
+    tokyo = CustomerFactory(
+        external_id="T", prefecture="東京都", gender="female", subscription_status="active", tags=["vip"]
+    )
     osaka = CustomerFactory(external_id="O", prefecture="大阪府", gender="male", subscription_status="", tags=[])
     unknown = CustomerFactory(external_id="U", prefecture="", gender="", subscription_status="cancelled", tags=["dm"])
     assert found(sv, prefecture="東京都") == {"T"}
@@ -92,7 +104,7 @@ def test_a_broad_filter_shows_a_capped_count(sv, monkeypatch):
 
     monkeypatch.setattr(views, "COUNT_LIMIT", 5)
     monkeypatch.setattr(views, "PER_PAGE", 2)
-    for n in range(8):
+    for _ in range(8):
         CustomerFactory(prefecture="東京都")
     page = sv.get(LIST, {"prefecture": "東京都"}).context["page"]
     assert page.total == 5 and not page.total_exact and page.num_pages is None
@@ -108,30 +120,55 @@ def test_htmx_search_returns_only_the_results(sv):
 
 def test_customer_page_shows_details_phones_dnc_history_tags_attributes_and_calls(sv, supervisor, operator):
     customer = CustomerFactory(
-        name="田中 一郎", name_kana="タナカ イチロウ", phones=["090-1234-5678", "03-1234-5678", "090-12"],
-        tags=["VIP", "DM送付済"], attributes={"churn_score": 0.82, "favourite_product": "青汁"},
-        purchase_count=12, total_spent=123456,
+        name="田中 一郎",
+        name_kana="タナカ イチロウ",
+        phones=["090-1234-5678", "03-1234-5678", "090-12"],
+        tags=["VIP", "DM送付済"],
+        attributes={"churn_score": 0.82, "favourite_product": "青汁"},
+        purchase_count=12,
+        total_spent=123456,
     )
     old = register_dnc(by=supervisor, phone="03-1234-5678", reason=DoNotCall.Reason.WRONG_NUMBER, source="supervisor")
     revoke_dnc(entry=old, by=supervisor, reason="番号が正しいと確認")
-    register_dnc(by=supervisor, customer=customer, reason=DoNotCall.Reason.CUSTOMER_REQUEST, source="inbound",
-                 note="電話不要")
+    register_dnc(
+        by=supervisor, customer=customer, reason=DoNotCall.Reason.CUSTOMER_REQUEST, source="inbound", note="電話不要"
+    )
     Campaign = apps.get_model("campaigns", "Campaign")
     Disposition = apps.get_model("campaigns", "Disposition")
     CallAttempt = apps.get_model("campaigns", "CallAttempt")
     campaign = Campaign.objects.create(name="休眠掘り起こし 2026春", purpose="reactivation")
     started = timezone.now() - datetime.timedelta(days=3)
     CallAttempt.objects.create(
-        campaign=campaign, customer=customer, operator=operator, phone="+819012345678", started_at=started,
-        ended_at=started + datetime.timedelta(minutes=3), talk_seconds=170,
-        disposition=Disposition.objects.get(code="refused"), reaction="irritated", notes="今は不要とのこと",
+        campaign=campaign,
+        customer=customer,
+        operator=operator,
+        phone="+819012345678",
+        started_at=started,
+        ended_at=started + datetime.timedelta(minutes=3),
+        talk_seconds=170,
+        disposition=Disposition.objects.get(code="refused"),
+        reaction="irritated",
+        notes="今は不要とのこと",
     )
     with translation.override("ja"):
         response = sv.get(reverse("contacts:customer_detail", args=[customer.pk]))
     body = response.content.decode()
     assert response.status_code == 200
-    for text in ["田中 一郎", "タナカ イチロウ", "090-1234-5678", "03-1234-5678", "VIP", "DM送付済", "churn_score",
-                 "青汁", "休眠掘り起こし 2026春", "今は不要とのこと", "電話不要", "番号が正しいと確認", "170s"]:
+    for text in [
+        "田中 一郎",
+        "タナカ イチロウ",
+        "090-1234-5678",
+        "03-1234-5678",
+        "VIP",
+        "DM送付済",
+        "churn_score",
+        "青汁",
+        "休眠掘り起こし 2026春",
+        "今は不要とのこと",
+        "電話不要",
+        "番号が正しいと確認",
+        "170s",
+    ]:
         assert text in body, text
     history = response.context["dnc_history"]
     assert len(history) == 2 and {e.revoked_at is None for e in history} == {True, False}

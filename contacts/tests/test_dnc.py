@@ -1,4 +1,5 @@
 """The do-not-call rule (DESIGN.md section 4, rule 1) and the registry's evidence rules."""
+
 import datetime
 import threading
 
@@ -31,6 +32,7 @@ def english():
     with translation.override("en"):
         yield
 
+
 REQUEST = DoNotCall.Reason.CUSTOMER_REQUEST
 SUPERVISOR_SOURCE = DoNotCall.Source.SUPERVISOR
 
@@ -47,7 +49,10 @@ def blocked_ids_orm(campaign=None, at=None):
 def blocked_ids_sql(campaign=None, at=None):
     """ACTIVE_DNC_SQL the way list builds use it: over customers joined to their primary phone."""
     condition = ACTIVE_DNC_SQL.format(
-        at="%(at)s", campaign="%(campaign)s", customer="c.id", phone="p.number",
+        at="%(at)s",
+        campaign="%(campaign)s",
+        customer="c.id",
+        phone="p.number",
     )
     with connection.cursor() as cursor:
         cursor.execute(
@@ -123,15 +128,25 @@ def test_campaign_entries_block_only_their_campaign_and_global_ones_block_all(su
 def test_an_entry_with_an_expiry_blocks_until_then_only(supervisor):
     customer = CustomerFactory()
     now = timezone.now()
-    register_dnc(by=supervisor, customer=customer, reason=REQUEST, source=SUPERVISOR_SOURCE,
-                 expires_at=now + datetime.timedelta(days=30))
+    register_dnc(
+        by=supervisor,
+        customer=customer,
+        reason=REQUEST,
+        source=SUPERVISOR_SOURCE,
+        expires_at=now + datetime.timedelta(days=30),
+    )
     assert is_blocked(customer=customer, at=now)
     assert is_blocked(customer=customer, at=now + datetime.timedelta(days=29))
     assert not is_blocked(customer=customer, at=now + datetime.timedelta(days=31))
     assert_all_forms_agree(set(), at=now + datetime.timedelta(days=31))
     with pytest.raises(ValidationError):
-        register_dnc(by=supervisor, customer=customer, reason=REQUEST, source=SUPERVISOR_SOURCE,
-                     expires_at=now - datetime.timedelta(minutes=1))
+        register_dnc(
+            by=supervisor,
+            customer=customer,
+            reason=REQUEST,
+            source=SUPERVISOR_SOURCE,
+            expires_at=now - datetime.timedelta(minutes=1),
+        )
 
 
 def test_revoking_keeps_the_row_with_who_when_why_and_stops_blocking(supervisor, manager):
@@ -164,8 +179,13 @@ def test_revoking_needs_a_reason_and_happens_once(supervisor):
 
 
 def test_register_records_who_what_and_normalizes_the_number(supervisor):
-    entry = register_dnc(by=supervisor, phone="（０９０）１２３４－５６７８", reason=DoNotCall.Reason.COMPLAINT,
-                         source=DoNotCall.Source.INBOUND, note="強い口調で拒否")
+    entry = register_dnc(
+        by=supervisor,
+        phone="（０９０）１２３４－５６７８",
+        reason=DoNotCall.Reason.COMPLAINT,
+        source=DoNotCall.Source.INBOUND,
+        note="強い口調で拒否",
+    )
     assert entry.phone_number == "+819012345678"
     assert entry.created_by == supervisor
     event = AuditEvent.objects.get(action="dnc.create")
@@ -183,12 +203,15 @@ def test_registering_the_same_active_entry_again_returns_it(supervisor):
     assert renewed.pk != first.pk and DoNotCall.objects.count() == 2
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({}, None),
-    ({"phone": "abc"}, "phone"),
-    ({"phone": "090-1234-5678", "reason": "bored"}, "reason"),
-    ({"phone": "090-1234-5678", "source": "psychic"}, "source"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({}, None),
+        ({"phone": "abc"}, "phone"),
+        ({"phone": "090-1234-5678", "reason": "bored"}, "reason"),
+        ({"phone": "090-1234-5678", "source": "psychic"}, "source"),
+    ],
+)
 def test_register_rejects_bad_input(supervisor, kwargs, field):
     arguments = {"reason": REQUEST, "source": SUPERVISOR_SOURCE, **kwargs}
     with pytest.raises(ValidationError) as error:
@@ -216,8 +239,14 @@ def test_the_admin_can_neither_add_nor_change_entries(client, admin_user):
     change_url = reverse("admin:contacts_donotcall_change", args=[entry.pk])
     assert client.get(change_url).status_code == 200  # still readable
     form = {
-        "phone_number": "+819099999999", "customer": "", "campaign": "", "reason": entry.reason,
-        "source": entry.source, "note": "", "expires_at_0": "2001-01-01", "expires_at_1": "00:00:00",
+        "phone_number": "+819099999999",
+        "customer": "",
+        "campaign": "",
+        "reason": entry.reason,
+        "source": entry.source,
+        "note": "",
+        "expires_at_0": "2001-01-01",
+        "expires_at_1": "00:00:00",
     }
     assert client.post(change_url, form).status_code == 403
     entry.refresh_from_db()
@@ -331,7 +360,7 @@ def test_the_set_form_of_the_rule_agrees_with_the_per_row_form(supervisor):
     by_customer = CustomerFactory(phones=["090-1000-0004", "090-1000-0005"])
     in_summer = CustomerFactory(phones=["090-1000-0006"])
     expired = CustomerFactory(phones=["090-1000-0007"])
-    revoked = CustomerFactory(phones=["090-1000-0008"])
+    CustomerFactory(phones=["090-1000-0008"])  # revoked
     CustomerFactory(phones=["090-1000-0009"])
     CustomerFactory(phone=False)
     now = timezone.now()
@@ -339,8 +368,13 @@ def test_the_set_form_of_the_rule_agrees_with_the_per_row_form(supervisor):
     register_dnc(by=supervisor, phone="090-1000-0003", reason=REQUEST, source=SUPERVISOR_SOURCE)
     register_dnc(by=supervisor, customer=by_customer, reason=REQUEST, source=SUPERVISOR_SOURCE)
     register_dnc(by=supervisor, customer=in_summer, campaign=summer, reason=REQUEST, source=SUPERVISOR_SOURCE)
-    register_dnc(by=supervisor, customer=expired, reason=REQUEST, source=SUPERVISOR_SOURCE,
-                 expires_at=now + datetime.timedelta(hours=1))
+    register_dnc(
+        by=supervisor,
+        customer=expired,
+        reason=REQUEST,
+        source=SUPERVISOR_SOURCE,
+        expires_at=now + datetime.timedelta(hours=1),
+    )
     entry = register_dnc(by=supervisor, phone="090-1000-0008", reason=REQUEST, source=SUPERVISOR_SOURCE)
     revoke_dnc(entry=entry, by=supervisor, reason="解除")
 
@@ -367,23 +401,26 @@ def _expiry(days):
     return at.replace(second=0, microsecond=0)
 
 
-@pytest.mark.parametrize("existing, request_, already_registered", [
-    ({}, {}, True),
-    ({}, {"campaign": True}, False),  # a global entry does not register a campaign's
-    ({"campaign": True}, {}, False),  # nor a campaign's entry a global one
-    ({"campaign": True}, {"campaign": True}, True),
-    ({}, {"expires": 5}, True),  # for good lasts longer than any expiry
-    ({"expires": 10}, {}, False),
-    ({"expires": 10}, {"expires": 5}, True),
-    ({"expires": 10}, {"expires": 20}, False),
-    ({"expires": "past"}, {}, False),
-    ({"revoked": True}, {}, False),
-    ({"customer": True, "phone": False}, {"customer": True, "phone": False}, True),
-    ({"customer": True, "phone": False}, {}, False),  # the customer's entry is not the number's
-    ({"customer": True}, {"customer": True}, True),
-    ({"customer": True}, {}, False),
-    ({}, {"customer": True}, False),
-])
+@pytest.mark.parametrize(
+    "existing, request_, already_registered",
+    [
+        ({}, {}, True),
+        ({}, {"campaign": True}, False),  # a global entry does not register a campaign's
+        ({"campaign": True}, {}, False),  # nor a campaign's entry a global one
+        ({"campaign": True}, {"campaign": True}, True),
+        ({}, {"expires": 5}, True),  # for good lasts longer than any expiry
+        ({"expires": 10}, {}, False),
+        ({"expires": 10}, {"expires": 5}, True),
+        ({"expires": 10}, {"expires": 20}, False),
+        ({"expires": "past"}, {}, False),
+        ({"revoked": True}, {}, False),
+        ({"customer": True, "phone": False}, {"customer": True, "phone": False}, True),
+        ({"customer": True, "phone": False}, {}, False),  # the customer's entry is not the number's
+        ({"customer": True}, {"customer": True}, True),
+        ({"customer": True}, {}, False),
+        ({}, {"customer": True}, False),
+    ],
+)
 def test_register_dnc_and_the_dnc_import_agree_on_what_is_already_registered(
     supervisor, settings, tmp_path, existing, request_, already_registered
 ):
@@ -412,20 +449,33 @@ def test_register_dnc_and_the_dnc_import_agree_on_what_is_already_registered(
         with transaction.atomic():
             add_existing()
             before = DoNotCall.objects.count()
-            register_dnc(by=supervisor, phone=phone, customer=customer if request_.get("customer") else None,
-                         campaign=scope if request_.get("campaign") else None, expires_at=expires_at,
-                         reason=REQUEST, source=SUPERVISOR_SOURCE)
+            register_dnc(
+                by=supervisor,
+                phone=phone,
+                customer=customer if request_.get("customer") else None,
+                campaign=scope if request_.get("campaign") else None,
+                expires_at=expires_at,
+                reason=REQUEST,
+                source=SUPERVISOR_SOURCE,
+            )
             added = DoNotCall.objects.count() - before
             transaction.set_rollback(True)
         return added
 
     def added_by_import() -> int:
-        row = [phone, "C1" if request_.get("customer") else "",
-               timezone.localtime(expires_at).strftime("%Y-%m-%d %H:%M") if expires_at else ""]
+        row = [
+            phone,
+            "C1" if request_.get("customer") else "",
+            timezone.localtime(expires_at).strftime("%Y-%m-%d %H:%M") if expires_at else "",
+        ]
         with transaction.atomic():
             add_existing()
-            job = run_import(supervisor, csv_file([["電話番号", "顧客ID", "有効期限"], row], name="dnc.csv"),
-                             kind="dnc", campaign_id=scope.pk if request_.get("campaign") else None)
+            job = run_import(
+                supervisor,
+                csv_file([["電話番号", "顧客ID", "有効期限"], row], name="dnc.csv"),
+                kind="dnc",
+                campaign_id=scope.pk if request_.get("campaign") else None,
+            )
             assert job.failed_count == 0, list(job.row_errors.values_list("message", flat=True))
             added = job.created_count
             transaction.set_rollback(True)
@@ -436,6 +486,7 @@ def test_register_dnc_and_the_dnc_import_agree_on_what_is_already_registered(
 
 
 # ---------------------------------------------------------------- registering while a revocation commits
+
 
 @pytest.mark.django_db(transaction=True)
 def test_an_opt_out_registered_while_the_same_entry_is_being_revoked_is_not_lost(reference_data):

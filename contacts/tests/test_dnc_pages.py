@@ -1,5 +1,6 @@
 """Registry pages: register with validation, revoke with a reason (a stale page gets a message),
 list filters, the change log for managers."""
+
 import datetime
 import html
 
@@ -31,8 +32,16 @@ def sv(login, supervisor):
 
 
 def form(**values):
-    data = {"phone": "", "customer": "", "scope": "global", "campaign": "", "reason": "customer_request",
-            "source": "supervisor", "expires_at": "", "note": ""}
+    data = {
+        "phone": "",
+        "customer": "",
+        "scope": "global",
+        "campaign": "",
+        "reason": "customer_request",
+        "source": "supervisor",
+        "expires_at": "",
+        "note": "",
+    }
     data.update(values)
     return data
 
@@ -55,14 +64,21 @@ def test_register_a_customer_for_one_campaign_with_an_expiry(sv):
     assert entry.customer == customer and entry.campaign == campaign and entry.expires_at is not None
 
 
-@pytest.mark.parametrize("values, field, message", [
-    ({}, None, "Give a phone number, a customer or both."),
-    ({"phone": "12-34"}, "phone", "is not a valid phone number"),
-    ({"customer": "NOPE"}, "customer", "No customer has the ID"),
-    ({"phone": "090-1234-5678", "scope": "campaign"}, "campaign", "Choose the campaign."),
-    ({"phone": "090-1234-5678", "expires_at": "2001-01-01T10:00"}, "expires_at", "The expiry must be in the future."),
-    ({"phone": "090-1234-5678", "reason": "boredom"}, "reason", "Select a valid choice"),
-])
+@pytest.mark.parametrize(
+    "values, field, message",
+    [
+        ({}, None, "Give a phone number, a customer or both."),
+        ({"phone": "12-34"}, "phone", "is not a valid phone number"),
+        ({"customer": "NOPE"}, "customer", "No customer has the ID"),
+        ({"phone": "090-1234-5678", "scope": "campaign"}, "campaign", "Choose the campaign."),
+        (
+            {"phone": "090-1234-5678", "expires_at": "2001-01-01T10:00"},
+            "expires_at",
+            "The expiry must be in the future.",
+        ),
+        ({"phone": "090-1234-5678", "reason": "boredom"}, "reason", "Select a valid choice"),
+    ],
+)
 def test_bad_input_shows_a_clear_error_and_keeps_what_was_typed(sv, values, field, message):
     response = sv.post(CREATE, form(**values))
     assert response.status_code == 200
@@ -107,8 +123,13 @@ def test_list_filters_by_status_and_search(sv, supervisor):
     active = register_dnc(by=supervisor, phone="090-1111-1111", reason="customer_request", source="operator")
     revoked = register_dnc(by=supervisor, phone="090-2222-2222", reason="complaint", source="inbound")
     revoke_dnc(entry=revoked, by=supervisor, reason="x")
-    expired = register_dnc(by=supervisor, phone="090-3333-3333", reason="legal", source="supervisor",
-                           expires_at=timezone.now() + datetime.timedelta(seconds=1))
+    expired = register_dnc(
+        by=supervisor,
+        phone="090-3333-3333",
+        reason="legal",
+        source="supervisor",
+        expires_at=timezone.now() + datetime.timedelta(seconds=1),
+    )
     DoNotCall.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - datetime.timedelta(days=1))
 
     def listed(**params):
@@ -130,7 +151,9 @@ def test_managers_read_the_registry_and_its_change_log(login, manager, superviso
     log = client.get(reverse("contacts:dnc_audit"))
     assert log.status_code == 200
     assert [e.action for e in log.context["page"]] == ["dnc.revoke", "dnc.create"]
-    assert [e.action for e in client.get(reverse("contacts:dnc_audit"), {"action": "dnc.create"}).context["page"]] == ["dnc.create"]
+    assert [e.action for e in client.get(reverse("contacts:dnc_audit"), {"action": "dnc.create"}).context["page"]] == [
+        "dnc.create"
+    ]
     detail = client.get(reverse("contacts:dnc_detail", args=[entry.pk]))
     body = detail.content.decode()
     assert "再開" in body and 'data-testid="revoke-form"' not in body, "managers see, but cannot revoke"

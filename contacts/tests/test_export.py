@@ -1,5 +1,6 @@
 """CSV export: Excel-friendly (UTF-8 with BOM), safe against formula injection, audited,
 supervisors and managers only."""
+
 import csv
 import io
 
@@ -32,7 +33,11 @@ def test_export_is_utf8_with_bom_and_only_the_filtered_rows(request, login, role
     CustomerFactory(external_id="O1", name="大阪 太郎", prefecture="大阪府")
     with translation.override("ja"):
         raw, rows = download(login(user), prefecture="東京都")
-        expected_header = [translation.gettext("customer ID"), translation.gettext("name"), translation.gettext("name (kana)")]
+        expected_header = [
+            translation.gettext("customer ID"),
+            translation.gettext("name"),
+            translation.gettext("name (kana)"),
+        ]
         phone_column = translation.gettext("primary phone")
     assert raw.startswith(b"\xef\xbb\xbf"), "BOM first, so Excel reads UTF-8"
     header = rows[0]
@@ -43,13 +48,19 @@ def test_export_is_utf8_with_bom_and_only_the_filtered_rows(request, login, role
 
 
 def test_cells_that_a_spreadsheet_would_run_are_neutralized(login, supervisor):
-    CustomerFactory(external_id="=1+1", name='=HYPERLINK("http://evil.example","クリック")', name_kana="+SUM(A1)",
-                    tags=["@cmd", "-2+3"], attributes={"note": "=x"}, phone="+1 212-555-0100")
+    CustomerFactory(
+        external_id="=1+1",
+        name='=HYPERLINK("http://evil.example","クリック")',
+        name_kana="+SUM(A1)",
+        tags=["@cmd", "-2+3"],
+        attributes={"note": "=x"},
+        phone="+1 212-555-0100",
+    )
     _raw, rows = download(login(supervisor))
     row = dict(zip(rows[0], rows[1]))
     values = list(row.values())
     assert "'=1+1" in values
-    assert "'=HYPERLINK(\"http://evil.example\",\"クリック\")" in values
+    assert '\'=HYPERLINK("http://evil.example","クリック")' in values
     assert "'+SUM(A1)" in values
     assert "'@cmd -2+3" in values
     assert "'+1 212-555-0100" in values, "a foreign number starting with + is made plain text too"
@@ -57,10 +68,23 @@ def test_cells_that_a_spreadsheet_would_run_are_neutralized(login, supervisor):
         assert not value.startswith(("=", "+", "-", "@")), value
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("=1", "'=1"), ("+1", "'+1"), ("-1", "'-1"), ("@a", "'@a"), ("\t=1", "'\t=1"), ("\r=1", "'\r=1"),
-    ("＝1", "'＝1"), ("ok", "ok"), ("", ""), (None, ""), (12, "12"), ("a=b", "a=b"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("=1", "'=1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@a", "'@a"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("＝1", "'＝1"),
+        ("ok", "ok"),
+        ("", ""),
+        (None, ""),
+        (12, "12"),
+        ("a=b", "a=b"),
+    ],
+)
 def test_neutralize(value, expected):
     assert neutralize(value) == expected
 

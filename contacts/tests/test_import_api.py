@@ -1,4 +1,5 @@
 """REST API of imports: 202 → poll → done → errors.csv, bad files and mappings as 400, roles."""
+
 import json
 
 import pytest
@@ -39,7 +40,12 @@ def test_upload_202_then_poll_until_done_then_errors_csv(api_as, supervisor, dja
     done = api.get(f"{URL}{job_id}/").json()
     assert done["status"] == "done"
     assert {k: done[k] for k in ("total_rows", "created", "updated", "unchanged", "failed")} == {
-        "total_rows": 4, "created": 3, "updated": 0, "unchanged": 0, "failed": 1}
+        "total_rows": 4,
+        "created": 3,
+        "updated": 0,
+        "unchanged": 0,
+        "failed": 1,
+    }
     assert done["errors"] == [{"line": 5, "column": "氏名", "value": "", "message": "The name is empty."}]
     assert done["errors_truncated"] is False
     assert done["errors_csv"].endswith(f"/api/v1/imports/{job_id}/errors.csv")
@@ -55,8 +61,14 @@ def test_encoding_and_mapping_can_be_given(api_as, supervisor):
     api = api_as(supervisor)
     data = csv_bytes([["番号", "お客様", "連絡先"], ["X1", "山田 太郎", "090-1111-2222"]], encoding="cp932")
     mapping = {"番号": "external_id", "お客様": "name", "連絡先": "mobile_phone"}
-    response = post(api, {"file": SimpleUploadedFile("x.csv", data), "encoding": "shift_jis",
-                          "mapping": json.dumps(mapping, ensure_ascii=False)})
+    response = post(
+        api,
+        {
+            "file": SimpleUploadedFile("x.csv", data),
+            "encoding": "shift_jis",
+            "mapping": json.dumps(mapping, ensure_ascii=False),
+        },
+    )
     assert response.status_code == 202, response.json()
     job = ImportJob.objects.get(pk=response.json()["id"])
     assert job.encoding == "cp932"
@@ -64,16 +76,30 @@ def test_encoding_and_mapping_can_be_given(api_as, supervisor):
     assert Customer.objects.get(external_id="X1").phones.get().kind == "mobile"
 
 
-@pytest.mark.parametrize("encoding, stored", [
-    ("Shift_JIS", "cp932"), ("CP932", "cp932"), ("sjis", "cp932"), ("UTF-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("auto", "utf-8"),
-])
+@pytest.mark.parametrize(
+    "encoding, stored",
+    [
+        ("Shift_JIS", "cp932"),
+        ("CP932", "cp932"),
+        ("sjis", "cp932"),
+        ("UTF-8", "utf-8"),
+        ("utf-8-sig", "utf-8-sig"),
+        ("auto", "utf-8"),
+    ],
+)
 def test_encodings_as_api_md_names_them(api_as, supervisor, encoding, stored):
     """API.md says "UTF-8" and "Shift_JIS/CP932": those spellings were refused as unknown choices."""
     codec = "cp932" if stored == "cp932" else "utf-8"
     data = csv_bytes([["番号", "お客様", "連絡先"], ["X1", "山田 太郎", "090-1111-2222"]], encoding=codec)
     mapping = {"番号": "external_id", "お客様": "name", "連絡先": "mobile_phone"}
-    response = post(api_as(supervisor), {"file": SimpleUploadedFile("x.csv", data), "encoding": encoding,
-                                         "mapping": json.dumps(mapping, ensure_ascii=False)})
+    response = post(
+        api_as(supervisor),
+        {
+            "file": SimpleUploadedFile("x.csv", data),
+            "encoding": encoding,
+            "mapping": json.dumps(mapping, ensure_ascii=False),
+        },
+    )
     assert response.status_code == 202, response.json()
     assert ImportJob.objects.get(pk=response.json()["id"]).encoding == stored
 
@@ -91,12 +117,15 @@ def test_xlsx_upload(api_as, supervisor):
     assert Customer.objects.count() == 3
 
 
-@pytest.mark.parametrize("name, data, message", [
-    ("empty.csv", b"\r\n", "The file is empty."),
-    ("rows.csv", csv_bytes(ROWS), "column names"),
-    ("binary.csv", b"\x00\x01\x02" * 100, "binary"),
-    ("semicolons.csv", csv_bytes([HEADER, *ROWS], delimiter=";"), "“;”"),
-])
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("empty.csv", b"\r\n", "The file is empty."),
+        ("rows.csv", csv_bytes(ROWS), "column names"),
+        ("binary.csv", b"\x00\x01\x02" * 100, "binary"),
+        ("semicolons.csv", csv_bytes([HEADER, *ROWS], delimiter=";"), "“;”"),
+    ],
+)
 def test_bad_files_are_400_with_the_reason(api_as, supervisor, tmp_path, name, data, message):
     response = post(api_as(supervisor), {"file": SimpleUploadedFile(name, data)})
     assert response.status_code == 400
@@ -131,7 +160,12 @@ def test_dnc_import_through_the_api(api_as, supervisor):
     assert response.status_code == 202
     imports.run_import(job_id=response.json()["id"])
     entry = DoNotCall.objects.get()
-    assert (entry.phone_number, entry.reason, entry.source, entry.created_by) == ("+819012345678", "legal", "import", supervisor)
+    assert (entry.phone_number, entry.reason, entry.source, entry.created_by) == (
+        "+819012345678",
+        "legal",
+        "import",
+        supervisor,
+    )
 
 
 def test_roles(api_as, api_client, operator, manager, client_viewer):

@@ -1,5 +1,6 @@
 """The supervisor's import journey in a real browser, with the real Celery worker: upload a CSV
 with a bad row, map its columns, watch the progress, see the summary and the error list."""
+
 import re
 
 import pytest
@@ -17,7 +18,22 @@ def test_upload_map_watch_progress_and_read_the_errors(page, browser_login, supe
     # are deleted at the end.
     rows = [HEADER + ["好きな商品"]]
     rows += [row + ["緑茶"] for row in ROWS]
-    rows.append(["C0004", "高橋 美咲", "タカハシ ミサキ", "090-4444-5555", "", "女性", "1990-02-30", "東京都", "", "2", "8000", "紅茶"])
+    rows.append(
+        [
+            "C0004",
+            "高橋 美咲",
+            "タカハシ ミサキ",
+            "090-4444-5555",
+            "",
+            "女性",
+            "1990-02-30",
+            "東京都",
+            "",
+            "2",
+            "8000",
+            "紅茶",
+        ]
+    )
     data = csv_bytes(rows, encoding="cp932")
     browser_login(supervisor)
     try:
@@ -25,7 +41,9 @@ def test_upload_map_watch_progress_and_read_the_errors(page, browser_login, supe
         expect(page.get_by_role("heading", name="インポート")).to_be_visible()
         shot(page, "imports-list-empty")
 
-        page.set_input_files("input[name=file]", files=[{"name": "顧客リスト.csv", "mimeType": "text/csv", "buffer": data}])
+        page.set_input_files(
+            "input[name=file]", files=[{"name": "顧客リスト.csv", "mimeType": "text/csv", "buffer": data}]
+        )
         page.click("[data-testid=upload-submit]")
         expect(page.get_by_role("heading", name="列の対応付け")).to_be_visible()
         expect(page.get_by_test_id("mapping-encoding")).to_have_text("cp932")
@@ -73,8 +91,13 @@ def test_upload_map_watch_progress_and_read_the_errors(page, browser_login, supe
 
 def test_progress_bar_of_a_running_import(page, browser_login, supervisor, shot):
     job = ImportJob.objects.create(
-        original_name="大量リスト.csv", file="imports/uploads/x/none.csv", status=ImportJob.Status.RUNNING,
-        total_rows=1_000_000, processed_rows=420_000, created_by=supervisor, encoding="cp932",
+        original_name="大量リスト.csv",
+        file="imports/uploads/x/none.csv",
+        status=ImportJob.Status.RUNNING,
+        total_rows=1_000_000,
+        processed_rows=420_000,
+        created_by=supervisor,
+        encoding="cp932",
     )
     browser_login(supervisor)
     page.goto(page.base_url + f"/contacts/imports/{job.pk}/")

@@ -2,6 +2,7 @@
 the customer and phone tables for its transaction and builds them again at the end. The data and
 the indexes come out the same as on the normal path; a busy table or a big table keeps its
 indexes; a failed run leaves them as they were."""
+
 import threading
 
 import pytest
@@ -62,7 +63,19 @@ def indexes():
 
 def many_rows(count):
     return [HEADER] + [
-        [f"B{n:04d}", f"顧客 {n}", "", f"03-{1000 + n}-5678", f"090-{1000 + n}-2222", "", "1980/4/1", "", "", str(n), ""]
+        [
+            f"B{n:04d}",
+            f"顧客 {n}",
+            "",
+            f"03-{1000 + n}-5678",
+            f"090-{1000 + n}-2222",
+            "",
+            "1980/4/1",
+            "",
+            "",
+            str(n),
+            "",
+        ]
         for n in range(1, count + 1)
     ]
 

@@ -1,4 +1,6 @@
-"""Imports racing with each other and with the do-not-call registry, and customer edits racing each other (real transactions, threads)."""
+"""Imports racing with each other and with the do-not-call registry, and customer edits racing each other
+(real transactions, threads)."""
+
 import threading
 
 import pytest
@@ -34,7 +36,7 @@ def in_thread(target, *args, **kwargs):
     def run():
         try:
             result["value"] = target(*args, **kwargs)
-        except BaseException as error:  # re-raised by join()
+        except BaseException as error:  # noqa: BLE001 - re-raised by join()
             result["error"] = error
         finally:
             connection.close()
@@ -322,12 +324,16 @@ def test_two_edits_of_one_customers_phones_at_once_both_succeed(supervisor):
     customer = CustomerFactory(phone="090-1000-0000")
     lists = [
         [{"number": "090-1000-0000", "kind": "mobile"}, {"number": "03-1234-5678", "kind": "home"}],
-        [{"number": "090-1000-0000", "kind": "mobile"}, {"number": "03-1234-5678", "kind": "home"}, {"number": "080-2222-3333", "kind": "mobile"}],
+        [
+            {"number": "090-1000-0000", "kind": "mobile"},
+            {"number": "03-1234-5678", "kind": "home"},
+            {"number": "080-2222-3333", "kind": "mobile"},
+        ],
     ]
     for round_ in range(12):
         barrier = threading.Barrier(2)
 
-        def edit(phones):
+        def edit(phones, barrier=barrier):
             barrier.wait(timeout=10)
             fresh = Customer.objects.get(pk=customer.pk)
             update_customer(customer=fresh, by=supervisor, phones=phones)
@@ -337,5 +343,8 @@ def test_two_edits_of_one_customers_phones_at_once_both_succeed(supervisor):
         assert [join() for join in joins] == [True, True], round_
         numbers = set(Customer.objects.get(pk=customer.pk).phones.values_list("number", flat=True))
         assert numbers in ({"+819010000000", "+81312345678"}, {"+819010000000", "+81312345678", "+818022223333"})
-        update_customer(customer=Customer.objects.get(pk=customer.pk), by=supervisor,
-                        phones=[{"number": "090-1000-0000", "kind": "mobile"}])
+        update_customer(
+            customer=Customer.objects.get(pk=customer.pk),
+            by=supervisor,
+            phones=[{"number": "090-1000-0000", "kind": "mobile"}],
+        )

@@ -1,4 +1,5 @@
 """Cell conversion of imports, and the fast phone path agreeing with contacts.phones."""
+
 import random
 
 import pytest
@@ -14,12 +15,22 @@ def english():
         yield
 
 
-@pytest.mark.parametrize("text, value", [
-    ("1980-04-01", "1980-04-01"), ("1980/4/1", "1980-04-01"), ("1980/04/01", "1980-04-01"),
-    ("19800401", "1980-04-01"), ("1980年4月1日", "1980-04-01"), ("１９８０年４月１日", "1980-04-01"),
-    ("昭和55年5月6日", "1980-05-06"), ("S55.5.6", "1980-05-06"), ("平成元年1月8日", "1989-01-08"),
-    ("令和6年2月29日", "2024-02-29"), ("H2/3/4", "1990-03-04"),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("1980-04-01", "1980-04-01"),
+        ("1980/4/1", "1980-04-01"),
+        ("1980/04/01", "1980-04-01"),
+        ("19800401", "1980-04-01"),
+        ("1980年4月1日", "1980-04-01"),
+        ("１９８０年４月１日", "1980-04-01"),
+        ("昭和55年5月6日", "1980-05-06"),
+        ("S55.5.6", "1980-05-06"),
+        ("平成元年1月8日", "1989-01-08"),
+        ("令和6年2月29日", "2024-02-29"),
+        ("H2/3/4", "1990-03-04"),
+    ],
+)
 def test_dates_in_every_common_spelling(text, value):
     assert c.to_date(text) == value
 
@@ -30,12 +41,18 @@ def test_impossible_dates_are_refused(text):
         c.to_date(text)
 
 
-@pytest.mark.parametrize("text, value", [
-    ("2024-01-02", "2024-01-02 00:00:00"), ("2024-01-02 10:20:30", "2024-01-02 10:20:30"),
-    ("2024/1/2 9:05", "2024-01-02 09:05:00"), ("2024/01/02 09:05", "2024-01-02 09:05:00"),
-    ("2024-01-02T10:20:30", "2024-01-02 10:20:30"), ("2024年1月2日 10時5分", "2024-01-02 10:05:00"),
-    ("2024-01-02T01:00:00+00:00", "2024-01-02 10:00:00"),  # an explicit offset: the moment in Tokyo
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("2024-01-02", "2024-01-02 00:00:00"),
+        ("2024-01-02 10:20:30", "2024-01-02 10:20:30"),
+        ("2024/1/2 9:05", "2024-01-02 09:05:00"),
+        ("2024/01/02 09:05", "2024-01-02 09:05:00"),
+        ("2024-01-02T10:20:30", "2024-01-02 10:20:30"),
+        ("2024年1月2日 10時5分", "2024-01-02 10:05:00"),
+        ("2024-01-02T01:00:00+00:00", "2024-01-02 10:00:00"),  # an explicit offset: the moment in Tokyo
+    ],
+)
 def test_date_times(text, value, settings):
     settings.TIME_ZONE = "Asia/Tokyo"
     assert c.to_datetime(text) == value
@@ -58,8 +75,10 @@ def test_bad_integers(text):
         c.to_integer(text)
 
 
-@pytest.mark.parametrize("text, value", [("12800", "12800"), ("12,800", "12800"), ("¥12,800", "12800"),
-                                         ("１２８００円", "12800"), ("99.6", "100")])
+@pytest.mark.parametrize(
+    "text, value",
+    [("12800", "12800"), ("12,800", "12800"), ("¥12,800", "12800"), ("１２８００円", "12800"), ("99.6", "100")],
+)
 def test_money(text, value):
     assert c.to_money(text) == value
 
@@ -81,8 +100,19 @@ def test_bad_rates(text):
         c.to_rate(text)
 
 
-@pytest.mark.parametrize("text, value", [("男性", "male"), ("男", "male"), ("M", "male"), ("1", "male"),
-                                         ("女", "female"), ("Ｆ", "female"), ("不明", ""), ("その他", "other")])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("男性", "male"),
+        ("男", "male"),
+        ("M", "male"),
+        ("1", "male"),
+        ("女", "female"),
+        ("Ｆ", "female"),
+        ("不明", ""),
+        ("その他", "other"),
+    ],
+)
 def test_genders(text, value):
     assert c.to_gender(text) == value
 
@@ -92,8 +122,17 @@ def test_unknown_gender_is_refused():
         c.to_gender("たぶん")
 
 
-@pytest.mark.parametrize("text, value", [("東京", "東京都"), ("東京都", "東京都"), ("大阪", "大阪府"), ("北海道", "北海道"),
-                                         ("tokyo", "東京都"), ("California", "California")])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("東京", "東京都"),
+        ("東京都", "東京都"),
+        ("大阪", "大阪府"),
+        ("北海道", "北海道"),
+        ("tokyo", "東京都"),
+        ("California", "California"),
+    ],
+)
 def test_prefectures(text, value):
     assert c.to_prefecture(text) == value
 
@@ -107,20 +146,36 @@ def test_other_values():
     assert c.kana_converter(200)("ﾔﾏﾀﾞ ﾀﾛｳ") == "ヤマダ タロウ"
     assert c.to_email("a@example.jp") == "a@example.jp"
     assert c.to_dnc_reason("苦情") == "complaint"
-    for convert, text in [(c.to_email, "not-an-email"), (c.to_tags, "x" * 51), (c.to_time_zone, "Mars/Base"),
-                          (c.text_converter(5), "123456"), (c.to_subscription, "maybe")]:
+    for convert, text in [
+        (c.to_email, "not-an-email"),
+        (c.to_tags, "x" * 51),
+        (c.to_time_zone, "Mars/Base"),
+        (c.text_converter(5), "123456"),
+        (c.to_subscription, "maybe"),
+    ]:
         with pytest.raises(c.Invalid):
             convert(text)
 
 
 # ---------------------------------------------------------------- phones
 
+
 def _phone_inputs(count: int):
     rng = random.Random(7)
-    inputs = ["０９０－１２３４－５６７８", "(03) 1234-5678", "0120-123-456", "050-1234-5678", "0570-000-111",
-              "+81 90 1234 5678", "090ー1234ー5678", "12345", "なし", "03-1234-567"]
+    inputs = [
+        "０９０－１２３４－５６７８",
+        "(03) 1234-5678",
+        "0120-123-456",
+        "050-1234-5678",
+        "0570-000-111",
+        "+81 90 1234 5678",
+        "090ー1234ー5678",
+        "12345",
+        "なし",
+        "03-1234-567",
+    ]
     for _ in range(count):
-        digits = "0" + str(rng.randint(10 ** 8, 10 ** 10 - 1))
+        digits = "0" + str(rng.randint(10**8, 10**10 - 1))
         style = rng.random()
         if style < 0.4:
             inputs.append(f"{digits[:3]}-{digits[3:7]}-{digits[7:]}")
@@ -167,7 +222,11 @@ def test_converters_of_repeating_kinds_remember_values_but_not_errors():
 
     to_date_once, sql_type = converter_for("date")
     assert sql_type == "date"
-    assert [to_date_once(t) for t in ("2024/4/1", "2024/4/1", "昭和55年5月6日")] == ["2024-04-01", "2024-04-01", "1980-05-06"]
+    assert [to_date_once(t) for t in ("2024/4/1", "2024/4/1", "昭和55年5月6日")] == [
+        "2024-04-01",
+        "2024-04-01",
+        "1980-05-06",
+    ]
     for _ in range(2):  # a bad cell fails each time it appears
         with pytest.raises(Invalid):
             to_date_once("2024/2/30")

@@ -1,4 +1,5 @@
 """Reading uploaded files: encodings, header recognition, delimiters, XLSX, and every bad file."""
+
 import io
 
 import pytest
@@ -25,11 +26,15 @@ def rows_of(data: bytes, inspection):
 
 # ---------------------------------------------------------------- encodings
 
-@pytest.mark.parametrize("encoding, detected", [
-    ("utf-8", "utf-8"),
-    ("utf-8-sig", "utf-8-sig"),
-    ("cp932", "cp932"),
-])
+
+@pytest.mark.parametrize(
+    "encoding, detected",
+    [
+        ("utf-8", "utf-8"),
+        ("utf-8-sig", "utf-8-sig"),
+        ("cp932", "cp932"),
+    ],
+)
 def test_encoding_is_detected_and_text_reads_back(encoding, detected):
     data = csv_bytes([HEADER, *ROWS], encoding=encoding)
     inspection = inspect(data)
@@ -65,17 +70,39 @@ def test_bytes_invalid_in_the_encoding_mark_only_their_row():
 
 # ---------------------------------------------------------------- headers
 
-@pytest.mark.parametrize("header, target", [
-    ("顧客ID", "external_id"), ("顧客ＩＤ", "external_id"), ("顧客 ID", "external_id"), ("会員番号", "external_id"),
-    ("Customer ID", "external_id"), ("customer_id", "external_id"),
-    ("氏名", "name"), ("お名前", "name"), ("Name", "name"),
-    ("フリガナ", "name_kana"), ("ふりがな", "name_kana"),
-    ("電話番号", "phone"), ("TEL", "phone"), ("携帯電話", "mobile_phone"), ("携帯番号", "mobile_phone"),
-    ("性別", "gender"), ("生年月日", "birth_date"), ("Date of birth", "birth_date"), ("都道府県", "prefecture"),
-    ("最終購入日", "last_purchase_at"), ("購入回数", "purchase_count"), ("累計購入金額", "total_spent"),
-    ("姓", "last_name"), ("名", "first_name"), ("メールアドレス", "email"), ("郵便番号", "postal_code"),
-    ("好きな色", ""),
-])
+
+@pytest.mark.parametrize(
+    "header, target",
+    [
+        ("顧客ID", "external_id"),
+        ("顧客ＩＤ", "external_id"),
+        ("顧客 ID", "external_id"),
+        ("会員番号", "external_id"),
+        ("Customer ID", "external_id"),
+        ("customer_id", "external_id"),
+        ("氏名", "name"),
+        ("お名前", "name"),
+        ("Name", "name"),
+        ("フリガナ", "name_kana"),
+        ("ふりがな", "name_kana"),
+        ("電話番号", "phone"),
+        ("TEL", "phone"),
+        ("携帯電話", "mobile_phone"),
+        ("携帯番号", "mobile_phone"),
+        ("性別", "gender"),
+        ("生年月日", "birth_date"),
+        ("Date of birth", "birth_date"),
+        ("都道府県", "prefecture"),
+        ("最終購入日", "last_purchase_at"),
+        ("購入回数", "purchase_count"),
+        ("累計購入金額", "total_spent"),
+        ("姓", "last_name"),
+        ("名", "first_name"),
+        ("メールアドレス", "email"),
+        ("郵便番号", "postal_code"),
+        ("好きな色", ""),
+    ],
+)
 def test_common_japanese_and_english_headers_are_recognised(header, target):
     assert fields.recognise_header(header) == target
 
@@ -121,15 +148,18 @@ def test_tab_separated_files_are_read():
 
 # ---------------------------------------------------------------- XLSX
 
+
 def test_xlsx_cells_read_like_a_csv_export():
     import datetime
 
-    data = xlsx_bytes([
-        ["顧客ID", "氏名", "電話番号", "生年月日", "購入回数", "累計購入金額"],
-        ["C1", "山田 太郎", 9012345678, datetime.datetime(1980, 4, 1), 3, 12800.0],
-        [None, None, None, None, None, None],
-        ["C2", "佐藤 花子", "03-1234-5678", datetime.date(1990, 1, 2), 1.5, None],
-    ])
+    data = xlsx_bytes(
+        [
+            ["顧客ID", "氏名", "電話番号", "生年月日", "購入回数", "累計購入金額"],
+            ["C1", "山田 太郎", 9012345678, datetime.datetime(1980, 4, 1), 3, 12800.0],
+            [None, None, None, None, None, None],
+            ["C2", "佐藤 花子", "03-1234-5678", datetime.date(1990, 1, 2), 1.5, None],
+        ]
+    )
     inspection = inspect(data, name="customers.xlsx")
     assert inspection.format == "xlsx"
     assert inspection.headers[0] == "顧客ID"
@@ -141,11 +171,15 @@ def test_xlsx_cells_read_like_a_csv_export():
 
 # ---------------------------------------------------------------- bad files
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "empty"),
-    (b"\r\n\r\n  \r\n", "empty"),
-    (b"\xef\xbb\xbf", "empty"),
-])
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "empty"),
+        (b"\r\n\r\n  \r\n", "empty"),
+        (b"\xef\xbb\xbf", "empty"),
+    ],
+)
 def test_empty_file_is_refused(data, message):
     with pytest.raises(ImportFileError, match=message):
         inspect(data)

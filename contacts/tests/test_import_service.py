@@ -1,5 +1,6 @@
 """The import service end to end (the Celery task's work run in-process): upsert by customer ID,
 counts, error rows with line numbers, idempotent re-import, DNC lists, audit."""
+
 import datetime
 from decimal import Decimal
 
@@ -30,7 +31,13 @@ def errors_of(job):
 def test_customers_are_created_with_every_mapped_value(supervisor):
     job = run_import(supervisor, csv_file())
     assert job.status == ImportJob.Status.DONE
-    assert (job.total_rows, job.created_count, job.updated_count, job.unchanged_count, job.failed_count) == (3, 3, 0, 0, 0)
+    assert (job.total_rows, job.created_count, job.updated_count, job.unchanged_count, job.failed_count) == (
+        3,
+        3,
+        0,
+        0,
+        0,
+    )
     yamada = Customer.objects.get(external_id="C0001")
     assert yamada.name == "山田 太郎"
     assert yamada.name_kana == "ヤマダ タロウ"
@@ -53,12 +60,12 @@ def test_customers_are_created_with_every_mapped_value(supervisor):
 def test_bad_rows_are_reported_with_line_column_value_and_reason_and_good_rows_still_load(supervisor):
     rows = [
         HEADER,
-        ROWS[0],                                                                                   # line 2
-        ["C0002", "佐藤 花子", "", "", "", "女", "1990-02-30", "", "", "abc", ""],                  # line 3
-        ["", "名無し", "", "", "", "", "", "", "", "", ""],                                        # line 4
-        ["C0001", "重複", "", "", "", "", "", "", "", "", ""],                                     # line 5
-        ["C0004", "短い行"],                                                                       # line 6
-        ["C0005", "電話だけ不正", "", "12345", "", "", "", "", "", "", ""],                          # line 7
+        ROWS[0],  # line 2
+        ["C0002", "佐藤 花子", "", "", "", "女", "1990-02-30", "", "", "abc", ""],  # line 3
+        ["", "名無し", "", "", "", "", "", "", "", "", ""],  # line 4
+        ["C0001", "重複", "", "", "", "", "", "", "", "", ""],  # line 5
+        ["C0004", "短い行"],  # line 6
+        ["C0005", "電話だけ不正", "", "12345", "", "", "", "", "", "", ""],  # line 7
     ]
     job = run_import(supervisor, csv_file(rows))
     assert (job.total_rows, job.created_count, job.failed_count) == (6, 2, 4)
@@ -103,8 +110,8 @@ def test_upsert_updates_changed_rows_only_and_blank_cells_keep_values(supervisor
     run_import(supervisor, csv_file())
     before = {c.external_id: c.updated_at for c in Customer.objects.all()}
     changed = [HEADER, ROWS[0], list(ROWS[1]), ROWS[2]]
-    changed[2][9] = "2"          # 佐藤: purchase count 1 → 2
-    changed[2][6] = ""           # blank birth date: keeps 1980-05-06
+    changed[2][9] = "2"  # 佐藤: purchase count 1 → 2
+    changed[2][6] = ""  # blank birth date: keeps 1980-05-06
     job = run_import(supervisor, csv_file(changed))
     assert (job.created_count, job.updated_count, job.unchanged_count) == (0, 1, 2)
     sato = Customer.objects.get(external_id="C0002")
@@ -149,11 +156,20 @@ def test_another_stored_number_becoming_primary_counts_as_an_update(supervisor):
 
 
 def test_name_from_last_and_first_name_columns_and_custom_attributes(supervisor):
-    rows = [["会員番号", "姓", "名", "セイ", "メイ", "好きな商品", "会員ランク"],
-            ["M1", "山田", "太郎", "ﾔﾏﾀﾞ", "ﾀﾛｳ", "緑茶", "0012"],
-            ["M2", "佐藤", "花子", "サトウ", "ハナコ", "", "7"]]
-    mapping = {"会員番号": "external_id", "姓": "last_name", "名": "first_name", "セイ": "last_name_kana",
-               "メイ": "first_name_kana", "好きな商品": "attr:好きな商品", "会員ランク": "attr:rank"}
+    rows = [
+        ["会員番号", "姓", "名", "セイ", "メイ", "好きな商品", "会員ランク"],
+        ["M1", "山田", "太郎", "ﾔﾏﾀﾞ", "ﾀﾛｳ", "緑茶", "0012"],
+        ["M2", "佐藤", "花子", "サトウ", "ハナコ", "", "7"],
+    ]
+    mapping = {
+        "会員番号": "external_id",
+        "姓": "last_name",
+        "名": "first_name",
+        "セイ": "last_name_kana",
+        "メイ": "first_name_kana",
+        "好きな商品": "attr:好きな商品",
+        "会員ランク": "attr:rank",
+    }
     job = run_import(supervisor, csv_file(rows), mapping=mapping)
     assert job.created_count == 2, errors_of(job)
     m1 = Customer.objects.get(external_id="M1")
@@ -177,8 +193,9 @@ def test_xlsx_import(supervisor):
 
 
 def test_mapping_that_cannot_run_is_refused_before_anything_is_queued(supervisor):
-    upload = imports.receive_upload(uploaded_file=csv_file([["顧客ID", "電話番号"], ["C1", "090-1111-2222"]]),
-                                    kind="customers")
+    upload = imports.receive_upload(
+        uploaded_file=csv_file([["顧客ID", "電話番号"], ["C1", "090-1111-2222"]]), kind="customers"
+    )
     with pytest.raises(ValidationError) as refused:
         imports.start_import(upload=upload, mapping=None, by=supervisor)
     assert "氏名" in str(refused.value.message_dict["mapping"])
@@ -220,7 +237,9 @@ def test_large_file_loads_in_several_chunks_with_exact_counts(supervisor, monkey
 
     monkeypatch.setattr(staging, "CHUNK_ROWS", 4)
     monkeypatch.setattr(staging, "BATCH_ROWS", 2)  # chunks of 4 rows: 3 chunks
-    rows = [HEADER] + [[f"K{n:03d}", f"顧客 {n}", "", f"090{n:08d}", "", "", "", "", "", str(n), ""] for n in range(1, 11)]
+    rows = [HEADER] + [
+        [f"K{n:03d}", f"顧客 {n}", "", f"090{n:08d}", "", "", "", "", "", str(n), ""] for n in range(1, 11)
+    ]
     rows.append(["K003", "重複", "", "", "", "", "", "", "", "", ""])
     job = run_import(supervisor, csv_file(rows))
     assert (job.total_rows, job.created_count, job.failed_count) == (11, 10, 1)
@@ -230,17 +249,26 @@ def test_large_file_loads_in_several_chunks_with_exact_counts(supervisor, monkey
 
 # ---------------------------------------------------------------- do-not-call lists
 
+
 def test_dnc_list_creates_audited_import_entries_and_never_duplicates_an_active_one(supervisor):
     existing = DoNotCallFactory(phone_number="+819012345678")
     revoked = DoNotCallFactory(phone_number="+81312345678", revoked_at=timezone.now(), revoke_reason="誤登録")
-    data = [["電話番号", "理由"], ["090-1234-5678", ""], ["03-1234-5678", "苦情"], ["０８０－１１１１－２２２２", ""],
-            ["080-1111-2222", ""], ["abc", ""]]
+    data = [
+        ["電話番号", "理由"],
+        ["090-1234-5678", ""],
+        ["03-1234-5678", "苦情"],
+        ["０８０－１１１１－２２２２", ""],
+        ["080-1111-2222", ""],
+        ["abc", ""],
+    ]
     job = run_import(supervisor, csv_file(data, name="dnc.csv"), kind="dnc", reason="customer_request")
     assert (job.total_rows, job.created_count, job.unchanged_count, job.failed_count) == (5, 2, 2, 1)
     assert errors_of(job)[0][0] == 6  # "abc" is no phone number: reported, not registered
     added = DoNotCall.objects.filter(source="import").order_by("phone_number")
     assert [(d.phone_number, d.reason) for d in added] == [
-        ("+81312345678", "complaint"), ("+818011112222", "customer_request")]
+        ("+81312345678", "complaint"),
+        ("+818011112222", "customer_request"),
+    ]
     assert all(d.created_by == supervisor and d.campaign_id is None for d in added)
     assert DoNotCall.objects.filter(phone_number="+819012345678").count() == 1  # the active one is kept
     assert revoked.pk != added[0].pk
@@ -264,7 +292,9 @@ def test_dnc_list_by_customer_id_and_headerless_number_list(supervisor):
     job = run_import(supervisor, SimpleUploadedFile("numbers.csv", bare), kind="dnc")
     assert job.created_count == 2
     assert set(DoNotCall.objects.filter(customer=None).values_list("phone_number", flat=True)) == {
-        "+819011112222", "+81312345678"}
+        "+819011112222",
+        "+81312345678",
+    }
 
 
 def test_dnc_row_whose_expiry_has_passed_is_reported_not_registered(supervisor):

@@ -1,4 +1,5 @@
 """Import pages: upload, the mapping step, the job page, progress polling, the error CSV, roles."""
+
 import pytest
 from django.urls import reverse
 from django.utils import translation
@@ -32,6 +33,7 @@ def mapping_post(client, url, headers, mapping, **extra):
 
 # ---------------------------------------------------------------- roles
 
+
 @pytest.mark.parametrize("name", ["import_list"])
 def test_operators_and_managers_may_not_import(login, operator, manager, name):
     for user in (operator, manager):
@@ -58,6 +60,7 @@ def test_imports_show_in_the_supervisor_navigation(login, supervisor):
 
 
 # ---------------------------------------------------------------- upload and mapping
+
 
 def test_upload_leads_to_mapping_with_recognised_columns_and_a_preview(login, supervisor):
     client = login(supervisor)
@@ -166,7 +169,8 @@ def test_a_tampered_or_expired_upload_token_is_refused_with_the_reason(login, su
     tampered = token[:-1] + ("A" if signature_char != "A" else "B")
     response = client.get(reverse("contacts:import_mapping", args=[tampered]), follow=True)
     assert "This upload link is not valid (it was changed or cut short); upload the file again." in [
-        str(m) for m in response.context["messages"]]
+        str(m) for m in response.context["messages"]
+    ]
     assert not ImportJob.objects.exists()
     response = client.post(reverse("contacts:import_mapping", args=[tampered]), {"start": "1"}, follow=True)
     assert "This upload link is not valid" in response.content.decode()
@@ -195,13 +199,16 @@ def test_another_users_or_a_forged_upload_token_is_refused(login, supervisor, ad
     assert other.get(reverse("contacts:import_mapping", args=["forged"]), follow=True).status_code == 200
 
 
-@pytest.mark.parametrize("name, data, message", [
-    ("empty.csv", b"", "file is empty"),
-    ("rows.csv", csv_bytes(ROWS), "first row must hold the column names"),
-    ("photo.csv", b"\x89PNG\r\n\x1a\n" + bytes(200), "binary file"),
-    ("semicolons.csv", csv_bytes([HEADER, *ROWS], delimiter=";"), "separated by “;”"),
-    ("old.xls", b"\xd0\xcf\x11\xe0" + bytes(100), "Old Excel files"),
-])
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("empty.csv", b"", "file is empty"),
+        ("rows.csv", csv_bytes(ROWS), "first row must hold the column names"),
+        ("photo.csv", b"\x89PNG\r\n\x1a\n" + bytes(200), "binary file"),
+        ("semicolons.csv", csv_bytes([HEADER, *ROWS], delimiter=";"), "separated by “;”"),
+        ("old.xls", b"\xd0\xcf\x11\xe0" + bytes(100), "Old Excel files"),
+    ],
+)
 def test_bad_files_get_a_clear_message_and_nothing_is_stored(login, supervisor, tmp_path, name, data, message):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -220,13 +227,19 @@ def test_file_over_the_size_limit_is_refused(login, supervisor, settings):
 
 # ---------------------------------------------------------------- the job page
 
+
 def test_job_page_shows_summary_and_every_error_with_its_line(login, supervisor):
     rows = [HEADER, ROWS[0], ["C0002", "佐藤", "", "", "", "", "1990-02-30", "", "", "", ""]]
     job = run_import(supervisor, csv_file(rows))
     response = login(supervisor).get(reverse("contacts:import_detail", args=[job.pk]))
     content = response.content.decode()
     assert [row[:2] for row in response.context["summary"]] == [
-        ("rows", "Rows"), ("created", "Created"), ("updated", "Updated"), ("unchanged", "Unchanged"), ("failed", "Failed")]
+        ("rows", "Rows"),
+        ("created", "Created"),
+        ("updated", "Updated"),
+        ("unchanged", "Unchanged"),
+        ("failed", "Failed"),
+    ]
     assert [row[2] for row in response.context["summary"]] == [2, 1, 0, 0, 1]
     assert "1990-02-30" in content and "Not a date" in content
     assert reverse("contacts:import_errors_csv", args=[job.pk]) in content
@@ -246,8 +259,12 @@ def test_progress_partial_polls_while_running_and_reloads_the_page_when_done(log
 
 
 def test_errors_csv_is_utf8_with_bom_and_safe_for_excel(login, supervisor):
-    rows = [HEADER, ["=SUM(A1)", "", "", "", "", "", "", "", "", "", ""], ["C2", "佐藤", "", "", "", "", "", "", "", "-1", ""],
-            ["C3", "鈴木", "", "", "", "", "", "", "", "＝1+1", ""]]  # full-width = is a formula to Excel too
+    rows = [
+        HEADER,
+        ["=SUM(A1)", "", "", "", "", "", "", "", "", "", ""],
+        ["C2", "佐藤", "", "", "", "", "", "", "", "-1", ""],
+        ["C3", "鈴木", "", "", "", "", "", "", "", "＝1+1", ""],
+    ]  # full-width = is a formula to Excel too
     job = run_import(supervisor, csv_file(rows))
     response = login(supervisor).get(reverse("contacts:import_errors_csv", args=[job.pk]))
     assert response["Content-Type"].startswith("text/csv")
@@ -272,10 +289,13 @@ def test_dnc_upload_asks_for_reason_and_scope(login, supervisor):
     client = login(supervisor)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = upload(client, SimpleUploadedFile("dnc.csv", "電話番号\r\n090-1234-5678\r\n".encode("cp932")), kind="dnc")
+    response = upload(
+        client, SimpleUploadedFile("dnc.csv", "電話番号\r\n090-1234-5678\r\n".encode("cp932")), kind="dnc"
+    )
     page = client.get(response["Location"])
     assert {"reason", "campaign", "note"} <= set(page.context["form"].fields)
-    response = mapping_post(client, response["Location"], ["電話番号"], {"電話番号": "phone"},
-                            reason="complaint", note="苦情窓口より")
+    response = mapping_post(
+        client, response["Location"], ["電話番号"], {"電話番号": "phone"}, reason="complaint", note="苦情窓口より"
+    )
     job = ImportJob.objects.get()
     assert job.kind == "dnc" and job.mapping["dnc"] == {"reason": "complaint", "campaign": None, "note": "苦情窓口より"}

@@ -1,4 +1,5 @@
 """An import through the real Celery worker and Redis: 202 → the worker runs it → done."""
+
 import time
 
 import pytest

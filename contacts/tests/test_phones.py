@@ -1,4 +1,5 @@
 """Phone normalization: every way a Japanese number is written gives the same E.164 form."""
+
 import pytest
 from django.test import override_settings
 
@@ -112,8 +113,10 @@ def test_normalize_phone_kind_is_normalize_phone_plus_the_kind_in_every_writing(
         digits = "0" + prefix + "".join(rng.choice("0123456789") for _ in range(10 - len(prefix)))
         plain = _normalize.__wrapped__(digits, "JP")
         for written in (
-            f"{digits[:3]}-{digits[3:7]}-{digits[7:]}", f"({digits[:3]}) {digits[3:7]} {digits[7:]}",
-            f"{digits[:3]}\t{digits[3:]}", digits.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+            f"{digits[:3]}-{digits[3:7]}-{digits[7:]}",
+            f"({digits[:3]}) {digits[3:7]} {digits[7:]}",
+            f"{digits[:3]}\t{digits[3:]}",
+            digits.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
             f" {digits[:3]}ー{digits[3:]} ",
         ):
             assert normalize_phone_kind(written, "JP") == plain, written

@@ -1,4 +1,5 @@
 """Segment pages: save, rename, duplicate, delete, live count (htmx) with clear errors."""
+
 import html
 import json
 
@@ -45,7 +46,9 @@ def test_create_validates_and_saves(sv, supervisor):
 def test_edit_renames_and_changes_rules(sv):
     segment = SegmentFactory(name="旧名", criteria=CRITERIA)
     new = {"match": "any", "rules": [{"field": "tag", "op": "eq", "value": "vip"}]}
-    response = sv.post(reverse("contacts:segment_edit", args=[segment.pk]), {"name": "新名", "criteria": json.dumps(new)})
+    response = sv.post(
+        reverse("contacts:segment_edit", args=[segment.pk]), {"name": "新名", "criteria": json.dumps(new)}
+    )
     assert response.status_code == 302
     segment.refresh_from_db()
     assert segment.name == "新名" and segment.criteria == new

@@ -1,4 +1,5 @@
 """Segment criteria: every field and operator of API.md "Segments", evaluated in SQL."""
+
 import datetime
 
 import pytest
@@ -27,6 +28,7 @@ def english():
     with translation.override("en"):
         yield
 
+
 AT = timezone.now().replace(microsecond=0)
 HOUR = datetime.timedelta(hours=1)
 
@@ -40,24 +42,56 @@ def people(db):
     """Three customers that differ on every field: A (active buyer), B (lapsed, never reached),
     C (nothing known)."""
     a = CustomerFactory(
-        external_id="A", gender="female", birth_date=datetime.date(AT.year - 36, 1, 1), prefecture="東京都",
-        registered_at=days_ago(400), first_purchase_at=days_ago(300), last_purchase_at=days_ago(10),
-        purchase_count=5, total_spent=50000, subscription_status="active", mail_open_rate=0.6,
-        last_web_visit_at=days_ago(3), tags=["vip", "dm"],
+        external_id="A",
+        gender="female",
+        birth_date=datetime.date(AT.year - 36, 1, 1),
+        prefecture="東京都",
+        registered_at=days_ago(400),
+        first_purchase_at=days_ago(300),
+        last_purchase_at=days_ago(10),
+        purchase_count=5,
+        total_spent=50000,
+        subscription_status="active",
+        mail_open_rate=0.6,
+        last_web_visit_at=days_ago(3),
+        tags=["vip", "dm"],
         attributes={"churn_score": 0.8, "favourite": "green tea", "flag": True},
-        last_contact_at=days_ago(20), last_attempt_at=days_ago(20), last_disposition="success",
-        last_reaction="interested", consecutive_no_contact=0, attempt_count=3,
+        last_contact_at=days_ago(20),
+        last_attempt_at=days_ago(20),
+        last_disposition="success",
+        last_reaction="interested",
+        consecutive_no_contact=0,
+        attempt_count=3,
     )
     b = CustomerFactory(
-        external_id="B", gender="male", birth_date=datetime.date(AT.year - 66, 1, 1), prefecture="大阪府",
-        registered_at=days_ago(50), first_purchase_at=days_ago(200), last_purchase_at=days_ago(200),
-        purchase_count=1, total_spent=3000, subscription_status="", mail_open_rate=None, tags=[],
+        external_id="B",
+        gender="male",
+        birth_date=datetime.date(AT.year - 66, 1, 1),
+        prefecture="大阪府",
+        registered_at=days_ago(50),
+        first_purchase_at=days_ago(200),
+        last_purchase_at=days_ago(200),
+        purchase_count=1,
+        total_spent=3000,
+        subscription_status="",
+        mail_open_rate=None,
+        tags=[],
         attributes={"churn_score": "high", "favourite": "Coffee"},
-        last_attempt_at=days_ago(5), last_disposition="no_answer", consecutive_no_contact=4, attempt_count=4,
+        last_attempt_at=days_ago(5),
+        last_disposition="no_answer",
+        consecutive_no_contact=4,
+        attempt_count=4,
     )
     c = CustomerFactory(
-        external_id="C", gender="", birth_date=None, prefecture="", registered_at=None, purchase_count=0,
-        subscription_status="cancelled", tags=["dm"], attributes={},
+        external_id="C",
+        gender="",
+        birth_date=None,
+        prefecture="",
+        registered_at=None,
+        purchase_count=0,
+        subscription_status="cancelled",
+        tags=["dm"],
+        attributes={},
     )
     return a, b, c
 
@@ -188,10 +222,24 @@ def test_a_wrong_expectation_is_detected(people):
 
 
 def test_every_documented_field_and_operator_is_covered():
-    documented = {"gender", "age", "prefecture", "registered_days", "last_purchase_days", "purchase_count",
-                  "total_spent", "subscription_status", "tag", "mail_open_rate", "last_web_visit_days",
-                  "last_contact_days", "last_disposition", "last_reaction", "consecutive_no_contact",
-                  "never_contacted"}
+    documented = {
+        "gender",
+        "age",
+        "prefecture",
+        "registered_days",
+        "last_purchase_days",
+        "purchase_count",
+        "total_spent",
+        "subscription_status",
+        "tag",
+        "mail_open_rate",
+        "last_web_visit_days",
+        "last_contact_days",
+        "last_disposition",
+        "last_reaction",
+        "consecutive_no_contact",
+        "never_contacted",
+    }
     assert documented <= set(FIELDS)
     tested_fields = {r["field"] for r, _e in CASES}
     assert documented | {"attributes.churn_score"} <= tested_fields
@@ -201,7 +249,10 @@ def test_every_documented_field_and_operator_is_covered():
 def test_match_any_all_nested_groups_and_no_rules(people):
     assert matching(rule("gender", "eq", "male"), rule("tag", "eq", "vip"), match="any") == {"A", "B"}
     assert matching(rule("gender", "eq", "male"), rule("tag", "eq", "vip"), match="all") == set()
-    nested = {"match": "any", "rules": [rule("prefecture", "eq", "東京都"), rule("subscription_status", "eq", "cancelled")]}
+    nested = {
+        "match": "any",
+        "rules": [rule("prefecture", "eq", "東京都"), rule("subscription_status", "eq", "cancelled")],
+    }
     assert matching(rule("tag", "exists", True), nested) == {"A", "C"}
     assert matching() == {"A", "B", "C"}
     assert set(customers_matching({}).values_list("external_id", flat=True)) == {"A", "B", "C"}
@@ -211,8 +262,12 @@ def test_age_follows_birthdays_exactly(db):
     today = timezone.localdate(AT)
     CustomerFactory(external_id="today", birth_date=_years_before(today, 30))
     CustomerFactory(external_id="tomorrow", birth_date=_years_before(today, 30) + datetime.timedelta(days=1))
-    assert set(customers_matching({"rules": [rule("age", "eq", 30)]}, at=AT).values_list("external_id", flat=True)) == {"today"}
-    assert set(customers_matching({"rules": [rule("age", "eq", 29)]}, at=AT).values_list("external_id", flat=True)) == {"tomorrow"}
+    assert set(customers_matching({"rules": [rule("age", "eq", 30)]}, at=AT).values_list("external_id", flat=True)) == {
+        "today"
+    }
+    assert set(customers_matching({"rules": [rule("age", "eq", 29)]}, at=AT).values_list("external_id", flat=True)) == {
+        "tomorrow"
+    }
     for customer in Customer.objects.all():
         expected = customer.age(today)
         found = customers_matching({"rules": [rule("age", "eq", expected)]}, at=AT).filter(pk=customer.pk).exists()
@@ -239,12 +294,25 @@ def test_queryset_is_plain_sql_usable_as_subquery_and_in_insert_select(people):
 
 
 def test_values_are_normalized_by_validation():
-    clean = validate_criteria({"rules": [rule("age", "gte", "30"), rule("purchase_count", "in", [1, "2", 2.0]),
-                                         rule("never_contacted", "eq", "true"), rule("tag", "exists")]})
-    assert clean == {"match": "all", "rules": [
-        rule("age", "gte", 30), rule("purchase_count", "in", [1, 2]), rule("never_contacted", "eq", True),
-        rule("tag", "exists", True),
-    ]}
+    clean = validate_criteria(
+        {
+            "rules": [
+                rule("age", "gte", "30"),
+                rule("purchase_count", "in", [1, "2", 2.0]),
+                rule("never_contacted", "eq", "true"),
+                rule("tag", "exists"),
+            ]
+        }
+    )
+    assert clean == {
+        "match": "all",
+        "rules": [
+            rule("age", "gte", 30),
+            rule("purchase_count", "in", [1, 2]),
+            rule("never_contacted", "eq", True),
+            rule("tag", "exists", True),
+        ],
+    }
 
 
 BAD = [
@@ -299,6 +367,8 @@ def test_customers_matching_refuses_invalid_criteria():
 
 
 def test_description_reads_like_the_rules():
-    text = describe_criteria({"match": "all", "rules": [rule("last_purchase_days", "gte", 180), rule("gender", "in", ["female"])]})
+    text = describe_criteria(
+        {"match": "all", "rules": [rule("last_purchase_days", "gte", 180), rule("gender", "in", ["female"])]}
+    )
     assert "180" in text and "Female" in text
     assert describe_criteria({"rules": []}) == "All customers"

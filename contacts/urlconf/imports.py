@@ -1,5 +1,6 @@
 """Routes of one area of the contacts app: `urlpatterns` for pages (namespace "contacts"),
 `api_urlpatterns` for /api/v1/."""
+
 from django.urls import path
 
 from .. import api_imports, views_imports

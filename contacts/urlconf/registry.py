@@ -1,5 +1,6 @@
 """Routes of the customer database, DNC registry and segments: `urlpatterns` for pages
 (namespace "contacts"), `api_urlpatterns` for /api/v1/."""
+
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 

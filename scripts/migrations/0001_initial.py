@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,106 +14,215 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Script',
+            name="Script",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, unique=True, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'talk script',
-                'verbose_name_plural': 'talk scripts',
-                'ordering': ['name'],
+                "verbose_name": "talk script",
+                "verbose_name_plural": "talk scripts",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Rebuttal',
+            name="Rebuttal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('objection', models.CharField(max_length=300, verbose_name='objection')),
-                ('answer', models.TextField(verbose_name='answer')),
-                ('tags', models.CharField(blank=True, max_length=200, verbose_name='keywords')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('script', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rebuttals', to='scripts.script')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("objection", models.CharField(max_length=300, verbose_name="objection")),
+                ("answer", models.TextField(verbose_name="answer")),
+                ("tags", models.CharField(blank=True, max_length=200, verbose_name="keywords")),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "script",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="rebuttals", to="scripts.script"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'rebuttal',
-                'verbose_name_plural': 'rebuttals',
-                'ordering': ['script', 'position', 'id'],
+                "verbose_name": "rebuttal",
+                "verbose_name_plural": "rebuttals",
+                "ordering": ["script", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ScriptVersion',
+            name="ScriptVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(verbose_name='version')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published'), ('retired', 'Retired')], default='draft', max_length=10, verbose_name='status')),
-                ('notes', models.TextField(blank=True, verbose_name='change notes')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('published_at', models.DateTimeField(blank=True, null=True, verbose_name='published')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('published_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('script', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='scripts.script')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField(verbose_name="version")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("published", "Published"), ("retired", "Retired")],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="change notes")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("published_at", models.DateTimeField(blank=True, null=True, verbose_name="published")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "script",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="versions", to="scripts.script"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'script version',
-                'verbose_name_plural': 'script versions',
-                'ordering': ['script', '-number'],
+                "verbose_name": "script version",
+                "verbose_name_plural": "script versions",
+                "ordering": ["script", "-number"],
             },
         ),
         migrations.CreateModel(
-            name='Step',
+            name="Step",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(help_text='Short id, used in answers and exports', verbose_name='key')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='position')),
-                ('kind', models.CharField(choices=[('say', 'Say'), ('question', 'Question'), ('branch', 'Branch'), ('end', 'End')], default='say', max_length=10, verbose_name='kind')),
-                ('title', models.CharField(blank=True, max_length=200, verbose_name='title')),
-                ('text', models.TextField(blank=True, verbose_name='text')),
-                ('is_disclosure', models.BooleanField(default=False, help_text='Business, caller, product and that it is a sales call (特定商取引法 Art. 16)', verbose_name='mandatory disclosure')),
-                ('answer_type', models.CharField(blank=True, choices=[('single', 'Single choice'), ('multiple', 'Multiple choice'), ('text', 'Free text'), ('number', 'Number'), ('date', 'Date')], max_length=10, verbose_name='answer type')),
-                ('required', models.BooleanField(default=False, verbose_name='required')),
-                ('branch_rules', models.JSONField(blank=True, default=list, verbose_name='branch rules')),
-                ('suggested_disposition', models.CharField(blank=True, max_length=32, verbose_name='suggested outcome')),
-                ('next_step', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='scripts.step', verbose_name='next step')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='scripts.scriptversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.SlugField(help_text="Short id, used in answers and exports", verbose_name="key")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="position")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("say", "Say"), ("question", "Question"), ("branch", "Branch"), ("end", "End")],
+                        default="say",
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("title", models.CharField(blank=True, max_length=200, verbose_name="title")),
+                ("text", models.TextField(blank=True, verbose_name="text")),
+                (
+                    "is_disclosure",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Business, caller, product and that it is a sales call (特定商取引法 Art. 16)",
+                        verbose_name="mandatory disclosure",
+                    ),
+                ),
+                (
+                    "answer_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("single", "Single choice"),
+                            ("multiple", "Multiple choice"),
+                            ("text", "Free text"),
+                            ("number", "Number"),
+                            ("date", "Date"),
+                        ],
+                        max_length=10,
+                        verbose_name="answer type",
+                    ),
+                ),
+                ("required", models.BooleanField(default=False, verbose_name="required")),
+                ("branch_rules", models.JSONField(blank=True, default=list, verbose_name="branch rules")),
+                (
+                    "suggested_disposition",
+                    models.CharField(blank=True, max_length=32, verbose_name="suggested outcome"),
+                ),
+                (
+                    "next_step",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="scripts.step",
+                        verbose_name="next step",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="steps", to="scripts.scriptversion"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'step',
-                'verbose_name_plural': 'steps',
-                'ordering': ['version', 'position', 'id'],
+                "verbose_name": "step",
+                "verbose_name_plural": "steps",
+                "ordering": ["version", "position", "id"],
             },
         ),
         migrations.AddField(
-            model_name='scriptversion',
-            name='start_step',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='scripts.step'),
+            model_name="scriptversion",
+            name="start_step",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="scripts.step"
+            ),
         ),
         migrations.CreateModel(
-            name='Choice',
+            name="Choice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('value', models.CharField(max_length=100, verbose_name='value')),
-                ('label', models.CharField(max_length=200, verbose_name='label')),
-                ('next_step', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='scripts.step', verbose_name='next step')),
-                ('step', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='choices', to='scripts.step')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("value", models.CharField(max_length=100, verbose_name="value")),
+                ("label", models.CharField(max_length=200, verbose_name="label")),
+                (
+                    "next_step",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="scripts.step",
+                        verbose_name="next step",
+                    ),
+                ),
+                (
+                    "step",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="choices", to="scripts.step"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'choice',
-                'verbose_name_plural': 'choices',
-                'ordering': ['step', 'position', 'id'],
+                "verbose_name": "choice",
+                "verbose_name_plural": "choices",
+                "ordering": ["step", "position", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='step',
-            constraint=models.UniqueConstraint(fields=('version', 'key'), name='step_key_unique'),
+            model_name="step",
+            constraint=models.UniqueConstraint(fields=("version", "key"), name="step_key_unique"),
         ),
         migrations.AddConstraint(
-            model_name='scriptversion',
-            constraint=models.UniqueConstraint(fields=('script', 'number'), name='script_version_unique'),
+            model_name="scriptversion",
+            constraint=models.UniqueConstraint(fields=("script", "number"), name="script_version_unique"),
         ),
     ]

@@ -8,7 +8,6 @@ after it: never a step changed behind a validated, published version."""
 from django.conf import settings
 from django.db import migrations, models
 
-
 GUARDS_SQL = """
 CREATE OR REPLACE FUNCTION scripts_version_frozen(version_id bigint) RETURNS boolean
 LANGUAGE plpgsql AS $$
@@ -99,20 +98,23 @@ DROP FUNCTION IF EXISTS scripts_version_frozen(bigint);
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('scripts', '0001_initial'),
+        ("scripts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RunSQL(GUARDS_SQL, DROP_GUARDS_SQL),
         migrations.AddConstraint(
-            model_name='scriptversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'draft')), fields=('script',), name='script_one_draft'),
+            model_name="scriptversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "draft")), fields=("script",), name="script_one_draft"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scriptversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'published')), fields=('script',), name='script_one_published'),
+            model_name="scriptversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "published")), fields=("script",), name="script_one_published"
+            ),
         ),
     ]

@@ -1,4 +1,5 @@
 """Business actions on talk scripts. Import from here: `from scripts import services`."""
+
 from .answers import needs_complete_script, validate_answers
 from .authoring import (
     add_step,
@@ -19,9 +20,28 @@ from .rebuttals import delete_rebuttal, save_rebuttal
 from .transfer import export_version, import_script, parse_export
 
 __all__ = [
-    "Gone", "ImportRefused", "PublishRefused", "ScriptServiceError", "VersionNotEditable",
-    "add_step", "create_script", "delete_rebuttal", "delete_script", "delete_step", "discard_draft",
-    "export_version", "import_script", "move_step", "needs_complete_script", "parse_export",
-    "publish_version", "save_rebuttal", "set_start_step", "start_draft", "update_script",
-    "update_step", "update_version_notes", "validate_answers",
+    "Gone",
+    "ImportRefused",
+    "PublishRefused",
+    "ScriptServiceError",
+    "VersionNotEditable",
+    "add_step",
+    "create_script",
+    "delete_rebuttal",
+    "delete_script",
+    "delete_step",
+    "discard_draft",
+    "export_version",
+    "import_script",
+    "move_step",
+    "needs_complete_script",
+    "parse_export",
+    "publish_version",
+    "save_rebuttal",
+    "set_start_step",
+    "start_draft",
+    "update_script",
+    "update_step",
+    "update_version_notes",
+    "validate_answers",
 ]

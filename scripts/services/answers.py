@@ -1,4 +1,5 @@
 """Checking the answers an operator captured during a call, before the attempt is stored."""
+
 import datetime
 import math
 
@@ -38,7 +39,9 @@ def validate_answers(*, version, answers, disposition_code: str, customer=None) 
     if version is None:
         return [_("Script answers were given without a script version.")] if answers else []
     if version.status == ScriptVersion.Status.DRAFT:
-        return [_("Script version %(number)s is a draft; calls use published versions only.") % {"number": version.number}]
+        return [
+            _("Script version %(number)s is a draft; calls use published versions only.") % {"number": version.number}
+        ]
 
     flow = Flow(version)
     errors = []
@@ -60,7 +63,9 @@ def validate_answers(*, version, answers, disposition_code: str, customer=None) 
     facts = customer_facts(customer) if customer is not None else None
     for step in flow.path(answers, facts):
         if step.is_disclosure and answers.get(step.key) is not True:
-            errors.append(_("The mandatory disclosure (%(title)s) was not confirmed.") % {"title": step.title or step.key})
+            errors.append(
+                _("The mandatory disclosure (%(title)s) was not confirmed.") % {"title": step.title or step.key}
+            )
         elif step.kind == Step.Kind.QUESTION and step.required and is_empty(answers.get(step.key)):
             errors.append(_("Required question not answered: %(title)s") % {"title": step.title or step.key})
     return errors
@@ -69,7 +74,11 @@ def validate_answers(*, version, answers, disposition_code: str, customer=None) 
 def _type_error(step: Step, value) -> str | None:
     label = step.title or step.key
     if step.is_disclosure:
-        return None if value in (True, False, None) else _("“%(step)s”: the disclosure is confirmed with true.") % {"step": label}
+        return (
+            None
+            if value in (True, False, None)
+            else _("“%(step)s”: the disclosure is confirmed with true.") % {"step": label}
+        )
     if step.kind != Step.Kind.QUESTION:
         return _("“%(step)s” is not a question.") % {"step": label}
     if value is None or value == "" or value == []:
@@ -96,5 +105,8 @@ def _type_error(step: Step, value) -> str | None:
         if not isinstance(value, str):
             return _("“%(step)s”: enter text.") % {"step": label}
         if len(value) > MAX_TEXT_ANSWER:
-            return _("“%(step)s”: the answer is longer than %(max)s characters.") % {"step": label, "max": MAX_TEXT_ANSWER}
+            return _("“%(step)s”: the answer is longer than %(max)s characters.") % {
+                "step": label,
+                "max": MAX_TEXT_ANSWER,
+            }
     return None

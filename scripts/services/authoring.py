@@ -1,5 +1,6 @@
 """Writing scripts: scripts, drafts and their steps. Only a draft changes; every function here
 locks the version (or script) it changes first and refuses anything that is not a draft."""
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, ProtectedError
@@ -15,7 +16,14 @@ from .errors import Gone, ScriptServiceError, VersionNotEditable
 
 KEY_PREFIX = {Step.Kind.SAY: "say", Step.Kind.QUESTION: "q", Step.Kind.BRANCH: "branch", Step.Kind.END: "end"}
 STEP_FIELDS = (
-    "key", "kind", "title", "text", "is_disclosure", "answer_type", "required", "next_step",
+    "key",
+    "kind",
+    "title",
+    "text",
+    "is_disclosure",
+    "answer_type",
+    "required",
+    "next_step",
     "suggested_disposition",
 )
 
@@ -45,6 +53,7 @@ def _touch(version: ScriptVersion) -> None:
 
 
 # ---------------------------------------------------------------- scripts
+
 
 def name_taken(name: str) -> ScriptServiceError:
     return ScriptServiceError(_("A talk script named “%(name)s” already exists.") % {"name": name})
@@ -106,6 +115,7 @@ def delete_script(*, script: Script, by) -> None:
 
 # ---------------------------------------------------------------- versions
 
+
 @transaction.atomic
 def start_draft(*, script: Script, by) -> tuple[ScriptVersion, bool]:
     """The script's draft: the existing one, or a new one copied from the latest version.
@@ -120,7 +130,10 @@ def start_draft(*, script: Script, by) -> tuple[ScriptVersion, bool]:
     if base is not None:
         copy_steps(source=base, target=draft)
     record_event(
-        actor=by, action="script.draft_started", target=draft, summary=f"{script.name} v{number}",
+        actor=by,
+        action="script.draft_started",
+        target=draft,
+        summary=f"{script.name} v{number}",
         copied_from=base.number if base else None,
     )
     return draft, True
@@ -131,9 +144,16 @@ def copy_steps(*, source: ScriptVersion, target: ScriptVersion) -> None:
     steps = list(source.steps.prefetch_related("choices").order_by("position", "id"))
     copies = Step.objects.bulk_create(
         Step(
-            version=target, key=step.key, position=step.position, kind=step.kind, title=step.title,
-            text=step.text, is_disclosure=step.is_disclosure, answer_type=step.answer_type,
-            required=step.required, branch_rules=step.branch_rules,
+            version=target,
+            key=step.key,
+            position=step.position,
+            kind=step.kind,
+            title=step.title,
+            text=step.text,
+            is_disclosure=step.is_disclosure,
+            answer_type=step.answer_type,
+            required=step.required,
+            branch_rules=step.branch_rules,
             suggested_disposition=step.suggested_disposition,
         )
         for step in steps
@@ -147,7 +167,10 @@ def copy_steps(*, source: ScriptVersion, target: ScriptVersion) -> None:
     Step.objects.bulk_update(linked, ["next_step"])
     Choice.objects.bulk_create(
         Choice(
-            step=new_by_old[old.id], position=choice.position, value=choice.value, label=choice.label,
+            step=new_by_old[old.id],
+            position=choice.position,
+            value=choice.value,
+            label=choice.label,
             next_step=new_by_old.get(choice.next_step_id),
         )
         for old in steps
@@ -164,7 +187,9 @@ def discard_draft(*, version: ScriptVersion, by) -> None:
     if not version.script.versions.exclude(pk=version.pk).exists():
         raise ScriptServiceError(_("This is the script's only version. Delete the script instead."))
     record_event(
-        actor=by, action="script.draft_discarded", target=version.script,
+        actor=by,
+        action="script.draft_discarded",
+        target=version.script,
         summary=f"{version.script.name} v{version.number}",
     )
     version.start_step = None
@@ -194,6 +219,7 @@ def update_version_notes(*, version: ScriptVersion, notes: str, by) -> ScriptVer
 
 # ---------------------------------------------------------------- steps
 
+
 def _free_key(version: ScriptVersion, kind: str) -> str:
     prefix = KEY_PREFIX.get(kind, "step")
     taken = set(version.steps.values_list("key", flat=True))
@@ -210,7 +236,9 @@ def _renumber(version: ScriptVersion, ordered: list[Step]) -> None:
 
 
 @transaction.atomic
-def add_step(*, version: ScriptVersion, kind: str, title: str = "", key: str = "", after: Step | None = None, by) -> Step:
+def add_step(
+    *, version: ScriptVersion, kind: str, title: str = "", key: str = "", after: Step | None = None, by
+) -> Step:
     """Add a step after `after` (or at the end). A step added after a "say" or open question is
     linked in between, so writing a linear script is just adding steps one after the other."""
     version = _editable_version(version.pk)
@@ -254,7 +282,9 @@ def add_step(*, version: ScriptVersion, kind: str, title: str = "", key: str = "
 
 
 @transaction.atomic
-def update_step(*, step: Step, values: dict, choices: list[dict] | None = None, rules: list[dict] | None = None, by) -> Step:
+def update_step(
+    *, step: Step, values: dict, choices: list[dict] | None = None, rules: list[dict] | None = None, by
+) -> Step:
     """Change a step. `values` holds any of STEP_FIELDS; `choices` ([{value, label, next_step}])
     and `rules` ([{source, op, value, next}]) replace the existing ones when given. Renaming the
     key also renames it in the version's branch rules."""
@@ -325,7 +355,9 @@ def delete_step(*, step: Step, by) -> None:
         version.start_step_id = onward
         version.save(update_fields=["start_step"])
     record_event(
-        actor=by, action="script.step_deleted", target=version,
+        actor=by,
+        action="script.step_deleted",
+        target=version,
         summary=f"{version.script.name} v{version.number}: {step.key}",
     )
     step.delete()

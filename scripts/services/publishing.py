@@ -1,4 +1,5 @@
 """Publishing: a draft becomes the version operators read, after passing the flow checks."""
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,9 +19,7 @@ def publish_version(*, version: ScriptVersion, by, notes: str | None = None) -> 
     already under way keep the version they started with (attempts record it)."""
     version = lock_version(version.pk)
     if not version.is_draft:
-        raise VersionNotEditable(
-            _("Version %(number)s is already published.") % {"number": version.number}
-        )
+        raise VersionNotEditable(_("Version %(number)s is already published.") % {"number": version.number})
     problems = Flow(version).problems()
     if problems:
         raise PublishRefused(
@@ -30,9 +29,7 @@ def publish_version(*, version: ScriptVersion, by, notes: str | None = None) -> 
     previous = list(
         version.script.versions.filter(status=ScriptVersion.Status.PUBLISHED).values_list("number", flat=True)
     )
-    version.script.versions.filter(status=ScriptVersion.Status.PUBLISHED).update(
-        status=ScriptVersion.Status.RETIRED
-    )
+    version.script.versions.filter(status=ScriptVersion.Status.PUBLISHED).update(status=ScriptVersion.Status.RETIRED)
     if notes is not None:
         version.notes = notes
     version.status = ScriptVersion.Status.PUBLISHED
@@ -40,7 +37,10 @@ def publish_version(*, version: ScriptVersion, by, notes: str | None = None) -> 
     version.published_by = by
     version.save(update_fields=["status", "published_at", "published_by", "notes"])
     record_event(
-        actor=by, action="script.published", target=version,
-        summary=f"{version.script.name} v{version.number}", retired=previous,
+        actor=by,
+        action="script.published",
+        target=version,
+        summary=f"{version.script.name} v{version.number}",
+        retired=previous,
     )
     return version

@@ -1,5 +1,6 @@
 """The rebuttal library (切り返しトーク) of a script. Rebuttals belong to the script, not to a
 version: a better answer to an objection helps every call at once, without a new version."""
+
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
@@ -12,7 +13,9 @@ from .errors import Gone
 
 
 @transaction.atomic
-def save_rebuttal(*, script: Script, objection: str, answer: str, tags: str = "", rebuttal: Rebuttal | None = None, by) -> Rebuttal:
+def save_rebuttal(
+    *, script: Script, objection: str, answer: str, tags: str = "", rebuttal: Rebuttal | None = None, by
+) -> Rebuttal:
     """Add a rebuttal to the script's library, or change `rebuttal`. The script's lock puts two
     additions at once one after the other (each its own position); a rebuttal deleted meanwhile
     is not written back (Gone)."""

@@ -1,7 +1,8 @@
 """Scripts as JSON files: export a version, import one as a new draft (never published directly:
 an imported script passes the same checks as one written here)."""
-from django.core.validators import validate_slug
+
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
@@ -47,15 +48,13 @@ def export_version(version: ScriptVersion) -> dict:
                 "branch_rules": step.branch_rules,
                 "suggested_disposition": step.suggested_disposition,
                 "choices": [
-                    {"value": c.value, "label": c.label, "next": key_of.get(c.next_step_id)}
-                    for c in step.choices.all()
+                    {"value": c.value, "label": c.label, "next": key_of.get(c.next_step_id)} for c in step.choices.all()
                 ],
             }
             for step in steps
         ],
         "rebuttals": [
-            {"objection": r.objection, "answer": r.answer, "tags": r.tags}
-            for r in version.script.rebuttals.all()
+            {"objection": r.objection, "answer": r.answer, "tags": r.tags} for r in version.script.rebuttals.all()
         ],
     }
 
@@ -70,7 +69,10 @@ def _text(data, name, limit, problems, where, required=False):
     if required and not value.strip():
         problems.append(_("%(where)s: “%(field)s” is missing.") % {"where": where, "field": name})
     if limit and len(value) > limit:
-        problems.append(_("%(where)s: “%(field)s” is longer than %(limit)s characters.") % {"where": where, "field": name, "limit": limit})
+        problems.append(
+            _("%(where)s: “%(field)s” is longer than %(limit)s characters.")
+            % {"where": where, "field": name, "limit": limit}
+        )
     return value
 
 
@@ -132,28 +134,35 @@ def parse_export(data) -> dict:
             if not isinstance(choice, dict):
                 problems.append(_("%(where)s: a choice is malformed.") % {"where": where})
                 continue
-            choices.append({
-                "value": _text(choice, "value", 100, problems, where, required=True),
-                "label": _text(choice, "label", 200, problems, where, required=True),
-                "next": choice.get("next") or "",
-            })
-        cleaned["steps"].append({
-            "key": key, "kind": kind, "answer_type": answer_type,
-            "title": _text(raw, "title", 200, problems, where),
-            "text": _text(raw, "text", 20000, problems, where),
-            "is_disclosure": raw.get("is_disclosure") is True,
-            "required": raw.get("required") is True,
-            "next": raw.get("next") or "",
-            "branch_rules": [
-                {k: str(r.get(k, "")) for k in ("source", "op", "value", "next")} for r in rules
-            ],
-            "suggested_disposition": _text(raw, "suggested_disposition", 32, problems, where),
-            "choices": choices,
-        })
+            choices.append(
+                {
+                    "value": _text(choice, "value", 100, problems, where, required=True),
+                    "label": _text(choice, "label", 200, problems, where, required=True),
+                    "next": choice.get("next") or "",
+                }
+            )
+        cleaned["steps"].append(
+            {
+                "key": key,
+                "kind": kind,
+                "answer_type": answer_type,
+                "title": _text(raw, "title", 200, problems, where),
+                "text": _text(raw, "text", 20000, problems, where),
+                "is_disclosure": raw.get("is_disclosure") is True,
+                "required": raw.get("required") is True,
+                "next": raw.get("next") or "",
+                "branch_rules": [{k: str(r.get(k, "")) for k in ("source", "op", "value", "next")} for r in rules],
+                "suggested_disposition": _text(raw, "suggested_disposition", 32, problems, where),
+                "choices": choices,
+            }
+        )
     for step in cleaned["steps"]:
         for target in [step["next"]] + [c["next"] for c in step["choices"]]:
             if target and target not in keys:
-                problems.append(_("Step “%(key)s” links to “%(target)s”, which is not in the file.") % {"key": step["key"], "target": target})
+                problems.append(
+                    _("Step “%(key)s” links to “%(target)s”, which is not in the file.")
+                    % {"key": step["key"], "target": target}
+                )
     if cleaned["start"] and cleaned["start"] not in keys:
         problems.append(_("The opening step “%(key)s” is not in the file.") % {"key": cleaned["start"]})
     for index, raw in enumerate(raw_rebuttals, start=1):
@@ -164,11 +173,13 @@ def parse_export(data) -> dict:
         answer = _text(raw, "answer", 20000, problems, where, required=True)
         for name in unknown_placeholders(answer):  # the rebuttal form refuses them too
             problems.append(_("%(where)s: unknown placeholder {{ %(name)s }}.") % {"where": where, "name": name})
-        cleaned["rebuttals"].append({
-            "objection": _text(raw, "objection", 300, problems, where, required=True),
-            "answer": answer,
-            "tags": _text(raw, "tags", 200, problems, where),
-        })
+        cleaned["rebuttals"].append(
+            {
+                "objection": _text(raw, "objection", 300, problems, where, required=True),
+                "answer": answer,
+                "tags": _text(raw, "tags", 200, problems, where),
+            }
+        )
     if problems:
         raise ImportRefused(_("The file could not be imported."), problems)
     return cleaned
@@ -184,7 +195,8 @@ def import_script(*, data, by, name: str = "", into: Script | None = None) -> Sc
         name = name or cleaned["name"]
         if Script.objects.filter(name=name).exists():
             raise ImportRefused(
-                _("A script named “%(name)s” already exists. Choose another name, or import into that script.") % {"name": name}
+                _("A script named “%(name)s” already exists. Choose another name, or import into that script.")
+                % {"name": name}
             )
         script = Script(name=name, description=cleaned["description"], created_by=by)
         try:
@@ -204,9 +216,16 @@ def import_script(*, data, by, name: str = "", into: Script | None = None) -> Sc
     version = ScriptVersion.objects.create(script=script, number=number, notes=cleaned["notes"], created_by=by)
     steps = Step.objects.bulk_create(
         Step(
-            version=version, key=raw["key"], position=position, kind=raw["kind"], title=raw["title"],
-            text=raw["text"], is_disclosure=raw["is_disclosure"], answer_type=raw["answer_type"],
-            required=raw["required"], branch_rules=raw["branch_rules"],
+            version=version,
+            key=raw["key"],
+            position=position,
+            kind=raw["kind"],
+            title=raw["title"],
+            text=raw["text"],
+            is_disclosure=raw["is_disclosure"],
+            answer_type=raw["answer_type"],
+            required=raw["required"],
+            branch_rules=raw["branch_rules"],
             suggested_disposition=raw["suggested_disposition"],
         )
         for position, raw in enumerate(cleaned["steps"], start=1)
@@ -223,7 +242,10 @@ def import_script(*, data, by, name: str = "", into: Script | None = None) -> Sc
     version.start_step = by_key.get(cleaned["start"])
     version.save(update_fields=["start_step"])
     record_event(
-        actor=by, action="script.imported", target=version, summary=f"{script.name} v{number}",
+        actor=by,
+        action="script.imported",
+        target=version,
+        summary=f"{script.name} v{number}",
         steps=len(steps),
     )
     return version

@@ -1,8 +1,9 @@
 """Factories for talk scripts, and `branching_script()`: one script that exercises every step kind.
 
-    version = branching_script(publish=True)      # disclosure → question → branch → ends
-    ScriptFactory(), ScriptVersionFactory(script=s), StepFactory(version=v, kind="say")
+version = branching_script(publish=True)      # disclosure → question → branch → ends
+ScriptFactory(), ScriptVersionFactory(script=s), StepFactory(version=v, kind="say")
 """
+
 import factory
 
 from scripts import services
@@ -57,8 +58,19 @@ class RebuttalFactory(factory.django.DjangoModelFactory):
 
 
 def _step(key, kind, title, text="", **extra):
-    step = {"key": key, "kind": kind, "title": title, "text": text, "is_disclosure": False, "answer_type": "",
-            "required": False, "next": None, "branch_rules": [], "suggested_disposition": "", "choices": []}
+    step = {
+        "key": key,
+        "kind": kind,
+        "title": title,
+        "text": text,
+        "is_disclosure": False,
+        "answer_type": "",
+        "required": False,
+        "next": None,
+        "branch_rules": [],
+        "suggested_disposition": "",
+        "choices": [],
+    }
     step.update(extra)
     return step
 
@@ -73,15 +85,45 @@ def branching_export(name="分岐テスト") -> dict:
         "script": {"name": name, "description": ""},
         "version": {"number": 1, "status": "draft", "notes": "", "start": "opening"},
         "steps": [
-            _step("opening", "say", "開示", "株式会社テストの{{ operator.last_name }}です。{{ customer.name }}様、販売のお電話です。",
-                  is_disclosure=True, next="interest"),
-            _step("interest", "question", "ご興味", "ご興味はありますか。", answer_type="single", required=True,
-                  choices=[{"value": "yes", "label": "はい", "next": "budget"}, {"value": "no", "label": "いいえ", "next": "end_refused"}]),
-            _step("budget", "question", "ご予算", "ご予算はいくらですか。", answer_type="number", required=True, next="split"),
-            _step("split", "branch", "予算で分岐", branch_rules=[
-                {"source": "answer:budget", "op": "gte", "value": "10000", "next": "premium"},
-                {"source": "customer:purchase_count", "op": "gte", "value": "5", "next": "premium"},
-            ], next="basic"),
+            _step(
+                "opening",
+                "say",
+                "開示",
+                "株式会社テストの{{ operator.last_name }}です。{{ customer.name }}様、販売のお電話です。",
+                is_disclosure=True,
+                next="interest",
+            ),
+            _step(
+                "interest",
+                "question",
+                "ご興味",
+                "ご興味はありますか。",
+                answer_type="single",
+                required=True,
+                choices=[
+                    {"value": "yes", "label": "はい", "next": "budget"},
+                    {"value": "no", "label": "いいえ", "next": "end_refused"},
+                ],
+            ),
+            _step(
+                "budget",
+                "question",
+                "ご予算",
+                "ご予算はいくらですか。",
+                answer_type="number",
+                required=True,
+                next="split",
+            ),
+            _step(
+                "split",
+                "branch",
+                "予算で分岐",
+                branch_rules=[
+                    {"source": "answer:budget", "op": "gte", "value": "10000", "next": "premium"},
+                    {"source": "customer:purchase_count", "op": "gte", "value": "5", "next": "premium"},
+                ],
+                next="basic",
+            ),
             _step("premium", "say", "上位プラン", "プレミアムプランをご案内します。", next="end_success"),
             _step("basic", "say", "基本プラン", "ベーシックプランをご案内します。", next="visit"),
             _step("visit", "question", "訪問希望日", "", answer_type="date", next="end_success"),

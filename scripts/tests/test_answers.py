@@ -1,4 +1,5 @@
 """validate_answers: answer types always; disclosure and required questions for a full conversation."""
+
 import pytest
 from django.utils import translation
 
@@ -25,7 +26,9 @@ FULL = {"opening": True, "interest": "yes", "budget": 20000}
 
 def test_complete_answers_pass(version):
     assert validate_answers(version=version, answers=FULL, disposition_code="success") == []
-    assert validate_answers(version=version, answers={"opening": True, "interest": "no"}, disposition_code="success") == []
+    assert (
+        validate_answers(version=version, answers={"opening": True, "interest": "no"}, disposition_code="success") == []
+    )
 
 
 @pytest.mark.parametrize("code", ["no_answer", "busy", "voicemail", "invalid_number"])
@@ -43,28 +46,34 @@ def test_success_needs_disclosure_and_required_answers_on_the_path(version):
     assert "The mandatory disclosure (開示) was not confirmed." in errors
     assert "Required question not answered: ご予算" in errors
     # "no" leads straight to the end: the budget question is not on that path.
-    assert validate_answers(version=version, answers={"opening": True, "interest": "no"}, disposition_code="success") == []
+    assert (
+        validate_answers(version=version, answers={"opening": True, "interest": "no"}, disposition_code="success") == []
+    )
 
 
 def test_custom_contact_outcome_needs_answers(version):
     Disposition.objects.create(code="interested", label="Interested", label_ja="興味あり", is_contact=True)
     assert validate_answers(version=version, answers={"opening": True}, disposition_code="interested") == [
-        "Required question not answered: ご興味"]
+        "Required question not answered: ご興味"
+    ]
     assert needs_complete_script(Disposition.objects.get(code="success"))
     assert not needs_complete_script(Disposition.objects.get(code="no_answer"))
 
 
-@pytest.mark.parametrize("answers,message", [
-    ({"interest": "maybe"}, "“ご興味”: choose one of the offered answers."),
-    ({"interest": ["yes"]}, "“ご興味”: choose one of the offered answers."),
-    ({"budget": "5000"}, "“ご予算”: enter a number."),
-    ({"budget": True}, "“ご予算”: enter a number."),
-    ({"visit": "2025-13-01"}, "“訪問希望日”: enter a date as YYYY-MM-DD."),
-    ({"visit": 20250101}, "“訪問希望日”: enter a date as YYYY-MM-DD."),
-    ({"premium": "read"}, "“上位プラン” is not a question."),
-    ({"opening": "yes"}, "“開示”: the disclosure is confirmed with true."),
-    ({"nope": 1}, "“nope” is not a step of this script."),
-])
+@pytest.mark.parametrize(
+    "answers,message",
+    [
+        ({"interest": "maybe"}, "“ご興味”: choose one of the offered answers."),
+        ({"interest": ["yes"]}, "“ご興味”: choose one of the offered answers."),
+        ({"budget": "5000"}, "“ご予算”: enter a number."),
+        ({"budget": True}, "“ご予算”: enter a number."),
+        ({"visit": "2025-13-01"}, "“訪問希望日”: enter a date as YYYY-MM-DD."),
+        ({"visit": 20250101}, "“訪問希望日”: enter a date as YYYY-MM-DD."),
+        ({"premium": "read"}, "“上位プラン” is not a question."),
+        ({"opening": "yes"}, "“開示”: the disclosure is confirmed with true."),
+        ({"nope": 1}, "“nope” is not a step of this script."),
+    ],
+)
 def test_wrong_types_are_refused_whatever_the_outcome(version, answers, message):
     assert message in validate_answers(version=version, answers=answers, disposition_code="no_answer")
 
@@ -75,10 +84,19 @@ def test_multiple_and_text_types(reference_data):
 
     version = branching_script(publish=False, name="複数")
     interest = version.steps.get(key="interest")
-    services.update_step(step=version.steps.get(key="visit"), values={"answer_type": Step.AnswerType.MULTIPLE}, choices=[
-        {"value": "am", "label": "午前", "next_step": None}, {"value": "pm", "label": "午後", "next_step": None}], by=None)
+    services.update_step(
+        step=version.steps.get(key="visit"),
+        values={"answer_type": Step.AnswerType.MULTIPLE},
+        choices=[
+            {"value": "am", "label": "午前", "next_step": None},
+            {"value": "pm", "label": "午後", "next_step": None},
+        ],
+        by=None,
+    )
     version = services.publish_version(version=version, by=None)
-    assert interest.choices.count() == 2 and Choice.objects.filter(step__key="visit", step__version=version).count() == 2
+    assert (
+        interest.choices.count() == 2 and Choice.objects.filter(step__key="visit", step__version=version).count() == 2
+    )
     check = lambda answers: validate_answers(version=version, answers=answers, disposition_code="no_answer")  # noqa: E731
     assert check({"visit": ["am", "pm"]}) == []
     assert check({"visit": ["am", "am"]}) == ["“訪問希望日”: an answer is repeated."]
@@ -87,16 +105,19 @@ def test_multiple_and_text_types(reference_data):
 
 def test_not_an_object_and_no_version(version):
     assert validate_answers(version=version, answers=["x"], disposition_code="success") == [
-        "Script answers must be an object of step key to answer."]
+        "Script answers must be an object of step key to answer."
+    ]
     assert validate_answers(version=None, answers={}, disposition_code="success") == []
     assert validate_answers(version=None, answers={"a": 1}, disposition_code="success") == [
-        "Script answers were given without a script version."]
+        "Script answers were given without a script version."
+    ]
 
 
 def test_draft_versions_are_not_for_calls(reference_data):
     draft = branching_script(publish=False, name="下書き")
     assert validate_answers(version=draft, answers={}, disposition_code="no_answer") == [
-        "Script version 1 is a draft; calls use published versions only."]
+        "Script version 1 is a draft; calls use published versions only."
+    ]
 
 
 def test_customer_branch_is_followed_when_the_customer_is_given(version):

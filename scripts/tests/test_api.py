@@ -1,4 +1,5 @@
 """REST API of talk scripts."""
+
 import pytest
 
 from scripts.models import Script, ScriptVersion
@@ -17,7 +18,11 @@ def test_list_and_detail_for_readers(api_as, supervisor, operator, client_viewer
     detail = api.get(f"/api/v1/scripts/{published.script_id}/").json()
     assert [v["number"] for v in detail["versions"]] == [1] and len(detail["rebuttals"]) == 2
     version = api.get(f"/api/v1/script-versions/{published.pk}/").json()
-    assert version["start"] == "opening" and version["steps"][1]["choices"][0] == {"value": "yes", "label": "はい", "next": "budget"}
+    assert version["start"] == "opening" and version["steps"][1]["choices"][0] == {
+        "value": "yes",
+        "label": "はい",
+        "next": "budget",
+    }
     # Operators never see drafts; supervisors do.
     assert api.get(f"/api/v1/script-versions/{draft_only.pk}/").status_code == 404
     assert api_as(supervisor).get(f"/api/v1/script-versions/{draft_only.pk}/").status_code == 200
@@ -55,16 +60,19 @@ def test_export_then_import_round_trip(api_as, supervisor, reference_data):
     assert again.status_code == 400  # a draft exists already
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda d: d.update(format="something-else"),
-    lambda d: d["steps"][1]["choices"][0].update(next="nowhere"),
-    lambda d: d["steps"].append(dict(d["steps"][0])),
-    lambda d: d["steps"][0].update(kind="dance"),
-    lambda d: d["steps"][0].update(key="bad key!"),
-    lambda d: d.update(steps="nope"),
-    # The rebuttal form refuses unknown placeholders; a file must not get round it.
-    lambda d: d["rebuttals"][0].update(answer="{{ settings.SECRET_KEY }}"),
-])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d.update(format="something-else"),
+        lambda d: d["steps"][1]["choices"][0].update(next="nowhere"),
+        lambda d: d["steps"].append(dict(d["steps"][0])),
+        lambda d: d["steps"][0].update(kind="dance"),
+        lambda d: d["steps"][0].update(key="bad key!"),
+        lambda d: d.update(steps="nope"),
+        # The rebuttal form refuses unknown placeholders; a file must not get round it.
+        lambda d: d["rebuttals"][0].update(answer="{{ settings.SECRET_KEY }}"),
+    ],
+)
 def test_bad_import_files_get_clear_errors(api_as, supervisor, mutate, reference_data):
     data = branching_export(name="壊れたファイル")
     mutate(data)

@@ -1,4 +1,5 @@
 """Browser journeys: a supervisor writes a branching script; an operator walks through it."""
+
 import datetime
 import json
 import re
@@ -127,7 +128,9 @@ def test_supervisor_writes_and_publishes_a_branching_script(page, browser_login,
     assert version.start_step.key == "opening" and version.start_step.is_disclosure
     assert steps["opening"].next_step.key == "q1"
     assert [(c.label, c.next_step.key) for c in steps["q1"].choices.all()] == [("はい", "branch1"), ("いいえ", "end1")]
-    assert steps["branch1"].branch_rules == [{"source": "customer:purchase_count", "op": "gte", "value": "5", "next": "say1"}]
+    assert steps["branch1"].branch_rules == [
+        {"source": "customer:purchase_count", "op": "gte", "value": "5", "next": "say1"}
+    ]
     assert "{{ operator.last_name }}" in steps["opening"].text
 
     # Editing again starts draft v2; the published version stays read-only.
@@ -147,7 +150,10 @@ def held_entry(operator, reference_data):
     campaign = CampaignFactory(name="春の掘り起こし", script=version.script)
     customer = CustomerFactory(name="<script>alert(1)</script>山田", purchase_count=0)
     return CallListEntryFactory(
-        call_list__campaign=campaign, status=CallListEntry.Status.HELD, held_by=operator, customer=customer,
+        call_list__campaign=campaign,
+        status=CallListEntry.Status.HELD,
+        held_by=operator,
+        customer=customer,
         held_until=timezone.now() + datetime.timedelta(minutes=15),
     )
 
@@ -166,8 +172,12 @@ def test_operator_walks_the_script_in_the_console_panel(page, browser_login, ope
     """The console page is another area's; this stand-in follows its contract exactly: a div that
     loads scripts:console_walk with htmx on load, and a form with id outcome-form."""
     browser_login(operator)
-    page.route(page.base_url + "/console-standin/", lambda route: route.fulfill(
-        status=200, content_type="text/html", body=CONSOLE_STANDIN % {"entry": held_entry.pk}))
+    page.route(
+        page.base_url + "/console-standin/",
+        lambda route: route.fulfill(
+            status=200, content_type="text/html", body=CONSOLE_STANDIN % {"entry": held_entry.pk}
+        ),
+    )
     page.goto(page.base_url + "/console-standin/")
     walk = page.locator("[data-testid=script-walk]")
     walk.locator("[data-testid=walk-step-opening]").wait_for(state="visible")
@@ -222,7 +232,10 @@ def test_operator_walks_the_script_in_the_console_panel(page, browser_login, ope
     version = held_entry.campaign.script.latest_published()
     assert submitted["script_version"] == str(version.pk)
     assert answers == {"opening": True, "interest": "yes", "budget": 50000}
-    assert validate_answers(version=version, answers=answers, disposition_code="success", customer=held_entry.customer) == []
+    assert (
+        validate_answers(version=version, answers=answers, disposition_code="success", customer=held_entry.customer)
+        == []
+    )
 
     # A reload (or a re-render of the panel) keeps the walk where it was.
     page.reload()
@@ -243,7 +256,7 @@ def test_operator_sees_a_clear_message_for_an_entry_not_held(page, browser_login
 
 def test_supervisor_previews_with_a_sample_customer(page, browser_login, supervisor, reference_data, shot):
     version = branching_script(publish=False)
-    customer = CustomerFactory(name="佐々木 花子", external_id="C-777")
+    CustomerFactory(name="佐々木 花子", external_id="C-777")
     browser_login(supervisor)
     page.goto(page.base_url + f"/scripts/versions/{version.pk}/preview/")
     page.fill("[data-testid=customer-search]", "C-777")
@@ -255,12 +268,17 @@ def test_supervisor_previews_with_a_sample_customer(page, browser_login, supervi
     page.locator("[data-testid=walk-disclosure]").check()
     page.locator("[data-testid=walk-step-opening] [data-testid=walk-next]").click()
     page.locator("[data-testid=walk-step-interest] label").first.click()
-    assert json.loads(page.locator("[data-testid=answers-preview]").inner_text()) == {"opening": True, "interest": "yes"}
+    assert json.loads(page.locator("[data-testid=answers-preview]").inner_text()) == {
+        "opening": True,
+        "interest": "yes",
+    }
     shot(page, "scripts-preview")
     assert Script.objects.count() == 1
 
 
-def test_supervisor_keeps_the_rebuttal_library_and_imports_a_script(page, browser_login, supervisor, reference_data, shot, tmp_path):
+def test_supervisor_keeps_the_rebuttal_library_and_imports_a_script(
+    page, browser_login, supervisor, reference_data, shot, tmp_path
+):
     _accept_dialogs(page)
     version = branching_script()
     browser_login(supervisor)

@@ -2,6 +2,7 @@
 its objects before the first removed them, then waited for the first's lock. It must answer with
 a message, never a server error. Real transactions: the first request's work runs on its own
 thread and connection and holds its lock until the second one is waiting for it."""
+
 import threading
 
 import pytest
@@ -9,10 +10,10 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from conftest import another_transaction_commits
 from scripts import services
 from scripts.locks import lock_script, lock_version
 from scripts.models import Script, ScriptVersion, Step
-from conftest import another_transaction_commits
 
 from .factories import branching_script
 
@@ -28,6 +29,7 @@ def delete_step_now(step_id):
     def change():
         step = Step.objects.get(pk=step_id)
         services.delete_step(step=step, by=None)
+
     return change
 
 
@@ -61,10 +63,20 @@ def test_a_step_deleted_by_another_request_meanwhile_gives_a_message(supervisor_
     url, data = {
         "delete": (reverse("scripts:step_delete", args=[step.pk]), {}),
         "move": (reverse("scripts:step_move", args=[step.pk]), {"direction": "up"}),
-        "edit": (reverse("scripts:step_edit", args=[step.pk]), {
-            "kind": "say", "key": step.key, "title": "変更", "text": "", "next_step": draft.steps.get(key="end_success").pk,
-            "choices-TOTAL_FORMS": "0", "choices-INITIAL_FORMS": "0", "rules-TOTAL_FORMS": "0", "rules-INITIAL_FORMS": "0",
-        }),
+        "edit": (
+            reverse("scripts:step_edit", args=[step.pk]),
+            {
+                "kind": "say",
+                "key": step.key,
+                "title": "変更",
+                "text": "",
+                "next_step": draft.steps.get(key="end_success").pk,
+                "choices-TOTAL_FORMS": "0",
+                "choices-INITIAL_FORMS": "0",
+                "rules-TOTAL_FORMS": "0",
+                "rules-INITIAL_FORMS": "0",
+            },
+        ),
         "set_start": (reverse("scripts:version_set_start", args=[draft.pk]), {"step": step.pk}),
         "add_after": (reverse("scripts:step_add", args=[draft.pk]), {"kind": "say", "title": "追加", "after": step.pk}),
     }[action]
@@ -126,9 +138,11 @@ def test_a_script_deleted_by_another_request_meanwhile_gives_a_message(superviso
 
 # ---------------------------------------------------------------- the same name at the same moment
 
+
 def another_request_creates(name):
     def change():
         services.create_script(name=name, by=None)
+
     return change
 
 
@@ -139,10 +153,14 @@ def test_a_name_taken_by_another_request_meanwhile_is_a_form_error(supervisor_cl
     if action == "create":
         url, expected_scripts = reverse("scripts:script_create"), 1
     else:
-        url, expected_scripts = reverse("scripts:script_edit", args=[services.create_script(name="元の名前", by=None).pk]), 2
+        url, expected_scripts = (
+            reverse("scripts:script_edit", args=[services.create_script(name="元の名前", by=None).pk]),
+            2,
+        )
 
-    response = post_meanwhile(supervisor_client, url, {"name": "同時の名前", "description": ""},
-                              another_request_creates("同時の名前"))
+    response = post_meanwhile(
+        supervisor_client, url, {"name": "同時の名前", "description": ""}, another_request_creates("同時の名前")
+    )
 
     assert response.status_code == 200  # the form again, with the error
     page = response.content.decode()
@@ -175,6 +193,7 @@ def test_importing_a_new_script_under_a_name_taken_meanwhile_is_refused(supervis
 
 # ---------------------------------------------------------------- rebuttals
 
+
 def test_a_rebuttal_deleted_by_another_request_meanwhile_is_not_written_back(supervisor_client, reference_data):
     script = branching_script(name="切り返し 削除", publish=False).script
     rebuttal = services.save_rebuttal(script=script, objection="高い", answer="月々なら", by=None)
@@ -183,8 +202,9 @@ def test_a_rebuttal_deleted_by_another_request_meanwhile_is_not_written_back(sup
     def delete_rebuttal():
         services.delete_rebuttal(rebuttal=rebuttal, by=None)
 
-    response = post_meanwhile(supervisor_client, url, {"objection": "高い", "answer": "一日あたりなら", "tags": ""},
-                              delete_rebuttal)
+    response = post_meanwhile(
+        supervisor_client, url, {"objection": "高い", "answer": "一日あたりなら", "tags": ""}, delete_rebuttal
+    )
 
     page = follow(supervisor_client, response)
     assert "deleted meanwhile" in page or "削除されていました" in page
@@ -214,7 +234,9 @@ def test_rebuttals_added_at_the_same_moment_get_their_own_positions(reference_da
     def add(n):
         try:
             barrier.wait(timeout=10)
-            services.save_rebuttal(script=Script.objects.get(pk=script.pk), objection=f"反論 {n}", answer="回答", by=None)
+            services.save_rebuttal(
+                script=Script.objects.get(pk=script.pk), objection=f"反論 {n}", answer="回答", by=None
+            )
         except Exception as error:  # noqa: BLE001 (reported below)
             errors.append(error)
         finally:

@@ -1,4 +1,5 @@
 """Demo scripts: published, valid, idempotent."""
+
 from scripts import demo
 from scripts.flow import Flow
 from scripts.models import Rebuttal, Script, ScriptVersion, Step
@@ -8,7 +9,12 @@ def test_demo_scripts_are_published_valid_and_seeded_once(reference_data, superv
     demo.seed(users={"supervisor": supervisor})
     counts = (Script.objects.count(), ScriptVersion.objects.count(), Step.objects.count(), Rebuttal.objects.count())
     demo.seed(users={"supervisor": supervisor})
-    assert (Script.objects.count(), ScriptVersion.objects.count(), Step.objects.count(), Rebuttal.objects.count()) == counts
+    assert (
+        Script.objects.count(),
+        ScriptVersion.objects.count(),
+        Step.objects.count(),
+        Rebuttal.objects.count(),
+    ) == counts
     assert set(Script.objects.values_list("name", flat=True)) == set(demo.DEMO_SCRIPT_NAMES)
     for script in Script.objects.all():
         version = script.latest_published()

@@ -1,4 +1,5 @@
 """Graph validation (what a publish refuses), the outline, and the path a call takes."""
+
 import pytest
 from django.utils import translation
 
@@ -64,8 +65,13 @@ def test_choice_and_rule_links_to_missing_steps_are_dangling(db):
     start.save()
     Choice.objects.create(step=start, value="a", label="A", next_step=end)
     Choice.objects.create(step=start, value="b", label="B", next_step=StepFactory(kind=Step.Kind.END))
-    branch = StepFactory(version=version, key="br", kind=Step.Kind.BRANCH, next_step=end,
-                         branch_rules=[{"source": "answer:s0", "op": "eq", "value": "a", "next": "ghost"}])
+    branch = StepFactory(
+        version=version,
+        key="br",
+        kind=Step.Kind.BRANCH,
+        next_step=end,
+        branch_rules=[{"source": "answer:s0", "op": "eq", "value": "a", "next": "ghost"}],
+    )
     Choice.objects.filter(value="a").update(next_step=branch)
     problems = _problems(version)
     assert ("s0", "A link points to a step that is not in this version.") in problems
@@ -98,10 +104,10 @@ def test_branch_rules_are_checked(db):
     question.answer_type = Step.AnswerType.NUMBER
     question.save()
     branch.branch_rules = [
-        {"source": "answer:s2", "op": "eq", "value": "1", "next": "s2"},      # not a question
+        {"source": "answer:s2", "op": "eq", "value": "1", "next": "s2"},  # not a question
         {"source": "customer:password", "op": "eq", "value": "x", "next": "s2"},  # not whitelisted
-        {"source": "answer:s0", "op": "like", "value": "1", "next": "s2"},     # unknown op
-        {"source": "answer:s0", "op": "gt", "value": "", "next": "s2"},        # no value
+        {"source": "answer:s0", "op": "like", "value": "1", "next": "s2"},  # unknown op
+        {"source": "answer:s0", "op": "gt", "value": "", "next": "s2"},  # no value
         {"source": "customer:attributes.plan", "op": "empty", "next": "s2"},  # fine
     ]
     branch.save()
@@ -155,13 +161,27 @@ def test_outline_shows_repeats_as_references(db):
     assert ("end_success", False) in keys and ("end_success", True) in keys  # reached twice, expanded once
 
 
-@pytest.mark.parametrize("op,value,target,expected", [
-    ("eq", "yes", "yes", True), ("eq", 10, "10.0", True), ("ne", "", "x", True), ("eq", "", "", False),
-    ("lt", 5, "10", True), ("gte", "2025-03-01", "2025-02-28", True), ("gt", "abc", "5", True),
-    ("in", "b", "a, b ,c", True), ("in", ["x", "c"], "a,c", True), ("contains", "とても良い", "良い", True),
-    ("contains", ["a", "b"], "b", True), ("empty", [], "", True), ("not_empty", 0, "", True),
-    ("eq", ["a", "b"], "b", True), ("lt", ["1"], "5", False), ("eq", None, "x", False),
-])
+@pytest.mark.parametrize(
+    "op,value,target,expected",
+    [
+        ("eq", "yes", "yes", True),
+        ("eq", 10, "10.0", True),
+        ("ne", "", "x", True),
+        ("eq", "", "", False),
+        ("lt", 5, "10", True),
+        ("gte", "2025-03-01", "2025-02-28", True),
+        ("gt", "abc", "5", True),
+        ("in", "b", "a, b ,c", True),
+        ("in", ["x", "c"], "a,c", True),
+        ("contains", "とても良い", "良い", True),
+        ("contains", ["a", "b"], "b", True),
+        ("empty", [], "", True),
+        ("not_empty", 0, "", True),
+        ("eq", ["a", "b"], "b", True),
+        ("lt", ["1"], "5", False),
+        ("eq", None, "x", False),
+    ],
+)
 def test_compare(op, value, target, expected):
     assert compare(op, value, target) is expected
 
@@ -214,6 +234,10 @@ def test_links_on_multiple_choice_answers_are_refused(db):
     Choice.objects.filter(step=interest, value="no").update(next_step=version.steps.get(key="premium"))
     Choice.objects.filter(step=interest, value="yes").update(next_step=None)
     assert _problems(version) == [
-        ("interest", "Only single choice answers lead to a step of their own: remove the link from “いいえ”, or add a branch step after this question."),
+        (
+            "interest",
+            "Only single choice answers lead to a step of their own: remove the link from “いいえ”, "
+            "or add a branch step after this question.",
+        ),
         ("end_refused", "No path from the opening step leads to this step."),
     ]

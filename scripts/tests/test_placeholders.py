@@ -1,4 +1,5 @@
 """Placeholders render whitelisted values, escaped; anything else is a visible marker."""
+
 import datetime
 
 import pytest
@@ -51,7 +52,10 @@ def test_whitelisted_values(db, operator):
         name = "春の<キャンペーン>"
 
     context = PlaceholderContext(customer=customer, campaign=Campaign(), operator=operator)
-    text = "{{customer.name}}|{{ customer.last_purchase_at }}|{{ customer.purchase_count }}|{{ customer.total_spent }}|{{ campaign.name }}|{{ operator.name }}|{{ operator.last_name }}"
+    text = (
+        "{{customer.name}}|{{ customer.last_purchase_at }}|{{ customer.purchase_count }}|{{ customer.total_spent }}"
+        "|{{ campaign.name }}|{{ operator.name }}|{{ operator.last_name }}"
+    )
     html = render_text(text, context)
     assert "山田 花子" in html
     assert "March 14, 2025" in html
@@ -80,6 +84,9 @@ def test_rendering_never_raises_on_odd_input(db):
 
 
 def test_unknown_placeholders_and_outline():
-    assert unknown_placeholders("{{ customer.name }} {{ settings.SECRET_KEY }} {{ foo }}") == ["settings.SECRET_KEY", "foo"]
+    assert unknown_placeholders("{{ customer.name }} {{ settings.SECRET_KEY }} {{ foo }}") == [
+        "settings.SECRET_KEY",
+        "foo",
+    ]
     outline = render_outline("<i>{{ customer.name }}</i> {{ nope }}")
     assert "&lt;i&gt;" in outline and "ph-known" in outline and "ph-unknown" in outline

@@ -1,4 +1,5 @@
 """Publishing rules and immutability: in the services, and in the database itself."""
+
 import threading
 
 import pytest
@@ -32,7 +33,9 @@ def test_new_script_starts_as_a_publishable_draft(db, supervisor):
 def test_publish_refuses_a_flow_with_problems(db, supervisor):
     script = services.create_script(name="壊れた", by=supervisor)
     version = script.versions.get()
-    services.add_step(version=version, kind=Step.Kind.SAY, title="孤立", after=version.steps.get(key="end"), by=supervisor)
+    services.add_step(
+        version=version, kind=Step.Kind.SAY, title="孤立", after=version.steps.get(key="end"), by=supervisor
+    )
     with pytest.raises(services.PublishRefused) as refused:
         services.publish_version(version=version, by=supervisor)
     assert any("No path from the opening step" in p.message for p in refused.value.problems)
@@ -58,10 +61,20 @@ def test_published_version_cannot_be_edited_through_services(db, supervisor):
     assert step.text == "プレミアムプランをご案内します。"
 
 
-@pytest.mark.parametrize("change", [
-    "update step", "queryset update", "delete step", "insert step", "update choice", "insert choice",
-    "change version", "unpublish", "delete version",
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "update step",
+        "queryset update",
+        "delete step",
+        "insert step",
+        "update choice",
+        "insert choice",
+        "change version",
+        "unpublish",
+        "delete version",
+    ],
+)
 def test_database_refuses_any_change_to_a_published_version(db, change):
     """The triggers of migration 0002: whatever path a change takes, a published version stays."""
     version = branching_script()
@@ -95,7 +108,9 @@ def test_editing_a_published_script_starts_a_draft_copied_from_it(db, supervisor
     assert draft.start_step.key == "opening" and draft.start_step.version == draft
     interest = copied["interest"]
     assert [(c.value, c.next_step.key, c.next_step.version_id) for c in interest.choices.all()] == [
-        ("yes", "budget", draft.pk), ("no", "end_refused", draft.pk)]
+        ("yes", "budget", draft.pk),
+        ("no", "end_refused", draft.pk),
+    ]
     assert copied["split"].branch_rules == original["split"].branch_rules
     # The draft is fully editable and publishing it retires the old version.
     services.update_step(step=copied["premium"], values={"text": "新しい案内"}, by=supervisor)
@@ -138,7 +153,9 @@ def test_add_step_links_itself_in_and_keys_are_generated(db, supervisor):
 def test_delete_step_relinks_around_it(db, supervisor):
     script = services.create_script(name="削除", by=supervisor)
     version = script.versions.get()
-    middle = services.add_step(version=version, kind="say", title="中", after=version.steps.get(key="opening"), by=supervisor)
+    middle = services.add_step(
+        version=version, kind="say", title="中", after=version.steps.get(key="opening"), by=supervisor
+    )
     services.delete_step(step=middle, by=supervisor)
     assert version.steps.get(key="opening").next_step.key == "end"
 
@@ -158,10 +175,13 @@ def test_update_step_refuses_links_into_another_version(db, supervisor):
     draft = branching_script(by=supervisor, publish=False)
     other = branching_script(by=supervisor, publish=False, name="別")
     with pytest.raises(services.ScriptServiceError):
-        services.update_step(step=draft.steps.get(key="premium"), values={"next_step": other.steps.get(key="end_success")}, by=supervisor)
+        services.update_step(
+            step=draft.steps.get(key="premium"), values={"next_step": other.steps.get(key="end_success")}, by=supervisor
+        )
 
 
 # ---------------------------------------------------------------- races
+
 
 def _race(workers):
     """Run the callables at the same moment in threads with their own connections."""

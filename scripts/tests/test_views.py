@@ -1,4 +1,5 @@
 """Supervisor pages and the console walk panel, through the Django test client."""
+
 import datetime
 import json
 
@@ -22,9 +23,13 @@ def sv(login, supervisor):
 def test_pages_need_the_supervisor_permission(client, login, operator, manager, reference_data):
     version = branching_script()
     urls = [
-        reverse("scripts:script_list"), reverse("scripts:script_create"), reverse("scripts:script_import"),
-        reverse("scripts:script_detail", args=[version.script_id]), reverse("scripts:version_detail", args=[version.pk]),
-        reverse("scripts:version_preview", args=[version.pk]), reverse("scripts:version_export", args=[version.pk]),
+        reverse("scripts:script_list"),
+        reverse("scripts:script_create"),
+        reverse("scripts:script_import"),
+        reverse("scripts:script_detail", args=[version.script_id]),
+        reverse("scripts:version_detail", args=[version.pk]),
+        reverse("scripts:version_preview", args=[version.pk]),
+        reverse("scripts:version_export", args=[version.pk]),
         reverse("scripts:rebuttal_list", args=[version.script_id]),
     ]
     for url in urls:
@@ -37,7 +42,10 @@ def test_pages_need_the_supervisor_permission(client, login, operator, manager, 
 
 def test_script_list_search_and_empty_state(sv, reference_data):
     response = sv.get(reverse("scripts:script_list"))
-    assert "No talk scripts yet" in response.content.decode() or "トークスクリプトがまだありません" in response.content.decode()
+    assert (
+        "No talk scripts yet" in response.content.decode()
+        or "トークスクリプトがまだありません" in response.content.decode()
+    )
     branching_script(name="休眠掘り起こし")
     branching_script(name="満足度調査", publish=False)
     page = sv.get(reverse("scripts:script_list"), {"q": "休眠"}).content.decode()
@@ -49,20 +57,43 @@ def test_create_script_then_edit_a_step_with_choices(sv, supervisor):
     script = Script.objects.get(name="新しい台本")
     version = script.versions.get()
     assert response.url == reverse("scripts:version_detail", args=[version.pk])
-    assert sv.post(reverse("scripts:script_create"), {"name": "新しい台本"}).status_code == 200  # duplicate name: form error
+    assert (
+        sv.post(reverse("scripts:script_create"), {"name": "新しい台本"}).status_code == 200
+    )  # duplicate name: form error
 
-    response = sv.post(reverse("scripts:step_add", args=[version.pk]), {"kind": "question", "title": "ご興味", "after": version.steps.get(key="opening").pk})
+    response = sv.post(
+        reverse("scripts:step_add", args=[version.pk]),
+        {"kind": "question", "title": "ご興味", "after": version.steps.get(key="opening").pk},
+    )
     question = version.steps.get(key="q1")
     assert response.url == reverse("scripts:step_edit", args=[question.pk])
     end = version.steps.get(key="end")
     form = {
-        "kind": "question", "key": "interest", "title": "ご興味", "text": "{{ customer.name }}様、いかがですか", "answer_type": "single",
-        "required": "on", "next_step": end.pk, "suggested_disposition": "",
-        "choices-TOTAL_FORMS": "3", "choices-INITIAL_FORMS": "0", "choices-MIN_NUM_FORMS": "0", "choices-MAX_NUM_FORMS": "50",
-        "choices-0-label": "はい", "choices-0-value": "yes", "choices-0-next_step": end.pk,
-        "choices-1-label": "いいえ", "choices-1-value": "", "choices-1-next_step": "",
-        "choices-2-label": "", "choices-2-value": "", "choices-2-next_step": "",
-        "rules-TOTAL_FORMS": "1", "rules-INITIAL_FORMS": "0", "rules-MIN_NUM_FORMS": "0", "rules-MAX_NUM_FORMS": "30",
+        "kind": "question",
+        "key": "interest",
+        "title": "ご興味",
+        "text": "{{ customer.name }}様、いかがですか",
+        "answer_type": "single",
+        "required": "on",
+        "next_step": end.pk,
+        "suggested_disposition": "",
+        "choices-TOTAL_FORMS": "3",
+        "choices-INITIAL_FORMS": "0",
+        "choices-MIN_NUM_FORMS": "0",
+        "choices-MAX_NUM_FORMS": "50",
+        "choices-0-label": "はい",
+        "choices-0-value": "yes",
+        "choices-0-next_step": end.pk,
+        "choices-1-label": "いいえ",
+        "choices-1-value": "",
+        "choices-1-next_step": "",
+        "choices-2-label": "",
+        "choices-2-value": "",
+        "choices-2-next_step": "",
+        "rules-TOTAL_FORMS": "1",
+        "rules-INITIAL_FORMS": "0",
+        "rules-MIN_NUM_FORMS": "0",
+        "rules-MAX_NUM_FORMS": "30",
     }
     response = sv.post(reverse("scripts:step_edit", args=[question.pk]), form)
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -77,19 +108,42 @@ def test_branch_rule_form_validation(sv, supervisor, reference_data):
     version = branching_script(publish=False)
     split = version.steps.get(key="split")
     base = {
-        "kind": "branch", "key": "split", "title": "分岐", "text": "", "answer_type": "", "next_step": version.steps.get(key="basic").pk,
+        "kind": "branch",
+        "key": "split",
+        "title": "分岐",
+        "text": "",
+        "answer_type": "",
+        "next_step": version.steps.get(key="basic").pk,
         "suggested_disposition": "",
-        "choices-TOTAL_FORMS": "0", "choices-INITIAL_FORMS": "0", "choices-MIN_NUM_FORMS": "0", "choices-MAX_NUM_FORMS": "50",
-        "rules-TOTAL_FORMS": "1", "rules-INITIAL_FORMS": "0", "rules-MIN_NUM_FORMS": "0", "rules-MAX_NUM_FORMS": "30",
-        "rules-0-source": "answer:budget", "rules-0-op": "gt", "rules-0-value": "", "rules-0-next": "premium",
+        "choices-TOTAL_FORMS": "0",
+        "choices-INITIAL_FORMS": "0",
+        "choices-MIN_NUM_FORMS": "0",
+        "choices-MAX_NUM_FORMS": "50",
+        "rules-TOTAL_FORMS": "1",
+        "rules-INITIAL_FORMS": "0",
+        "rules-MIN_NUM_FORMS": "0",
+        "rules-MAX_NUM_FORMS": "30",
+        "rules-0-source": "answer:budget",
+        "rules-0-op": "gt",
+        "rules-0-value": "",
+        "rules-0-next": "premium",
     }
     response = sv.post(reverse("scripts:step_edit", args=[split.pk]), base)
     assert response.status_code == 200  # value missing
-    base.update({"rules-0-source": "customer:attributes.", "rules-0-attribute": "plan", "rules-0-op": "eq", "rules-0-value": "gold"})
+    base.update(
+        {
+            "rules-0-source": "customer:attributes.",
+            "rules-0-attribute": "plan",
+            "rules-0-op": "eq",
+            "rules-0-value": "gold",
+        }
+    )
     response = sv.post(reverse("scripts:step_edit", args=[split.pk]), base)
     assert response.status_code == 302
     split.refresh_from_db()
-    assert split.branch_rules == [{"source": "customer:attributes.plan", "op": "eq", "value": "gold", "next": "premium"}]
+    assert split.branch_rules == [
+        {"source": "customer:attributes.plan", "op": "eq", "value": "gold", "next": "premium"}
+    ]
     page = sv.get(reverse("scripts:step_edit", args=[split.pk])).content.decode()
     assert 'value="plan"' in page  # the attribute key comes back into its own field
 
@@ -97,11 +151,14 @@ def test_branch_rule_form_validation(sv, supervisor, reference_data):
 def test_publish_with_problems_shows_them_and_keeps_the_draft(sv, supervisor):
     sv.post(reverse("scripts:script_create"), {"name": "未完成"})
     version = ScriptVersion.objects.get(script__name="未完成")
-    sv.post(reverse("scripts:step_add", args=[version.pk]), {"kind": "say", "title": "孤立", "after": version.steps.get(key="end").pk})
+    sv.post(
+        reverse("scripts:step_add", args=[version.pk]),
+        {"kind": "say", "title": "孤立", "after": version.steps.get(key="end").pk},
+    )
     response = sv.post(reverse("scripts:version_publish", args=[version.pk]), {"notes": ""}, follow=True)
     version.refresh_from_db()
     assert version.status == ScriptVersion.Status.DRAFT
-    assert "data-testid=\"problems\"" in response.content.decode()
+    assert 'data-testid="problems"' in response.content.decode()
 
 
 def test_stale_edit_of_a_published_version_gets_a_message(sv, supervisor):
@@ -152,7 +209,10 @@ def test_rebuttal_library(sv, supervisor, reference_data):
     page = sv.get(url, {"q": "相談"}).content.decode()
     assert "家族に相談したい" in page and "忙しい" not in page
     rebuttal = Rebuttal.objects.get(objection="家族に相談したい")
-    sv.post(reverse("scripts:rebuttal_edit", args=[rebuttal.pk]), {"objection": "家族と相談", "answer": "どうぞ", "tags": ""})
+    sv.post(
+        reverse("scripts:rebuttal_edit", args=[rebuttal.pk]),
+        {"objection": "家族と相談", "answer": "どうぞ", "tags": ""},
+    )
     rebuttal.refresh_from_db()
     assert rebuttal.objection == "家族と相談"
     sv.post(reverse("scripts:rebuttal_delete", args=[rebuttal.pk]))
@@ -172,12 +232,15 @@ def test_preview_renders_with_a_sample_customer(sv, reference_data):
 
 # ---------------------------------------------------------------- console walk panel
 
+
 @pytest.fixture
 def held_entry(operator, reference_data):
     version = branching_script()
     campaign = CampaignFactory(script=version.script)
     return CallListEntryFactory(
-        call_list__campaign=campaign, status=CallListEntry.Status.HELD, held_by=operator,
+        call_list__campaign=campaign,
+        status=CallListEntry.Status.HELD,
+        held_by=operator,
         held_until=timezone.now() + datetime.timedelta(minutes=10),
         customer=CustomerFactory(name="山田 太郎"),
     )
@@ -207,15 +270,20 @@ def test_walk_panel_refuses_what_the_operator_does_not_hold(login, operator, ope
 
 
 def test_walk_panel_without_a_published_script(login, operator, reference_data):
-    entry = CallListEntryFactory(status=CallListEntry.Status.HELD, held_by=operator,
-                                 held_until=timezone.now() + datetime.timedelta(minutes=5))
+    entry = CallListEntryFactory(
+        status=CallListEntry.Status.HELD, held_by=operator, held_until=timezone.now() + datetime.timedelta(minutes=5)
+    )
     response = login(operator).get(reverse("scripts:console_walk", args=[entry.pk]), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert 'name="script_version" value="" form="outcome-form"' in response.content.decode()
 
 
 def test_step_kinds_render_their_inputs(login, operator, held_entry):
-    page = login(operator).get(reverse("scripts:console_walk", args=[held_entry.pk]), HTTP_HX_REQUEST="true").content.decode()
+    page = (
+        login(operator)
+        .get(reverse("scripts:console_walk", args=[held_entry.pk]), HTTP_HX_REQUEST="true")
+        .content.decode()
+    )
     assert 'type="radio" name="walk-interest" value="yes"' in page
     assert 'type="number" step="any" inputmode="decimal" name="walk-budget"' in page
     assert 'type="date" name="walk-visit"' in page

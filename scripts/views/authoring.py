@@ -1,4 +1,5 @@
 """Supervisor pages: script list, script overview, the version editor and the step form."""
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import IntegrityError
@@ -28,7 +29,10 @@ def _refused(request, error):
 
 
 def _stale(request):
-    messages.error(request, _("The script changed meanwhile (it may have been published). Nothing was saved; please check and try again."))
+    messages.error(
+        request,
+        _("The script changed meanwhile (it may have been published). Nothing was saved; please check and try again."),
+    )
 
 
 def _back(*, version_id=None, script_id=None, anchor=""):
@@ -73,7 +77,10 @@ def script_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.update_script(
-                script=script, name=form.cleaned_data["name"], description=form.cleaned_data["description"], by=request.user
+                script=script,
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+                by=request.user,
             )
         except services.Gone as error:
             _refused(request, error)
@@ -91,14 +98,18 @@ def script_detail(request, pk):
     script = get_object_or_404(Script, pk=pk)
     versions = script.versions.select_related("published_by", "created_by").order_by("-number")
     campaigns = script.campaigns.order_by("name")
-    return render(request, "scripts/script_detail.html", {
-        "script": script,
-        "versions": versions,
-        "draft": next((v for v in versions if v.is_draft), None),
-        "current": next((v for v in versions if v.status == ScriptVersion.Status.PUBLISHED), None),
-        "campaigns": campaigns,
-        "rebuttal_count": script.rebuttals.count(),
-    })
+    return render(
+        request,
+        "scripts/script_detail.html",
+        {
+            "script": script,
+            "versions": versions,
+            "draft": next((v for v in versions if v.is_draft), None),
+            "current": next((v for v in versions if v.status == ScriptVersion.Status.PUBLISHED), None),
+            "campaigns": campaigns,
+            "rebuttal_count": script.rebuttals.count(),
+        },
+    )
 
 
 @manage
@@ -117,7 +128,7 @@ def script_delete(request, pk):
 @manage
 @require_POST
 def draft_start(request, pk):
-    """"Edit" on a published script: open its draft, creating it from the current version."""
+    """ "Edit" on a published script: open its draft, creating it from the current version."""
     script = get_object_or_404(Script, pk=pk)
     try:
         draft, created = services.start_draft(script=script, by=request.user)
@@ -125,11 +136,16 @@ def draft_start(request, pk):
         _refused(request, error)
         return _back()
     if created:
-        messages.info(request, _("Draft version %(number)s created. Operators keep the published version until you publish this one.") % {"number": draft.number})
+        messages.info(
+            request,
+            _("Draft version %(number)s created. Operators keep the published version until you publish this one.")
+            % {"number": draft.number},
+        )
     return redirect(_version_url(draft))
 
 
 # ---------------------------------------------------------------- version editor
+
 
 @manage
 def version_detail(request, pk):
@@ -149,21 +165,25 @@ def version_detail(request, pk):
         }
         for step in flow.steps
     ]
-    return render(request, "scripts/version_detail.html", {
-        "version": version,
-        "script": version.script,
-        "editable": version.is_draft,
-        "cards": cards,
-        "outline": flow.outline(),
-        "unreachable": flow.unreachable_steps() if flow.start else [],
-        "problems": problems,
-        "general_problems": [p for p in problems if not p.step_key],
-        "problem_keys": problem_keys,
-        "add_form": AddStepForm(version=version, initial={"after": flow.steps[-1].pk if flow.steps else None}),
-        "publish_form": PublishForm(initial={"notes": version.notes}),
-        "versions": version.script.versions.order_by("-number"),
-        "dispositions": selectors.disposition_labels(),
-    })
+    return render(
+        request,
+        "scripts/version_detail.html",
+        {
+            "version": version,
+            "script": version.script,
+            "editable": version.is_draft,
+            "cards": cards,
+            "outline": flow.outline(),
+            "unreachable": flow.unreachable_steps() if flow.start else [],
+            "problems": problems,
+            "general_problems": [p for p in problems if not p.step_key],
+            "problem_keys": problem_keys,
+            "add_form": AddStepForm(version=version, initial={"after": flow.steps[-1].pk if flow.steps else None}),
+            "publish_form": PublishForm(initial={"notes": version.notes}),
+            "versions": version.script.versions.order_by("-number"),
+            "dispositions": selectors.disposition_labels(),
+        },
+    )
 
 
 @manage
@@ -183,7 +203,10 @@ def version_publish(request, pk):
     except services.Gone as error:
         _refused(request, error)
         return _back(script_id=version.script_id)
-    messages.success(request, _("Version %(number)s is published: operators see it from their next call.") % {"number": version.number})
+    messages.success(
+        request,
+        _("Version %(number)s is published: operators see it from their next call.") % {"number": version.number},
+    )
     return redirect("scripts:script_detail", pk=version.script_id)
 
 
@@ -210,8 +233,11 @@ def step_add(request, pk):
         return redirect(_version_url(version))
     try:
         step = services.add_step(
-            version=version, kind=form.cleaned_data["kind"], title=form.cleaned_data["title"],
-            after=form.cleaned_data["after"], by=request.user,
+            version=version,
+            kind=form.cleaned_data["kind"],
+            title=form.cleaned_data["title"],
+            after=form.cleaned_data["after"],
+            by=request.user,
         )
     except services.ScriptServiceError as error:
         _refused(request, error)
@@ -236,6 +262,7 @@ def version_set_start(request, pk):
 
 # ---------------------------------------------------------------- steps
 
+
 def _step_initial_rules(step):
     return [{k: rule.get(k, "") for k in ("source", "op", "value", "next")} for rule in step.branch_rules or []]
 
@@ -249,15 +276,15 @@ def step_edit(request, pk):
         return redirect(_version_url(version, f"step-{step.key}"))
     data = request.POST if request.method == "POST" else None
     form = StepForm(data, instance=step)
-    choice_initial = [
-        {"value": c.value, "label": c.label, "next_step": c.next_step_id} for c in step.choices.all()
-    ]
+    choice_initial = [{"value": c.value, "label": c.label, "next_step": c.next_step_id} for c in step.choices.all()]
     choices = ChoiceFormSet(data, prefix="choices", initial=choice_initial, form_kwargs={"version": version})
     rules = RuleFormSet(data, prefix="rules", initial=_step_initial_rules(step), form_kwargs={"version": version})
     if request.method == "POST" and form.is_valid() and choices.is_valid() and rules.is_valid():
         values = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
-            services.update_step(step=step, values=values, choices=choices.choices(), rules=rules.rules(), by=request.user)
+            services.update_step(
+                step=step, values=values, choices=choices.choices(), rules=rules.rules(), by=request.user
+            )
         except services.ScriptServiceError as error:
             _refused(request, error)
             return _back(version_id=version.pk, script_id=version.script_id, anchor=f"step-{step.key}")
@@ -266,15 +293,19 @@ def step_edit(request, pk):
             return redirect(_version_url(version))
         messages.success(request, _("Step saved."))
         return redirect(_version_url(version, f"step-{values['key']}"))
-    return render(request, "scripts/step_form.html", {
-        "step": step,
-        "version": version,
-        "script": version.script,
-        "form": form,
-        "choices": choices,
-        "rules": rules,
-        "placeholders": PLACEHOLDERS,
-    })
+    return render(
+        request,
+        "scripts/step_form.html",
+        {
+            "step": step,
+            "version": version,
+            "script": version.script,
+            "form": form,
+            "choices": choices,
+            "rules": rules,
+            "placeholders": PLACEHOLDERS,
+        },
+    )
 
 
 @manage
@@ -282,7 +313,9 @@ def step_edit(request, pk):
 def step_move(request, pk):
     step = get_object_or_404(Step.objects.select_related("version"), pk=pk)
     try:
-        services.move_step(step=step, direction="up" if request.POST.get("direction") == "up" else "down", by=request.user)
+        services.move_step(
+            step=step, direction="up" if request.POST.get("direction") == "up" else "down", by=request.user
+        )
     except services.ScriptServiceError as error:
         _refused(request, error)
     return _back(version_id=step.version_id, script_id=step.version.script_id, anchor=f"step-{step.key}")

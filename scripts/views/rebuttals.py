@@ -1,4 +1,5 @@
 """The rebuttal library (切り返しトーク) of a script."""
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
@@ -43,7 +44,9 @@ def rebuttal_edit(request, pk):
             return redirect("scripts:rebuttal_list", pk=rebuttal.script_id)
         messages.success(request, _("Rebuttal saved."))
         return redirect("scripts:rebuttal_list", pk=rebuttal.script_id)
-    return render(request, "scripts/rebuttal_form.html", {"form": form, "rebuttal": rebuttal, "script": rebuttal.script})
+    return render(
+        request, "scripts/rebuttal_form.html", {"form": form, "rebuttal": rebuttal, "script": rebuttal.script}
+    )
 
 
 @manage

@@ -1,4 +1,5 @@
 """Export a version as a JSON file; import one as a draft."""
+
 import json
 
 from django.contrib import messages
@@ -31,13 +32,18 @@ def script_import(request):
     if request.method == "POST" and form.is_valid():
         try:
             version = services.import_script(
-                data=form.cleaned_data["data"], by=request.user,
-                name=form.cleaned_data["name"].strip(), into=form.cleaned_data["into"],
+                data=form.cleaned_data["data"],
+                by=request.user,
+                name=form.cleaned_data["name"].strip(),
+                into=form.cleaned_data["into"],
             )
         except services.ImportRefused as error:
             form.add_error(None, error.message)
             problems = error.problems
         else:
-            messages.success(request, _("Imported as draft version %(number)s. Check it, then publish it.") % {"number": version.number})
+            messages.success(
+                request,
+                _("Imported as draft version %(number)s. Check it, then publish it.") % {"number": version.number},
+            )
             return redirect("scripts:version_detail", pk=version.pk)
     return render(request, "scripts/import.html", {"form": form, "problems": problems})

@@ -5,6 +5,7 @@ The console panel is the one place where scripts reaches up to campaigns: its UR
 CallListEntry id, and the variant choice lives in campaigns.services.script_choice. The entry is
 read through the app registry and the choice function imported inside the view, so importing the
 scripts app never imports campaigns."""
+
 from django.apps import apps
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import get_object_or_404, render
@@ -64,14 +65,18 @@ def version_preview(request, pk):
         campaign = campaigns.filter(pk=campaign_id).first()
     elif version.script.campaigns.exists():
         campaign = version.script.campaigns.order_by("name").first()
-    return render(request, "scripts/preview.html", {
-        "version": version,
-        "script": version.script,
-        "panel": selectors.walk_panel(version=version, customer=customer, campaign=campaign, operator=request.user),
-        "preview": True,
-        "customer": customer,
-        "campaign": campaign,
-        "campaigns": campaigns,
-        "candidates": selectors.search_customers(q) if q else selectors.search_customers("", limit=10),
-        "q": q,
-    })
+    return render(
+        request,
+        "scripts/preview.html",
+        {
+            "version": version,
+            "script": version.script,
+            "panel": selectors.walk_panel(version=version, customer=customer, campaign=campaign, operator=request.user),
+            "preview": True,
+            "customer": customer,
+            "campaign": campaign,
+            "campaigns": campaigns,
+            "candidates": selectors.search_customers(q) if q else selectors.search_customers("", limit=10),
+            "q": q,
+        },
+    )

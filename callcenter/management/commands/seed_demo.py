@@ -1,5 +1,6 @@
 """Demo data for trying the product: users per role, then each app's demo data (its demo.seed()).
 Running it twice changes nothing the second time."""
+
 import importlib
 
 from django.core.management.base import BaseCommand
@@ -9,7 +10,11 @@ from callcenter.demo import login_lines, seed_users
 
 # Each app may provide demo.seed(users, stdout) and owns what it creates; order follows the layers.
 APP_SEEDERS = [
-    "contacts.demo", "scripts.demo", "campaigns.demo", "campaigns.demo_history", "campaigns.demo_scripts",
+    "contacts.demo",
+    "scripts.demo",
+    "campaigns.demo",
+    "campaigns.demo_history",
+    "campaigns.demo_scripts",
     "campaigns.demo_kpis",
 ]
 
