@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from callcenter import held_calls, roles
+from callcenter.bulk_reads import AuditedPages
 
 from . import selectors
 from .models import Customer, DoNotCall, PhoneNumber, Segment
@@ -62,6 +63,7 @@ def _int_param(request, name):
     ),
 )
 class CustomerViewSet(
+    AuditedPages,
     PerActionPermissions,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -70,6 +72,7 @@ class CustomerViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = CustomerSerializer
+    page_read_action = "customers.page_read"
     http_method_names = ["get", "post", "patch", "head", "options"]
     action_perms = {
         "default": (roles.VIEW_CUSTOMERS,),

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from callcenter import roles
+from callcenter.bulk_reads import AuditedPages
 from campaigns.models import CallingPolicy, CallList, CallListEntry, Campaign, Disposition
 from campaigns.selectors.setup import campaigns_visible_to
 from campaigns.services import campaigns as campaign_services
@@ -226,8 +227,9 @@ class CallListDetail(generics.RetrieveAPIView):
     permission_classes = [read_write_permission(OVERSEE, SUPERVISE)]
 
 
-class CallListEntries(generics.ListAPIView):
+class CallListEntries(AuditedPages, generics.ListAPIView):
     serializer_class = CallListEntrySerializer
+    page_read_action = "list.entries_page_read"
     permission_classes = [read_write_permission((roles.MANAGE_LISTS, roles.VIEW_CUSTOMERS), SUPERVISE)]
 
     def get_queryset(self):

@@ -294,6 +294,9 @@ def test_build_a_list_and_read_it(api_as, supervisor):
     assert entries["results"][0]["phone"].startswith("+81")
     assert api.get(f"/api/v1/lists/{list_id}/entries/?status=done").json()["count"] == 0
     assert api.get(f"/api/v1/lists/{list_id}/entries/?status=bogus").status_code == 400
+    # Each page read is audited, with its filter and row count (a bulk read of customers).
+    reads = AuditEvent.objects.filter(action="list.entries_page_read").order_by("id")
+    assert [(e.data["filters"], e.data["rows"]) for e in reads] == [({"status": "pending"}, 1), ({"status": "done"}, 0)]
 
 
 def test_list_requests_with_bad_input(api_as, supervisor):

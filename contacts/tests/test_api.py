@@ -379,3 +379,18 @@ def test_days_and_ages_beyond_any_date_are_a_400(sv, rule):
     assert not Segment.objects.exists()
     criteria["rules"][0]["value"] = 30 if rule["op"] != "between" and rule["op"] != "in" else [1, 30]
     assert sv.post("/api/v1/segments/preview/", {"criteria": criteria}, format="json").status_code == 200
+
+
+def test_every_page_of_customers_read_through_the_api_is_audited(sv, supervisor):
+    """Reading customers page by page is an export: who, which filter, which page, how many rows."""
+    CustomerFactory.create_batch(3, tags=["vip"])
+    sv.get("/api/v1/customers/", {"tag": "vip"})
+    sv.get("/api/v1/customers/", {"tag": "vip", "page": 1})
+    events = list(AuditEvent.objects.filter(action="customers.page_read").order_by("id"))
+    assert len(events) == 2
+    assert events[0].actor == supervisor
+    assert events[0].data["filters"] == {"tag": "vip"} and events[0].data["rows"] == 3
+    assert events[1].data["page"] == "1"
+    # A refused or failed read writes nothing.
+    assert sv.get("/api/v1/customers/", {"segment": 99999}).status_code == 400
+    assert AuditEvent.objects.filter(action="customers.page_read").count() == 2
