@@ -28,7 +28,8 @@ from django.test import Client, override_settings  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from campaigns.models import CallList, Campaign, KpiWatermark  # noqa: E402
-from campaigns.selectors.kpis import KpiFilter, kpi_table, kpi_tables  # noqa: E402
+from campaigns.selectors.kpis.figures import KpiFilter  # noqa: E402
+from campaigns.selectors.kpis.tables import kpi_table, kpi_tables  # noqa: E402
 from campaigns.services.kpis import reconcile_kpi_rollups, refresh_kpi_rollups  # noqa: E402
 from campaigns.views.kpis import DASHBOARD_TABLES  # noqa: E402
 from contacts.models import Segment  # noqa: E402

@@ -16,7 +16,10 @@ from rest_framework.views import APIView
 
 from callcenter import roles
 from campaigns.models import Campaign
-from campaigns.selectors.kpis import KpiFilter, kpi_day_validators, kpi_scope_for, kpi_table, label_rows
+from campaigns.selectors.kpis.figures import KpiFilter, kpi_day_validators
+from campaigns.selectors.kpis.labels import label_rows
+from campaigns.selectors.kpis.scope import kpi_scope_for
+from campaigns.selectors.kpis.tables import kpi_table
 
 API_GROUPINGS = ["day", "hour", "weekday", "operator", "campaign", "none"]
 DEFAULT_DAYS = 30

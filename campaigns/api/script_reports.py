@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from callcenter import roles
 from campaigns.models import Campaign
 from campaigns.selectors import script_reports
-from campaigns.selectors.kpis import kpi_day_validators
+from campaigns.selectors.kpis.figures import kpi_day_validators
 from scripts.models import Script
 
 

@@ -6,7 +6,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.selectors.kpis import KpiFilter, kpi_day_validators, person_name
+from campaigns.selectors.kpis.figures import KpiFilter, kpi_day_validators
+from campaigns.selectors.kpis.labels import person_name
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 731

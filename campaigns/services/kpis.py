@@ -2,7 +2,7 @@
 (watermark on the attempt id, INSERT … ON CONFLICT DO UPDATE) and a full reconciliation every night
 that rebuilds them from CallAttempt and AgentStateLog and corrects whatever differs.
 
-What the rollups count is defined once, in campaigns.selectors.kpis (the same SQL fragments serve
+What the rollups count is defined once, in campaigns.selectors.kpis.sql (the same SQL fragments serve
 the raw path that tests and the bench compare against)."""
 
 import datetime
@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ..selectors.kpis import (
+from ..selectors.kpis.sql import (
     AGENT_MEASURES,
     ATTEMPT_MEASURES,
     agent_seconds_sql,

@@ -336,7 +336,7 @@ def compute_next_attempt_at(
     if policy.prefer_best_hours and not callback and next_at is not None:
         # "Prefer best hours" (KPI heat map): the first allowed moment in an hour when this
         # segment answers; unchanged when there is too little history or none within two weeks.
-        from ..selectors.kpis import best_hours_for_entry, next_best_hour
+        from ..selectors.kpis.best_hours import best_hours_for_entry, next_best_hour
 
         best = best_hours if best_hours is not None else best_hours_for_entry(entry)
         next_at = next_best_hour(best=best, earliest=next_at, allowed_from=allowed_from) or next_at
@@ -376,7 +376,7 @@ def _best_hours_before_locking(entry_id: int) -> set | None:
     entry = CallListEntry.objects.select_related("campaign__policy").filter(pk=entry_id).first()
     if entry is None or entry.campaign.policy is None or not entry.campaign.policy.prefer_best_hours:
         return None
-    from ..selectors.kpis import best_hours_for_entry
+    from ..selectors.kpis.best_hours import best_hours_for_entry
 
     return best_hours_for_entry(entry)
 

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import Disposition
-from campaigns.selectors.kpis import HeatCell, best_hours, next_best_hour, pick_best_hours
+from campaigns.selectors.kpis.best_hours import HeatCell, best_hours, next_best_hour, pick_best_hours
 from campaigns.services.kpis import refresh_kpi_rollups
 from campaigns.services.scheduling import compute_next_attempt_at
 from campaigns.tests.factories import CallingPolicyFactory, CallListEntryFactory, CallListFactory, CampaignFactory
@@ -126,7 +126,7 @@ def test_without_history_the_preference_changes_nothing(reference_data):
 def test_best_hours_for_an_entry_are_read_once_a_day(answering_history, django_assert_num_queries):
     """Scheduling asks after every outcome; the answer changes once a day (it is judged on the
     days before today), so a repeat costs no query."""
-    from campaigns.selectors.kpis import best_hours_for_entry
+    from campaigns.selectors.kpis.best_hours import best_hours_for_entry
 
     campaign, call_list, segment = answering_history
     entry = CallListEntryFactory(call_list=call_list)
@@ -146,7 +146,7 @@ def test_the_retry_task_reads_the_best_hours_before_it_locks_the_entry(reference
     from django.db import connection, transaction
 
     from campaigns.models import CallListEntry
-    from campaigns.selectors import kpis as kpi_selectors
+    from campaigns.selectors.kpis import best_hours as best_hours_selectors
     from campaigns.services.scheduling import schedule_retry
 
     campaign = CampaignFactory(policy=CallingPolicyFactory(prefer_best_hours=True))
@@ -178,7 +178,7 @@ def test_the_retry_task_reads_the_best_hours_before_it_locks_the_entry(reference
         lock_free.append(free_to_lock())
         return {(0, 19)}
 
-    monkeypatch.setattr(kpi_selectors, "best_hours_for_entry", best_hours_for_entry)
+    monkeypatch.setattr(best_hours_selectors, "best_hours_for_entry", best_hours_for_entry)
     schedule_retry(entry_id=pending.pk)
     assert lock_free == [True]
 

@@ -6,7 +6,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from campaigns.selectors.kpis import KpiFilter, kpi_totals, person_name
+from campaigns.selectors.kpis.figures import KpiFilter
+from campaigns.selectors.kpis.labels import person_name
+from campaigns.selectors.kpis.tables import kpi_totals
 from campaigns.services.kpis import refresh_kpi_rollups
 from campaigns.tests.factories_kpis import make_attempt, make_state, sample_history
 

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from campaigns import demo_history, demo_kpis
 from campaigns.models import Campaign
-from campaigns.selectors.kpis import GROUPINGS, KpiFilter, kpi_tables
+from campaigns.selectors.kpis.figures import KpiFilter
+from campaigns.selectors.kpis.tables import GROUPINGS, kpi_tables
 from campaigns.tests.factories_console import entry, japan_standard, ready_list, working_campaign
 from contacts.tests.factories import CustomerFactory
 

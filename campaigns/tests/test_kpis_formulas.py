@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from campaigns.selectors.kpis import KpiFilter, kpi_table, kpi_tables, kpi_totals
+from campaigns.selectors.kpis.figures import KpiFilter
+from campaigns.selectors.kpis.tables import kpi_table, kpi_tables, kpi_totals
 from campaigns.services.kpis import refresh_kpi_rollups
 from campaigns.tests.factories_kpis import DAY, at, hand_dataset
 

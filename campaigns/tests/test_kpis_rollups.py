@@ -9,7 +9,8 @@ import pytest
 from django.db import connection, transaction
 
 from campaigns.models import AgentStateLog, CallAttempt, Disposition, KpiHourly, KpiOperatorHour
-from campaigns.selectors.kpis import GROUPINGS, KpiFilter, kpi_tables
+from campaigns.selectors.kpis.figures import KpiFilter
+from campaigns.selectors.kpis.tables import GROUPINGS, kpi_tables
 from campaigns.services.kpis import COMMIT_GRACE, reconcile_kpi_rollups, refresh_kpi_rollups
 from campaigns.tests.factories import CallListFactory, CampaignFactory, CustomerFactory
 from campaigns.tests.factories_kpis import DAY, at, make_attempt, make_operator, make_state

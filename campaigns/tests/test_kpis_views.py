@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from callcenter.models import AuditEvent
-from campaigns.selectors.kpis import person_name
+from campaigns.selectors.kpis.labels import person_name
 from campaigns.services.kpis import refresh_kpi_rollups
 from campaigns.tests.factories_kpis import DAY, at, hand_dataset
 

@@ -6,7 +6,8 @@ import time
 import pytest
 
 from campaigns.models import KpiHourly
-from campaigns.selectors.kpis import GROUPINGS, KpiFilter, kpi_tables
+from campaigns.selectors.kpis.figures import KpiFilter
+from campaigns.selectors.kpis.tables import GROUPINGS, kpi_tables
 from campaigns.tasks.kpis import reconcile_kpi_rollups_task, refresh_kpi_rollups_task
 from campaigns.tests.factories_kpis import DAY, at, hand_dataset, make_attempt
 

@@ -1,0 +1,27 @@
+"""KPI figures (DESIGN.md section 5) read from the rollups, or from the raw tables to check them.
+One module per concern: figures (the filter, the sums and the ratios), sql (the fragments the
+rollups and the raw path share), tables (the KPI tables), scope (who sees what), labels (row
+names), best_hours (the heat map's cells and the best time to call), wallboard (operators now).
+
+What is counted, once for every page, the API, the exports and the bench:
+
+- dials: attempts; contacts: attempts whose disposition is a contact; successes: attempts whose
+  disposition is a success. Contact rate = contacts ÷ dials; success rate = successes ÷ dials
+  (also ÷ contacts).
+- handled calls: attempts with talk time. ATT = talk ÷ handled calls; ACW = after-call work ÷
+  attempts; AHT = (talk + hold + after-call work of the handled calls) ÷ handled calls.
+- logged-in time comes from AgentStateLog (every state but offline), cut into whole seconds per
+  operator and local hour. Utilization = (talk + hold [on call] + after-call work + waiting [ready])
+  ÷ logged-in time. CPH = dials ÷ logged-in hours.
+- Logged-in time belongs to an operator, not to a campaign. When figures are for some campaigns
+  (a campaign, list or segment filter, a client viewer, or a table by campaign/list/segment), each
+  operator-hour's time is shared out between the campaigns the operator dialed in that hour, in
+  proportion to the dials (whole seconds, rounded down). Hours without any dial then count for no
+  campaign; they still count for the operator and for the all-campaigns totals.
+- Cost = labour (that shared-out logged-in time × the campaign's cost per hour) + telecom (talk
+  minutes × the campaign's cost per minute) + fixed (the campaign's fixed cost spread evenly over
+  the days from its start to its end date — the first/last day it dialed where a date is missing —
+  and within a day over that day's dials). CPC = cost ÷ dials.
+- Days and hours are the call center's local time (settings.TIME_ZONE); weekday 0 = Monday.
+
+A ratio whose denominator is zero is None ("no figure"), never 0."""
