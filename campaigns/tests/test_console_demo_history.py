@@ -1,4 +1,4 @@
-"""campaigns.demo_history: realistic, rule-abiding, idempotent demo call history."""
+"""campaigns.demo.history: realistic, rule-abiding, idempotent demo call history."""
 
 import datetime as dt
 import io
@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from callcenter.models import AuditEvent
-from campaigns import demo_history
+from campaigns.demo import history as demo_history
 from campaigns.models import AgentStateLog, CallAttempt, CallListEntry, Campaign
 from campaigns.services.scheduling import holiday_name
 from campaigns.tests.factories_console import entry, japan_standard, ready_list, working_campaign

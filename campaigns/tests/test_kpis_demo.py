@@ -1,4 +1,4 @@
-"""campaigns.demo_kpis: after the demo history, the rollups hold it (equal to the raw tables)."""
+"""campaigns.demo.kpis: after the demo history, the rollups hold it (equal to the raw tables)."""
 
 import datetime
 import io
@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns import demo_history, demo_kpis
+from campaigns.demo import history as demo_history
+from campaigns.demo import kpis as demo_kpis
 from campaigns.models import Campaign
 from campaigns.selectors.kpis.figures import KpiFilter
 from campaigns.selectors.kpis.tables import GROUPINGS, kpi_tables

@@ -352,7 +352,8 @@ def test_api_is_in_the_openapi_schema(api_as, supervisor):
 
 
 def test_demo_gives_attempts_the_chosen_script_with_valid_answers_once(reference_data, supervisor, operator, operator2):
-    from campaigns import demo_history, demo_scripts
+    from campaigns.demo import history as demo_history
+    from campaigns.demo import scripts as demo_scripts
     from campaigns.selectors import script_reports
     from scripts import demo as script_demo
     from scripts.models import Script

@@ -9,14 +9,7 @@ from django.db import transaction
 from callcenter.demo import login_lines, seed_users
 
 # Each app may provide demo.seed(users, stdout) and owns what it creates; order follows the layers.
-APP_SEEDERS = [
-    "contacts.demo",
-    "scripts.demo",
-    "campaigns.demo",
-    "campaigns.demo_history",
-    "campaigns.demo_scripts",
-    "campaigns.demo_kpis",
-]
+APP_SEEDERS = ["contacts.demo", "scripts.demo", "campaigns.demo"]
 
 
 class Command(BaseCommand):

@@ -10,11 +10,11 @@ from django.utils import timezone
 
 from contacts.models import Customer, Segment
 
-from .models import CallList, Campaign, OperatorProfile
-from .services.campaigns import activate_campaign, finish_campaign, pause_campaign, save_campaign
-from .services.lists import create_call_list, run_call_list_build
-from .services.policies import PRESETS, ensure_preset_policies
-from .services.prenotices import import_prenotices
+from ..models import CallList, Campaign, OperatorProfile
+from ..services.campaigns import activate_campaign, finish_campaign, pause_campaign, save_campaign
+from ..services.lists import create_call_list, run_call_list_build
+from ..services.policies import PRESETS, ensure_preset_policies
+from ..services.prenotices import import_prenotices
 
 JAPAN = PRESETS["japan_standard"]["name"]
 
@@ -84,7 +84,7 @@ def _seed_campaign(spec, *, users, today) -> bool:
     name, purpose, status, segment_name, (order_by, attribute), skill, script_name, description = spec
     if Campaign.objects.filter(name=name).exists():
         return False
-    from .models import CallingPolicy
+    from ..models import CallingPolicy
 
     finished = status == Campaign.Status.FINISHED
     starts = today - datetime.timedelta(days=70 if finished else 45)

@@ -1,11 +1,11 @@
-"""Demo KPIs: once the demo call history is in (campaigns.demo_history), build the rollups from it
+"""Demo KPIs: once the demo call history is in (campaigns.demo.history), build the rollups from it
 so the dashboard, the wallboard and the client page show figures at once, without waiting for the
 Celery beat. Idempotent: the reconciliation makes the rollups equal to the raw tables, so a second
 run changes nothing."""
 
 from django.utils import timezone
 
-from .services.kpis import COMMIT_GRACE, reconcile_kpi_rollups
+from ..services.kpis import COMMIT_GRACE, reconcile_kpi_rollups
 
 
 def seed(*, users: dict, stdout) -> None:

@@ -2,7 +2,7 @@
 the dormant-customer campaign), and the demo call history made with the scripts, with answers,
 so the survey results and the per-version report have data.
 
-Runs after campaigns.demo_history. Set-based and idempotent: one UPDATE per (campaign, variant)
+Runs after campaigns.demo.history. Set-based and idempotent: one UPDATE per (campaign, variant)
 and one per campaign for its default script, each touching only demo attempts (client token
 "demo-h-…") that have no script version yet; a second run finds none. Which script an attempt
 gets follows the console's rule (script_choice.py): the first variant whose segment the customer
@@ -24,9 +24,9 @@ from contacts.segments import customers_matching
 from scripts import demo as script_demo
 from scripts.models import Script, ScriptVersion
 
-from .demo_history import TOKEN as DEMO_TOKEN
-from .models import Campaign, CampaignScriptVariant
-from .services.script_variants import add_variant
+from ..models import Campaign, CampaignScriptVariant
+from ..services.script_variants import add_variant
+from .history import TOKEN as DEMO_TOKEN
 
 # (campaign, segment, script): high spenders of the dormant campaign hear the heavy-user script.
 VARIANTS = [
@@ -169,6 +169,6 @@ def seed(*, users: dict, stdout) -> None:
     variants = _seed_variants(users)
     attempts = _seed_attempts()
     stdout.write(
-        f"campaigns.demo_scripts: {variants} script variant(s) added, "
+        f"campaigns.demo.scripts: {variants} script variant(s) added, "
         f"{attempts} demo attempts given their script version and answers"
     )

@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from contacts.services.history import rebuild_call_summaries
 
-from .models import CallList, Campaign, Disposition
-from .services.scheduling import holiday_name
+from ..models import CallList, Campaign, Disposition
+from ..services.scheduling import holiday_name
 
 DAYS = 42
 TOKEN = "demo-h-"
@@ -46,7 +46,7 @@ NOTES = {
 
 def _workdays(today: dt.date) -> list[dt.date]:
     """The last DAYS days that are Monday-Saturday and not Japanese public holidays."""
-    from .models import CallingPolicy
+    from ..models import CallingPolicy
 
     calendar = CallingPolicy(skip_holidays=True, holiday_country="JP")
     days = [today - dt.timedelta(days=offset) for offset in range(DAYS, 0, -1)]
@@ -77,7 +77,7 @@ def seed(*, users: dict, stdout) -> None:
         .select_related("campaign")
     )
     if not operators or not lists:
-        stdout.write("campaigns.demo_history: no demo lists or operators yet, nothing to add")
+        stdout.write("campaigns.demo.history: no demo lists or operators yet, nothing to add")
         return
     today = timezone.localdate()
     workdays = _workdays(today)
@@ -95,7 +95,7 @@ def seed(*, users: dict, stdout) -> None:
         """
         )
     stdout.write(
-        f"campaigns.demo_history: {created} attempts, {dnc} do-not-call requests, {logs} state intervals added"
+        f"campaigns.demo.history: {created} attempts, {dnc} do-not-call requests, {logs} state intervals added"
     )
 
 
