@@ -237,3 +237,13 @@ class SegmentForm(forms.Form):
             return validate_criteria(criteria)
         except ValidationError as error:
             raise ValidationError(error.messages)
+
+
+def add_service_errors(form, error: ValidationError):
+    """Show a service's refusal on the form: on its field when the form has that field, else on the
+    whole form."""
+    if hasattr(error, "error_dict"):
+        for field, field_errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    else:
+        form.add_error(None, error.messages)

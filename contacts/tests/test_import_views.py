@@ -175,7 +175,7 @@ def test_a_tampered_or_expired_upload_token_is_refused_with_the_reason(login, su
     response = client.post(reverse("contacts:import_mapping", args=[tampered]), {"start": "1"}, follow=True)
     assert "This upload link is not valid" in response.content.decode()
     assert not ImportJob.objects.exists()
-    monkeypatch.setattr("contacts.views_imports.UPLOAD_TOKEN_MAX_AGE", -1)
+    monkeypatch.setattr("contacts.views.imports.UPLOAD_TOKEN_MAX_AGE", -1)
     response = client.get(mapping_url, follow=True)
     assert "This upload has expired; upload the file again." in [str(m) for m in response.context["messages"]]
 

@@ -4,24 +4,25 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .. import api, views
+from .. import api
+from ..views import customers, dnc, segments
 
 urlpatterns: list = [
-    path("customers/", views.customer_list, name="customer_list"),
-    path("customers/export.csv", views.customer_export, name="customer_export"),
-    path("customers/<int:pk>/", views.customer_detail, name="customer_detail"),
-    path("dnc/", views.dnc_list, name="dnc_list"),
-    path("dnc/new/", views.dnc_create, name="dnc_create"),
-    path("dnc/audit/", views.dnc_audit, name="dnc_audit"),
-    path("dnc/<int:pk>/", views.dnc_detail, name="dnc_detail"),
-    path("dnc/<int:pk>/revoke/", views.dnc_revoke, name="dnc_revoke"),
-    path("segments/", views.segment_list, name="segment_list"),
-    path("segments/new/", views.segment_create, name="segment_create"),
-    path("segments/preview/", views.segment_preview, name="segment_preview"),
-    path("segments/<int:pk>/", views.segment_edit, name="segment_edit"),
-    path("segments/<int:pk>/count/", views.segment_count, name="segment_count"),
-    path("segments/<int:pk>/duplicate/", views.segment_duplicate, name="segment_duplicate"),
-    path("segments/<int:pk>/delete/", views.segment_delete, name="segment_delete"),
+    path("customers/", customers.customer_list, name="customer_list"),
+    path("customers/export.csv", customers.customer_export, name="customer_export"),
+    path("customers/<int:pk>/", customers.customer_detail, name="customer_detail"),
+    path("dnc/", dnc.dnc_list, name="dnc_list"),
+    path("dnc/new/", dnc.dnc_create, name="dnc_create"),
+    path("dnc/audit/", dnc.dnc_audit, name="dnc_audit"),
+    path("dnc/<int:pk>/", dnc.dnc_detail, name="dnc_detail"),
+    path("dnc/<int:pk>/revoke/", dnc.dnc_revoke, name="dnc_revoke"),
+    path("segments/", segments.segment_list, name="segment_list"),
+    path("segments/new/", segments.segment_create, name="segment_create"),
+    path("segments/preview/", segments.segment_preview, name="segment_preview"),
+    path("segments/<int:pk>/", segments.segment_edit, name="segment_edit"),
+    path("segments/<int:pk>/count/", segments.segment_count, name="segment_count"),
+    path("segments/<int:pk>/duplicate/", segments.segment_duplicate, name="segment_duplicate"),
+    path("segments/<int:pk>/delete/", segments.segment_delete, name="segment_delete"),
 ]
 
 router = SimpleRouter()

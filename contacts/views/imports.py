@@ -15,11 +15,11 @@ from django.views.decorators.http import require_http_methods
 
 from callcenter import roles
 
-from .forms_imports import MappingForm, UploadForm
-from .imports.fields import suggest_mapping
-from .imports.reports import error_report_response
-from .models import ImportJob
-from .services import imports
+from ..forms_imports import MappingForm, UploadForm
+from ..imports.fields import suggest_mapping
+from ..imports.reports import error_report_response
+from ..models import ImportJob
+from ..services import imports
 
 UPLOAD_TOKEN_SALT = "contacts.imports.upload"
 UPLOAD_TOKEN_MAX_AGE = 24 * 3600

@@ -1,0 +1,165 @@
+"""Customer pages: the searchable list (capped counts), a customer's card and history, the CSV
+export."""
+
+import json
+from dataclasses import dataclass
+
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+
+from callcenter import roles
+
+from .. import selectors
+from ..forms import CustomerFilterForm
+from ..models import Customer
+from ..phones import format_national
+from ..services import exports
+
+PER_PAGE = 50
+COUNT_LIMIT = 10_000
+# Below this many customers the unfiltered list shows an exact count instead of an estimate.
+EXACT_TOTAL_BELOW = 50_000
+
+
+@dataclass
+class ListPage:
+    """One page of a list whose total may be capped: like Django's Page, without COUNT(*) over
+    every match on each filter change."""
+
+    object_list: list
+    number: int
+    per_page: int
+    has_next: bool
+    total: int
+    total_exact: bool
+    total_estimated: bool = False
+
+    @property
+    def has_previous(self):
+        return self.number > 1
+
+    @property
+    def start_index(self):
+        return (self.number - 1) * self.per_page + 1 if self.object_list else 0
+
+    @property
+    def end_index(self):
+        return (self.number - 1) * self.per_page + len(self.object_list)
+
+    @property
+    def next_page_number(self):
+        return self.number + 1
+
+    @property
+    def previous_page_number(self):
+        return self.number - 1
+
+    @property
+    def num_pages(self):
+        if not self.total_exact:
+            return None
+        return max(1, -(-self.total // self.per_page))
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, min(int(request.GET.get("page", 1)), 100_000))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _customer_page(request, customers, *, filtered: bool) -> ListPage:
+    number = _page_number(request)
+    offset = (number - 1) * PER_PAGE
+    rows = selectors.list_rows(customers, offset=offset, limit=PER_PAGE + 1)
+    has_next = len(rows) > PER_PAGE
+    rows = rows[:PER_PAGE]
+    if not filtered:
+        total = selectors.estimated_customer_total()
+        if total < EXACT_TOTAL_BELOW:
+            return ListPage(rows, number, PER_PAGE, has_next, customers.count(), True)
+        return ListPage(rows, number, PER_PAGE, has_next, total, False, total_estimated=True)
+    if not has_next and (rows or number == 1):
+        return ListPage(rows, number, PER_PAGE, False, offset + len(rows), True)
+    total, exact = selectors.count_up_to(customers, COUNT_LIMIT)
+    return ListPage(rows, number, PER_PAGE, has_next, total, exact)
+
+
+@roles.permission_required(roles.VIEW_CUSTOMERS)
+def customer_list(request):
+    form = CustomerFilterForm(request.GET)
+    filters = form.filters()
+    customers = selectors.customers_filtered(filters)
+    page = _customer_page(request, customers, filtered=form.is_filtered())
+    for customer in page.object_list:
+        phones = list(customer.phones.all())
+        primary = next((p for p in phones if p.is_primary), phones[0] if phones else None)
+        customer.display_phone = format_national(primary.number) if primary else ""
+        customer.display_phone_valid = bool(primary and primary.is_valid)
+    tags = selectors.known_tags()
+    if filters.tag and filters.tag not in tags:  # a tag newer than the cached menu stays selected
+        tags = [filters.tag, *tags]
+    context = {
+        "form": form,
+        "page": page,
+        "filters": filters,
+        "prefectures": selectors.known_prefectures(),
+        "tags": tags,
+        "can_export": roles.can(request.user, roles.EXPORT_DATA),
+        "can_manage": roles.can(request.user, roles.MANAGE_LISTS),
+        "query": request.GET.urlencode(),
+    }
+    template = "contacts/customer_list.html"
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "customer-results":
+        template = "contacts/_customer_results.html"
+    return render(request, template, context)
+
+
+@roles.permission_required(roles.VIEW_CUSTOMERS)
+def customer_detail(request, pk):
+    customer = get_object_or_404(Customer, pk=pk)
+    phones = selectors.customer_phones(customer)
+    blocked = selectors.blocked_numbers(customer)
+    for phone in phones:
+        phone.display = format_national(phone.number)
+        phone.blocked = phone.number in blocked
+    history = list(selectors.customer_dnc_history(customer))
+    for entry in history:
+        entry.display_phone = format_national(entry.phone_number) if entry.phone_number else ""
+    attempts = list(selectors.customer_timeline(customer))
+    for attempt in attempts:
+        attempt.display_phone = format_national(attempt.phone)
+    active_global = [entry for entry in history if entry.is_active() and entry.campaign_id is None]
+    active_campaign = [entry for entry in history if entry.is_active() and entry.campaign_id is not None]
+    context = {
+        "customer": customer,
+        "phones": phones,
+        "dnc_history": history,
+        "dnc_active_global": active_global,
+        "dnc_active_campaign": active_campaign,
+        "attempts": attempts,
+        "attributes": sorted(customer.attributes.items()) if isinstance(customer.attributes, dict) else [],
+        "age": customer.age(),
+        "can_manage": roles.can(request.user, roles.MANAGE_LISTS),
+    }
+    return render(request, "contacts/customer_detail.html", context)
+
+
+@roles.permission_required(roles.EXPORT_DATA)
+def customer_export(request):
+    filters = CustomerFilterForm(request.GET).filters()
+    customers = selectors.customers_filtered(filters)
+    description = _("Customer export: %(filters)s") % {
+        "filters": json.dumps(filters.as_dict(), ensure_ascii=False) if filters.as_dict() else _("all customers")
+    }
+    chunks = exports.export_customers_csv(
+        customers=customers,
+        by=request.user,
+        filters=filters.as_dict(),
+        description=description,
+    )
+    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{exports.export_filename()}"'
+    response["Cache-Control"] = "no-store"
+    return response
