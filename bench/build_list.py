@@ -1,4 +1,4 @@
-"""Bench: building call lists (issue #4).
+"""Bench: building call lists (targets and measured figures: docs/benchmarks.md).
 
 Data (created once, reused): 1,000,000 customers, 50,000 DNC entries, 5,000,000 past attempts
 over 60 days (bench/_common.py generators). Figures:

@@ -1,4 +1,4 @@
-"""Next-call dispatch under load (issue #5): N concurrent operators doing dispatch + outcome
+"""Next-call dispatch under load: N concurrent operators doing dispatch + outcome
 cycles against a 1,000,000-entry campaign, next to `pgbench -N` on the same database.
 
 Each operator is a thread with its own PostgreSQL connection, spread over several processes (one

@@ -1,16 +1,16 @@
 """The floor under bench/dispatch.py: how many dispatch + outcome cycles per second this machine's
-PostgreSQL can do at all when a cycle is only the two transactions issue #5 prescribes, with no
+PostgreSQL can do at all when a cycle is only the two transactions dispatch needs at least, with no
 rule checked, no customer summary, no agent state, no Celery task and no Python (pgbench's own C
 client runs them as prepared statements), next to `pgbench -N` in the same run.
 
     dispatch: BEGIN; SELECT the first fresh entry FOR UPDATE SKIP LOCKED; UPDATE it to held; COMMIT
     outcome:  BEGIN; INSERT the attempt; UPDATE the entry back to pending; COMMIT
 
-Any implementation of the issue does at least this, so `floor_ratio_to_pgbench` is the most
+Any implementation of dispatch does at least this, so `floor_ratio_to_pgbench` is the most
 "cycles/s ÷ pgbench TPS" can be on this machine. A second run adds only the dialable check of
-DESIGN.md section 4 to the hold (the claim's WHERE clause of campaigns.services.dispatch, for the
+docs/rules.md to the hold (the claim's WHERE clause of campaigns.services.dispatch, for the
 bench policy): `with_rules_*` is the ceiling for any implementation that checks the rules at the
-claim, as the issue asks. Uses the database bench/dispatch.py built (run
+claim, as campaigns.services.dispatch does. Uses the database bench/dispatch.py built (run
 that first); its next run resets what this one changed.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/callcenter_dispatch \\

@@ -1,4 +1,4 @@
-"""Segment counts over a million customers (issue #3: typical rules count in under 1 s).
+"""Segment counts over a million customers (target: typical rules count in under 1 s).
 
 Prints one JSON object: for each typical segment, the matching customers and the median and
 worst of 3 timed counts (ms), after one untimed warm-up run.

@@ -1,4 +1,4 @@
-"""Shared API pieces: the error shape of API.md and the auth endpoints."""
+"""Shared API pieces: the error shape of docs/api.md#conventions and the auth endpoints."""
 
 import logging
 
@@ -79,7 +79,7 @@ def exception_handler(exc, context):
 
 
 def _flat_messages(detail, path: str = ""):
-    """A field's errors as the flat list of messages API.md promises. Nested serializers and list
+    """A field's errors as the flat list of messages docs/api.md#conventions promises. Nested serializers and list
     items report {"0": {"number": [...]}}; each message is prefixed with where it applies below
     the field ("0.number: ..."), the index counted from 0 as in the request."""
     if isinstance(detail, dict):

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 
 class OffsetDateTimeField(serializers.DateTimeField):
-    """A timestamp that carries its UTC offset, as API.md requires ("ISO 8601 with offset").
+    """A timestamp that carries its UTC offset, as docs/api.md#conventions requires.
     Without one DRF would read it in the server's time zone: a dialer or CRM sending UTC or US
     local time without the offset would have its calls, callbacks and expiries silently moved
     by hours."""

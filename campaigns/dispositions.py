@@ -1,4 +1,4 @@
-"""The default disposition set of API.md."""
+"""The default disposition set (docs/api.md#policies-dispositions-campaigns-lists)."""
 
 # code, English, Japanese, contact, success, final, refusal, adds_dnc, callback, retry minutes
 DEFAULTS = [

@@ -247,7 +247,7 @@ class CallList(models.Model):
         blank=True,
         related_name="+",
     )
-    # {"included": n, "excluded": {"dnc": n, "no_phone": n, ...}} (API.md)
+    # {"included": n, "excluded": {"dnc": n, "no_phone": n, ...}} (docs/api.md)
     counts = models.JSONField(_("counts"), default=dict, blank=True)
     progress = models.PositiveSmallIntegerField(_("build progress (%)"), default=0)
     message = models.TextField(_("message"), blank=True)

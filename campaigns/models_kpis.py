@@ -1,4 +1,4 @@
-"""KPI rollup tables (DESIGN.md sections 4a and 5).
+"""KPI rollup tables (docs/architecture.md#kpis-dashboard-and-wallboard; definitions in docs/api.md#kpis).
 
 They are derived data: `campaigns.services.kpis` keeps them current from CallAttempt (watermark on
 the attempt id, INSERT … ON CONFLICT DO UPDATE) and AgentStateLog (the operator-hours touched since

@@ -1,4 +1,4 @@
-"""REST API of customers, the DNC registry and segments (API.md). Thin: serializers validate,
+"""REST API of customers, the DNC registry and segments (docs/api.md). Thin: serializers validate,
 services act, selectors read."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError

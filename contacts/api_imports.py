@@ -1,4 +1,4 @@
-"""REST API of imports (API.md "Customers and imports"):
+"""REST API of imports (docs/api.md#imports):
 
 POST /api/v1/imports/                  multipart file [+ kind, encoding, mapping, reason, campaign, note]
                                        → 202 {id, status}
@@ -90,7 +90,7 @@ class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     kind = serializers.ChoiceField(choices=ImportJob.Kind.choices, default=ImportJob.Kind.CUSTOMERS)
     # Any spelling the reader knows ("UTF-8", "Shift_JIS", "sjis", "CP932", ...), not only its own
-    # codec names: API.md names the encodings "UTF-8" and "Shift_JIS/CP932".
+    # codec names: docs/api.md#imports names the encodings "UTF-8" and "Shift_JIS/CP932".
     encoding = serializers.CharField(
         required=False,
         allow_blank=True,

@@ -210,7 +210,7 @@ class DoNotCall(models.Model):
 class Segment(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     description = models.TextField(_("description"), blank=True)
-    # {"match": "all"|"any", "rules": [{"field", "op", "value"}]} (API.md "Segments").
+    # {"match": "all"|"any", "rules": [{"field", "op", "value"}]} (docs/api.md#segments).
     criteria = models.JSONField(_("criteria"), default=dict)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -1,6 +1,6 @@
 """Segment criteria: validation and compilation to a plain Customer queryset.
 
-Criteria (API.md "Segments"):
+Criteria (docs/api.md#segments):
 
     {"match": "all" | "any", "rules": [{"field": "...", "op": "...", "value": ...}, ...]}
 

@@ -1,4 +1,4 @@
-"""REST shapes of API.md "Customers and imports", "Do-not-call registry" and "Segments"."""
+"""REST shapes of docs/api.md: customers, the do-not-call registry and segments."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _

@@ -122,7 +122,7 @@ def test_a_nul_character_in_a_page_query_is_a_400_too(login, supervisor):
 
 
 def test_errors_of_nested_fields_are_flat_lists_of_messages(api_as, supervisor):
-    """API.md: {"errors": {field: [messages]}}; nested serializers and list items gave objects."""
+    """docs/api.md#conventions: {"errors": {field: [messages]}}; nested serializers and list items gave objects."""
     from campaigns.tests.factories import CallListFactory
     from contacts.models import Customer
 

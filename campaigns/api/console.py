@@ -1,4 +1,4 @@
-"""REST API of operator work (API.md "Operator work"): agent state, next-call dispatch, attempts.
+"""REST API of operator work (docs/api.md#operator-work): agent state, next-call dispatch, attempts.
 Same services and rules as the console page."""
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""GET /api/v1/kpis/ (API.md): KPI rows for a date range, grouped one way, for what the caller may
+"""GET /api/v1/kpis/ (docs/api.md#kpis): KPI rows for a date range, grouped one way, for what the caller may
 see: managers and supervisors everything, a client viewer its own campaigns, an operator their
 own figures."""
 
@@ -115,7 +115,7 @@ class KpiView(APIView):
             ),
         ],
         responses=KpiResponseSerializer,
-        description="KPIs as defined in DESIGN.md section 5; rates are fractions (0-1), times seconds, "
+        description="KPIs as defined in docs/api.md#kpis; rates are fractions (0-1), times seconds, "
         "ratios without a denominator null. Operators see only their own figures; client viewers only "
         "their campaigns, without operator breakdowns.",
     )

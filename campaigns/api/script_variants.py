@@ -1,4 +1,4 @@
-"""REST API of a campaign's talk script variants (an extension of API.md):
+"""REST API of a campaign's talk script variants (docs/api.md#policies-dispositions-campaigns-lists):
 `GET|POST /api/v1/campaigns/{id}/script-variants/`, `DELETE …/script-variants/{variant_id}/`.
 Reading: supervisors and managers; changing: supervisors."""
 

@@ -1,4 +1,5 @@
-"""REST API of campaign setup: policies, dispositions, campaigns, call lists (API.md)."""
+"""REST API of campaign setup: policies, dispositions, campaigns, call lists
+(docs/api.md#policies-dispositions-campaigns-lists)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404

@@ -1,5 +1,5 @@
-"""Serializers of policies, dispositions, campaigns and call lists (API.md "Policies,
-dispositions, campaigns, lists")."""
+"""Serializers of policies, dispositions, campaigns and call lists
+(docs/api.md#policies-dispositions-campaigns-lists)."""
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
@@ -189,7 +189,7 @@ class CallListRequestSerializer(serializers.Serializer):
 
 
 def list_counts(call_list) -> dict:
-    """CallList.counts in the API.md shape, every reason present."""
+    """CallList.counts in the shape of docs/api.md, every reason present."""
     counts = call_list.counts or {}
     excluded = {reason: 0 for reason in EXCLUSION_REASONS}
     excluded.update(counts.get("excluded") or {})

@@ -1,4 +1,4 @@
-"""The default disposition set of API.md."""
+"""The default disposition set (campaigns/dispositions.py)."""
 
 from django.db import migrations
 

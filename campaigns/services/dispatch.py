@@ -1,7 +1,7 @@
 """Next-call dispatch: the one place that decides which customer an operator calls next.
 
 `dispatch_next(operator=, now=)` is used by the console and by `POST /api/v1/dispatch/next/`. It
-claims the best dialable entry straight from CallListEntry (DESIGN.md 4a, design (a)) and holds
+claims the best dialable entry straight from CallListEntry (no ready table in between) and holds
 it for the operator, all in one transaction:
 
 1. the operator's lists: ready lists of active campaigns (inside their dates, with a policy) the

@@ -1,6 +1,6 @@
-"""Keeping the KPI rollups current (DESIGN.md 4a): an incremental refresh every half minute
-(watermark on the attempt id, INSERT … ON CONFLICT DO UPDATE) and a full reconciliation every night
-that rebuilds them from CallAttempt and AgentStateLog and corrects whatever differs.
+"""Keeping the KPI rollups current (docs/architecture.md#kpis-dashboard-and-wallboard): an incremental
+refresh every half minute (watermark on the attempt id, INSERT … ON CONFLICT DO UPDATE) and a full
+reconciliation every night that rebuilds them from CallAttempt and AgentStateLog and corrects whatever differs.
 
 What the rollups count is defined once, in campaigns.selectors.kpis.sql (the same SQL fragments serve
 the raw path that tests and the bench compare against)."""

@@ -56,7 +56,7 @@ def _format_local(moment: dt.datetime, tz) -> str:
 
 
 def callback_problems(*, entry, at: dt.datetime, now: dt.datetime, attempt_at: dt.datetime | None = None) -> list[str]:
-    """Why a callback at `at` would break a calling rule (DESIGN.md rules 1, 3 and 4 apply to
+    """Why a callback at `at` would break a calling rule (docs/rules.md#callbacks: the rules apply to
     callbacks too); an empty list when it is allowed. `attempt_at` is the attempt being logged
     now, which already counts towards the limits."""
     policy = entry.campaign.policy

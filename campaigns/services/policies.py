@@ -14,8 +14,8 @@ from callcenter.uniqueness import save_keeping_unique
 MAX_DELAY_MINUTES = 366 * 24 * 60
 MAX_WINDOW_DAYS = 3660
 
-# DESIGN.md section 4, "Policy presets". Plain data so the data migration (historical model)
-# and the "start from a preset" form share it.
+# The presets of docs/architecture.md#campaigns-policies-and-call-lists. Plain data so the data
+# migration (historical model) and the "start from a preset" form share it.
 PRESETS = {
     "japan_standard": {
         "name": "Japan standard",

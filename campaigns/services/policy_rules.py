@@ -24,7 +24,7 @@ does not use returns None, so callers can skip it:
 `blocking_reason()` runs all of them for one customer from Python (e.g. a console check or a
 test). The do-not-call rule is NOT here: it lives in `contacts.services.dnc` (ACTIVE_DNC_SQL).
 
-Definitions (DESIGN.md section 4):
+Definitions (docs/rules.md#cross-campaign-cap and the two sections after it):
 
 * cross-campaign cap: at most `cap_attempts` attempts per customer, counting every campaign, in
   any rolling `cap_days` days. The customer is blocked when the attempts started in

@@ -1,12 +1,12 @@
 """When a customer may be called, and when an entry is tried again.
 
-Calling time (DESIGN.md rule 3): inside the policy's window in the *customer's* local time
-(`Customer.time_zone`), on an allowed weekday, and not a public holiday of the policy's holiday
+Calling time (docs/rules.md#calling-hours-weekdays-and-holidays): inside the policy's window in the
+*customer's* local time (`Customer.time_zone`), on an allowed weekday, and not a public holiday of the policy's holiday
 calendar (`holidays` package). Local wall-clock comparisons make daylight-saving changes come out
 right: a 08:00-21:00 window in America/New_York is 13:00-02:00 UTC in winter and 12:00-01:00 UTC
 in summer.
 
-Retry schedule (rule 4): after an outcome, `schedule_retry` (run by a Celery task) sets
+Retry schedule (docs/rules.md, the limits): after an outcome, `schedule_retry` (run by a Celery task) sets
 `next_attempt_at` to the earliest moment that satisfies, all at once: the disposition's retry
 delay and the minimum gap, the calling time above, the customer's preferred call times (when
 they leave any opening within two weeks), the per-day maximum, the cross-campaign cap (when full,

@@ -15,7 +15,7 @@ WEDNESDAY_2PM = dt.datetime(2026, 11, 25, 14, 0, tzinfo=TOKYO)
 
 
 def japan_standard(**overrides):
-    """The "Japan standard" preset numbers (DESIGN.md section 4), each overridable."""
+    """The "Japan standard" preset numbers (campaigns.services.policies.PRESETS), each overridable."""
     fields = dict(
         call_window_start=dt.time(9, 0),
         call_window_end=dt.time(20, 0),

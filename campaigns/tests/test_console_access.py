@@ -80,7 +80,7 @@ def test_outcome_post_for_an_unknown_entry(login, operator, scene):
 
 
 def test_invalid_outcome_for_the_held_entry_still_shows_its_card(login, operator, scene):
-    """The 400 page (what the issue found leaking) is kept for the operator's own call."""
+    """The 400 page (where another customer's card leaked) is kept for the operator's own call."""
     response = login(operator).post(reverse("campaigns:console_outcome", args=[scene["mine"].pk]), {})
     assert response.status_code == 400
     assert "普通 太郎" in response.content.decode()

@@ -1,4 +1,4 @@
-"""API.md "Operator work": agent state, next-call dispatch and attempts, with their error codes."""
+"""docs/api.md#operator-work: agent state, next-call dispatch and attempts, with their error codes."""
 
 import datetime as dt
 import json
@@ -170,7 +170,7 @@ def test_attempt_400s(api_as, operator, call_list):
         ({"started_at": "0001-01-01T00:00:00Z"}, "started_at"),
         ({"started_at": "2026-11-24T10:00:00+09:00"}, "started_at"),
         ({"ended_at": "2999-01-01T00:00:00Z"}, "ended_at"),
-        # API.md: timestamps with their offset; without it the server's time zone was assumed, so a
+        # docs/api.md#conventions: timestamps with their offset; without it the server's time zone was assumed, so a
         # dialer sending UTC had its calls moved by nine hours.
         (
             {"started_at": (timezone.localtime() - dt.timedelta(minutes=1)).replace(tzinfo=None).isoformat()},

@@ -1,5 +1,5 @@
 """Claim and lock paths under real concurrency: threads, each with its own PostgreSQL connection,
-racing on the same rows (DESIGN.md rules 2 and 4, idempotent outcomes, hold release)."""
+racing on the same rows (docs/rules.md#no-double-dial, the limits, idempotent outcomes, hold release)."""
 
 import datetime as dt
 import threading

@@ -1,4 +1,4 @@
-"""dispatch_next: every dialable rule of DESIGN.md section 4, the candidate order and scope.
+"""dispatch_next: every dialable rule of docs/rules.md, the candidate order and scope.
 Each test would fail if its rule were dropped from the claim."""
 
 import datetime as dt

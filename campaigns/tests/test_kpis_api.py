@@ -1,4 +1,4 @@
-"""GET /api/v1/kpis/: the API.md shape, validation and who may read what."""
+"""GET /api/v1/kpis/: the docs/api.md#kpis shape, validation and who may read what."""
 
 import datetime
 

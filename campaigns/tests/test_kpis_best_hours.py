@@ -184,7 +184,7 @@ def test_the_retry_task_reads_the_best_hours_before_it_locks_the_entry(reference
 
 
 def test_prefer_best_hours_is_an_option_of_the_policy_in_the_form_and_the_api(supervisor, login, api_as):
-    """Issue 7: "prefer the hours when this segment answers" is an option on the policy; a
+    """The option "prefer the hours when this segment answers" is on the policy; a
     supervisor sets it on the policy page and through /api/v1/policies/."""
     from django.urls import reverse
 

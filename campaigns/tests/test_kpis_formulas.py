@@ -1,4 +1,4 @@
-"""Every KPI of DESIGN.md section 5 on the hand-computed data set of factories_kpis.hand_dataset.
+"""Every KPI of docs/api.md#kpis on the hand-computed data set of factories_kpis.hand_dataset.
 Each figure is checked from the rollups and from the raw tables."""
 
 import datetime

@@ -351,7 +351,7 @@ def test_a_state_interval_logged_while_the_reconciliation_runs_is_not_skipped(wo
 
 
 def test_beat_keeps_the_rollups_a_minute_behind_at_most_and_reconciles_them_nightly():
-    """Issue 7: refreshed incrementally by Celery (a minute behind at most), reconciled nightly. An
+    """Refreshed incrementally by Celery (a minute behind at most), reconciled nightly. An
     attempt waits at most one beat interval, plus the commit grace before it counts as settled."""
     from celery.schedules import crontab
     from django.conf import settings

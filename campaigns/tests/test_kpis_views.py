@@ -244,7 +244,7 @@ def test_pages_of_a_period_without_calls(data, manager, client_viewer, login, la
 
 
 def test_tables_compare_with_the_previous_period(data, manager, client_viewer, login):
-    """Issue 7: each KPI by campaign, operator, day, hour … with the previous period alongside.
+    """Each KPI by campaign, operator, day, hour … with the previous period alongside.
     DAY's previous period is the Sunday before: A's one success in campaign X at 15:00."""
     import re
 

@@ -1,4 +1,4 @@
-"""API.md "Policies, dispositions, campaigns, lists": shapes, errors and role checks."""
+"""docs/api.md#policies-dispositions-campaigns-lists: shapes, errors and role checks."""
 
 import pytest
 
@@ -234,7 +234,8 @@ def test_roles(api_as, supervisor, operator, operator2, manager, client_viewer, 
     assert api_as(client_viewer).get("/api/v1/campaigns/").status_code == 403
     assert api_as(client_viewer).get("/api/v1/policies/").status_code == 403
     assert [c["id"] for c in api_as(operator).get("/api/v1/campaigns/").json()["results"]] == [mine.pk]
-    # API.md: 404 for what the user may not see (another operator's campaign), 403 for what the role may not.
+    # docs/api.md#conventions: 404 for what the user may not see (another operator's campaign), 403 for what
+    # the role may not.
     assert api_as(operator).get(f"/api/v1/campaigns/{mine.pk}/").status_code == 200
     assert api_as(operator).get(f"/api/v1/campaigns/{not_mine.pk}/").status_code == 404
     assert (

@@ -508,8 +508,8 @@ def test_list_export_needs_a_role_that_may_export(login, operator, client_viewer
 def test_a_list_no_operator_can_work_says_so(sv, operator, operator2):
     """Dispatch gives a list only to operators of its campaign, among the list's own operators
     and holding its required skill. When nobody qualifies the list is never dialed: its page
-    says so instead of leaving the supervisor to wonder (DESIGN 4a: "nothing is being dialed"
-    with no explanation)."""
+    says so instead of leaving the supervisor to wonder (the complaint
+    "nothing is being dialed" with no explanation)."""
     campaign = CampaignFactory(policy=CallingPolicyFactory(), operators=[operator])
     veterans = CallListFactory(campaign=campaign, required_skill="collections")
     url = reverse("campaigns:list_detail", args=[veterans.pk])

@@ -1,5 +1,5 @@
 """Routes of operator work: `urlpatterns` for pages (namespace "campaigns"), `api_urlpatterns`
-for /api/v1/ (API.md "Operator work")."""
+for /api/v1/ (docs/api.md#operator-work)."""
 
 from django.urls import path
 

@@ -1,4 +1,4 @@
-"""REST API of API.md: customers, the do-not-call registry and segments."""
+"""REST API of docs/api.md: customers, the do-not-call registry and segments."""
 
 import pytest
 from django.apps import apps
@@ -153,7 +153,7 @@ def test_list_filters_by_q_segment_and_tag(sv):
         ({"external_id": "N3", "name": "x", "attributes": [1, 2]}, "attributes"),
         ({"external_id": "N4", "name": "x", "mail_open_rate": 3}, "mail_open_rate"),
         ({"external_id": "N5", "name": "x", "time_zone": "Mars/Olympus"}, "time_zone"),
-        # API.md: timestamps with their offset; without it the server's time zone was assumed.
+        # docs/api.md#conventions: timestamps with their offset; without it the server's time zone was assumed.
         ({"external_id": "N6", "name": "x", "registered_at": "2020-01-01T00:00:00"}, "registered_at"),
     ],
 )
@@ -278,7 +278,7 @@ def test_operators_without_a_call_may_neither_register_nor_check_nor_browse_nor_
 
 
 def test_dnc_list_filters_by_customer(sv):
-    """API.md: GET /api/v1/dnc/?customer= (phone, campaign and active are tested above)."""
+    """docs/api.md#do-not-call-registry: GET /api/v1/dnc/?customer= (phone, campaign and active are tested above)."""
     customer, other = CustomerFactory(), CustomerFactory()
     mine = DoNotCallFactory(customer=customer, phone_number="")
     DoNotCallFactory(customer=other, phone_number="")

@@ -1,4 +1,4 @@
-"""The do-not-call rule (DESIGN.md section 4, rule 1) and the registry's evidence rules."""
+"""The do-not-call rule (docs/rules.md#do-not-call) and the registry's evidence rules."""
 
 import datetime
 import threading

@@ -88,7 +88,7 @@ def test_encoding_and_mapping_can_be_given(api_as, supervisor):
     ],
 )
 def test_encodings_as_api_md_names_them(api_as, supervisor, encoding, stored):
-    """API.md says "UTF-8" and "Shift_JIS/CP932": those spellings were refused as unknown choices."""
+    """docs/api.md#imports says "UTF-8" and "Shift_JIS/CP932": those spellings were refused as unknown choices."""
     codec = "cp932" if stored == "cp932" else "utf-8"
     data = csv_bytes([["番号", "お客様", "連絡先"], ["X1", "山田 太郎", "090-1111-2222"]], encoding=codec)
     mapping = {"番号": "external_id", "お客様": "name", "連絡先": "mobile_phone"}

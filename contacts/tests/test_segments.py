@@ -1,4 +1,4 @@
-"""Segment criteria: every field and operator of API.md "Segments", evaluated in SQL."""
+"""Segment criteria: every field and operator of docs/api.md#segments, evaluated in SQL."""
 
 import datetime
 

@@ -1,4 +1,4 @@
-"""KPI figures (DESIGN.md section 5) read from the rollups, or from the raw tables to check them.
+"""KPI figures (definitions: docs/api.md#kpis) read from the rollups, or from the raw tables to check them.
 One module per concern: figures (the filter, the sums and the ratios), sql (the fragments the
 rollups and the raw path share), tables (the KPI tables), scope (who sees what), labels (row
 names), best_hours (the heat map's cells and the best time to call), wallboard (operators now).

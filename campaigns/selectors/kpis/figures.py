@@ -116,7 +116,7 @@ class Figures:
         return self.logged_in_seconds / 3600
 
     def as_dict(self) -> dict:
-        """The API.md row (without key), plus a few extra figures."""
+        """The row of docs/api.md#kpis (without key), plus a few extra figures."""
         return {
             "dials": self.dials,
             "contacts": self.contacts,
