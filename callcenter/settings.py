@@ -42,6 +42,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "callcenter.uploads.RefuseOversizedRequestsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "callcenter.middleware.RefuseNulInQueryMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -234,6 +235,15 @@ CELERY_BEAT_SCHEDULE: dict = {
 # Product settings
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "JP")
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024)
+# An .xlsx file is refused before it is opened when it would unpack to more than
+# XLSX_MAX_UNPACKED_BYTES, or when a part of it packs more tightly than a spreadsheet does (a zip
+# bomb); reading a sheet stops after XLSX_MAX_EMPTY_ROWS empty rows in a row.
+XLSX_MAX_UNPACKED_BYTES = env_int("XLSX_MAX_UNPACKED_BYTES", 1024 * 1024 * 1024)
+XLSX_MAX_COMPRESSION_RATIO = env_int("XLSX_MAX_COMPRESSION_RATIO", 100)
+XLSX_MAX_EMPTY_ROWS = env_int("XLSX_MAX_EMPTY_ROWS", 10_000)
+PRENOTICE_MAX_BYTES = env_int("PRENOTICE_MAX_BYTES", 10 * 1024 * 1024)
+# No request body may be larger than the largest upload (and its form): refused before it is read.
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", max(IMPORT_MAX_BYTES, PRENOTICE_MAX_BYTES) + 1024 * 1024)
 DISPATCH_HOLD_MINUTES = env_int("DISPATCH_HOLD_MINUTES", 15)
 # The console renews its hold while the call goes on (every DISPATCH_HOLD_RENEW_SECONDS while the
 # customer is on the line or the page is used), never past DISPATCH_HOLD_MAX_MINUTES after the

@@ -4,6 +4,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from callcenter.uploads import check_size
+
 from .imports import fields
 from .imports.reading import ENCODINGS, ImportFileError, file_format
 from .models import DoNotCall, ImportJob
@@ -28,12 +30,7 @@ class UploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > settings.IMPORT_MAX_BYTES:
-            limit = settings.IMPORT_MAX_BYTES / (1024 * 1024)
-            raise forms.ValidationError(
-                _("The file is too large; the limit is %(limit)s MB. Split it into smaller files.")
-                % {"limit": f"{limit:.1f}".rstrip("0").rstrip(".")}
-            )
+        check_size(upload, settings.IMPORT_MAX_BYTES)
         try:
             file_format(upload.name)
         except ImportFileError as error:

@@ -3,9 +3,11 @@
 import json
 
 from django import forms
+from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from callcenter.uploads import check_size
 from campaigns.models import CallingPolicy, CallList, Campaign, Disposition, PreNotice
 from campaigns.selectors.setup import operator_users
 from campaigns.services.campaigns import edit_problems, value_problems
@@ -350,6 +352,11 @@ class PreNoticeImportForm(forms.Form):
         label=_("CSV file"),
         help_text=_("Columns: external_id, sent_on (YYYY-MM-DD), channel (dm, sms or email; optional)."),
     )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        check_size(upload, settings.PRENOTICE_MAX_BYTES)
+        return upload
 
 
 class OperatorSkillsForm(forms.Form):

@@ -17,6 +17,8 @@ from pathlib import PurePath
 
 from django.utils.translation import gettext as _
 
+from callcenter.uploads import megabytes
+
 from . import fields
 
 # Encodings we read. Shift_JIS is read as CP932, Microsoft's superset that Excel in Japan writes
@@ -127,7 +129,7 @@ def inspect_file(fileobj, *, name: str, size: int, kind: str, encoding: str = ""
     if size > settings.IMPORT_MAX_BYTES:
         raise ImportFileError(
             _("The file is too large (%(size)s MB); the limit is %(limit)s MB. Split it into smaller files.")
-            % {"size": _megabytes(size), "limit": _megabytes(settings.IMPORT_MAX_BYTES)}
+            % {"size": megabytes(size), "limit": megabytes(settings.IMPORT_MAX_BYTES)}
         )
     fmt = file_format(name)
     fileobj.seek(0)
@@ -142,10 +144,6 @@ def inspect_file(fileobj, *, name: str, size: int, kind: str, encoding: str = ""
         inspection.estimated_rows = _count_lines(fileobj) - inspection.header_line + (0 if inspection.has_header else 1)
     _check_header(inspection)
     return inspection
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
 
 
 def _count_lines(fileobj) -> int:
@@ -336,29 +334,113 @@ def _check_header(inspection: Inspection) -> None:
 # ---------------------------------------------------------------- XLSX
 
 
+# Columns read while looking for the header: a row claiming a cell in column XFD (16,384) must
+# not make every row that wide. Data rows are read as wide as the header, plus one column to tell
+# a row that is too wide.
+XLSX_HEADER_MAX_COLUMNS = 1000
+# A row element at least: <row r="1"><c r="A1"/></row>, with no spaces and no namespace prefix.
+_XLSX_ROW_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+
+
 def _inspect_xlsx(fileobj, head: bytes, kind: str) -> Inspection:
     if not head.startswith(b"PK"):
         raise ImportFileError(_("This file is not an Excel .xlsx workbook. Upload a CSV or .xlsx file."))
     inspection = Inspection(format="xlsx")
     rows = []
     with _open_sheet(fileobj) as sheet:
-        for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = [cell_text(value) for value in values]
+        for line, cells in _sheet_rows(sheet, min_row=1, width=XLSX_HEADER_MAX_COLUMNS):
             if any(cell.strip() for cell in cells):
-                rows.append((line, cells))
+                rows.append((line, _without_trailing_blanks(cells)))
             if len(rows) > PREVIEW_ROWS:
                 break
-        max_row = sheet.max_row
+        row_elements = _count_row_elements(sheet)
     if not rows:
         raise ImportFileError(_("The file is empty."))
     _set_header(inspection, rows, kind)
-    if max_row:
-        inspection.estimated_rows = max(max_row - inspection.header_line, 0)
+    if row_elements is not None:
+        inspection.estimated_rows = max(row_elements - 1, 0) if inspection.has_header else row_elements
     return inspection
 
 
+def _sheet_rows(sheet, *, min_row: int, width: int):
+    """(line, cells) of the non-empty rows from `min_row` on, each exactly `width` cells wide.
+    Reading stops after XLSX_MAX_EMPTY_ROWS empty rows in a row: a sheet may name any row number
+    (row 10,000,000,000 after row 1), and openpyxl hands out every row in between."""
+    from django.conf import settings
+
+    empty_run = 0
+    for line, values in enumerate(sheet.iter_rows(values_only=True, min_row=min_row, max_col=width), start=min_row):
+        if values.count(None) == len(values):
+            empty_run += 1
+            if empty_run >= settings.XLSX_MAX_EMPTY_ROWS:
+                return
+            continue
+        cells = [cell_text(value) for value in values]
+        if any(cells):
+            empty_run = 0
+            yield line, cells
+        else:
+            empty_run += 1
+
+
+def _without_trailing_blanks(cells: list[str]) -> list[str]:
+    end = len(cells)
+    while end and not cells[end - 1].strip():
+        end -= 1
+    return cells[:end]
+
+
+def _count_row_elements(sheet) -> int | None:
+    """How many rows the sheet's XML holds, counted in the unpacked XML (the size of which
+    _check_archive bounded); None when openpyxl no longer names the sheet's file."""
+    path = getattr(sheet, "_worksheet_path", None)
+    if not path:
+        return None
+    count, pending = 0, b""
+    with sheet.parent._archive.open(path) as xml:
+        while chunk := xml.read(1024 * 1024):
+            data = pending + chunk
+            complete = max(len(data) - 64, 0)  # a match starting later may go on in the next chunk
+            count += sum(1 for match in _XLSX_ROW_START.finditer(data) if match.start() < complete)
+            pending = data[complete:]
+    return count + len(_XLSX_ROW_START.findall(pending))
+
+
+def _check_archive(fileobj) -> None:
+    """Refuse a workbook that would unpack to too much before openpyxl opens it: its sizes come
+    from the zip directory, which zipfile then holds every member to while reading it (a member
+    that unpacks to more than its entry says fails its check)."""
+    from django.conf import settings
+
+    try:
+        members = zipfile.ZipFile(fileobj).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise ImportFileError(
+            _("The Excel file cannot be read; it may be damaged. Open it in Excel and save it again.")
+        ) from error
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > settings.XLSX_MAX_UNPACKED_BYTES:
+        raise ImportFileError(
+            _("The Excel file unpacks to %(size)s MB; the limit is %(limit)s MB. Split it into smaller files.")
+            % {"size": megabytes(unpacked), "limit": megabytes(settings.XLSX_MAX_UNPACKED_BYTES)}
+        )
+    for member in members:
+        # Small members compress as they like; a spreadsheet's XML packs about 10 to 25 to 1.
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > 1024 * 1024 and ratio > settings.XLSX_MAX_COMPRESSION_RATIO:
+            raise ImportFileError(
+                _(
+                    "The Excel file is packed far more tightly than a spreadsheet can be (%(ratio)s to 1) and is "
+                    "refused. Open it in Excel and save it again."
+                )
+                % {"ratio": int(ratio)}
+            )
+
+
 class _open_sheet:
-    """The first worksheet of a workbook, read-only (streams rows, little memory)."""
+    """The first worksheet of a workbook, read-only (streams rows, little memory). The sheet's
+    own claim of its size (<dimension ref="A1:XFD1048576"/>) is ignored: openpyxl would pad every
+    row to the claimed width and add empty rows up to the claimed height."""
 
     def __init__(self, fileobj):
         self.fileobj = fileobj
@@ -366,6 +448,8 @@ class _open_sheet:
     def __enter__(self):
         import openpyxl
 
+        self.fileobj.seek(0)
+        _check_archive(self.fileobj)
         self.fileobj.seek(0)
         try:
             self.workbook = openpyxl.load_workbook(self.fileobj, read_only=True, data_only=True)
@@ -377,7 +461,9 @@ class _open_sheet:
             raise ImportFileError(
                 _("The Excel file cannot be read; it may be damaged. Open it in Excel and save it again.")
             ) from error
-        return self.workbook.worksheets[0]
+        sheet = self.workbook.worksheets[0]
+        sheet.reset_dimensions()
+        return sheet
 
     def __exit__(self, *exc):
         self.workbook.close()
@@ -453,10 +539,7 @@ def _csv_rows(fileobj, inspection: Inspection):
 
 
 def _xlsx_rows(fileobj, inspection: Inspection):
+    width = len(inspection.headers)
     with _open_sheet(fileobj) as sheet:
-        for line, values in enumerate(
-            sheet.iter_rows(values_only=True, min_row=inspection.header_line + 1), start=inspection.header_line + 1
-        ):
-            cells = [cell_text(value) for value in values]
-            if any(cells):
-                yield line, cells, False
+        for line, cells in _sheet_rows(sheet, min_row=inspection.header_line + 1, width=width + 1):
+            yield line, cells if cells[width] else cells[:width], False

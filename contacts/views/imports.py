@@ -14,6 +14,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods
 
 from callcenter import roles
+from callcenter.uploads import megabytes
 
 from ..forms_imports import MappingForm, UploadForm
 from ..imports.fields import suggest_mapping
@@ -47,7 +48,7 @@ def import_list(request):
         form = UploadForm(initial={"kind": kind} if kind in imports.KINDS else None)
     jobs = ImportJob.objects.select_related("created_by")
     page = Paginator(jobs, 25).get_page(request.GET.get("page"))
-    max_megabytes = f"{settings.IMPORT_MAX_BYTES / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
+    max_megabytes = megabytes(settings.IMPORT_MAX_BYTES)
     return render(
         request, "contacts/imports/import_list.html", {"form": form, "page": page, "max_megabytes": max_megabytes}
     )
