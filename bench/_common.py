@@ -10,6 +10,7 @@ Every bench script starts with:
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -52,6 +53,8 @@ def django_setup(name: str):
     query = "?" + rest.split("?", 1)[1] if "?" in rest else ""
     os.environ["DATABASE_URL"] = f"{prefix}/{bench_name}{query}"
     os.environ.setdefault("DEBUG", "0")
+    # With DEBUG off the settings refuse the development key: a throwaway one for this run.
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
     import django

@@ -3,6 +3,8 @@
 import os
 from urllib.parse import unquote, urlparse
 
+from django.core.exceptions import ImproperlyConfigured
+
 
 def env_str(name: str, default: str) -> str:
     return os.environ.get(name, default)
@@ -25,6 +27,33 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def checked_secret_key(key: str, *, debug: bool, development_key: str) -> str:
+    """The SECRET_KEY, or ImproperlyConfigured when DEBUG is off and it is the development key or
+    not a real secret (Django's own test of one: 50 characters or more, 5 different ones or more,
+    not one of its generated insecure keys). The app then does not start at all: sessions, password
+    reset links and signed upload tokens would otherwise be signed with a key anyone can read."""
+    if debug:
+        return key
+    if key == development_key or len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-"):
+        raise ImproperlyConfigured(
+            "DEBUG is off but SECRET_KEY is the development key or too weak: set SECRET_KEY to a long random "
+            "value (50+ characters), e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    return key
+
+
+def proxy_ssl_header(value: str) -> tuple[str, str] | None:
+    """SECURE_PROXY_SSL_HEADER from "X-Forwarded-Proto: https" (the header the TLS-ending proxy
+    sets, and its value for HTTPS); None when not configured. Only set it behind such a proxy
+    that always sets or strips the header, or a client could claim HTTPS."""
+    if not value.strip():
+        return None
+    name, separator, expected = value.partition(":")
+    if not separator or not name.strip() or not expected.strip():
+        raise ImproperlyConfigured(f'SECURE_PROXY_SSL_HEADER must look like "X-Forwarded-Proto: https", got {value!r}')
+    return "HTTP_" + name.strip().upper().replace("-", "_"), expected.strip()
 
 
 def database_from_url(url: str) -> dict:

@@ -1,6 +1,7 @@
 """Request guards shared by the pages and the API."""
 
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 
@@ -20,3 +21,21 @@ class RefuseNulInQueryMiddleware:
                 return JsonResponse({"detail": message}, status=400)
             return HttpResponseBadRequest(message)
         return self.get_response(request)
+
+
+class NoStoreWhenSignedInMiddleware:
+    """Every page and API answer to a signed-in user is `Cache-Control: no-store, private`: they
+    carry customer data (or may), and on a shared floor PC neither the browser's cache nor its
+    back button may show the last person's customer to the next one, nor may a proxy keep them.
+    After the view has run, so an API request signed in with a token counts too (DRF sets the
+    user on the request)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, no_store=True, private=True)
+        return response
