@@ -115,13 +115,13 @@ def api_permission(*perms: str):
 
 
 def home_url_name(user) -> str:
-    """Where a user lands after login: each role has its own home."""
+    """Where a user lands after login: the main page of their role."""
     if can(user, MANAGE_LISTS):
-        return "supervisor_home"
+        return "contacts:customer_list"
     if can(user, USE_CONSOLE):
-        return "operator_home"
+        return "campaigns:console"
     if can(user, VIEW_DASHBOARD):
-        return "manager_home"
+        return "campaigns:dashboard"
     if can(user, VIEW_CLIENT_KPIS):
-        return "client_home"
+        return "campaigns:client_kpis"
     return "no_role"

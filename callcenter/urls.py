@@ -7,10 +7,6 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("home/supervisor/", views.supervisor_home, name="supervisor_home"),
-    path("home/operator/", views.operator_home, name="operator_home"),
-    path("home/manager/", views.manager_home, name="manager_home"),
-    path("home/client/", views.client_home, name="client_home"),
     path("home/none/", views.no_role, name="no_role"),
     path("audit/", views.audit_list, name="audit_list"),
     path("healthz", views.healthz, name="healthz"),

@@ -3,7 +3,6 @@ from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
-from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 
 from . import audit, roles
@@ -14,43 +13,6 @@ from .models import AuditEvent
 @login_required
 def home(request):
     return redirect(roles.home_url_name(request.user))
-
-
-def _landing(request, *, target: str, template: str):
-    """A role's home: the role's main page when that app provides it, else an overview."""
-    try:
-        return redirect(reverse(target))
-    except NoReverseMatch:
-        return render(request, template)
-
-
-# Role home path -> the page it opens once that app provides it.
-ROLE_HOME_TARGETS = {
-    "/home/supervisor/": "contacts:customer_list",
-    "/home/operator/": "campaigns:console",
-    "/home/manager/": "campaigns:dashboard",
-    "/home/client/": "campaigns:client_kpis",
-}
-
-
-@roles.permission_required(roles.MANAGE_LISTS)
-def supervisor_home(request):
-    return _landing(request, target=ROLE_HOME_TARGETS["/home/supervisor/"], template="callcenter/home_supervisor.html")
-
-
-@roles.permission_required(roles.USE_CONSOLE)
-def operator_home(request):
-    return _landing(request, target=ROLE_HOME_TARGETS["/home/operator/"], template="callcenter/home_operator.html")
-
-
-@roles.permission_required(roles.VIEW_DASHBOARD)
-def manager_home(request):
-    return _landing(request, target=ROLE_HOME_TARGETS["/home/manager/"], template="callcenter/home_manager.html")
-
-
-@roles.permission_required(roles.VIEW_CLIENT_KPIS)
-def client_home(request):
-    return _landing(request, target=ROLE_HOME_TARGETS["/home/client/"], template="callcenter/home_client.html")
 
 
 @login_required

@@ -55,10 +55,6 @@ ACCESS = {
     "api_schema": EVERYONE,
     "api_token": EVERYONE,
     "api_me": SIGNED_IN,
-    "supervisor_home": SIGNED_IN,
-    "operator_home": SIGNED_IN,
-    "manager_home": SIGNED_IN,
-    "client_home": SIGNED_IN,  # the role homes redirect to each role's first page
     "no_role": SIGNED_IN,
     "audit_list": BACK_OFFICE,
     "admin": {"admin"},

@@ -9,10 +9,10 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize(
     "user_fixture, home",
     [
-        ("supervisor", "supervisor_home"),
-        ("operator", "operator_home"),
-        ("manager", "manager_home"),
-        ("client_viewer", "client_home"),
+        ("supervisor", "contacts:customer_list"),
+        ("operator", "campaigns:console"),
+        ("manager", "campaigns:dashboard"),
+        ("client_viewer", "campaigns:client_kpis"),
     ],
 )
 def test_each_role_lands_on_its_own_home(request, client, user_fixture, home):
@@ -37,13 +37,13 @@ def test_user_without_role_gets_explanation_not_crash(client, reference_data):
 @pytest.mark.parametrize(
     "user_fixture, forbidden",
     [
-        ("operator", "supervisor_home"),
-        ("operator", "manager_home"),
+        ("operator", "contacts:customer_list"),
+        ("operator", "campaigns:dashboard"),
         ("operator", "audit_list"),
-        ("client_viewer", "manager_home"),
-        ("client_viewer", "operator_home"),
-        ("manager", "operator_home"),
-        ("supervisor", "client_home"),
+        ("client_viewer", "campaigns:dashboard"),
+        ("client_viewer", "campaigns:console"),
+        ("manager", "campaigns:console"),
+        ("supervisor", "campaigns:client_kpis"),
     ],
 )
 def test_other_roles_pages_are_a_403_page(request, login, user_fixture, forbidden):
@@ -54,16 +54,16 @@ def test_other_roles_pages_are_a_403_page(request, login, user_fixture, forbidde
 
 
 def test_anonymous_user_is_sent_to_login(client):
-    response = client.get(reverse("supervisor_home"))
+    response = client.get(reverse("home"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
 
 
 def test_navigation_shows_only_what_the_role_may_use(login, operator, manager):
     audit_url = reverse("audit_list")
-    operator_page = login(operator).get(reverse("operator_home"), follow=True).content.decode()
+    operator_page = login(operator).get(reverse("home"), follow=True).content.decode()
     assert audit_url not in operator_page
-    manager_page = login(manager).get(reverse("manager_home"), follow=True).content.decode()
+    manager_page = login(manager).get(reverse("home"), follow=True).content.decode()
     assert audit_url in manager_page
 
 

@@ -100,7 +100,17 @@ def test_database_url_parsing_accepts_postgres_only():
 
 
 def test_development_defaults():
-    assert settings.TIME_ZONE == os.environ.get("TIME_ZONE", "Asia/Tokyo")
+    # The call center's clock (calling hours, KPI days) when TIME_ZONE is not set: read by a fresh
+    # process, since this one may have been started with TIME_ZONE set.
+    env = {k: v for k, v in os.environ.items() if k != "TIME_ZONE"}
+    printed = subprocess.run(
+        [sys.executable, "-c", "from callcenter import settings; print(settings.TIME_ZONE)"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert printed.stdout.strip() == "Asia/Tokyo", printed.stderr
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert settings.CELERY_BROKER_URL.startswith("redis://")

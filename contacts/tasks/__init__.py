@@ -1,2 +1,2 @@
 # Celery's autodiscovery imports this package; each area keeps its tasks in its own module.
-from . import imports, registry  # noqa: F401
+from . import imports  # noqa: F401

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods
@@ -135,10 +135,6 @@ def import_detail(request, pk):
     duration = None
     if job.started_at and job.finished_at:
         duration = round((job.finished_at - job.started_at).total_seconds(), 1)
-    try:
-        customers_url = reverse("contacts:customer_list")
-    except NoReverseMatch:
-        customers_url = None
     return render(
         request,
         "contacts/imports/import_detail.html",
@@ -147,7 +143,7 @@ def import_detail(request, pk):
             "page": errors,
             "summary": summary,
             "duration": duration,
-            "customers_url": customers_url,
+            "customers_url": reverse("contacts:customer_list"),
             "progress": progress_of(job),
         },
     )

@@ -78,9 +78,19 @@ def test_missing_values_show_a_marker_not_none(db):
     assert html.count("ph-missing") == 2
 
 
-def test_rendering_never_raises_on_odd_input(db):
-    for text in ["", None, "{{", "}}", "{{}}", "{{ }}", "{{{{ customer.name }}}}", "{{\n customer.name \n}}"]:
-        render_text(text, PlaceholderContext())
+def test_odd_input_renders_as_text_or_a_marker(db):
+    unknown_empty = '<mark class="ph ph-unknown">⟦unknown: ⟧</mark>'
+    expected = {
+        "": "",
+        None: "",
+        "{{": "{{",
+        "}}": "}}",
+        "{{}}": unknown_empty,
+        "{{ }}": unknown_empty,
+        "{{{{ customer.name }}}}": '<mark class="ph ph-unknown">⟦unknown: {{ customer.name⟧</mark>}}',
+        "{{\n customer.name \n}}": '<mark class="ph ph-missing" title="customer.name">⟦no data: Customer name⟧</mark>',
+    }
+    assert {text: render_text(text, PlaceholderContext()) for text in expected} == expected
 
 
 def test_unknown_placeholders_and_outline():
