@@ -24,7 +24,6 @@ Semantics worth knowing:
 
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -35,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from .attributes import attribute_number_sql, clean_attribute_key
 from .models import Customer
 
 ALL_OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "between", "contains", "exists")
@@ -45,7 +45,6 @@ MAX_RULES = 100
 MAX_IN_VALUES = 1000
 MAX_TEXT = 200
 ATTRIBUTE_PREFIX = "attributes."
-ATTRIBUTE_KEY = re.compile(r"^[\w\-]{1,64}$")
 # "days since" and "age" values become dates (now minus N days / years): beyond these the date
 # arithmetic overflows, and no customer record is that old anyway.
 ELAPSED_LIMITS = {"days": 100_000, "age": 200}
@@ -280,13 +279,19 @@ class _RuleError(Exception):
     """One problem with one rule; collected and raised together as a ValidationError."""
 
 
+def _attribute_key(name: str) -> str:
+    """The key of an `attributes.<key>` field, cleaned by the one attribute-key rule."""
+    try:
+        return clean_attribute_key(name[len(ATTRIBUTE_PREFIX) :])
+    except ValidationError as error:
+        raise _RuleError(_('"%(field)s": %(rule)s') % {"field": name, "rule": error.messages[0]}) from None
+
+
 def field_for(name) -> SegmentField:
     if not isinstance(name, str) or not name:
         raise _RuleError(_("a field is required"))
     if name.startswith(ATTRIBUTE_PREFIX):
-        key = name[len(ATTRIBUTE_PREFIX) :]
-        if not ATTRIBUTE_KEY.match(key):
-            raise _RuleError(_('"%(field)s": an attribute key is 1-64 letters, digits, "_" or "-"') % {"field": name})
+        _attribute_key(name)
         return ATTRIBUTE_FIELD
     try:
         return FIELDS[name]
@@ -450,6 +455,8 @@ def _validate_rule(rule) -> dict:
             _('operator "%(op)s" cannot be used with "%(field)s" (allowed: %(allowed)s)')
             % {"op": op, "field": name, "allowed": ", ".join(spec.ops)}
         )
+    if spec.kind == "attribute":
+        name = ATTRIBUTE_PREFIX + _attribute_key(name)
     return {"field": name, "op": op, "value": _value(spec, op, rule.get("value"), name)}
 
 
@@ -541,8 +548,7 @@ class AttributeCondition(Func):
             escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             sql, sql_params = f"({column} ->> %s) ILIKE %s", [key, f"%{escaped}%"]
         else:
-            number = f"(CASE WHEN jsonb_typeof({column} -> %s) = 'number' THEN ({column} ->> %s)::numeric END)"
-            number_params = [key, key]
+            number, number_params = attribute_number_sql(column, key)
             if op == "between":
                 sql = f"{number} BETWEEN %s AND %s"
                 sql_params = [*number_params, Decimal(str(value[0])), Decimal(str(value[1]))]

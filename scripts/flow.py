@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from contacts.attributes import is_attribute_key
+
 from .models import Step
 from .placeholders import unknown_placeholders
 
@@ -108,7 +110,9 @@ def customer_value(facts: dict, name: str):
 
 
 def is_valid_customer_field(name: str) -> bool:
-    return name in CUSTOMER_FIELDS or (name.startswith(ATTRIBUTE_PREFIX) and len(name) > len(ATTRIBUTE_PREFIX))
+    return name in CUSTOMER_FIELDS or (
+        name.startswith(ATTRIBUTE_PREFIX) and is_attribute_key(name[len(ATTRIBUTE_PREFIX) :])
+    )
 
 
 def is_empty(value) -> bool:

@@ -4,6 +4,8 @@ from django import forms
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from contacts.attributes import clean_attribute_key, validate_attribute_key
+
 from .flow import ATTRIBUTE_PREFIX, CUSTOMER_FIELDS, OPS_WITHOUT_VALUE, RULE_OPS
 from .models import Rebuttal, Script, Step
 from .placeholders import unknown_placeholders
@@ -154,8 +156,11 @@ CUSTOM_ATTRIBUTE = "customer:" + ATTRIBUTE_PREFIX
 
 class RuleForm(forms.Form):
     source = forms.ChoiceField(label=_("condition"), required=False, widget=forms.Select(attrs=SELECT))
-    attribute = forms.SlugField(
-        label=_("attribute key"), max_length=64, required=False, widget=forms.TextInput(attrs=TEXT)
+    attribute = forms.CharField(
+        label=_("attribute key"),
+        required=False,
+        validators=[validate_attribute_key],
+        widget=forms.TextInput(attrs=TEXT),
     )
     op = forms.ChoiceField(
         label=_("comparison"), choices=list(RULE_OPS.items()), required=False, widget=forms.Select(attrs=SELECT)
@@ -188,11 +193,11 @@ class RuleForm(forms.Form):
         data = super().clean()
         if not data.get("source") or data.get("DELETE"):
             return data
-        if data["source"] == CUSTOM_ATTRIBUTE:
+        if data["source"] == CUSTOM_ATTRIBUTE and "attribute" not in self.errors:  # else the key's own error
             if not data.get("attribute"):
                 self.add_error("attribute", _("Enter the attribute key."))
             else:
-                data["source"] = CUSTOM_ATTRIBUTE + data["attribute"]
+                data["source"] = CUSTOM_ATTRIBUTE + clean_attribute_key(data["attribute"])
         if not data.get("op"):
             self.add_error("op", _("Choose a comparison."))
         elif data["op"] not in OPS_WITHOUT_VALUE and not data.get("value", "").strip():

@@ -11,6 +11,7 @@ from campaigns.selectors.setup import operator_users
 from campaigns.services.campaigns import edit_problems, value_problems
 from campaigns.services.lists import EXCLUSION_REASONS, LIST_PRIORITY_LIMIT, list_operator_choices
 from campaigns.services.policies import MAX_DELAY_MINUTES, policy_problems
+from contacts.attributes import validate_attribute_key
 from contacts.models import Segment
 
 User = get_user_model()
@@ -142,7 +143,7 @@ class CallListRequestSerializer(serializers.Serializer):
     criteria = serializers.JSONField(required=False)
     priority = serializers.JSONField(required=False)
     order_by = serializers.ChoiceField(choices=CallList.Order.choices, required=False)
-    order_attribute = serializers.RegexField(r"^[A-Za-z0-9_]{1,100}$", required=False, allow_blank=True)
+    order_attribute = serializers.CharField(required=False, allow_blank=True, validators=[validate_attribute_key])
     list_priority = serializers.IntegerField(
         required=False, min_value=-LIST_PRIORITY_LIMIT, max_value=LIST_PRIORITY_LIMIT
     )
@@ -182,9 +183,7 @@ class CallListRequestSerializer(serializers.Serializer):
         elif priority is not None:
             raise serializers.ValidationError({"priority": [_("Give a call order or a number.")]})
         if attrs.get("order_by") == CallList.Order.ATTRIBUTE and not attrs.get("order_attribute"):
-            raise serializers.ValidationError(
-                {"order_attribute": [_("Name the numeric attribute to order by (letters, digits and _).")]}
-            )
+            raise serializers.ValidationError({"order_attribute": [_("Name the numeric attribute to order by.")]})
         return attrs
 
 

@@ -11,8 +11,9 @@ from callcenter.uploads import check_size
 from campaigns.models import CallingPolicy, CallList, Campaign, Disposition, PreNotice
 from campaigns.selectors.setup import operator_users
 from campaigns.services.campaigns import edit_problems, value_problems
-from campaigns.services.lists import ATTRIBUTE_KEY, LIST_PRIORITY_LIMIT, list_operator_choices, recyclable_dispositions
+from campaigns.services.lists import LIST_PRIORITY_LIMIT, list_operator_choices, recyclable_dispositions
 from campaigns.services.policies import MAX_DELAY_MINUTES, policy_problems
+from contacts.attributes import validate_attribute_key
 from contacts.models import Segment
 
 WEEKDAYS = [
@@ -251,7 +252,7 @@ class CallListForm(forms.Form):
     order_attribute = forms.CharField(
         label=_("Attribute for ordering"),
         required=False,
-        max_length=100,
+        validators=[validate_attribute_key],
         help_text=_('For "numeric attribute": the key in the customer attributes, e.g. churn_score.'),
     )
     priority = forms.IntegerField(
@@ -306,10 +307,12 @@ class CallListForm(forms.Form):
                 cleaned["criteria"] = validate_criteria(criteria)
             except forms.ValidationError as error:
                 self.add_error("criteria", error)
-        if cleaned.get("order_by") == CallList.Order.ATTRIBUTE and not ATTRIBUTE_KEY.match(
-            cleaned.get("order_attribute") or ""
+        if (
+            cleaned.get("order_by") == CallList.Order.ATTRIBUTE
+            and not cleaned.get("order_attribute")
+            and "order_attribute" not in self.errors
         ):
-            self.add_error("order_attribute", _("Name the numeric attribute to order by (letters, digits and _)."))
+            self.add_error("order_attribute", _("Name the numeric attribute to order by."))
         return cleaned
 
     def effective_criteria(self):

@@ -16,10 +16,10 @@ hashed; a test keeps it in agreement with `dnc.is_blocked`.
 import datetime
 import json
 import logging
-import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 from callcenter.audit import record_event
 from campaigns.models import CallList, CallListEntry, Campaign, Disposition
 from campaigns.services import policy_rules
+from contacts.attributes import attribute_number_sql, clean_attribute_key
 from contacts.services import dnc
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,6 @@ RECYCLABLE_ENTRY_STATUSES = (CallListEntry.Status.DONE, CallListEntry.Status.EXH
 INLINE_LIMIT = 20_000
 # CallList.priority is a PostgreSQL integer: a larger number would fail the INSERT (a 500).
 LIST_PRIORITY_LIMIT = 2**31 - 1
-ATTRIBUTE_KEY = re.compile(r"^[A-Za-z0-9_]{1,100}$")
 
 # (sort key expression on customer c, direction); ties are broken by customer id.
 ORDERINGS = {
@@ -133,23 +133,33 @@ def _literal_timestamp(at) -> str:
     return f"'{at.isoformat()}'::timestamptz"
 
 
-def _sort_key(order_by: str, order_attribute: str) -> tuple[str, str]:
+def _clean_order_attribute(order_by: str, order_attribute: str) -> str:
+    """The attribute a list is ordered by, cleaned by the one attribute-key rule ("" unless the
+    list is ordered by an attribute)."""
     if order_by not in ORDERINGS:
         raise ListError(_("Unknown call order."))
+    if order_by != CallList.Order.ATTRIBUTE:
+        return ""
+    if not (order_attribute or "").strip():
+        raise ListError(_("Name the numeric attribute to order by."))
+    try:
+        return clean_attribute_key(order_attribute)
+    except ValidationError as error:
+        raise ListError(error.messages[0]) from None
+
+
+def _sort_key(order_by: str, order_attribute: str) -> tuple[str, list, str]:
+    """(sort expression, its parameters, direction). An attribute's key is a bound parameter;
+    only JSON numbers sort, a text or missing value goes last instead of failing the build."""
+    key = _clean_order_attribute(order_by, order_attribute)
     expression, direction = ORDERINGS[order_by]
     if order_by == CallList.Order.ATTRIBUTE:
-        if not ATTRIBUTE_KEY.match(order_attribute or ""):
-            raise ListError(_("Name the numeric attribute to order by (letters, digits and _)."))
-        # Only JSON numbers sort; a text or missing value goes last instead of failing the build.
-        key = order_attribute
-        expression = (
-            f"CASE WHEN jsonb_typeof(\"contacts_customer\".\"attributes\" -> '{key}') = 'number'"
-            f' THEN ("contacts_customer"."attributes" ->> \'{key}\')::numeric END'
-        )
-    return expression, direction
+        expression, params = attribute_number_sql('"contacts_customer"."attributes"', key)
+        return expression, params, direction
+    return expression, [], direction
 
 
-def _candidates_sql(criteria: dict, at, sort_expression: str) -> tuple[str, list]:
+def _candidates_sql(criteria: dict, at, sort_expression: str, sort_params: list) -> tuple[str, list]:
     """The segment's customers as (id, sort_key), read in the same scan as the criteria."""
     from django.db.models.expressions import RawSQL
 
@@ -158,7 +168,7 @@ def _candidates_sql(criteria: dict, at, sort_expression: str) -> tuple[str, list
     queryset = (
         customers_matching(criteria, at=at)
         .order_by()
-        .annotate(build_sort_key=RawSQL(sort_expression, []))
+        .annotate(build_sort_key=RawSQL(sort_expression, sort_params))
         .values("pk", "build_sort_key")
     )
     sql, params = queryset.query.sql_with_params()
@@ -222,8 +232,8 @@ def _rule_joins(rules, *, customer: str) -> tuple[str, str, str]:
 def _classified_sql(spec: BuildSpec, *, at, list_id: int | None) -> tuple[str, list]:
     """CTEs `candidates`, `classified` (one row per matched customer: phone, reason, sort key)
     and `ranked` (phone_rank > 1 = duplicate number of a customer ranked higher)."""
-    sort_expression, direction = _sort_key(spec.order_by, spec.order_attribute)
-    candidates_sql, params = _candidates_sql(spec.criteria, at, sort_expression)
+    sort_expression, sort_params, direction = _sort_key(spec.order_by, spec.order_attribute)
+    candidates_sql, params = _candidates_sql(spec.criteria, at, sort_expression, sort_params)
     # Criteria on the customer's own columns yield each customer once; a join (if the segment
     # compiler ever uses one) could repeat them.
     distinct = "DISTINCT ON (m.id)" if " JOIN " in candidates_sql.upper() else ""
@@ -298,7 +308,7 @@ def _insert_entries(*, call_list: CallList, spec: BuildSpec, at) -> dict:
     once under the campaign lock, and candidates are distinct customers; a duplicate would be a
     bug that the unique constraint turns into a failed build rather than a silent skip.)"""
     ctes, params = _classified_sql(spec, at=at, list_id=call_list.pk)
-    _, direction = _sort_key(spec.order_by, spec.order_attribute)
+    *_, direction = _sort_key(spec.order_by, spec.order_attribute)
     at_sql = _literal_timestamp(at)
     sql = f"""
     WITH {ctes},
@@ -359,14 +369,14 @@ def create_call_list(
     if campaign.policy_id is None:
         raise ListError(_("The campaign needs a calling policy before lists can be built."))
     criteria = _effective_criteria(segment=segment, criteria=criteria)
-    _sort_key(order_by, order_attribute)  # validate before anything is stored
+    order_attribute = _clean_order_attribute(order_by, order_attribute)  # checked before anything is stored
     call_list = CallList.objects.create(
         campaign=campaign,
         name=name,
         segment=segment,
         criteria=criteria,
         order_by=order_by,
-        order_attribute=order_attribute if order_by == CallList.Order.ATTRIBUTE else "",
+        order_attribute=order_attribute,
         priority=priority,
         required_skill=required_skill,
         status=CallList.Status.BUILDING,

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from ..attributes import KEY_RULE, is_attribute_key, normalize_attribute_key
+
 IGNORE = ""
 ATTRIBUTE_PREFIX = "attr:"
 
@@ -270,13 +272,13 @@ def is_attribute(target: str) -> bool:
 
 
 def attribute_key(target: str) -> str:
-    return target[len(ATTRIBUTE_PREFIX) :]
+    """The attribute key of an `attr:` target, in the form it is stored (see contacts.attributes)."""
+    return normalize_attribute_key(target[len(ATTRIBUTE_PREFIX) :])
 
 
 def attribute_target(header: str) -> str:
     """The `attr:` target that keeps a column as a custom attribute named after its header."""
-    key = unicodedata.normalize("NFKC", header).strip()
-    return ATTRIBUTE_PREFIX + key
+    return ATTRIBUTE_PREFIX + normalize_attribute_key(header)
 
 
 def validate_mapping(mapping: dict[str, str], *, headers: list[str], kind: str) -> list[str]:
@@ -295,9 +297,14 @@ def validate_mapping(mapping: dict[str, str], *, headers: list[str], kind: str) 
         if not target:
             continue
         if is_attribute(target):
-            if kind != "customers" or not attribute_key(target):
+            if kind != "customers":
                 errors.append(
                     gettext("Column “%(column)s” cannot be kept as a custom attribute here.") % {"column": header}
+                )
+            elif not is_attribute_key(attribute_key(target)):
+                errors.append(
+                    gettext("Column “%(column)s” cannot be kept as a custom attribute: %(rule)s")
+                    % {"column": header, "rule": KEY_RULE}
                 )
             continue
         if target not in known:

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from callcenter.audit import record_event
 
+from ..attributes import clean_attributes
 from ..models import Customer, PhoneNumber
 from ..phones import normalize_phone, phone_kind
 
@@ -87,10 +88,21 @@ def _replace_phones(customer: Customer, phones: list[dict]) -> None:
             phone.save(update_fields=changed)
 
 
-def create_customer(*, by, phones: list[dict] | None = None, **fields) -> Customer:
+def _checked_fields(fields: dict) -> dict:
+    """The fields with attribute keys cleaned by the one attribute-key rule."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
+    if isinstance(fields.get("attributes"), dict):
+        try:
+            fields = {**fields, "attributes": clean_attributes(fields["attributes"])}
+        except ValidationError as error:
+            raise ValidationError({"attributes": error.messages}) from None
+    return fields
+
+
+def create_customer(*, by, phones: list[dict] | None = None, **fields) -> Customer:
+    fields = _checked_fields(fields)
     try:
         with transaction.atomic():
             customer = Customer(**fields)
@@ -105,9 +117,7 @@ def create_customer(*, by, phones: list[dict] | None = None, **fields) -> Custom
 
 def update_customer(*, customer: Customer, by, phones: list[dict] | None = None, **fields) -> Customer:
     """Change some fields and, when `phones` is given, replace the phone numbers with it."""
-    unknown = set(fields) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValueError(f"not editable: {sorted(unknown)}")
+    fields = _checked_fields(fields)
     try:
         with transaction.atomic():
             # Two edits of one customer at once (two supervisors, an API client and a page) run
