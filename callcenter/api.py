@@ -63,9 +63,8 @@ def exception_handler(exc, context):
         exc = exceptions.ParseError(str(exc))
     elif isinstance(exc, DjangoValidationError):
         # A service's refusal (e.g. a name another request took meanwhile): the API's 400 shape.
-        exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
+        # Views let these through rather than converting them themselves.
+        exc = exceptions.ValidationError(_validation_error_detail(exc))
     elif _refused_value(exc):
         logger.warning("API request refused by the database: %s", exc, exc_info=True)  # visible if a bug
         exc = ValueRefused()
@@ -76,6 +75,17 @@ def exception_handler(exc, context):
             errors = {"non_field_errors": errors}
         response.data = {"errors": {field: list(_flat_messages(detail)) for field, detail in errors.items()}}
     return response
+
+
+def _validation_error_detail(error: DjangoValidationError) -> dict:
+    """{field: [messages]}; errors of no field (a plain message, or Django's "__all__") under
+    "non_field_errors", as a serializer reports them."""
+    if not hasattr(error, "error_dict"):
+        return {"non_field_errors": error.messages}
+    return {
+        ("non_field_errors" if field == "__all__" else field): messages
+        for field, messages in error.message_dict.items()
+    }
 
 
 def _flat_messages(detail, path: str = ""):

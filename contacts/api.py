@@ -24,7 +24,6 @@ from .serializers import (
     DoNotCallSerializer,
     RevokeSerializer,
     SegmentSerializer,
-    as_api_error,
 )
 from .services import customers as customer_service
 from .services import dnc as dnc_service
@@ -103,20 +102,14 @@ class CustomerViewSet(
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         phones = data.pop("phones", [])
-        try:
-            serializer.instance = customer_service.create_customer(by=self.request.user, phones=phones, **data)
-        except DjangoValidationError as error:
-            raise as_api_error(error)
+        serializer.instance = customer_service.create_customer(by=self.request.user, phones=phones, **data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         phones = data.pop("phones", None)
-        try:
-            serializer.instance = customer_service.update_customer(
-                customer=serializer.instance, by=self.request.user, phones=phones, **data
-            )
-        except DjangoValidationError as error:
-            raise as_api_error(error)
+        serializer.instance = customer_service.update_customer(
+            customer=serializer.instance, by=self.request.user, phones=phones, **data
+        )
         # Re-read the phones: the prefetched ones are stale after a replacement.
         serializer.instance = Customer.objects.prefetch_related("phones").get(pk=serializer.instance.pk)
 
@@ -181,19 +174,16 @@ class DoNotCallViewSet(
             _require_held(
                 self.request.user, customer_id=customer.pk if customer else None, number=data.get("phone_number", "")
             )
-        try:
-            serializer.instance = dnc_service.register_dnc(
-                by=self.request.user,
-                phone=data.get("phone_number", ""),
-                customer=data.get("customer"),
-                campaign=data.get("campaign"),
-                reason=data["reason"],
-                source=source,
-                expires_at=data.get("expires_at"),
-                note=data.get("note", ""),
-            )
-        except DjangoValidationError as error:
-            raise as_api_error(error)
+        serializer.instance = dnc_service.register_dnc(
+            by=self.request.user,
+            phone=data.get("phone_number", ""),
+            customer=data.get("customer"),
+            campaign=data.get("campaign"),
+            reason=data["reason"],
+            source=source,
+            expires_at=data.get("expires_at"),
+            note=data.get("note", ""),
+        )
 
     @extend_schema(request=RevokeSerializer, responses=DoNotCallSerializer)
     @action(detail=True, methods=["post"])
@@ -206,7 +196,7 @@ class DoNotCallViewSet(
         except DjangoValidationError as error:
             if not hasattr(error, "error_dict"):  # already revoked: a conflict, not bad input
                 return Response({"detail": " ".join(error.messages)}, status=status.HTTP_409_CONFLICT)
-            raise as_api_error(error)
+            raise
         return Response(DoNotCallSerializer(entry).data)
 
     @extend_schema(
@@ -279,28 +269,22 @@ class SegmentViewSet(
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        try:
-            serializer.instance = segment_service.create_segment(
-                by=self.request.user,
-                name=data["name"],
-                criteria=data["criteria"],
-                description=data.get("description", ""),
-            )
-        except DjangoValidationError as error:
-            raise as_api_error(error)
+        serializer.instance = segment_service.create_segment(
+            by=self.request.user,
+            name=data["name"],
+            criteria=data["criteria"],
+            description=data.get("description", ""),
+        )
 
     def perform_update(self, serializer):
         data = serializer.validated_data
-        try:
-            serializer.instance = segment_service.update_segment(
-                segment=serializer.instance,
-                by=self.request.user,
-                name=data.get("name"),
-                criteria=data.get("criteria"),
-                description=data.get("description"),
-            )
-        except DjangoValidationError as error:
-            raise as_api_error(error)
+        serializer.instance = segment_service.update_segment(
+            segment=serializer.instance,
+            by=self.request.user,
+            name=data.get("name"),
+            criteria=data.get("criteria"),
+            description=data.get("description"),
+        )
 
     @extend_schema(responses=CountSerializer)
     @action(detail=True, methods=["get"])
@@ -309,7 +293,7 @@ class SegmentViewSet(
         try:
             count = customers_matching(segment.criteria).count()
         except DjangoValidationError as error:  # criteria saved before a field was retired
-            raise as_api_error(DjangoValidationError({"criteria": error.messages}))
+            raise DjangoValidationError({"criteria": error.messages}) from None
         return Response({"count": count})
 
     @extend_schema(request=CriteriaSerializer, responses=CountSerializer)

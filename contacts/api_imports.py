@@ -157,9 +157,9 @@ class ImportListCreateView(generics.ListAPIView):
                 campaign_id=data.get("campaign"),
                 note=data.get("note", ""),
             )
-        except DjangoValidationError as error:
+        except DjangoValidationError:  # the API's exception handler answers it as a 400
             imports.discard_upload(path=upload.path)
-            raise ValidationError(error.message_dict) from None
+            raise
         return Response({"id": job.pk, "status": job.status}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(tags=["imports"])

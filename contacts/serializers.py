@@ -1,6 +1,5 @@
 """REST shapes of docs/api.md: customers, the do-not-call registry and segments."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -9,18 +8,6 @@ from callcenter.api_fields import OffsetDateTimeModelSerializer
 
 from .models import Customer, DoNotCall, PhoneNumber, Segment
 from .segments import validate_criteria
-
-
-def as_api_error(error: DjangoValidationError) -> serializers.ValidationError:
-    """A service's ValidationError as DRF's, so the response is {"errors": {field: [...]}}."""
-    if hasattr(error, "error_dict"):
-        detail = {
-            ("non_field_errors" if field == "__all__" else field): messages
-            for field, messages in error.message_dict.items()
-        }
-    else:
-        detail = {"non_field_errors": error.messages}
-    return serializers.ValidationError(detail)
 
 
 @extend_schema_field({"type": "string", "enum": PhoneNumber.Kind.values})
@@ -184,20 +171,14 @@ class SegmentSerializer(serializers.ModelSerializer):
         extra_kwargs = {"name": {"validators": []}}
 
     def validate_criteria(self, value):
-        try:
-            return validate_criteria(value)
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(error.messages)
+        return validate_criteria(value)  # DRF reports its ValidationError under "criteria"
 
 
 class CriteriaSerializer(serializers.Serializer):
     criteria = serializers.JSONField()
 
     def validate_criteria(self, value):
-        try:
-            return validate_criteria(value)
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(error.messages)
+        return validate_criteria(value)  # DRF reports its ValidationError under "criteria"
 
 
 class CountSerializer(serializers.Serializer):

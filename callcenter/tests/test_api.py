@@ -153,6 +153,25 @@ def test_errors_of_nested_fields_are_flat_lists_of_messages(api_as, supervisor):
     assert all(message.startswith("1: ") for message in response.json()["errors"]["dispositions"])
 
 
+@pytest.mark.parametrize(
+    "refusal, body",
+    [
+        ({"name": ["Taken."], "__all__": ["Not both."]}, {"name": ["Taken."], "non_field_errors": ["Not both."]}),
+        (["One.", "Two."], {"non_field_errors": ["One.", "Two."]}),
+        ("One.", {"non_field_errors": ["One."]}),
+    ],
+)
+def test_a_services_refusal_is_answered_by_the_exception_handler_in_the_serializers_shape(refusal, body):
+    """Views let a service's Django ValidationError through: the handler is the one place that
+    turns it into the 400 a serializer's own errors get (Django's "__all__" is "non_field_errors")."""
+    from django.core.exceptions import ValidationError
+
+    from callcenter.api import exception_handler
+
+    response = exception_handler(ValidationError(refusal), {})
+    assert response.status_code == 400 and response.data == {"errors": body}
+
+
 def test_a_body_past_the_upload_limit_is_a_413_in_the_error_shape(api_as, supervisor, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     response = api_as(supervisor).post(

@@ -4,7 +4,6 @@ Same services and rules as the console page."""
 import datetime as dt
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -26,14 +25,6 @@ from ..selectors.console import held_entry, no_call_code
 from ..services import agent_state, dispatch, outcomes, script_choice
 
 UseConsole = roles.api_permission(roles.USE_CONSOLE)
-
-
-def _errors(error: DjangoValidationError) -> Response:
-    if hasattr(error, "error_dict"):
-        body = {field: [str(m) for m in messages] for field, messages in error.message_dict.items()}
-    else:
-        body = {"non_field_errors": [str(m) for m in error.messages]}
-    return Response({"errors": body}, status=status.HTTP_400_BAD_REQUEST)
 
 
 # ------------------------------------------------------------------ agent state
@@ -286,11 +277,9 @@ class AttemptCreateView(APIView):
                 **data,
             )
         except CallListEntry.DoesNotExist:  # found by the outcome's own locking read: no extra query
-            return _errors(DjangoValidationError({"entry": [_("Unknown entry.")]}))
+            raise serializers.ValidationError({"entry": [_("Unknown entry.")]}) from None
         except outcomes.EntryNotHeld as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
-        except DjangoValidationError as error:
-            return _errors(error)
         entry = result.entry
         return Response(
             {"id": result.attempt.pk, "entry_status": entry.status, "next_attempt_at": entry.next_attempt_at},

@@ -2,7 +2,6 @@
 `GET|POST /api/v1/campaigns/{id}/script-variants/`, `DELETE …/script-variants/{variant_id}/`.
 Reading: supervisors and managers; changing: supervisors."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -56,14 +55,6 @@ def _campaign(request, pk):
     return get_object_or_404(campaigns_visible_to(request.user), pk=pk)
 
 
-def _errors(error: DjangoValidationError) -> Response:
-    if hasattr(error, "error_dict"):
-        errors = {field: [str(m) for e in items for m in e.messages] for field, items in error.error_dict.items()}
-    else:
-        errors = {"non_field_errors": error.messages}
-    return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
-
-
 class ScriptVariantList(APIView):
     """The campaign's variants in the order the console tries them; the first whose segment the
     customer belongs to (and whose script is published) wins, else the campaign's default script."""
@@ -86,10 +77,7 @@ class ScriptVariantList(APIView):
         campaign = _campaign(request, pk)
         serializer = ScriptVariantRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            variant = variant_services.add_variant(campaign=campaign, by=request.user, **serializer.validated_data)
-        except DjangoValidationError as error:
-            return _errors(error)
+        variant = variant_services.add_variant(campaign=campaign, by=request.user, **serializer.validated_data)
         return Response(
             ScriptVariantSerializer(variants_of(campaign).get(pk=variant.pk)).data, status=status.HTTP_201_CREATED
         )
@@ -116,6 +104,4 @@ class ScriptVariantDetail(APIView):
             variant_services.remove_variant(variant=variant, by=request.user)
         except variant_services.VariantGone:
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
-        except DjangoValidationError as error:
-            return _errors(error)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,7 +1,6 @@
 """REST API of campaign setup: policies, dispositions, campaigns, call lists
 (docs/api.md#policies-dispositions-campaigns-lists)."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -42,11 +41,6 @@ def read_write_permission(read: tuple, write: tuple):
 
 SUPERVISE = (roles.MANAGE_LISTS,)
 OVERSEE = (roles.MANAGE_LISTS, roles.VIEW_DASHBOARD)
-
-
-def _validation_error(error: DjangoValidationError, field: str = "non_field_errors"):
-    messages = error.messages if hasattr(error, "messages") else [str(error)]
-    return Response({"errors": {field: messages}}, status=status.HTTP_400_BAD_REQUEST)
 
 
 # ------------------------------------------------------------------ policies
@@ -215,8 +209,6 @@ class CampaignCallLists(APIView):
                 required_skill=data.get("required_skill", ""),
                 operators=data.get("operators", []),
             )
-        except DjangoValidationError as error:
-            return _validation_error(error, "criteria")
         except list_services.ListError as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         return Response({"id": call_list.pk, "status": call_list.status}, status=status.HTTP_202_ACCEPTED)

@@ -340,7 +340,10 @@ def _effective_criteria(*, segment, criteria) -> dict:
         criteria = segment.criteria
     if criteria is None:
         raise ListError(_("Choose a segment or give criteria."))
-    return validate_criteria(criteria)  # raises ValidationError with one message per problem
+    try:
+        return validate_criteria(criteria)
+    except ValidationError as error:  # one message per problem, told as the criteria's
+        raise ValidationError({"criteria": error.messages}) from None
 
 
 def list_operator_choices(campaign):
