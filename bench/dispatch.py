@@ -149,13 +149,16 @@ def ensure_entries(campaign, call_list):
 def reset_run(campaign, other, call_list):
     """Undo the previous run (this is a scratch database), then lay out the same starting state:
     due retries and callbacks, customers over the cap or cooling off, DNC added after the build."""
+    from callcenter.history import history_change
     from campaigns.models import Disposition
 
     codes = dict(Disposition.objects.values_list("code", "id"))
     list_id, campaign_id, other_id = call_list.pk, campaign.pk, other.pk
     log("resetting the previous run")
-    _execute(f"DELETE FROM campaigns_callattempt WHERE campaign_id IN ({campaign_id}, {other_id})")
-    _execute("DELETE FROM contacts_donotcall WHERE note LIKE 'bench-dispatch%' OR source = 'operator'")
+    # History is append-only (callcenter.history): a scratch database's reset says so.
+    with history_change("bench: undo the previous run on a scratch database"):
+        _execute(f"DELETE FROM campaigns_callattempt WHERE campaign_id IN ({campaign_id}, {other_id})")
+        _execute("DELETE FROM contacts_donotcall WHERE note LIKE 'bench-dispatch%' OR source = 'operator'")
     _execute(
         "DELETE FROM campaigns_agentstatelog WHERE operator_id IN (SELECT id FROM auth_user WHERE username LIKE "
         "'bench_op%')"

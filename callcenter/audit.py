@@ -19,6 +19,16 @@ ACTION_LABELS = {
     "campaign.script_variant_removed": _("Script variant removed"),
     "customer.create": _("Customer created"),
     "customer.update": _("Customer changed"),
+    "auth.login": _("Signed in"),
+    "auth.logout": _("Signed out"),
+    "auth.login_failed": _("Sign-in failed"),
+    "user.groups_changed": _("Role changed"),
+    "admin.addition": _("Added in the admin site"),
+    "admin.change": _("Changed in the admin site"),
+    "admin.deletion": _("Deleted in the admin site"),
+    "campaign.client_viewers_changed": _("Client viewers of a campaign changed"),
+    "import.errors_downloaded": _("Import error report downloaded"),
+    "audit.export": _("Audit trail exported"),
     "customers.export": _("Customers exported"),
     "customers.page_read": _("Customers read through the API (one page)"),
     "export.customers": _("Customers exported"),
@@ -77,9 +87,11 @@ def object_label(object_type: str) -> str:
         return object_type
 
 
-def record_event(*, actor, action: str, target=None, summary: str = "", **data) -> AuditEvent:
-    """Append an audit event. `target` is any model instance the event is about."""
-    object_type = object_id = ""
+def record_event(
+    *, actor, action: str, target=None, object_type: str = "", object_id: str = "", summary: str = "", **data
+) -> AuditEvent:
+    """Append an audit event. `target` is any model instance the event is about (or, for one that
+    is gone, `object_type` "app.model" and `object_id`)."""
     if target is not None:
         object_type = target._meta.label_lower
         object_id = str(target.pk)

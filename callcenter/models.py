@@ -23,7 +23,8 @@ class Access(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Who did what, when: DNC changes, exports, imports, campaign changes. Append-only."""
+    """Who did what, when: DNC changes, exports, imports, campaign changes, sign-ins, admin changes.
+    Append-only: the database refuses UPDATE and DELETE (a trigger; see callcenter.history)."""
 
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -44,7 +45,11 @@ class AuditEvent(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            # The audit page's keyset pages: newest first, (created_at, id) after a cursor.
+            models.Index(fields=["-created_at", "-id"], name="audit_keyset"),
+        ]
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action}"

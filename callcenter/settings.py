@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "callcenter.middleware.NoStoreWhenSignedInMiddleware",
+    "callcenter.audit_context.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "campaigns.middleware.OperatorPresenceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

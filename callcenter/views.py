@@ -1,13 +1,11 @@
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
-from . import audit, roles
+from . import roles
 from .health import health_status
-from .models import AuditEvent
 
 
 @login_required
@@ -18,21 +16,6 @@ def home(request):
 @login_required
 def no_role(request):
     return render(request, "callcenter/no_role.html", status=403)
-
-
-@roles.permission_required(roles.VIEW_AUDIT)
-def audit_list(request):
-    events = AuditEvent.objects.select_related("actor")
-    action = request.GET.get("action", "").strip()
-    if action:
-        events = events.filter(action__startswith=action)
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
-    for event in page:
-        event.action_label = audit.action_label(event.action)
-        event.object_label = audit.object_label(event.object_type) if event.object_type else ""
-    codes = AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
-    actions = sorted(((code, audit.action_label(code)) for code in codes), key=lambda pair: pair[1])
-    return render(request, "callcenter/audit_list.html", {"page": page, "action": action, "actions": actions})
 
 
 def favicon(request):

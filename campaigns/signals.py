@@ -1,9 +1,15 @@
 """Signal receivers of the campaigns app."""
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_out
+from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from django.utils import timezone
 
+from callcenter.audit import record_event
+from callcenter.audit_context import current_actor
+
+from .models import Campaign
 from .services import agent_state
 
 
@@ -13,3 +19,25 @@ def sign_off_at_logout(sender, request, user, **kwargs):
     or a supervisor releases it)."""
     if user is not None and user.is_authenticated:
         agent_state.sign_off(operator_id=user.pk, at=timezone.now(), action=agent_state.SIGNED_OFF_AT_LOGOUT, by=user)
+
+
+@receiver(m2m_changed, sender=Campaign.client_viewers.through, dispatch_uid="campaigns.audit_client_viewers")
+def audit_client_viewers(sender, instance, action, reverse, pk_set, **kwargs):
+    """Who may see a campaign's figures from outside the center is evidence for the client."""
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    verb = {"post_add": "added", "post_remove": "removed", "post_clear": "cleared"}[action]
+    if reverse:  # user.client_campaigns.add(...)
+        pairs = [(campaign, [instance.get_username()]) for campaign in Campaign.objects.filter(pk__in=pk_set or [])]
+    else:
+        names = list(get_user_model().objects.filter(pk__in=pk_set or []).values_list("username", flat=True))
+        pairs = [(instance, names)]
+    for campaign, usernames in pairs:
+        record_event(
+            actor=current_actor(),
+            action="campaign.client_viewers_changed",
+            target=campaign,
+            summary=f"{campaign.name}: {verb} {', '.join(usernames)}".strip(),
+            change=verb,
+            users=usernames,
+        )

@@ -183,4 +183,4 @@ class ImportErrorsCsvView(APIView):
     @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)}, tags=["imports"])
     def get(self, request, pk):
         job = get_object_or_404(ImportJob, pk=pk)
-        return error_report_response(job)
+        return error_report_response(job, by=request.user)

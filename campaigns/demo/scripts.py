@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 
+from callcenter.history import history_change
 from contacts.models import Segment
 from contacts.segments import customers_matching
 from scripts import demo as script_demo
@@ -114,7 +115,8 @@ def _assign(*, campaign_id: int, version: ScriptVersion, segment: Segment | None
         params += list(customers_params)
     # Modulo signs become %% for the driver; the %s placeholders stay.
     answers = re.sub(r"%(?!s)", "%%", _answers_sql(version))
-    with connection.cursor() as cursor:
+    # The demo's own history, generated a moment ago, gets the answers its calls would have had.
+    with history_change("demo data: survey answers of the generated history"), connection.cursor() as cursor:
         cursor.execute(
             f"""
             UPDATE campaigns_callattempt a SET script_version_id = %s, answers = {answers}

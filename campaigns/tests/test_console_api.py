@@ -6,6 +6,7 @@ import json
 import pytest
 from django.utils import timezone
 
+from callcenter.history import history_change
 from campaigns.models import AgentStateLog, CallAttempt, CallListEntry
 from campaigns.tests.factories import CallingPolicyFactory
 from campaigns.tests.factories_console import entry, ready_list, working_campaign
@@ -202,7 +203,8 @@ def test_a_late_replay_of_a_recorded_attempt_is_still_the_same_attempt(api_as, o
     assert first.status_code == 201
     # The dialer retries hours later, after the hold ceiling: still the one attempt, not a 400.
     three_hours_ago = timezone.now() - dt.timedelta(hours=3)
-    CallAttempt.objects.filter(pk=first.json()["id"]).update(started_at=three_hours_ago)
+    with history_change("test: the first call was three hours ago"):
+        CallAttempt.objects.filter(pk=first.json()["id"]).update(started_at=three_hours_ago)
     replay = client.post("/api/v1/attempts/", {**body, "started_at": three_hours_ago.isoformat()}, format="json")
     assert replay.status_code == 201 and replay.json()["id"] == first.json()["id"]
     assert CallAttempt.objects.count() == 1

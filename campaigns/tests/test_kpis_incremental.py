@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from callcenter.history import history_change
 from campaigns.models import AgentStateLog, CallAttempt, KpiDaily, KpiHourly, KpiHourProfile, KpiOperatorHour
 from campaigns.services.kpis import COMMIT_GRACE, reconcile_kpi_rollups, refresh_kpi_rollups
 from campaigns.tests.factories_kpis import DAY, at, make_operator, make_state
@@ -38,14 +39,16 @@ def take_attempt_id() -> int:
 
 def logged_at(moment, since_id: int) -> None:
     """The attempts past `since_id` were logged at `moment` (the test's clock, not the wall clock)."""
-    CallAttempt.objects.filter(id__gt=since_id).update(created_at=moment)
+    with history_change("test: attempts logged at another moment"):
+        CallAttempt.objects.filter(id__gt=since_id).update(created_at=moment)
 
 
 def commit_late(reserved_id: int, world, started_at, moment) -> None:
     """The insert that took `reserved_id` commits now."""
     world.attempts(1, started_at, started_at + datetime.timedelta(minutes=5))
     newest = CallAttempt.objects.order_by("-id").first()
-    CallAttempt.objects.filter(id=newest.id).update(id=reserved_id, created_at=moment)
+    with history_change("test: an insert that took an earlier id"):
+        CallAttempt.objects.filter(id=newest.id).update(id=reserved_id, created_at=moment)
 
 
 @pytest.mark.django_db

@@ -8,6 +8,7 @@ import threading
 import pytest
 from django.db import connection, transaction
 
+from callcenter.history import history_change
 from campaigns.models import AgentStateLog, CallAttempt, Disposition, KpiHourly, KpiOperatorHour
 from campaigns.selectors.kpis.figures import KpiFilter
 from campaigns.selectors.kpis.tables import GROUPINGS, kpi_tables
@@ -152,7 +153,8 @@ def test_attempt_committed_after_a_higher_id_is_not_skipped(world):
     # the row after the hole is fresh: it waits for the in-flight one
     assert refresh_kpi_rollups(now=later.created_at + datetime.timedelta(seconds=1)).attempts == 0
     make_attempt(campaign=world.x, operator=world.operators[1], started_at=at(DAY, 11, 30), customer=world.customer)
-    CallAttempt.objects.filter(id=later.id + 1).update(id=in_flight_id)  # the in-flight insert commits now
+    with history_change("test: the in-flight insert commits now"):
+        CallAttempt.objects.filter(id=later.id + 1).update(id=in_flight_id)
     assert refresh_kpi_rollups(now=later.created_at + datetime.timedelta(seconds=2)).attempts == 2
     assert_rollup_equals_raw(world, now)
 

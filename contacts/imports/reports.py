@@ -7,6 +7,7 @@ import io
 from django.http import StreamingHttpResponse
 from django.utils.translation import gettext as _
 
+from callcenter.audit import record_event
 from callcenter.csv_files import BOM, neutralize
 
 
@@ -37,8 +38,10 @@ def error_report_rows(job):
         yield rest
 
 
-def error_report_response(job) -> StreamingHttpResponse:
-    """The report as a streamed download (the page and the API serve the same file)."""
+def error_report_response(job, *, by) -> StreamingHttpResponse:
+    """The report as a streamed download (the page and the API serve the same file). It carries
+    the rows' raw values (names, numbers), so each download is audited."""
+    record_event(actor=by, action="import.errors_downloaded", target=job, summary=job.original_name)
     response = StreamingHttpResponse(error_report_rows(job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{error_report_filename(job)}"'
     return response

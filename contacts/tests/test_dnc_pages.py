@@ -9,6 +9,7 @@ from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from callcenter.history import history_change
 from callcenter.models import AuditEvent
 from contacts.models import DoNotCall
 from contacts.services.dnc import is_blocked, register_dnc, revoke_dnc
@@ -130,7 +131,8 @@ def test_list_filters_by_status_and_search(sv, supervisor):
         source="supervisor",
         expires_at=timezone.now() + datetime.timedelta(seconds=1),
     )
-    DoNotCall.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - datetime.timedelta(days=1))
+    with history_change("test: an entry that expired yesterday"):
+        DoNotCall.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - datetime.timedelta(days=1))
 
     def listed(**params):
         return {e.pk for e in sv.get(reverse("contacts:dnc_list"), params).context["page"]}

@@ -164,7 +164,7 @@ def import_progress(request, pk):
 @roles.permission_required(roles.MANAGE_LISTS)
 def import_errors_csv(request, pk):
     job = get_object_or_404(ImportJob, pk=pk)
-    return error_report_response(job)
+    return error_report_response(job, by=request.user)
 
 
 # ---------------------------------------------------------------- helpers
