@@ -57,6 +57,7 @@ ACCESS = {
     "api_me": SIGNED_IN,
     "no_role": SIGNED_IN,
     "audit_list": BACK_OFFICE,
+    "audit_export": BACK_OFFICE,
     "admin": {"admin"},
     # ---- customers, do-not-call, segments, imports
     "contacts:customer_list": BACK_OFFICE,
