@@ -34,8 +34,8 @@ def audit_login_failed(sender, credentials, request=None, **kwargs):
 
 @receiver(m2m_changed, sender=get_user_model().groups.through, dispatch_uid="callcenter.audit_group_change")
 def audit_group_change(sender, instance, action, reverse, pk_set, **kwargs):
-    if action not in ("post_add", "post_remove", "post_clear"):
-        return
+    if action not in ("post_add", "post_remove", "post_clear") or (action != "post_clear" and not pk_set):
+        return  # (Django signals an add of rows that were already there with an empty pk_set)
     verb = {"post_add": "added", "post_remove": "removed", "post_clear": "cleared"}[action]
     User = get_user_model()
     if reverse:  # group.user_set.add(...): one event per user

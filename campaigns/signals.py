@@ -24,8 +24,8 @@ def sign_off_at_logout(sender, request, user, **kwargs):
 @receiver(m2m_changed, sender=Campaign.client_viewers.through, dispatch_uid="campaigns.audit_client_viewers")
 def audit_client_viewers(sender, instance, action, reverse, pk_set, **kwargs):
     """Who may see a campaign's figures from outside the center is evidence for the client."""
-    if action not in ("post_add", "post_remove", "post_clear"):
-        return
+    if action not in ("post_add", "post_remove", "post_clear") or (action != "post_clear" and not pk_set):
+        return  # (Django signals an add of rows that were already there with an empty pk_set)
     verb = {"post_add": "added", "post_remove": "removed", "post_clear": "cleared"}[action]
     if reverse:  # user.client_campaigns.add(...)
         pairs = [(campaign, [instance.get_username()]) for campaign in Campaign.objects.filter(pk__in=pk_set or [])]

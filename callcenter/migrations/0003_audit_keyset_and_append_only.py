@@ -5,9 +5,8 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('callcenter', '0002_roles'),
+        ("callcenter", "0002_roles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -29,7 +28,7 @@ class Migration(migrations.Migration):
             """,
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['-created_at', '-id'], name='audit_keyset'),
+            model_name="auditevent",
+            index=models.Index(fields=["-created_at", "-id"], name="audit_keyset"),
         ),
     ]

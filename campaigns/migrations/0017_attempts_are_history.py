@@ -4,9 +4,8 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0016_restore_one_open_state'),
+        ("campaigns", "0016_restore_one_open_state"),
     ]
 
     # A call attempt is history: never updated or deleted, unless the transaction gives a reason in

@@ -50,8 +50,9 @@ def entry(call_list, *, customer=None, **fields):
     return CallListEntryFactory(call_list=call_list, customer=customer or CustomerFactory(), **fields)
 
 
-def past_attempt(*, entry=None, customer=None, campaign=None, at, code="no_answer", operator=None):
-    """An attempt recorded earlier (written directly, as history)."""
+def past_attempt(*, entry=None, customer=None, campaign=None, at, code="no_answer", operator=None, **fields):
+    """An attempt recorded earlier (written directly, as history; `fields`: notes, talk seconds...
+    set here, since an attempt cannot be changed once stored)."""
     disposition = Disposition.objects.get(code=code)
     customer = customer or entry.customer
     campaign = campaign or entry.campaign
@@ -65,4 +66,5 @@ def past_attempt(*, entry=None, customer=None, campaign=None, at, code="no_answe
         started_at=at,
         ended_at=at + dt.timedelta(minutes=2),
         disposition=disposition,
+        **fields,
     )

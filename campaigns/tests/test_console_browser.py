@@ -64,13 +64,15 @@ def work(operator, eager_celery):
         for rank, person in enumerate(people, start=1)
     ]
     earlier = working_campaign(operators=[], name="定期便 解約防止 9月", status="finished")
-    attempt = past_attempt(
-        customer=people[0], campaign=earlier, at=timezone.now() - dt.timedelta(days=40), code="callback"
+    past_attempt(
+        customer=people[0],
+        campaign=earlier,
+        at=timezone.now() - dt.timedelta(days=40),
+        code="callback",
+        notes="定期便の休止を相談。秋にもう一度連絡してほしいとのこと。",
+        reaction="listened",
+        talk_seconds=312,
     )
-    attempt.notes = "定期便の休止を相談。秋にもう一度連絡してほしいとのこと。"
-    attempt.reaction = "listened"
-    attempt.talk_seconds = 312
-    attempt.save()
     return entries
 
 
