@@ -7,9 +7,12 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Campaigns")
 
     def ready(self):
-        from callcenter import held_calls
+        from callcenter import call_outcomes, held_calls
 
         from . import signals  # noqa: F401 - connects the receivers
+        from .dispositions import labels, reaction_labels
         from .selectors.console import held_call
 
+        # contacts and scripts ask callcenter for what campaigns owns, instead of importing it.
         held_calls.register(held_call)
+        call_outcomes.register(dispositions=labels, reactions=reaction_labels)

@@ -37,3 +37,20 @@ def ensure_default_dispositions(Disposition=None) -> None:
                 position=position * 10,
             ),
         )
+
+
+def labels(*, active_only: bool = True) -> dict[str, str]:
+    """code -> label of the dispositions (only those in use unless active_only=False), for the
+    apps below campaigns through callcenter.call_outcomes."""
+    from .models import Disposition
+
+    dispositions = Disposition.objects.all()
+    if active_only:
+        dispositions = dispositions.filter(active=True)
+    return {d.code: d.display_label for d in dispositions}
+
+
+def reaction_labels() -> dict[str, str]:
+    from .models import CallAttempt
+
+    return {value: str(label) for value, label in CallAttempt.Reaction.choices if value}

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.apps import apps
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from callcenter import call_outcomes
 from contacts.attributes import is_attribute_key
 
 from .models import Step
@@ -310,8 +310,7 @@ class Flow:
         suggested = {step.suggested_disposition for step in self.steps if step.suggested_disposition}
         if not suggested:
             return []
-        Disposition = apps.get_model("campaigns", "Disposition")  # scripts never imports campaigns
-        in_use = set(Disposition.objects.filter(code__in=suggested, active=True).values_list("code", flat=True))
+        in_use = call_outcomes.dispositions()  # outcomes belong to campaigns, above scripts
         return [
             Problem(
                 _("The suggested outcome “%(code)s” is not an outcome in use.") % {"code": step.suggested_disposition},

@@ -2,10 +2,10 @@
 
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils.safestring import SafeString
 
+from callcenter import call_outcomes
 from contacts.models import Customer
 
 from .flow import Flow, customer_facts
@@ -53,10 +53,9 @@ def search_customers(q: str, limit: int = 20) -> list[Customer]:
 
 
 def disposition_labels() -> dict[str, str]:
-    """code -> label of the active dispositions, for suggested outcomes. Read through the app
-    registry: scripts sits below campaigns and never imports it."""
-    Disposition = apps.get_model("campaigns", "Disposition")
-    return {d.code: d.display_label for d in Disposition.objects.filter(active=True)}
+    """code -> label of the outcomes in use, for suggested outcomes. Outcomes belong to campaigns,
+    above scripts: asked through callcenter.call_outcomes."""
+    return call_outcomes.dispositions()
 
 
 @dataclass

@@ -25,5 +25,4 @@ urlpatterns = [
     path("steps/<int:pk>/edit/", authoring.step_edit, name="step_edit"),
     path("steps/<int:pk>/move/", authoring.step_move, name="step_move"),
     path("steps/<int:pk>/delete/", authoring.step_delete, name="step_delete"),
-    path("console/entries/<int:entry_id>/", walk.console_walk, name="console_walk"),
 ]

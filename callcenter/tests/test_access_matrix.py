@@ -130,7 +130,7 @@ ACCESS = {
     "campaigns:console_presence": {"operator"},
     "campaigns:console_outcome": {"operator"},
     "campaigns:console_renew": {"operator"},
-    "scripts:console_walk": {"operator"},
+    "campaigns:console_walk": {"operator"},
     "campaigns:console_board": BACK_OFFICE,
     "campaigns:console_release": STAFF,
     "campaigns:console_sign_off": STAFF,

@@ -320,7 +320,7 @@ class VersionCheckAnswers(APIView):
         errors = validate_answers(
             version=version,
             answers=body.validated_data["answers"],
-            disposition_code=body.validated_data["disposition"],
+            disposition=Disposition.objects.filter(code=body.validated_data["disposition"]).first(),
             customer=customer,
         )
         return Response({"errors": errors})

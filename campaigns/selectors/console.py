@@ -163,21 +163,6 @@ def console_card(entry) -> dict:
     }
 
 
-def script_text(campaign) -> list[dict]:
-    """The campaign script's latest published version as plain steps (used when the scripts
-    app's walk-through panel is not available)."""
-    script = campaign.script
-    if script is None:
-        return []
-    version = script.latest_published()
-    if version is None:
-        return []
-    return [
-        {"title": step.title, "text": step.text, "is_disclosure": step.is_disclosure}
-        for step in version.steps.order_by("position", "id")
-    ]
-
-
 # ------------------------------------------------------------------ nothing dialable: why
 
 

@@ -15,7 +15,6 @@ API, a message in the console, nothing recorded.
 """
 
 import datetime as dt
-import inspect
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from contacts.models import DoNotCall
 from contacts.services import dnc, history
+from scripts.services import validate_answers
 
 from ..models import AgentStateLog, CallAttempt, CallingPolicy, CallListEntry, Campaign, Disposition
 from . import prepared, scheduling
@@ -186,18 +186,12 @@ def _validate(
             if problems:
                 errors.setdefault("callback_at", []).extend(problems)
     if script_version is not None:
-        from scripts import services as script_services
-
-        validate_answers = getattr(script_services, "validate_answers", None)
-        if validate_answers is not None:
-            extra = {}
-            if "customer" in inspect.signature(validate_answers).parameters:
-                extra["customer"] = entry.customer  # lets branches on customer fields be followed
-            messages = validate_answers(
-                version=script_version, answers=answers or {}, disposition_code=disposition.code, **extra
-            )
-            if messages:
-                errors.setdefault("answers", []).extend(messages)
+        # The customer lets branches on customer fields be followed.
+        messages = validate_answers(
+            version=script_version, answers=answers or {}, disposition=disposition, customer=entry.customer
+        )
+        if messages:
+            errors.setdefault("answers", []).extend(messages)
     return errors
 
 

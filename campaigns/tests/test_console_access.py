@@ -100,7 +100,7 @@ def test_saved_outcome_repeated_after_the_hold_ended_is_still_saved_once(login, 
 def test_walk_panel_and_renew_refuse_another_entry(login, operator, scene, target):
     client = login(operator)
     for response in (
-        client.get(reverse("scripts:console_walk", args=[scene[target].pk]), HTTP_HX_REQUEST="true"),
+        client.get(reverse("campaigns:console_walk", args=[scene[target].pk]), HTTP_HX_REQUEST="true"),
         client.post(reverse("campaigns:console_renew", args=[scene[target].pk])),
     ):
         assert response.status_code == 409
@@ -111,7 +111,7 @@ def test_walk_panel_of_a_hold_past_its_time_is_still_the_operators(login, operat
     """One definition of "holds" (the console and the panel disagreed while the expiry beat had
     not run yet): a hold past its time is still the operator's until it is put back."""
     CallListEntry.objects.filter(pk=scene["mine"].pk).update(held_until=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
-    response = login(operator).get(reverse("scripts:console_walk", args=[scene["mine"].pk]), HTTP_HX_REQUEST="true")
+    response = login(operator).get(reverse("campaigns:console_walk", args=[scene["mine"].pk]), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
 
 

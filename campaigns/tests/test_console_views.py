@@ -89,10 +89,10 @@ def test_next_call_shows_the_customer_card(login, operator, call_list):
     assert AgentStateLog.objects.get(operator=operator, ended_at__isnull=True).state == "on_call"
 
 
-def test_script_panel_container_when_the_scripts_app_provides_it(login, operator, call_list):
+def test_the_call_loads_the_script_panel(login, operator, call_list):
     entry(call_list)
     html = login(operator).post(reverse("campaigns:console_next"), follow=True).content.decode()
-    panel_url = reverse("scripts:console_walk", args=[CallListEntry.objects.get().pk])
+    panel_url = reverse("campaigns:console_walk", args=[CallListEntry.objects.get().pk])
     assert f'hx-get="{panel_url}"' in html and 'id="script-panel"' in html
 
 

@@ -408,7 +408,7 @@ def test_demo_gives_attempts_the_chosen_script_with_valid_answers_once(reference
             validate_answers(
                 version=attempt.script_version,
                 answers=attempt.answers,
-                disposition_code=attempt.disposition.code,
+                disposition=attempt.disposition,
                 customer=attempt.customer,
             )
             == []

@@ -5,6 +5,7 @@ from django.urls import path
 
 from ..api import console as api
 from ..views import console as views
+from ..views import console_walk
 
 urlpatterns: list = [
     path("console/", views.console, name="console"),
@@ -13,6 +14,7 @@ urlpatterns: list = [
     path("console/presence/", views.console_presence, name="console_presence"),
     path("console/entries/<int:entry_id>/outcome/", views.console_outcome, name="console_outcome"),
     path("console/entries/<int:entry_id>/renew/", views.console_renew, name="console_renew"),
+    path("console/entries/<int:entry_id>/script/", console_walk.console_walk, name="console_walk"),
     path("console/board/", views.board, name="console_board"),
     path("console/board/entries/<int:entry_id>/release/", views.board_release, name="console_release"),
     path("console/board/operators/<int:operator_id>/sign-off/", views.board_sign_off, name="console_sign_off"),

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
@@ -25,14 +25,6 @@ from ..selectors import console as selectors
 from ..services import agent_state, dispatch, outcomes, scheduling, script_choice
 
 State = AgentStateLog.State
-
-
-def _script_panel_url(entry) -> str | None:
-    """The scripts app's walk-through panel for this entry, when that app provides it."""
-    try:
-        return reverse("scripts:console_walk", args=[entry.pk])
-    except NoReverseMatch:
-        return None
 
 
 def _console_context(request, *, entry=None, form=None, not_held_notes=None):
@@ -60,14 +52,12 @@ def _console_context(request, *, entry=None, form=None, not_held_notes=None):
         if form is None:
             form = OutcomeForm(customer_zone=zone, initial={"client_token": uuid.uuid4().hex})
         policy = entry.campaign.policy
-        panel_url = _script_panel_url(entry)
         context.update(card)
         context.update(
             {
                 "form": form,
                 "phone_display": format_national(entry.phone) or entry.phone,
-                "script_panel_url": panel_url,
-                "script_steps": [] if panel_url else selectors.script_text(entry.campaign),
+                "script_panel_url": reverse("campaigns:console_walk", args=[entry.pk]),
                 "policy": policy,
                 "customer_zone": entry.customer.time_zone,
                 "other_zone": entry.customer.time_zone != timezone.get_current_timezone_name(),

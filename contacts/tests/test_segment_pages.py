@@ -86,3 +86,18 @@ def test_saved_segment_count_badge_links_to_its_customers(sv):
     assert ">1<" in body and f"?segment={segment.pk}" in body
     listing = html.unescape(sv.get(reverse("contacts:segment_list")).content.decode())
     assert segment.name in listing and "Subscription is Active" in listing
+
+
+def test_builder_suggests_the_outcomes_and_reactions_campaigns_registers(sv, reference_data):
+    """Outcomes belong to campaigns (above contacts): the builder asks callcenter.call_outcomes. A
+    retired outcome is still offered, since customers' last calls carry it."""
+    from campaigns.models import Disposition
+
+    Disposition.objects.filter(code="busy").update(active=False)
+    page = sv.get(reverse("contacts:segment_create")).content.decode()
+    schema = json.loads(
+        html.unescape(page.split('id="segment-schema" type="application/json">')[1].split("</script>")[0])
+    )
+    outcomes = dict(schema["suggestions"]["last_disposition"])
+    assert outcomes["no_answer"] == "No answer" and outcomes["busy"] == "Busy"
+    assert dict(schema["suggestions"]["last_reaction"])["interested"] == "Interested"

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from callcenter import roles
+from callcenter import call_outcomes, roles
 
 from .. import selectors
 from ..forms import SegmentForm, add_service_errors
@@ -57,21 +57,14 @@ def _builder_context(form, segment=None):
 
 def _value_suggestions() -> dict:
     """Known values for free-text fields (dispositions, reactions, prefectures, tags), offered
-    as suggestions in the builder. Models of other apps are reached through the registry of
-    installed apps, not imported."""
-    from django.apps import apps
-
-    suggestions = {"prefecture": selectors.known_prefectures(), "tag": selectors.known_tags()}
-    try:
-        disposition = apps.get_model("campaigns", "Disposition")
-        attempt = apps.get_model("campaigns", "CallAttempt")
-    except LookupError:  # pragma: no cover - campaigns is always installed in this product
-        return suggestions
-    suggestions["last_disposition"] = [[d.code, str(d)] for d in disposition.objects.all()]
-    suggestions["last_reaction"] = [
-        [value, str(label)] for value, label in attempt._meta.get_field("reaction").choices if value
-    ]
-    return suggestions
+    as suggestions in the builder. Outcomes and reactions belong to campaigns: asked through
+    callcenter.call_outcomes, with the retired outcomes that past calls still carry."""
+    return {
+        "prefecture": selectors.known_prefectures(),
+        "tag": selectors.known_tags(),
+        "last_disposition": [[code, label] for code, label in call_outcomes.dispositions(active_only=False).items()],
+        "last_reaction": [[code, label] for code, label in call_outcomes.reactions().items()],
+    }
 
 
 @roles.permission_required(roles.MANAGE_LISTS)

@@ -3,7 +3,6 @@
 import datetime
 import math
 
-from django.apps import apps
 from django.utils.translation import gettext as _
 
 from ..flow import Flow, customer_facts, is_empty
@@ -26,11 +25,12 @@ def needs_complete_script(disposition) -> bool:
     return disposition.code not in CUT_SHORT_CODES
 
 
-def validate_answers(*, version, answers, disposition_code: str, customer=None) -> list[str]:
-    """Error messages for answers captured with `version` before logging `disposition_code`;
-    empty when they may be stored. Checks every answer's type, and for an outcome that claims a
-    full conversation (see needs_complete_script) the confirmed disclosure and the required
-    questions on the path the answers take. Give `customer` so branches on customer fields can be
+def validate_answers(*, version, answers, disposition, customer=None) -> list[str]:
+    """Error messages for answers captured with `version` before logging the outcome `disposition`
+    (campaigns owns outcomes and passes it; None for an unknown code); empty when they may be
+    stored. Checks every answer's type, and for an outcome that claims a full conversation (see
+    needs_complete_script) the confirmed disclosure and the required questions on the path the
+    answers take. Give `customer` so branches on customer fields can be
     followed; without it the path stops at such a branch."""
     if answers in (None, ""):
         answers = {}
@@ -56,8 +56,6 @@ def validate_answers(*, version, answers, disposition_code: str, customer=None) 
     if errors:
         return errors
 
-    Disposition = apps.get_model("campaigns", "Disposition")  # lazy: scripts never imports campaigns
-    disposition = Disposition.objects.filter(code=disposition_code).first()
     if not needs_complete_script(disposition):
         return []
     facts = customer_facts(customer) if customer is not None else None

@@ -21,39 +21,45 @@ def version(reference_data):
     return branching_script()
 
 
+def outcome(code):
+    return Disposition.objects.get(code=code)
+
+
 FULL = {"opening": True, "interest": "yes", "budget": 20000}
 
 
 def test_complete_answers_pass(version):
-    assert validate_answers(version=version, answers=FULL, disposition_code="success") == []
+    assert validate_answers(version=version, answers=FULL, disposition=outcome("success")) == []
     assert (
-        validate_answers(version=version, answers={"opening": True, "interest": "no"}, disposition_code="success") == []
+        validate_answers(version=version, answers={"opening": True, "interest": "no"}, disposition=outcome("success"))
+        == []
     )
 
 
 @pytest.mark.parametrize("code", ["no_answer", "busy", "voicemail", "invalid_number"])
 def test_no_contact_outcomes_need_no_answers(version, code):
-    assert validate_answers(version=version, answers={}, disposition_code=code) == []
+    assert validate_answers(version=version, answers={}, disposition=outcome(code)) == []
 
 
 @pytest.mark.parametrize("code", ["refused", "dnc_request", "callback", "wrong_person", "hung_up"])
 def test_conversations_cut_short_need_no_answers(version, code):
-    assert validate_answers(version=version, answers={"opening": True}, disposition_code=code) == []
+    assert validate_answers(version=version, answers={"opening": True}, disposition=outcome(code)) == []
 
 
 def test_success_needs_disclosure_and_required_answers_on_the_path(version):
-    errors = validate_answers(version=version, answers={"interest": "yes"}, disposition_code="success")
+    errors = validate_answers(version=version, answers={"interest": "yes"}, disposition=outcome("success"))
     assert "The mandatory disclosure (開示) was not confirmed." in errors
     assert "Required question not answered: ご予算" in errors
     # "no" leads straight to the end: the budget question is not on that path.
     assert (
-        validate_answers(version=version, answers={"opening": True, "interest": "no"}, disposition_code="success") == []
+        validate_answers(version=version, answers={"opening": True, "interest": "no"}, disposition=outcome("success"))
+        == []
     )
 
 
 def test_custom_contact_outcome_needs_answers(version):
     Disposition.objects.create(code="interested", label="Interested", label_ja="興味あり", is_contact=True)
-    assert validate_answers(version=version, answers={"opening": True}, disposition_code="interested") == [
+    assert validate_answers(version=version, answers={"opening": True}, disposition=outcome("interested")) == [
         "Required question not answered: ご興味"
     ]
     assert needs_complete_script(Disposition.objects.get(code="success"))
@@ -75,7 +81,7 @@ def test_custom_contact_outcome_needs_answers(version):
     ],
 )
 def test_wrong_types_are_refused_whatever_the_outcome(version, answers, message):
-    assert message in validate_answers(version=version, answers=answers, disposition_code="no_answer")
+    assert message in validate_answers(version=version, answers=answers, disposition=outcome("no_answer"))
 
 
 def test_multiple_and_text_types(reference_data):
@@ -97,25 +103,25 @@ def test_multiple_and_text_types(reference_data):
     assert (
         interest.choices.count() == 2 and Choice.objects.filter(step__key="visit", step__version=version).count() == 2
     )
-    check = lambda answers: validate_answers(version=version, answers=answers, disposition_code="no_answer")  # noqa: E731
+    check = lambda answers: validate_answers(version=version, answers=answers, disposition=outcome("no_answer"))  # noqa: E731
     assert check({"visit": ["am", "pm"]}) == []
     assert check({"visit": ["am", "am"]}) == ["“訪問希望日”: an answer is repeated."]
     assert check({"visit": "am"}) == ["“訪問希望日”: choose from the offered answers."]
 
 
 def test_not_an_object_and_no_version(version):
-    assert validate_answers(version=version, answers=["x"], disposition_code="success") == [
+    assert validate_answers(version=version, answers=["x"], disposition=outcome("success")) == [
         "Script answers must be an object of step key to answer."
     ]
-    assert validate_answers(version=None, answers={}, disposition_code="success") == []
-    assert validate_answers(version=None, answers={"a": 1}, disposition_code="success") == [
+    assert validate_answers(version=None, answers={}, disposition=outcome("success")) == []
+    assert validate_answers(version=None, answers={"a": 1}, disposition=outcome("success")) == [
         "Script answers were given without a script version."
     ]
 
 
 def test_draft_versions_are_not_for_calls(reference_data):
     draft = branching_script(publish=False, name="下書き")
-    assert validate_answers(version=draft, answers={}, disposition_code="no_answer") == [
+    assert validate_answers(version=draft, answers={}, disposition=outcome("no_answer")) == [
         "Script version 1 is a draft; calls use published versions only."
     ]
 
@@ -124,4 +130,6 @@ def test_customer_branch_is_followed_when_the_customer_is_given(version):
     heavy_buyer = CustomerFactory(purchase_count=9)
     answers = {"opening": True, "interest": "yes", "budget": 100}
     # Heavy buyer → premium → end: nothing else required.
-    assert validate_answers(version=version, answers=answers, disposition_code="success", customer=heavy_buyer) == []
+    assert (
+        validate_answers(version=version, answers=answers, disposition=outcome("success"), customer=heavy_buyer) == []
+    )

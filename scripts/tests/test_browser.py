@@ -5,9 +5,10 @@ import json
 import re
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import CallListEntry
+from campaigns.models import CallListEntry, Disposition
 from campaigns.tests.factories import CallListEntryFactory, CampaignFactory
 from contacts.tests.factories import CustomerFactory
 from scripts.models import Script, ScriptVersion
@@ -162,7 +163,7 @@ CONSOLE_STANDIN = """<!doctype html><html lang="ja"><head><meta charset="utf-8">
 <link rel="stylesheet" href="/static/vendor/bootstrap/css/bootstrap.min.css">
 <link rel="stylesheet" href="/static/vendor/bootstrap-icons/bootstrap-icons.min.css"></head>
 <body hx-headers='{"X-CSRFToken": "x"}'><main class="container py-3"><div class="row">
-<div class="col-7"><div id="script-panel" hx-get="/scripts/console/entries/%(entry)s/" hx-trigger="load"></div></div>
+<div class="col-7"><div id="script-panel" hx-get="%(panel_url)s" hx-trigger="load"></div></div>
 <div class="col-5"><form id="outcome-form"><select name="disposition"><option value="">-</option>
 <option value="success">成約</option><option value="refused">断り</option></select></form></div>
 </div></main><script src="/static/vendor/htmx/htmx.min.js"></script></body></html>"""
@@ -170,12 +171,14 @@ CONSOLE_STANDIN = """<!doctype html><html lang="ja"><head><meta charset="utf-8">
 
 def test_operator_walks_the_script_in_the_console_panel(page, browser_login, operator, held_entry, shot):
     """The console page is another area's; this stand-in follows its contract exactly: a div that
-    loads scripts:console_walk with htmx on load, and a form with id outcome-form."""
+    loads campaigns:console_walk with htmx on load, and a form with id outcome-form."""
     browser_login(operator)
     page.route(
         page.base_url + "/console-standin/",
         lambda route: route.fulfill(
-            status=200, content_type="text/html", body=CONSOLE_STANDIN % {"entry": held_entry.pk}
+            status=200,
+            content_type="text/html",
+            body=CONSOLE_STANDIN % {"panel_url": reverse("campaigns:console_walk", args=[held_entry.pk])},
         ),
     )
     page.goto(page.base_url + "/console-standin/")
@@ -233,7 +236,12 @@ def test_operator_walks_the_script_in_the_console_panel(page, browser_login, ope
     assert submitted["script_version"] == str(version.pk)
     assert answers == {"opening": True, "interest": "yes", "budget": 50000}
     assert (
-        validate_answers(version=version, answers=answers, disposition_code="success", customer=held_entry.customer)
+        validate_answers(
+            version=version,
+            answers=answers,
+            disposition=Disposition.objects.get(code="success"),
+            customer=held_entry.customer,
+        )
         == []
     )
 
@@ -249,7 +257,7 @@ def test_operator_walks_the_script_in_the_console_panel(page, browser_login, ope
 
 def test_operator_sees_a_clear_message_for_an_entry_not_held(page, browser_login, operator2, held_entry, shot):
     browser_login(operator2)
-    response = page.goto(page.base_url + f"/scripts/console/entries/{held_entry.pk}/")
+    response = page.goto(page.base_url + reverse("campaigns:console_walk", args=[held_entry.pk]))
     assert response.status == 409
     assert page.locator("[data-testid=script-walk-unavailable]").is_visible()
 

@@ -1,51 +1,14 @@
-"""The script walk-through panel: in the operator console for the call being made, and as a
-preview for supervisors with a sample customer.
+"""The script walk-through panel as a preview for supervisors, with a sample customer. The same
+panel in the operator console, for the call being made, is served by campaigns (which knows the
+call an operator holds and the script it uses): see campaigns.views.console_walk."""
 
-The console panel is the one place where scripts reaches up to campaigns: its URL contract takes a
-CallListEntry id, and the variant choice lives in campaigns.services.script_choice. The entry is
-read through the app registry and the choice function imported inside the view, so importing the
-scripts app never imports campaigns."""
-
-from django.apps import apps
-from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import get_object_or_404, render
-from django.utils.translation import gettext as _
 
 from callcenter import roles
 from contacts.models import Customer
 
 from .. import selectors
 from ..models import ScriptVersion
-
-PANEL = "scripts/walk/panel.html"
-UNAVAILABLE = "scripts/walk/unavailable.html"
-
-
-def _unavailable(request, message, status):
-    return render(request, UNAVAILABLE, {"message": message}, status=status)
-
-
-def console_walk(request, entry_id):
-    """The panel for the entry the operator holds (hx-get from the console page)."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if not roles.can(request.user, roles.USE_CONSOLE):
-        return _unavailable(request, _("Only operators can walk through scripts in the console."), 403)
-    from campaigns.selectors.console import held_entry
-
-    entry = held_entry(request.user, entry_id=entry_id)
-    if entry is None:
-        return _unavailable(request, _("This call is no longer yours: take the next call."), 409)
-    from campaigns.services.script_choice import choose_script_version
-
-    version = choose_script_version(campaign=entry.campaign, customer=entry.customer)
-    context = {"entry": entry, "preview": False, "customer": entry.customer, "campaign": entry.campaign}
-    if version is not None:
-        context["panel"] = selectors.walk_panel(
-            version=version, customer=entry.customer, campaign=entry.campaign, operator=request.user
-        )
-    template = PANEL if request.headers.get("HX-Request") else "scripts/walk/page.html"
-    return render(request, template, context)
 
 
 @roles.permission_required(roles.MANAGE_LISTS)
@@ -57,14 +20,10 @@ def version_preview(request, pk):
     customer_id = request.GET.get("customer", "")
     if customer_id.isdigit():
         customer = Customer.objects.filter(pk=customer_id).first()
-    Campaign = apps.get_model("campaigns", "Campaign")
-    campaigns = Campaign.objects.order_by("name")
-    campaign = None
+    # The campaigns that use this script (their relation to it), for the {{ campaign.name }} placeholder.
+    campaigns = version.script.campaigns.order_by("name")
     campaign_id = request.GET.get("campaign", "")
-    if campaign_id.isdigit():
-        campaign = campaigns.filter(pk=campaign_id).first()
-    elif version.script.campaigns.exists():
-        campaign = version.script.campaigns.order_by("name").first()
+    campaign = campaigns.filter(pk=campaign_id).first() if campaign_id.isdigit() else campaigns.first()
     return render(
         request,
         "scripts/preview.html",
