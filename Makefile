@@ -1,14 +1,18 @@
 # Callcenter developer entry points.
 #
-#   make run     start the app (web server + Celery worker + beat) with demo data
-#   make test    run the test suite (what CI runs, through .ci/run)
-#   make bench   run the benchmarks in bench/*.py, one JSON object per line on stdout
-#   make stop    stop the project-local PostgreSQL/Redis under .local/, if started
-#   make clean   forget the dependency stamps (next run reinstalls requirements)
+#   make run        start the app (web server + Celery worker + beat) with demo data
+#   make test       run the whole test suite (what CI runs, after make lint, through .ci/run)
+#   make test-fast  the suite without the browser and worker tests, for the edit-test loop
+#   make lint       ruff (lint and format), import layers, no model change without a migration
+#   make bench      run the benchmarks in bench/*.py, one JSON object per line on stdout
+#   make stop       stop the project-local PostgreSQL/Redis, if started
+#   make clean      forget the dependency stamps (next run reinstalls requirements)
 #
 # PostgreSQL and Redis are found or started by tools/services.sh: DATABASE_URL /
 # REDIS_URL from the environment win, then servers on the standard local ports,
 # then project-local servers under .local/.
+# pytest arguments go in PYTEST_ARGS, e.g. make test-fast PYTEST_ARGS="-x scripts".
+# Before committing, ruff runs through pre-commit: .venv/bin/pre-commit install
 
 PYTHON ?= python3
 PORT ?= 8000
@@ -33,7 +37,7 @@ svc_env="$$(tools/services.sh)"
 eval "$$svc_env"
 endef
 
-.PHONY: help run test bench stop clean services
+.PHONY: help run test test-fast lint bench stop clean services
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -80,6 +84,30 @@ test: $(VENV)/.stamp-dev
 	$(PY) manage.py compile_translations
 	# make itself exits 2 on any failure; it prints pytest's own code in its "Error N" line.
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# No browser (Chromium through Playwright) and no real Celery worker: the markers of pytest.ini.
+test-fast: $(VENV)/.stamp-dev
+	@$(SERVICES)
+	$(PY) manage.py compile_translations
+	$(PY) -m pytest -m "not browser and not worker" $(PYTEST_ARGS)
+
+# Every check runs, then the failed ones are named. makemigrations needs the database (it checks
+# the migration history), hence the services.
+lint: $(VENV)/.stamp-dev
+	@$(SERVICES)
+	failed=()
+	echo "==> ruff check" >&2
+	$(VENV)/bin/ruff check . || failed+=("ruff check")
+	echo "==> ruff format --check" >&2
+	$(VENV)/bin/ruff format --check . || failed+=("ruff format")
+	echo "==> import layers (lint-imports, contracts in pyproject.toml)" >&2
+	$(VENV)/bin/lint-imports --no-logo || failed+=("lint-imports")
+	echo "==> makemigrations --check" >&2
+	$(PY) manage.py makemigrations --check --dry-run || failed+=("makemigrations: a model change has no migration")
+	if [ $${#failed[@]} -gt 0 ]; then
+		printf 'lint: FAILED: %s\n' "$${failed[@]}" >&2
+		exit 1
+	fi
 
 bench: $(VENV)/.stamp-dev
 	@$(SERVICES)
