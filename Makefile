@@ -10,7 +10,8 @@
 #
 # PostgreSQL and Redis are found or started by tools/services.sh: DATABASE_URL /
 # REDIS_URL from the environment win, then servers on the standard local ports,
-# then project-local servers under .local/.
+# then project-local servers (Redis under .local/; PostgreSQL under .local/ too,
+# or under /var/lib/callcenter-dev/ when run as root: see tools/services.sh).
 # pytest arguments go in PYTEST_ARGS, e.g. make test-fast PYTEST_ARGS="-x scripts".
 # Before committing, ruff runs through pre-commit: .venv/bin/pre-commit install
 
@@ -46,8 +47,9 @@ help:
 # Requirements are installed only when a requirements file is newer than its
 # stamp, so a second `make test` starts at once. The stamps live inside .venv:
 # a fresh venv has none and gets everything installed.
+# tools/venv.sh installs python3.X-venv when Debian/Ubuntu lack it (as root), or says what to install.
 $(PY):
-	@$(PYTHON) -m venv $(VENV)
+	@tools/venv.sh "$(PYTHON)" $(VENV)
 
 $(VENV)/.stamp-runtime: requirements.txt | $(PY)
 	@echo "==> installing runtime requirements" >&2

@@ -3,15 +3,22 @@
 #
 #   tools/services.sh          find/start both, print `export DATABASE_URL=...` and
 #                              `export REDIS_URL=...` on stdout (use: eval "$(tools/services.sh)")
-#   tools/services.sh stop     stop the project-local servers under .local/, if running
-#   tools/services.sh status   say which project-local servers are running
+#   tools/services.sh stop     stop the project-local servers, if running
+#   tools/services.sh status   say which project-local servers are running, and where
 #
 # Order of preference, for each service separately:
 #   1. DATABASE_URL / REDIS_URL already in the environment: used as they are.
 #   2. A server on the standard port of 127.0.0.1 (5432 / 6379): used, database
 #      `callcenter` created if missing.
-#   3. A project-local server under .local/ (PostgreSQL on 54329, Redis on 63799),
-#      created on the first run and reused afterwards (data kept).
+#   3. A project-local server (PostgreSQL on 54329, Redis on 63799), created on the
+#      first run and reused afterwards (data kept). Redis lives under .local/redis.
+#      PostgreSQL lives under .local/pg, except as root: PostgreSQL refuses to run as
+#      root, so it runs as the `postgres` user, which cannot reach a project under
+#      /root (mode 700) or in another user's home. As root the cluster therefore lives
+#      in /var/lib/callcenter-dev/<project dir>-<hash of the project path>/pg, owned by
+#      postgres (the file `project` beside it names the checkout). /var/lib rather than
+#      /var/tmp: nothing cleans it, and root never chowns in a world-writable directory.
+#      A cluster created under .local/pg by an earlier version stays there.
 #
 # Only the export lines go to stdout; every message goes to stderr so that eval
 # never sees them.
@@ -20,7 +27,21 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCAL="$ROOT/.local"
 
-PG_DIR="$LOCAL/pg"
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# Where the project-local cluster lives (see the header).
+pg_dir() {
+    if ! is_root || [ -f "$LOCAL/pg/data/PG_VERSION" ]; then
+        echo "$LOCAL/pg"
+        return
+    fi
+    local name hash
+    name="$(basename "$ROOT" | tr -c 'A-Za-z0-9._\n-' _)"
+    hash="$(printf %s "$ROOT" | sha256sum | cut -c1-12)"
+    echo "/var/lib/callcenter-dev/$name-$hash/pg"
+}
+
+PG_DIR="$(pg_dir)"
 PG_DATA="$PG_DIR/data"
 PG_SOCK="$PG_DIR/run"          # unix socket directory of the local cluster
 PG_LOG="$PG_DIR/postgres.log"
@@ -34,8 +55,6 @@ REDIS_LOG="$REDIS_DIR/redis.log"
 
 log() { printf 'services: %s\n' "$*" >&2; }
 die() { printf 'services: ERROR: %s\n' "$*" >&2; exit 1; }
-
-is_root() { [ "$(id -u)" -eq 0 ]; }
 
 # ---------------------------------------------------------------- probes
 # Plain TCP probe through bash's /dev/tcp, so no client binary is required.
@@ -114,10 +133,11 @@ pg_pick_user() {
     fi
 }
 
-# Run a command as the cluster's owner (a no-op wrapper when not root).
+# Run a command as the cluster's owner (a no-op wrapper when not root). From /: the owner may
+# not be allowed into the current directory (a project under /root), and pg_ctl would say so.
 as_pg() {
     if is_root; then
-        runuser -u "$PG_USER" -- "$@"
+        (cd / && runuser -u "$PG_USER" -- "$@")
     else
         "$@"
     fi
@@ -165,16 +185,18 @@ start_local_pg() {
     pg_pick_user
     mkdir -p "$PG_DIR"
     if is_root; then
+        if [ "$PG_DIR" != "$LOCAL/pg" ]; then
+            printf '%s\n' "$ROOT" >"$(dirname "$PG_DIR")/project"
+        fi
         # Not recursive: everything inside is created by $PG_USER itself.
         chown "$PG_USER" "$PG_DIR"
-        # The postgres user must be able to reach the project directory.
         as_pg test -w "$PG_DIR" \
-            || die "user $PG_USER cannot write $PG_DIR (a parent directory is not searchable by it); move the project or set DATABASE_URL"
+            || die "user $PG_USER cannot write $PG_DIR (a parent directory is not searchable by it); set DATABASE_URL, or move $PG_DIR away to have a new cluster made outside the project"
     fi
 
     if [ ! -f "$PG_DATA/PG_VERSION" ]; then
-        log "creating local PostgreSQL cluster in $PG_DATA"
-        # Trust auth: the server only listens on loopback and on a socket inside .local.
+        log "creating local PostgreSQL cluster in $PG_DATA (owner: $PG_USER)"
+        # Trust auth: the server only listens on loopback and on a socket beside its data.
         # UTF8 with the C locale works on any machine, whatever locales are generated.
         as_pg "$BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 --no-locale \
             >"$PG_DIR/initdb.log" 2>&1 \
@@ -203,11 +225,11 @@ EOF
         # Running, but maybe in another network namespace (then 127.0.0.1 here is empty).
         pg_ready 127.0.0.1 "$PG_PORT" \
             || die "the local PostgreSQL in $PG_DATA runs but does not answer on 127.0.0.1:$PG_PORT here (started in another network namespace?); stop it there with 'make stop'"
-        log "reusing local PostgreSQL on 127.0.0.1:$PG_PORT"
+        log "reusing local PostgreSQL on 127.0.0.1:$PG_PORT (data: $PG_DATA)"
     else
         # The socket directory is made before each start: it is not part of the data.
         as_pg mkdir -p "$PG_SOCK"
-        log "starting local PostgreSQL on 127.0.0.1:$PG_PORT (log: $PG_LOG)"
+        log "starting local PostgreSQL on 127.0.0.1:$PG_PORT (data: $PG_DATA, log: $PG_LOG)"
         as_pg "$BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null \
             || die "PostgreSQL did not start; see $PG_LOG"
     fi
@@ -307,9 +329,9 @@ cmd_env() {
 cmd_status() {
     if [ -f "$PG_DATA/PG_VERSION" ] && BIN="$(pg_bindir)"; then
         if is_root; then PG_USER="$(stat -c %U "$PG_DATA")"; fi
-        if pg_local_running; then log "local PostgreSQL: running (port $PG_PORT)"; else log "local PostgreSQL: stopped"; fi
+        if pg_local_running; then log "local PostgreSQL: running (port $PG_PORT, data: $PG_DATA)"; else log "local PostgreSQL: stopped (data: $PG_DATA)"; fi
     else
-        log "local PostgreSQL: not created"
+        log "local PostgreSQL: not created (would be in $PG_DATA)"
     fi
     if redis_local_pid >/dev/null; then log "local Redis: running (port $REDIS_PORT)"; else log "local Redis: stopped"; fi
 }
