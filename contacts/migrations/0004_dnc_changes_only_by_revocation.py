@@ -4,9 +4,8 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contacts', '0003_phone_indexes_for_list_build'),
+        ("contacts", "0003_phone_indexes_for_list_build"),
     ]
 
     # A do-not-call entry is never deleted and changes only by its revocation (revoked_at,
