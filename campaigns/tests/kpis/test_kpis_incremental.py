@@ -14,7 +14,7 @@ from callcenter.history import history_change
 from campaigns.models import AgentStateLog, CallAttempt, KpiDaily, KpiHourly, KpiHourProfile, KpiOperatorHour
 from campaigns.services.kpis import COMMIT_GRACE, reconcile_kpi_rollups, refresh_kpi_rollups
 from campaigns.tests.factories_kpis import DAY, at, make_operator, make_state
-from campaigns.tests.test_kpis_rollups import World
+from campaigns.tests.kpis.test_kpis_rollups import World
 
 ROLLUPS = (KpiHourly, KpiOperatorHour, KpiDaily, KpiHourProfile)
 
