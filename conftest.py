@@ -3,6 +3,7 @@
 Everything talks to the real PostgreSQL and Redis given by DATABASE_URL / REDIS_URL."""
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -28,6 +29,7 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 PASSWORD = "correct-horse-battery-staple"
+EXPECTED_REFUSAL = re.compile(r"Failed to load resource: the server responded with a status of 4(00|03|04|09|13|29) ")
 
 
 def pytest_configure(config):
@@ -283,8 +285,20 @@ def page(browser, live_server, reference_data):
     context.set_default_timeout(15000)
     page = context.new_page()
     page.base_url = live_server.url
+    problems = []
+
+    def console(message):
+        # A 4xx answer is what a test of a refusal expects (the page shows why); Chromium logs
+        # every one. A script error, a CSP violation or a 5xx is a broken page.
+        if message.type == "error" and not EXPECTED_REFUSAL.match(message.text):
+            problems.append(f"console error: {message.text}")
+
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("console", console)
     yield page
     context.close()
+    # A page that throws or logs an error is broken even when the test's clicks went through.
+    assert not problems, "\n".join(problems)
 
 
 @pytest.fixture
