@@ -113,11 +113,12 @@ def admin_user(reference_data):
 
 @pytest.fixture
 def login(client):
-    """login(user) -> the Django test client logged in as user."""
+    """login(user) -> the Django test client logged in as user, with the second factor given for a
+    user who signs in with one (an authenticator is set up for them if needed)."""
+    from callcenter.signin.testing import sign_in
 
     def do_login(user):
-        client.force_login(user)
-        return client
+        return sign_in(client, user)
 
     return do_login
 
@@ -131,12 +132,12 @@ def api_client():
 
 @pytest.fixture
 def api_as(api_client):
-    """api_as(user) -> a DRF APIClient authenticated with the user's token."""
-    from rest_framework.authtoken.models import Token
+    """api_as(user) -> a DRF APIClient authenticated with a personal API token of the user."""
+    from callcenter.signin.tokens import issue_personal_token
 
     def authenticate(user):
-        token, _ = Token.objects.get_or_create(user=user)
-        api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _token, secret = issue_personal_token(user)
+        api_client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
         return api_client
 
     return authenticate
@@ -303,14 +304,22 @@ def page(browser, live_server, reference_data):
 
 @pytest.fixture
 def browser_login(page):
-    """browser_login(user) logs in through the real login form and returns the page."""
+    """browser_login(user) logs in through the real login form, and the code page with the code of
+    the user's authenticator (set up for them if their role requires one), and returns the page."""
+    from callcenter.signin import two_factor
+    from callcenter.signin.testing import authenticator, current_code
 
     def do_login(user, password=PASSWORD):
+        device = authenticator(user) if two_factor.must_verify(user) else None
         page.goto(page.base_url + "/accounts/login/")
         page.fill("input[name=username]", user.username)
         page.fill("input[name=password]", password)
         page.click("[data-testid=login-submit]")
         page.wait_for_load_state("networkidle")
+        if device is not None and "/accounts/two-factor/verify/" in page.url:
+            page.fill("input[name=code]", current_code(device))
+            page.click("[data-testid=otp-submit]")
+            page.wait_for_load_state("networkidle")
         return page
 
     return do_login

@@ -162,8 +162,9 @@ def main():
 
     manager, _ = get_user_model().objects.get_or_create(username="bench_manager")
     manager.groups.add(Group.objects.get(name="Manager"))
-    client = Client()
-    client.force_login(manager)
+    from callcenter.signin.testing import sign_in
+
+    client = sign_in(Client(), manager)  # a manager: second factor included
     today = timezone.localdate()
     start = today - datetime.timedelta(days=29)
     period = {"date_from": start.isoformat(), "date_to": today.isoformat()}

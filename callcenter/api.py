@@ -3,6 +3,7 @@
 import logging
 
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -11,13 +12,14 @@ from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .roles import roles_of
+from .signin import tokens, two_factor
 
 logger = logging.getLogger(__name__)
 
@@ -116,30 +118,78 @@ MeSerializer = inline_serializer(
 )
 
 
-# A username locked out by django-axes (too many failed sign-ins) is told so with a 429, as the
-# login page does, instead of "wrong credentials": told that, an integration would go and change
-# a password that is right.
-class ObtainTokenView(ObtainAuthToken):
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    otp = serializers.CharField(
+        max_length=32,
+        required=False,
+        help_text="The current code of the user's authenticator app (or a recovery code): required for a user "
+        "who signs in with two factors.",
+    )
+
+
+TokenResponseSerializer = inline_serializer(
+    "Token",
+    fields={
+        "token": serializers.CharField(help_text="Send as `Authorization: Token <token>`. Shown once."),
+        "expires_at": serializers.DateTimeField(),
+    },
+)
+
+
+class ObtainTokenView(APIView):
+    """A personal API token for a username and password (and the two-factor code where it
+    applies). Each call issues a new token, valid API_TOKEN_LIFETIME_HOURS."""
+
+    permission_classes = [AllowAny]
+
     @extend_schema(
         tags=["auth"],
         auth=[],
-        description="Exchange a username and password for a token; then send `Authorization: Token <token>`. "
-        "429 (with Retry-After) while the username is locked out after repeated failed sign-ins.",
+        request=TokenRequestSerializer,
+        description="Exchange a username and password for a token that expires (`expires_at`, 12 hours by "
+        "default); then send `Authorization: Token <token>`. A user who signs in with two factors also sends "
+        "`otp`, the current code of the authenticator app (or a recovery code); without it, or with a wrong one, "
+        "the answer is 400 with `errors.otp`. Wrong credentials: 400 `errors.non_field_errors`. 429 (with "
+        "Retry-After) while the username is locked out from this address after repeated failed sign-ins, or "
+        "the address is, after failures for many usernames.",
         responses={
-            200: inline_serializer("Token", fields={"token": serializers.CharField()}),
+            200: TokenResponseSerializer,
+            400: OpenApiResponse(description='{"errors": {"field": ["..."]}}'),
             429: OpenApiResponse(description='{"detail": "..."}'),
         },
     )
     def post(self, request, *args, **kwargs):
-        try:
-            return super().post(request, *args, **kwargs)
-        except exceptions.ValidationError:
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = authenticate(request=request, username=data["username"], password=data["password"])
+        if user is None:
+            # A username locked out by django-axes is told so with a 429, as the login page does,
+            # instead of "wrong credentials": told that, an integration would go and change a
+            # password that is right.
             if getattr(request, "axes_locked_out", False):  # set by the axes backend during authenticate()
                 raise exceptions.Throttled(
                     wait=settings.AXES_COOLOFF_TIME * 3600,
-                    detail=str(_("Too many failed sign-ins for this user: try again later.")),
-                ) from None
-            raise
+                    detail=str(_("Too many failed sign-ins for this user or from this address: try again later.")),
+                )
+            raise exceptions.ValidationError({"non_field_errors": [_("Unable to sign in with these credentials.")]})
+        if two_factor.must_verify(user):
+            if not two_factor.is_enrolled(user):
+                raise exceptions.ValidationError(
+                    {"otp": [_("Two-factor sign-in is required for this user: set it up in the browser first.")]}
+                )
+            if not data.get("otp"):
+                raise exceptions.ValidationError(
+                    {"otp": [_("This user signs in with two factors: send the authenticator's current code as otp.")]}
+                )
+            if two_factor.verify(user, data["otp"]) is None:
+                raise exceptions.ValidationError({"otp": [_("This code is wrong or was already used.")]})
+        token, secret = tokens.issue_personal_token(user, name="POST /api/v1/auth/token/")
+        return Response(
+            {"token": secret, "expires_at": serializers.DateTimeField().to_representation(token.expires_at)}
+        )
 
 
 @extend_schema(exclude=True)

@@ -21,9 +21,24 @@ NAV_ITEMS = [
 ]
 
 
+def _before_second_factor(request, user) -> bool:
+    """On the code and set-up pages of a user who still owes the second factor, the menu would
+    only lead back there."""
+    from .signin import middleware, two_factor
+
+    match = getattr(request, "resolver_match", None)
+    return (
+        match is not None
+        and match.view_name in middleware.BEFORE_SECOND_FACTOR
+        and hasattr(user, "is_verified")
+        and not user.is_verified()
+        and two_factor.must_verify(user)
+    )
+
+
 def navigation(request):
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    if user is None or not user.is_authenticated or _before_second_factor(request, user):
         return {"nav_items": []}
     items = []
     path = request.path

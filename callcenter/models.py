@@ -53,3 +53,75 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action}"
+
+
+class ApiToken(models.Model):
+    """A secret that signs API requests in as its user, until it expires or is revoked.
+
+    Only the SHA-256 digest of the secret is stored: someone who reads the table (a backup, a
+    replica, a support query) cannot sign in with it. The secret is shown once, when issued."""
+
+    class Kind(models.TextChoices):
+        PERSONAL = "personal", _("personal")
+        INTEGRATION = "integration", _("integration")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.PERSONAL)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    digest = models.CharField(_("digest"), max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("starts with"), max_length=12, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self):
+        return f"{self.user} {self.prefix}… ({self.get_kind_display()})"
+
+
+class IntegrationAccount(models.Model):
+    """Marks a user as a system that calls the API (a CRM sync, a dialer), not a person: it has no
+    password to sign in with and is the only kind of user that holds long-lived tokens."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="integration_account",
+    )
+    note = models.CharField(_("what it is for"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("integration account")
+        verbose_name_plural = _("integration accounts")
+
+    def __str__(self):
+        return str(self.user)
+
+
+class SessionCutoff(models.Model):
+    """ "Sign out everywhere": the user's browser sessions that began before `not_before` are over
+    (the session middleware checks it on each request)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="session_cutoff"
+    )
+    not_before = models.DateTimeField()

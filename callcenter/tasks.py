@@ -9,3 +9,12 @@ def ping() -> dict:
         cursor.execute("SELECT current_database()")
         (database,) = cursor.fetchone()
     return {"pong": True, "database": database}
+
+
+@shared_task
+def delete_old_api_tokens() -> int:
+    """API tokens expired or revoked more than a month ago are of no use even as a list (the audit
+    trail keeps their creation and revocation)."""
+    from .signin.tokens import delete_old_tokens
+
+    return delete_old_tokens()

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import audit_views, views
+from .signin import views as signin_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,7 +13,12 @@ urlpatterns = [
     path("audit/export.csv", audit_views.audit_export, name="audit_export"),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", signin_views.SignInView.as_view(), name="login"),
+    path("accounts/two-factor/verify/", signin_views.two_factor_verify, name="two_factor_verify"),
+    path("accounts/two-factor/", signin_views.two_factor_setup, name="two_factor_setup"),
+    path("accounts/tokens/", signin_views.api_tokens, name="api_tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", signin_views.api_token_revoke, name="api_token_revoke"),
+    path("accounts/sign-out-everywhere/", signin_views.sign_out_everywhere, name="sign_out_everywhere"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(

@@ -9,10 +9,14 @@ pytestmark = pytest.mark.django_db
 
 
 def test_token_then_me_reports_roles(api_client, supervisor):
+    from callcenter.signin.testing import authenticator, current_code
+
+    code = current_code(authenticator(supervisor))  # supervisors sign in with two factors
     response = api_client.post(
-        "/api/v1/auth/token/", {"username": supervisor.username, "password": PASSWORD}, format="json"
+        "/api/v1/auth/token/", {"username": supervisor.username, "password": PASSWORD, "otp": code}, format="json"
     )
     assert response.status_code == 200
+    assert set(response.json()) == {"token", "expires_at"}
     token = response.json()["token"]
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     me = api_client.get("/api/v1/me/").json()

@@ -20,8 +20,8 @@ def test_compiled_catalog_is_used_at_run_time():
 
 
 @pytest.mark.django_db
-def test_language_switch_changes_the_page(client, supervisor):
-    client.force_login(supervisor)
+def test_language_switch_changes_the_page(login, supervisor):
+    client = login(supervisor)
     page = client.get(reverse("audit_list"))
     assert "監査ログ" in page.content.decode()
     client.post(reverse("set_language"), {"language": "en", "next": reverse("audit_list")})

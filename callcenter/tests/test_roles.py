@@ -16,9 +16,17 @@ pytestmark = pytest.mark.django_db
     ],
 )
 def test_each_role_lands_on_its_own_home(request, client, user_fixture, home):
+    from callcenter.signin import two_factor
+    from callcenter.signin.testing import authenticator, current_code
+
     user = request.getfixturevalue(user_fixture)
+    device = authenticator(user) if two_factor.is_required(user) else None
     response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
     assert response.status_code == 302
+    if device is not None:  # supervisors and managers: the code page first
+        assert response.url.startswith(reverse("two_factor_verify"))
+        response = client.post(response.url, {"code": current_code(device)})
+        assert response.status_code == 302
     assert response.url == reverse("home")
     response = client.get(reverse("home"))
     assert response.status_code == 302
