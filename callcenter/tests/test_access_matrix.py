@@ -49,6 +49,11 @@ ACCESS = {
     "logout": EVERYONE,
     "password_change": SIGNED_IN,
     "password_change_done": SIGNED_IN,
+    "two_factor_verify": SIGNED_IN,
+    "two_factor_setup": SIGNED_IN,
+    "api_tokens": SIGNED_IN,  # one's own tokens only
+    "api_token_revoke": SIGNED_IN,  # one's own token only: another's is a 404
+    "sign_out_everywhere": SIGNED_IN,
     "healthz": EVERYONE,
     "set_language": EVERYONE,
     "api_docs": EVERYONE,
@@ -196,6 +201,7 @@ ACCESS = {
 FIXED_ARGUMENTS = {"table": "day", "action": "pause", "direction": "up", "path": "nothing"}
 # The planted object each URL's `pk` names, by the first matching name fragment.
 PK_KINDS = [
+    ("api_token", "api_token"),
     ("script_variant", "campaign"),
     ("survey", "campaign"),
     ("campaign", "campaign"),
@@ -262,6 +268,7 @@ def concrete_path(route, name, world):
 
 @pytest.fixture
 def world(reference_data, operator2, supervisor):
+    from callcenter.signin.tokens import issue_personal_token
     from campaigns.models import CallAttempt, CampaignScriptVariant, Disposition
     from campaigns.tests.factories import CallingPolicyFactory, CallListEntryFactory, CallListFactory, CampaignFactory
     from conftest import make_user
@@ -323,15 +330,17 @@ def world(reference_data, operator2, supervisor):
         "policy": campaign.policy,
         "variant_pk": variant,
         "operator_id": operator2,
+        "api_token": issue_personal_token(operator2)[0],
     }
 
 
 def signed_in_client(role, client, request):
+    from callcenter.signin.testing import sign_in
+
     if role == "anonymous":
         return client
     fixture = {"admin": "admin_user"}.get(role, role)
-    client.force_login(request.getfixturevalue(fixture))
-    return client
+    return sign_in(client, request.getfixturevalue(fixture))  # second factor included
 
 
 def refused(response):
@@ -364,7 +373,7 @@ def test_every_url_for_every_role(role, world, client, request):
             api = route.startswith("api/v1/")
             if method == "patch" and not api:
                 continue
-            if name == "logout" and method != "get":
+            if name in ("logout", "sign_out_everywhere") and method != "get":
                 continue  # signs the client out for the rest of the run
             path = concrete_path(route, name, world) if name != "admin" else "/admin/"
             response = (
