@@ -142,6 +142,8 @@ class ObtainTokenView(APIView):
     """A personal API token for a username and password (and the two-factor code where it
     applies). Each call issues a new token, valid API_TOKEN_LIFETIME_HOURS."""
 
+    # The credentials are in the body: an Authorization header (a stale token) is not looked at.
+    authentication_classes = []
     permission_classes = [AllowAny]
 
     @extend_schema(

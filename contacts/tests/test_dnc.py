@@ -228,14 +228,14 @@ def test_entries_cannot_be_deleted_in_the_admin():
 
 
 @pytest.mark.django_db
-def test_the_admin_can_neither_add_nor_change_entries(client, admin_user):
+def test_the_admin_can_neither_add_nor_change_entries(login, admin_user):
     """Every change to the registry goes through register_dnc / revoke_dnc, which audit who and
     when (rule 6). The admin's forms would let anyone with admin access move an entry's expiry into
     the past or change its number without a trace, silently undoing an opt-out (rule 1)."""
     from django.urls import reverse
 
     entry = DoNotCallFactory(phone_number="+819011112222")
-    client.force_login(admin_user)
+    client = login(admin_user)
     change_url = reverse("admin:contacts_donotcall_change", args=[entry.pk])
     assert client.get(change_url).status_code == 200  # still readable
     form = {

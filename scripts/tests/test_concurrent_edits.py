@@ -35,9 +35,9 @@ def delete_step_now(step_id):
 
 @pytest.fixture
 def supervisor_client(supervisor):
-    client = Client()
-    client.force_login(supervisor)
-    return client
+    from callcenter.signin.testing import sign_in
+
+    return sign_in(Client(), supervisor)  # second factor included
 
 
 def post_meanwhile(supervisor_client, url, data, change):

@@ -491,12 +491,12 @@ def test_a_call_longer_than_the_first_hold_is_saved_when_renewed(held, operator)
     assert held.held_at is None and held.held_until is None
 
 
-def test_the_admin_can_neither_edit_entries_nor_add_attempts(client, admin_user, held):
+def test_the_admin_can_neither_edit_entries_nor_add_attempts(login, admin_user, held):
     """Setting an entry's attempts back to 0 in the admin would get round the maximum per entry
     without a trace, and a typed-in attempt would count towards the rules as a real call."""
     from django.urls import reverse
 
-    client.force_login(admin_user)
+    client = login(admin_user)
     change_url = reverse("admin:campaigns_calllistentry_change", args=[held.pk])
     assert client.get(change_url).status_code == 200  # still readable
     assert client.post(change_url, {"attempts": "0", "status": "pending"}).status_code == 403
