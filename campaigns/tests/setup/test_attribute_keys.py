@@ -142,7 +142,9 @@ def test_a_key_the_rule_refuses_is_refused_the_same_way_everywhere(
     # Where a key is typed into its own field, a blank one is a key not given yet: those ask for it.
     if key.strip():
         assert str(list_refused.value) == rule
-        client.force_login(supervisor)
+        from callcenter.signin.testing import sign_in
+
+        sign_in(client, supervisor)  # with the second factor a supervisor signs in with
         page = client.post(
             reverse("campaigns:list_create", args=[campaign.pk]),
             {"name": "x", "criteria": "{}", "order_by": "attribute", "order_attribute": key, "priority": "0"},
