@@ -8,8 +8,6 @@ local time (settings.TIME_ZONE). Nothing here is ever edited by hand."""
 from django.conf import settings
 from django.db import models
 
-__all__ = ["KpiDaily", "KpiHourProfile", "KpiHourly", "KpiOperatorHour", "KpiWatermark"]
-
 
 class _KpiSums(models.Model):
     """The sums every attempt rollup carries."""

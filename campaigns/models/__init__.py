@@ -1,0 +1,38 @@
+"""The campaigns app's models, one module per concern. Import them from here
+(`from campaigns.models import CallList`): where a model lives inside the package may change.
+
+- policies: CallingPolicy (when and how often customers may be called)
+- dispositions: Disposition (the outcomes of an attempt)
+- campaigns: Campaign, CampaignScriptVariant, PreNotice
+- lists: CallList, CallListEntry (the leads dispatch hands out)
+- attempts: CallAttempt (append-only call history)
+- operators: OperatorProfile, AgentStateLog
+- kpis: the KPI rollup tables, derived from attempts and agent states
+"""
+
+from .attempts import CallAttempt
+from .campaigns import Campaign, CampaignScriptVariant, PreNotice
+from .dispositions import Disposition
+from .kpis import KpiDaily, KpiHourly, KpiHourProfile, KpiOperatorHour, KpiWatermark
+from .lists import CallList, CallListEntry
+from .operators import AgentStateLog, OperatorProfile
+from .policies import CallingPolicy, default_weekdays
+
+__all__ = [
+    "AgentStateLog",
+    "CallAttempt",
+    "CallList",
+    "CallListEntry",
+    "CallingPolicy",
+    "Campaign",
+    "CampaignScriptVariant",
+    "Disposition",
+    "KpiDaily",
+    "KpiHourProfile",
+    "KpiHourly",
+    "KpiOperatorHour",
+    "KpiWatermark",
+    "OperatorProfile",
+    "PreNotice",
+    "default_weekdays",
+]
