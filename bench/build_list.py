@@ -70,7 +70,7 @@ def vacuum_once():
 
 def vacuum_entries():
     """Each build here is rolled back, leaving ~1M dead entries behind; in production autovacuum
-    clears them (campaigns migration 0010 tunes it for this table), so every measurement starts
+    clears them (campaigns migration 0004_entry_autovacuum tunes it for this table), so every measurement starts
     from that state instead of inserting into the leftovers of the previous one."""
     from django.db import connection
 

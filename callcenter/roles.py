@@ -24,7 +24,7 @@ GROUP_NAMES = {
 }
 ROLE_GROUPS = {slug: name for name, slug in GROUP_NAMES.items()}
 
-# Role -> codenames of callcenter.Access permissions (used by the data migration).
+# Role -> codenames of callcenter.Access permissions (callcenter migration 0002_role_groups has a copy).
 ROLE_PERMISSIONS = {
     SUPERVISOR: ["manage_lists", "view_customers", "view_dashboard", "export_data", "view_audit"],
     OPERATOR: ["use_console"],
@@ -42,8 +42,8 @@ VIEW_AUDIT = "callcenter.view_audit"
 
 
 def sync_role_groups(Group, Permission, ContentType) -> None:
-    """Create the role groups with their permissions; idempotent. Takes the model classes so the
-    data migration (historical models) and test fixtures (after a flush) share it."""
+    """Create the role groups with their permissions; idempotent. Test fixtures call it after a
+    flush; a new database gets the groups from callcenter migration 0002_role_groups."""
     from .models import Access
 
     content_type, _ = ContentType.objects.get_or_create(app_label="callcenter", model="access")

@@ -1,4 +1,6 @@
-"""The default disposition set (docs/api.md#policies-dispositions-campaigns-lists)."""
+"""The default disposition set (docs/api.md#policies-dispositions-campaigns-lists). A new database
+gets it from campaigns migration 0003_reference_data, which has a copy; demo data and test fixtures
+(after a flush) call ensure_default_dispositions."""
 
 # code, English, Japanese, contact, success, final, refusal, adds_dnc, callback, retry minutes
 DEFAULTS = [
@@ -15,11 +17,10 @@ DEFAULTS = [
 ]
 
 
-def ensure_default_dispositions(Disposition=None) -> None:
-    """Create the default dispositions that do not exist yet; supervisors' edits are kept.
-    Takes the model class so the data migration (historical model) can share it."""
-    if Disposition is None:
-        from .models import Disposition
+def ensure_default_dispositions() -> None:
+    """Create the default dispositions that do not exist yet; supervisors' edits are kept."""
+    from .models import Disposition
+
     for position, row in enumerate(DEFAULTS):
         code, label, label_ja, contact, success, final, refusal, dnc, callback, delay = row
         Disposition.objects.get_or_create(

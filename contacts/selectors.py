@@ -5,25 +5,13 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, CharField, F, Func, Prefetch, Q, QuerySet, Value
+from django.db.models import BooleanField, F, Func, Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 
-from .models import Customer, DoNotCall, PhoneNumber, Segment
+from .models import Customer, DoNotCall, PhoneNumber, Segment, customer_search_text
 from .phones import looks_like_phone, normalize_phone
 from .segments import customers_matching
 from .services.dnc import active_entries, blocked_customer_ids, blocked_customers
-
-
-class CustomerSearchText(Func):
-    """Name and kana without spaces, lower-cased: the expression of the trigram index
-    customer_search_trgm (migration 0002). Keep the two identical or the index is not used."""
-
-    template = "lower(translate((%(expressions)s), ' \u3000', ''))"
-    arg_joiner = " || '|' || "
-    output_field = CharField()
-
-    def __init__(self):
-        super().__init__(F("name"), F("name_kana"))
 
 
 def _search_term(text: str) -> str:
@@ -146,7 +134,7 @@ def customers_filtered(filters: CustomerFilters) -> QuerySet:
     """The customer list: search, filters and sort, as one queryset (no evaluation)."""
     customers = customers_matching(filters.segment.criteria) if filters.segment else Customer.objects.all()
     if filters.q:
-        customers = customers.alias(search_text=CustomerSearchText()).filter(search_q(filters.q))
+        customers = customers.alias(search_text=customer_search_text()).filter(search_q(filters.q))
     if filters.prefecture:
         customers = customers.filter(prefecture=filters.prefecture)
     if filters.gender is not None:

@@ -65,7 +65,7 @@ class ScriptVersion(models.Model):
     @property
     def is_draft(self) -> bool:
         """Only a draft may change. Published and retired versions are frozen, also in the
-        database (triggers of migration 0002 refuse changes to their rows, steps and choices)."""
+        database (triggers of migration 0002_version_guards refuse changes to their rows, steps and choices)."""
         return self.status == self.Status.DRAFT
 
 

@@ -70,6 +70,13 @@ class CallAttempt(models.Model):
             models.Index(fields=["campaign", "started_at"], name="attempt_campaign_time"),
             models.Index(fields=["operator", "started_at"], name="attempt_operator_time"),
             models.Index(fields=["entry"], name="attempt_entry"),
+            # Rolling-window rules (cap, cool-off) read the attempts of the last days of every
+            # campaign: an index-only range scan instead of a scan of the whole history.
+            models.Index(
+                fields=["started_at"], include=["customer", "disposition"], name="setup_attempt_started_customer"
+            ),
+            # Re-solicitation: the refusals of one campaign, without reading its whole history.
+            models.Index(fields=["campaign", "disposition", "customer"], name="attempt_campaign_disposition"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["client_token"], name="attempt_client_token"),

@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Disposition(models.Model):
-    """The outcome of an attempt. Default set seeded by a data migration; supervisors add more."""
+    """The outcome of an attempt. The default set (campaigns.dispositions) is seeded by a data migration;
+    supervisors add more."""
 
     code = models.SlugField(_("code"), max_length=32, unique=True)
     label = models.CharField(_("label (English)"), max_length=100)

@@ -82,7 +82,7 @@ class CallListEntry(models.Model):
 
     # Few indexes on purpose: list builds insert hundreds of thousands of rows at once, and each
     # index costs on every insert. call_list is covered by the unique (call_list, customer) and
-    # (call_list, status) indexes; holds and callbacks by dispatch's partial indexes.
+    # (call_list, status) indexes; holds and callbacks by dispatch's partial indexes (Meta).
     call_list = models.ForeignKey(CallList, on_delete=models.CASCADE, related_name="entries", db_index=False)
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
     customer = models.ForeignKey("contacts.Customer", on_delete=models.PROTECT, related_name="call_list_entries")
@@ -128,6 +128,31 @@ class CallListEntry(models.Model):
                 name="entry_assigned_operator",
                 condition=Q(assigned_operator__isnull=False),
             ),
+            # Next-call dispatch (campaigns.services.dispatch): one partial index per candidate
+            # tier, in the order dispatch reads it, holding only the rows that tier can return.
+            # Fresh entries (never tried in this round), in list order.
+            models.Index(
+                fields=["call_list", "rank", "id"],
+                condition=Q(status="pending") & Q(attempts=0),
+                name="entry_dispatch_fresh",
+            ),
+            # Retries, the longest-due first.
+            models.Index(
+                fields=["call_list", "next_attempt_at", "id"],
+                condition=Q(status="pending") & Q(attempts__gt=0),
+                name="entry_dispatch_retry",
+            ),
+            # Callbacks by due time, and per owner (personal first, then shared: no owner).
+            models.Index(fields=["callback_at", "id"], condition=Q(status="callback"), name="entry_dispatch_callback"),
+            models.Index(
+                fields=["assigned_operator", "callback_at", "id"],
+                condition=Q(status="callback"),
+                name="entry_dispatch_callback_owner",
+            ),
+            # Holds: the operator's current entry, and expiry for the release job.
+            models.Index(fields=["held_by", "held_until"], condition=Q(status="held"), name="entry_dispatch_held"),
+            # Held entries per customer (the "customer held elsewhere" check).
+            models.Index(fields=["customer"], condition=Q(status="held"), name="entry_held_customer"),
         ]
 
     def __str__(self):

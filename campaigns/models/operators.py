@@ -43,7 +43,11 @@ class AgentStateLog(models.Model):
         ordering = ["-started_at", "-id"]
         verbose_name = _("agent state")
         verbose_name_plural = _("agent states")
-        indexes = [models.Index(fields=["operator", "started_at"], name="agentstate_operator_time")]
+        indexes = [
+            models.Index(fields=["operator", "started_at"], name="agentstate_operator_time"),
+            # The incremental KPI refresh of agent time reads the intervals that ended since its last run.
+            models.Index(fields=["ended_at"], name="kpis_agentstate_ended"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["operator"], condition=Q(ended_at__isnull=True), name="one_open_state_per_operator"

@@ -10,7 +10,7 @@ it for the operator, all in one transaction:
    ones, then personal ones nobody took within the grace period), then per list by priority: due
    retries (longest due first), then fresh entries in list order (rank). Each tier is one
    `SELECT … LIMIT 1 FOR UPDATE OF e SKIP LOCKED` over a partial index in the order it is read
-   (migrations console_*), so rows other operators are claiming are stepped over, never waited
+   (CallListEntry's entry_dispatch_* indexes), so rows other operators are claiming are stepped over, never waited
    for, and the scan touches nothing but the index and the candidate rows;
 3. the customer's dispatch lock (advisory, try-only), taken by the same tier query once its row
    is locked, then ONE conditional UPDATE that checks every rule below for that entry in a fresh

@@ -14,8 +14,9 @@ from callcenter.uniqueness import save_keeping_unique
 MAX_DELAY_MINUTES = 366 * 24 * 60
 MAX_WINDOW_DAYS = 3660
 
-# The presets of docs/architecture.md#campaigns-policies-and-call-lists. Plain data so the data
-# migration (historical model) and the "start from a preset" form share it.
+# The presets of docs/architecture.md#campaigns-policies-and-call-lists. Plain data for the "start
+# from a preset" form; a new database gets them from campaigns migration 0003_reference_data, which
+# has a copy.
 PRESETS = {
     "japan_standard": {
         "name": "Japan standard",
@@ -90,11 +91,10 @@ def preset_values(key: str) -> dict:
     }
 
 
-def ensure_preset_policies(CallingPolicy=None) -> None:
-    """Create the shipped presets that do not exist yet; a supervisor's edits are kept.
-    Takes the model class so the data migration can share it."""
-    if CallingPolicy is None:
-        from campaigns.models import CallingPolicy
+def ensure_preset_policies() -> None:
+    """Create the shipped presets that do not exist yet; a supervisor's edits are kept."""
+    from campaigns.models import CallingPolicy
+
     for key in PRESETS:
         values = preset_values(key)
         CallingPolicy.objects.get_or_create(name=values.pop("name"), defaults=values)

@@ -1,12 +1,14 @@
-"""One draft and one published version per script, and published versions frozen in the database.
+"""Published script versions frozen in the database (one draft and one published version per
+script are ScriptVersion's unique constraints, in 0001).
 
 The services refuse to edit a published version; these triggers make sure nothing else can either
 (a queryset .update(), the admin, a shell, raw SQL). The step and choice triggers take a share lock
 on their version row, so an edit racing with a publish either finishes before the publish or fails
-after it: never a step changed behind a validated, published version."""
+after it: never a step changed behind a validated, published version.
 
-from django.conf import settings
-from django.db import migrations, models
+SQL because Django has no way to declare functions and triggers."""
+
+from django.db import migrations
 
 GUARDS_SQL = """
 CREATE OR REPLACE FUNCTION scripts_version_frozen(version_id bigint) RETURNS boolean
@@ -98,23 +100,6 @@ DROP FUNCTION IF EXISTS scripts_version_frozen(bigint);
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("scripts", "0001_initial"),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-    ]
+    dependencies = [("scripts", "0001_initial")]
 
-    operations = [
-        migrations.RunSQL(GUARDS_SQL, DROP_GUARDS_SQL),
-        migrations.AddConstraint(
-            model_name="scriptversion",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("status", "draft")), fields=("script",), name="script_one_draft"
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="scriptversion",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("status", "published")), fields=("script",), name="script_one_published"
-            ),
-        ),
-    ]
+    operations = [migrations.RunSQL(GUARDS_SQL, DROP_GUARDS_SQL)]

@@ -76,7 +76,7 @@ def test_published_version_cannot_be_edited_through_services(db, supervisor):
     ],
 )
 def test_database_refuses_any_change_to_a_published_version(db, change):
-    """The triggers of migration 0002: whatever path a change takes, a published version stays."""
+    """The triggers of migration 0002_version_guards: whatever path a change takes, a published version stays."""
     version = branching_script()
     step = version.steps.get(key="interest")
     actions = {

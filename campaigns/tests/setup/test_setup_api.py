@@ -34,21 +34,10 @@ POLICY = {
 
 @pytest.fixture(autouse=True)
 def presets(db):
-    """Seeded by migration 0004 (which calls this); transactional tests elsewhere flush them."""
+    """Seeded by a data migration; transactional tests elsewhere flush them."""
     from campaigns.services.policies import ensure_preset_policies
 
     ensure_preset_policies()
-
-
-def test_the_migration_seeds_the_presets_idempotently():
-    from importlib import import_module
-
-    from django.apps import apps
-
-    migration = import_module("campaigns.migrations.0004_setup_policy_presets")
-    before = CallingPolicy.objects.count()
-    migration.seed(apps, None)
-    assert CallingPolicy.objects.count() == before
 
 
 def test_presets_are_shipped(api_as, supervisor):

@@ -92,7 +92,7 @@ def test_destructive_actions_ask_for_confirmation_first(sv):
 
 
 def test_create_a_campaign_and_walk_its_status(sv, operator):
-    ensure_preset_policies()  # seeded by migration 0004; transactional tests flush it
+    ensure_preset_policies()  # seeded by a data migration; transactional tests flush it
     policy = CallingPolicy.objects.get(name="Japan standard")
     response = sv.post(
         reverse("campaigns:campaign_create"),

@@ -2,7 +2,9 @@
 outcome leaves a dead row version behind, and the partial indexes dispatch reads (fresh, retry,
 held) keep pointing at them until VACUUM. With the default threshold (20% of the table) a
 million-entry list would be vacuumed only after ~200,000 calls, and the heads of those indexes
-would fill with dead entries every claim has to step over. Vacuum this table far more often."""
+would fill with dead entries every claim has to step over. Vacuum this table far more often.
+
+SQL because Django has no way to declare a table's storage parameters."""
 
 from django.db import migrations
 
@@ -12,9 +14,7 @@ OPTIONS = (
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("campaigns", "0009_kpis_daily_and_hour_profile"),
-    ]
+    dependencies = [("campaigns", "0003_reference_data")]
 
     operations = [
         migrations.RunSQL(

@@ -1,0 +1,83 @@
+"""The data migrations carry their own copies of the reference rows (role groups, default
+dispositions, calling-policy presets) so that they never import live code. A database they build
+holds what the code defines: each migration, run on empty tables, writes the same rows as the
+function that test fixtures and demo data call."""
+
+from importlib import import_module
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.forms.models import model_to_dict
+from django.utils import translation
+
+from callcenter.roles import sync_role_groups
+from campaigns.dispositions import ensure_default_dispositions
+from campaigns.models import CallingPolicy, Disposition
+from campaigns.services.policies import ensure_preset_policies
+
+pytestmark = pytest.mark.django_db
+
+
+def _rows(model, *, leave_out=("id",)):
+    rows = [model_to_dict(row, exclude=leave_out) for row in model.objects.all()]
+    return sorted(rows, key=repr)
+
+
+def _written_by_both(migration: str, function: str, live, read, clear):
+    clear()
+    getattr(import_module(migration), function)(apps, None)
+    from_migration = read()
+    clear()
+    live()
+    return from_migration, read()
+
+
+def _clear_roles():
+    Group.objects.all().delete()
+    Permission.objects.filter(content_type__app_label="callcenter", content_type__model="access").delete()
+
+
+def _roles():
+    return {
+        group.name: sorted((p.content_type.app_label, p.codename, p.name) for p in group.permissions.all())
+        for group in Group.objects.all()
+    }
+
+
+def test_role_groups():
+    with translation.override("en"):  # the permission names the code defines, in the source language
+        from_migration, from_code = _written_by_both(
+            "callcenter.migrations.0002_role_groups",
+            "create_role_groups",
+            lambda: sync_role_groups(Group, Permission, ContentType),
+            _roles,
+            _clear_roles,
+        )
+    assert len(from_migration) == 4
+    assert from_migration == from_code
+
+
+def test_default_dispositions():
+    from_migration, from_code = _written_by_both(
+        "campaigns.migrations.0003_reference_data",
+        "create_dispositions",
+        ensure_default_dispositions,
+        lambda: _rows(Disposition),
+        lambda: Disposition.objects.all().delete(),
+    )
+    assert len(from_migration) == 10
+    assert from_migration == from_code
+
+
+def test_calling_policy_presets():
+    from_migration, from_code = _written_by_both(
+        "campaigns.migrations.0003_reference_data",
+        "create_policy_presets",
+        ensure_preset_policies,
+        lambda: _rows(CallingPolicy, leave_out=("id", "created_at", "updated_at")),
+        lambda: CallingPolicy.objects.all().delete(),
+    )
+    assert {row["name"] for row in from_migration} == {"Japan standard", "US collections (Reg F 7-in-7)"}
+    assert from_migration == from_code
