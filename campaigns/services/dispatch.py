@@ -265,14 +265,12 @@ def dispatch_next(*, operator, now=None) -> CallListEntry | None:
 
 
 def _dispatch_in_scope(*, operator, scope, now) -> CallListEntry | None:
-    from . import scheduling
-
     policies = {}
     params = {"now": now, "operator": operator.pk, "grace": now - personal_callback_grace(), "skipped": []}
     for item in scope:
         if item.campaign_id not in policies:
             policies[item.campaign_id] = item.policy
-            params[f"zones_{item.campaign_id}"] = _array_literal(tuple(scheduling.open_zones(item.policy, now)))
+            params[f"zones_{item.campaign_id}"] = open_zones_param(item.policy, now)
     # A campaign whose policy allows no call anywhere right now is not even looked at.
     scope = [item for item in scope if params[f"zones_{item.campaign_id}"]]
     if not scope:
@@ -285,6 +283,13 @@ def _dispatch_in_scope(*, operator, scope, now) -> CallListEntry | None:
         frozenset(item.list_id for item in scope if item.due_retries),
     )
     return _claim(tiers=tiers, policies=policies, params=params)
+
+
+def open_zones_param(policy, now) -> str | None:
+    """The claim's zones parameter: where `policy` allows a call to start at `now` (None: nowhere)."""
+    from . import scheduling
+
+    return _array_literal(tuple(scheduling.open_zones(policy, now)))
 
 
 @lru_cache(maxsize=64)

@@ -245,7 +245,7 @@ def earliest_allowed_time(
     apply_cooloff: bool = True,
 ) -> dt.datetime | None:
     """The first moment at or after `earliest` that every calling rule allows (see the module
-    docstring), or None when the policy never opens."""
+    docstring), in UTC, or None when the policy never opens."""
     preferred = parse_preferred_windows(preferred_windows)
     tz = zone(zone_name)
     if tz is None:
@@ -261,28 +261,39 @@ def earliest_allowed_time(
             opening = next_opening(policy, zone_name, moment)
         if opening is None:
             return None
-        moment = opening
+        # From here on the moment is in UTC (see _utc): the cap and cool-off windows are spans of
+        # elapsed time, as policy_rules counts them in SQL.
+        moment = _utc(opening)
         local_day = moment.astimezone(tz).date()
         if policy.max_attempts_per_day:
             same_day = sum(1 for a in history.entry_attempt_times if a.astimezone(tz).date() == local_day)
             if same_day >= policy.max_attempts_per_day:
-                moment = _aware(dt.datetime.combine(local_day + DAY, dt.time(0)), tz)
+                moment = _utc(_aware(dt.datetime.combine(local_day + DAY, dt.time(0)), tz))
                 continue
         if policy.cap_attempts and policy.cap_days:
             window = dt.timedelta(days=policy.cap_days)
-            counted = sorted(a for a in history.attempt_times if moment - window < a <= moment)
+            counted = sorted(_utc(a) for a in history.attempt_times if moment - window < a <= moment)
             if len(counted) >= policy.cap_attempts:
                 # Wait until enough of the oldest counted attempts have left the rolling window.
                 moment = counted[len(counted) - policy.cap_attempts] + window
                 continue
         if apply_cooloff and policy.cooloff_days_after_contact:
             window = dt.timedelta(days=policy.cooloff_days_after_contact)
-            recent = [c for c in history.contact_times if moment - window < c <= moment]
+            recent = [_utc(c) for c in history.contact_times if moment - window < c <= moment]
             if recent:
                 moment = max(recent) + window
                 continue
         return moment
     return None
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """The moment in UTC, as the scheduler reckons after finding an opening. In the customer's
+    zone, aware arithmetic is wall-clock arithmetic ("7 days before" a moment just after a
+    daylight-saving change is 7 days of wall clock, an hour more or less than elapsed), and a wall
+    time that occurs twice (the hour repeated when clocks go back) never compares equal to the
+    same instant written in another zone (PEP 495)."""
+    return moment.astimezone(dt.UTC)
 
 
 def load_call_history(*, entry, since: dt.datetime) -> CallHistory:
