@@ -22,8 +22,8 @@ from django.utils.translation import gettext_lazy as _
 
 from callcenter import cache_safely
 
+from ..locks import lock_operator
 from ..models import AgentStateLog, CallListEntry
-from .locks import lock_operator
 
 State = AgentStateLog.State
 

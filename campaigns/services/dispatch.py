@@ -53,11 +53,11 @@ from django.utils.translation import gettext as _
 from callcenter.audit import record_event
 from contacts.services.dnc import ACTIVE_DNC_SQL
 
+from ..locks import CLAIM_SUFFIX, lock_entry, lock_operator, lock_operator_sql, try_lock_customer_for_dispatch_sql
 from ..models import AgentStateLog, CallListEntry
 from ..selectors.console import dispatch_scope, held_entry
 from . import policy_rules, prepared
 from .agent_state import move_working_operator, move_working_operator_ctes
-from .locks import CLAIM_SUFFIX, lock_entry, lock_operator, lock_operator_sql, try_lock_customer_for_dispatch_sql
 
 Status = CallListEntry.Status
 

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from callcenter.audit import record_event
+from campaigns.locks import lock_campaign_lists
 from campaigns.models import CallList, CallListEntry, Campaign, Disposition
 from campaigns.services import policy_rules
 from contacts.attributes import attribute_number_sql, clean_attribute_key
@@ -89,7 +90,7 @@ class BuildSpec:
     order_attribute: str = ""
 
 
-# ------------------------------------------------------------------ advisory lock
+# ------------------------------------------------------------------ session settings
 
 
 def _bulk_work_memory() -> None:
@@ -100,15 +101,6 @@ def _bulk_work_memory() -> None:
         cursor.execute("SET LOCAL random_page_cost = 1.1")
         # JIT-compiling this wide statement costs seconds and saves less than it costs.
         cursor.execute("SET LOCAL jit = off")
-
-
-def _lock_campaign_lists(campaign_id: int) -> None:
-    """Serialize builds and recycles of one campaign (transaction-scoped advisory lock), so two
-    of them never both see a customer as "not in another open list". A row lock on the campaign
-    would also block attempt logging (foreign keys take KEY SHARE); this lock blocks nothing
-    else."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('campaigns.lists'), %s)", [int(campaign_id)])
 
 
 # ------------------------------------------------------------------ the statement
@@ -411,7 +403,7 @@ def run_call_list_build(*, call_list_id: int, at=None) -> CallList:
     try:
         with transaction.atomic():
             call_list = CallList.objects.select_related("campaign__policy").get(pk=call_list_id)
-            _lock_campaign_lists(call_list.campaign_id)
+            lock_campaign_lists(call_list.campaign_id)
             # Re-read under the lock: a racing build of the same list may have finished it.
             call_list = (
                 CallList.objects.select_for_update(of=("self",), no_key=True)
@@ -548,7 +540,7 @@ def recycle_call_list(*, call_list, disposition_codes: list[str], by, at=None) -
     "blocked" and never come back; refusals are never recycled. Returns
     {"reset": n, "skipped": {reason: n}}."""
     at = at or timezone.now()
-    _lock_campaign_lists(call_list.campaign_id)
+    lock_campaign_lists(call_list.campaign_id)
     call_list = (
         CallList.objects.select_for_update(of=("self",), no_key=True)
         .select_related("campaign__policy")

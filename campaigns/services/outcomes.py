@@ -27,10 +27,10 @@ from contacts.models import DoNotCall
 from contacts.services import dnc, history
 from scripts.services import validate_answers
 
+from ..locks import lock_operator_sql
 from ..models import AgentStateLog, CallAttempt, CallingPolicy, CallListEntry, Campaign, Disposition
 from . import prepared, scheduling
 from .agent_state import move_working_operator_ctes
-from .locks import lock_operator_sql
 
 Status = CallListEntry.Status
 

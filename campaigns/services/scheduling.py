@@ -357,7 +357,7 @@ def compute_next_attempt_at(
 def schedule_retry(*, entry_id: int) -> CallListEntry | None:
     """Set the next attempt of a pending entry (or mark it exhausted). Idempotent: it recomputes
     from what is recorded, so running it twice, late, or after another campaign's call is safe."""
-    from .locks import lock_entry
+    from ..locks import lock_entry
 
     # The best hours come from Redis (or, once a day, the rollups): read them before the entry is
     # locked, so a slow or hanging cache never holds the lock.

@@ -20,7 +20,8 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..services.dnc import ALREADY_REGISTERED_SQL, lock_registry_for_a_batch
+from ..locks import lock_registry_for_a_batch
+from ..services.dnc import ALREADY_REGISTERED_SQL
 from . import fields
 from .converters import TAG_SEPARATOR, converter_for
 from .staging import RequiredCells, StagedColumn, StagedPhone, UniqueKey, copy_chunk, staged_chunks, table_definition

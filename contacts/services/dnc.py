@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from callcenter.audit import record_event
 
+from ..locks import lock_dnc_request, lock_registry_for_one_entry
 from ..models import DoNotCall, PhoneNumber
 from ..phones import normalize_phone
 
@@ -173,29 +174,6 @@ def existing_registration(*, phone: str, customer_id, campaign_id, expires_at, a
     return next(iter(found), None)
 
 
-# How writers of the registry keep "already registered" true without serializing each other.
-# Every writer that checks before it adds takes a table lock first, then checks, then inserts:
-# - one entry at a time (register_dnc) takes ROW EXCLUSIVE, which such writers share (operators
-#   never wait for each other; identical requests queue on an advisory lock of their own);
-# - a batch (the DNC import's final INSERT … SELECT) takes SHARE ROW EXCLUSIVE, which conflicts
-#   with ROW EXCLUSIVE and with itself: it waits for registrations in flight and they wait for it.
-# Whoever comes second re-checks after the first committed (READ COMMITTED: each statement sees
-# what committed before it started), so nobody adds an entry that is already there. Reads
-# (dispatch, is_blocked) take neither lock and never wait. A batch holds its lock only for its
-# last statement and the commit: staging, checks and error reports run before it.
-# A revocation takes the one-entry lock too, before it locks its row: a batch's check then never
-# counts an entry whose revocation commits right after it (the batch waits for the revocation, or
-# the revocation for the batch). register_dnc share-locks the entry it answers with, likewise.
-
-
-def lock_registry_for_one_entry(cursor) -> None:
-    cursor.execute("LOCK TABLE contacts_donotcall IN ROW EXCLUSIVE MODE")
-
-
-def lock_registry_for_a_batch(cursor) -> None:
-    cursor.execute("LOCK TABLE contacts_donotcall IN SHARE ROW EXCLUSIVE MODE")
-
-
 def register_dnc(
     *,
     by,
@@ -229,14 +207,11 @@ def register_dnc(
     with transaction.atomic():
         with connection.cursor() as cursor:
             # Before the check: an import adding this entry meanwhile is either seen by the
-            # check or waits for this one (see lock_registry_for_one_entry).
+            # check or waits for this one (see contacts/locks.py).
             lock_registry_for_one_entry(cursor)
             # Two identical requests at once (a double click, a retried API call) must not both
             # pass the check below: they queue on a lock of their own (other registrations do not wait).
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(hashtext('contacts.dnc'), hashtext(%s))",
-                [f"{number}|{customer_id or ''}|{campaign_id or ''}"],
-            )
+            lock_dnc_request(cursor, f"{number}|{customer_id or ''}|{campaign_id or ''}")
         existing = existing_registration(
             phone=number, customer_id=customer_id, campaign_id=campaign_id, expires_at=expires_at
         )
@@ -277,7 +252,7 @@ def revoke_dnc(*, entry: DoNotCall, by, reason: str) -> DoNotCall:
         raise ValidationError({"reason": [_("Say why the entry is revoked.")]})
     with transaction.atomic():
         with connection.cursor() as cursor:
-            lock_registry_for_one_entry(cursor)  # see "How writers of the registry…" above
+            lock_registry_for_one_entry(cursor)  # see contacts/locks.py
         locked = DoNotCall.objects.select_for_update().get(pk=entry.pk)
         if locked.revoked_at is not None:
             raise ValidationError(

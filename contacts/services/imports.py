@@ -18,7 +18,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, connection, transaction
+from django.db import transaction
 from django.db.models import Value
 from django.db.models.functions import Greatest
 from django.utils import timezone, translation
@@ -32,6 +32,7 @@ from ..imports import fields
 from ..imports.loaders import CustomerLoader, DncLoader
 from ..imports.pipeline import run_pipeline
 from ..imports.reading import ImportFileError, Inspection, inspect_file, normalise_encoding, read_rows
+from ..locks import lock_import_start, try_lock_import_run, unlock_import_run
 from ..models import DoNotCall, ImportJob
 from ..phones import normalize_phone_kind
 
@@ -126,10 +127,6 @@ def upload_from_state(state: dict, *, encoding: str = "") -> Upload | None:
     )
 
 
-# Advisory-lock namespace of "an import of this upload is being queued" (transaction-level).
-STARTING_IMPORT_LOCK = 5_105_102
-
-
 def start_import(
     *,
     upload: Upload,
@@ -156,8 +153,7 @@ def start_import(
     with transaction.atomic():
         # One job per upload: a double click on "start" (or a retried request) gets the job the
         # first one queued, instead of a second run of the same file.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [STARTING_IMPORT_LOCK, upload.path])
+        lock_import_start(upload.path)
         started = ImportJob.objects.filter(file=upload.path).order_by("pk").first()
         if started is not None:
             return started
@@ -251,26 +247,17 @@ def _dnc_options(*, reason: str, campaign_id, note: str) -> dict:
 
 # ---------------------------------------------------------------- the run (Celery)
 
-# Advisory-lock namespace of "a worker is running this import job" (session-level: held across the
-# run's transactions by its connection; released when the run ends or its connection drops).
-RUNNING_IMPORT_LOCK = 5_105_101
-
 
 def run_import(*, job_id: int) -> ImportJob | None:
     """Run a queued import end to end. Safe to call twice: a finished job is left alone, a job
     another worker is running right now too (Celery redelivers an unacknowledged task: acks_late),
     and a job whose worker died half way starts over (nothing of it was committed)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUNNING_IMPORT_LOCK, int(job_id)])
-        if not cursor.fetchone()[0]:
-            return None
+    if not try_lock_import_run(job_id):
+        return None
     try:
         return _run_claimed_import(job_id)
     finally:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RUNNING_IMPORT_LOCK, int(job_id)])
-        except DatabaseError:  # the connection is gone, and its lock with it
+        if not unlock_import_run(job_id):  # the connection is gone, and its lock with it
             logger.warning("Import %s: could not release the running lock", job_id)
 
 

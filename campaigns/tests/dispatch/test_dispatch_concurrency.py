@@ -202,7 +202,7 @@ def test_a_customer_another_dispatch_is_deciding_about_is_skipped(reference_data
     is about to claim this customer's entry in another campaign), the customer is skipped."""
     from django.db import transaction
 
-    from campaigns.services.locks import try_lock_customer_for_dispatch
+    from campaigns.locks import try_lock_customer_for_dispatch
 
     operator = make_operators(1)[0]
     call_list = ready_list(working_campaign(operators=[operator]))

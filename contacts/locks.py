@@ -1,0 +1,66 @@
+"""Locks of the contacts app, in one place (advisory-lock namespaces: callcenter.locks).
+
+The do-not-call registry. Writers that check "already registered" before they add keep that
+true without serializing each other: each takes a table lock first, then checks, then inserts.
+- One entry at a time (register_dnc) takes ROW EXCLUSIVE, which such writers share (operators
+  never wait for each other; identical requests queue on an advisory lock of their own,
+  `lock_dnc_request`).
+- A batch (the DNC import's final INSERT … SELECT) takes SHARE ROW EXCLUSIVE, which conflicts with
+  ROW EXCLUSIVE and with itself: it waits for registrations in flight and they wait for it.
+Whoever comes second re-checks after the first committed (READ COMMITTED: each statement sees
+what committed before it started), so nobody adds an entry that is already there. Reads
+(dispatch, is_blocked) take neither lock and never wait. A batch holds its lock only for its last
+statement and the commit: staging, checks and error reports run before it. A revocation takes
+the one-entry lock too, before it locks its row: a batch's check then never counts an entry whose
+revocation commits right after it (the batch waits for the revocation, or the revocation for the
+batch). register_dnc share-locks the entry it answers with, likewise.
+
+Imports: one job per upload (`lock_import_start`), and one worker per job
+(`try_lock_import_run`: Celery redelivers an unacknowledged task).
+
+A service that changes one row locks it where it reads it (`select_for_update`), as the ORM does.
+"""
+
+from django.db import DatabaseError, connection
+
+from callcenter.locks import AdvisoryLock
+
+
+def lock_registry_for_one_entry(cursor) -> None:
+    cursor.execute("LOCK TABLE contacts_donotcall IN ROW EXCLUSIVE MODE")
+
+
+def lock_registry_for_a_batch(cursor) -> None:
+    cursor.execute("LOCK TABLE contacts_donotcall IN SHARE ROW EXCLUSIVE MODE")
+
+
+def lock_dnc_request(cursor, request: str) -> None:
+    """Identical do-not-call requests ("number|customer|campaign") queue here, for this transaction."""
+    cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [int(AdvisoryLock.DNC_REQUEST), request])
+
+
+def lock_import_start(upload_path: str) -> None:
+    """Queuing an import of this upload waits for another one queuing it (this transaction)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [int(AdvisoryLock.STARTING_IMPORT), upload_path]
+        )
+
+
+def try_lock_import_run(job_id: int) -> bool:
+    """Claim the run of an import job without waiting; false when another worker runs it. A
+    session lock: held across the run's transactions by this connection, until
+    `unlock_import_run` or until the connection drops."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [int(AdvisoryLock.RUNNING_IMPORT), int(job_id)])
+        return bool(cursor.fetchone()[0])
+
+
+def unlock_import_run(job_id: int) -> bool:
+    """Release the run's lock; false when the connection (and the lock with it) is gone already."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [int(AdvisoryLock.RUNNING_IMPORT), int(job_id)])
+        return True
+    except DatabaseError:
+        return False
