@@ -2,6 +2,7 @@
 
 Everything talks to the real PostgreSQL and Redis given by DATABASE_URL / REDIS_URL."""
 
+import contextlib
 import os
 import re
 import subprocess
@@ -145,41 +146,126 @@ def api_as(api_client):
 
 # ---------------------------------------------------------------- races
 
+# Every race test runs its competing work through these helpers (none starts a thread, waits at
+# a barrier or closes a connection itself). Work in another thread has its own database
+# connection, closed when it ends; a thread that does not finish fails the test instead of
+# hanging it, and what the work raised reaches the test. Race tests need real transactions:
+# @pytest.mark.django_db(transaction=True).
 
-def another_transaction_commits(change, *, hold_seconds: float = 0.5):
-    """Run `change` in a transaction on another thread and connection; return once it has made
-    its change (uncommitted), with a join() for after the competing request. The transaction
-    commits `hold_seconds` later, while the competing request waits for a lock it holds (a row
-    lock, a unique index entry). join() re-raises what `change` raised."""
+RACE_TIMEOUT = 60  # seconds any racing work may take
+
+
+def in_thread(work, *args, **kwargs):
+    """Start `work(*args, **kwargs)` now on another thread and database connection; return a
+    `finish()` that waits for it and gives its result (or raises what it raised)."""
+    import threading
+
+    from django.db import connection
+
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = work(*args, **kwargs)
+        except BaseException as error:  # noqa: BLE001 - raised again by finish()
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+
+    def finish(timeout: float = RACE_TIMEOUT):
+        thread.join(timeout)
+        assert not thread.is_alive(), f"{getattr(work, '__name__', work)} did not finish within {timeout} s"
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("value")
+
+    return finish
+
+
+def race(workers, *, timeout: float = RACE_TIMEOUT) -> list:
+    """Run the callables at the same instant, each on its own thread and connection; their results
+    in order, an exception a worker raised being its result."""
+    import threading
+
+    start = threading.Barrier(len(workers))
+
+    def at_once(work):
+        start.wait(timeout)
+        try:
+            return work()
+        except Exception as error:  # noqa: BLE001 - the worker's result
+            return error
+
+    finishes = [in_thread(at_once, work) for work in workers]
+    return [finish(timeout) for finish in finishes]
+
+
+def a_lock_is_waited_for(*, held_by: int | None = None, timeout: float = 10) -> bool:
+    """Wait until another session of this database waits for a lock (one held by the session with
+    backend pid `held_by`, when given); False after `timeout` s. Safe inside a transaction (the
+    activity view is re-read each time)."""
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = current_database()"
+                " AND a.wait_event_type = 'Lock' AND a.pid <> pg_backend_pid()"
+                " AND (%(holder)s::int IS NULL OR %(holder)s::int = ANY(pg_blocking_pids(a.pid))))",
+                {"holder": held_by},
+            )
+            if cursor.fetchone()[0]:
+                return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+
+
+@contextlib.contextmanager
+def another_transaction(change, *, commit_once_waited_on: bool = False, timeout: float = RACE_TIMEOUT):
+    """Run `change()` in a transaction on another thread and connection, and keep that transaction
+    open while the `with` block runs (it sees nothing of it yet): the block starts once `change`
+    has run, and gets its result. The transaction commits when the block ends or, with
+    `commit_once_waited_on`, as soon as someone waits for one of its locks (the block's competing
+    request, which then goes on and finds the change committed). If nobody ever waits, it commits
+    when the block ends (or after `timeout` s, so a block waiting for it in vain fails instead of
+    hanging). Raises what `change` raised, or what its commit raised after the block."""
     import threading
 
     from django.db import connection, transaction
 
-    changed, errors = threading.Event(), []
+    changed, block_done = threading.Event(), threading.Event()
+    result = {}
 
-    def run():
+    def hold():
         try:
             with transaction.atomic():
-                change()
+                result["value"] = change()
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    pid = cursor.fetchone()[0]
                 changed.set()
-                time.sleep(hold_seconds)
-        except Exception as error:  # noqa: BLE001 (re-raised by join)
-            errors.append(error)
+                deadline = time.monotonic() + timeout  # a block stuck waiting for this one gets it in the end
+                while not block_done.wait(0.02) and time.monotonic() < deadline:
+                    if commit_once_waited_on and a_lock_is_waited_for(held_by=pid, timeout=0):
+                        break
         finally:
             changed.set()
-            connection.close()
 
-    thread = threading.Thread(target=run)
-    thread.start()
-    assert changed.wait(timeout=30)
-
-    def join():
-        thread.join(timeout=30)
-        assert not thread.is_alive()
-        if errors:
-            raise errors[0]
-
-    return join
+    finish = in_thread(hold)
+    assert changed.wait(timeout), "the other transaction did not make its change"
+    if "value" not in result:
+        finish(timeout)  # raises what change() raised
+    try:
+        yield result["value"]
+    finally:
+        block_done.set()
+        finish(timeout)
 
 
 # ---------------------------------------------------------------- a real Celery worker

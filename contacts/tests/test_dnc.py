@@ -1,7 +1,6 @@
 """The do-not-call rule (docs/rules.md#do-not-call) and the registry's evidence rules."""
 
 import datetime
-import threading
 
 import pytest
 from django.apps import apps
@@ -10,6 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from callcenter.models import AuditEvent
+from conftest import another_transaction, race
 from contacts.models import Customer, DoNotCall
 from contacts.services.dnc import (
     ACTIVE_DNC_SQL,
@@ -262,24 +262,15 @@ def test_two_people_revoking_the_same_entry_at_once_revoke_it_once(reference_dat
 
     first, second = make_user("sv_a", "supervisor"), make_user("sv_b", "supervisor")
     entry = DoNotCallFactory()
-    barrier = threading.Barrier(2)
-    outcomes = []
 
     def revoke(user):
         try:
-            barrier.wait(timeout=10)
             revoke_dnc(entry=entry, by=user, reason=f"by {user.username}")
-            outcomes.append("revoked")
+            return "revoked"
         except ValidationError:
-            outcomes.append("refused")
-        finally:
-            connection.close()
+            return "refused"
 
-    threads = [threading.Thread(target=revoke, args=(user,)) for user in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    outcomes = race([lambda: revoke(first), lambda: revoke(second)])
     assert sorted(outcomes) == ["refused", "revoked"]
     assert AuditEvent.objects.filter(action="dnc.revoke").count() == 1
     entry.refresh_from_db()
@@ -303,23 +294,12 @@ def test_the_same_registration_sent_twice_at_once_adds_one_entry(reference_data,
         return create(**kwargs)
 
     monkeypatch.setattr(DoNotCall.objects, "create", slow_create)
-    barrier = threading.Barrier(4)
-    entries, errors = [], []
 
     def register():
-        try:
-            barrier.wait(timeout=10)
-            entries.append(register_dnc(by=user, phone="090-1111-2222", reason="customer_request", source="api").pk)
-        except Exception as error:  # noqa: BLE001 (reported below)
-            errors.append(error)
-        finally:
-            connection.close()
+        return register_dnc(by=user, phone="090-1111-2222", reason="customer_request", source="api").pk
 
-    threads = [threading.Thread(target=register) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    entries = race([register] * 4)
+    errors = [result for result in entries if isinstance(result, Exception)]
     assert not errors
     assert len(entries) == 4 and len(set(entries)) == 1
     assert DoNotCall.objects.filter(phone_number="+819011112222").count() == 1
@@ -335,17 +315,12 @@ def test_an_entry_committed_by_another_session_blocks_immediately(reference_data
     customer = CustomerFactory()
     supervisor = make_user("sv_c", "supervisor")
     assert not is_blocked(customer=customer)
-    done = threading.Event()
 
     def register():
-        try:
-            register_dnc(by=supervisor, customer=customer.pk, reason=REQUEST, source=SUPERVISOR_SOURCE)
-        finally:
-            connection.close()
-            done.set()
+        return register_dnc(by=supervisor, customer=customer.pk, reason=REQUEST, source=SUPERVISOR_SOURCE)
 
-    threading.Thread(target=register).start()
-    assert done.wait(timeout=30)
+    with another_transaction(register):
+        assert not is_blocked(customer=customer)  # not committed yet
     assert is_blocked(customer=customer)
 
 
@@ -493,47 +468,18 @@ def test_an_opt_out_registered_while_the_same_entry_is_being_revoked_is_not_lost
     """A supervisor revokes an old entry for a number while the customer, on the phone, asks again
     not to be called. The new request must not be answered with the entry being revoked: once
     both have committed, the number is still blocked. (The revocation is held open until the
-    registration has started, so the interleaving is certain.)"""
-    from django.db import transaction
-
+    registration waits for it, so the interleaving is certain.)"""
     from conftest import make_user
 
     supervisor, operator = make_user("sv_revoke", "supervisor"), make_user("op_request", "operator")
     old = DoNotCallFactory(phone_number="+819033334444")
-    revoking, registering = threading.Event(), threading.Event()
-    errors = []
 
     def revoke():
-        try:
-            with transaction.atomic():
-                revoke_dnc(entry=old, by=supervisor, reason="entered by mistake")
-                revoking.set()
-                registering.wait(timeout=10)
-                import time
+        return revoke_dnc(entry=old, by=supervisor, reason="entered by mistake")
 
-                time.sleep(0.5)  # the registration runs its check now, before this commits
-        except Exception as error:  # noqa: BLE001 (reported below)
-            errors.append(error)
-        finally:
-            connection.close()
+    with another_transaction(revoke, commit_once_waited_on=True):
+        new = register_dnc(by=operator, phone="090-3333-4444", reason=REQUEST, source=DoNotCall.Source.OPERATOR)
 
-    def register():
-        try:
-            assert revoking.wait(timeout=10)
-            registering.set()
-            return register_dnc(by=operator, phone="090-3333-4444", reason=REQUEST, source=DoNotCall.Source.OPERATOR)
-        finally:
-            connection.close()
-
-    revoker = threading.Thread(target=revoke)
-    revoker.start()
-    result = {}
-    registrar = threading.Thread(target=lambda: result.update(entry=register()))
-    registrar.start()
-    revoker.join(timeout=30)
-    registrar.join(timeout=30)
-
-    assert not errors
-    assert result["entry"].pk != old.pk
+    assert new.pk != old.pk
     assert is_blocked(phone="+819033334444")
     assert DoNotCall.objects.filter(phone_number="+819033334444", revoked_at=None).count() == 1

@@ -3,12 +3,11 @@ the customer and phone tables for its transaction and builds them again at the e
 the indexes come out the same as on the normal path; a busy table or a big table keeps its
 indexes; a failed run leaves them as they were."""
 
-import threading
-
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import translation
 
+from conftest import another_transaction
 from contacts.imports import loaders
 from contacts.models import Customer, ImportJob, PhoneNumber
 from contacts.tests.factories import CustomerFactory
@@ -145,26 +144,10 @@ def test_a_busy_table_takes_the_normal_path_instead_of_waiting(supervisor, dropp
     """Someone is reading customers in an open transaction: the import does not wait for them
     (nor make later readers queue behind it) longer than BULK_LOCK_TIMEOUT."""
     monkeypatch.setattr(loaders, "BULK_LOCK_TIMEOUT", "200ms")
-    reading, done = threading.Event(), threading.Event()
 
-    def reader():
-        try:
-            with transaction.atomic():
-                list(Customer.objects.all()[:1])
-                reading.set()
-                done.wait(timeout=30)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=reader)
-    thread.start()
-    try:
-        assert reading.wait(timeout=30)
+    with another_transaction(lambda: list(Customer.objects.all()[:1])):
         before = indexes()
         job = run_import(supervisor, csv_file([HEADER, *ROWS]))
-    finally:
-        done.set()
-        thread.join(timeout=30)
     assert dropped == [[]]
     assert indexes() == before
     assert job.status == ImportJob.Status.DONE and job.created_count == 3

@@ -4,9 +4,9 @@
 import threading
 
 import pytest
-from django.db import connection
 from django.utils import translation
 
+from conftest import a_lock_is_waited_for, in_thread, race
 from contacts.imports.loaders import CustomerLoader
 from contacts.models import Customer, DoNotCall
 from contacts.services.dnc import is_blocked, register_dnc
@@ -27,31 +27,6 @@ def media_and_language(settings, tmp_path, monkeypatch):
 class NotSent:
     def delay(self, *args, **kwargs):
         return None
-
-
-def in_thread(target, *args, **kwargs):
-    """Run target in a thread with its own database connection; return a join() giving its result."""
-    result = {}
-
-    def run():
-        try:
-            result["value"] = target(*args, **kwargs)
-        except BaseException as error:  # noqa: BLE001 - re-raised by join()
-            result["error"] = error
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-
-    def join():
-        thread.join(timeout=60)
-        assert not thread.is_alive(), "the thread did not finish"
-        if "error" in result:
-            raise result["error"]
-        return result.get("value")
-
-    return join
 
 
 @pytest.mark.django_db(transaction=True)
@@ -140,7 +115,7 @@ def test_an_opt_out_registered_while_an_import_adds_the_same_number_stays_one_en
         finish_register = in_thread(
             register_dnc, by=supervisor, phone="090-5555-0002", reason="customer_request", source="operator"
         )
-        threading.Event().wait(0.5)  # lets register_dnc reach the registry before the import commits
+        assert a_lock_is_waited_for()  # register_dnc waits for the import's lock on the registry
     finally:
         resume_import.set()
     job = finish_import()
@@ -274,13 +249,9 @@ def test_a_job_delivered_twice_while_it_runs_is_run_once(supervisor, monkeypatch
     finish_first = in_thread(imports.run_import, job_id=job.pk)
     try:
         assert first_chunk.wait(timeout=30)
-        finish_second = in_thread(imports.run_import, job_id=job.pk)
-        # A second run would write the same customers and wait for the first one's rows: let the
-        # first one go on after a while, so the test ends either way.
-        release = threading.Timer(3, resume.set)
-        release.start()
-        second = finish_second()
-        release.cancel()
+        # A second run would write the same customers and wait for the first one's rows, until
+        # the first one goes on by itself (after 10 s), so the test ends either way.
+        second = in_thread(imports.run_import, job_id=job.pk)()
     finally:
         resume.set()
     first = finish_first()
@@ -297,14 +268,13 @@ def test_starting_one_upload_twice_at_once_queues_one_job(supervisor):
     from contacts.services import imports
 
     upload = imports.receive_upload(uploaded_file=csv_file(), kind="customers")
-    barrier = threading.Barrier(4)
 
     def start():
-        barrier.wait(timeout=10)
         return imports.start_import(upload=upload, mapping=None, by=supervisor).pk
 
-    joins = [in_thread(start) for _ in range(4)]
-    jobs = {join() for join in joins}
+    results = race([start] * 4)
+    assert not [result for result in results if isinstance(result, Exception)], results
+    jobs = set(results)
 
     assert len(jobs) == 1
     assert ImportJob.objects.count() == 1
@@ -331,16 +301,13 @@ def test_two_edits_of_one_customers_phones_at_once_both_succeed(supervisor):
         ],
     ]
     for round_ in range(12):
-        barrier = threading.Barrier(2)
 
-        def edit(phones, barrier=barrier):
-            barrier.wait(timeout=10)
+        def edit(phones):
             fresh = Customer.objects.get(pk=customer.pk)
             update_customer(customer=fresh, by=supervisor, phones=phones)
             return True
 
-        joins = [in_thread(edit, lists[0]), in_thread(edit, lists[1])]
-        assert [join() for join in joins] == [True, True], round_
+        assert race([lambda: edit(lists[0]), lambda: edit(lists[1])]) == [True, True], round_
         numbers = set(Customer.objects.get(pk=customer.pk).phones.values_list("number", flat=True))
         assert numbers in ({"+819010000000", "+81312345678"}, {"+819010000000", "+81312345678", "+818022223333"})
         update_customer(

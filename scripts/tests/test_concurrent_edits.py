@@ -3,14 +3,11 @@ its objects before the first removed them, then waited for the first's lock. It 
 a message, never a server error. Real transactions: the first request's work runs on its own
 thread and connection and holds its lock until the second one is waiting for it."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from conftest import another_transaction_commits
+from conftest import another_transaction, race
 from scripts import services
 from scripts.locks import lock_script, lock_version
 from scripts.models import Script, ScriptVersion, Step
@@ -42,11 +39,8 @@ def supervisor_client(supervisor):
 
 def post_meanwhile(supervisor_client, url, data, change):
     """POST `url` while `change` (another request's work) commits; the response."""
-    join = another_transaction_commits(change)
-    try:
+    with another_transaction(change, commit_once_waited_on=True):
         return supervisor_client.post(url, data)
-    finally:
-        join()
 
 
 def follow(client, response):
@@ -170,11 +164,8 @@ def test_a_name_taken_by_another_request_meanwhile_is_a_form_error(supervisor_cl
 
 
 def test_an_api_create_with_a_name_taken_meanwhile_is_a_400(api_as, supervisor, reference_data):
-    join = another_transaction_commits(another_request_creates("APIの同時"))
-    try:
+    with another_transaction(another_request_creates("APIの同時"), commit_once_waited_on=True):
         response = api_as(supervisor).post("/api/v1/scripts/", {"name": "APIの同時"}, format="json")
-    finally:
-        join()
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["name"]
 
@@ -182,12 +173,9 @@ def test_an_api_create_with_a_name_taken_meanwhile_is_a_400(api_as, supervisor, 
 def test_importing_a_new_script_under_a_name_taken_meanwhile_is_refused(supervisor, reference_data):
     from .factories import branching_export
 
-    join = another_transaction_commits(another_request_creates("取込の同時"))
-    try:
+    with another_transaction(another_request_creates("取込の同時"), commit_once_waited_on=True):
         with pytest.raises(services.ImportRefused):
             services.import_script(data=branching_export("取込の同時"), by=supervisor)
-    finally:
-        join()
     assert Script.objects.filter(name="取込の同時").count() == 1
 
 
@@ -229,24 +217,11 @@ def test_a_second_click_on_deleting_a_rebuttal_changes_nothing(supervisor_client
 
 def test_rebuttals_added_at_the_same_moment_get_their_own_positions(reference_data):
     script = branching_script(name="切り返し 同時追加", publish=False).script
-    barrier, errors = threading.Barrier(6), []
 
     def add(n):
-        try:
-            barrier.wait(timeout=10)
-            services.save_rebuttal(
-                script=Script.objects.get(pk=script.pk), objection=f"反論 {n}", answer="回答", by=None
-            )
-        except Exception as error:  # noqa: BLE001 (reported below)
-            errors.append(error)
-        finally:
-            connection.close()
+        services.save_rebuttal(script=Script.objects.get(pk=script.pk), objection=f"反論 {n}", answer="回答", by=None)
 
-    threads = [threading.Thread(target=add, args=(n,)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    errors = [result for result in race([lambda n=n: add(n) for n in range(6)]) if isinstance(result, Exception)]
 
     assert errors == []
     positions = list(script.rebuttals.values_list("position", flat=True))

@@ -1,12 +1,11 @@
 """Publishing rules and immutability: in the services, and in the database itself."""
 
-import threading
-
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import translation
 
 from callcenter.models import AuditEvent
+from conftest import another_transaction, race
 from scripts import services
 from scripts.models import Choice, Script, ScriptVersion, Step
 
@@ -183,33 +182,11 @@ def test_update_step_refuses_links_into_another_version(db, supervisor):
 # ---------------------------------------------------------------- races
 
 
-def _race(workers):
-    """Run the callables at the same moment in threads with their own connections."""
-    barrier = threading.Barrier(len(workers))
-    results = [None] * len(workers)
-
-    def run(index, work):
-        try:
-            barrier.wait()
-            results[index] = work()
-        except Exception as error:  # noqa: BLE001 - reported to the test
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, w)) for i, w in enumerate(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_racing_drafts_make_one_draft(reference_data):
     published = branching_script()
     script = Script.objects.get(pk=published.script_id)
-    results = _race([lambda: services.start_draft(script=script, by=None) for _ in range(4)])
+    results = race([lambda: services.start_draft(script=script, by=None) for _ in range(4)])
     assert all(isinstance(r, tuple) for r in results), results
     assert sum(created for _draft, created in results) == 1
     assert script.versions.filter(status=ScriptVersion.Status.DRAFT).count() == 1
@@ -218,7 +195,7 @@ def test_racing_drafts_make_one_draft(reference_data):
 @pytest.mark.django_db(transaction=True)
 def test_racing_publishes_publish_once(reference_data):
     draft = branching_script(publish=False)
-    results = _race([lambda: services.publish_version(version=draft, by=None) for _ in range(3)])
+    results = race([lambda: services.publish_version(version=draft, by=None) for _ in range(3)])
     assert sum(isinstance(r, ScriptVersion) for r in results) == 1
     assert all(isinstance(r, (ScriptVersion, services.VersionNotEditable)) for r in results), results
 
@@ -229,36 +206,13 @@ def test_an_edit_racing_a_publish_never_lands_behind_it(reference_data):
     fails: the published steps are exactly the validated ones."""
     draft = branching_script(publish=False)
     step_id = draft.steps.get(key="premium").pk
-    publishing = threading.Event()
-    edit_started = threading.Event()
-    outcome = {}
 
-    def publish():
-        with transaction.atomic():
-            services.publish_version(version=draft, by=None)
-            publishing.set()
-            edit_started.wait(10)
-            # Give the edit time to block on the version row before committing.
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_sleep(0.3)")
-        connection.close()
-
-    def edit():
-        publishing.wait(10)
-        edit_started.set()
+    with another_transaction(lambda: services.publish_version(version=draft, by=None), commit_once_waited_on=True):
         try:
             with transaction.atomic():
                 Step.objects.filter(pk=step_id).update(text="公開後の変更")
-            outcome["edit"] = "saved"
+            outcome = {"edit": "saved"}
         except IntegrityError:
-            outcome["edit"] = "refused"
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=publish), threading.Thread(target=edit)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+            outcome = {"edit": "refused"}
     assert outcome["edit"] == "refused"
     assert Step.objects.get(pk=step_id).text == "プレミアムプランをご案内します。"

@@ -2,7 +2,6 @@
 racing on the same rows (docs/rules.md#no-double-dial, the limits, idempotent outcomes, hold release)."""
 
 import datetime as dt
-import threading
 import time
 from collections import Counter
 
@@ -24,6 +23,7 @@ from campaigns.services.dispatch import (
 from campaigns.services.outcomes import EntryNotHeld, record_outcome
 from campaigns.tests.factories import CallingPolicyFactory
 from campaigns.tests.factories_console import WEDNESDAY_2PM, entry, ready_list, working_campaign
+from conftest import another_transaction, race
 from contacts.tests.factories import CustomerFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -39,29 +39,6 @@ def make_operators(n, prefix="race_op"):
         user.groups.add(group)
         users.append(user)
     return users
-
-
-def race(workers):
-    """Run the callables at the same instant on their own threads (and DB connections); return
-    their results (or the exception each raised)."""
-    barrier = threading.Barrier(len(workers))
-    results = [None] * len(workers)
-
-    def run(index, work):
-        try:
-            barrier.wait()
-            results[index] = work()
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, work)) for i, work in enumerate(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 def test_32_operators_racing_never_get_the_same_entry(reference_data):
@@ -200,32 +177,15 @@ def test_release_and_outcome_racing_never_both_win(reference_data):
 def test_a_customer_another_dispatch_is_deciding_about_is_skipped(reference_data):
     """Deterministic check of the customer dispatch lock: while another transaction holds it (it
     is about to claim this customer's entry in another campaign), the customer is skipped."""
-    from django.db import transaction
-
     from campaigns.locks import try_lock_customer_for_dispatch
 
     operator = make_operators(1)[0]
     call_list = ready_list(working_campaign(operators=[operator]))
     one = entry(call_list)
-    locked, finish = threading.Event(), threading.Event()
 
-    def other_dispatch():
-        try:
-            with transaction.atomic():
-                assert try_lock_customer_for_dispatch(one.customer_id)
-                locked.set()
-                finish.wait(30)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=other_dispatch)
-    thread.start()
-    try:
-        assert locked.wait(30)
+    with another_transaction(lambda: try_lock_customer_for_dispatch(one.customer_id)) as locked:
+        assert locked
         assert dispatch_next(operator=operator, now=NOW) is None
-    finally:
-        finish.set()
-        thread.join(30)
     assert dispatch_next(operator=operator, now=NOW).pk == one.pk
 
 
@@ -234,26 +194,11 @@ def test_an_entry_row_locked_elsewhere_is_stepped_over_without_waiting(reference
     retry being scheduled, a claim in progress) is stepped over at once; dispatch never queues
     behind it. With a plain SELECT the hold UPDATE would wait for that lock (here: hit the lock
     timeout) instead of handing out the next entry."""
-    from django.db import transaction
-
     operator = make_operators(1)[0]
     call_list = ready_list(working_campaign(operators=[operator]))
     first, second = entry(call_list, rank=0), entry(call_list, rank=1)
-    locked, finish = threading.Event(), threading.Event()
 
-    def other_transaction():
-        try:
-            with transaction.atomic():
-                list(CallListEntry.objects.select_for_update().filter(pk=first.pk))
-                locked.set()
-                finish.wait(30)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=other_transaction)
-    thread.start()
-    try:
-        assert locked.wait(30)
+    with another_transaction(lambda: list(CallListEntry.objects.select_for_update().filter(pk=first.pk))):
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = '2s'")
         try:
@@ -262,9 +207,6 @@ def test_an_entry_row_locked_elsewhere_is_stepped_over_without_waiting(reference
             with connection.cursor() as cursor:
                 cursor.execute("RESET lock_timeout")
         assert got is not None and got.pk == second.pk
-    finally:
-        finish.set()
-        thread.join(30)
     first.refresh_from_db()
     assert first.status == Status.PENDING
 
@@ -272,64 +214,25 @@ def test_an_entry_row_locked_elsewhere_is_stepped_over_without_waiting(reference
 def test_an_outcome_waits_for_the_expiry_beat_and_then_finds_the_hold_gone(reference_data):
     """The expiry beat puts a hold back (not committed yet) while the operator logs the call: the
     outcome must wait for it on the entry's row lock and then refuse (EntryNotHeld), never
-    overwrite an entry that is back in the queue (and may be another operator's by then)."""
-    from django.db import transaction
-
+    overwrite an entry that is back in the queue (and may be another operator's by then). The
+    beat commits once the outcome waits for it."""
     operator = make_operators(1)[0]
     call_list = ready_list(working_campaign(operators=[operator]))
     one = entry(call_list)
     assert dispatch_next(operator=operator, now=NOW).pk == one.pk
     expired = NOW + dt.timedelta(minutes=16)
-    released, finish = threading.Event(), threading.Event()
-    result = []
 
-    def beat():
-        try:
-            with transaction.atomic():
-                assert release_expired_holds(now=expired) == 1
-                released.set()
-                finish.wait(30)
-        finally:
-            connection.close()
-
-    def log_call():
-        try:
-            result.append(
-                record_outcome(
-                    entry=one.pk,
-                    operator=operator,
-                    disposition=Disposition.objects.get(code="no_answer"),
-                    started_at=NOW,
-                    ended_at=NOW,
-                    now=expired,
-                )
+    with another_transaction(lambda: release_expired_holds(now=expired), commit_once_waited_on=True) as released:
+        assert released == 1
+        with pytest.raises(EntryNotHeld):
+            record_outcome(
+                entry=one.pk,
+                operator=operator,
+                disposition=Disposition.objects.get(code="no_answer"),
+                started_at=NOW,
+                ended_at=NOW,
+                now=expired,
             )
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            result.append(exc)
-        finally:
-            connection.close()
-
-    beat_thread = threading.Thread(target=beat)
-    beat_thread.start()
-    assert released.wait(30)
-    outcome_thread = threading.Thread(target=log_call)
-    outcome_thread.start()
-    try:
-        # Let the outcome reach the entry's row and queue behind the beat before the beat commits.
-        for _ in range(200):
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = "
-                    "current_database()"
-                )
-                if cursor.fetchone()[0]:
-                    break
-            time.sleep(0.05)
-    finally:
-        finish.set()
-        beat_thread.join(30)
-        outcome_thread.join(30)
-    assert len(result) == 1 and isinstance(result[0], EntryNotHeld), result
     assert not CallAttempt.objects.filter(entry=one).exists()
     one.refresh_from_db()
     assert (one.status, one.attempts, one.held_by_id) == (Status.PENDING, 0, None)

@@ -23,6 +23,7 @@ from campaigns.tests.factories_console import (
     ready_list,
     working_campaign,
 )
+from conftest import another_transaction
 from contacts.tests.factories import CustomerFactory
 
 UTC = dt.UTC
@@ -343,10 +344,6 @@ def test_periodic_task_does_not_skip_an_attempt_that_commits_after_a_later_one(o
     """Attempt ids are taken at insert and become visible at commit: an outcome that took the
     lower id may commit after one with a higher id. The watermark must not pass it meanwhile, or
     the entries its call pushes back are never re-evaluated."""
-    import threading
-
-    from django.db import connection, transaction
-
     from campaigns.models import CallAttempt
 
     slow_customer, fast_customer = CustomerFactory(), CustomerFactory()
@@ -354,29 +351,13 @@ def test_periodic_task_does_not_skip_an_attempt_that_commits_after_a_later_one(o
     entry(call_list, customer=fast_customer, next_attempt_at=jst(2026, 11, 25, 10, 0))
     other_campaign = working_campaign(operators=[operator2], policy=CallingPolicyFactory())
     cache.set(RESCHEDULE_WATERMARK_KEY, CallAttempt.objects.order_by("-pk").values_list("pk", flat=True).first() or 0)
-    inserted, commit = threading.Event(), threading.Event()
 
     def slow_outcome():  # takes its id first, commits last
-        try:
-            with transaction.atomic():
-                past_attempt(
-                    customer=slow_customer, campaign=other_campaign, at=jst(2026, 11, 25, 14, 0), code="hung_up"
-                )
-                inserted.set()
-                assert commit.wait(10)
-        finally:
-            inserted.set()
-            connection.close()
+        past_attempt(customer=slow_customer, campaign=other_campaign, at=jst(2026, 11, 25, 14, 0), code="hung_up")
 
-    thread = threading.Thread(target=slow_outcome)
-    thread.start()
-    try:
-        assert inserted.wait(10)
+    with another_transaction(slow_outcome):
         past_attempt(customer=fast_customer, campaign=other_campaign, at=jst(2026, 11, 25, 14, 1), code="hung_up")
         reschedule_entries_touched_elsewhere()  # runs while the slow outcome is still open
-    finally:
-        commit.set()
-        thread.join(10)
     reschedule_entries_touched_elsewhere()
 
     waiting.refresh_from_db()

@@ -12,6 +12,7 @@ from campaigns.services.kpis import refresh_kpi_rollups
 from campaigns.services.scheduling import compute_next_attempt_at
 from campaigns.tests.factories import CallingPolicyFactory, CallListEntryFactory, CallListFactory, CampaignFactory
 from campaigns.tests.factories_kpis import at, make_attempt, make_operator
+from conftest import in_thread
 from contacts.tests.factories import SegmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -141,9 +142,7 @@ def test_the_retry_task_reads_the_best_hours_before_it_locks_the_entry(reference
     """The best hours come from Redis: a slow or hanging cache must not hold the entry's row lock
     (schedule_retry runs after every outcome). Checked from another connection, at the moment the
     best hours are read: the entry can still be locked by someone else."""
-    import threading
-
-    from django.db import connection, transaction
+    from django.db import transaction
 
     from campaigns.models import CallListEntry
     from campaigns.selectors.kpis import best_hours as best_hours_selectors
@@ -158,21 +157,11 @@ def test_the_retry_task_reads_the_best_hours_before_it_locks_the_entry(reference
     lock_free = []
 
     def free_to_lock():
-        result = []
-
         def probe():
-            try:
-                with transaction.atomic():
-                    result.append(
-                        CallListEntry.objects.select_for_update(skip_locked=True).filter(pk=pending.pk).exists()
-                    )
-            finally:
-                connection.close()
+            with transaction.atomic():
+                return CallListEntry.objects.select_for_update(skip_locked=True).filter(pk=pending.pk).exists()
 
-        thread = threading.Thread(target=probe)
-        thread.start()
-        thread.join(10)
-        return result == [True]
+        return in_thread(probe)(timeout=10)
 
     def best_hours_for_entry(entry):
         lock_free.append(free_to_lock())

@@ -3,10 +3,9 @@ every rollup table: attempts and state intervals arrive in batches, ids are take
 commit late (around the watermark) or roll back, intervals stay open across runs."""
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -15,6 +14,7 @@ from campaigns.models import AgentStateLog, CallAttempt, KpiDaily, KpiHourly, Kp
 from campaigns.services.kpis import COMMIT_GRACE, reconcile_kpi_rollups, refresh_kpi_rollups
 from campaigns.tests.factories_kpis import DAY, at, make_operator, make_state
 from campaigns.tests.kpis.test_kpis_rollups import World
+from conftest import another_transaction
 
 ROLLUPS = (KpiHourly, KpiOperatorHour, KpiDaily, KpiHourProfile)
 
@@ -96,32 +96,16 @@ def test_an_interval_closed_by_a_transaction_that_outlasts_the_grace_is_recounte
     operator = make_operator("kpi_slow_close")
     began = timezone.now()
     make_state(operator=operator, state="ready", started_at=began - datetime.timedelta(hours=2))
-    closing, release, errors = threading.Event(), threading.Event(), []
 
-    def go_offline_slowly():
-        try:
-            with transaction.atomic():
-                AgentStateLog.objects.filter(operator=operator, ended_at__isnull=True).update(ended_at=timezone.now())
-                closing.set()
-                release.wait(20)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+    def go_offline():
+        AgentStateLog.objects.filter(operator=operator, ended_at__isnull=True).update(ended_at=timezone.now())
 
-    thread = threading.Thread(target=go_offline_slowly)
-    thread.start()
-    try:
-        assert closing.wait(20)
+    with another_transaction(go_offline):
         # A refresh long after, in the next hour: it counts the open interval into that hour, which
         # must lose the time again once the interval turns out to have ended before it.
         next_hour = timezone.now().replace(minute=0, second=0, microsecond=0) + datetime.timedelta(hours=1)
         while_open = next_hour + COMMIT_GRACE + datetime.timedelta(minutes=5)
         assert refresh_kpi_rollups(now=while_open).operator_hours > 0
-    finally:
-        release.set()
-        thread.join()
-    assert not errors
     later = while_open + datetime.timedelta(seconds=30)
     refresh_kpi_rollups(now=later)
     incremental = rollup_rows()

@@ -3,10 +3,9 @@ incremental refreshes, after late commits, and after the nightly reconciliation 
 
 import datetime
 import random
-import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from callcenter.history import history_change
 from campaigns.models import AgentStateLog, CallAttempt, Disposition, KpiHourly, KpiOperatorHour
@@ -15,6 +14,7 @@ from campaigns.selectors.kpis.tables import GROUPINGS, kpi_tables
 from campaigns.services.kpis import COMMIT_GRACE, reconcile_kpi_rollups, refresh_kpi_rollups
 from campaigns.tests.factories import CallListFactory, CampaignFactory, CustomerFactory
 from campaigns.tests.factories_kpis import DAY, at, make_attempt, make_operator, make_state
+from conftest import another_transaction, race
 from contacts.tests.factories import SegmentFactory
 
 ALL = list(GROUPINGS)
@@ -215,31 +215,19 @@ def test_reconciliation_repairs_whatever_drifted(world):
 def test_a_refresh_finding_another_one_running_does_nothing(world):
     now = at(DAY, 20)
     world.attempts(20, at(DAY, 9), at(DAY, 12))
-    holding, release = threading.Event(), threading.Event()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO campaigns_kpiwatermark (source, last_id) VALUES ('attempts', 0), "
+            "('agent_states', 0) ON CONFLICT DO NOTHING"
+        )
 
     def hold_the_watermarks():
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "INSERT INTO campaigns_kpiwatermark (source, last_id) VALUES ('attempts', 0), "
-                    "('agent_states', 0) ON CONFLICT DO NOTHING"
-                )
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SELECT 1 FROM campaigns_kpiwatermark FOR UPDATE")
-                holding.set()
-                release.wait(20)
-        finally:
-            connection.close()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM campaigns_kpiwatermark FOR UPDATE")
 
-    thread = threading.Thread(target=hold_the_watermarks)
-    thread.start()
-    assert holding.wait(20)
-    try:
+    with another_transaction(hold_the_watermarks):
         assert refresh_kpi_rollups(now=now).skipped
         assert KpiHourly.objects.count() == 0
-    finally:
-        release.set()
-        thread.join()
     assert refresh_kpi_rollups(now=now).attempts == 20
     assert_rollup_equals_raw(world, now)
 
@@ -247,40 +235,23 @@ def test_a_refresh_finding_another_one_running_does_nothing(world):
 @pytest.mark.django_db(transaction=True)
 def test_racing_refreshes_while_calls_are_logged_count_every_attempt_once(world):
     now = at(DAY, 21)
-    errors = []
 
     def refresher():
-        try:
-            for _ in range(6):
-                refresh_kpi_rollups(now=now)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        for _ in range(6):
+            refresh_kpi_rollups(now=now)
 
     def logger(seed):
-        try:
-            for i in range(15):
-                make_attempt(
-                    campaign=world.x,
-                    operator=world.operators[seed],
-                    customer=world.customer,
-                    started_at=at(DAY, 9 + i % 8, seed * 7),
-                    disposition=CODES[(i + seed) % len(CODES)],
-                )
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connection.close()
+        for i in range(15):
+            make_attempt(
+                campaign=world.x,
+                operator=world.operators[seed],
+                customer=world.customer,
+                started_at=at(DAY, 9 + i % 8, seed * 7),
+                disposition=CODES[(i + seed) % len(CODES)],
+            )
 
-    threads = [threading.Thread(target=refresher) for _ in range(3)] + [
-        threading.Thread(target=logger, args=(s,)) for s in range(3)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
+    results = race([refresher] * 3 + [lambda seed=seed: logger(seed) for seed in range(3)])
+    assert not [result for result in results if isinstance(result, Exception)], results
     refresh_kpi_rollups(now=now + COMMIT_GRACE)
     totals = assert_rollup_equals_raw(world, now)["none"][0].figures
     assert totals.dials == 45
@@ -296,34 +267,16 @@ def test_an_attempt_whose_transaction_outlasts_the_grace_is_not_skipped(world, e
     if earlier_refresh:
         world.attempts(5, at(DAY, 9), at(DAY, 10))
         assert refresh_kpi_rollups(now=at(DAY, 18)).attempts == 5
-    inserted, release, errors = threading.Event(), threading.Event(), []
 
     def slow_outcome():
-        try:
-            with transaction.atomic():
-                make_attempt(
-                    campaign=world.x, operator=world.operators[0], customer=world.customer, started_at=at(DAY, 10, 30)
-                )
-                inserted.set()
-                release.wait(20)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        make_attempt(campaign=world.x, operator=world.operators[0], customer=world.customer, started_at=at(DAY, 10, 30))
 
-    thread = threading.Thread(target=slow_outcome)
-    thread.start()
-    try:
-        assert inserted.wait(20)
+    with another_transaction(slow_outcome):
         later = make_attempt(
             campaign=world.y, operator=world.operators[1], customer=world.customer, started_at=at(DAY, 11)
         )
         long_after = later.created_at + COMMIT_GRACE + datetime.timedelta(minutes=5)
         assert refresh_kpi_rollups(now=long_after).attempts == 0
-    finally:
-        release.set()
-        thread.join()
-    assert not errors
     assert refresh_kpi_rollups(now=long_after).attempts == 2
     assert_rollup_equals_raw(world, long_after)
 

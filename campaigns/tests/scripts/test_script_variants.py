@@ -3,11 +3,9 @@ console follows what supervisors set, and the demo data that uses the scripts.""
 
 import datetime as dt
 import io
-import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 
@@ -16,6 +14,7 @@ from campaigns.models import CallAttempt, Campaign, CampaignScriptVariant
 from campaigns.services import script_variants as services
 from campaigns.tests.factories import CallingPolicyFactory, CampaignFactory
 from campaigns.tests.factories_console import entry, ready_list, working_campaign
+from conftest import race
 from contacts.tests.factories import CustomerFactory, SegmentFactory
 from scripts import services as script_services
 from scripts.tests.factories import branching_script
@@ -128,24 +127,15 @@ def test_two_supervisors_adding_the_same_segment_at_once_map_it_once(reference_d
     script = branching_script(name="並行テスト")
     campaign = CampaignFactory(script=script.script)
     segment = SegmentFactory(name="並行", criteria=HEAVY)
-    barrier = threading.Barrier(4)
-    outcomes = []
 
     def add():
         try:
-            barrier.wait()
             services.add_variant(campaign=campaign, segment=segment, script=script.script, by=supervisor)
-            outcomes.append("added")
+            return "added"
         except ValidationError:
-            outcomes.append("refused")
-        finally:
-            connection.close()
+            return "refused"
 
-    threads = [threading.Thread(target=add) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race([add] * 4)
     assert sorted(outcomes) == ["added", "refused", "refused", "refused"]
     assert list(campaign.script_variants.values_list("position", flat=True)) == [1]
 

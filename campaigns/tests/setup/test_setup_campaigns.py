@@ -5,7 +5,6 @@ import threading
 import time
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from callcenter.models import AuditEvent
@@ -24,6 +23,7 @@ from campaigns.tests.factories import (
     CallListFactory,
     CampaignFactory,
 )
+from conftest import RACE_TIMEOUT, a_lock_is_waited_for, another_transaction, in_thread
 from contacts.tests.factories import CustomerFactory
 
 TODAY = timezone.localdate
@@ -184,56 +184,11 @@ def test_the_celery_task_applies_the_dates(celery_worker_process, reference_data
 
 
 def overlap(first, second):
-    """Run `first` in a transaction that stays open until `second` (in another thread) is either
-    blocked on a lock or done, so the two really overlap; then commit `first`. Returns both
-    results."""
-    from django.db import transaction
-
-    first_done, second_started, second_finished = threading.Event(), threading.Event(), threading.Event()
-    results, errors = {}, []
-
-    def run_first():
-        try:
-            with transaction.atomic():
-                results["first"] = first()
-                first_done.set()
-                second_started.wait(10)
-                deadline = time.monotonic() + 10
-                while time.monotonic() < deadline and not second_finished.is_set():
-                    with connection.cursor() as cursor:
-                        # Activity views are a snapshot per transaction unless cleared.
-                        cursor.execute("SELECT pg_stat_clear_snapshot()")
-                        cursor.execute(
-                            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                            " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-                        )
-                        if cursor.fetchone()[0]:
-                            break
-                    time.sleep(0.02)
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            first_done.set()
-            connection.close()
-
-    def run_second():
-        try:
-            first_done.wait(10)
-            second_started.set()
-            results["second"] = second()
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            second_finished.set()
-            connection.close()
-
-    threads = [threading.Thread(target=run_first), threading.Thread(target=run_second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    return results["first"], results["second"]
+    """Run `first` in a transaction that stays open until `second` either waits for one of its
+    locks or is done, so the two really overlap; then commit `first`. Both results."""
+    with another_transaction(first, commit_once_waited_on=True) as first_result:
+        second_result = second()
+    return first_result, second_result
 
 
 @pytest.mark.django_db(transaction=True)
@@ -293,44 +248,23 @@ def test_finishing_a_campaign_while_one_of_its_lists_is_built_does_not_deadlock(
         by=None,
         criteria={"match": "all", "rules": [{"field": "tag", "op": "eq", "value": tag}]},
     )
-    inserted, finishing = threading.Event(), threading.Event()
+    inserted = threading.Event()
     insert_entries = lists._insert_entries
 
     def insert_then_wait(**kwargs):
         counts = insert_entries(**kwargs)
         inserted.set()
-        finishing.wait(10)
-        time.sleep(0.5)  # the finish is now waiting for this list's row
+        assert a_lock_is_waited_for()  # the finish is now waiting for this list's row
         return counts
 
     monkeypatch.setattr(lists, "_insert_entries", insert_then_wait)
-    errors = []
-
-    def build():
-        try:
-            run_call_list_build(call_list_id=call_list.pk)
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            inserted.set()
-            connection.close()
-
-    def finish():
-        try:
-            assert inserted.wait(10)
-            finishing.set()
-            finish_campaign(campaign=campaign, by=supervisor, reason="test")
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=build), threading.Thread(target=finish)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert not errors, errors
+    build = in_thread(run_call_list_build, call_list_id=call_list.pk)
+    try:
+        assert inserted.wait(RACE_TIMEOUT)
+        finish_campaign(campaign=campaign, by=supervisor, reason="test")
+    finally:
+        inserted.set()
+        build()
     assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.FINISHED
     assert CallList.objects.get(pk=call_list.pk).status == CallList.Status.CLOSED
     assert set(CallListEntry.objects.filter(call_list=call_list).values_list("status", flat=True)) == {"cancelled"}
