@@ -382,6 +382,7 @@ def page(browser, live_server, reference_data):
 
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     page.on("console", console)
+    page.browser_problems = problems
     yield page
     context.close()
     # A page that throws or logs an error is broken even when the test's clicks went through.
@@ -409,6 +410,17 @@ def browser_login(page):
         return page
 
     return do_login
+
+
+def wait_until(page, expression: str, arg=None, timeout: float = 15) -> None:
+    """Wait until a JavaScript expression (or function of `arg`) is true in the page. Playwright's
+    own page.wait_for_function compiles its predicate inside the page, which the Content-Security-
+    Policy refuses (no 'unsafe-eval'); page.evaluate runs outside the policy."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(100)
 
 
 def screenshot(page, name: str) -> Path:

@@ -7,3 +7,10 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 }, true);
+
+// A select with data-submit-on-change applies at once (its form also has a button for no-JS use).
+document.addEventListener("change", function (event) {
+  if (event.target.matches("select[data-submit-on-change]") && event.target.form) {
+    event.target.form.submit();
+  }
+});

@@ -10,6 +10,7 @@ from campaigns.models import AgentStateLog, CallAttempt, CallListEntry
 from campaigns.services.dispatch import dispatch_next, release_hold
 from campaigns.tests.factories import CallingPolicyFactory
 from campaigns.tests.factories_console import entry, past_attempt, ready_list, working_campaign
+from conftest import wait_until
 from contacts.models import DoNotCall
 from contacts.tests.factories import CustomerFactory
 
@@ -247,7 +248,7 @@ def test_a_long_call_keeps_its_hold_while_the_console_is_open(
         page.wait_for_timeout(200)
     assert held.held_until > timezone.now() + dt.timedelta(minutes=14)
     shown = timezone.localtime(held.held_until).strftime("%H:%M")
-    page.wait_for_function("(t) => document.querySelector('[data-held-until]').textContent === t", arg=shown)
+    wait_until(page, "(t) => document.querySelector('[data-held-until]').textContent === t", shown)
     assert page.is_hidden("[data-testid=hold-ceiling]") and page.is_hidden("[data-testid=hold-lost]")
 
     # Close to the ceiling (two hours after the dispatch): the operator is told to wrap up.

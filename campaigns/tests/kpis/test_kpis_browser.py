@@ -11,6 +11,7 @@ from campaigns.selectors.kpis.labels import person_name
 from campaigns.selectors.kpis.tables import kpi_totals
 from campaigns.services.kpis import refresh_kpi_rollups
 from campaigns.tests.factories_kpis import make_attempt, make_state, sample_history
+from conftest import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -49,9 +50,7 @@ def test_dashboard_draws_sorts_switches_heat_maps_and_filters(history, manager, 
     page.goto(page.base_url + "/campaigns/dashboard/" + query)
     everything = kpi_totals(KpiFilter(date_from=history.start, date_to=history.end))
     assert page.inner_text("[data-testid=tile-dials-value]") == f"{everything.dials:,}"
-    page.wait_for_function(
-        "Chart.getChart('chart-trend') && Chart.getChart('chart-funnel') && Chart.getChart('chart-hours')"
-    )
+    wait_until(page, "Chart.getChart('chart-trend') && Chart.getChart('chart-funnel') && Chart.getChart('chart-hours')")
     assert chart_points(page, "chart-trend") >= 6  # a bar per calling day
     assert chart_points(page, "chart-funnel") == 3
     for canvas in ("chart-trend", "chart-funnel", "chart-hours"):
@@ -151,7 +150,7 @@ def test_wallboard_refreshes_itself(history, manager, browser_login, shot):
         talk=60,
     )
     refresh_kpi_rollups(now=timezone.now() + datetime.timedelta(minutes=1))
-    page.wait_for_function("document.querySelector('[data-testid=wb-1]').textContent.trim() === '4'", timeout=15000)
+    wait_until(page, "document.querySelector('[data-testid=wb-1]').textContent.trim() === '4'")
     assert page.inner_text("[data-testid=wb-3]") == "2"
 
 
@@ -162,7 +161,7 @@ def test_client_page_is_scoped(history, client_viewer, browser_login, shot):
     page.goto(page.base_url + f"/campaigns/client/?date_from={history.start}&date_to={history.end}")
     theirs = kpi_totals(KpiFilter(date_from=history.start, date_to=history.end, campaign_ids=(campaign.id,)))
     assert page.inner_text("[data-testid=tile-dials-value]") == f"{theirs.dials:,}"
-    page.wait_for_function("Chart.getChart('chart-trend') !== undefined")
+    wait_until(page, "Chart.getChart('chart-trend') !== undefined")
     assert canvas_has_ink(page, "chart-trend")
     text = page.inner_text("main")
     assert campaign.name in text and history.campaigns[1].name not in text

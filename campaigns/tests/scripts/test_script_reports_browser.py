@@ -3,6 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from conftest import wait_until
+
 from .test_script_reports import survey  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
@@ -22,7 +24,7 @@ def test_supervisor_reads_survey_results_and_compares_versions(page, browser_log
     page.goto(page.base_url + reverse("campaigns:script_version_report") + f"?campaign={campaign.pk}")
     rows = page.locator("[data-testid=version-kpi-table] tbody tr")
     assert rows.count() == 2 and "100.0%" in rows.nth(1).inner_text()
-    page.wait_for_function(
-        "() => document.getElementById('version-chart') && window.Chart && Chart.getChart('version-chart')"
+    wait_until(
+        page, "() => document.getElementById('version-chart') && window.Chart && Chart.getChart('version-chart')"
     )
     shot(page, "scripts-version-report")
