@@ -40,6 +40,11 @@ VIEW_CLIENT_KPIS = "callcenter.view_client_kpis"
 EXPORT_DATA = "callcenter.export_data"
 VIEW_AUDIT = "callcenter.view_audit"
 
+# Campaign costs (labour per hour, telecom per minute, fixed) and the figures made of them are for
+# the people who run campaigns and for the client who pays for them; an operator's own cost figure
+# would tell the hourly rate.
+SEE_COSTS = (MANAGE_LISTS, VIEW_DASHBOARD, VIEW_CLIENT_KPIS)
+
 
 def sync_role_groups(Group, Permission, ContentType) -> None:
     """Create the role groups with their permissions; idempotent. Test fixtures call it after a

@@ -68,8 +68,8 @@ class KpiRowSerializer(serializers.Serializer):
     aht = serializers.FloatField(allow_null=True)
     utilization = serializers.FloatField(allow_null=True)
     logged_in_seconds = serializers.IntegerField()
-    cost = serializers.FloatField()
-    cpc = serializers.FloatField(allow_null=True)
+    cost = serializers.FloatField(allow_null=True, help_text="null for operators, who do not see costs")
+    cpc = serializers.FloatField(allow_null=True, help_text="null for operators, who do not see costs")
     cph = serializers.FloatField(allow_null=True)
 
 
@@ -94,9 +94,10 @@ def _api_key(key):
     return key.isoformat() if isinstance(key, datetime.date) else key
 
 
-def _rows(kpi_filter: KpiFilter, group_by: str) -> list[dict]:
+def _rows(kpi_filter: KpiFilter, group_by: str, *, costs: bool) -> list[dict]:
     rows = label_rows({group_by: kpi_table(kpi_filter, group_by)})[group_by]
-    return [{"key": _api_key(row.key), "label": row.label, **row.figures.as_dict()} for row in rows]
+    hidden = {} if costs else {"cost": None, "cpc": None}
+    return [{"key": _api_key(row.key), "label": row.label, **row.figures.as_dict(), **hidden} for row in rows]
 
 
 class KpiView(APIView):
@@ -116,8 +117,8 @@ class KpiView(APIView):
         ],
         responses=KpiResponseSerializer,
         description="KPIs as defined in docs/api.md#kpis; rates are fractions (0-1), times seconds, "
-        "ratios without a denominator null. Operators see only their own figures; client viewers only "
-        "their campaigns, without operator breakdowns.",
+        "ratios without a denominator null. Operators see only their own figures, without costs; client "
+        "viewers only their campaigns, without operator breakdowns.",
     )
     def get(self, request):
         query = KpiQuerySerializer(data=request.query_params)
@@ -145,13 +146,18 @@ class KpiView(APIView):
                 operator_id=params.get("operator"),
             )
         )
+        costs = roles.can(request.user, *roles.SEE_COSTS)
         body = {
             "from": kpi_filter.date_from,
             "to": kpi_filter.date_to,
             "group_by": group_by,
-            "rows": _rows(kpi_filter, group_by),
+            "rows": _rows(kpi_filter, group_by, costs=costs),
         }
         if params["compare"]:
             previous = kpi_filter.previous()
-            body["previous"] = {"from": previous.date_from, "to": previous.date_to, "rows": _rows(previous, group_by)}
+            body["previous"] = {
+                "from": previous.date_from,
+                "to": previous.date_to,
+                "rows": _rows(previous, group_by, costs=costs),
+            }
         return Response(body)

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from callcenter import roles
 from campaigns.models import CallingPolicy, CallList, CallListEntry, Campaign, Disposition
 from campaigns.selectors.setup import operator_users
-from campaigns.services.campaigns import edit_problems, value_problems
+from campaigns.services.campaigns import COST_FIELDS, edit_problems, value_problems
 from campaigns.services.lists import EXCLUSION_REASONS, LIST_PRIORITY_LIMIT, list_operator_choices
 from campaigns.services.policies import MAX_DELAY_MINUTES, policy_problems
 from contacts.attributes import validate_attribute_key
@@ -117,6 +117,11 @@ class CampaignSerializer(serializers.ModelSerializer):
         fields = super().get_fields()
         # Re-evaluated per request: users and groups change while the process lives.
         fields["operators"].child_relation.queryset = operator_users()
+        request, view = self.context.get("request"), self.context.get("view")
+        describing = view is not None and getattr(view, "swagger_fake_view", False)  # the OpenAPI schema
+        if request is not None and not describing and not roles.can(request.user, *roles.SEE_COSTS):
+            for name in COST_FIELDS:
+                fields.pop(name)
         return fields
 
     def validate(self, attrs):

@@ -88,7 +88,8 @@ DASHBOARD_TABLES = [
     "weekday_hour",
     "segment_weekday_hour",
 ]
-# Client viewers: the same figures for their campaigns, without people (operators) in them.
+# Client viewers: the same figures for their campaigns, without people (operators) in them, nor
+# the center's segments of its customers.
 CLIENT_TABLES = ["none", "day", "hour", "weekday", "campaign", "list", "weekday_hour"]
 EXPORTABLE = {
     "day",
@@ -384,13 +385,18 @@ def _page_context(request, form, kpi_filter, groupings, *, with_segments: bool):
     return context
 
 
+def tables_on_page(scope: KpiScope) -> list[str]:
+    """The tables of the KPI page a scope gets: the dashboard's, or the client viewer's."""
+    return DASHBOARD_TABLES if scope.operators_visible else CLIENT_TABLES
+
+
 @require_GET
 @roles.permission_required(roles.VIEW_DASHBOARD)
 def dashboard(request):
     scope = KpiScope()
     form = KpiFilterForm(request.GET, campaigns=campaigns_in_scope(scope), operators=operators_for_kpis())
     kpi_filter = form.kpi_filter()
-    context = _page_context(request, form, kpi_filter, DASHBOARD_TABLES, with_segments=True)
+    context = _page_context(request, form, kpi_filter, tables_on_page(scope), with_segments=True)
     return render(request, "campaigns/kpis/dashboard.html", context)
 
 
@@ -401,7 +407,7 @@ def client_kpis(request):
     campaigns = campaigns_in_scope(scope)
     form = KpiFilterForm(request.GET, campaigns=campaigns)
     kpi_filter = scope.restrict(form.kpi_filter())
-    context = _page_context(request, form, kpi_filter, CLIENT_TABLES, with_segments=False)
+    context = _page_context(request, form, kpi_filter, tables_on_page(scope), with_segments=False)
     context["campaigns"] = campaigns
     return render(request, "campaigns/kpis/client.html", context)
 
@@ -496,11 +502,10 @@ CSV_UNIT = {"pct": " (%)", "time": " (s)", "money": "", "dec": "", "int": ""}
 @require_GET
 @roles.permission_required(roles.EXPORT_DATA, roles.VIEW_CLIENT_KPIS)
 def kpi_export(request, table: str):
-    """Any KPI table as CSV (UTF-8 with BOM, so Excel opens the Japanese right)."""
-    if table not in EXPORTABLE:
-        raise Http404
+    """A KPI table of the user's page as CSV (UTF-8 with BOM, so Excel opens the Japanese right):
+    a client viewer gets the tables the client page shows, nothing the dashboard adds."""
     scope = kpi_scope_for(request.user)
-    if not scope.operators_visible and table == "operator":
+    if scope is None or table not in EXPORTABLE or table not in tables_on_page(scope):
         raise Http404
     operators = operators_for_kpis() if scope.operators_visible else None
     form = KpiFilterForm(request.GET, campaigns=campaigns_in_scope(scope), operators=operators)
