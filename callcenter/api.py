@@ -20,6 +20,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .roles import roles_of
 from .signin import tokens, two_factor
+from .throttles import TokenByAddressThrottle, TokenByUsernameThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,15 @@ def exception_handler(exc, context):
         # A service's refusal (e.g. a name another request took meanwhile): the API's 400 shape.
         # Views let these through rather than converting them themselves.
         exc = exceptions.ValidationError(_validation_error_detail(exc))
+    elif isinstance(exc, exceptions.Throttled) and exc.get_codes() == "throttled":
+        # A throttle (callcenter.throttles) said no: DRF's own text has no Japanese for the wait.
+        wait = exc.wait
+        exc = exceptions.Throttled(
+            detail=_("Too many requests: try again in %(seconds)s seconds.") % {"seconds": wait}
+            if wait
+            else _("Too many requests: try again later.")
+        )
+        exc.wait = wait  # the Retry-After header
     elif _refused_value(exc):
         logger.warning("API request refused by the database: %s", exc, exc_info=True)  # visible if a bug
         exc = ValueRefused()
@@ -145,6 +155,7 @@ class ObtainTokenView(APIView):
     # The credentials are in the body: an Authorization header (a stale token) is not looked at.
     authentication_classes = []
     permission_classes = [AllowAny]
+    throttle_classes = [TokenByAddressThrottle, TokenByUsernameThrottle]
 
     @extend_schema(
         tags=["auth"],
@@ -155,7 +166,8 @@ class ObtainTokenView(APIView):
         "`otp`, the current code of the authenticator app (or a recovery code); without it, or with a wrong one, "
         "the answer is 400 with `errors.otp`. Wrong credentials: 400 `errors.non_field_errors`. 429 (with "
         "Retry-After) while the username is locked out from this address after repeated failed sign-ins, or "
-        "the address is, after failures for many usernames.",
+        "the address is, after failures for many usernames; or after too many token requests from one "
+        "address or for one username (API_TOKEN_RATE_PER_ADDRESS, API_TOKEN_RATE_PER_USERNAME).",
         responses={
             200: TokenResponseSerializer,
             400: OpenApiResponse(description='{"errors": {"field": ["..."]}}'),
@@ -175,6 +187,7 @@ class ObtainTokenView(APIView):
                 raise exceptions.Throttled(
                     wait=settings.AXES_COOLOFF_TIME * 3600,
                     detail=str(_("Too many failed sign-ins for this user or from this address: try again later.")),
+                    code="locked_out",  # its own message, not the throttles' (exception_handler)
                 )
             raise exceptions.ValidationError({"non_field_errors": [_("Unable to sign in with these credentials.")]})
         if two_factor.must_verify(user):

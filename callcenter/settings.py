@@ -201,6 +201,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "callcenter.api.exception_handler",
+    # Reading lists page by page is limited per user, getting a token per address and per username
+    # (callcenter.throttles; the counts live in Redis). "N/second|minute|hour|day".
+    "DEFAULT_THROTTLE_CLASSES": ["callcenter.throttles.ListThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "list": env_str("API_LIST_RATE", "120/minute"),
+        "token_ip": env_str("API_TOKEN_RATE_PER_ADDRESS", "30/minute"),
+        "token_username": env_str("API_TOKEN_RATE_PER_USERNAME", "10/minute"),
+    },
+    # The per-address throttle counts the same client address as the sign-in lockout: the
+    # proxies of AXES_PROXY_COUNT (0: X-Forwarded-For is not believed, a client could name any).
+    "NUM_PROXIES": AXES_IPWARE_PROXY_COUNT or 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Callcenter API",
