@@ -9,6 +9,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.http import Http404, HttpResponseRedirect
+from django.urls import resolve
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
@@ -170,8 +171,8 @@ class ObtainTokenView(APIView):
         "address or for one username (API_TOKEN_RATE_PER_ADDRESS, API_TOKEN_RATE_PER_USERNAME).",
         responses={
             200: TokenResponseSerializer,
-            400: OpenApiResponse(description='{"errors": {"field": ["..."]}}'),
-            429: OpenApiResponse(description='{"detail": "..."}'),
+            400: OpenApiResponse(description="Wrong credentials, or a missing or wrong one-time code"),
+            429: OpenApiResponse(description="The username is locked out for a while (Retry-After says how long)"),
         },
     )
     def post(self, request, *args, **kwargs):
@@ -217,7 +218,10 @@ def unknown_route(request, *args, **kwargs):
 def missing_slash(request, path):
     """Every API path ends in "/". Django's APPEND_SLASH answers a POST without it with a 301,
     which clients follow as a GET (the write is not made; with DEBUG on it is even a 500). A 308
-    sends every method, body included, to the path with the slash."""
+    sends every method, body included, to the path with the slash; a path that is no route with
+    the slash either is a 404 at once."""
+    if resolve(request.path_info + "/").func is unknown_route:
+        return unknown_route(request)
     location = request.path + "/" + (f"?{request.META['QUERY_STRING']}" if request.META.get("QUERY_STRING") else "")
     return HttpResponseRedirect(location, status=301 if request.method in ("GET", "HEAD") else 308)
 

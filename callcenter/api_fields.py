@@ -1,8 +1,11 @@
 """Serializer fields shared by the apps' APIs."""
 
+import re
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
@@ -29,3 +32,22 @@ class OffsetDateTimeModelSerializer(serializers.ModelSerializer):
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: OffsetDateTimeField,
     }
+
+
+HOUR_MINUTE_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+@extend_schema_field({"type": "string", "pattern": HOUR_MINUTE_PATTERN, "example": "09:00"})
+class HourMinuteField(serializers.TimeField):
+    """A time of day as "HH:MM" (24-hour), in and out, as API.md writes calling hours."""
+
+    default_error_messages = {"invalid": _("Write the time as HH:MM, e.g. 09:00.")}
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", input_formats=["%H:%M"], **kwargs)
+
+    def to_internal_value(self, value):
+        # strptime would also take "9:5"; the schema's pattern is the whole rule.
+        if not isinstance(value, str) or not re.fullmatch(HOUR_MINUTE_PATTERN, value):
+            self.fail("invalid")
+        return super().to_internal_value(value)

@@ -11,7 +11,7 @@ urlpatterns = [
     path("", include("scripts.api_urls")),
     path("", include("campaigns.api_urls")),
     # Last: any other path is a JSON 404 like the API's own (not the HTML page), or, without its
-    # trailing slash, redirected to the path with it.
-    re_path(r"^.*/$", api.unknown_route),
-    re_path(r"^(?P<path>.*[^/])$", api.missing_slash),
+    # trailing slash, redirected to the path with it. ([\s\S], not ".": a path may hold a newline.)
+    re_path(r"^[\s\S]*/$", api.unknown_route),
+    re_path(r"^(?P<path>[\s\S]*[^/])$", api.missing_slash),
 ]

@@ -197,7 +197,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "callcenter.api_schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "callcenter.api.exception_handler",
@@ -222,6 +222,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request and response shapes as separate components: a request has no read-only fields, an
+    # upload's file is binary (not the URL a response would carry), non-blank texts have minLength.
+    "COMPONENT_SPLIT_REQUEST": True,
     # Several models have a "kind" or "status" field with different choices: name them.
     "ENUM_NAME_OVERRIDES": {
         "ImportKindEnum": "contacts.models.ImportJob.Kind",

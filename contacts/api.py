@@ -5,12 +5,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from callcenter import held_calls, roles
+from callcenter.api_schema import ID
 from callcenter.bulk_reads import AuditedPages
 
 from . import selectors
@@ -34,6 +35,9 @@ class PerActionPermissions:
     """`action_perms`: action name -> capabilities (any of them passes)."""
 
     action_perms: dict = {}
+    # Ids in the path are numbers, as the schema says: /dnc/abc/revoke/ is an unknown route (404),
+    # not a lookup that fails (it was a 500). With the router's path converters (registry.py).
+    lookup_value_converter = "int"
 
     def get_permissions(self):
         perms = self.action_perms.get(self.action) or self.action_perms["default"]
@@ -44,16 +48,21 @@ def _int_param(request, name):
     value = request.query_params.get(name, "").strip()
     if not value:
         return None
-    if not value.isdigit():
+    if not _is_id(value):
         raise serializers.ValidationError({name: [_("Must be an integer id.")]})
     return int(value)
+
+
+def _is_id(value: str) -> bool:
+    """An id as the schema states it: ASCII digits, at least 1 (str.isdigit() takes "²" too)."""
+    return value.isascii() and value.isdigit() and int(value) >= 1
 
 
 @extend_schema_view(
     list=extend_schema(
         parameters=[
             OpenApiParameter("q", str, description="Name, kana, phone (any format) or external id"),
-            OpenApiParameter("segment", int),
+            OpenApiParameter("segment", ID),
             OpenApiParameter("tag", str),
             OpenApiParameter("prefecture", str),
             OpenApiParameter("subscription_status", str),
@@ -70,6 +79,8 @@ class CustomerViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Customers with their phone numbers. `phones` given in a PATCH replace all of them."""
+
     serializer_class = CustomerSerializer
     page_read_action = "customers.page_read"
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -118,10 +129,18 @@ class CustomerViewSet(
     list=extend_schema(
         parameters=[
             OpenApiParameter("phone", str, description="Any format"),
-            OpenApiParameter("customer", int),
-            OpenApiParameter("campaign", str, description='Campaign id, or "global"'),
+            OpenApiParameter("customer", ID),
+            OpenApiParameter(
+                "campaign", str, pattern=r"^([0-9]*[1-9][0-9]*|global)$", description='Campaign id, or "global"'
+            ),
             OpenApiParameter("active", bool),
         ]
+    ),
+    create=extend_schema(
+        responses={
+            201: DoNotCallSerializer,
+            404: OpenApiResponse(description="An operator named a customer or number of a call they do not hold"),
+        }
     ),
 )
 class DoNotCallViewSet(
@@ -148,7 +167,7 @@ class DoNotCallViewSet(
         customer_id = _int_param(self.request, "customer")
         campaign = params.get("campaign", "").strip()
         if campaign and campaign != "global":
-            if not campaign.isdigit():
+            if not _is_id(campaign):
                 raise serializers.ValidationError({"campaign": [_('Must be a campaign id or "global".')]})
             campaign = int(campaign)
         active = params.get("active", "").strip().lower()
@@ -185,7 +204,10 @@ class DoNotCallViewSet(
             note=data.get("note", ""),
         )
 
-    @extend_schema(request=RevokeSerializer, responses=DoNotCallSerializer)
+    @extend_schema(
+        request=RevokeSerializer,
+        responses={200: DoNotCallSerializer, 409: OpenApiResponse(description="The entry is already revoked")},
+    )
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
         entry = get_object_or_404(DoNotCall, pk=pk)
@@ -202,10 +224,13 @@ class DoNotCallViewSet(
     @extend_schema(
         parameters=[
             OpenApiParameter("phone", str, description="Any format"),
-            OpenApiParameter("customer", int),
-            OpenApiParameter("campaign", int),
+            OpenApiParameter("customer", ID),
+            OpenApiParameter("campaign", ID),
         ],
-        responses=DncCheckSerializer,
+        responses={
+            200: DncCheckSerializer,
+            404: OpenApiResponse(description="An operator asked about a customer or number of a call they do not hold"),
+        },
     )
     @action(detail=False, methods=["get"])
     def check(self, request):
@@ -257,6 +282,8 @@ class SegmentViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Saved customer selections: a name and criteria, counted against the customers of now."""
+
     serializer_class = SegmentSerializer
     queryset = Segment.objects.order_by("name")
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -286,7 +313,9 @@ class SegmentViewSet(
             description=data.get("description"),
         )
 
-    @extend_schema(responses=CountSerializer)
+    @extend_schema(
+        responses={200: CountSerializer, 400: OpenApiResponse(description="The segment's criteria no longer apply")}
+    )
     @action(detail=True, methods=["get"])
     def count(self, request, pk=None):
         segment = self.get_object()

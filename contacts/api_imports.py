@@ -12,7 +12,13 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiRequest,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -86,6 +92,11 @@ class ImportJobSerializer(ImportJobListSerializer):
         return request.build_absolute_uri(url) if request else url
 
 
+@extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
+class MappingField(serializers.JSONField):
+    """The column mapping of an upload: an object of texts (checked by validate_mapping)."""
+
+
 class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     kind = serializers.ChoiceField(choices=ImportJob.Kind.choices, default=ImportJob.Kind.CUSTOMERS)
@@ -97,7 +108,7 @@ class ImportUploadSerializer(serializers.Serializer):
         max_length=40,
         help_text=f"Leave out (or 'auto') to detect it; else {', '.join(ENCODINGS)} or an alias such as Shift_JIS.",
     )
-    mapping = serializers.JSONField(
+    mapping = MappingField(
         required=False, help_text='{"header in the file": "field"}; leave out to use the recognised headers.'
     )
     reason = serializers.ChoiceField(
@@ -106,7 +117,11 @@ class ImportUploadSerializer(serializers.Serializer):
         help_text="DNC imports: reason for rows without a reason column.",
     )
     campaign = serializers.IntegerField(
-        required=False, allow_null=True, help_text="DNC imports: campaign scope (leave out for global)."
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="DNC imports: campaign scope (leave out for global).",
     )
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
@@ -130,7 +145,12 @@ class ImportListCreateView(generics.ListAPIView):
     queryset = ImportJob.objects.all()
 
     @extend_schema(
-        request={"multipart/form-data": ImportUploadSerializer},
+        # `mapping` is a part of its own holding JSON, as a form field of the upload.
+        request={
+            "multipart/form-data": OpenApiRequest(
+                ImportUploadSerializer, encoding={"mapping": {"contentType": "application/json"}}
+            )
+        },
         responses={
             202: inline_serializer(
                 "ImportAccepted", {"id": serializers.IntegerField(), "status": serializers.CharField()}

@@ -7,7 +7,34 @@ from rest_framework import serializers
 from callcenter.api_fields import OffsetDateTimeModelSerializer
 
 from .models import Customer, DoNotCall, PhoneNumber, Segment
-from .segments import validate_criteria
+from .segments import MATCH_MODES, MAX_RULES, validate_criteria
+
+
+@extend_schema_field({"type": "object", "description": "A JSON object (free keys)."})
+class JSONObjectField(serializers.JSONField):
+    """JSON that must be an object: the schema says so, and a list or a string is refused."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not isinstance(value, dict):
+            raise serializers.ValidationError(_("Must be a JSON object."))
+        return value
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": '{"match": "all"|"any", "rules": [{"field", "op", "value"} or a nested group]}',
+        "properties": {
+            "match": {"type": "string", "enum": list(MATCH_MODES), "default": "all"},
+            "rules": {"type": "array", "maxItems": MAX_RULES, "items": {"type": "object"}},
+        },
+        "additionalProperties": False,
+    }
+)
+class CriteriaField(JSONObjectField):
+    """Segment criteria: their shape in the schema; the rules themselves are checked by
+    segments.validate_criteria (known fields, operators and values)."""
 
 
 @extend_schema_field({"type": "string", "enum": PhoneNumber.Kind.values})
@@ -33,7 +60,7 @@ class CustomerSerializer(OffsetDateTimeModelSerializer):
         max_digits=14, decimal_places=0, coerce_to_string=False, required=False, min_value=0
     )
     tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=100)
-    attributes = serializers.JSONField(required=False)
+    attributes = JSONObjectField(required=False)
     mail_open_rate = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
 
     class Meta:
@@ -85,11 +112,6 @@ class CustomerSerializer(OffsetDateTimeModelSerializer):
         # Uniqueness of external_id is checked by the service (a clear 400 either way).
         extra_kwargs = {"external_id": {"validators": []}}
 
-    def validate_attributes(self, value):
-        if not isinstance(value, dict):
-            raise serializers.ValidationError(_("Must be a JSON object."))
-        return value
-
     def validate_time_zone(self, value):
         from zoneinfo import available_timezones
 
@@ -113,8 +135,8 @@ class DoNotCallSerializer(OffsetDateTimeModelSerializer):
         allow_null=True,
         help_text="null = every campaign",
     )
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    revoked_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    revoked_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     active = serializers.SerializerMethodField()
 
     class Meta:
@@ -162,7 +184,7 @@ class RevokeSerializer(serializers.Serializer):
 
 
 class SegmentSerializer(serializers.ModelSerializer):
-    criteria = serializers.JSONField(help_text='{"match": "all"|"any", "rules": [{"field", "op", "value"}]}')
+    criteria = CriteriaField()
 
     class Meta:
         model = Segment
@@ -175,7 +197,7 @@ class SegmentSerializer(serializers.ModelSerializer):
 
 
 class CriteriaSerializer(serializers.Serializer):
-    criteria = serializers.JSONField()
+    criteria = CriteriaField()
 
     def validate_criteria(self, value):
         return validate_criteria(value)  # DRF reports its ValidationError under "criteria"

@@ -4,13 +4,14 @@ rebuttals, and an answer check for dialer integrations."""
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from callcenter import roles
+from callcenter.api_schema import ID
 
 from . import selectors, services
 from .models import Script, ScriptVersion, Step
@@ -110,20 +111,28 @@ def _script(request, pk):
     return get_object_or_404(Script, pk=pk)
 
 
+def _positive_int(value: str) -> int | None:
+    """A version number or id given as a query parameter: ASCII digits, at least 1, else None."""
+    return int(value) if value.isascii() and value.isdigit() and int(value) >= 1 else None
+
+
 class ScriptExport(APIView):
     permission_classes = [Author]
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("version", int, description="version number (default: the published one, else the newest)")
+            OpenApiParameter("version", ID, description="version number (default: the published one, else the newest)")
         ],
-        responses=inline_serializer("ScriptExport", fields={"format": serializers.CharField()}),
+        responses={
+            200: inline_serializer("ScriptExport", fields={"format": serializers.CharField()}),
+            409: OpenApiResponse(description="The script has no version"),
+        },
     )
     def get(self, request, pk):
         script = _script(request, pk)
         number = request.query_params.get("version")
         if number:
-            if not number.isdigit():
+            if _positive_int(number) is None:
                 raise serializers.ValidationError({"version": [_("Enter a version number.")]})
             version = get_object_or_404(script.versions, number=int(number))
         else:
@@ -139,23 +148,27 @@ class ScriptImport(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("name", str, description="name of the new script (default: as in the file)"),
-            OpenApiParameter("into", int, description="import as a new draft of this script instead"),
+            OpenApiParameter("into", ID, description="import as a new draft of this script instead"),
         ],
-        request=inline_serializer("ScriptImportBody", fields={"format": serializers.CharField()}),
-        responses=inline_serializer(
-            "ScriptImported",
-            fields={
-                "script": serializers.IntegerField(),
-                "version": serializers.IntegerField(),
-                "number": serializers.IntegerField(),
-            },
-        ),
+        # The file written by export/, as JSON: a form-encoded body cannot carry its steps.
+        request={"application/json": inline_serializer("ScriptImportBody", fields={"format": serializers.CharField()})},
+        responses={
+            201: inline_serializer(
+                "ScriptImported",
+                fields={
+                    "script": serializers.IntegerField(),
+                    "version": serializers.IntegerField(),
+                    "number": serializers.IntegerField(),
+                },
+            ),
+            404: OpenApiResponse(description="No script with the id given as `into`"),
+        },
     )
     def post(self, request):
         into = None
         raw_into = request.query_params.get("into")
         if raw_into:
-            if not raw_into.isdigit():
+            if _positive_int(raw_into) is None:
                 raise serializers.ValidationError({"into": [_("Enter a script id.")]})
             into = _script(request, int(raw_into))
         try:
@@ -175,7 +188,13 @@ class ScriptImport(APIView):
 class ScriptStartDraft(APIView):
     permission_classes = [Author]
 
-    @extend_schema(request=None, responses=VersionDetailSerializer)
+    @extend_schema(
+        request=None,
+        responses={
+            200: OpenApiResponse(VersionDetailSerializer, description="The script's draft, which existed already"),
+            201: OpenApiResponse(VersionDetailSerializer, description="A new draft, copied from the latest version"),
+        },
+    )
     def post(self, request, pk):
         draft, created = services.start_draft(script=_script(request, pk), by=request.user)
         return Response(
@@ -186,7 +205,13 @@ class ScriptStartDraft(APIView):
 class ScriptPublish(APIView):
     permission_classes = [Author]
 
-    @extend_schema(request=PublishSerializer, responses=VersionDetailSerializer)
+    @extend_schema(
+        request=PublishSerializer,
+        responses={
+            200: VersionDetailSerializer,
+            409: OpenApiResponse(description="The script has no draft (or it was discarded or published meanwhile)"),
+        },
+    )
     def post(self, request, pk):
         """Publish the script's draft. 400 lists the problems by step key; 409 when there is no draft."""
         script = _script(request, pk)

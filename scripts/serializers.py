@@ -4,7 +4,7 @@ from .models import Choice, Rebuttal, Script, ScriptVersion, Step
 
 
 class VersionSummarySerializer(serializers.ModelSerializer):
-    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     # Plain text in the schema: a "status" enum here would collide with the other apps' ones.
     status = serializers.CharField(read_only=True, help_text="draft | published | retired")
 
@@ -48,7 +48,7 @@ class ScriptDetailSerializer(ScriptSerializer):
 
 
 class ChoiceSerializer(serializers.ModelSerializer):
-    next = serializers.SlugRelatedField(source="next_step", slug_field="key", read_only=True)
+    next = serializers.SlugRelatedField(source="next_step", slug_field="key", read_only=True, allow_null=True)
 
     class Meta:
         model = Choice
@@ -56,7 +56,7 @@ class ChoiceSerializer(serializers.ModelSerializer):
 
 
 class StepSerializer(serializers.ModelSerializer):
-    next = serializers.SlugRelatedField(source="next_step", slug_field="key", read_only=True)
+    next = serializers.SlugRelatedField(source="next_step", slug_field="key", read_only=True, allow_null=True)
     choices = ChoiceSerializer(many=True, read_only=True)
 
     class Meta:
@@ -80,7 +80,7 @@ class StepSerializer(serializers.ModelSerializer):
 
 class VersionDetailSerializer(VersionSummarySerializer):
     script = serializers.PrimaryKeyRelatedField(read_only=True)
-    start = serializers.SlugRelatedField(source="start_step", slug_field="key", read_only=True)
+    start = serializers.SlugRelatedField(source="start_step", slug_field="key", read_only=True, allow_null=True)
     steps = StepSerializer(many=True, read_only=True)
 
     class Meta(VersionSummarySerializer.Meta):
@@ -92,6 +92,7 @@ class PublishSerializer(serializers.Serializer):
 
 
 class AnswerCheckSerializer(serializers.Serializer):
-    answers = serializers.JSONField()
+    # Any JSON: what is wrong with it comes back in the result's `errors` (null: no answers).
+    answers = serializers.JSONField(allow_null=True)
     disposition = serializers.CharField(max_length=32)
-    customer = serializers.IntegerField(required=False)
+    customer = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)

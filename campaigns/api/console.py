@@ -159,7 +159,7 @@ class DispatchNextView(APIView):
 
 
 class RenewSerializer(serializers.Serializer):
-    entry = serializers.IntegerField()
+    entry = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
 
 
 RenewResponse = inline_serializer(
@@ -216,7 +216,7 @@ class AttemptSerializer(serializers.Serializer):
     callback_at = OffsetDateTimeField(required=False, allow_null=True)
     callback_personal = serializers.BooleanField(required=False, default=False)
     dnc_request = serializers.BooleanField(required=False, default=False)
-    script_version = serializers.IntegerField(required=False, allow_null=True)
+    script_version = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
     answers = serializers.DictField(required=False)
     client_token = serializers.CharField(required=False, allow_blank=True, max_length=64)
 
@@ -299,9 +299,14 @@ class VersionCheckAnswers(APIView):
 
     @extend_schema(
         request=AnswerCheckSerializer,
-        responses=inline_serializer(
-            "AnswerCheckResult", fields={"errors": serializers.ListField(child=serializers.CharField())}
-        ),
+        responses={
+            200: inline_serializer(
+                "AnswerCheckResult", fields={"errors": serializers.ListField(child=serializers.CharField())}
+            ),
+            404: OpenApiResponse(
+                description="No such published version, or an operator named a customer of a call they do not hold"
+            ),
+        },
     )
     def post(self, request, pk):
         version = get_object_or_404(ScriptVersion.objects.exclude(status=ScriptVersion.Status.DRAFT), pk=pk)

@@ -8,13 +8,14 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from callcenter import roles
+from callcenter.api_schema import ID
 from campaigns.models import Campaign
 from campaigns.selectors.kpis.figures import KpiFilter, kpi_day_validators
 from campaigns.selectors.kpis.labels import label_rows
@@ -108,14 +109,17 @@ class KpiView(APIView):
         parameters=[
             OpenApiParameter("from", OpenApiTypes.DATE, description="first day (default: 29 days before `to`)"),
             OpenApiParameter("to", OpenApiTypes.DATE, description="last day, included (default: today)"),
-            OpenApiParameter("campaign", OpenApiTypes.INT),
-            OpenApiParameter("operator", OpenApiTypes.INT),
+            OpenApiParameter("campaign", ID),
+            OpenApiParameter("operator", ID),
             OpenApiParameter("group_by", OpenApiTypes.STR, enum=API_GROUPINGS),
             OpenApiParameter(
                 "compare", OpenApiTypes.BOOL, description="also return the previous period of the same length"
             ),
         ],
-        responses=KpiResponseSerializer,
+        responses={
+            200: KpiResponseSerializer,
+            404: OpenApiResponse(description="No such campaign (or not one of the client's), or no such operator"),
+        },
         description="KPIs as defined in docs/api.md#kpis; rates are fractions (0-1), times seconds, "
         "ratios without a denominator null. Operators see only their own figures, without costs; client "
         "viewers only their campaigns, without operator breakdowns.",

@@ -3,6 +3,7 @@
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
@@ -10,6 +11,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from callcenter import roles
+from callcenter.api_schema import ID
 from campaigns.models import Campaign
 from campaigns.selectors import script_reports
 from campaigns.selectors.kpis.figures import kpi_day_validators
@@ -34,14 +36,23 @@ def _dates(request):
 
 
 DATE_PARAMS = [
-    OpenApiParameter("from", str, description="YYYY-MM-DD, inclusive"),
-    OpenApiParameter("to", str, description="YYYY-MM-DD, inclusive"),
+    OpenApiParameter("from", OpenApiTypes.DATE, description="YYYY-MM-DD, inclusive"),
+    OpenApiParameter("to", OpenApiTypes.DATE, description="YYYY-MM-DD, inclusive"),
 ]
+SURVEY_INCLUDES = ["answered", "all"]
 
 
 @extend_schema(
     tags=["reports"],
-    parameters=DATE_PARAMS + [OpenApiParameter("include", str, enum=["answered", "all"])],
+    parameters=DATE_PARAMS
+    + [
+        OpenApiParameter(
+            "include",
+            str,
+            enum=SURVEY_INCLUDES,
+            description="answered (default): only attempts with answers; all: every attempt made with a script",
+        )
+    ],
     responses=inline_serializer(
         "SurveyResults",
         fields={
@@ -60,11 +71,13 @@ def survey_results(request, pk):
     (choice labels), plus `raw_answers` as captured."""
     campaign = get_object_or_404(Campaign, pk=pk)
     date_from, date_to = _dates(request)
+    include = request.query_params.get("include") or "answered"
+    if include not in SURVEY_INCLUDES:
+        raise serializers.ValidationError(
+            {"include": [_("One of %(values)s.") % {"values": ", ".join(SURVEY_INCLUDES)}]}
+        )
     attempts = script_reports.survey_attempts(
-        campaign=campaign,
-        date_from=date_from,
-        date_to=date_to,
-        answered_only=request.query_params.get("include", "answered") != "all",
+        campaign=campaign, date_from=date_from, date_to=date_to, answered_only=include == "answered"
     )
     columns = script_reports.survey_columns(attempts)
     paginator = PageNumberPagination()
@@ -96,7 +109,7 @@ def survey_results(request, pk):
 
 @extend_schema(
     tags=["reports"],
-    parameters=DATE_PARAMS + [OpenApiParameter("campaign", int), OpenApiParameter("script", int)],
+    parameters=DATE_PARAMS + [OpenApiParameter("campaign", ID), OpenApiParameter("script", ID)],
     responses=inline_serializer("ScriptKpis", fields={"rows": serializers.ListField(child=serializers.DictField())}),
 )
 @api_view(["GET"])
@@ -109,7 +122,7 @@ def script_kpis(request):
     for name, model in (("campaign", Campaign), ("script", Script)):
         raw = request.query_params.get(name)
         if raw:
-            found = model.objects.filter(pk=raw).first() if raw.isdigit() else None
+            found = model.objects.filter(pk=int(raw)).first() if raw.isascii() and raw.isdigit() else None
             if found is None:
                 errors[name] = [_("Unknown id.")]
             elif name == "campaign":

@@ -68,7 +68,10 @@ class ScriptVariantList(APIView):
 
     @extend_schema(
         request=ScriptVariantRequestSerializer,
-        responses={201: ScriptVariantSerializer, 400: OpenApiResponse(description='{"errors": {field: [messages]}}')},
+        responses={
+            201: ScriptVariantSerializer,
+            400: OpenApiResponse(description="Invalid, a segment already mapped, or a finished campaign"),
+        },
         tags=["campaigns"],
         description="Adds a variant after the existing ones. A segment already mapped in the campaign, "
         "or a finished campaign, is refused with 400.",
@@ -90,8 +93,8 @@ class ScriptVariantDetail(APIView):
         request=None,
         responses={
             204: None,
-            400: OpenApiResponse(description='{"errors": {...}}'),
-            404: OpenApiResponse(description="no such variant in this campaign"),
+            400: OpenApiResponse(description="The campaign is finished"),
+            404: OpenApiResponse(description="No such variant in this campaign"),
         },
         tags=["campaigns"],
     )

@@ -3,7 +3,13 @@
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
@@ -73,6 +79,11 @@ class PolicyDetail(generics.RetrieveUpdateAPIView):
 # ------------------------------------------------------------------ dispositions
 
 
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[OpenApiParameter("active", bool, description="true: only the outcomes in use; else all of them")]
+    )
+)
 class DispositionList(generics.ListCreateAPIView):
     """Every role that logs or reads outcomes may list them; supervisors add their own."""
 
@@ -85,7 +96,10 @@ class DispositionList(generics.ListCreateAPIView):
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        if self.request.query_params.get("active") in ("1", "true"):
+        active = self.request.query_params.get("active", "")
+        if active not in ("1", "true", "0", "false", ""):  # as ?active= of the do-not-call list
+            raise serializers.ValidationError({"active": [_("Use true or false.")]})
+        if active in ("1", "true"):
             queryset = queryset.filter(active=True)
         return queryset
 
@@ -98,6 +112,7 @@ class DispositionList(generics.ListCreateAPIView):
 # ------------------------------------------------------------------ campaigns
 
 
+@extend_schema_view(get=extend_schema(parameters=[OpenApiParameter("status", str, enum=Campaign.Status.values)]))
 class CampaignList(generics.ListCreateAPIView):
     serializer_class = CampaignSerializer
     permission_classes = [read_write_permission((*OVERSEE, roles.USE_CONSOLE), SUPERVISE)]
@@ -187,7 +202,10 @@ class CampaignCallLists(APIView):
         responses={
             202: inline_serializer(
                 "CallListAccepted", {"id": serializers.IntegerField(), "status": serializers.CharField()}
-            )
+            ),
+            409: OpenApiResponse(
+                description="The campaign takes no new list now (finished, or without a calling policy)"
+            ),
         },
         tags=["lists"],
     )
@@ -220,6 +238,7 @@ class CallListDetail(generics.RetrieveAPIView):
     permission_classes = [read_write_permission(OVERSEE, SUPERVISE)]
 
 
+@extend_schema_view(get=extend_schema(parameters=[OpenApiParameter("status", str, enum=CallListEntry.Status.values)]))
 class CallListEntries(AuditedPages, generics.ListAPIView):
     serializer_class = CallListEntrySerializer
     page_read_action = "list.entries_page_read"
@@ -243,10 +262,16 @@ class CallListRecycle(APIView):
 
     @extend_schema(
         request=RecycleSerializer,
-        responses=inline_serializer(
-            "RecycleResult",
-            {"reset": serializers.IntegerField(), "skipped": serializers.DictField(child=serializers.IntegerField())},
-        ),
+        responses={
+            200: inline_serializer(
+                "RecycleResult",
+                {
+                    "reset": serializers.IntegerField(),
+                    "skipped": serializers.DictField(child=serializers.IntegerField()),
+                },
+            ),
+            409: OpenApiResponse(description="The list cannot be recycled in its state"),
+        },
         tags=["lists"],
     )
     def post(self, request, pk):
@@ -270,7 +295,14 @@ class CallListTransition(APIView):
     permission_classes = [read_write_permission(SUPERVISE, SUPERVISE)]
     action_name = ""
 
-    @extend_schema(request=None, responses=CallListSerializer, tags=["lists"])
+    @extend_schema(
+        request=None,
+        responses={
+            200: CallListSerializer,
+            409: OpenApiResponse(description="The list's state does not allow this change"),
+        },
+        tags=["lists"],
+    )
     def post(self, request, pk):
         call_list = get_object_or_404(CallList, pk=pk)
         try:

@@ -3,9 +3,11 @@
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from callcenter import roles
+from callcenter.api_fields import HourMinuteField
 from campaigns.models import CallingPolicy, CallList, CallListEntry, Campaign, Disposition
 from campaigns.selectors.setup import operator_users
 from campaigns.services.campaigns import COST_FIELDS, edit_problems, value_problems
@@ -13,14 +15,17 @@ from campaigns.services.lists import EXCLUSION_REASONS, LIST_PRIORITY_LIMIT, lis
 from campaigns.services.policies import MAX_DELAY_MINUTES, policy_problems
 from contacts.attributes import validate_attribute_key
 from contacts.models import Segment
+from contacts.serializers import CriteriaField
 
 User = get_user_model()
 
 
 class PolicySerializer(serializers.ModelSerializer):
-    call_window_start = serializers.TimeField(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"])
-    call_window_end = serializers.TimeField(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"])
-    weekdays = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=6), allow_empty=False)
+    call_window_start = HourMinuteField()
+    call_window_end = HourMinuteField()
+    weekdays = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6), allow_empty=False, min_length=1
+    )
     retry_delays = serializers.DictField(child=serializers.IntegerField(min_value=0), required=False)
 
     class Meta:
@@ -139,14 +144,27 @@ class CampaignSerializer(serializers.ModelSerializer):
         return attrs
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "enum": CallList.Order.values},
+            {"type": "integer", "minimum": -LIST_PRIORITY_LIMIT, "maximum": LIST_PRIORITY_LIMIT},
+        ],
+        "nullable": True,
+    }
+)
+class CallOrderOrPriorityField(serializers.JSONField):
+    """`priority` of a list request: a call order (text) or the list's priority (a number)."""
+
+
 class CallListRequestSerializer(serializers.Serializer):
     """POST /campaigns/{id}/lists/: `priority` is the call order ("recent_purchase", ...) when a
     string, the list's priority among the campaign's lists when a number."""
 
     name = serializers.CharField(max_length=200)
     segment = serializers.PrimaryKeyRelatedField(queryset=Segment.objects.all(), required=False, allow_null=True)
-    criteria = serializers.JSONField(required=False)
-    priority = serializers.JSONField(required=False)
+    criteria = CriteriaField(required=False)
+    priority = CallOrderOrPriorityField(required=False)
     order_by = serializers.ChoiceField(choices=CallList.Order.choices, required=False)
     order_attribute = serializers.CharField(required=False, allow_blank=True, validators=[validate_attribute_key])
     list_priority = serializers.IntegerField(
@@ -239,7 +257,7 @@ class CallListSerializer(serializers.ModelSerializer):
 class CallListEntrySerializer(serializers.ModelSerializer):
     customer_external_id = serializers.CharField(source="customer.external_id", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    last_disposition = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    last_disposition = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = CallListEntry
@@ -260,7 +278,7 @@ class CallListEntrySerializer(serializers.ModelSerializer):
 
 
 class RecycleSerializer(serializers.Serializer):
-    dispositions = serializers.ListField(child=serializers.SlugField(), allow_empty=False)
+    dispositions = serializers.ListField(child=serializers.SlugField(), allow_empty=False, min_length=1)
 
     def validate_dispositions(self, codes):
         known = set(Disposition.objects.filter(code__in=codes).values_list("code", flat=True))

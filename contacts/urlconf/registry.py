@@ -25,7 +25,7 @@ urlpatterns: list = [
     path("segments/<int:pk>/delete/", segments.segment_delete, name="segment_delete"),
 ]
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)  # <int:pk>: see api.PerActionPermissions
 router.register("customers", api.CustomerViewSet, basename="customer")
 router.register("dnc", api.DoNotCallViewSet, basename="dnc")
 router.register("segments", api.SegmentViewSet, basename="segment")
