@@ -2,7 +2,7 @@
 #
 #   make run        start the app (web server + Celery worker + beat) with demo data
 #   make test       run the whole test suite (what CI runs, after make lint, through .ci/run)
-#   make test-fast  the suite without the browser and worker tests, for the edit-test loop
+#   make test-fast  the suite without the browser, worker and schema-fuzz tests, for the edit-test loop
 #   make lint       ruff (lint and format), import layers, no model change without a migration
 #   make bench      run the benchmarks in bench/*.py, one JSON object per line on stdout
 #   make stop       stop the project-local PostgreSQL/Redis, if started
@@ -91,7 +91,7 @@ test: $(VENV)/.stamp-dev
 test-fast: $(VENV)/.stamp-dev
 	@$(SERVICES)
 	$(PY) manage.py compile_translations
-	$(PY) -m pytest -m "not browser and not worker" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not browser and not worker and not fuzz" $(PYTEST_ARGS)
 
 # Every check runs, then the failed ones are named. makemigrations needs the database (it checks
 # the migration history), hence the services.

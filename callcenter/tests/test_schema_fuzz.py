@@ -1,0 +1,117 @@
+"""The OpenAPI schema tells the truth: Schemathesis generates requests from the schema the app
+serves (/api/schema/), sends them to the app in process (WSGI) as each role, and checks every
+answer: never a 5xx, a status code the schema documents, the documented content type and
+headers, a body that matches the documented schema, a 401 without credentials.
+
+The supervisor, who may do the most, gets every phase: the schema's examples, the coverage phase
+(boundary values, each parameter and field missing or of the wrong type, undocumented methods)
+and random requests. The other roles get random requests only, which bounds the run: their
+answers are mostly refusals, of the same shapes.
+
+Two checks are left out on purpose: that every schema-valid request is accepted (rules between
+fields, unique names, known ids and the like cannot be said in JSON Schema: they are 400s or 409s
+the schema documents), and that every schema-invalid one is refused (DRF accepts "5" for 5 and 5
+for "5", as API clients expect).
+
+The demo data is seeded once for the module (ids counted from 1 again, so generated ids find
+objects) and committed, as in production: the requests run in autocommit, not inside a test
+transaction. The tables are emptied afterwards, as a transactional test does.
+
+Deselect with `-m "not fuzz"`; FUZZ_EXAMPLES sets the random requests per operation and role."""
+
+import io
+import os
+import time
+
+import pytest
+import schemathesis
+from django.core.management import call_command
+from django.core.signals import request_started
+from hypothesis import HealthCheck, settings
+from schemathesis import checks
+
+from callcenter.wsgi import application
+
+pytestmark = [pytest.mark.fuzz, pytest.mark.slow]
+
+USERS = {"supervisor": "supervisor", "operator": "operator1", "manager": "manager", "client_viewer": "client"}
+MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
+SCHEMA_PATH = "/api/schema/?format=json"
+EXCLUDED_CHECKS = [checks.positive_data_acceptance, checks.negative_data_rejection]
+HYPOTHESIS = settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,  # the same requests on every run: a failure in CI is one you can replay
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+def _reference_data():
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    from callcenter.roles import sync_role_groups
+    from campaigns.dispositions import ensure_default_dispositions
+    from campaigns.models import CallingPolicy
+    from campaigns.services.policies import ensure_preset_policies
+
+    sync_role_groups(Group, Permission, ContentType)
+    ensure_default_dispositions()
+    ensure_preset_policies(CallingPolicy)
+
+
+@pytest.fixture(scope="module")
+def tokens(request, django_db_setup, django_db_blocker):
+    """The demo world, committed; the API token of each role's demo user. Says at the end how
+    many requests the app answered and how long they took."""
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    answered = []
+
+    def count(**kwargs):
+        answered.append(1)
+
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False)  # also restarts the id sequences
+        _reference_data()
+        call_command("seed_demo", stdout=io.StringIO())
+        users = get_user_model().objects.filter(username__in=USERS.values())
+        keys = {user.username: Token.objects.get_or_create(user=user)[0].key for user in users}
+        request_started.connect(count)
+        started = time.monotonic()
+        try:
+            yield {role: keys[username] for role, username in USERS.items()}
+        finally:
+            elapsed = time.monotonic() - started
+            request_started.disconnect(count)
+            call_command("flush", interactive=False)
+            _reference_data()  # what the migrations leave, for the tests that follow
+            with request.config.pluginmanager.get_plugin("capturemanager").global_and_fixture_disabled():
+                print(
+                    f"\nschema fuzz: {len(answered)} requests in {elapsed:.0f} s ({MAX_EXAMPLES} random per operation)"
+                )
+
+
+# Loaded when the module is collected (Schemathesis makes one test per operation of it); serving
+# the schema reads no table. An explicit configuration: no schemathesis.toml is looked for.
+every_phase = schemathesis.openapi.from_wsgi(SCHEMA_PATH, application, config=schemathesis.Config())
+random_only = schemathesis.openapi.from_wsgi(
+    SCHEMA_PATH,
+    application,
+    config=schemathesis.Config.from_dict({"phases": {"examples": {"enabled": False}, "coverage": {"enabled": False}}}),
+)
+
+
+@every_phase.parametrize()
+@HYPOTHESIS
+def test_the_api_answers_a_supervisor_as_its_schema_says(case, tokens):
+    case.call_and_validate(headers={"Authorization": f"Token {tokens['supervisor']}"}, excluded_checks=EXCLUDED_CHECKS)
+
+
+@pytest.mark.parametrize("role", ["operator", "manager", "client_viewer"])
+@random_only.parametrize()
+@HYPOTHESIS
+def test_the_api_answers_every_other_role_as_its_schema_says(case, role, tokens):
+    case.call_and_validate(headers={"Authorization": f"Token {tokens[role]}"}, excluded_checks=EXCLUDED_CHECKS)
