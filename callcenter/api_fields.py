@@ -39,7 +39,7 @@ HOUR_MINUTE_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 @extend_schema_field({"type": "string", "pattern": HOUR_MINUTE_PATTERN, "example": "09:00"})
 class HourMinuteField(serializers.TimeField):
-    """A time of day as "HH:MM" (24-hour), in and out, as API.md writes calling hours."""
+    """A time of day as "HH:MM" (24-hour), in and out, as docs/api.md#conventions writes calling hours."""
 
     default_error_messages = {"invalid": _("Write the time as HH:MM, e.g. 09:00.")}
 

@@ -6,7 +6,7 @@ The schema is what integrators generate clients from, so it states what the serv
   `{"detail": "..."}`. The common ones are added here from what the operation has (a body, query
   parameters, path ids, paging, role permissions). A view declares the others it gives (a 404 of
   its own, a 409, a 429) as `OpenApiResponse(description=...)`: the error body is added here;
-- request bodies are offered as JSON only (API.md: "JSON everywhere"), uploads as multipart: a
+- request bodies are offered as JSON only (docs/api.md#conventions), uploads as multipart: a
   form-encoded body cannot carry nested JSON, a null, or a number or boolean as anything but text,
   so a client generated for it would send what the serializers refuse or read differently;
 - an optional query parameter may be sent empty (`?segment=`): the views read it as not given;
@@ -98,9 +98,8 @@ class AutoSchema(openapi.AutoSchema):
                 parameter["allowEmptyValue"] = True
         codes = ["401"]
         has_body = "requestBody" in operation
-        if has_body or any(
-            p["in"] == "query" for p in parameters
-        ):  # a query value can be refused (even a NUL in ?page=)
+        # A query value can be refused too (even a NUL in ?page=).
+        if has_body or any(p["in"] == "query" for p in parameters):
             codes.append("400")
         if self.method not in permissions.SAFE_METHODS or _checks_permissions(self.view):
             codes.append("403")

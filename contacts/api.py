@@ -65,7 +65,9 @@ def _is_id(value: str) -> bool:
             OpenApiParameter("segment", ID),
             OpenApiParameter("tag", str),
             OpenApiParameter("prefecture", str),
-            OpenApiParameter("subscription_status", str),
+            OpenApiParameter(
+                "subscription_status", str, description="active, paused or cancelled; empty: customers without one"
+            ),
             OpenApiParameter("page", int),
         ]
     ),
