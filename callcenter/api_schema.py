@@ -16,6 +16,7 @@ The schema is what integrators generate clients from, so it states what the serv
 
 from drf_spectacular import openapi
 from rest_framework import permissions, serializers
+from rest_framework.authentication import SessionAuthentication
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -96,12 +97,16 @@ class AutoSchema(openapi.AutoSchema):
                 parameter["schema"]["minimum"] = 1
             if parameter["in"] == "query" and not parameter.get("required"):
                 parameter["allowEmptyValue"] = True
-        codes = ["401"]
+        authenticators = self.view.get_authenticators()
+        codes = ["401"] if authenticators else []  # the token endpoint reads no credentials
         has_body = "requestBody" in operation
         # A query value can be refused too (even a NUL in ?page=).
         if has_body or any(p["in"] == "query" for p in parameters):
             codes.append("400")
-        if self.method not in permissions.SAFE_METHODS or _checks_permissions(self.view):
+        refuses_without_csrf = self.method not in permissions.SAFE_METHODS and any(
+            isinstance(authenticator, SessionAuthentication) for authenticator in authenticators
+        )
+        if refuses_without_csrf or _checks_permissions(self.view):
             codes.append("403")
         if any(p["in"] == "path" or p["name"] == "page" for p in parameters):
             codes.append("404")

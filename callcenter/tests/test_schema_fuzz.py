@@ -53,12 +53,11 @@ def _reference_data():
 
     from callcenter.roles import sync_role_groups
     from campaigns.dispositions import ensure_default_dispositions
-    from campaigns.models import CallingPolicy
     from campaigns.services.policies import ensure_preset_policies
 
     sync_role_groups(Group, Permission, ContentType)
     ensure_default_dispositions()
-    ensure_preset_policies(CallingPolicy)
+    ensure_preset_policies()
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +65,8 @@ def tokens(request, django_db_setup, django_db_blocker):
     """The demo world, committed; the API token of each role's demo user. Says at the end how
     many requests the app answered and how long they took."""
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
+
+    from callcenter.signin.tokens import issue_personal_token
 
     answered = []
 
@@ -78,7 +78,7 @@ def tokens(request, django_db_setup, django_db_blocker):
         _reference_data()
         call_command("seed_demo", stdout=io.StringIO())
         users = get_user_model().objects.filter(username__in=USERS.values())
-        keys = {user.username: Token.objects.get_or_create(user=user)[0].key for user in users}
+        keys = {user.username: issue_personal_token(user, name="schema fuzz")[1] for user in users}
         request_started.connect(count)
         started = time.monotonic()
         try:
