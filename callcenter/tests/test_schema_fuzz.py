@@ -14,8 +14,9 @@ the schema documents), and that every schema-invalid one is refused (DRF accepts
 for "5", as API clients expect).
 
 The demo data is seeded once for the module (ids counted from 1 again, so generated ids find
-objects) and committed, as in production: the requests run in autocommit, not inside a test
-transaction. The tables are emptied afterwards, as a transactional test does.
+objects) and committed; each test (an operation, as a role) runs in a transaction rolled back at
+its end, like the other API tests, so every operation starts from the same data and a failure
+replays alone (-k). The tables are emptied afterwards, as a transactional test does.
 
 Deselect with `-m "not fuzz"`; FUZZ_EXAMPLES sets the random requests per operation and role."""
 
@@ -26,13 +27,16 @@ import time
 import pytest
 import schemathesis
 from django.core.management import call_command
-from django.core.signals import request_started
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from callcenter.wsgi import application
 
-pytestmark = [pytest.mark.fuzz, pytest.mark.slow]
+# django_db also tells pytest-django to set up the test database: without a test that asks for
+# it, the connection would still name the real one (see the check in `tokens`).
+pytestmark = [pytest.mark.fuzz, pytest.mark.slow, pytest.mark.django_db]
 
 USERS = {"supervisor": "supervisor", "operator": "operator1", "manager": "manager", "client_viewer": "client"}
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
@@ -73,6 +77,8 @@ def tokens(request, django_db_setup, django_db_blocker):
     def count(**kwargs):
         answered.append(1)
 
+    if not connection.settings_dict["NAME"].startswith("test_"):
+        pytest.fail(f"not a test database, not flushed: {connection.settings_dict['NAME']}")
     with django_db_blocker.unblock():
         call_command("flush", interactive=False)  # also restarts the id sequences
         _reference_data()
@@ -80,12 +86,18 @@ def tokens(request, django_db_setup, django_db_blocker):
         users = get_user_model().objects.filter(username__in=USERS.values())
         keys = {user.username: issue_personal_token(user, name="schema fuzz")[1] for user in users}
         request_started.connect(count)
+        # As Django's test client does: the app must not close the connection after a request
+        # (it would end the test's transaction).
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
         started = time.monotonic()
         try:
             yield {role: keys[username] for role, username in USERS.items()}
         finally:
             elapsed = time.monotonic() - started
             request_started.disconnect(count)
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
             call_command("flush", interactive=False)
             _reference_data()  # what the migrations leave, for the tests that follow
             with request.config.pluginmanager.get_plugin("capturemanager").global_and_fixture_disabled():
