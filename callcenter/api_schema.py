@@ -4,7 +4,7 @@ The schema is what integrators generate clients from, so it states what the serv
 - the error responses each operation can give, with the error bodies of callcenter.api's exception
   handler: 400 `{"errors": {field: [messages]}}` or `{"detail": "..."}`, every other error
   `{"detail": "..."}`. The common ones are added here from what the operation has (a body, query
-  parameters, path ids, paging, role permissions). A view declares the others it gives (a 404 of
+  parameters, path ids, paging, role permissions, throttles). A view declares the others it gives (a 404 of
   its own, a 409, a 429) as `OpenApiResponse(description=...)`: the error body is added here;
 - request bodies are offered as JSON only (docs/api.md#conventions), uploads as multipart: a
   form-encoded body cannot carry nested JSON, a null, or a number or boolean as anything but text,
@@ -14,9 +14,13 @@ The schema is what integrators generate clients from, so it states what the serv
   character that is not white space (DRF trims it), ids are >= 1, a decimal given as text has a digit.
 """
 
+from types import SimpleNamespace
+
 from drf_spectacular import openapi
 from rest_framework import permissions, serializers
 from rest_framework.authentication import SessionAuthentication
+
+from .throttles import ListThrottle, is_list
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -40,7 +44,9 @@ COMMON_ERRORS = {
     "404": "Not found, or not visible to this user (also a page number past the last page).",
     "413": "The request body is too large.",
     "415": "The body's content type is not one this operation reads.",
+    "429": "Too many requests: try again after Retry-After seconds.",
 }
+RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}}
 
 NON_BLANK_PATTERN = r"\S"  # DRF trims white space before its blank check
 
@@ -52,6 +58,14 @@ def _decimal_pattern(field: serializers.DecimalField) -> str:
         return f"^-?{whole}$"
     fraction = f"[0-9]{{0,{field.decimal_places}}}"
     return f"^-?(?:{whole}(?:\\.{fraction})?|\\.[0-9]{{1,{field.decimal_places}}})$"
+
+
+def _can_throttle(view, method: str) -> bool:
+    """Whether a throttle of the view counts this operation (the list throttle counts list reads only)."""
+    return any(
+        not isinstance(throttle, ListThrottle) or is_list(SimpleNamespace(method=method), view)
+        for throttle in view.get_throttles()
+    )
 
 
 def _checks_permissions(view) -> bool:
@@ -112,12 +126,16 @@ class AutoSchema(openapi.AutoSchema):
             codes.append("404")
         if has_body:
             codes += ["413", "415"]
+        if _can_throttle(self.view, self.method):
+            codes.append("429")
         responses = operation["responses"]
         for code in codes:
             responses.setdefault(code, {"description": COMMON_ERRORS[code]})
         for code, response in responses.items():
             if code >= "400" and "content" not in response:  # a view's own 404/409/429: the error body
                 response["content"] = {"application/json": {"schema": self._error_schema(code)}}
+            if code == "429":
+                response.setdefault("headers", RETRY_AFTER)
         operation["responses"] = dict(sorted(responses.items()))
         return operation
 

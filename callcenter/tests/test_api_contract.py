@@ -101,6 +101,13 @@ def test_conflicts_are_documented_where_they_happen(schema):
         assert "409" in paths[path][method]["responses"], path
 
 
+def test_throttled_operations_document_their_429(schema):
+    paths = schema["paths"]
+    for path, method in [("/api/v1/customers/", "get"), ("/api/v1/auth/token/", "post")]:
+        assert "Retry-After" in paths[path][method]["responses"]["429"]["headers"], path
+    assert "429" not in paths["/api/v1/customers/{id}/"]["get"]["responses"]  # not a list: not counted
+
+
 def test_query_filters_are_declared_with_their_values(schema):
     def parameters(path):
         return {p["name"]: p for p in schema["paths"][path]["get"].get("parameters", [])}
