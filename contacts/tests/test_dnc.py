@@ -162,7 +162,11 @@ def test_revoking_keeps_the_row_with_who_when_why_and_stops_blocking(supervisor,
     assert entry.revoke_reason == "本人から再開の希望"
     assert not is_blocked(customer=customer)
     assert list(blocking_entries(customer=customer)) == []
-    actions = list(AuditEvent.objects.filter(object_id=str(entry.pk)).order_by("id").values_list("action", "actor"))
+    actions = list(
+        AuditEvent.objects.filter(object_type="contacts.donotcall", object_id=str(entry.pk))
+        .order_by("id")
+        .values_list("action", "actor")
+    )
     assert actions == [("dnc.create", supervisor.pk), ("dnc.revoke", supervisor.pk)]
     revoke_event = AuditEvent.objects.get(action="dnc.revoke")
     assert revoke_event.data["reason"] == "本人から再開の希望"

@@ -204,7 +204,7 @@ def test_mapping_that_cannot_run_is_refused_before_anything_is_queued(supervisor
 
 def test_every_import_is_audited_with_who_file_and_counts(supervisor):
     job = run_import(supervisor, csv_file())
-    events = {e.action: e for e in AuditEvent.objects.filter(object_id=str(job.pk))}
+    events = {e.action: e for e in AuditEvent.objects.filter(object_type="contacts.importjob", object_id=str(job.pk))}
     assert set(events) == {"import.start", "import.done"}
     done = events["import.done"]
     assert done.actor == supervisor
