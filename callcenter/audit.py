@@ -83,6 +83,14 @@ ACTION_LABELS = {
 }
 
 
+def m2m_change(action: str, pk_set) -> str | None:
+    """ "added", "removed" or "cleared" for an m2m_changed signal worth an audit event; None for the
+    pre_ signals and for Django's add of rows that were already there (an empty pk_set)."""
+    if action not in ("post_add", "post_remove", "post_clear") or (action != "post_clear" and not pk_set):
+        return None
+    return {"post_add": "added", "post_remove": "removed", "post_clear": "cleared"}[action]
+
+
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
 

@@ -8,7 +8,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db.models.signals import m2m_changed, post_save
 from django.dispatch import receiver
 
-from .audit import record_event
+from .audit import m2m_change, record_event
 from .audit_context import client_ip, current_actor
 
 ADMIN_ACTIONS = {ADDITION: "admin.addition", CHANGE: "admin.change", DELETION: "admin.deletion"}
@@ -34,9 +34,9 @@ def audit_login_failed(sender, credentials, request=None, **kwargs):
 
 @receiver(m2m_changed, sender=get_user_model().groups.through, dispatch_uid="callcenter.audit_group_change")
 def audit_group_change(sender, instance, action, reverse, pk_set, **kwargs):
-    if action not in ("post_add", "post_remove", "post_clear") or (action != "post_clear" and not pk_set):
-        return  # (Django signals an add of rows that were already there with an empty pk_set)
-    verb = {"post_add": "added", "post_remove": "removed", "post_clear": "cleared"}[action]
+    verb = m2m_change(action, pk_set)
+    if verb is None:
+        return
     User = get_user_model()
     if reverse:  # group.user_set.add(...): one event per user
         users, groups = User.objects.filter(pk__in=pk_set or []), [instance.name]

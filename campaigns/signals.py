@@ -6,7 +6,7 @@ from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from django.utils import timezone
 
-from callcenter.audit import record_event
+from callcenter.audit import m2m_change, record_event
 from callcenter.audit_context import current_actor
 
 from .models import Campaign
@@ -24,9 +24,9 @@ def sign_off_at_logout(sender, request, user, **kwargs):
 @receiver(m2m_changed, sender=Campaign.client_viewers.through, dispatch_uid="campaigns.audit_client_viewers")
 def audit_client_viewers(sender, instance, action, reverse, pk_set, **kwargs):
     """Who may see a campaign's figures from outside the center is evidence for the client."""
-    if action not in ("post_add", "post_remove", "post_clear") or (action != "post_clear" and not pk_set):
-        return  # (Django signals an add of rows that were already there with an empty pk_set)
-    verb = {"post_add": "added", "post_remove": "removed", "post_clear": "cleared"}[action]
+    verb = m2m_change(action, pk_set)
+    if verb is None:
+        return
     if reverse:  # user.client_campaigns.add(...)
         pairs = [(campaign, [instance.get_username()]) for campaign in Campaign.objects.filter(pk__in=pk_set or [])]
     else:

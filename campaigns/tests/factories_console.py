@@ -34,6 +34,20 @@ def japan_standard(**overrides):
     return CallingPolicyFactory(**fields)
 
 
+def open_around_the_clock(**overrides):
+    """A policy open around the clock, every day, no gap: tests of the console's flow that must
+    not depend on the hour or the day they run."""
+    fields = dict(
+        call_window_start=dt.time(0),
+        call_window_end=dt.time(0),
+        weekdays=list(range(7)),
+        skip_holidays=False,
+        min_gap_minutes=0,
+    )
+    fields.update(overrides)
+    return CallingPolicyFactory(**fields)
+
+
 def working_campaign(*, operators, policy=None, **fields) -> Campaign:
     """An active campaign with a policy (permissive unless given) and these operators."""
     fields.setdefault("status", Campaign.Status.ACTIVE)

@@ -13,8 +13,7 @@ from campaigns.models import AgentStateLog
 from campaigns.services import agent_state
 from campaigns.services.dispatch import dispatch_next
 from campaigns.tasks.console import sign_off_absent_operators
-from campaigns.tests.factories import CallingPolicyFactory
-from campaigns.tests.factories_console import entry, ready_list, working_campaign
+from campaigns.tests.factories_console import entry, open_around_the_clock, ready_list, working_campaign
 
 pytestmark = pytest.mark.django_db
 
@@ -150,13 +149,7 @@ def test_logout_while_offline_records_nothing(login, operator):
 
 def test_a_held_call_keeps_its_hold_when_its_operator_is_signed_off(operator, settings):
     settings.AGENT_ABSENT_MINUTES = 15
-    policy = CallingPolicyFactory(
-        call_window_start=dt.time(0),
-        call_window_end=dt.time(0),
-        weekdays=list(range(7)),
-        skip_holidays=False,
-        min_gap_minutes=0,
-    )
+    policy = open_around_the_clock()
     call_list = ready_list(working_campaign(operators=[operator], policy=policy))
     entry(call_list)
     start_work(operator, at=timezone.now() - dt.timedelta(minutes=30))

@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from campaigns.models import CallAttempt, CallListEntry
 from campaigns.services.dispatch import dispatch_next
-from campaigns.tests.factories import CallingPolicyFactory
-from campaigns.tests.factories_console import entry, ready_list, working_campaign
+from campaigns.tests.factories_console import entry, open_around_the_clock, ready_list, working_campaign
 from contacts.models import DoNotCall
 from contacts.tests.factories import CustomerFactory
 from scripts.tests.factories import branching_script
@@ -43,13 +42,7 @@ def list_for(campaign, operator, *, priority):
 def scene(operator, operator2):
     """operator2 holds the planted customer's entry; another planted entry is pending; operator
     holds an ordinary customer's entry."""
-    policy = CallingPolicyFactory(
-        call_window_start=dt.time(0),
-        call_window_end=dt.time(0),
-        weekdays=list(range(7)),
-        skip_holidays=False,
-        min_gap_minutes=0,
-    )
+    policy = open_around_the_clock()
     campaign = working_campaign(operators=[operator, operator2], policy=policy)
     planted = CustomerFactory(name=PLANTED_NAME, name_kana=PLANTED_KANA, phone=PLANTED_NUMBER, notes=PLANTED_NOTES)
     own_customer = CustomerFactory(name="普通 太郎", phone="+819011112222")

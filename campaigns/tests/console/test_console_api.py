@@ -8,8 +8,7 @@ from django.utils import timezone
 
 from callcenter.history import history_change
 from campaigns.models import AgentStateLog, CallAttempt, CallListEntry
-from campaigns.tests.factories import CallingPolicyFactory
-from campaigns.tests.factories_console import entry, ready_list, working_campaign
+from campaigns.tests.factories_console import entry, open_around_the_clock, ready_list, working_campaign
 from contacts.models import DoNotCall
 from contacts.tests.factories import CustomerFactory
 
@@ -19,13 +18,7 @@ Status = CallListEntry.Status
 
 @pytest.fixture
 def call_list(operator):
-    policy = CallingPolicyFactory(
-        call_window_start=dt.time(0),
-        call_window_end=dt.time(0),
-        weekdays=list(range(7)),
-        skip_holidays=False,
-        min_gap_minutes=0,
-    )
+    policy = open_around_the_clock()
     return ready_list(working_campaign(operators=[operator], policy=policy))
 
 

@@ -8,8 +8,7 @@ from django.utils import timezone
 
 from campaigns.models import AgentStateLog, CallAttempt, CallListEntry
 from campaigns.services.dispatch import dispatch_next, release_hold
-from campaigns.tests.factories import CallingPolicyFactory
-from campaigns.tests.factories_console import entry, past_attempt, ready_list, working_campaign
+from campaigns.tests.factories_console import entry, open_around_the_clock, past_attempt, ready_list, working_campaign
 from conftest import wait_until
 from contacts.models import DoNotCall
 from contacts.tests.factories import CustomerFactory
@@ -31,14 +30,7 @@ def eager_celery():
 
 @pytest.fixture
 def work(operator, eager_celery):
-    policy = CallingPolicyFactory(
-        name="終日 (テスト)",
-        call_window_start=dt.time(0),
-        call_window_end=dt.time(0),
-        weekdays=list(range(7)),
-        skip_holidays=False,
-        min_gap_minutes=0,
-    )
+    policy = open_around_the_clock(name="終日 (テスト)")
     campaign = working_campaign(operators=[operator], policy=policy, name="休眠顧客掘り起こし 11月")
     call_list = ready_list(campaign, name="休眠 6か月以上")
     people = [

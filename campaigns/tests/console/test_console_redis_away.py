@@ -3,14 +3,11 @@ PostgreSQL; what uses Redis on their way (presence, cached explanations and best
 task's broker) is best effort there, so an operator never gets an error page for a call that was
 saved. Redis is made unreachable for real: the cache and the broker point at a closed port."""
 
-import datetime as dt
-
 import pytest
 from django.urls import reverse
 
 from campaigns.models import CallAttempt, CallListEntry, Disposition
-from campaigns.tests.factories import CallingPolicyFactory
-from campaigns.tests.factories_console import entry, ready_list, working_campaign
+from campaigns.tests.factories_console import entry, open_around_the_clock, ready_list, working_campaign
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CLOSED_PORT = "redis://127.0.0.1:1/0"
@@ -37,14 +34,7 @@ def redis_away(settings):
 
 @pytest.fixture
 def call_list(reference_data, operator):
-    policy = CallingPolicyFactory(
-        call_window_start=dt.time(0),
-        call_window_end=dt.time(0),
-        weekdays=list(range(7)),
-        skip_holidays=False,
-        min_gap_minutes=0,
-        prefer_best_hours=True,
-    )
+    policy = open_around_the_clock(prefer_best_hours=True)
     call_list = ready_list(working_campaign(operators=[operator], policy=policy))
     entry(call_list)
     return call_list

@@ -9,8 +9,7 @@ from django.utils import timezone
 from callcenter.models import AuditEvent
 from campaigns.models import AgentStateLog, CallAttempt, CallListEntry
 from campaigns.services.dispatch import dispatch_next
-from campaigns.tests.factories import CallingPolicyFactory
-from campaigns.tests.factories_console import entry, ready_list, working_campaign
+from campaigns.tests.factories_console import entry, open_around_the_clock, ready_list, working_campaign
 from contacts.models import DoNotCall
 from contacts.tests.factories import CustomerFactory, DoNotCallFactory
 
@@ -21,13 +20,7 @@ Status = CallListEntry.Status
 @pytest.fixture
 def always_open():
     """A policy open around the clock, so these tests do not depend on the hour they run."""
-    return CallingPolicyFactory(
-        call_window_start=dt.time(0),
-        call_window_end=dt.time(0),
-        weekdays=list(range(7)),
-        skip_holidays=False,
-        min_gap_minutes=0,
-    )
+    return open_around_the_clock()
 
 
 @pytest.fixture

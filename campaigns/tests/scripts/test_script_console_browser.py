@@ -1,13 +1,10 @@
 """The talk script in the real operator console: walked with the keyboard, answers saved with the
 attempt through the console's outcome form, required answers enforced before a success."""
 
-import datetime as dt
-
 import pytest
 
 from campaigns.models import CallAttempt
-from campaigns.tests.factories import CallingPolicyFactory
-from campaigns.tests.factories_console import entry, ready_list, working_campaign
+from campaigns.tests.factories_console import entry, open_around_the_clock, ready_list, working_campaign
 from contacts.tests.factories import CustomerFactory
 from scripts.tests.factories import branching_script
 
@@ -27,14 +24,7 @@ def eager_celery():
 @pytest.fixture
 def scripted_call(operator, eager_celery):
     version = branching_script()
-    policy = CallingPolicyFactory(
-        name="終日 (台本テスト)",
-        call_window_start=dt.time(0),
-        call_window_end=dt.time(0),
-        weekdays=list(range(7)),
-        skip_holidays=False,
-        min_gap_minutes=0,
-    )
+    policy = open_around_the_clock(name="終日 (台本テスト)")
     campaign = working_campaign(operators=[operator], policy=policy, name="台本つき 掘り起こし", script=version.script)
     call_list = ready_list(campaign, name="休眠")
     customer = CustomerFactory(name="山田 花子", phone="090-1111-2222", purchase_count=0)
