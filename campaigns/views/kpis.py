@@ -192,10 +192,9 @@ def compared_rows(grouping: str, rows: list[KpiRow], previous: list[KpiRow], kpi
 
 
 def table_rows(pairs, table_columns) -> list[dict]:
-    """Rows with their figure cells rendered here: a dashboard has a few thousand cells, and the
-    template engine writes a cell about six times slower (measured: 5,600 cells 10 ms here, 67 ms
-    in a template loop; the demo dashboard's 800 cells 45 ms → 57 ms a page), so the heat map is a
-    template but these cells are not. `pairs`: (row, previous figures)."""
+    """Rows with their figure cells rendered here: a dashboard has a few thousand cells, and a
+    template loop writes them an order of magnitude slower (bench/kpi_cells.py, docs/benchmarks.md),
+    so the heat map is a template but these cells are not. `pairs`: (row, previous figures)."""
     return [
         {
             "key": row.key,
