@@ -287,27 +287,33 @@ def celery_worker_process(_celery_worker_session):
         app.conf.task_default_queue = previous_queue
 
 
-@pytest.fixture(scope="session")
-def _celery_worker_session(django_db_setup, django_db_blocker):
-    """The worker process, started once for the session (see celery_worker_process)."""
+def database_url_of_tests() -> str:
+    """DATABASE_URL of the test database (for processes the tests start)."""
     from django.db import connection
 
-    from callcenter.celery import app
-
-    queue = f"test-{uuid.uuid4().hex[:8]}"
     settings_dict = connection.settings_dict
-    env = dict(os.environ)
-    env["DATABASE_URL"] = "postgres://{user}:{password}@{host}:{port}/{name}".format(
+    return "postgres://{user}:{password}@{host}:{port}/{name}".format(
         user=settings_dict["USER"] or "postgres",
         password=settings_dict["PASSWORD"] or "",
         host=settings_dict["HOST"] or "127.0.0.1",
         port=settings_dict["PORT"] or "5432",
         name=settings_dict["NAME"],
     ).replace(":@", "@")
+
+
+@contextlib.contextmanager
+def running_celery_worker(*, base_queue: str, queues: list[str], name: str):
+    """A `celery worker` process on the test database consuming `queues`, whose tasks' default
+    queue is `base_queue`; yields (process, log path) once it answers a ping, stops it after."""
+    from callcenter.celery import app
+
+    env = dict(os.environ)
+    env["DATABASE_URL"] = database_url_of_tests()
     env["DJANGO_SETTINGS_MODULE"] = "callcenter.settings_test"
-    env["CELERY_QUEUE"] = queue
+    env["CELERY_QUEUE"] = base_queue
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / f"celery-worker-{queue}.log", "w")
+    log_path = ARTIFACTS / f"celery-worker-{name}.log"
+    log = open(log_path, "w")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -320,9 +326,9 @@ def _celery_worker_session(django_db_setup, django_db_blocker):
             "--without-gossip",
             "--without-mingle",
             "-Q",
-            queue,
+            ",".join(queues),
             "-n",
-            f"{queue}@%h",
+            f"{name}@%h",
             "-l",
             "info",
         ],
@@ -335,13 +341,13 @@ def _celery_worker_session(django_db_setup, django_db_blocker):
         deadline = time.time() + 60
         while time.time() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(f"Celery worker exited; see {log.name}")
-            replies = app.control.ping(destination=[f"{queue}@{os.uname().nodename}"], timeout=0.5)
+                raise RuntimeError(f"Celery worker exited; see {log_path}")
+            replies = app.control.ping(destination=[f"{name}@{os.uname().nodename}"], timeout=0.5)
             if replies:
                 break
         else:
-            raise RuntimeError(f"Celery worker did not answer within 60 s; see {log.name}")
-        yield {"queue": queue, "process": process}
+            raise RuntimeError(f"Celery worker did not answer within 60 s; see {log_path}")
+        yield process, log_path
     finally:
         process.terminate()
         try:
@@ -349,6 +355,20 @@ def _celery_worker_session(django_db_setup, django_db_blocker):
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def _celery_worker_session(django_db_setup, django_db_blocker):
+    """The worker process, started once for the session (see celery_worker_process). It consumes
+    the private queue and the queue of every kind of work under it (settings.CELERY_WORK_KINDS)."""
+    from django.conf import settings
+
+    from callcenter.celery import queue_name
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    queues = [queue_name(kind, queue) for kind in [None, *settings.CELERY_WORK_KINDS]]
+    with running_celery_worker(base_queue=queue, queues=queues, name=queue) as (process, _log):
+        yield {"queue": queue, "process": process}
 
 
 # ---------------------------------------------------------------- browser

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from .env import checked_secret_key, database_from_url, env_bool, env_int, env_list, env_str, proxy_ssl_header
 
@@ -236,6 +237,22 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL)
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "callcenter")
+# One queue per kind of work, `<CELERY_QUEUE>.<kind>`, so each kind can get workers of its own
+# (an import cannot hold up retry scheduling, a KPI backlog cannot hold up a list build): a task
+# whose name matches a pattern goes to its kind's queue (callcenter.celery.route_by_kind), any
+# other task to CELERY_QUEUE. A worker started without -Q consumes every queue (`make run`).
+CELERY_WORK_KINDS = {
+    "imports": ["contacts.tasks.imports.*"],
+    "lists": ["campaigns.tasks.setup.build_call_list_task"],
+    "scheduling": ["campaigns.tasks.console.*", "campaigns.tasks.setup.apply_campaign_dates_task"],
+    "kpis": ["campaigns.tasks.kpis.*"],
+    "mail": ["*.tasks.mail.*"],
+}
+CELERY_TASK_QUEUES = [
+    Queue(name)
+    for name in [CELERY_TASK_DEFAULT_QUEUE] + [f"{CELERY_TASK_DEFAULT_QUEUE}.{kind}" for kind in CELERY_WORK_KINDS]
+]
+CELERY_TASK_ROUTES = ["callcenter.celery.route_by_kind"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
