@@ -371,6 +371,48 @@ def _celery_worker_session(django_db_setup, django_db_blocker):
         yield {"queue": queue, "process": process}
 
 
+# ---------------------------------------------------------------- PgBouncer
+
+
+@pytest.fixture(scope="session")
+def pgbouncer_port(django_db_setup):
+    """A real PgBouncer in transaction mode in front of the test database's server, for the session."""
+    from django.db import connection
+
+    from callcenter.testing.servers import pgbouncer
+
+    with pgbouncer(host=connection.settings_dict["HOST"], port=connection.settings_dict["PORT"]) as port:
+        yield port
+
+
+@pytest.fixture(scope="module", params=["direct", "pgbouncer"])
+def database_path(request, django_db_setup):
+    """Runs each test of a module twice (`pytestmark = pytest.mark.usefixtures("database_path")`):
+    connected straight to PostgreSQL, then through PgBouncer in transaction mode with what the
+    settings switch off there (DB_PREPARED_STATEMENTS=0). Module-scoped, so it is in place before
+    any test opens its connection; every thread's connection (race tests) takes the same path, as
+    they share the one settings dict of the alias."""
+    from django.db import connections
+    from django.test.utils import override_settings
+
+    if request.param == "direct":
+        yield "direct"
+        return
+    port = request.getfixturevalue("pgbouncer_port")
+    settings_dict = connections["default"].settings_dict
+    saved = {key: settings_dict.get(key) for key in ("HOST", "PORT", "DISABLE_SERVER_SIDE_CURSORS")}
+    connections.close_all()
+    settings_dict.update(HOST="127.0.0.1", PORT=str(port), DISABLE_SERVER_SIDE_CURSORS=True)
+    pooler_settings = override_settings(CALLCENTER_PREPARED_STATEMENTS=False)
+    pooler_settings.enable()
+    try:
+        yield "pgbouncer"
+    finally:
+        pooler_settings.disable()
+        connections.close_all()
+        settings_dict.update(saved)
+
+
 # ---------------------------------------------------------------- browser
 
 

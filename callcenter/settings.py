@@ -96,6 +96,9 @@ DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
 # Dispatch and outcome statements run as server-side prepared statements (campaigns.services.
 # prepared); switch off behind a transaction-mode pooler (PgBouncer), where they do not survive.
 CALLCENTER_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
+# Server-side cursors (QuerySet.iterator) do not survive there either: the pooler may hand the
+# next fetch to another server connection.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = not CALLCENTER_PREPARED_STATEMENTS
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -24,7 +24,7 @@ from contacts.models import DoNotCall
 from contacts.services import dnc
 from contacts.tests.factories import CustomerFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("database_path")]
 NOW = WEDNESDAY_2PM
 Status = CallListEntry.Status
 

@@ -26,7 +26,7 @@ from campaigns.tests.factories_console import WEDNESDAY_2PM, entry, ready_list, 
 from conftest import another_transaction, race
 from contacts.tests.factories import CustomerFactory
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.usefixtures("database_path")]
 NOW = WEDNESDAY_2PM
 Status = CallListEntry.Status
 

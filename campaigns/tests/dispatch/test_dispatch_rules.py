@@ -24,7 +24,7 @@ from campaigns.tests.factories_console import (
 from contacts.models import DoNotCall
 from contacts.tests.factories import CustomerFactory, DoNotCallFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("database_path")]
 NOW = WEDNESDAY_2PM
 Status = CallListEntry.Status
 
