@@ -108,6 +108,11 @@ def client_viewer(reference_data):
 
 
 @pytest.fixture
+def sales(reference_data):
+    return make_user("sales_kato", "sales", last_name="加藤", first_name="健", email="kato@example.jp")
+
+
+@pytest.fixture
 def admin_user(reference_data):
     return make_user("root_admin", None, is_superuser=True, is_staff=True)
 

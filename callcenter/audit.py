@@ -8,6 +8,12 @@ from .models import AuditEvent
 # What each recorded action means, in the reader's language (the trail stores the code).
 # test_audit checks every action the code records has a label here.
 ACTION_LABELS = {
+    "appointment.booked": _("Appointment booked"),
+    "appointment.status": _("Appointment outcome changed"),
+    "appointment.rescheduled": _("Appointment rescheduled"),
+    "salesperson.created": _("Salesperson added"),
+    "salesperson.updated": _("Salesperson changed"),
+    "salesperson.feed_renewed": _("Salesperson's calendar address renewed"),
     "campaign.activate": _("Campaign started"),
     "campaign.pause": _("Campaign paused"),
     "campaign.finish": _("Campaign finished"),

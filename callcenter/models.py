@@ -19,6 +19,7 @@ class Access(models.Model):
             ("view_client_kpis", _("View KPIs of own campaigns (client viewer)")),
             ("export_data", _("Export customers and reports")),
             ("view_audit", _("View the audit trail")),
+            ("work_appointments", _("See and update one's own appointments (sales)")),
         ]
 
 

@@ -13,6 +13,7 @@ SUPERVISOR = "supervisor"
 OPERATOR = "operator"
 MANAGER = "manager"
 CLIENT_VIEWER = "client_viewer"
+SALES = "sales"
 ADMIN = "admin"
 
 # Group name -> role slug (the slug is what the API reports in /api/v1/me/).
@@ -21,15 +22,18 @@ GROUP_NAMES = {
     "Operator": OPERATOR,
     "Manager": MANAGER,
     "Client viewer": CLIENT_VIEWER,
+    "Sales": SALES,
 }
 ROLE_GROUPS = {slug: name for name, slug in GROUP_NAMES.items()}
 
-# Role -> codenames of callcenter.Access permissions (callcenter migration 0002_role_groups has a copy).
+# Role -> codenames of callcenter.Access permissions (callcenter migrations 0002_role_groups and
+# 0004_sales_role have copies).
 ROLE_PERMISSIONS = {
     SUPERVISOR: ["manage_lists", "view_customers", "view_dashboard", "export_data", "view_audit"],
     OPERATOR: ["use_console"],
     MANAGER: ["view_customers", "view_dashboard", "export_data", "view_audit"],
     CLIENT_VIEWER: ["view_client_kpis"],
+    SALES: ["work_appointments"],
 }
 
 MANAGE_LISTS = "callcenter.manage_lists"
@@ -39,6 +43,9 @@ VIEW_DASHBOARD = "callcenter.view_dashboard"
 VIEW_CLIENT_KPIS = "callcenter.view_client_kpis"
 EXPORT_DATA = "callcenter.export_data"
 VIEW_AUDIT = "callcenter.view_audit"
+# A salesperson's own appointments: their calendar, marking each held, cancelled, rescheduled or
+# no-show, and their own appointments through the API.
+WORK_APPOINTMENTS = "callcenter.work_appointments"
 
 # Campaign costs (labour per hour, telecom per minute, fixed) and the figures made of them are for
 # the people who run campaigns and for the client who pays for them; an operator's own cost figure

@@ -14,6 +14,8 @@ DEFAULTS = [
     ("success", "Success", "成約・承諾", True, True, True, False, False, False, None),
     ("dnc_request", "Do-not-call request", "架電拒否", True, False, True, True, True, False, None),
     ("hung_up", "Hung up", "途中切断", True, False, False, False, False, False, 1440),
+    # Last, so the number keys of the outcomes above stay as they were; the console's A key picks it.
+    ("appointment", "Appointment set", "アポイント獲得", True, True, True, False, False, False, None),
 ]
 
 

@@ -11,8 +11,9 @@ an import with an error row, a talk script with a variant, and so on. Every URL 
   refusal (the login page, 401, 403, 404, 405 or 409); a role inside gets no server error.
   A URL missing from `ACCESS` fails the test until it is classified.
 - No refused response carries the planted customer's name or number.
-- The operator and the client viewer never see the planted customer at all, whatever the answer
-  (and the client viewer never sees the planted campaign's name).
+- The operator, the client viewer and the salesperson never see the planted customer at all,
+  whatever the answer (the customer's appointment is another salesperson's; the client viewer
+  never sees the planted campaign's name).
 """
 
 import datetime as dt
@@ -32,7 +33,7 @@ NOTES = "金庫の暗証番号は1234"
 CAMPAIGN_NAME = "極秘キャンペーン"
 CUSTOMER_DATA = [NAME, KANA, NOTES, *NUMBER_SHOWN]
 
-ROLES = ["anonymous", "operator", "supervisor", "manager", "client_viewer", "admin"]
+ROLES = ["anonymous", "operator", "supervisor", "manager", "client_viewer", "sales", "admin"]
 EVERYONE = set(ROLES)
 SIGNED_IN = EVERYONE - {"anonymous"}
 # Superusers hold every permission and are allowed everywhere (see the test); these are the roles.
@@ -202,6 +203,8 @@ FIXED_ARGUMENTS = {"table": "day", "action": "pause", "direction": "up", "path":
 # The planted object each URL's `pk` names, by the first matching name fragment.
 PK_KINDS = [
     ("api_token", "api_token"),
+    ("appointment", "appointment"),
+    ("salesperson", "salesperson"),
     ("script_variant", "campaign"),
     ("survey", "campaign"),
     ("campaign", "campaign"),
@@ -267,10 +270,11 @@ def concrete_path(route, name, world):
 
 
 @pytest.fixture
-def world(reference_data, operator2, supervisor):
+def world(reference_data, operator2, supervisor, sales):
     from callcenter.signin.tokens import issue_personal_token
-    from campaigns.models import CallAttempt, CampaignScriptVariant, Disposition
+    from campaigns.models import Appointment, CallAttempt, CampaignScriptVariant, Disposition
     from campaigns.tests.factories import CallingPolicyFactory, CallListEntryFactory, CallListFactory, CampaignFactory
+    from campaigns.tests.factories_appointments import SalespersonFactory
     from conftest import make_user
     from contacts.models import ImportJob, ImportRowError
     from contacts.tests.factories import CustomerFactory, DoNotCallFactory, SegmentFactory
@@ -311,6 +315,22 @@ def world(reference_data, operator2, supervisor):
     job = ImportJob.objects.create(original_name="顧客.csv", file="imports/x.csv", created_by=supervisor)
     ImportRowError.objects.create(job=job, line=2, column="電話番号", value=NUMBER, message=NAME)
     variant = CampaignScriptVariant.objects.create(campaign=campaign, segment=segment, script=version.script)
+    # The planted customer's appointment is another salesperson's: the Sales user under test has a
+    # calendar of their own, empty.
+    other_salesperson = SalespersonFactory(name="別の営業")
+    SalespersonFactory(name="自分", user=sales)
+    appointment = Appointment.objects.create(
+        salesperson=other_salesperson,
+        customer=customer,
+        campaign=campaign,
+        call_list=call_list,
+        attempt=attempt,
+        booked_by=operator2,
+        starts_at=now + dt.timedelta(days=1),
+        ends_at=now + dt.timedelta(days=1, hours=1),
+        notes=NOTES,
+        set_at=now,
+    )
     return {
         "customer": customer,
         "campaign": campaign,
@@ -331,6 +351,8 @@ def world(reference_data, operator2, supervisor):
         "variant_pk": variant,
         "operator_id": operator2,
         "api_token": issue_personal_token(operator2)[0],
+        "appointment": appointment,
+        "salesperson": other_salesperson,
     }
 
 
@@ -366,7 +388,7 @@ def test_every_url_for_every_role(role, world, client, request):
     unclassified = sorted({name for _route, name in all_routes if name not in ACCESS})
     assert unclassified == [], "classify these URLs in ACCESS"
     secrets = CUSTOMER_DATA + ([CAMPAIGN_NAME] if role == "client_viewer" else [])
-    never_sees = role in ("operator", "client_viewer")
+    never_sees = role in ("operator", "client_viewer", "sales")
     problems = []
     for method in ("get", "post", "patch"):
         for route, name in ordered(all_routes):

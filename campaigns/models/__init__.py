@@ -7,9 +7,11 @@
 - lists: CallList, CallListEntry (the leads dispatch hands out)
 - attempts: CallAttempt (append-only call history)
 - operators: OperatorProfile, AgentStateLog
+- appointments: Salesperson, Appointment (meetings booked for sales in a call)
 - kpis: the KPI rollup tables, derived from attempts and agent states
 """
 
+from .appointments import Appointment, Salesperson
 from .attempts import CallAttempt
 from .campaigns import Campaign, CampaignScriptVariant, PreNotice
 from .dispositions import Disposition
@@ -20,6 +22,7 @@ from .policies import CallingPolicy, default_weekdays
 
 __all__ = [
     "AgentStateLog",
+    "Appointment",
     "CallAttempt",
     "CallList",
     "CallListEntry",
@@ -34,5 +37,6 @@ __all__ = [
     "KpiWatermark",
     "OperatorProfile",
     "PreNotice",
+    "Salesperson",
     "default_weekdays",
 ]

@@ -4,6 +4,9 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+# The outcome that books an appointment for sales: choosing it opens the console's booking panel.
+APPOINTMENT_CODE = "appointment"
+
 
 class Disposition(models.Model):
     """The outcome of an attempt. The default set (campaigns.dispositions) is seeded by a data migration;
@@ -35,6 +38,10 @@ class Disposition(models.Model):
         """A refusal closes the entry even when its "closes the entry" box was left unticked:
         the customer is never called again by this campaign (re-solicitation ban)."""
         return self.is_final or self.is_refusal
+
+    @property
+    def books_appointment(self) -> bool:
+        return self.code == APPOINTMENT_CODE
 
     @property
     def display_label(self):
