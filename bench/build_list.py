@@ -101,17 +101,19 @@ def service_build(campaign, criteria, name):
     return t.seconds, cpu, counts
 
 
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def hand_build(campaign, where_sql):
     """The same selection written by hand: anti-joins for every rule, straight into the table.
     (It selects the same customers as the service: main() reports both row counts.)"""
     from django.db import connection, transaction
 
-    from campaigns.models import CallList, Disposition
+    from campaigns.models import CallList
 
     policy = campaign.policy
     vacuum_entries()
-    refusals = ",".join(str(i) for i in Disposition.objects.filter(is_refusal=True).values_list("pk", flat=True))
-    contacts = ",".join(str(i) for i in Disposition.objects.filter(is_contact=True).values_list("pk", flat=True))
     active_dnc = (
         f"d.revoked_at IS NULL AND (d.expires_at IS NULL OR d.expires_at > now())"
         f" AND (d.campaign_id IS NULL OR d.campaign_id = {campaign.pk})"
@@ -138,15 +140,16 @@ def hand_build(campaign, where_sql):
                   AND NOT EXISTS (SELECT 1 FROM contacts_phonenumber x JOIN contacts_donotcall d ON d.phone_number =
                       x.number
                         WHERE x.customer_id = c.id AND {active_dnc})
-                  AND NOT EXISTS (SELECT 1 FROM campaigns_callattempt a
-                        WHERE a.campaign_id = {campaign.pk} AND a.customer_id = c.id AND a.disposition_id IN
-                        ({refusals}))
+                  AND NOT EXISTS (SELECT 1 FROM campaigns_refusal r
+                        WHERE r.customer_id = c.id AND r.scope_key = ANY(ARRAY['campaign:{campaign.pk}',
+                        campaigns_refusal_key('{policy.refusal_scope}', {campaign.pk}, {_quote(campaign.company)},
+                        {_quote(campaign.product)})]))
                   AND NOT EXISTS (SELECT 1 FROM campaigns_calllistentry o JOIN campaigns_calllist ol ON ol.id =
                       o.call_list_id
                         WHERE o.campaign_id = {campaign.pk} AND o.customer_id = c.id
                           AND ol.status IN ('building', 'ready', 'paused') AND ol.id <> {call_list.pk})
                   AND NOT EXISTS (SELECT 1 FROM campaigns_callattempt a
-                        WHERE a.customer_id = c.id AND a.disposition_id IN ({contacts})
+                        WHERE a.customer_id = c.id AND a.is_contact
                           AND a.started_at > now() - make_interval(days => {policy.cooloff_days_after_contact})
                           AND a.started_at <= now())
                   AND NOT EXISTS (SELECT 1 FROM (

@@ -450,15 +450,15 @@ VIOLATION_SQL = {
     # Cool-off: no call within 7 days after a conversation, except the callback it asked for.
     "cooloff": """
         SELECT count(*) FROM campaigns_callattempt a WHERE a.campaign_id = %(c)s AND EXISTS (
-            SELECT 1 FROM campaigns_callattempt b JOIN campaigns_disposition d ON d.id = b.disposition_id
-            WHERE b.customer_id = a.customer_id AND d.is_contact AND b.id <> a.id
+            SELECT 1 FROM campaigns_callattempt b
+            WHERE b.customer_id = a.customer_id AND b.is_contact AND b.id <> a.id
               AND b.started_at > a.started_at - make_interval(days => %(cooloff)s) AND b.started_at <= a.started_at
               AND NOT (b.entry_id = a.entry_id AND b.callback_at IS NOT NULL))""",
     # Rule 5: a call after a refusal in the same campaign.
     "after_refusal": """
         SELECT count(*) FROM campaigns_callattempt a WHERE a.campaign_id = %(c)s AND EXISTS (
-            SELECT 1 FROM campaigns_callattempt b JOIN campaigns_disposition d ON d.id = b.disposition_id
-            WHERE b.customer_id = a.customer_id AND b.campaign_id = a.campaign_id AND d.is_refusal
+            SELECT 1 FROM campaigns_callattempt b
+            WHERE b.customer_id = a.customer_id AND b.campaign_id = a.campaign_id AND b.is_refusal
               AND b.started_at < a.started_at)""",
     # Holds left behind (every cycle logs an outcome).
     "still_held": "SELECT count(*) FROM campaigns_calllistentry WHERE campaign_id = %(c)s AND status = 'held'",

@@ -62,6 +62,7 @@ class PolicyForm(forms.ModelForm):
             "cap_days",
             "cooloff_days_after_contact",
             "no_resolicit_after_refusal",
+            "refusal_scope",
             "prefer_best_hours",
         ]
         widgets = {
@@ -91,10 +92,19 @@ class PolicyForm(forms.ModelForm):
                 "keep their time."
             ),
             "no_resolicit_after_refusal": _(
-                "A customer who refused is never called again by the same campaign, not even in a new list "
+                "A customer who refused is never called again in the scope below, not even in a new list "
                 "(特定商取引法 再勧誘の禁止)."
             ),
+            "refusal_scope": _(
+                "Which campaigns a refusal closes: this one, every campaign selling the same product for the same "
+                "company, or every campaign of the company. A campaign that names no product (or company) falls "
+                "back to itself."
+            ),
         }
+
+    def clean_refusal_scope(self):
+        # Optional like in the API: a form that does not show it keeps the default.
+        return self.cleaned_data.get("refusal_scope") or CallingPolicy.RefusalScope.PRODUCT
 
     def clean_holiday_country(self):
         # As the API: "jp" is JP.
@@ -102,6 +112,7 @@ class PolicyForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["refusal_scope"].required = False
         delays = (
             (self.instance.retry_delays if self.instance and self.instance.pk else None)
             or self.initial.get("retry_delays")
@@ -152,6 +163,8 @@ class CampaignForm(forms.ModelForm):
             "name",
             "purpose",
             "description",
+            "company",
+            "product",
             "policy",
             "script",
             "operators",
@@ -172,6 +185,8 @@ class CampaignForm(forms.ModelForm):
             "prenotice_days": _(
                 "When set, only customers whose DM/SMS notice went out at least this many days ago are called."
             ),
+            "company": _("The company whose product is sold (your client, or your own company)."),
+            "product": _("What the call sells. A refusal blocks every campaign of the same company and product."),
         }
 
     def __init__(self, *args, **kwargs):

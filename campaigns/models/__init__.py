@@ -5,14 +5,14 @@
 - dispositions: Disposition (the outcomes of an attempt)
 - campaigns: Campaign, CampaignScriptVariant, PreNotice
 - lists: CallList, CallListEntry (the leads dispatch hands out)
-- attempts: CallAttempt (append-only call history)
+- attempts: CallAttempt (append-only call history), Refusal (who refused, by scope)
 - operators: OperatorProfile, AgentStateLog
 - appointments: Salesperson, Appointment (meetings booked for sales in a call)
 - kpis: the KPI rollup tables, derived from attempts and agent states
 """
 
 from .appointments import Appointment, Salesperson
-from .attempts import CallAttempt
+from .attempts import CallAttempt, Refusal
 from .campaigns import Campaign, CampaignScriptVariant, PreNotice
 from .dispositions import Disposition
 from .kpis import KpiDaily, KpiHourly, KpiHourProfile, KpiOperatorHour, KpiWatermark
@@ -37,6 +37,7 @@ __all__ = [
     "KpiWatermark",
     "OperatorProfile",
     "PreNotice",
+    "Refusal",
     "Salesperson",
     "default_weekdays",
 ]

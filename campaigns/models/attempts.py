@@ -59,6 +59,16 @@ class CallAttempt(models.Model):
     # Unique through attempt_client_token (a constraint: no LIKE index that nothing uses).
     # NULL (not "") when a client sent none: the unique constraint admits any number of NULLs.
     client_token = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    # The meaning of the outcome when the call was logged (the disposition's flags at that moment):
+    # every rule and KPI reads these, so editing an outcome's flags later changes only later calls.
+    # A trigger copies them from the disposition on INSERT (migration 0007_attempt_outcome_meaning),
+    # whatever path writes the attempt.
+    is_contact = models.BooleanField(_("reached the person"), default=False, editable=False)
+    is_success = models.BooleanField(_("success"), default=False, editable=False)
+    is_final = models.BooleanField(_("closes the entry"), default=False, editable=False)
+    is_refusal = models.BooleanField(_("refusal"), default=False, editable=False)
+    adds_dnc = models.BooleanField(_("adds a do-not-call entry"), default=False, editable=False)
+    is_callback = models.BooleanField(_("schedules a callback"), default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -73,7 +83,7 @@ class CallAttempt(models.Model):
             # Rolling-window rules (cap, cool-off) read the attempts of the last days of every
             # campaign: an index-only range scan instead of a scan of the whole history.
             models.Index(
-                fields=["started_at"], include=["customer", "disposition"], name="setup_attempt_started_customer"
+                fields=["started_at"], include=["customer", "is_contact"], name="setup_attempt_started_customer"
             ),
             # Re-solicitation: the refusals of one campaign, without reading its whole history.
             models.Index(fields=["campaign", "disposition", "customer"], name="attempt_campaign_disposition"),
@@ -84,3 +94,32 @@ class CallAttempt(models.Model):
 
     def __str__(self):
         return f"{self.started_at:%Y-%m-%d %H:%M} {self.phone} {self.disposition_id}"
+
+    MEANING_FLAGS = ("is_contact", "is_success", "is_final", "is_refusal", "adds_dnc", "is_callback")
+
+    def take_meaning_from(self, disposition) -> None:
+        """Copy the outcome's flags as they are now (the INSERT trigger does the same in SQL)."""
+        for flag in self.MEANING_FLAGS:
+            setattr(self, flag, getattr(disposition, flag))
+
+
+class Refusal(models.Model):
+    """A customer refused: one row per scope the refusal covers (the campaign, the company and
+    product it sells, the company), keyed by `scope_key` (SQL function campaigns_refusal_key).
+    Written by a trigger in the transaction that inserts the refusal attempt; the
+    re-solicitation rule looks up one (customer, key) instead of scanning call history."""
+
+    customer = models.ForeignKey("contacts.Customer", on_delete=models.PROTECT, related_name="+", db_index=False)
+    scope_key = models.CharField(max_length=520)
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="+", db_index=False)
+    attempt = models.ForeignKey(CallAttempt, on_delete=models.PROTECT, related_name="+", db_index=False)
+    refused_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("refusal")
+        verbose_name_plural = _("refusals")
+        constraints = [models.UniqueConstraint(fields=["customer", "scope_key"], name="refusal_customer_scope")]
+        indexes = [models.Index(fields=["scope_key", "customer"], name="refusal_scope_customer")]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.scope_key}"

@@ -30,6 +30,10 @@ class Campaign(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
     description = models.TextField(_("description"), blank=True)
+    # What is sold and by whom: the re-solicitation ban (特定商取引法 Art. 17) covers every campaign
+    # of the same company and product (CallingPolicy.refusal_scope).
+    company = models.CharField(_("selling company"), max_length=200, blank=True)
+    product = models.CharField(_("product or service"), max_length=200, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
     policy = models.ForeignKey(
         CallingPolicy,

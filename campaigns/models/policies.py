@@ -14,6 +14,11 @@ def default_weekdays():
 class CallingPolicy(models.Model):
     """When and how often customers may be called. Reusable across campaigns."""
 
+    class RefusalScope(models.TextChoices):
+        CAMPAIGN = "campaign", _("the same campaign")
+        PRODUCT = "product", _("every campaign of the same company and product")
+        COMPANY = "company", _("every campaign of the same company")
+
     name = models.CharField(_("name"), max_length=200, unique=True)
     description = models.TextField(_("description"), blank=True)
     call_window_start = models.TimeField(_("calling hours from"), default=datetime.time(9, 0))
@@ -32,6 +37,10 @@ class CallingPolicy(models.Model):
         _("cool-off after a conversation (days)"), null=True, blank=True
     )
     no_resolicit_after_refusal = models.BooleanField(_("never call again after a refusal"), default=True)
+    # A campaign without a product (or company) falls back to the campaign scope.
+    refusal_scope = models.CharField(
+        _("a refusal blocks"), max_length=8, choices=RefusalScope.choices, default=RefusalScope.PRODUCT
+    )
     prefer_best_hours = models.BooleanField(_("prefer the hours when customers answer"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -138,8 +138,8 @@ def version_kpis(*, campaign: Campaign | None = None, script=None, date_from=Non
         )
         .annotate(
             dials=Count("id"),
-            contacts=Count("id", filter=Q(disposition__is_contact=True)),
-            successes=Count("id", filter=Q(disposition__is_success=True)),
+            contacts=Count("id", filter=Q(is_contact=True)),
+            successes=Count("id", filter=Q(is_success=True)),
         )
         .order_by("script_version__script__name", "script_version__script_id", "script_version__number")
     )

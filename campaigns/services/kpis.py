@@ -81,7 +81,7 @@ def _lock_watermarks(cursor, *, wait: bool) -> dict | None:
 
 # The columns of an attempt the rollups read: what attempt_buckets_sql counts, and the hole check.
 ATTEMPT_COLUMNS = (
-    "id, created_at, started_at, campaign_id, call_list_id, operator_id, disposition_id, "
+    "id, created_at, started_at, campaign_id, call_list_id, operator_id, disposition_id, is_contact, is_success, "
     "talk_seconds, hold_seconds, acw_seconds"
 )
 
@@ -414,8 +414,8 @@ def _replace_rows(cursor, *, table: str, key: list[str], columns: list[str], fre
 
 def reconcile_kpi_rollups(*, now=None) -> ReconcileResult:
     """Rebuild the rollups from the raw tables and correct every row that differs (nightly).
-    Catches what an incremental run cannot see: a disposition whose contact/success flags were
-    edited, an attempt that committed long after its id was taken, a back-dated state interval."""
+    Catches what an incremental run cannot see: an attempt that committed long after its id was
+    taken, a back-dated state interval."""
     now = now or timezone.now()
     params = {"tz": settings.TIME_ZONE, "now": now}
     result = ReconcileResult()

@@ -579,6 +579,9 @@ def recycle_call_list(*, call_list, disposition_codes: list[str], by, at=None) -
         {rule_joins}
         WHERE e.call_list_id = {int(call_list.pk)} AND e.status IN ({statuses})
           AND e.last_disposition_id IN ({ids})
+          -- an entry that ever ended in a refusal or an opt-out, as logged then, never comes back
+          AND NOT EXISTS (SELECT 1 FROM campaigns_callattempt la
+                          WHERE la.entry_id = e.id AND (la.is_refusal OR la.adds_dnc))
     ),
     reset AS (
         UPDATE campaigns_calllistentry t

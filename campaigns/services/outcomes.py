@@ -450,6 +450,7 @@ def _store(
         answers=answers or {},
         client_token=client_token,
     )
+    attempt.take_meaning_from(disposition)
     wants_dnc = dnc_request or disposition.adds_dnc
     entry.attempts += 1
     entry.last_attempt_at = started_at

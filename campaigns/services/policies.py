@@ -39,6 +39,7 @@ PRESETS = {
         "cap_days": 7,
         "cooloff_days_after_contact": 7,
         "no_resolicit_after_refusal": True,
+        "refusal_scope": "product",
     },
     "us_collections_reg_f": {
         "name": "US collections (Reg F 7-in-7)",
@@ -61,6 +62,7 @@ PRESETS = {
         "cap_days": 7,
         "cooloff_days_after_contact": 7,
         "no_resolicit_after_refusal": False,
+        "refusal_scope": "product",
     },
 }
 
@@ -78,6 +80,7 @@ POLICY_FIELDS = [
     "cap_days",
     "cooloff_days_after_contact",
     "no_resolicit_after_refusal",
+    "refusal_scope",
 ]
 
 

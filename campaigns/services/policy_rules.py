@@ -10,9 +10,9 @@ Each rule comes in two shapes:
   `customers_cooling_off_sql`, `customers_refused_sql`), for set-based work over many customers
   (list build, recycle): `customer_id IN (<set query>)` becomes one hashed sub-plan.
 
-Fragments take SQL expressions, not values (the correlated fragments read the disposition flags
-when the statement runs, so they may be cached; the set queries inline them when built, so build
-those per statement): `customer` is a column such as "e.customer_id",
+Every rule reads the meaning each attempt stored when it was logged (`CallAttempt.is_contact`,
+refusals in `Refusal`), never the outcome's flags as they are now: editing an outcome changes only
+later calls. Fragments take SQL expressions, not values: `customer` is a column such as "e.customer_id",
 `at` the moment to judge (e.g. "now()" or a "%s" placeholder the caller fills), `campaign` a
 column or a literal id. Policy numbers are validated integers and are inlined. A rule the policy
 does not use returns None, so callers can skip it:
@@ -30,43 +30,43 @@ Definitions (docs/rules.md#cross-campaign-cap and the two sections after it):
   any rolling `cap_days` days. The customer is blocked when the attempts started in
   (at - cap_days, at] already number `cap_attempts` or more.
 * cool-off: no new call for `cooloff_days_after_contact` days after a conversation (an attempt
-  whose disposition `is_contact`) in any campaign: blocked when such an attempt started in
+  stored as `is_contact`) in any campaign: blocked when such an attempt started in
   (at - cooloff_days, at]. The day of the conversation counts as day 1 (Reg F): a conversation on
   a Monday 10:00 with 7 days blocks until the next Monday 10:00. Callbacks the customer asked for
   are the dispatcher's decision; this fragment counts every conversation.
 * re-solicitation (再勧誘の禁止, 特定商取引法 Art. 17): with `no_resolicit_after_refusal`, a
-  customer who gave a refusal (`Disposition.is_refusal`) in a campaign is never called again by
-  that campaign. "Busy, call me later" is not a refusal.
+  customer who gave a refusal (an attempt stored as `is_refusal`) is never called again by a
+  campaign in the policy's `refusal_scope`: the same campaign, every campaign of the same company
+  and product, or every campaign of the same company (a campaign naming no product or company
+  falls back to itself). The refusal trigger files each refusal under those keys
+  (`campaigns_refusal`), so the check is an index probe. "Busy, call me later" is not a refusal.
 """
 
 from django.db import connection
 
 # Tables, so the fragments read like the schema.
 ATTEMPTS = "campaigns_callattempt"
-DISPOSITIONS = "campaigns_disposition"
+CAMPAIGNS = "campaigns_campaign"
+REFUSALS = "campaigns_refusal"
 
 
 def _days(value) -> int:
     return int(value)
 
 
-def _disposition_ids(flag: str) -> str:
-    """The ids of the dispositions with `flag` as a SQL array literal. Inlined (not a sub-select)
-    so the attempts indexes that include disposition_id can filter on it directly."""
-    from campaigns.models import Disposition
-
-    ids = sorted(Disposition.objects.filter(**{flag: True}).values_list("pk", flat=True))
-    return "ARRAY[" + ",".join(str(int(i)) for i in ids) + "]::bigint[]"
-
-
-def _current_disposition_ids(flag: str) -> str:
-    """The same ids, read by the statement itself each time it runs (one scan of the small
-    dispositions table). For the per-customer fragments: dispatch keeps its statements across
-    calls (cached SQL, prepared statements), and an outcome a supervisor adds later must count at
-    once. These probes read one customer's attempts, so no index needs the ids inlined."""
-    if flag not in ("is_contact", "is_refusal"):
-        raise ValueError(flag)
-    return f"ARRAY(SELECT d.id FROM {DISPOSITIONS} d WHERE d.{flag})"
+def _refusal_keys(policy, campaign: str) -> str:
+    """The refusal keys (campaigns_refusal.scope_key) that block `campaign` under the policy's
+    scope: the campaign's own key and the key of its scope (the same when the campaign names no
+    product or company). Both are computed by the statement from the campaign row, so a cached
+    statement follows a campaign whose product changes."""
+    scope = policy.refusal_scope
+    if scope not in ("campaign", "product", "company"):
+        raise ValueError(scope)
+    return (
+        f"(SELECT ARRAY[campaigns_refusal_key('campaign', rk.id, rk.company, rk.product),"
+        f" campaigns_refusal_key('{scope}', rk.id, rk.company, rk.product)]"
+        f" FROM {CAMPAIGNS} rk WHERE rk.id = {campaign})::text[]"
+    )
 
 
 def _uses_cap(policy) -> bool:
@@ -107,8 +107,7 @@ def cooling_off_sql(policy, *, customer: str, at: str) -> str | None:
     # calls). A scalar subquery, not EXISTS, which may be planned as a hash of every recent call.
     return (
         f"COALESCE((SELECT true FROM {ATTEMPTS} cool_a"
-        f" WHERE cool_a.customer_id = {customer} AND cool_a.disposition_id + 0 = "
-        f"ANY({_current_disposition_ids('is_contact')})"
+        f" WHERE cool_a.customer_id = {customer} AND cool_a.is_contact"
         f" AND cool_a.started_at + interval '0' > ({at}) - make_interval(days => "
         f"{_days(policy.cooloff_days_after_contact)})"
         f" AND cool_a.started_at + interval '0' <= ({at}) LIMIT 1), false)"
@@ -116,17 +115,14 @@ def cooling_off_sql(policy, *, customer: str, at: str) -> str | None:
 
 
 def refused_before_sql(policy, *, customer: str, campaign: str) -> str | None:
-    """True when `customer` refused in `campaign` before (re-solicitation rule)."""
+    """True when `customer` refused before in the policy's refusal scope around `campaign`
+    (re-solicitation rule): one or two probes of the refusals' unique (customer, key) index."""
     if not _uses_no_resolicit(policy):
         return None
-    # `+ 0`: read the customer's attempts (a few rows through its index), never every refusal of
-    # the campaign through a disposition or campaign index, which the planner picks while
-    # refusals are rare (e.g. in a prepared statement's generic plan) and which grows with the
-    # campaign. A scalar subquery for the reason given in cooling_off_sql.
+    # A scalar subquery for the reason given in cooling_off_sql.
     return (
-        f"COALESCE((SELECT true FROM {ATTEMPTS} ref_a WHERE ref_a.campaign_id + 0 = {campaign}"
-        f" AND ref_a.customer_id = {customer}"
-        f" AND ref_a.disposition_id + 0 = ANY({_current_disposition_ids('is_refusal')}) LIMIT 1), false)"
+        f"COALESCE((SELECT true FROM {REFUSALS} ref_r WHERE ref_r.customer_id = {customer}"
+        f" AND ref_r.scope_key = ANY({_refusal_keys(policy, campaign)}) LIMIT 1), false)"
     )
 
 
@@ -153,17 +149,17 @@ def customers_cooling_off_sql(policy, *, at: str) -> str | None:
         f"SELECT cool_a.customer_id FROM {ATTEMPTS} cool_a"
         f" WHERE cool_a.started_at > ({at}) - make_interval(days => {_days(policy.cooloff_days_after_contact)})"
         f" AND cool_a.started_at <= ({at})"
-        f" AND cool_a.disposition_id = ANY({_disposition_ids('is_contact')})"
+        f" AND cool_a.is_contact"
     )
 
 
 def customers_refused_sql(policy, *, campaign: str) -> str | None:
-    """Customer ids that refused in `campaign` (see refused_before_sql)."""
+    """Customer ids that refused in the policy's refusal scope around `campaign` (see
+    refused_before_sql)."""
     if not _uses_no_resolicit(policy):
         return None
     return (
-        f"SELECT ref_a.customer_id FROM {ATTEMPTS} ref_a WHERE ref_a.campaign_id = {campaign}"
-        f" AND ref_a.disposition_id = ANY({_disposition_ids('is_refusal')})"
+        f"SELECT ref_r.customer_id FROM {REFUSALS} ref_r WHERE ref_r.scope_key = ANY({_refusal_keys(policy, campaign)})"
     )
 
 

@@ -299,7 +299,7 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 def load_call_history(*, entry, since: dt.datetime) -> CallHistory:
     """The customer's attempts started after `since` (every campaign)."""
     rows = CallAttempt.objects.filter(customer_id=entry.customer_id, started_at__gt=since).values_list(
-        "started_at", "disposition__is_contact", "entry_id"
+        "started_at", "is_contact", "entry_id"
     )
     history = CallHistory()
     for started_at, is_contact, entry_id in rows:

@@ -5,8 +5,9 @@ names), best_hours (the heat map's cells and the best time to call), wallboard (
 
 What is counted, once for every page, the API, the exports and the bench:
 
-- dials: attempts; contacts: attempts whose disposition is a contact; successes: attempts whose
-  disposition is a success. Contact rate = contacts ÷ dials; success rate = successes ÷ dials
+- dials: attempts; contacts: attempts logged with a contact outcome; successes: attempts logged
+  with a success outcome (the meaning each attempt stored when it was logged: editing an outcome's
+  flags later changes no past figure). Contact rate = contacts ÷ dials; success rate = successes ÷ dials
   (also ÷ contacts).
 - handled calls: attempts with talk time. ATT = talk ÷ handled calls; ACW = after-call work ÷
   attempts; AHT = (talk + hold + after-call work of the handled calls) ÷ handled calls.

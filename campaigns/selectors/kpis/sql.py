@@ -23,8 +23,8 @@ def attempt_buckets_sql(where: str) -> str:
                EXTRACT(HOUR FROM a.started_at AT TIME ZONE %(tz)s)::smallint AS hour,
                a.campaign_id, a.call_list_id, a.operator_id,
                count(*) AS dials,
-               count(*) FILTER (WHERE d.is_contact) AS contacts,
-               count(*) FILTER (WHERE d.is_success) AS successes,
+               count(*) FILTER (WHERE a.is_contact) AS contacts,
+               count(*) FILTER (WHERE a.is_success) AS successes,
                count(*) FILTER (WHERE a.talk_seconds > 0) AS handled,
                coalesce(sum(a.talk_seconds), 0) AS talk_seconds,
                coalesce(sum(a.hold_seconds), 0) AS hold_seconds,
@@ -32,7 +32,6 @@ def attempt_buckets_sql(where: str) -> str:
                coalesce(sum(a.talk_seconds + a.hold_seconds + a.acw_seconds) FILTER (WHERE a.talk_seconds > 0), 0)
                    AS handle_seconds
         FROM campaigns_callattempt a
-        JOIN campaigns_disposition d ON d.id = a.disposition_id
         WHERE {where}
         GROUP BY 1, 2, 3, 4, 5"""
 
