@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from . import people
 from .roles import roles_of
 from .signin import tokens, two_factor
 from .throttles import TokenByAddressThrottle, TokenByUsernameThrottle
@@ -202,6 +203,14 @@ class ObtainTokenView(APIView):
                 )
             if two_factor.verify(user, data["otp"]) is None:
                 raise exceptions.ValidationError({"otp": [_("This code is wrong or was already used.")]})
+        if people.password_change_due(user):
+            raise exceptions.ValidationError(
+                {
+                    "non_field_errors": [
+                        _("Someone else set this password: sign in in the browser and choose your own first.")
+                    ]
+                }
+            )
         token, secret = tokens.issue_personal_token(user, name="POST /api/v1/auth/token/")
         return Response(
             {"token": secret, "expires_at": serializers.DateTimeField().to_representation(token.expires_at)}

@@ -9,7 +9,10 @@ class CallcenterConfig(AppConfig):
     verbose_name = _("Callcenter")
 
     def ready(self):
-        from . import signals  # noqa: F401 - connects the audit receivers
+        from . import (
+            people,  # noqa: F401 (connects the password-change-due flag to user_logged_in)
+            signals,  # noqa: F401 - connects the audit receivers
+        )
         from .signin import sessions  # noqa: F401 (connects the sign-in timestamp to user_logged_in)
 
         checks.register(check_two_factor_roles, checks.Tags.security)

@@ -126,3 +126,20 @@ class SessionCutoff(models.Model):
         settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="session_cutoff"
     )
     not_before = models.DateTimeField()
+
+
+class PasswordChangeDue(models.Model):
+    """The user signs in with a password someone else set (a reset, a new account, an import) and
+    must choose their own before doing anything else (callcenter.signin.middleware)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="password_change_due"
+    )
+    since = models.DateTimeField(auto_now_add=True)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("password change due")
+        verbose_name_plural = _("password changes due")

@@ -64,6 +64,7 @@ MIDDLEWARE = [
     # counts the user as present or working.
     "callcenter.signin.middleware.SessionExpiryMiddleware",
     "callcenter.signin.middleware.TwoFactorMiddleware",
+    "callcenter.signin.middleware.PasswordChangeDueMiddleware",
     "campaigns.middleware.OperatorPresenceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.

@@ -20,7 +20,7 @@ urlpatterns = [
     path("accounts/tokens/<int:pk>/revoke/", signin_views.api_token_revoke, name="api_token_revoke"),
     path("accounts/sign-out-everywhere/", signin_views.sign_out_everywhere, name="sign_out_everywhere"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/", signin_views.OwnPasswordChangeView.as_view(), name="password_change"),
     path(
         "accounts/password/done/",
         auth_views.PasswordChangeDoneView.as_view(),

@@ -1,10 +1,11 @@
 """campaigns routes under /api/v1/."""
 
-from .urlconf import console, kpis, script_reports, setup
+from .urlconf import console, kpis, people, script_reports, setup
 
 urlpatterns = [
     *setup.api_urlpatterns,
     *console.api_urlpatterns,
     *kpis.api_urlpatterns,
     *script_reports.api_urlpatterns,
+    *people.api_urlpatterns,
 ]

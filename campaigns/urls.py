@@ -1,5 +1,11 @@
-from .urlconf import console, kpis, script_reports, setup
+from .urlconf import console, kpis, people, script_reports, setup
 
 app_name = "campaigns"
 
-urlpatterns = [*setup.urlpatterns, *console.urlpatterns, *kpis.urlpatterns, *script_reports.urlpatterns]
+urlpatterns = [
+    *setup.urlpatterns,
+    *console.urlpatterns,
+    *kpis.urlpatterns,
+    *script_reports.urlpatterns,
+    *people.urlpatterns,
+]

@@ -12,6 +12,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from .. import people
 from . import sessions, two_factor
 
 EXPIRED_MESSAGES = {
@@ -101,3 +102,33 @@ class TwoFactorMiddleware:
         if _is_api(request):
             return JsonResponse({"detail": detail}, status=403)
         return _send_to(request, reverse(target) + "?" + urlencode({"next": request.get_full_path()}))
+
+
+# Pages a user whose password someone else set reaches before choosing their own.
+BEFORE_OWN_PASSWORD = BEFORE_SECOND_FACTOR | {"password_change", "password_change_done"}
+
+
+class PasswordChangeDueMiddleware:
+    """A user signed in with a password someone else set (a new account, a reset, an import)
+    chooses their own before anything else: every page leads to the password page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = request.user
+        if not user.is_authenticated:
+            return None
+        match = request.resolver_match
+        if match is not None and match.view_name in BEFORE_OWN_PASSWORD:
+            return None
+        if not request.session.get(people.PASSWORD_CHANGE_DUE_SESSION_KEY):
+            return None
+        detail = _("Choose your own password first.")
+        if _is_api(request):
+            return JsonResponse({"detail": detail}, status=403)
+        messages.info(request, detail)
+        return _send_to(request, reverse("password_change"))

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordChangeView
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
+from .. import people
 from ..models import ApiToken
 from . import sessions, tokens, two_factor
 from .forms import CodeForm
@@ -51,6 +52,15 @@ class SignInView(LoginView):
     def get_success_url(self):
         next_url = super().get_success_url()
         return second_factor_url(self.request.user, next_url) or next_url
+
+
+class OwnPasswordChangeView(PasswordChangeView):
+    """Django's password page; a password someone else set is one's own once changed here."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        people.password_changed_by_owner(self.request.user, self.request.session)
+        return response
 
 
 @never_cache

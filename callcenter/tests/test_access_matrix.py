@@ -196,6 +196,15 @@ ACCESS = {
     "api_kpis": BACK_OFFICE | {"client_viewer", "operator"},
     "api_script_kpis": BACK_OFFICE,
     "api_survey_results": BACK_OFFICE,
+    # ---- people's accounts (supervisors; a superuser passes everywhere)
+    "campaigns:user_list": STAFF,
+    "campaigns:user_create": STAFF,
+    "campaigns:user_import": STAFF,
+    "campaigns:user_edit": STAFF,
+    "campaigns:user_reset_password": STAFF,
+    "campaigns:user_set_active": STAFF,
+    "api_user_list": STAFF,
+    "api_user_detail": STAFF,
 }
 
 # Arguments that are not ids of a planted object.
@@ -205,6 +214,7 @@ PK_KINDS = [
     ("api_token", "api_token"),
     ("appointment", "appointment"),
     ("salesperson", "salesperson"),
+    ("user", "account"),
     ("script_variant", "campaign"),
     ("survey", "campaign"),
     ("campaign", "campaign"),
@@ -353,6 +363,7 @@ def world(reference_data, operator2, supervisor, sales):
         "api_token": issue_personal_token(operator2)[0],
         "appointment": appointment,
         "salesperson": other_salesperson,
+        "account": operator2,
     }
 
 

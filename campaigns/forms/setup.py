@@ -4,6 +4,7 @@ import json
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +13,7 @@ from campaigns.models import CallingPolicy, CallList, Campaign, Disposition, Pre
 from campaigns.selectors.setup import operator_users
 from campaigns.services.campaigns import edit_problems, value_problems
 from campaigns.services.lists import LIST_PRIORITY_LIMIT, list_operator_choices, recyclable_dispositions
+from campaigns.services.people import clean_skills
 from campaigns.services.policies import MAX_DELAY_MINUTES, policy_problems
 from contacts.attributes import validate_attribute_key
 from contacts.models import Segment
@@ -386,8 +388,7 @@ class OperatorSkillsForm(forms.Form):
     )
 
     def clean_skills(self):
-        tags = [tag.strip() for tag in self.cleaned_data["skills"].replace("、", ",").split(",")]
-        tags = sorted({tag for tag in tags if tag})
-        if any(len(tag) > 50 for tag in tags):
-            raise forms.ValidationError(_("A skill tag has at most 50 characters."))
-        return tags
+        try:
+            return clean_skills(self.cleaned_data["skills"])
+        except ValidationError as error:
+            raise forms.ValidationError(error.message_dict["skills"]) from None
