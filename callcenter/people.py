@@ -1,6 +1,6 @@
 """People's accounts: who may give which role to whom, passwords someone else set, deactivation.
 
-A role ranks by what it reaches: operators and client viewers reach their own work, managers read
+A role ranks by what it reaches: operators, client viewers and salespeople reach their own work, managers read
 everything, supervisors change everything, superusers hold every permission. Someone who is not a
 superuser gives only roles up to their own rank, and changes only accounts up to their own rank:
 a supervisor can make a supervisor, never a superuser, and cannot touch a superuser's account.
@@ -23,10 +23,10 @@ from .audit import record_event
 from .models import IntegrationAccount, PasswordChangeDue, SessionCutoff
 from .signin import tokens
 
-ROLE_RANK = {roles.OPERATOR: 1, roles.CLIENT_VIEWER: 1, roles.MANAGER: 2, roles.SUPERVISOR: 3}
+ROLE_RANK = {roles.OPERATOR: 1, roles.CLIENT_VIEWER: 1, roles.SALES: 1, roles.MANAGER: 2, roles.SUPERVISOR: 3}
 SUPERUSER_RANK = 4
 # The roles an account is given on the users page and through the API, in the order shown.
-ASSIGNABLE_ROLES = (roles.OPERATOR, roles.SUPERVISOR, roles.MANAGER, roles.CLIENT_VIEWER)
+ASSIGNABLE_ROLES = (roles.OPERATOR, roles.SUPERVISOR, roles.MANAGER, roles.CLIENT_VIEWER, roles.SALES)
 TEMPORARY_PASSWORD_LENGTH = 14
 
 # Audit actions

@@ -12,6 +12,7 @@ ROLE_LABELS = {
     roles.SUPERVISOR: _("Supervisor"),
     roles.MANAGER: _("Manager"),
     roles.CLIENT_VIEWER: _("Client viewer"),
+    roles.SALES: _("Sales"),
     roles.ADMIN: _("Administrator"),
 }
 IMPORT_MAX_BYTES = 2 * 1024 * 1024

@@ -218,6 +218,7 @@ ROLE_WORDS = {
     roles.SUPERVISOR: ("supervisor", "スーパーバイザー", "sv"),
     roles.MANAGER: ("manager", "マネージャー"),
     roles.CLIENT_VIEWER: ("client_viewer", "client viewer", "クライアント", "クライアント閲覧者"),
+    roles.SALES: ("sales", "営業"),
 }
 
 

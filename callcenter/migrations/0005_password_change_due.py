@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("callcenter", "0003_audit_append_only"),
+        ("callcenter", "0004_sales_role"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
