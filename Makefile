@@ -82,8 +82,9 @@ run: $(VENV)/.stamp-runtime
 
 test: $(VENV)/.stamp-dev
 	@$(SERVICES)
-	# Chromium for the browser tests; PgBouncer for the dispatch and outcome tests through a pooler.
-	tools/apt-ensure.sh chromium fonts-ipafont-gothic pgbouncer
+	# Chromium for the browser tests; PgBouncer for the dispatch and outcome tests through a pooler;
+	# PostgreSQL's server binaries for the streaming-replica tests (they start a primary and a standby).
+	tools/apt-ensure.sh chromium fonts-ipafont-gothic pgbouncer postgresql
 	$(PY) manage.py compile_translations
 	# make itself exits 2 on any failure; it prints pytest's own code in its "Error N" line.
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -91,7 +92,7 @@ test: $(VENV)/.stamp-dev
 # No browser (Chromium through Playwright) and no real Celery worker: the markers of pytest.ini.
 test-fast: $(VENV)/.stamp-dev
 	@$(SERVICES)
-	tools/apt-ensure.sh pgbouncer
+	tools/apt-ensure.sh pgbouncer postgresql
 	$(PY) manage.py compile_translations
 	$(PY) -m pytest -m "not browser and not worker and not fuzz" $(PYTEST_ARGS)
 

@@ -67,6 +67,9 @@ MIDDLEWARE = [
     "callcenter.signin.middleware.PasswordChangeDueMiddleware",
     "campaigns.middleware.OperatorPresenceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Around the views only (after everything that reads the session and the user): the read-only
+    # views of callcenter.db_routing.REPLICA_READ_VIEWS read from the replica when there is one.
+    "callcenter.db_routing.ReplicaReadsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -101,6 +104,19 @@ CALLCENTER_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 # next fetch to another server connection.
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = not CALLCENTER_PREPARED_STATEMENTS
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Optional read replica (a streaming hot standby of the primary): the heavy read-only pages and API
+# calls read there while it is up and no more than REPLICA_MAX_LAG_SECONDS behind; everything else,
+# and those too when it is not usable, uses the primary (callcenter/db_routing.py).
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = database_from_url(DATABASE_REPLICA_URL)
+    DATABASES["replica"]["OPTIONS"].setdefault("connect_timeout", "2")  # a stopped standby fails fast
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # tests never create or flush a database there
+DATABASE_ROUTERS = ["callcenter.db_routing.PrimaryReplicaRouter"]
+REPLICA_MAX_LAG_SECONDS = float(env_str("REPLICA_MAX_LAG_SECONDS", "10"))
+REPLICA_CHECK_SECONDS = float(env_str("REPLICA_CHECK_SECONDS", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")

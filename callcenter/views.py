@@ -5,6 +5,7 @@ from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
 from . import roles
+from .db_routing import replica_configured, replica_health
 from .health import health_status
 
 
@@ -32,6 +33,12 @@ def healthz(request):
     healthy = all(value == "ok" for value in status.values())
     if not (request.user.is_authenticated and request.user.is_staff):
         status = {name: "ok" if value == "ok" else "failed" for name, value in status.items()}
+    if replica_configured():
+        # Reported, but not a failure: without the replica its reads go to the primary.
+        replica = replica_health()
+        if not (request.user.is_authenticated and request.user.is_staff) and replica["replica"] != "ok":
+            replica["replica"] = "failed"
+        status.update(replica)
     return JsonResponse(status, status=200 if healthy else 503)
 
 

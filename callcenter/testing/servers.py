@@ -160,3 +160,113 @@ pidfile = {directory}/pgbouncer.pid
             yield listen
         finally:
             stop(process)
+
+
+# ---------------------------------------------------------------- PostgreSQL primary + hot standby
+
+CLUSTER_SETTINGS = """
+listen_addresses = '127.0.0.1'
+port = {port}
+unix_socket_directories = ''
+wal_level = replica
+max_wal_senders = 4
+hot_standby = on
+wal_receiver_status_interval = 1s
+# Throwaway test servers: nothing needs to survive a crash, and autovacuum is off as on the host.
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+autovacuum = off
+shared_buffers = 32MB
+"""
+
+
+class PostgresServer:
+    """One `postgres` process on a data directory, started and stopped on demand."""
+
+    def __init__(self, bindir: Path, data: Path, port: int):
+        self.bindir, self.data, self.port = bindir, data, port
+        self.log = data.parent / f"{data.name}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        log = open(self.log, "a")
+        try:
+            self.process = subprocess.Popen(
+                [str(self.bindir / "postgres"), "-D", str(self.data)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                **as_server_user(),
+            )
+        finally:
+            log.close()
+        wait_for_port(self.port, self.process, self.log, timeout=60)
+        # Listening is not accepting yet (a standby starts up, then opens for connections).
+        deadline = time.monotonic() + 60
+        while subprocess.run(
+            [str(self.bindir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)], check=False
+        ).returncode:
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"PostgreSQL on {self.port} does not accept connections: {tail(self.log)}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process, signal.SIGINT)  # fast shutdown
+            self.process = None
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+def _run_as_server_user(args: list[str], log: Path) -> None:
+    with open(log, "a") as out:
+        result = subprocess.run(args, stdout=out, stderr=subprocess.STDOUT, check=False, **as_server_user())
+    if result.returncode:
+        raise RuntimeError(f"{Path(args[0]).name} failed ({result.returncode}): {tail(log)}")
+
+
+@contextlib.contextmanager
+def streaming_replica_pair():
+    """A throwaway PostgreSQL primary and a hot standby streaming from it (pg_basebackup -R of the
+    primary), both on free ports; yields (primary, standby) PostgresServer objects."""
+    bindir = postgres_bindir()
+    with server_directory("replica-pair") as directory:
+        primary = PostgresServer(bindir, directory / "primary", free_port())
+        standby = PostgresServer(bindir, directory / "standby", free_port())
+        setup_log = directory / "setup.log"
+        try:
+            # initdb's default pg_hba.conf with --auth=trust lets 127.0.0.1 connect for replication.
+            _run_as_server_user(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(primary.data),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-locale",
+                ],
+                setup_log,
+            )
+            with open(primary.data / "postgresql.conf", "a") as conf:
+                conf.write(CLUSTER_SETTINGS.format(port=primary.port))
+            primary.start()
+            _run_as_server_user(
+                [
+                    str(bindir / "pg_basebackup"),
+                    "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+                    "-D", str(standby.data), "-R", "-X", "stream", "--checkpoint=fast",
+                ],
+                setup_log,
+            )  # fmt: skip
+            with open(standby.data / "postgresql.conf", "a") as conf:
+                conf.write(f"\nport = {standby.port}\n")
+            standby.start()
+            yield primary, standby
+        finally:
+            standby.stop()
+            primary.stop()

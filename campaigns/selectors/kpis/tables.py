@@ -4,8 +4,9 @@ SETS), costs included; `source="raw"` computes the same rows from CallAttempt an
 import datetime
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
+
+from callcenter.db_routing import read_connection
 
 from .figures import Figures, KpiFilter, KpiRow
 from .sql import (
@@ -249,7 +250,8 @@ def kpi_tables(kpi_filter: KpiFilter, groupings, *, source: str = "rollup", now=
         "now": now or timezone.now(),
     }
     tables: dict[str, dict] = {g: {} for g in groupings}
-    with connection.cursor() as cursor:
+    # On the replica when the page reads there (callcenter.db_routing), else on the primary.
+    with read_connection().cursor() as cursor:
         for grain, part in _query_plan(kpi_filter, groupings):
             cursor.execute(_attempts_sql(kpi_filter, part, grain, source, params), params)
             used = _grouping_select(part)[0]
