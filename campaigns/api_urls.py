@@ -1,6 +1,6 @@
 """campaigns routes under /api/v1/."""
 
-from .urlconf import console, kpis, people, script_reports, setup
+from .urlconf import appointments, console, kpis, people, script_reports, setup
 
 urlpatterns = [
     *setup.api_urlpatterns,
@@ -8,4 +8,5 @@ urlpatterns = [
     *kpis.api_urlpatterns,
     *script_reports.api_urlpatterns,
     *people.api_urlpatterns,
+    *appointments.api_urlpatterns,
 ]

@@ -1,4 +1,4 @@
-from .urlconf import console, kpis, people, script_reports, setup
+from .urlconf import appointments, console, kpis, people, script_reports, setup
 
 app_name = "campaigns"
 
@@ -8,4 +8,5 @@ urlpatterns = [
     *kpis.urlpatterns,
     *script_reports.urlpatterns,
     *people.urlpatterns,
+    *appointments.urlpatterns,
 ]

@@ -137,6 +137,7 @@ ACCESS = {
     "campaigns:console_outcome": {"operator"},
     "campaigns:console_renew": {"operator"},
     "campaigns:console_walk": {"operator"},
+    "campaigns:console_appointment_slots": {"operator"},  # the held call's customer only
     "campaigns:console_board": BACK_OFFICE,
     "campaigns:console_release": STAFF,
     "campaigns:console_sign_off": STAFF,

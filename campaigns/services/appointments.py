@@ -7,8 +7,8 @@ their free slots, booking inside the call's outcome, and what comes back from th
   (campaigns/models/appointments.py) refuses a second occupying appointment of one salesperson
   that overlaps the first, whatever the path; this module turns that refusal into a message.
 - `set_status`, `reschedule`: held, no-show, cancelled, rescheduled.
-The salesperson gets an invitation (or a cancellation) by e-mail after each commit
-(`appointment_invitations`)."""
+The salesperson gets an invitation (or a cancellation) by e-mail after each commit (a Celery task
+of the mail queue, `tasks/mail.py`, calling `appointment_invitations`)."""
 
 import datetime as dt
 from collections import defaultdict
@@ -26,7 +26,7 @@ from contacts.models import Customer
 
 from ..models import Appointment, Salesperson
 from ..models.appointments import OCCUPYING_STATUSES
-from . import appointment_invitations, outcomes, scheduling
+from . import outcomes, scheduling
 
 Status = Appointment.Status
 
@@ -177,13 +177,18 @@ def _insert_refusing_double_booking(appointment: Appointment) -> Appointment:
 
 
 def _invite_after_commit(appointment_id: int) -> None:
-    # robust: the appointment is committed; a mail server that is away must not turn it into an
-    # error page (Django logs the failure; the salesperson still has the calendar and its feed).
-    transaction.on_commit(lambda: appointment_invitations.send_invitation(appointment_id), robust=True)
+    # A Celery task on the mail queue: no request waits for a mail server. robust: the appointment
+    # is committed; a broker that is away must not turn it into an error page (Django logs the
+    # failure; the salesperson still has the calendar and its feed).
+    from ..tasks.mail import send_appointment_invitation
+
+    transaction.on_commit(lambda: send_appointment_invitation.delay(appointment_id), robust=True)
 
 
 def _cancel_after_commit(appointment_id: int) -> None:
-    transaction.on_commit(lambda: appointment_invitations.send_cancellation(appointment_id), robust=True)
+    from ..tasks.mail import send_appointment_cancellation
+
+    transaction.on_commit(lambda: send_appointment_cancellation.delay(appointment_id), robust=True)
 
 
 def _summary(appointment: Appointment) -> str:

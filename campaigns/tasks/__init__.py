@@ -1,2 +1,2 @@
 # Celery's autodiscovery imports this package; each area keeps its tasks in its own module.
-from . import console, kpis, setup  # noqa: F401
+from . import console, kpis, mail, setup  # noqa: F401

@@ -19,10 +19,11 @@ from callcenter import roles
 from callcenter.templatetags.callcenter_tags import display_name
 from contacts.phones import format_national
 
+from ..forms.appointments import BOOKING_PREFIX, BookingForm, booking_from_post
 from ..forms.console import AgentStateForm, OutcomeForm
 from ..models import AgentStateLog, CallAttempt, CallListEntry
 from ..selectors import console as selectors
-from ..services import agent_state, dispatch, outcomes, scheduling, script_choice
+from ..services import agent_state, appointments, dispatch, outcomes, scheduling, script_choice
 
 State = AgentStateLog.State
 
@@ -165,7 +166,13 @@ def console_outcome(request, entry_id):
                 )
             # Not held: the service still answers a repeat of a request it already saved (same
             # client token), and refuses anything else.
-            outcomes.record_outcome(entry=entry or entry_id, operator=request.user, **outcome)
+            booking = booking_from_post(request.POST, outcome["disposition"])
+            if booking is None:
+                outcomes.record_outcome(entry=entry or entry_id, operator=request.user, **outcome)
+            else:  # the "appointment" outcome: booked with it, in the same transaction
+                appointments.record_outcome_with_appointment(
+                    entry=entry or entry_id, operator=request.user, booking=booking, **outcome
+                )
         except (outcomes.EntryNotHeld, CallListEntry.DoesNotExist) as error:
             message = error if isinstance(error, outcomes.EntryNotHeld) else outcomes.NOT_HELD_MESSAGE
             return _not_held(request, message)
@@ -184,9 +191,9 @@ def console_outcome(request, entry_id):
             return redirect("campaigns:console")
     if entry is None:
         return _not_held(request, outcomes.NOT_HELD_MESSAGE)
-    return render(
-        request, "campaigns/console/console.html", _console_context(request, entry=entry, form=form), status=400
-    )
+    context = _console_context(request, entry=entry, form=form)
+    context["booking_form"] = BookingForm(request.POST, prefix=BOOKING_PREFIX)  # the panel keeps what was typed
+    return render(request, "campaigns/console/console.html", context, status=400)
 
 
 def _not_held(request, message):
