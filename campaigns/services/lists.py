@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from callcenter.audit import record_event
+from callcenter.statistics import refresh_statistics
 from campaigns.locks import lock_campaign_lists
 from campaigns.models import CallList, CallListEntry, Campaign, Disposition
 from campaigns.services import policy_rules
@@ -319,7 +320,11 @@ def _insert_entries(*, call_list: CallList, spec: BuildSpec, at) -> dict:
     {_counts_select("SELECT count(*) FROM inserted")}"""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return _counts_from_row(cursor.fetchone())
+        counts = _counts_from_row(cursor.fetchone())
+        # Dispatch plans its claims on this table: a list as large as a good share of it must
+        # not leave them planned for the table as it was (callcenter.statistics).
+        refresh_statistics("campaigns_calllistentry", rows_written=counts["included"], cursor=cursor)
+        return counts
 
 
 # ------------------------------------------------------------------ requesting and running a build
@@ -606,7 +611,8 @@ def recycle_call_list(*, call_list, disposition_codes: list[str], by, at=None) -
     _bulk_work_memory()
     with connection.cursor() as cursor:
         cursor.execute(sql, [])
-        reset, _blocked, skipped = cursor.fetchone()
+        reset, blocked, skipped = cursor.fetchone()
+        refresh_statistics("campaigns_calllistentry", rows_written=reset + blocked, cursor=cursor)
     if isinstance(skipped, str):
         skipped = json.loads(skipped)
     result = {"reset": int(reset), "skipped": {k: int(v) for k, v in (skipped or {}).items()}}

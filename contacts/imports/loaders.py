@@ -20,6 +20,8 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from callcenter.statistics import refresh_statistics
+
 from ..locks import lock_registry_for_a_batch
 from ..services.dnc import ALREADY_REGISTERED_SQL
 from . import fields
@@ -271,6 +273,13 @@ class CustomerLoader(TableLoader):
             # of rows: about a second per million customers.
             cursor.execute("ANALYZE contacts_customer")
             cursor.execute("ANALYZE contacts_phonenumber")
+        else:
+            # Through the indexes (a table already holding customers, or the bulk load's lock not
+            # granted in time): fresh statistics too when the file wrote a large share of the
+            # tables. Each written customer has one number or more: its count stands for both.
+            written = self.counts.created + self.counts.updated
+            refresh_statistics("contacts_customer", rows_written=written, cursor=cursor)
+            refresh_statistics("contacts_phonenumber", rows_written=written, cursor=cursor)
         return super().finish(cursor)
 
     # ------------------------------------------------------------ bulk loads (initial loads)
@@ -744,4 +753,7 @@ class DncLoader(TableLoader):
             created = cursor.rowcount
             self.counts.created += created
             self.counts.unchanged += self.valid_rows - created
+            # Each added entry wrote one audit event too.
+            refresh_statistics("contacts_donotcall", rows_written=created, cursor=cursor)
+            refresh_statistics("callcenter_auditevent", rows_written=created, cursor=cursor)
         return super().finish(cursor)
