@@ -370,6 +370,15 @@ DISPATCH_HOLD_RENEW_SECONDS = env_int("DISPATCH_HOLD_RENEW_SECONDS", 60)
 # off as of the last contact: a closed tab must not count as logged-in time all night.
 AGENT_ABSENT_MINUTES = env_int("AGENT_ABSENT_MINUTES", 15)
 AGENT_PRESENCE_PING_SECONDS = env_int("AGENT_PRESENCE_PING_SECONDS", 60)
+# The console's softphone (docs/softphone.md): the SIP server's WebSocket URL (wss:// in
+# production; empty keeps the tel: link and manual timers), its SIP domain, and the secret it
+# shares with this server for time-limited credentials (Kamailio auth_ephemeral, TURN REST style).
+SIP_WS_URL = env_str("SIP_WS_URL", "")
+SIP_DOMAIN = env_str("SIP_DOMAIN", "")
+SIP_SHARED_SECRET = env_str("SIP_SHARED_SECRET", "")
+SIP_CREDENTIAL_SECONDS = env_int("SIP_CREDENTIAL_SECONDS", 12 * 3600)
+# STUN/TURN servers for the browser's media, comma-separated (stun:host:3478, turn:host:3478).
+SIP_ICE_SERVERS = env_list("SIP_ICE_SERVERS", [])
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

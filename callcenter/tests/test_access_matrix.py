@@ -136,6 +136,8 @@ ACCESS = {
     "campaigns:console_presence": {"operator"},
     "campaigns:console_outcome": {"operator"},
     "campaigns:console_renew": {"operator"},
+    "campaigns:console_call_events": {"operator"},
+    "campaigns:console_sip_credentials": {"operator"},
     "campaigns:console_walk": {"operator"},
     "campaigns:console_appointment_slots": {"operator"},  # the held call's customer only
     "campaigns:console_board": BACK_OFFICE,
@@ -145,6 +147,7 @@ ACCESS = {
     "api_dispatch_next": {"operator"},
     "api_dispatch_renew": {"operator"},
     "api_attempts": {"operator"},
+    "api_call_events": {"operator"},
     # ---- campaigns, lists, policies, outcomes
     "campaigns:campaign_list": STAFF,
     "campaigns:campaign_detail": STAFF,

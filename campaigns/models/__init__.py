@@ -6,6 +6,7 @@
 - campaigns: Campaign, CampaignScriptVariant, PreNotice
 - lists: CallList, CallListEntry (the leads dispatch hands out)
 - attempts: CallAttempt (append-only call history), Refusal (who refused, by scope)
+- call_events: CallEvent (what happened during a call in progress, as it happened)
 - operators: OperatorProfile, AgentStateLog
 - appointments: Salesperson, Appointment (meetings booked for sales in a call)
 - kpis: the KPI rollup tables, derived from attempts and agent states
@@ -13,6 +14,7 @@
 
 from .appointments import Appointment, Salesperson
 from .attempts import CallAttempt, Refusal
+from .call_events import CallEvent
 from .campaigns import Campaign, CampaignScriptVariant, PreNotice
 from .dispositions import Disposition
 from .kpis import KpiDaily, KpiHourly, KpiHourProfile, KpiOperatorHour, KpiWatermark
@@ -24,6 +26,7 @@ __all__ = [
     "AgentStateLog",
     "Appointment",
     "CallAttempt",
+    "CallEvent",
     "CallList",
     "CallListEntry",
     "CallingPolicy",

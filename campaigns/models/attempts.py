@@ -44,9 +44,14 @@ class CallAttempt(models.Model):
     started_at = models.DateTimeField(_("started"))
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"))
+    # From dialing to the answer (or to the end of an unanswered call); 0 without call events
+    # (a database default: bulk inserts of history written before the events need not name it).
+    ring_seconds = models.PositiveIntegerField(_("ring (s)"), default=0, db_default=0)
     talk_seconds = models.PositiveIntegerField(_("talk (s)"), default=0)
     hold_seconds = models.PositiveIntegerField(_("hold (s)"), default=0)
     acw_seconds = models.PositiveIntegerField(_("after-call work (s)"), default=0)
+    # The final SIP response of a failed dial (486 busy, 480 unavailable, 404 not found ...).
+    sip_status = models.PositiveSmallIntegerField(_("SIP status"), null=True, blank=True)
     disposition = models.ForeignKey(Disposition, verbose_name=_("outcome"), on_delete=models.PROTECT, related_name="+")
     reaction = models.CharField(_("reaction"), max_length=16, choices=Reaction.choices, blank=True)
     notes = models.TextField(_("notes"), blank=True)

@@ -65,6 +65,17 @@ class Campaign(models.Model):
     prenotice_days = models.PositiveIntegerField(
         _("pre-notice at least N days before the first call"), null=True, blank=True
     )
+    # The console's softphone (when a SIP server is configured): preview (0, the operator presses
+    # Call) or progressive (it dials by itself this many seconds after the card appears).
+    progressive_dial_seconds = models.PositiveSmallIntegerField(
+        _("progressive dialing: seconds after the card appears (0 = the operator presses Call)"), default=0
+    )
+    caller_id = models.CharField(
+        _("caller ID (number shown to the customer)"),
+        max_length=32,
+        blank=True,
+        help_text=_("Sent to the SIP server as P-Asserted-Identity; the server must be set up to trust it."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

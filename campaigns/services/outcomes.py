@@ -12,6 +12,10 @@ Idempotent by `client_token`: the same token again returns the attempt already r
 double click, a retried request). Logging for an entry the operator does not hold (hold expired
 and released, released by a supervisor, taken by someone else) raises EntryNotHeld: 409 in the
 API, a message in the console, nothing recorded.
+
+When the call's events were recorded on the server (campaigns.services.call_events: the
+softphone, the console's buttons, an external dialer), the attempt's start, answer, end, ring,
+talk, hold and after-call-work seconds come from them, and the client's timings are ignored.
 """
 
 import datetime as dt
@@ -29,7 +33,7 @@ from scripts.services import validate_answers
 
 from ..locks import lock_operator_sql
 from ..models import AgentStateLog, CallAttempt, CallingPolicy, CallListEntry, Campaign, Disposition
-from . import prepared, scheduling
+from . import call_events, prepared, scheduling
 from .agent_state import move_working_operator_ctes
 
 Status = CallListEntry.Status
@@ -239,6 +243,18 @@ def record_outcome(
                 if done:
                     return done
                 raise EntryNotHeld(NOT_HELD_MESSAGE)
+            held_at = entry.held_at
+            call = call_events.call_state(entry, now=now)
+            server_timed = {"ring_seconds": 0, "sip_status": None}
+            if call.has_events:
+                # The call's events on the server time it, not the client's timers.
+                server_timed = call.timings()
+                started_at = server_timed.pop("started_at") or started_at
+                answered_at = server_timed.pop("answered_at")
+                ended_at = server_timed.pop("ended_at")
+                talk_seconds = server_timed.pop("talk_seconds")
+                hold_seconds = server_timed.pop("hold_seconds")
+                acw_seconds = server_timed.pop("acw_seconds")
             started_at = started_at or entry.held_at or now
             ended_at = ended_at or now
             errors = _validate(
@@ -275,7 +291,10 @@ def record_outcome(
                 answers=answers,
                 client_token=client_token,
                 now=now,
+                **server_timed,
             )
+            if call.has_events:
+                call_events.attach_to_attempt(entry_id=entry.pk, held_at=held_at, attempt_id=attempt.pk)
     except IntegrityError:
         # The same client_token committed by a twin request on another entry: report that one.
         done = _replay(client_token, operator, entry_id) if client_token else None
@@ -425,6 +444,8 @@ def _store(
     answers,
     client_token,
     now,
+    ring_seconds=0,
+    sip_status=None,
 ) -> CallAttempt:
     policy = entry.campaign.policy
     attempt = CallAttempt(
@@ -438,6 +459,8 @@ def _store(
         started_at=started_at,
         answered_at=answered_at,
         ended_at=ended_at,
+        ring_seconds=max(0, int(ring_seconds or 0)),
+        sip_status=sip_status,
         talk_seconds=max(0, int(talk_seconds or 0)),
         hold_seconds=max(0, int(hold_seconds or 0)),
         acw_seconds=max(0, int(acw_seconds or 0)),

@@ -24,6 +24,7 @@ from ..forms.console import AgentStateForm, OutcomeForm
 from ..models import AgentStateLog, CallAttempt, CallListEntry
 from ..selectors import console as selectors
 from ..services import agent_state, appointments, dispatch, outcomes, scheduling, script_choice
+from .softphone import allow_sip_websocket, softphone_context
 
 State = AgentStateLog.State
 
@@ -67,6 +68,9 @@ def _console_context(request, *, entry=None, form=None, not_held_notes=None):
                 "hold_max_minutes": settings.DISPATCH_HOLD_MAX_MINUTES,
             }
         )
+        context.update(softphone_context(request, entry))
+        if context["suggested_outcome"] and not form.is_bound:
+            form.initial.setdefault("disposition", context["suggested_outcome"])
     elif request.GET.get("empty"):
         context["no_call"] = selectors.explain_no_call(operator=operator)
     return context
@@ -92,7 +96,8 @@ def console(request):
                 % {"time": at, "minutes": settings.AGENT_ABSENT_MINUTES},
             )
     entry = selectors.held_entry(request.user)
-    return render(request, "campaigns/console/console.html", _console_context(request, entry=entry))
+    response = render(request, "campaigns/console/console.html", _console_context(request, entry=entry))
+    return allow_sip_websocket(response) if entry is not None else response
 
 
 @roles.permission_required(roles.USE_CONSOLE)

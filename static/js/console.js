@@ -1,4 +1,4 @@
-// Operator console: presence pings and the signed-off banner; call timers, the hold renewal, the outcome form and keyboard shortcuts.
+// Operator console: presence pings and the signed-off banner; the call's events and timers, the hold renewal, the outcome form and keyboard shortcuts.
 (function () {
   "use strict";
   // Presence: the open page pings, so the absence sweep never signs off someone who is here. A
@@ -34,23 +34,25 @@
     !(el.tagName === "INPUT" && ["radio", "checkbox", "button", "submit"].includes(el.type));
   const click = (selector) => { const el = document.querySelector(selector); if (el && !el.disabled) { el.click(); return true; } return false; };
 
-  // ---------------------------------------------------------------- timers (talk, hold, ACW)
+  // ---------------------------------------------------------------- the call and its timers (talk, hold, ACW)
+  // The call's events live on the server: the page starts from the state the server rendered (a
+  // reload or a second window shows the truth) and every button press (or softphone event) is
+  // posted there; the server answers with durations it measured, which the timers continue on
+  // this clock. With a softphone (data-softphone=1) the buttons ask it to act (softphone.js),
+  // and it reports what really happened.
   const form = document.getElementById("outcome-form");
   const entryId = page.dataset.entry;
-  const storeKey = entryId ? "console-timers-" + entryId : null;
-  let timers = { answeredAt: null, endedAt: null, holdSince: null, holdMs: 0 };
-  if (storeKey) {
-    try { Object.assign(timers, JSON.parse(sessionStorage.getItem(storeKey) || "{}")); } catch (e) { /* start afresh */ }
-  }
-  const save = () => { if (storeKey) { sessionStorage.setItem(storeKey, JSON.stringify(timers)); } };
+  const softphone = page.dataset.softphone === "1";
+  let timers = { phase: "idle", answeredAt: null, endedAt: null, holdSince: null, holdMs: 0, sipStatus: null };
   const now = () => Date.now();
-  const holdMs = () => timers.holdMs + (timers.holdSince ? now() - timers.holdSince : 0);
+  const holdMs = () => timers.holdMs + (timers.holdSince ? (timers.endedAt || now()) - timers.holdSince : 0);
   const talkMs = () => {
     if (!timers.answeredAt) { return 0; }
     const end = timers.endedAt || now();
     return Math.max(0, end - timers.answeredAt - holdMs());
   };
   const acwMs = () => timers.endedAt ? now() - timers.endedAt : 0;
+  const ended = () => timers.phase === "ended" || timers.phase === "failed";
   const fmt = (ms) => { const s = Math.floor(ms / 1000); return String(Math.floor(s / 60)).padStart(2, "0") + ":" + String(s % 60).padStart(2, "0"); };
   const setText = (id, text) => { const el = document.getElementById(id); if (el) { el.textContent = text; } };
   function postState(state) {
@@ -65,33 +67,110 @@
     const connected = document.getElementById("btn-connected");
     const hold = document.getElementById("btn-hold");
     const hangup = document.getElementById("btn-hangup");
-    if (connected) { connected.disabled = !!timers.answeredAt || !!timers.endedAt; }
+    if (connected) { connected.disabled = !!timers.answeredAt || ended(); }
     if (hold) {
-      hold.disabled = !timers.answeredAt || !!timers.endedAt;
+      hold.disabled = !timers.answeredAt || ended();
       hold.classList.toggle("active", !!timers.holdSince);
       hold.querySelector("[data-label]").textContent = timers.holdSince ? hold.dataset.resume : hold.dataset.hold;
     }
-    if (hangup) { hangup.disabled = !!timers.endedAt; }
+    if (hangup) { hangup.disabled = ended() || (softphone && timers.phase === "idle"); }
     const status = document.getElementById("call-phase");
     if (status) {
-      status.textContent = timers.endedAt ? status.dataset.acw : timers.holdSince ? status.dataset.hold : timers.answeredAt ? status.dataset.talk : status.dataset.dialing;
+      const label = { idle: "idle", dialing: "dialing", ringing: "ringing", talking: "talk", on_hold: "hold", ended: "acw", failed: "failed" }[timers.phase];
+      status.textContent = status.dataset[label] + (timers.phase === "failed" && timers.sipStatus ? " (" + timers.sipStatus + ")" : "");
     }
   }
-  const connect = () => { if (!timers.answeredAt && !timers.endedAt) { timers.answeredAt = now(); save(); render(); renewHold(); } };
-  const toggleHold = () => {
-    if (!timers.answeredAt || timers.endedAt) { return; }
-    if (timers.holdSince) { timers.holdMs += now() - timers.holdSince; timers.holdSince = null; } else { timers.holdSince = now(); }
-    save(); render(); renewHold();
-  };
-  const hangUp = () => {
-    if (timers.endedAt) { return; }
-    if (timers.holdSince) { timers.holdMs += now() - timers.holdSince; timers.holdSince = null; }
-    timers.endedAt = now(); save(); render(); postState("acw"); renewHold();
+  function enterAfterCallWork() {
+    postState("acw");
     const badge = document.querySelector("[data-testid=agent-state]");
     if (badge) { badge.textContent = badge.dataset.acwLabel; badge.dataset.state = "acw"; badge.className = "badge state-badge rounded-pill text-bg-info"; }
     const first = form && form.querySelector("input[name=disposition]");
     if (first && !form.querySelector("input[name=disposition]:checked")) { first.focus(); }
+  }
+  function suggest(code, sipStatus) {
+    const radio = form && form.querySelector("input[name=disposition][value='" + code + "']");
+    const note = document.getElementById("suggested-outcome");
+    if (!radio) { return; }
+    if (!form.querySelector("input[name=disposition]:checked")) { radio.checked = true; radio.dispatchEvent(new Event("change", { bubbles: true })); }
+    const label = form.querySelector("label[for='" + radio.id + "']");
+    if (note && label) {
+      note.textContent = note.dataset.template.replace("%(status)s", sipStatus).replace("%(outcome)s", label.textContent.replace(/^\s*\d\s*/, "").trim());
+      note.classList.remove("d-none");
+    }
+  }
+  // The server's state, as durations it measured: on this page's clock from now on.
+  function apply(state) {
+    const wasEnded = ended();
+    const at = (ago) => (ago === null || ago === undefined) ? null : now() - ago;
+    timers = {
+      phase: state.phase, answeredAt: at(state.answered_ms_ago), endedAt: at(state.ended_ms_ago),
+      holdSince: at(state.hold_since_ms_ago), holdMs: state.closed_hold_ms || 0, sipStatus: state.sip_status,
+    };
+    render();
+    if (state.suggested_outcome) { suggest(state.suggested_outcome, state.sip_status); }
+    return wasEnded;
+  }
+  function showRefusal(message) {
+    const box = document.getElementById("call-refused");
+    if (!box) { return; }
+    box.querySelector("[data-message]").textContent = message;
+    box.classList.toggle("d-none", !message);
+  }
+  // Post one event; resolves to {ok, body}. Events go one after the other, in the order they
+  // happened (quick presses must not overtake each other); a refusal is shown, and the page keeps
+  // the server's state.
+  let pending = Promise.resolve();
+  function send(kind, extra) {
+    const body = new FormData();
+    body.append("kind", kind);
+    Object.entries(extra || {}).forEach(([key, value]) => { if (value !== null && value !== undefined) { body.append(key, value); } });
+    const post = () => fetch(page.dataset.callEventsUrl, { method: "POST", body, headers: { "X-CSRFToken": page.dataset.csrf } })
+      .then((response) => response.json().then((data) => ({ ok: response.ok, body: data })))
+      .then((result) => {
+        if (!result.ok) { showRefusal(result.body.detail || ""); return result; }
+        showRefusal("");
+        const wasEnded = apply(result.body);
+        if (!wasEnded && ended()) { enterAfterCallWork(); }
+        renewHold();
+        return result;
+      });
+    pending = pending.then(post, post);
+    return pending;
+  }
+  if (page.dataset.callState) {
+    try { apply(JSON.parse(page.dataset.callState)); } catch (e) { /* keep the idle state */ }
+  }
+  // For the softphone (softphone.js): the same event path and the call's phase.
+  window.consoleCall = { send, phase: () => timers.phase };
+  // The manual buttons show their effect at once; the server's answer then replaces it.
+  const connect = () => {
+    if (softphone) { click("#btn-dial"); return; }
+    if (timers.answeredAt || ended()) { return; }
+    Object.assign(timers, { phase: "talking", answeredAt: now() }); render();
+    send("answered");
   };
+  const toggleHold = () => {
+    if (!timers.answeredAt || ended()) { return; }
+    if (softphone) { document.dispatchEvent(new CustomEvent("softphone:hold")); return; }
+    const resuming = !!timers.holdSince;
+    if (resuming) { Object.assign(timers, { phase: "talking", holdMs: holdMs(), holdSince: null }); } else { Object.assign(timers, { phase: "on_hold", holdSince: now() }); }
+    render();
+    send(resuming ? "resumed" : "held");
+  };
+  const hangUp = () => {
+    if (ended()) { return; }
+    if (softphone) { document.dispatchEvent(new CustomEvent("softphone:hangup")); return; }
+    send("hung_up");
+  };
+  // tel: mode: the number is checked again (do-not-call, calling rules) before the phone dials.
+  const phoneLink = document.querySelector("[data-testid=phone-link]");
+  if (phoneLink && !softphone) {
+    phoneLink.addEventListener("click", function (event) {
+      event.preventDefault();
+      if (timers.phase !== "idle") { window.location.href = phoneLink.href; return; }
+      send("dialing").then((result) => { if (result.ok) { window.location.href = phoneLink.href; } });
+    });
+  }
   // ---------------------------------------------------------------- the hold
   // The hold expires DISPATCH_HOLD_MINUTES after the last renewal. The page renews it at every
   // timer button and every data-renew-seconds while the customer is on the line (talking or on
@@ -101,7 +180,7 @@
   let lastActivity = 0;
   let lastRenewal = now();
   ["keydown", "mousedown", "input", "touchstart"].forEach((type) => document.addEventListener(type, () => { lastActivity = now(); }, true));
-  const onTheLine = () => !!timers.answeredAt && !timers.endedAt;
+  const onTheLine = () => timers.phase !== "idle" && !ended();
   function heartbeat() {
     if (onTheLine() || lastActivity > lastRenewal) { renewHold(); }
   }
@@ -138,9 +217,9 @@
   if (form) {
     form.addEventListener("submit", function () {
       const iso = (ms) => ms ? new Date(ms).toISOString() : "";
-      const ended = timers.endedAt || now();
+      const endedAt = timers.endedAt || now();
       form.querySelector("[name=answered_at]").value = iso(timers.answeredAt);
-      form.querySelector("[name=ended_at]").value = iso(ended);
+      form.querySelector("[name=ended_at]").value = iso(endedAt);
       form.querySelector("[name=talk_seconds]").value = Math.round(talkMs() / 1000);
       form.querySelector("[name=hold_seconds]").value = Math.round(holdMs() / 1000);
       form.querySelector("[name=acw_seconds]").value = timers.endedAt ? Math.round(acwMs() / 1000) : 0;
@@ -153,8 +232,8 @@
     dnc?.addEventListener("change", syncDnc);
     if (dnc) { syncDnc(); }
   }
-  // Timers of earlier calls are not needed any more.
-  Object.keys(sessionStorage).filter((k) => k.startsWith("console-timers-") && k !== storeKey).forEach((k) => sessionStorage.removeItem(k));
+  // Timers kept in the tab by earlier versions of this page: the server keeps them now.
+  Object.keys(sessionStorage).filter((k) => k.startsWith("console-timers-")).forEach((k) => sessionStorage.removeItem(k));
 
   // ---------------------------------------------------------------- keyboard
   document.addEventListener("keydown", function (event) {
