@@ -1,4 +1,4 @@
-"""REST API of a call's events (docs/api.md#call-events): what an external dialer or PBX
+"""REST API of a call's events (docs/api.md#operator-work): what an external dialer or PBX
 integration reports about the call on an entry the operator holds, timed by the server. Same
 service as the console (campaigns.services.call_events)."""
 
