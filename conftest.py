@@ -307,12 +307,13 @@ def database_url_of_tests() -> str:
 
 
 @contextlib.contextmanager
-def running_celery_worker(*, base_queue: str, queues: list[str], name: str):
+def running_celery_worker(*, base_queue: str, queues: list[str], name: str, environment: dict | None = None):
     """A `celery worker` process on the test database consuming `queues`, whose tasks' default
-    queue is `base_queue`; yields (process, log path) once it answers a ping, stops it after."""
+    queue is `base_queue` (and `environment` on top); yields (process, log path) once it answers a
+    ping, stops it after."""
     from callcenter.celery import app
 
-    env = dict(os.environ)
+    env = dict(os.environ, **(environment or {}))
     env["DATABASE_URL"] = database_url_of_tests()
     env["DJANGO_SETTINGS_MODULE"] = "callcenter.settings_test"
     env["CELERY_QUEUE"] = base_queue

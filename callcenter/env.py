@@ -80,3 +80,37 @@ def database_from_url(url: str) -> dict:
         "PORT": str(parsed.port or ""),
         "OPTIONS": options,
     }
+
+
+def storage_from_url(url: str) -> dict:
+    """STORAGES["default"] for STORAGE_URL: empty for files under MEDIA_ROOT, or
+    s3://bucket[/prefix]?endpoint_url=https://...&region=ap-northeast-1 for an S3-compatible
+    object store (django-storages). Credentials come the way boto3 finds them (AWS_ACCESS_KEY_ID
+    and AWS_SECRET_ACCESS_KEY, or the machine's role), never from the URL."""
+    if not url.strip():
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    parsed = urlparse(url)
+    if parsed.scheme != "s3" or not parsed.hostname:
+        raise ImproperlyConfigured(f"STORAGE_URL must look like s3://bucket/prefix?endpoint_url=..., got {url!r}")
+    if parsed.username or parsed.password:
+        raise ImproperlyConfigured(
+            "STORAGE_URL must not carry credentials: set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
+        )
+    query = dict(pair.partition("=")[::2] for pair in filter(None, parsed.query.split("&")))
+    unknown = set(query) - {"endpoint_url", "region"}
+    if unknown:
+        raise ImproperlyConfigured(f"STORAGE_URL: unknown parameters {sorted(unknown)} (endpoint_url, region)")
+    options = {
+        "bucket_name": parsed.hostname,
+        "location": parsed.path.strip("/"),
+        # Uploads are private: read through signed URLs or by the app, never public.
+        "default_acl": None,
+        "querystring_auth": True,
+        # Two uploads of the same name never overwrite each other (each has a folder of its own anyway).
+        "file_overwrite": False,
+    }
+    if query.get("endpoint_url"):
+        options["endpoint_url"] = unquote(query["endpoint_url"])
+    if query.get("region"):
+        options["region_name"] = unquote(query["region"])
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}

@@ -8,7 +8,16 @@ from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 from kombu import Queue
 
-from .env import checked_secret_key, database_from_url, env_bool, env_int, env_list, env_str, proxy_ssl_header
+from .env import (
+    checked_secret_key,
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    proxy_ssl_header,
+    storage_from_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -210,8 +219,11 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Uploaded files (imports) go through Django's storage API: under MEDIA_ROOT, or with STORAGE_URL
+# set in an S3-compatible object store that every web and worker host reads (callcenter.env).
+STORAGE_URL = env_str("STORAGE_URL", "")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": storage_from_url(STORAGE_URL),
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

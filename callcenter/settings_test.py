@@ -2,13 +2,14 @@
 
 import os
 
+from .env import storage_from_url
 from .settings import *  # noqa: F403
 from .settings import CACHES, REST_FRAMEWORK
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES["default"]["KEY_PREFIX"] = f"callcenter-test-{os.getpid()}"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": storage_from_url(os.environ.get("STORAGE_URL", "")),  # the object-store tests set it for their worker
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # The suite (and the API fuzzing in it) makes many requests a minute as one user from one address:

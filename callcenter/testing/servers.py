@@ -270,3 +270,30 @@ def streaming_replica_pair():
         finally:
             standby.stop()
             primary.stop()
+
+
+# ---------------------------------------------------------------- S3-compatible object store
+
+S3_TEST_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+@contextlib.contextmanager
+def s3_server():
+    """moto's S3-compatible server as a process of its own (HTTP on a free port); yields its URL.
+    It accepts any credentials: S3_TEST_CREDENTIALS are what the tests sign with."""
+    import sys
+
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="callcenter-s3-") as directory:
+        log = Path(directory) / "moto.log"
+        with open(log, "w") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            wait_for_port(port, process, log)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop(process)

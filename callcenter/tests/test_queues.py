@@ -22,6 +22,8 @@ EXPECTED_KIND = {
     "campaigns.tasks.console.reschedule_entries_touched_elsewhere": "scheduling",
     "campaigns.tasks.kpis.refresh_kpi_rollups_task": "kpis",
     "campaigns.tasks.kpis.reconcile_kpi_rollups_task": "kpis",
+    "campaigns.tasks.mail.send_appointment_invitation": "mail",
+    "campaigns.tasks.mail.send_appointment_cancellation": "mail",
     "callcenter.tasks.ping": None,
     "callcenter.tasks.delete_old_api_tokens": None,
 }

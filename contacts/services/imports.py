@@ -199,12 +199,14 @@ def discard_upload(*, path: str) -> None:
 def discard_stale_uploads(*, older_than: timedelta = timedelta(days=1)) -> int:
     """Delete uploads left in the mapping step for longer than `older_than`. Files of imports
     that ran are kept: they are the record of what was loaded."""
-    if not default_storage.exists(UPLOAD_DIR):
+    try:
+        # Not exists(UPLOAD_DIR): an object store has no folders, only names with a prefix.
+        folders, _files = default_storage.listdir(UPLOAD_DIR)
+    except FileNotFoundError:
         return 0
     used = set(ImportJob.objects.filter(file__startswith=UPLOAD_DIR).values_list("file", flat=True))
     cutoff = timezone.now() - older_than
     removed = 0
-    folders, _files = default_storage.listdir(UPLOAD_DIR)
     for folder in folders:
         base = f"{UPLOAD_DIR}/{folder}"
         for name in default_storage.listdir(base)[1]:
