@@ -45,6 +45,7 @@ ACTION_LABELS = {
     "customers.page_read": _("Customers read through the API (one page)"),
     "export.customers": _("Customers exported"),
     "export.survey_results": _("Survey results exported"),
+    "export.compliance": _("Compliance report exported"),
     "kpis.export": _("KPIs exported"),
     "dispatch.release_hold": _("Held call released"),
     "agent.signed_off_logout": _("Operator signed off at logout"),

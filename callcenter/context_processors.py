@@ -17,6 +17,12 @@ NAV_ITEMS = [
     (_("Wallboard"), "campaigns:wallboard", "display", (roles.VIEW_DASHBOARD,)),
     (_("Live board"), "campaigns:console_board", "people-fill", (roles.MANAGE_LISTS, roles.VIEW_DASHBOARD)),
     (_("KPIs"), "campaigns:client_kpis", "bar-chart", (roles.VIEW_CLIENT_KPIS,)),
+    (
+        _("Compliance"),
+        "campaigns:compliance_index",
+        "patch-check",
+        (roles.MANAGE_LISTS, roles.VIEW_DASHBOARD, roles.VIEW_CLIENT_KPIS),
+    ),
     (_("Audit"), "audit_list", "clipboard-check", (roles.VIEW_AUDIT,)),
 ]
 

@@ -1,6 +1,6 @@
 """campaigns routes under /api/v1/."""
 
-from .urlconf import appointments, console, kpis, people, script_reports, setup
+from .urlconf import appointments, compliance, console, kpis, people, script_reports, setup
 
 urlpatterns = [
     *setup.api_urlpatterns,
@@ -9,4 +9,5 @@ urlpatterns = [
     *script_reports.api_urlpatterns,
     *people.api_urlpatterns,
     *appointments.api_urlpatterns,
+    *compliance.api_urlpatterns,
 ]

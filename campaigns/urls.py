@@ -1,4 +1,4 @@
-from .urlconf import appointments, console, kpis, people, script_reports, setup
+from .urlconf import appointments, compliance, console, kpis, people, script_reports, setup
 
 app_name = "campaigns"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     *script_reports.urlpatterns,
     *people.urlpatterns,
     *appointments.urlpatterns,
+    *compliance.urlpatterns,
 ]

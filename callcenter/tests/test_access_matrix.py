@@ -209,6 +209,10 @@ ACCESS = {
     "campaigns:user_set_active": STAFF,
     "api_user_list": STAFF,
     "api_user_detail": STAFF,
+    "campaigns:compliance_index": BACK_OFFICE | {"client_viewer"},
+    "campaigns:compliance_report": BACK_OFFICE | {"client_viewer"},  # a client viewer: their campaigns only
+    "campaigns:compliance_csv": BACK_OFFICE | {"client_viewer"},
+    "api_compliance_report": BACK_OFFICE | {"client_viewer"},
 }
 
 # Arguments that are not ids of a planted object.
@@ -221,6 +225,7 @@ PK_KINDS = [
     ("user", "account"),
     ("script_variant", "campaign"),
     ("survey", "campaign"),
+    ("compliance", "campaign"),
     ("campaign", "campaign"),
     ("prenotice", "campaign"),
     ("list_create", "campaign"),

@@ -54,7 +54,7 @@ def _days(value) -> int:
     return int(value)
 
 
-def _refusal_keys(policy, campaign: str) -> str:
+def refusal_keys_sql(policy, campaign: str) -> str:
     """The refusal keys (campaigns_refusal.scope_key) that block `campaign` under the policy's
     scope: the campaign's own key and the key of its scope (the same when the campaign names no
     product or company). Both are computed by the statement from the campaign row, so a cached
@@ -122,7 +122,7 @@ def refused_before_sql(policy, *, customer: str, campaign: str) -> str | None:
     # A scalar subquery for the reason given in cooling_off_sql.
     return (
         f"COALESCE((SELECT true FROM {REFUSALS} ref_r WHERE ref_r.customer_id = {customer}"
-        f" AND ref_r.scope_key = ANY({_refusal_keys(policy, campaign)}) LIMIT 1), false)"
+        f" AND ref_r.scope_key = ANY({refusal_keys_sql(policy, campaign)}) LIMIT 1), false)"
     )
 
 
@@ -158,9 +158,8 @@ def customers_refused_sql(policy, *, campaign: str) -> str | None:
     refused_before_sql)."""
     if not _uses_no_resolicit(policy):
         return None
-    return (
-        f"SELECT ref_r.customer_id FROM {REFUSALS} ref_r WHERE ref_r.scope_key = ANY({_refusal_keys(policy, campaign)})"
-    )
+    keys = refusal_keys_sql(policy, campaign)
+    return f"SELECT ref_r.customer_id FROM {REFUSALS} ref_r WHERE ref_r.scope_key = ANY({keys})"
 
 
 # ------------------------------------------------------------------ from Python

@@ -1,0 +1,252 @@
+"""The compliance report: a violation of each rule planted straight into the database (no service
+involved) is reported with its attempt id, and a campaign worked through dispatch reports none."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+
+from callcenter.history import history_change
+from campaigns.models import CallAttempt, Campaign, PreNotice
+from campaigns.selectors.compliance import RULES, compliance_report
+from campaigns.services.dispatch import dispatch_next
+from campaigns.services.outcomes import record_outcome
+from campaigns.tests.factories import CallingPolicyFactory, CampaignFactory
+from campaigns.tests.factories_console import TOKYO, entry, past_attempt, ready_list
+from contacts.models import DoNotCall
+from contacts.tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+# Monday 16 November 2026 .. Sunday 29 November 2026; Monday 23 November is a public holiday.
+MONDAY = dt.date(2026, 11, 16)
+
+
+def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    """A Tokyo wall-clock time in the week of MONDAY (day 0 = Monday)."""
+    return dt.datetime.combine(MONDAY + dt.timedelta(days=day), dt.time(hour, minute), tzinfo=TOKYO)
+
+
+def strict_policy(**overrides):
+    fields = dict(
+        call_window_start=dt.time(9, 0),
+        call_window_end=dt.time(20, 0),
+        weekdays=[0, 1, 2, 3, 4],
+        skip_holidays=True,
+        holiday_country="JP",
+        max_attempts=3,
+        max_attempts_per_day=2,
+        min_gap_minutes=60,
+        cap_attempts=4,
+        cap_days=7,
+        cooloff_days_after_contact=3,
+        no_resolicit_after_refusal=True,
+    )
+    fields.update(overrides)
+    return CallingPolicyFactory(**fields)
+
+
+@pytest.fixture
+def setup(reference_data):
+    campaign = CampaignFactory(policy=strict_policy(), prenotice_days=3, status=Campaign.Status.ACTIVE)
+    other = CampaignFactory(policy=campaign.policy)
+    return campaign, other, ready_list(campaign), ready_list(other)
+
+
+def noticed(call_list, **fields):
+    """An entry whose customer was sent the campaign's pre-notice long before."""
+    one = entry(call_list, **fields)
+    PreNotice.objects.get_or_create(
+        customer=one.customer, campaign=call_list.campaign, sent_on=MONDAY - dt.timedelta(days=30)
+    )
+    return one
+
+
+def report_of(campaign, first=MONDAY - dt.timedelta(days=7), last=MONDAY + dt.timedelta(days=13)):
+    report = compliance_report(campaign, date_from=first, date_to=last)
+    return {row["rule"]: row for row in report.rules}, report
+
+
+def test_a_compliant_history_reports_zero_and_counts_what_it_checked(setup):
+    campaign, other, mine, theirs = setup
+    one = noticed(mine)
+    past_attempt(entry=one, at=at(0, 10), attempt_number=1)
+    past_attempt(entry=one, at=at(0, 12), attempt_number=2)
+    # a callback the customer asked for in a conversation is not held back by the cool-off
+    past_attempt(entry=one, at=at(1, 10), code="callback", attempt_number=3, callback_at=at(1, 15))
+    two = noticed(mine, phone="+81312345678")
+    past_attempt(entry=two, at=at(2, 10), attempt_number=1)
+    past_attempt(entry=noticed(theirs, customer=two.customer), at=at(2, 11, 30), attempt_number=1)
+    rows, report = report_of(campaign)
+    assert [row["rule"] for row in report.rules] == list(RULES)
+    assert {rule: row["violations"] for rule, row in rows.items()} == dict.fromkeys(RULES, 0)
+    assert report.attempts_checked == 4
+    assert report.as_json()["campaign"] == campaign.pk
+
+
+def test_each_planted_violation_is_reported_with_its_attempt_id(setup):
+    campaign, other, mine, theirs = setup
+    planted = {}
+
+    # dnc: the number was on the registry at the moment of the call (revoked later: still a breach)
+    one = noticed(mine)
+    entry_dnc = DoNotCall.objects.create(
+        phone_number=one.phone,
+        reason=DoNotCall.Reason.CUSTOMER_REQUEST,
+        source=DoNotCall.Source.SUPERVISOR,
+        created_at=at(0, 9),
+    )
+    planted["dnc"] = past_attempt(entry=one, at=at(0, 10), attempt_number=1)
+    DoNotCall.objects.filter(pk=entry_dnc.pk).update(revoked_at=at(0, 11), revoke_reason="mistake")
+    # ... while a call before the entry, or after its revocation, is no breach
+    past_attempt(entry=one, at=at(1, 10), attempt_number=2)
+
+    # dnc on the customer (their other number was dialled)
+    two = noticed(mine, phone="+81312345678")
+    DoNotCall.objects.create(
+        customer=two.customer,
+        reason=DoNotCall.Reason.CUSTOMER_REQUEST,
+        source=DoNotCall.Source.SUPERVISOR,
+        created_at=at(0, 8),
+    )
+    planted["dnc_customer"] = past_attempt(entry=two, at=at(0, 10), attempt_number=1)
+
+    # window: 20:30 in Tokyo
+    planted["window"] = past_attempt(entry=noticed(mine), at=at(0, 20, 30), attempt_number=1)
+    # window in the customer's own time zone: 10:00 in Tokyo is 20:00 the evening before in New York
+    ny = noticed(mine, customer=CustomerFactory(time_zone="America/New_York"))
+    planted["window_ny"] = past_attempt(entry=ny, at=at(1, 10), attempt_number=1)
+
+    # weekday_holiday: a Saturday, and the public holiday of Monday 23 November
+    planted["weekday"] = past_attempt(entry=noticed(mine), at=at(5, 10), attempt_number=1)
+    planted["holiday"] = past_attempt(entry=noticed(mine), at=at(7, 10), attempt_number=1)
+
+    # max_attempts: a fourth attempt in one round (3 allowed) -- also when the counter lies
+    three = noticed(mine)
+    for day, number in ((0, 1), (1, 2), (2, 3)):
+        past_attempt(entry=three, at=at(day, 10), attempt_number=number)
+    planted["max_attempts"] = past_attempt(entry=three, at=at(3, 10), attempt_number=4)
+    lying = noticed(mine)
+    for day in (8, 9, 10):
+        past_attempt(entry=lying, at=at(day, 10), attempt_number=1 if day == 8 else 2)
+    planted["max_attempts_counter"] = past_attempt(entry=lying, at=at(11, 10), attempt_number=2)
+
+    # max_per_day: a third call on one local day (2 allowed)
+    four = noticed(mine)
+    past_attempt(entry=four, at=at(0, 9), attempt_number=1)
+    past_attempt(entry=four, at=at(0, 11), attempt_number=2)
+    planted["max_per_day"] = past_attempt(entry=four, at=at(0, 13), attempt_number=3)
+
+    # min_gap: 30 minutes after a call of another campaign (60 required)
+    five = noticed(mine)
+    past_attempt(entry=noticed(theirs, customer=five.customer), at=at(1, 10), attempt_number=1)
+    planted["min_gap"] = past_attempt(entry=five, at=at(1, 10, 30), attempt_number=1)
+
+    # cap: a fifth call in 7 days across campaigns (4 allowed)
+    six = noticed(mine)
+    six_there = noticed(theirs, customer=six.customer)
+    for day, number in ((0, 1), (1, 2), (2, 3)):
+        past_attempt(entry=six_there, at=at(day, 10), attempt_number=number)
+    past_attempt(entry=six, at=at(3, 10), attempt_number=1)
+    planted["cap"] = past_attempt(entry=six, at=at(4, 10), attempt_number=2)
+
+    # cool_off: a call the day after a conversation in another campaign (3 days)
+    seven = noticed(mine)
+    past_attempt(entry=noticed(theirs, customer=seven.customer), at=at(1, 10), code="success", attempt_number=1)
+    planted["cool_off"] = past_attempt(entry=seven, at=at(2, 10), attempt_number=1)
+
+    # refusal: a call after a refusal in this campaign (the refusal itself is no breach)
+    eight = noticed(mine)
+    past_attempt(entry=eight, at=at(0, 10), code="refused", attempt_number=1)
+    later = noticed(ready_list(campaign), customer=eight.customer)
+    planted["refusal"] = past_attempt(entry=later, at=at(8, 10), attempt_number=1)
+
+    # prenotice: no notice for this customer
+    planted["prenotice"] = past_attempt(entry=entry(mine), at=at(0, 15), attempt_number=1)
+    # ... or one sent too late (2 days before the call, 3 required)
+    late = entry(mine)
+    PreNotice.objects.create(customer=late.customer, campaign=campaign, sent_on=MONDAY - dt.timedelta(days=2))
+    planted["prenotice_late"] = past_attempt(entry=late, at=at(0, 15), attempt_number=1)
+
+    rows, report = report_of(campaign)
+    expected = {
+        "dnc": {planted["dnc"].pk, planted["dnc_customer"].pk},
+        "window": {planted["window"].pk, planted["window_ny"].pk},
+        "weekday_holiday": {planted["weekday"].pk, planted["holiday"].pk},
+        "max_attempts": {planted["max_attempts"].pk, planted["max_attempts_counter"].pk},
+        "max_per_day": {planted["max_per_day"].pk},
+        "min_gap": {planted["min_gap"].pk},
+        "cap": {planted["cap"].pk},
+        "cool_off": {planted["cool_off"].pk},
+        "refusal": {planted["refusal"].pk},
+        "disclosure": set(),
+        "prenotice": {planted["prenotice"].pk, planted["prenotice_late"].pk},
+    }
+    assert {rule: set(row["examples"]) for rule, row in rows.items()} == expected
+    assert {rule: row["violations"] for rule, row in rows.items()} == {k: len(v) for k, v in expected.items()}
+    assert report.attempts_checked == CallAttempt.objects.filter(campaign=campaign).count()
+    # the period bounds the attempts checked (dates in the center's time zone)
+    rows, report = report_of(campaign, first=MONDAY + dt.timedelta(days=1), last=MONDAY + dt.timedelta(days=1))
+    assert (
+        report.attempts_checked
+        == CallAttempt.objects.filter(campaign=campaign, started_at__gte=at(1, 0), started_at__lt=at(2, 0)).count()
+    )
+    assert set(rows["window"]["examples"]) == {planted["window_ny"].pk}
+
+
+def test_a_violation_planted_by_rewriting_history_is_found(setup):
+    """A stored attempt moved to 03:00 (where the history guard lets only a reasoned change)."""
+    campaign, other, mine, theirs = setup
+    attempt = past_attempt(entry=noticed(mine), at=at(0, 10), attempt_number=1)
+    assert report_of(campaign)[0]["window"]["violations"] == 0
+    with history_change("test: plant a call at night"), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE campaigns_callattempt SET started_at = %s, ended_at = %s WHERE id = %s",
+            [at(0, 3), at(0, 3, 2), attempt.pk],
+        )
+    assert report_of(campaign)[0]["window"]["examples"] == [attempt.pk]
+
+
+def test_an_unknown_time_zone_is_always_outside_the_window(setup):
+    campaign, other, mine, theirs = setup
+    lost = noticed(mine, customer=CustomerFactory(time_zone="Mars/Olympus"))
+    attempt = past_attempt(entry=lost, at=at(0, 10), attempt_number=1)
+    assert report_of(campaign)[0]["window"]["examples"] == [attempt.pk]
+
+
+def test_a_campaign_worked_through_dispatch_reports_zero_everywhere(reference_data, operator):
+    from campaigns.models import Disposition
+
+    policy = strict_policy(
+        call_window_start=dt.time(0),
+        call_window_end=dt.time(0),
+        weekdays=list(range(7)),
+        skip_holidays=False,
+        max_attempts_per_day=2,
+        min_gap_minutes=0,
+    )
+    campaign = CampaignFactory(policy=policy, status=Campaign.Status.ACTIVE, operators=[operator], prenotice_days=1)
+    call_list = ready_list(campaign)
+    for _ in range(6):
+        noticed(call_list)
+    start = dt.datetime(2026, 11, 16, 9, tzinfo=TOKYO)
+    codes = ["no_answer", "refused", "success", "busy", "no_answer", "dnc_request"]
+    calls = 0
+    for step in range(24):
+        now = start + dt.timedelta(hours=5 * step)
+        held = dispatch_next(operator=operator, now=now)
+        if held is None:
+            continue
+        record_outcome(
+            entry=held,
+            operator=operator,
+            disposition=Disposition.objects.get(code=codes[step % len(codes)]),
+            started_at=now,
+            ended_at=now + dt.timedelta(minutes=2),
+            now=now + dt.timedelta(minutes=2),
+        )
+        calls += 1
+    assert calls >= 10
+    rows, report = report_of(campaign, first=dt.date(2026, 11, 15), last=dt.date(2026, 11, 22))
+    assert report.attempts_checked == calls
+    assert {rule: row["violations"] for rule, row in rows.items()} == dict.fromkeys(RULES, 0)
