@@ -312,3 +312,25 @@ def dnc_audit_events(entry: DoNotCall | None = None) -> QuerySet:
 
 def segments_list() -> QuerySet:
     return Segment.objects.select_related("created_by").order_by("name")
+
+
+CUSTOMER_CHANGE_ACTIONS = (
+    "customer.create",
+    "customer.update",
+    "customer.phone_marked_wrong",
+    "customer.phone_added",
+    "customer.note_added",
+)
+
+
+def customer_changes(customer, limit: int = 20):
+    """The latest audited changes of a customer (page, API, console), newest first."""
+    from callcenter.models import AuditEvent
+
+    return (
+        AuditEvent.objects.filter(
+            object_type=Customer._meta.label_lower, object_id=str(customer.pk), action__in=CUSTOMER_CHANGE_ACTIONS
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:limit]
+    )

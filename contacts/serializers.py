@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from callcenter.api_fields import OffsetDateTimeModelSerializer
+from callcenter.api_fields import HourMinuteField, OffsetDateTimeModelSerializer
 
 from .models import Customer, DoNotCall, PhoneNumber, Segment
 from .segments import MATCH_MODES, MAX_RULES, validate_criteria
@@ -54,8 +54,30 @@ class PhoneSerializer(serializers.ModelSerializer):
         read_only_fields = ["is_valid"]
 
 
+class CallWindowSerializer(serializers.Serializer):
+    weekdays = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6),
+        required=False,
+        max_length=7,
+        help_text="0 = Monday … 6 = Sunday; empty or missing: every day.",
+    )
+    start = HourMinuteField()
+    end = HourMinuteField()
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        return {
+            "weekdays": value.get("weekdays", []),
+            "start": value["start"].strftime("%H:%M"),
+            "end": value["end"].strftime("%H:%M"),
+        }
+
+
 class CustomerSerializer(OffsetDateTimeModelSerializer):
     phones = PhoneSerializer(many=True, required=False)
+    preferred_call_windows = CallWindowSerializer(
+        many=True, required=False, help_text="When the customer prefers to be called, in their local time."
+    )
     total_spent = serializers.DecimalField(
         max_digits=14, decimal_places=0, coerce_to_string=False, required=False, min_value=0
     )
@@ -88,6 +110,7 @@ class CustomerSerializer(OffsetDateTimeModelSerializer):
             "tags",
             "attributes",
             "notes",
+            "preferred_call_windows",
             "phones",
             "last_attempt_at",
             "last_contact_at",

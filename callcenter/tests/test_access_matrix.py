@@ -140,6 +140,9 @@ ACCESS = {
     "campaigns:console_sip_credentials": {"operator"},
     "campaigns:console_walk": {"operator"},
     "campaigns:console_appointment_slots": {"operator"},  # the held call's customer only
+    "campaigns:console_customer": {"operator"},  # the held call's customer only: another's is a 409
+    "contacts:customer_create": STAFF,
+    "contacts:customer_edit": STAFF,
     "campaigns:console_board": BACK_OFFICE,
     "campaigns:console_release": STAFF,
     "campaigns:console_sign_off": STAFF,

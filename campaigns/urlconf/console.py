@@ -6,7 +6,7 @@ from django.urls import path
 from ..api import console as api
 from ..api.call_events import CallEventView
 from ..views import console as views
-from ..views import console_walk, softphone
+from ..views import console_customer, console_walk, softphone
 
 urlpatterns: list = [
     path("console/", views.console, name="console"),
@@ -18,6 +18,7 @@ urlpatterns: list = [
     path("console/entries/<int:entry_id>/script/", console_walk.console_walk, name="console_walk"),
     path("console/entries/<int:entry_id>/call-events/", softphone.console_call_event, name="console_call_events"),
     path("console/sip-credentials/", softphone.console_sip_credentials, name="console_sip_credentials"),
+    path("console/entries/<int:entry_id>/customer/", console_customer.console_customer, name="console_customer"),
     path("console/board/", views.board, name="console_board"),
     path("console/board/entries/<int:entry_id>/release/", views.board_release, name="console_release"),
     path("console/board/operators/<int:operator_id>/sign-off/", views.board_sign_off, name="console_sign_off"),

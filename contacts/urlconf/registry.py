@@ -5,12 +5,14 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .. import api
-from ..views import customers, dnc, segments
+from ..views import customer_edit, customers, dnc, segments
 
 urlpatterns: list = [
     path("customers/", customers.customer_list, name="customer_list"),
     path("customers/export.csv", customers.customer_export, name="customer_export"),
+    path("customers/new/", customer_edit.customer_create, name="customer_create"),
     path("customers/<int:pk>/", customers.customer_detail, name="customer_detail"),
+    path("customers/<int:pk>/edit/", customer_edit.customer_edit, name="customer_edit"),
     path("dnc/", dnc.dnc_list, name="dnc_list"),
     path("dnc/new/", dnc.dnc_create, name="dnc_create"),
     path("dnc/audit/", dnc.dnc_audit, name="dnc_audit"),

@@ -8,10 +8,11 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
-from callcenter import roles
+from callcenter import audit, roles
 
 from .. import selectors
 from ..forms import CustomerFilterForm
+from ..forms_customers import windows_as_text
 from ..models import Customer
 from ..phones import format_national
 from ..services import exports
@@ -130,6 +131,11 @@ def customer_detail(request, pk):
     attempts = list(selectors.customer_timeline(customer))
     for attempt in attempts:
         attempt.display_phone = format_national(attempt.phone)
+    changes = list(selectors.customer_changes(customer))
+    for event in changes:
+        event.label = audit.action_label(event.action)
+        number = event.data.get("number") if isinstance(event.data, dict) else None
+        event.display_number = format_national(number) if number else ""
     active_global = [entry for entry in history if entry.is_active() and entry.campaign_id is None]
     active_campaign = [entry for entry in history if entry.is_active() and entry.campaign_id is not None]
     context = {
@@ -142,6 +148,8 @@ def customer_detail(request, pk):
         "attributes": sorted(customer.attributes.items()) if isinstance(customer.attributes, dict) else [],
         "age": customer.age(),
         "can_manage": roles.can(request.user, roles.MANAGE_LISTS),
+        "changes": changes,
+        "call_windows": windows_as_text(customer.preferred_call_windows).splitlines(),
     }
     return render(request, "contacts/customer_detail.html", context)
 
