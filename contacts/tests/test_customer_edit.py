@@ -185,7 +185,7 @@ def test_operator_marks_the_number_wrong_adds_one_and_a_note(login, operator, su
     assert actions == {"customer.phone_marked_wrong", "customer.phone_added", "customer.note_added"}
     client = login(supervisor)
     page = client.get(reverse("contacts:customer_detail", args=[held.customer.pk])).content.decode()
-    assert "本人 不在時は 奥様へ" in page and "+817055556666" in page
+    assert "本人 不在時は 奥様へ" in page and "070-5555-6666" in page
 
 
 def test_operator_cannot_correct_a_customer_they_do_not_hold(login, operator2, held):
