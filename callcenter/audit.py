@@ -9,6 +9,7 @@ from .models import AuditEvent
 # test_audit checks every action the code records has a label here.
 ACTION_LABELS = {
     "appointment.booked": _("Appointment booked"),
+    "appointments.page_read": _("Appointments read through the API (one page)"),
     "appointment.status": _("Appointment outcome changed"),
     "appointment.rescheduled": _("Appointment rescheduled"),
     "salesperson.created": _("Salesperson added"),

@@ -13,6 +13,12 @@ NAV_ITEMS = [
     (_("Campaigns"), "campaigns:campaign_list", "megaphone", (roles.MANAGE_LISTS,)),
     (_("Policies"), "campaigns:policy_list", "shield-check", (roles.MANAGE_LISTS,)),
     (_("Scripts"), "scripts:script_list", "journal-text", (roles.MANAGE_LISTS,)),
+    (
+        _("Appointments"),
+        "campaigns:appointment_calendar",
+        "calendar-week",
+        (roles.MANAGE_LISTS, roles.WORK_APPOINTMENTS),
+    ),
     (_("Dashboard"), "campaigns:dashboard", "graph-up", (roles.VIEW_DASHBOARD,)),
     (_("Wallboard"), "campaigns:wallboard", "display", (roles.VIEW_DASHBOARD,)),
     (_("Live board"), "campaigns:console_board", "people-fill", (roles.MANAGE_LISTS, roles.VIEW_DASHBOARD)),

@@ -136,4 +136,6 @@ def home_url_name(user) -> str:
         return "campaigns:dashboard"
     if can(user, VIEW_CLIENT_KPIS):
         return "campaigns:client_kpis"
+    if can(user, WORK_APPOINTMENTS):
+        return "campaigns:appointment_calendar"
     return "no_role"

@@ -191,6 +191,18 @@ ACCESS = {
     "api_policy_list": BACK_OFFICE,
     "api_policy_detail": BACK_OFFICE,
     "api_disposition_list": STAFF | {"operator", "manager"},
+    # ---- appointments (supervisors every one, a salesperson their own; the feed is behind its secret)
+    "campaigns:appointment_calendar": STAFF | {"sales"},
+    "campaigns:appointment_detail": STAFF | {"sales"},
+    "campaigns:appointment_status": STAFF | {"sales"},
+    "campaigns:appointment_reschedule": STAFF | {"sales"},
+    "campaigns:appointment_feed": EVERYONE,
+    "campaigns:salesperson_list": STAFF,
+    "campaigns:salesperson_create": STAFF,
+    "campaigns:salesperson_edit": STAFF,
+    "campaigns:salesperson_renew_feed": STAFF,
+    "api_appointment_list": BACK_OFFICE | {"sales"},
+    "api_appointment_detail": BACK_OFFICE | {"sales"},
     # ---- KPIs and reports
     "campaigns:dashboard": BACK_OFFICE,
     "campaigns:client_kpis": {"client_viewer", "admin"},

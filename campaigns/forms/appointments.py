@@ -7,8 +7,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from callcenter.roles import ROLE_GROUPS, SALES
+
 from ..models import Appointment, Salesperson
 from ..services.appointments import Booking
+from ..services.scheduling import all_zone_names
+from .setup import TIME_INPUT, WEEKDAYS
 
 BOOKING_PREFIX = "appointment"
 
@@ -84,3 +88,82 @@ class RescheduleForm(forms.Form):
         if self.zone is not None:
             value = value.replace(tzinfo=None).replace(tzinfo=self.zone)
         return value
+
+
+def _words(raw: str) -> list[str]:
+    """Comma- or space-separated words (full-width commas and spaces too), each once."""
+    words = []
+    for word in raw.replace("、", ",").replace("，", ",").replace("\u3000", " ").replace(",", " ").split():
+        if word not in words:
+            words.append(word)
+    return words
+
+
+class SalespersonForm(forms.ModelForm):
+    """A salesperson: who they are, when they work, what they cover."""
+
+    weekdays = forms.TypedMultipleChoiceField(
+        label=_("Working days"),
+        choices=WEEKDAYS,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-inline"}),
+    )
+    prefectures = forms.CharField(
+        label=_("Areas (prefectures)"),
+        required=False,
+        help_text=_("Separated by commas, e.g. 東京都, 神奈川県. Empty: every area."),
+    )
+    products = forms.CharField(
+        label=_("Products"),
+        required=False,
+        help_text=_("Matched against the customer's tags, separated by commas. Empty: any product."),
+    )
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=())
+
+    class Meta:
+        model = Salesperson
+        fields = [
+            "name",
+            "user",
+            "email",
+            "time_zone",
+            "work_start",
+            "work_end",
+            "weekdays",
+            "appointment_minutes",
+            "prefectures",
+            "products",
+            "active",
+        ]
+        widgets = {"work_start": TIME_INPUT, "work_end": TIME_INPUT}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django.contrib.auth import get_user_model
+
+        self.fields["time_zone"].choices = [(name, name) for name in all_zone_names()]
+        self.fields["user"].queryset = (
+            get_user_model().objects.filter(groups__name=ROLE_GROUPS[SALES]).order_by("username")
+        )
+        self.fields["user"].help_text = _("A user with the Sales role sees this calendar; empty: no login.")
+        if self.instance.pk:
+            self.initial["prefectures"] = ", ".join(self.instance.prefectures)
+            self.initial["products"] = ", ".join(self.instance.products)
+
+    def clean_prefectures(self):
+        return _words(self.cleaned_data.get("prefectures") or "")
+
+    def clean_products(self):
+        return _words(self.cleaned_data.get("products") or "")
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("work_start"), cleaned.get("work_end")
+        if start and end and end <= start:
+            self.add_error("work_end", _("The working hours must end after they start."))
+        minutes = cleaned.get("appointment_minutes")
+        if start and end and minutes:
+            span = (dt.datetime.combine(dt.date.min, end) - dt.datetime.combine(dt.date.min, start)).total_seconds()
+            if minutes * 60 > span:
+                self.add_error("appointment_minutes", _("An appointment must fit into the working hours."))
+        return cleaned

@@ -8,12 +8,12 @@ from itertools import groupby
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 
 from callcenter import roles
 
 from ..selectors import console as console_selectors
 from ..services import appointments, scheduling
+from .appointments import date_param
 
 # How far ahead the panel pages (the salespeople's calendars are not planned further).
 FURTHEST_DAYS = 90
@@ -31,8 +31,8 @@ def console_appointment_slots(request, entry_id):
     customer = entry.customer
     customer_zone = scheduling.zone(customer.time_zone) or timezone.get_current_timezone()
     today = timezone.now().astimezone(customer_zone).date()
-    start = parse_date(request.GET.get("start") or "") if len(request.GET.get("start") or "") == 10 else None
-    start = min(max(start or today, today), today + dt.timedelta(days=FURTHEST_DAYS))
+    start = date_param(request.GET.get("start", "")) or today
+    start = min(max(start, today), today + dt.timedelta(days=FURTHEST_DAYS))
     salespeople = list(appointments.salespeople_for(customer))
     slots = appointments.free_slots(salespeople=salespeople, start=start, days=appointments.SLOT_DAYS)
     rows = []
