@@ -18,6 +18,17 @@ DEFAULTS = [
     ("appointment", "Appointment set", "アポイント獲得", True, True, True, False, False, False, None),
 ]
 
+# Added later, with a flag of its own (campaigns migration 0006 has a copy).
+PROMISE_TO_PAY = {
+    "code": "promise_to_pay",
+    "label": "Promise to pay",
+    "label_ja": "支払約束",
+    "is_contact": True,
+    "is_success": True,
+    "is_promise_to_pay": True,
+    "position": 100,
+}
+
 
 def ensure_default_dispositions() -> None:
     """Create the default dispositions that do not exist yet; supervisors' edits are kept."""
@@ -40,6 +51,8 @@ def ensure_default_dispositions() -> None:
                 position=position * 10,
             ),
         )
+    values = dict(PROMISE_TO_PAY)
+    Disposition.objects.get_or_create(code=values.pop("code"), defaults=values)
 
 
 def labels(*, active_only: bool = True) -> dict[str, str]:

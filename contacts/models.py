@@ -65,6 +65,9 @@ class Customer(models.Model):
     # [{"weekdays": [0..6], "start": "HH:MM", "end": "HH:MM"}]; empty = any time the policy allows.
     preferred_call_windows = models.JSONField(_("preferred call times"), default=list, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # The customer asked not to be called at work (貸金業法 Art. 21): with a policy whose
+    # no_workplace_calls_rule is on, dispatch never dials their numbers of kind "work".
+    no_workplace_calls = models.BooleanField(_("no calls to the workplace"), default=False, db_default=False)
 
     # Call history summary, kept current by the outcome service through contacts.services.
     last_attempt_at = models.DateTimeField(_("last call"), null=True, blank=True)
@@ -117,7 +120,7 @@ class PhoneNumber(models.Model):
     class Kind(models.TextChoices):
         MOBILE = "mobile", _("Mobile")
         HOME = "home", _("Home")
-        WORK = "work", _("Work")
+        WORK = "work", _("Workplace")
         OTHER = "other", _("Other")
 
     # Indexed through phone_unique_per_customer (customer_id, number) and phone_dial_choice.

@@ -71,23 +71,31 @@ def test_default_dispositions():
         [
             ("campaigns.migrations.0003_reference_data", "create_dispositions"),
             ("campaigns.migrations.0006_appointments", "create_appointment_disposition"),
+            ("campaigns.migrations.0009_presets_blackouts_disclosure_debts", "create_promise_to_pay"),
         ],
         "",
         ensure_default_dispositions,
         lambda: _rows(Disposition),
         lambda: Disposition.objects.all().delete(),
     )
-    assert len(from_migration) == 11
+    assert len(from_migration) == 12
     assert from_migration == from_code
 
 
 def test_calling_policy_presets():
     from_migration, from_code = _written_by_both(
-        "campaigns.migrations.0003_reference_data",
-        "create_policy_presets",
+        [
+            ("campaigns.migrations.0003_reference_data", "create_policy_presets"),
+            ("campaigns.migrations.0009_presets_blackouts_disclosure_debts", "update_presets"),
+        ],
+        "",
         ensure_preset_policies,
         lambda: _rows(CallingPolicy, leave_out=("id", "created_at", "updated_at")),
         lambda: CallingPolicy.objects.all().delete(),
     )
-    assert {row["name"] for row in from_migration} == {"Japan standard", "US collections (Reg F 7-in-7)"}
+    assert {row["name"] for row in from_migration} == {
+        "Japan standard",
+        "Japan collections (督促, 貸金業法 Art. 21)",
+        "US collections (Reg F 7-in-7)",
+    }
     assert from_migration == from_code

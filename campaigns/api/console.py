@@ -218,6 +218,23 @@ class AttemptSerializer(serializers.Serializer):
     dnc_request = serializers.BooleanField(required=False, default=False)
     script_version = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
     answers = serializers.DictField(required=False)
+    disclosure_confirmed = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The operator stated the mandatory disclosure (特定商取引法 Art. 16). Also true when `answers` "
+        "confirm the script's disclosure step. A policy with disclosure_required refuses a contact outcome without it.",
+    )
+    promised_on = serializers.DateField(
+        required=False, allow_null=True, help_text="Promise to pay (支払約束): the date the customer promised to pay."
+    )
+    promised_amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=0,
+        min_value=1,
+        required=False,
+        allow_null=True,
+        help_text="Promise to pay: the amount promised (yen).",
+    )
     client_token = serializers.CharField(required=False, allow_blank=True, max_length=64)
 
     def validate(self, attrs):

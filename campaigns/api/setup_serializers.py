@@ -9,6 +9,7 @@ from rest_framework import serializers
 from callcenter import roles
 from callcenter.api_fields import HourMinuteField
 from campaigns.models import CallingPolicy, CallList, CallListEntry, Campaign, Disposition
+from campaigns.presets import PRESETS
 from campaigns.selectors.setup import operator_users
 from campaigns.services.campaigns import COST_FIELDS, edit_problems, value_problems
 from campaigns.services.lists import EXCLUSION_REASONS, LIST_PRIORITY_LIMIT, list_operator_choices
@@ -20,9 +21,39 @@ from contacts.serializers import CriteriaField
 User = get_user_model()
 
 
+class BlackoutSerializer(serializers.Serializer):
+    """One blackout period: MM-DD bounds repeat every year, YYYY-MM-DD bounds happen once."""
+
+    def get_fields(self):
+        # "from" is a Python keyword: the fields are named here rather than as attributes.
+        return {
+            "from": serializers.CharField(
+                max_length=10, help_text="MM-DD (every year) or YYYY-MM-DD (once): the first day without calls."
+            ),
+            "to": serializers.CharField(
+                max_length=10, required=False, help_text="The last day, written like `from` (default: `from`)."
+            ),
+            "label": serializers.CharField(max_length=100, required=False, allow_blank=True, default=""),
+        }
+
+    def validate(self, attrs):
+        if "from" not in attrs:  # a PATCH makes nested fields optional; a period still needs its start
+            raise serializers.ValidationError({"from": [_("This field is required.")]})
+        attrs.setdefault("to", attrs["from"])
+        return attrs
+
+
 class PolicySerializer(serializers.ModelSerializer):
     call_window_start = HourMinuteField()
     call_window_end = HourMinuteField()
+    blackout_dates = BlackoutSerializer(many=True, required=False)
+    preset_key = serializers.ChoiceField(
+        choices=[("", "")] + [(key, key) for key in PRESETS],
+        required=False,
+        allow_blank=True,
+        help_text="The preset (GET /api/v1/policies/presets/) this policy starts from; recorded with its version. "
+        "Only on creation.",
+    )
     weekdays = serializers.ListField(
         child=serializers.IntegerField(min_value=0, max_value=6), allow_empty=False, min_length=1
     )
@@ -49,10 +80,15 @@ class PolicySerializer(serializers.ModelSerializer):
             "no_resolicit_after_refusal",
             "refusal_scope",
             "prefer_best_hours",
+            "blackout_dates",
+            "disclosure_required",
+            "no_workplace_calls_rule",
+            "preset_key",
+            "preset_version",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "created_at", "updated_at"]
+        read_only_fields = ["id", "preset_version", "created_at", "updated_at"]
 
     def validate_weekdays(self, value):
         return sorted(set(value))
@@ -61,6 +97,12 @@ class PolicySerializer(serializers.ModelSerializer):
         return value.upper()
 
     def validate(self, attrs):
+        if self.instance is not None:
+            attrs.pop("preset_key", None)  # where a policy came from never changes
+        elif attrs.get("preset_key"):
+            attrs["preset_version"] = PRESETS[attrs["preset_key"]]["version"]
+        if "blackout_dates" in attrs:
+            attrs["blackout_dates"] = [dict(item) for item in attrs["blackout_dates"]]
         values = {}
         if self.instance is not None:
             values = {

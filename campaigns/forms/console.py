@@ -51,6 +51,23 @@ class OutcomeForm(forms.Form):
     # Filled by the scripts walk-through panel (inputs with form="outcome-form").
     script_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     answers = forms.CharField(required=False, widget=forms.HiddenInput)
+    # Shown when the campaign's policy requires the disclosure and no script step asks for it.
+    disclosure_confirmed = forms.BooleanField(
+        label=_(
+            "I have stated the business name, my name, the product and that this is a sales call "
+            "(特定商取引法 Art. 16)."
+        ),
+        required=False,
+    )
+    # A promise to pay (支払約束): shown with a promise-to-pay outcome.
+    promised_on = forms.DateField(
+        label=_("Promised payment date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    promised_amount = forms.DecimalField(
+        label=_("Promised amount (yen)"), required=False, min_value=1, max_digits=14, decimal_places=0
+    )
 
     def __init__(self, *args, customer_zone=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -117,6 +134,9 @@ class OutcomeForm(forms.Form):
             "client_token": data.get("client_token") or None,
             "script_version": data.get("script_version"),
             "answers": data.get("answers") or {},
+            "disclosure_confirmed": bool(data.get("disclosure_confirmed")),
+            "promised_on": data.get("promised_on"),
+            "promised_amount": data.get("promised_amount"),
         }
 
 

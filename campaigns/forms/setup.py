@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from callcenter.uploads import check_size
 from campaigns.models import CallingPolicy, CallList, Campaign, Disposition, PreNotice
+from campaigns.presets import PRESETS
 from campaigns.selectors.setup import operator_users
 from campaigns.services.campaigns import edit_problems, value_problems
 from campaigns.services.lists import LIST_PRIORITY_LIMIT, list_operator_choices, recyclable_dispositions
@@ -37,8 +38,50 @@ class OperatorChoiceField(forms.ModelMultipleChoiceField):
         return f"{user.last_name} {user.first_name}".strip() or user.username
 
 
+class BlackoutDatesField(forms.CharField):
+    """Blackout periods typed one a line: "12-29 01-03 年末年始" (every year), "2026-08-13
+    2026-08-16 お盆" or "2026-05-01 創立記念日" (once). Stored as CallingPolicy.blackout_dates."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "placeholder": "12-29 01-03 年末年始\n2026-08-13 2026-08-16 お盆"})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            lines = []
+            for item in value:
+                if isinstance(item, dict):
+                    bounds = [item.get("from", "")]
+                    if item.get("to") and item.get("to") != item.get("from"):
+                        bounds.append(item["to"])
+                    lines.append(" ".join(bounds + ([item["label"]] if item.get("label") else [])))
+            return "\n".join(lines)
+        return value
+
+    def to_python(self, value):
+        periods = []
+        for line in (value or "").splitlines():
+            words = line.split()
+            if not words:
+                continue
+            start, rest = words[0], words[1:]
+            has_end = bool(rest) and len(rest[0]) == len(start) and rest[0][:1].isdigit()
+            end = rest.pop(0) if has_end else start
+            periods.append({"from": start, "to": end, "label": " ".join(rest)})
+        return periods
+
+
 class PolicyForm(forms.ModelForm):
     """Each field says in plain words what it does to the calls."""
+
+    blackout_dates = BlackoutDatesField(
+        label=_("Blackout dates"),
+        required=False,
+        help_text=_(
+            "Days without calls on top of the public holidays, one period a line: MM-DD repeats every year "
+            "(12-29 01-03 年末年始), YYYY-MM-DD happens once (2026-08-13 2026-08-16 お盆); a name may follow."
+        ),
+    )
+    # The preset the form was started from (campaigns.presets); recorded on the new policy.
+    preset_key = forms.CharField(required=False, widget=forms.HiddenInput)
 
     weekdays = forms.TypedMultipleChoiceField(
         label=_("Days on which calls are allowed"),
@@ -66,6 +109,8 @@ class PolicyForm(forms.ModelForm):
             "no_resolicit_after_refusal",
             "refusal_scope",
             "prefer_best_hours",
+            "disclosure_required",
+            "no_workplace_calls_rule",
         ]
         widgets = {
             "call_window_start": TIME_INPUT,
@@ -101,6 +146,14 @@ class PolicyForm(forms.ModelForm):
                 "Which campaigns a refusal closes: this one, every campaign selling the same product for the same "
                 "company, or every campaign of the company. A campaign that names no product (or company) falls "
                 "back to itself."
+            ),
+            "disclosure_required": _(
+                "Every script must open with the company, the caller's name, the product and that this is a sales "
+                "call, and a conversation is logged only with the disclosure confirmed (特定商取引法 Art. 16)."
+            ),
+            "no_workplace_calls_rule": _(
+                "Numbers of kind “workplace” are never dialed for a customer who asked not to be called at work "
+                "(貸金業法 Art. 21)."
             ),
         }
 
@@ -147,6 +200,11 @@ class PolicyForm(forms.ModelForm):
 
     def save(self, commit=True):
         self.instance.retry_delays = self.cleaned_data["retry_delays"]
+        self.instance.blackout_dates = self.cleaned_data["blackout_dates"]
+        if self.instance.pk is None and self.cleaned_data.get("preset_key") in PRESETS:
+            key = self.cleaned_data["preset_key"]
+            self.instance.preset_key = key
+            self.instance.preset_version = PRESETS[key]["version"]
         return super().save(commit=commit)
 
 

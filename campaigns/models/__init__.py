@@ -7,6 +7,7 @@
 - lists: CallList, CallListEntry (the leads dispatch hands out)
 - attempts: CallAttempt (append-only call history), Refusal (who refused, by scope)
 - call_events: CallEvent (what happened during a call in progress, as it happened)
+- debts: Debt (what a collections campaign collects, and promises to pay)
 - operators: OperatorProfile, AgentStateLog
 - appointments: Salesperson, Appointment (meetings booked for sales in a call)
 - kpis: the KPI rollup tables, derived from attempts and agent states
@@ -16,6 +17,7 @@ from .appointments import Appointment, Salesperson
 from .attempts import CallAttempt, Refusal
 from .call_events import CallEvent
 from .campaigns import Campaign, CampaignScriptVariant, PreNotice
+from .debts import Debt
 from .dispositions import Disposition
 from .kpis import KpiDaily, KpiHourly, KpiHourProfile, KpiOperatorHour, KpiWatermark
 from .lists import CallList, CallListEntry
@@ -32,6 +34,7 @@ __all__ = [
     "CallingPolicy",
     "Campaign",
     "CampaignScriptVariant",
+    "Debt",
     "Disposition",
     "KpiDaily",
     "KpiHourProfile",

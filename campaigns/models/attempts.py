@@ -61,6 +61,11 @@ class CallAttempt(models.Model):
         "scripts.ScriptVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="attempts"
     )
     answers = models.JSONField(_("script answers"), default=dict, blank=True)
+    # Whether the operator confirmed the mandatory disclosure (特定商取引法 Art. 16) on this call.
+    disclosure_confirmed = models.BooleanField(_("disclosure confirmed"), default=False, db_default=False)
+    # A promise to pay (支払約束) made on this call: the date and amount the customer promised.
+    promised_on = models.DateField(_("promised payment date"), null=True, blank=True)
+    promised_amount = models.DecimalField(_("promised amount"), max_digits=14, decimal_places=0, null=True, blank=True)
     # Unique through attempt_client_token (a constraint: no LIKE index that nothing uses).
     # NULL (not "") when a client sent none: the unique constraint admits any number of NULLs.
     client_token = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001

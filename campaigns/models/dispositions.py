@@ -21,6 +21,9 @@ class Disposition(models.Model):
     is_refusal = models.BooleanField(_("refusal (no re-solicitation)"), default=False)
     adds_dnc = models.BooleanField(_("adds a do-not-call entry"), default=False)
     is_callback = models.BooleanField(_("schedules a callback"), default=False)
+    # 支払約束: the operator records the promised date and amount; the entry rests until the day
+    # after that date (campaigns.services.debts).
+    is_promise_to_pay = models.BooleanField(_("promise to pay"), default=False, db_default=False)
     retry_delay_minutes = models.PositiveIntegerField(_("default retry delay (minutes)"), null=True, blank=True)
     position = models.PositiveIntegerField(_("order"), default=0)
     active = models.BooleanField(_("active"), default=True)

@@ -42,6 +42,18 @@ class CallingPolicy(models.Model):
         _("a refusal blocks"), max_length=8, choices=RefusalScope.choices, default=RefusalScope.PRODUCT
     )
     prefer_best_hours = models.BooleanField(_("prefer the hours when customers answer"), default=False)
+    # Days off on top of the public holiday calendar: [{"from": "12-29", "to": "01-03", "label": "年末年始"}]
+    # ("MM-DD" repeats every year, a range may run over the new year) or one-off
+    # {"from": "2026-08-13", "to": "2026-08-16", "label": "お盆"}. Read by scheduling.is_day_allowed
+    # and, in SQL, by scheduling.blackout_day_sql.
+    blackout_dates = models.JSONField(_("blackout dates"), default=list, blank=True)
+    disclosure_required = models.BooleanField(_("mandatory disclosure at the start of every call"), default=False)
+    no_workplace_calls_rule = models.BooleanField(
+        _("never call the workplace number of a customer who asked not to be called there"), default=False
+    )
+    # The preset (campaigns.presets) this policy was created from, and its version then.
+    preset_key = models.CharField(_("created from preset"), max_length=40, blank=True)
+    preset_version = models.PositiveIntegerField(_("preset version"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

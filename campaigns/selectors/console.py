@@ -16,7 +16,7 @@ from callcenter.held_calls import HeldCall
 from contacts.phones import format_national
 from contacts.services import dnc
 
-from ..models import AgentStateLog, CallAttempt, CallingPolicy, CallList, CallListEntry, Campaign
+from ..models import AgentStateLog, CallAttempt, CallingPolicy, CallList, CallListEntry, Campaign, Debt
 
 Status = CallListEntry.Status
 
@@ -150,6 +150,7 @@ def console_card(entry) -> dict:
                 "number": phone.number,
                 "display": format_national(phone.number) or phone.number,
                 "kind": phone.get_kind_display(),
+                "is_work": phone.kind == phone.Kind.WORK,
                 "is_valid": phone.is_valid,
             }
             for phone in customer.phones.all()
@@ -160,6 +161,7 @@ def console_card(entry) -> dict:
         "dnc_entries": list(dnc.blocking_entries(phone=entry.phone, customer=customer, campaign=entry.campaign_id)),
         "customer_local_time": timezone.now().astimezone(tz) if tz else None,
         "hold_started_at": entry.held_at,
+        "debt": Debt.objects.filter(campaign_id=entry.campaign_id, customer=customer).first(),
     }
 
 
@@ -278,6 +280,14 @@ def _outside_hours_reason(policies, zone_name, now) -> NoCallReason:
         if name:
             return NoCallReason(
                 "outside_hours", _("Today is a public holiday (%(name)s): no calls.") % {"name": name} + next_text
+            )
+        label = scheduling.blackout_label(policy, local_day)
+        if label is not None:
+            return NoCallReason(
+                "outside_hours",
+                _("Today is a day off of the calling policy (%(name)s): no calls.")
+                % {"name": label or _("blackout date")}
+                + next_text,
             )
     if all(local_day.weekday() not in (policy.weekdays or []) for policy in policies):
         return NoCallReason("outside_hours", _("No calls on this day of the week.") + next_text)

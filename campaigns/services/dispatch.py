@@ -31,6 +31,11 @@ Dialable (checked at the claim, now, never trusted from the list build):
 * no active do-not-call entry in scope at this moment (`dnc_blocked_sql`);
 * the cross-campaign cap, the cool-off after a conversation (not for the callback the customer
   asked for) and the re-solicitation rule (policy_rules);
+* the workplace rule: with the policy's no_workplace_calls_rule, never the customer's number of kind
+  "work" when the customer asked not to be called at work (a candidate moves to another of their
+  numbers, or is cancelled when there is none);
+* no open promise to pay (支払約束) in the campaign rests the customer (debts.promise_rests_sql:
+  until the end of the promised date, local time);
 * not held: neither this entry nor another entry of the same customer (two campaigns never ring
   one person at once, and two simultaneous claims cannot pass the cap together).
 
@@ -56,7 +61,7 @@ from contacts.services.dnc import ACTIVE_DNC_SQL
 from ..locks import CLAIM_SUFFIX, lock_entry, lock_operator, lock_operator_sql, try_lock_customer_for_dispatch_sql
 from ..models import AgentStateLog, CallListEntry
 from ..selectors.console import dispatch_scope, held_entry
-from . import policy_rules, prepared
+from . import debts, policy_rules, prepared
 from .agent_state import move_working_operator, move_working_operator_ctes
 
 Status = CallListEntry.Status
@@ -130,10 +135,25 @@ def rules_sql(policy, *, zones_param: str, callback: bool) -> str:
         policy_rules.refused_before_sql(policy, customer="e.customer_id", campaign="e.campaign_id"),
     ]
     parts += [f"NOT {fragment}" for fragment in fragments if fragment]
+    if policy.no_workplace_calls_rule:
+        parts.append(f"NOT {WORKPLACE_REFUSED}")
+    parts.append(
+        "NOT "
+        + debts.promise_rests_sql(
+            campaign="e.campaign_id", customer="e.customer_id", now="%(now)s", time_zone="c.time_zone"
+        )
+    )
     parts.append(HELD_ELSEWHERE_FREE)
     joined = "\n      AND ".join(parts)
     return f"(CASE WHEN c.time_zone = ANY(%({zones_param})s::text[]) THEN (\n      {joined}\n    ) ELSE false END)"
 
+
+# The number the entry would dial is the customer's workplace, and the customer asked not to be
+# called at work (a policy with no_workplace_calls_rule). For entry `e` and customer `c`.
+WORKPLACE_REFUSED = (
+    "(c.no_workplace_calls AND EXISTS (SELECT 1 FROM contacts_phonenumber work_p"
+    " WHERE work_p.customer_id = e.customer_id AND work_p.number = e.phone AND work_p.kind = 'work'))"
+)
 
 HELD_ELSEWHERE_FREE = (
     "NOT EXISTS (SELECT 1 FROM campaigns_calllistentry other_e WHERE other_e.customer_id = e.customer_id"
@@ -207,6 +227,7 @@ def _rules_key(policy) -> tuple:
         policy.cap_days,
         policy.cooloff_days_after_contact,
         policy.no_resolicit_after_refusal,
+        policy.no_workplace_calls_rule,
     )
 
 
@@ -222,6 +243,7 @@ def _cached_hold_sql(key: tuple, campaign_id: int, callback: bool) -> str:
         cap_days=key[4],
         cooloff_days_after_contact=key[5],
         no_resolicit_after_refusal=key[6],
+        no_workplace_calls_rule=key[7],
     )
     columns = ", ".join(f"e.{column}" for column in ENTRY_COLUMNS)
     # One statement: the hold, and a working operator moved to "on call" when the hold was taken.
@@ -342,10 +364,12 @@ def _park(*, entry_id: int, policy, callback: bool, now) -> None:
             policy_rules.refused_before_sql(policy, customer="e.customer_id", campaign="e.campaign_id") or "false",
         ),
         ("held_elsewhere", f"NOT {HELD_ELSEWHERE_FREE}"),
+        ("workplace", WORKPLACE_REFUSED if policy.no_workplace_calls_rule else "false"),
     ]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {', '.join(sql for _, sql in checks)} FROM campaigns_calllistentry e WHERE e.id = %(entry)s",
+            f"SELECT {', '.join(sql for _, sql in checks)} FROM campaigns_calllistentry e"
+            " JOIN contacts_customer c ON c.id = e.customer_id WHERE e.id = %(entry)s",
             {"now": now, "entry": entry_id},
         )
         found = dict(zip((name for name, _ in checks), cursor.fetchone()))
@@ -355,6 +379,15 @@ def _park(*, entry_id: int, policy, callback: bool, now) -> None:
     if found["dnc"]:
         entry.status = Status.BLOCKED
     elif found["refused"]:
+        entry.status = Status.CANCELLED
+    elif found["workplace"]:
+        # Dial another of the customer's numbers when there is one; the next press checks every
+        # rule (do-not-call included) for that number. Else nothing may be dialed: cancelled.
+        other = _number_outside_the_workplace(entry)
+        if other:
+            entry.phone = other
+            entry.save(update_fields=["phone", "updated_at"])
+            return
         entry.status = Status.CANCELLED
     elif entry.attempts >= policy.max_attempts:
         entry.status = Status.EXHAUSTED
@@ -371,6 +404,18 @@ def _park(*, entry_id: int, policy, callback: bool, now) -> None:
         return
     entry.next_attempt_at = None
     entry.save(update_fields=["status", "next_attempt_at", "updated_at"])
+
+
+def _number_outside_the_workplace(entry) -> str | None:
+    from contacts.models import PhoneNumber
+
+    return (
+        PhoneNumber.objects.filter(customer_id=entry.customer_id, is_valid=True)
+        .exclude(kind=PhoneNumber.Kind.WORK)
+        .order_by("-is_primary", "id")
+        .values_list("number", flat=True)
+        .first()
+    )
 
 
 # ------------------------------------------------------------------ holds

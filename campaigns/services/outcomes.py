@@ -29,11 +29,11 @@ from django.utils.translation import gettext as _
 
 from contacts.models import DoNotCall
 from contacts.services import dnc, history
-from scripts.services import validate_answers
+from scripts.services import disclosure_confirmed_in, validate_answers
 
 from ..locks import lock_operator_sql
 from ..models import AgentStateLog, CallAttempt, CallingPolicy, CallListEntry, Campaign, Disposition
-from . import call_events, prepared, scheduling
+from . import call_events, debts, prepared, scheduling
 from .agent_state import move_working_operator_ctes
 
 Status = CallListEntry.Status
@@ -108,15 +108,9 @@ def callback_problems(*, entry, at: dt.datetime, now: dt.datetime, attempt_at: d
         }
     if not scheduling.is_callable_at(policy, customer.time_zone, at):
         local = at.astimezone(tz)
-        holiday = scheduling.holiday_name(policy, local.date(), get_language() or "")
-        if holiday:
-            return [
-                _("%(date)s is a public holiday (%(name)s): no calls.")
-                % {"date": formats.date_format(local.date()), "name": holiday}
-                + hint
-            ]
-        if local.weekday() not in (policy.weekdays or []):
-            return [_("No calls on that day of the week.") + hint]
+        closed = scheduling.closed_day_reason(policy, local.date(), get_language() or "")
+        if closed:
+            return [closed + hint]
         return [
             _("Outside calling hours: %(start)s–%(end)s in the customer's local time (%(zone)s).")
             % {
@@ -156,6 +150,9 @@ def _validate(
     ended_at,
     script_version,
     answers,
+    disclosure_confirmed,
+    promised_on,
+    promised_amount,
     now,
 ) -> dict:
     errors: dict[str, list] = {}
@@ -196,7 +193,25 @@ def _validate(
         )
         if messages:
             errors.setdefault("answers", []).extend(messages)
+    policy = entry.campaign.policy
+    if policy is not None and policy.disclosure_required and disposition.is_contact and not disclosure_confirmed:
+        errors.setdefault("disclosure_confirmed", []).append(str(DISCLOSURE_MISSING_MESSAGE))
+    if disposition.is_promise_to_pay:
+        for field, messages in debts.promise_problems(
+            entry=entry, promised_on=promised_on, promised_amount=promised_amount, now=now
+        ).items():
+            errors.setdefault(field, []).extend(messages)
+    elif promised_on is not None or promised_amount is not None:
+        errors.setdefault("promised_on", []).append(
+            _("A promised date and amount go with a promise-to-pay outcome only.")
+        )
     return errors
+
+
+DISCLOSURE_MISSING_MESSAGE = gettext_lazy(
+    "This campaign requires the mandatory disclosure (特定商取引法 Art. 16): confirm that you stated the company, "
+    "your name, the product and that this is a sales call before logging a conversation."
+)
 
 
 def record_outcome(
@@ -217,6 +232,9 @@ def record_outcome(
     dnc_request: bool = False,
     script_version=None,
     answers: dict | None = None,
+    disclosure_confirmed: bool | None = None,
+    promised_on: dt.date | None = None,
+    promised_amount=None,
     client_token: str | None = None,
     now: dt.datetime | None = None,
 ) -> OutcomeResult:
@@ -257,6 +275,11 @@ def record_outcome(
                 acw_seconds = server_timed.pop("acw_seconds")
             started_at = started_at or entry.held_at or now
             ended_at = ended_at or now
+            # Confirmed by the operator's tick on the script's disclosure step, or stated outright
+            # (a console without a script, an API client).
+            disclosure_confirmed = bool(disclosure_confirmed) or disclosure_confirmed_in(
+                version=script_version, answers=answers
+            )
             errors = _validate(
                 entry=entry,
                 operator=operator,
@@ -268,6 +291,9 @@ def record_outcome(
                 ended_at=ended_at,
                 script_version=script_version,
                 answers=answers,
+                disclosure_confirmed=disclosure_confirmed,
+                promised_on=promised_on,
+                promised_amount=promised_amount,
                 now=now,
             )
             if errors:
@@ -289,6 +315,9 @@ def record_outcome(
                 dnc_request=dnc_request,
                 script_version=script_version,
                 answers=answers,
+                disclosure_confirmed=disclosure_confirmed,
+                promised_on=promised_on if disposition.is_promise_to_pay else None,
+                promised_amount=promised_amount if disposition.is_promise_to_pay else None,
                 client_token=client_token,
                 now=now,
                 **server_timed,
@@ -442,6 +471,9 @@ def _store(
     dnc_request,
     script_version,
     answers,
+    disclosure_confirmed,
+    promised_on,
+    promised_amount,
     client_token,
     now,
     ring_seconds=0,
@@ -471,6 +503,9 @@ def _store(
         callback_personal=bool(callback_at and callback_personal),
         script_version=script_version,
         answers=answers or {},
+        disclosure_confirmed=disclosure_confirmed,
+        promised_on=promised_on,
+        promised_amount=promised_amount,
         client_token=client_token,
     )
     attempt.take_meaning_from(disposition)
@@ -497,10 +532,14 @@ def _store(
         entry.status = Status.EXHAUSTED
     else:
         entry.status = Status.PENDING
-        # Provisional: never sooner than the retry delay and minimum gap. The Celery task moves
-        # it to the first moment every rule allows; dispatch checks every rule anyway.
+        # Provisional: never sooner than the retry delay and minimum gap (and the rest a promise
+        # to pay gives). The Celery task moves it to the first moment every rule allows; dispatch
+        # checks every rule anyway.
         if policy is not None:
             entry.next_attempt_at = scheduling.retry_floor(policy, disposition, started_at)
+            if promised_on is not None:
+                rest = debts.rest_after(promised_on, entry.customer.time_zone)
+                entry.next_attempt_at = max(entry.next_attempt_at, rest) if rest else entry.next_attempt_at
         entry_id = entry.pk
         # robust: the outcome is committed; a broker that is away must not turn it into an error
         # page (Django logs the failure). The entry keeps the provisional time above, and
@@ -526,6 +565,8 @@ def _store(
     attempt._state.db = connection.alias
     if wants_dnc:
         _register_dnc_request(entry=entry, operator=operator, now=now)
+    if promised_on is not None:
+        debts.open_promise(attempt=attempt)
     return attempt
 
 

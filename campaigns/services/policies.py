@@ -1,12 +1,11 @@
 """Calling policies: the shipped presets and saving a policy with an audit trail."""
 
-import datetime
-
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from callcenter.audit import record_event
 from callcenter.uniqueness import save_keeping_unique
+from campaigns import presets
 
 # Upper bounds of the policy's waits. Each becomes a datetime step (last attempt + minutes, now -
 # days): far beyond these the arithmetic overflows (a crashed outcome or scheduling task) and no
@@ -14,84 +13,10 @@ from callcenter.uniqueness import save_keeping_unique
 MAX_DELAY_MINUTES = 366 * 24 * 60
 MAX_WINDOW_DAYS = 3660
 
-# The presets of docs/architecture.md#campaigns-policies-and-call-lists. Plain data for the "start
-# from a preset" form; a new database gets them from campaigns migration 0003_reference_data, which
-# has a copy.
-PRESETS = {
-    "japan_standard": {
-        "name": "Japan standard",
-        "label": _("Japan standard"),
-        "description": (
-            "特定商取引法に沿った標準設定: 9:00-20:00、月〜土、祝日休み。1件あたり最大6回・1日2回・"
-            "間隔120分。全キャンペーン合計で7日に3回まで、会話後7日は架電しない。断られた顧客には"
-            "同じキャンペーンで再勧誘しない。"
-        ),
-        "call_window_start": datetime.time(9, 0),
-        "call_window_end": datetime.time(20, 0),
-        "weekdays": [0, 1, 2, 3, 4, 5],
-        "skip_holidays": True,
-        "holiday_country": "JP",
-        "max_attempts": 6,
-        "max_attempts_per_day": 2,
-        "min_gap_minutes": 120,
-        "retry_delays": {},
-        "cap_attempts": 3,
-        "cap_days": 7,
-        "cooloff_days_after_contact": 7,
-        "no_resolicit_after_refusal": True,
-        "refusal_scope": "product",
-    },
-    "us_collections_reg_f": {
-        "name": "US collections (Reg F 7-in-7)",
-        "label": _("US collections (Reg F 7-in-7)"),
-        "description": (
-            "Regulation F 1006.14 and TCPA: 08:00-21:00 customer local time, every day. At most 7 "
-            "attempts per entry, 2 per day, 60 minutes apart; at most 7 calls in 7 days per debt "
-            "and none within 7 days after a conversation (the conversation day counts as day 1)."
-        ),
-        "call_window_start": datetime.time(8, 0),
-        "call_window_end": datetime.time(21, 0),
-        "weekdays": [0, 1, 2, 3, 4, 5, 6],
-        "skip_holidays": False,
-        "holiday_country": "US",
-        "max_attempts": 7,
-        "max_attempts_per_day": 2,
-        "min_gap_minutes": 60,
-        "retry_delays": {},
-        "cap_attempts": 7,
-        "cap_days": 7,
-        "cooloff_days_after_contact": 7,
-        "no_resolicit_after_refusal": False,
-        "refusal_scope": "product",
-    },
-}
-
-POLICY_FIELDS = [
-    "call_window_start",
-    "call_window_end",
-    "weekdays",
-    "skip_holidays",
-    "holiday_country",
-    "max_attempts",
-    "max_attempts_per_day",
-    "min_gap_minutes",
-    "retry_delays",
-    "cap_attempts",
-    "cap_days",
-    "cooloff_days_after_contact",
-    "no_resolicit_after_refusal",
-    "refusal_scope",
-]
-
-
-def preset_values(key: str) -> dict:
-    """Field values of a preset (for the form's initial data)."""
-    preset = PRESETS[key]
-    return {
-        "name": preset["name"],
-        "description": preset["description"],
-        **{field: preset[field] for field in POLICY_FIELDS},
-    }
+# The presets live in campaigns.presets (values, versions and the law behind each value).
+PRESETS = presets.PRESETS
+POLICY_FIELDS = presets.POLICY_FIELDS
+preset_values = presets.preset_values
 
 
 def ensure_preset_policies() -> None:
@@ -158,6 +83,29 @@ def policy_problems(values: dict) -> dict[str, list[str]]:
     for field in ("cap_days", "cooloff_days_after_contact"):
         if (values.get(field) or 0) > MAX_WINDOW_DAYS:
             add(field, _("At most %(max)s days (ten years).") % {"max": MAX_WINDOW_DAYS})
+    blackout_dates = values.get("blackout_dates")
+    if blackout_dates is not None:
+        from .scheduling import blackout_item_problem
+
+        if not isinstance(blackout_dates, list):
+            add("blackout_dates", _("Give a list of periods."))
+        else:
+            for item in blackout_dates:
+                problem = blackout_item_problem(item)
+                shown = item.get("from", "") if isinstance(item, dict) else str(item)
+                if problem == "order":
+                    add("blackout_dates", _("%(date)s: the period ends before it starts.") % {"date": shown})
+                elif problem == "label":
+                    add("blackout_dates", _("%(date)s: the name is longer than 100 characters.") % {"date": shown})
+                elif problem:
+                    add(
+                        "blackout_dates",
+                        _("%(date)s: give MM-DD (every year) or YYYY-MM-DD (once), both bounds written the same way.")
+                        % {"date": shown[:20]},
+                    )
+    preset_key = values.get("preset_key")
+    if preset_key and preset_key not in PRESETS:
+        add("preset_key", _("Unknown preset %(key)s.") % {"key": preset_key})
     delays = values.get("retry_delays")
     if delays is not None:
         if not isinstance(delays, dict):

@@ -1,10 +1,10 @@
 """When a customer may be called, and when an entry is tried again.
 
 Calling time (docs/rules.md#calling-hours-weekdays-and-holidays): inside the policy's window in the
-*customer's* local time (`Customer.time_zone`), on an allowed weekday, and not a public holiday of the policy's holiday
-calendar (`holidays` package). Local wall-clock comparisons make daylight-saving changes come out
-right: a 08:00-21:00 window in America/New_York is 13:00-02:00 UTC in winter and 12:00-01:00 UTC
-in summer.
+*customer's* local time (`Customer.time_zone`), on an allowed weekday, and neither a public holiday
+of the policy's holiday calendar (`holidays` package) nor one of the policy's own blackout dates
+(is_day_allowed). Local wall-clock comparisons make daylight-saving changes come out right: a
+08:00-21:00 window in America/New_York is 13:00-02:00 UTC in winter and 12:00-01:00 UTC in summer.
 
 Retry schedule (docs/rules.md, the limits): after an outcome, `schedule_retry` (run by a Celery task) sets
 `next_attempt_at` to the earliest moment that satisfies, all at once: the disposition's retry
@@ -72,8 +72,117 @@ def holiday_name(policy, day: dt.date, language: str = "") -> str | None:
     return _holiday_calendar(policy.holiday_country.upper(), day.year, lang).get(day)
 
 
+@dataclass(frozen=True)
+class Blackout:
+    """A day range a policy keeps free on top of the public holidays: "MM-DD" bounds repeat every
+    year (12-29..01-03 runs over the new year), "YYYY-MM-DD" bounds are one period."""
+
+    start: str
+    end: str
+    label: str = ""
+
+    @property
+    def yearly(self) -> bool:
+        return len(self.start) == 5
+
+    def covers(self, day: dt.date) -> bool:
+        if self.yearly:
+            month_day = f"{day.month:02d}-{day.day:02d}"
+            if self.start <= self.end:
+                return self.start <= month_day <= self.end
+            return month_day >= self.start or month_day <= self.end
+        return self.start <= day.isoformat() <= self.end
+
+
+def blackouts(raw) -> tuple[Blackout, ...]:
+    """CallingPolicy.blackout_dates as Blackout periods (items policy_problems would refuse are
+    skipped: a malformed row never makes a day callable or crashes a dispatch)."""
+    if isinstance(raw, tuple):
+        return raw
+    periods = []
+    for item in raw or []:
+        if isinstance(item, dict) and blackout_item_problem(item) is None:
+            periods.append(Blackout(item["from"], item.get("to") or item["from"], str(item.get("label") or "")))
+    return tuple(periods)
+
+
+def blackout_item_problem(item) -> str | None:
+    """Why one blackout item is malformed (an English code for policy_problems), None if fine."""
+    if not isinstance(item, dict) or not isinstance(item.get("from"), str):
+        return "shape"
+    start, end = item["from"], item.get("to") or item["from"]
+    if not isinstance(end, str) or len(start) != len(end) or len(start) not in (5, 10):
+        return "shape"
+    try:
+        if len(start) == 5:
+            # 2000 is a leap year: 02-29 is a day that exists.
+            dt.date.fromisoformat(f"2000-{start}"), dt.date.fromisoformat(f"2000-{end}")
+        elif dt.date.fromisoformat(start) > dt.date.fromisoformat(end):
+            return "order"
+    except ValueError:
+        return "shape"
+    if not isinstance(item.get("label", ""), str) or len(item.get("label", "")) > 100:
+        return "label"
+    return None
+
+
+def blackout_label(policy, day: dt.date) -> str | None:
+    """The label of the policy's blackout period covering `day` ("" when unnamed), else None."""
+    for period in blackouts(policy.blackout_dates):
+        if period.covers(day):
+            return period.label
+    return None
+
+
+def blackout_day_sql(*, dates: str, day: str) -> str:
+    """SQL: true when the local date `day` falls in one of the blackout periods of the jsonb
+    column `dates` (CallingPolicy.blackout_dates), as Blackout.covers says. For set-based checks
+    (the compliance report); test_scheduling_rules proves both forms agree."""
+    month_day = f"to_char({day}, 'MM-DD')"
+    return (
+        f"EXISTS (SELECT 1 FROM jsonb_array_elements(COALESCE({dates}, '[]'::jsonb)) b"
+        " WHERE CASE WHEN length(b->>'from') = 5 THEN"
+        f" CASE WHEN b->>'from' <= COALESCE(b->>'to', b->>'from')"
+        f" THEN {month_day} BETWEEN b->>'from' AND COALESCE(b->>'to', b->>'from')"
+        f" ELSE {month_day} >= b->>'from' OR {month_day} <= b->>'to' END"
+        f" ELSE ({day})::date BETWEEN (b->>'from')::date AND COALESCE(b->>'to', b->>'from')::date END)"
+    )
+
+
 def is_day_allowed(policy, day: dt.date) -> bool:
-    return day.weekday() in (policy.weekdays or []) and holiday_name(policy, day) is None
+    """Whether calls may be made on the local date `day`: an allowed weekday, not a public holiday
+    the policy keeps free, not one of its blackout dates. The one home of "is this day callable"
+    (dispatch through open_zones, retries, callbacks, the console's reasons)."""
+    return (
+        day.weekday() in (policy.weekdays or [])
+        and holiday_name(policy, day) is None
+        and blackout_label(policy, day) is None
+    )
+
+
+def closed_day_reason(policy, day: dt.date, language: str = "") -> str | None:
+    """Why calls are not allowed on `day` (a holiday's or a blackout's name, or a generic phrase
+    for an unnamed blackout), None when the day is a weekday the policy allows."""
+    from django.utils.translation import gettext as _
+
+    name = holiday_name(policy, day, language)
+    if name:
+        return _("%(date)s is a public holiday (%(name)s): no calls.") % {"date": _date(day), "name": name}
+    label = blackout_label(policy, day)
+    if label is not None:
+        return _("%(date)s is a day off of this calling policy (%(name)s): no calls.") % {
+            "date": _date(day),
+            "name": label or _("blackout date"),
+        }
+    if day.weekday() not in (policy.weekdays or []):
+        return _("No calls on that day of the week.")
+    return None
+
+
+def _date(day: dt.date) -> str:
+    from django.utils import formats
+
+    return formats.date_format(day)
 
 
 # ------------------------------------------------------------------ windows
@@ -184,6 +293,7 @@ def _policy_key(policy):
         tuple(sorted(policy.weekdays or [])),
         bool(policy.skip_holidays),
         policy.holiday_country or "",
+        blackouts(policy.blackout_dates),
     )
 
 
@@ -196,6 +306,7 @@ class _PolicyTimes:
     weekdays: tuple
     skip_holidays: bool
     holiday_country: str
+    blackout_dates: tuple
 
 
 @lru_cache(maxsize=512)
@@ -326,6 +437,11 @@ def compute_next_attempt_at(
         floors.append(customer.last_attempt_at + dt.timedelta(minutes=policy.min_gap_minutes))
     if entry.attempts == 0 and entry.next_attempt_at:
         floors.append(entry.next_attempt_at)  # e.g. a pre-notice wait set by the list build
+    from .debts import promise_rest_until
+
+    rest = promise_rest_until(campaign_id=entry.campaign_id, customer=customer)
+    if rest is not None:
+        floors.append(rest)  # a promise to pay rests the customer until the day after the promised date
     earliest = max(floors) if floors else timezone.now()
     lookback = dt.timedelta(days=max(policy.cap_days or 0, policy.cooloff_days_after_contact or 0, 2))
     history = load_call_history(entry=entry, since=earliest - lookback)

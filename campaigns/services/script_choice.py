@@ -100,3 +100,10 @@ def _scripts_changed_during_the_call(entry, script_id: int) -> bool:
         Q(action="campaign.script_variant_removed", data__script=script_id)
         | Q(action="campaign.updated", data__changed__contains=["script"])
     ).exists()
+
+
+def script_has_disclosure(entry) -> bool:
+    """Whether the script the console shows this entry's customer has a mandatory disclosure step
+    (its tick then confirms the disclosure; else the outcome form asks for it)."""
+    version = choose_script_version(campaign=entry.campaign, customer=entry.customer)
+    return version is not None and version.steps.filter(is_disclosure=True).exists()

@@ -66,6 +66,9 @@ def _console_context(request, *, entry=None, form=None, not_held_notes=None):
                 "attempt_number": entry.attempts + 1,
                 "renew_seconds": settings.DISPATCH_HOLD_RENEW_SECONDS,
                 "hold_max_minutes": settings.DISPATCH_HOLD_MAX_MINUTES,
+                "disclosure_checkbox": policy is not None
+                and policy.disclosure_required
+                and not script_choice.script_has_disclosure(entry),
             }
         )
         context.update(softphone_context(request, entry))

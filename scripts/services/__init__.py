@@ -1,6 +1,6 @@
 """Business actions on talk scripts. Import from here: `from scripts import services`."""
 
-from .answers import needs_complete_script, validate_answers
+from .answers import disclosure_confirmed_in, needs_complete_script, validate_answers
 from .authoring import (
     add_step,
     create_script,
@@ -31,6 +31,7 @@ __all__ = [
     "delete_script",
     "delete_step",
     "discard_draft",
+    "disclosure_confirmed_in",
     "export_version",
     "import_script",
     "move_step",

@@ -25,6 +25,14 @@ def needs_complete_script(disposition) -> bool:
     return disposition.code not in CUT_SHORT_CODES
 
 
+def disclosure_confirmed_in(*, version, answers) -> bool:
+    """Whether the answers captured with `version` confirm its mandatory disclosure step."""
+    if version is None or not isinstance(answers, dict):
+        return False
+    keys = version.steps.filter(is_disclosure=True).values_list("key", flat=True)
+    return any(answers.get(key) is True for key in keys)
+
+
 def validate_answers(*, version, answers, disposition, customer=None) -> list[str]:
     """Error messages for answers captured with `version` before logging the outcome `disposition`
     (campaigns owns outcomes and passes it; None for an unknown code); empty when they may be
