@@ -186,9 +186,10 @@ def replica_health() -> dict:
 
 
 class ReplicaReadsMiddleware:
-    """Runs the views of REPLICA_READ_VIEWS inside `replica_reads`. When a read on the replica
-    fails (it stopped since the last check), the replica is marked down and the view runs again,
-    on the primary: these views only read, so running one twice changes nothing."""
+    """Runs the views of REPLICA_READ_VIEWS inside `replica_reads`. When a read fails there (the
+    replica stopped since the last check: it is marked down; or it cancelled a query that
+    conflicted with recovery) the view runs again on the primary: these views only read, so
+    running one twice changes nothing."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -228,9 +229,12 @@ class ReplicaReadsMiddleware:
     def process_exception(self, request, exception):
         if not (_reading_from_replica.get() and isinstance(exception, (OperationalError, InterfaceError))):
             return None
-        if not hasattr(request, "_replica_view") or connections[REPLICA].is_usable():
-            return None  # not the replica's failure
-        mark_replica_down(f"failed during a request: {exception.__class__.__name__}")
+        if not hasattr(request, "_replica_view"):
+            return None
+        if not connections[REPLICA].is_usable():
+            mark_replica_down(f"failed during a request: {exception.__class__.__name__}")
+        # Else the replica answers but cancelled the query (a conflict with recovery) or the
+        # primary failed: once more on the primary either way.
         view_func, view_args, view_kwargs = request._replica_view
         with primary_reads():
             response = view_func(request, *view_args, **view_kwargs)
