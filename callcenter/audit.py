@@ -64,6 +64,7 @@ ACTION_LABELS = {
     "disposition.updated": _("Outcome changed"),
     "dnc.create": _("Do-not-call registered"),
     "dnc.revoke": _("Do-not-call revoked"),
+    "dnc.export": _("Do-not-call registry exported"),
     "import.start": _("Import started"),
     "integration.created": _("Integration account created"),
     "import.done": _("Import finished"),

@@ -74,6 +74,7 @@ ACCESS = {
     "contacts:dnc_revoke": STAFF,
     "contacts:dnc_audit": BACK_OFFICE,
     "contacts:dnc_create": STAFF,
+    "contacts:dnc_export": BACK_OFFICE,
     "contacts:import_list": STAFF,
     "contacts:import_detail": STAFF,
     "contacts:import_errors_csv": STAFF,

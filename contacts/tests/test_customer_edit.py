@@ -11,7 +11,8 @@ from campaigns.services.dispatch import dispatch_next
 from campaigns.tests.factories_console import entry, open_around_the_clock, ready_list, working_campaign
 from contacts.models import Customer
 from contacts.services import customers as service
-from contacts.tests.factories import CustomerFactory
+from contacts.services.dnc import revoke_dnc
+from contacts.tests.factories import CustomerFactory, DoNotCallFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -202,3 +203,26 @@ def test_an_operator_edit_moves_the_customers_version(supervisor, operator, held
     service.add_note(customer=held.customer, text="x", by=operator)
     with pytest.raises(service.ChangedMeanwhile):
         service.update_customer(customer=held.customer, by=supervisor, loaded_version=loaded, name="y")
+
+
+# ------------------------------------------------------------------ the registry's CSV
+
+
+def test_dnc_export_follows_the_page_filters_with_a_bom_formula_safe_and_audited(login, manager, supervisor):
+    DoNotCallFactory(phone_number="+819011112222", note='=HYPERLINK("x")', reason="customer_request")
+    revoked = DoNotCallFactory(phone_number="+819033334444")
+    revoke_dnc(entry=revoked, by=supervisor, reason="誤登録")
+    response = login(manager).get(reverse("contacts:dnc_export"), {"status": "active"})
+    body = b"".join(response.streaming_content).decode("utf-8")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert body.startswith("\ufeff")
+    assert "090-1111-2222" in body and "090-3333-4444" not in body
+    assert "'=HYPERLINK" in body
+    event = AuditEvent.objects.get(action="dnc.export")
+    assert event.actor == manager and event.data["filters"]["status"] == "active"
+    everything = b"".join(login(manager).get(reverse("contacts:dnc_export"), {"status": "all"}).streaming_content)
+    assert "090-3333-4444" in everything.decode("utf-8")
+
+
+def test_operators_cannot_export_the_registry(login, operator):
+    assert login(operator).get(reverse("contacts:dnc_export")).status_code == 403

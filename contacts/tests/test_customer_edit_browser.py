@@ -12,7 +12,7 @@ from campaigns.services.dispatch import dispatch_next
 from campaigns.tests.factories_console import entry, open_around_the_clock, ready_list, working_campaign
 from contacts.models import Customer
 from contacts.services.customers import update_customer
-from contacts.tests.factories import CustomerFactory
+from contacts.tests.factories import CustomerFactory, DoNotCallFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -87,3 +87,14 @@ def test_operator_corrects_the_customer_during_a_call(page, browser_login, opera
     expect(page.get_by_test_id("customer-notes")).to_contain_text("平日 18時以降に")
     expect(page.get_by_test_id("customer-changes")).to_contain_text("070")
     shot(page, "customer-detail-operator-changes")
+
+
+def test_export_the_do_not_call_registry(page, browser_login, supervisor, shot):
+    DoNotCallFactory(phone_number="+819011112222", reason="customer_request")
+    browser_login(supervisor)
+    page.goto(page.base_url + "/contacts/dnc/?status=active")
+    shot(page, "dnc-list-export")
+    with page.expect_download() as download:
+        page.get_by_test_id("dnc-export").click()
+    content = open(download.value.path(), encoding="utf-8").read()
+    assert content.startswith("\ufeff") and "090-1111-2222" in content

@@ -15,6 +15,7 @@ urlpatterns: list = [
     path("customers/<int:pk>/edit/", customer_edit.customer_edit, name="customer_edit"),
     path("dnc/", dnc.dnc_list, name="dnc_list"),
     path("dnc/new/", dnc.dnc_create, name="dnc_create"),
+    path("dnc/export.csv", dnc.dnc_export, name="dnc_export"),
     path("dnc/audit/", dnc.dnc_audit, name="dnc_audit"),
     path("dnc/<int:pk>/", dnc.dnc_detail, name="dnc_detail"),
     path("dnc/<int:pk>/revoke/", dnc.dnc_revoke, name="dnc_revoke"),

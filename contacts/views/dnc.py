@@ -4,7 +4,9 @@ and the registry's audit trail."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,12 +17,13 @@ from ..forms import DncCreateForm, DncFilterForm, DncRevokeForm, add_service_err
 from ..models import Customer, DoNotCall
 from ..phones import format_national
 from ..services import dnc as dnc_service
+from ..services import exports
 
 PER_PAGE = 50
 
 
-@roles.permission_required(roles.MANAGE_LISTS, roles.VIEW_AUDIT)
-def dnc_list(request):
+def _filtered(request):
+    """(form, filter values, entries) as the list page filters them; the export uses the same."""
     form = DncFilterForm(request.GET or None)
     values = form.values() if request.GET else DncFilterForm({}).values()
     scope = values["scope"]
@@ -33,6 +36,12 @@ def dnc_list(request):
     )
     if scope == "campaign":
         entries = entries.filter(campaign__isnull=False)
+    return form, values, entries
+
+
+@roles.permission_required(roles.MANAGE_LISTS, roles.VIEW_AUDIT)
+def dnc_list(request):
+    form, values, entries = _filtered(request)
     page = Paginator(entries, PER_PAGE).get_page(request.GET.get("page"))
     for entry in page:
         entry.display_phone = format_national(entry.phone_number) if entry.phone_number else ""
@@ -46,6 +55,8 @@ def dnc_list(request):
             "page": page,
             "can_manage": roles.can(request.user, roles.MANAGE_LISTS),
             "can_audit": roles.can(request.user, roles.VIEW_AUDIT),
+            "can_export": roles.can(request.user, roles.EXPORT_DATA),
+            "query": request.GET.urlencode(),
             "status": values["status"],
         },
     )
@@ -151,3 +162,14 @@ def dnc_audit(request):
         event.reason_label = reasons.get(event.data.get("reason"), event.data.get("reason", ""))
         event.source_label = sources.get(event.data.get("source"), event.data.get("source", ""))
     return render(request, "contacts/dnc_audit.html", {"page": page, "action": action})
+
+
+@roles.permission_required(roles.EXPORT_DATA)
+def dnc_export(request):
+    _form, values, entries = _filtered(request)
+    chunks = exports.export_dnc_csv(entries=entries, by=request.user, filters=values)
+    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = f'attachment; filename="do-not-call-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
