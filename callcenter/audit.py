@@ -77,6 +77,8 @@ ACTION_LABELS = {
     "list.exported": _("Call list exported"),
     "list.entries_page_read": _("Call list entries read through the API (one page)"),
     "list.recycled": _("Call list recycled"),
+    "callback.reassigned": _("Callback reassigned"),
+    "callback.moved": _("Callback moved"),
     "operator.skills": _("Operator skills changed"),
     "policy.created": _("Calling policy created"),
     "policy.updated": _("Calling policy changed"),

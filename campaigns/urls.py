@@ -1,4 +1,4 @@
-from .urlconf import appointments, compliance, console, kpis, people, script_reports, setup
+from .urlconf import appointments, callbacks, compliance, console, kpis, people, script_reports, setup
 
 app_name = "campaigns"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     *kpis.urlpatterns,
     *script_reports.urlpatterns,
     *people.urlpatterns,
+    *callbacks.urlpatterns,
     *appointments.urlpatterns,
     *compliance.urlpatterns,
 ]

@@ -216,6 +216,10 @@ ACCESS = {
     "api_kpis": BACK_OFFICE | {"client_viewer", "operator"},
     "api_script_kpis": BACK_OFFICE,
     "api_survey_results": BACK_OFFICE,
+    # ---- callbacks
+    "campaigns:callback_list": STAFF,
+    "campaigns:callback_reassign": STAFF,
+    "campaigns:callback_move": STAFF,
     # ---- people's accounts (supervisors; a superuser passes everywhere)
     "campaigns:user_list": STAFF,
     "campaigns:user_create": STAFF,
@@ -239,6 +243,7 @@ PK_KINDS = [
     ("appointment", "appointment"),
     ("salesperson", "salesperson"),
     ("user", "account"),
+    ("callback", "entry"),
     ("script_variant", "campaign"),
     ("survey", "campaign"),
     ("compliance", "campaign"),
