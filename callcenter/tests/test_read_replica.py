@@ -22,6 +22,7 @@ from campaigns.services.kpis import refresh_kpi_rollups
 from campaigns.services.outcomes import record_outcome
 from campaigns.tests.factories_console import WEDNESDAY_2PM, entry, ready_list, working_campaign
 from campaigns.tests.factories_kpis import DAY, at, hand_dataset
+from contacts.tests.factories import CustomerFactory, SegmentFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True, databases=["default", "replica"]), pytest.mark.slow]
 WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "CREATE", "ALTER", "DROP", "SELECT SETVAL", "LOCK")
@@ -71,7 +72,9 @@ def copy_test_database(source: dict, port: int) -> None:
 
 def wait_until_replayed(primary_port: int, standby_port: int, timeout: float = 30) -> None:
     """Until the standby has replayed everything the primary had written when this was called."""
-    target = scalar(primary_port, "postgres", "SELECT pg_current_wal_lsn()::text")
+    # The insert position, not the write position: the pair commits asynchronously
+    # (synchronous_commit = off), so a commit may be in the WAL buffers and not written yet.
+    target = scalar(primary_port, "postgres", "SELECT pg_current_wal_insert_lsn()::text")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if scalar(standby_port, "postgres", f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn"):
@@ -236,3 +239,32 @@ def test_stopping_the_standby_changes_nothing_for_users(replica, reference_data,
     # the status (no Celery worker runs in this test, so that one is "failed").
     required_ok = all(body[name] == "ok" for name in ("database", "redis", "celery"))
     assert body["database"] == "ok" and health.status_code == (200 if required_ok else 503)
+
+
+def test_customer_search_exports_and_segment_counts_read_on_the_standby(
+    replica, reference_data, supervisor, login, api_as
+):
+    primary, standby = replica
+    customers = [CustomerFactory(name=f"レプリカ {n}", prefecture="東京都") for n in range(3)]
+    segment = SegmentFactory(
+        criteria={"match": "all", "rules": [{"field": "prefecture", "op": "eq", "value": "東京都"}]}
+    )
+    wait_until_replayed(primary.port, standby.port)
+    browser = login(supervisor)
+    api = api_as(supervisor)
+
+    with CaptureQueriesContext(connections["replica"]) as search_on_standby:
+        page = browser.get("/contacts/customers/", {"q": "レプリカ"})
+    with CaptureQueriesContext(connections["replica"]) as export_on_standby:
+        export = browser.get("/contacts/customers/export.csv")
+        csv = b"".join(export.streaming_content).decode("utf-8-sig")  # streamed after the view returned
+    with CaptureQueriesContext(connections["replica"]) as count_on_standby:
+        count = api.get(f"/api/v1/segments/{segment.pk}/count/")
+
+    assert page.status_code == 200 and customers[0].name in page.content.decode()
+    assert export.status_code == 200 and all(customer.external_id in csv for customer in customers)
+    assert count.status_code == 200 and count.json()["count"] == 3
+    for on_standby in (search_on_standby, export_on_standby, count_on_standby):
+        standby_sql = statements(on_standby)
+        assert any("contacts_customer" in sql for sql in standby_sql)
+        assert not [sql for sql in standby_sql if sql.lstrip().upper().startswith(WRITES)]
