@@ -17,6 +17,23 @@ DEFAULTS = [
     # Last, so the number keys of the outcomes above stay as they were; the console's A key picks it.
     ("appointment", "Appointment set", "アポイント獲得", True, True, True, False, False, False, None),
 ]
+# The key of each default outcome in a new campaign's set (the keys the console has always used
+# for them, so operators' habits carry over). The console's D picks the do-not-call outcome too.
+DEFAULT_KEYS = {
+    "no_answer": "1",
+    "busy": "2",
+    "voicemail": "3",
+    "invalid_number": "4",
+    "wrong_person": "5",
+    "callback": "6",
+    "refused": "7",
+    "success": "8",
+    "dnc_request": "9",
+    "hung_up": "0",
+    "appointment": "A",
+}
+# What a campaign of a purpose starts with on top of the default set, on these keys.
+PURPOSE_KEYS = {"collections": {"promise_to_pay": "P"}}
 
 # Added later, with a flag of its own (campaigns migration 0006 has a copy).
 PROMISE_TO_PAY = {
@@ -49,6 +66,7 @@ def ensure_default_dispositions() -> None:
                 is_callback=callback,
                 retry_delay_minutes=delay,
                 position=position * 10,
+                default_key=DEFAULT_KEYS.get(code, ""),
             ),
         )
     values = dict(PROMISE_TO_PAY)

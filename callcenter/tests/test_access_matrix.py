@@ -172,6 +172,7 @@ ACCESS = {
     "campaigns:policy_list": STAFF,
     "campaigns:policy_edit": STAFF,
     "campaigns:policy_create": STAFF,
+    "campaigns:campaign_outcomes": STAFF,
     "campaigns:disposition_list": STAFF,
     "campaigns:disposition_edit": STAFF,
     "campaigns:disposition_create": STAFF,
@@ -181,6 +182,8 @@ ACCESS = {
     "api_campaign_finish": STAFF,
     "api_campaign_pause": STAFF,
     "api_campaign_lists": BACK_OFFICE,
+    "api_campaign_outcomes": BACK_OFFICE | {"operator"},  # an operator: their own campaigns' only
+    "api_campaign_outcome_detail": STAFF,
     "api_script_variants": BACK_OFFICE,
     "api_script_variant_detail": STAFF,
     "api_list_detail": BACK_OFFICE,
@@ -236,7 +239,7 @@ ACCESS = {
 }
 
 # Arguments that are not ids of a planted object.
-FIXED_ARGUMENTS = {"table": "day", "action": "pause", "direction": "up", "path": "nothing"}
+FIXED_ARGUMENTS = {"table": "day", "action": "pause", "direction": "up", "path": "nothing", "code": "busy"}
 # The planted object each URL's `pk` names, by the first matching name fragment.
 PK_KINDS = [
     ("api_token", "api_token"),

@@ -67,11 +67,15 @@ def test_role_groups():
 
 
 def test_default_dispositions():
+    """0003 writes the outcomes, 0006 adds the appointment, 0009 the promise to pay, 0010 gives the
+    default ones their keys (the default set; the promise to pay is added to collections campaigns
+    by hand)."""
     from_migration, from_code = _written_by_both(
         [
             ("campaigns.migrations.0003_reference_data", "create_dispositions"),
             ("campaigns.migrations.0006_appointments", "create_appointment_disposition"),
             ("campaigns.migrations.0009_presets_blackouts_disclosure_debts", "create_promise_to_pay"),
+            ("campaigns.migrations.0010_campaign_outcome_sets", "give_campaigns_their_outcome_sets"),
         ],
         "",
         ensure_default_dispositions,
@@ -79,6 +83,7 @@ def test_default_dispositions():
         lambda: Disposition.objects.all().delete(),
     )
     assert len(from_migration) == 12
+    assert sorted(row["default_key"] for row in from_migration if row["default_key"]) == sorted("1234567890A")
     assert from_migration == from_code
 
 

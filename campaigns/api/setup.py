@@ -1,6 +1,7 @@
 """REST API of campaign setup: policies, dispositions, campaigns, call lists
 (docs/api.md#policies-dispositions-campaigns-lists)."""
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
@@ -21,12 +22,16 @@ from campaigns.models import CallingPolicy, CallList, CallListEntry, Campaign, D
 from campaigns.selectors.setup import campaigns_visible_to
 from campaigns.services import campaigns as campaign_services
 from campaigns.services import lists as list_services
+from campaigns.services import outcome_sets
 from campaigns.services.policies import save_disposition, save_policy
 
 from .setup_serializers import (
     CallListEntrySerializer,
     CallListRequestSerializer,
     CallListSerializer,
+    CampaignOutcomeAddSerializer,
+    CampaignOutcomeKeySerializer,
+    CampaignOutcomeSerializer,
     CampaignSerializer,
     DispositionSerializer,
     PolicySerializer,
@@ -181,6 +186,87 @@ class CampaignTransition(APIView):
         except campaign_services.CampaignStateError as error:
             return Response({"detail": str(error), "problems": error.problems}, status=status.HTTP_409_CONFLICT)
         return Response(CampaignSerializer(campaign).data)
+
+
+# ------------------------------------------------------------------ a campaign's outcome set
+
+
+def _visible_campaign(request, pk) -> Campaign:
+    return get_object_or_404(campaigns_visible_to(request.user), pk=pk)
+
+
+class CampaignOutcomes(APIView):
+    """GET the campaign's outcome set in key order (operators of the campaign too); POST adds one."""
+
+    permission_classes = [read_write_permission((*OVERSEE, roles.USE_CONSOLE), SUPERVISE)]
+
+    @extend_schema(responses=CampaignOutcomeSerializer(many=True), tags=["campaigns"])
+    def get(self, request, pk):
+        campaign = _visible_campaign(request, pk)
+        return Response(CampaignOutcomeSerializer(outcome_sets.campaign_outcomes(campaign), many=True).data)
+
+    @extend_schema(
+        request=CampaignOutcomeAddSerializer,
+        responses={
+            201: CampaignOutcomeSerializer,
+            400: OpenApiResponse(
+                description="key taken or not valid, outcome already in the set or not in use, set full"
+            ),
+        },
+        tags=["campaigns"],
+    )
+    def post(self, request, pk):
+        campaign = _visible_campaign(request, pk)
+        body = CampaignOutcomeAddSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        # A refusal (ValidationError) is a 400 {errors} through the API's exception handler.
+        row = outcome_sets.add_outcome(
+            campaign=campaign,
+            disposition=body.validated_data["disposition"],
+            key=body.validated_data["key"],
+            by=request.user,
+        )
+        return Response(CampaignOutcomeSerializer(row).data, status=status.HTTP_201_CREATED)
+
+
+class CampaignOutcomeDetail(APIView):
+    """PATCH {key} moves an outcome of the set to another key; DELETE takes it out of the set."""
+
+    permission_classes = [read_write_permission(SUPERVISE, SUPERVISE)]
+
+    def _disposition(self, code):
+        return get_object_or_404(Disposition, code=code)
+
+    @extend_schema(
+        request=CampaignOutcomeKeySerializer,
+        responses={200: CampaignOutcomeSerializer, 400: OpenApiResponse(description="key taken or not valid")},
+        tags=["campaigns"],
+    )
+    def patch(self, request, pk, code):
+        campaign = _visible_campaign(request, pk)
+        disposition = self._disposition(code)
+        if not campaign.outcomes.filter(disposition=disposition).exists():
+            raise Http404
+        body = CampaignOutcomeKeySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        # A refusal (ValidationError) is a 400 {errors} through the API's exception handler.
+        row = outcome_sets.change_key(
+            campaign=campaign, disposition=disposition, key=body.validated_data["key"], by=request.user
+        )
+        return Response(CampaignOutcomeSerializer(row).data)
+
+    @extend_schema(
+        request=None,
+        responses={204: None, 400: OpenApiResponse(description="the campaign's last outcome")},
+        tags=["campaigns"],
+    )
+    def delete(self, request, pk, code):
+        campaign = _visible_campaign(request, pk)
+        disposition = self._disposition(code)
+        if not campaign.outcomes.filter(disposition=disposition).exists():
+            raise Http404
+        outcome_sets.remove_outcome(campaign=campaign, disposition=disposition, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # ------------------------------------------------------------------ call lists

@@ -13,7 +13,7 @@ from campaigns.presets import PRESETS
 from campaigns.selectors.setup import operator_users
 from campaigns.services.campaigns import COST_FIELDS, edit_problems, value_problems
 from campaigns.services.lists import EXCLUSION_REASONS, LIST_PRIORITY_LIMIT, list_operator_choices
-from campaigns.services.policies import MAX_DELAY_MINUTES, policy_problems
+from campaigns.services.policies import MAX_DELAY_MINUTES, disposition_problems, policy_problems
 from contacts.attributes import validate_attribute_key
 from contacts.models import Segment
 from contacts.serializers import CriteriaField
@@ -131,8 +131,15 @@ class DispositionSerializer(serializers.ModelSerializer):
             "retry_delay_minutes",
             "position",
             "active",
+            "default_key",
         ]
         extra_kwargs = {"retry_delay_minutes": {"max_value": MAX_DELAY_MINUTES}}
+
+    def validate(self, attrs):
+        problems = disposition_problems(attrs, instance=self.instance)
+        if problems:
+            raise serializers.ValidationError(problems)
+        return attrs
 
 
 class CampaignSerializer(serializers.ModelSerializer):
@@ -335,3 +342,29 @@ class RecycleSerializer(serializers.Serializer):
 
 def can_read_campaigns(user) -> bool:
     return roles.can(user, roles.MANAGE_LISTS, roles.VIEW_DASHBOARD, roles.USE_CONSOLE)
+
+
+class CampaignOutcomeSerializer(serializers.Serializer):
+    """One outcome of a campaign's set: its code, labels and meaning, and the key operators press."""
+
+    code = serializers.CharField(source="disposition.code", read_only=True)
+    label = serializers.CharField(source="disposition.label", read_only=True)
+    label_ja = serializers.CharField(source="disposition.label_ja", read_only=True)
+    key = serializers.CharField(read_only=True)
+    is_contact = serializers.BooleanField(source="disposition.is_contact", read_only=True)
+    is_success = serializers.BooleanField(source="disposition.is_success", read_only=True)
+    closes_entry = serializers.BooleanField(source="disposition.closes_entry", read_only=True)
+    adds_dnc = serializers.BooleanField(source="disposition.adds_dnc", read_only=True)
+    is_callback = serializers.BooleanField(source="disposition.is_callback", read_only=True)
+    active = serializers.BooleanField(source="disposition.active", read_only=True)
+
+
+class CampaignOutcomeAddSerializer(serializers.Serializer):
+    disposition = serializers.SlugRelatedField(
+        slug_field="code", queryset=Disposition.objects.all(), help_text="the outcome's code"
+    )
+    key = serializers.CharField(max_length=1, help_text="0-9 or a letter the console does not use itself")
+
+
+class CampaignOutcomeKeySerializer(serializers.Serializer):
+    key = serializers.CharField(max_length=1, help_text="0-9 or a letter the console does not use itself")

@@ -5,12 +5,14 @@ import datetime as dt
 import json
 
 from django import forms
+from django.db.models import Case, When
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from callcenter.api_parsers import unstorable
 
 from ..models import AgentStateLog, CallAttempt, Disposition
+from ..services import outcome_sets
 from ..services.agent_state import BREAK_REASONS
 
 
@@ -69,10 +71,25 @@ class OutcomeForm(forms.Form):
         label=_("Promised amount (yen)"), required=False, min_value=1, max_digits=14, decimal_places=0
     )
 
-    def __init__(self, *args, customer_zone=None, **kwargs):
+    def __init__(self, *args, customer_zone=None, campaign=None, **kwargs):
+        """`campaign`: offer its own outcome set, on its keys. Without it (a post for a call the
+        operator no longer holds) any outcome in use parses, and the service decides."""
         super().__init__(*args, **kwargs)
         self.customer_zone = customer_zone
-        self.fields["disposition"].queryset = Disposition.objects.filter(active=True).order_by("position", "code")
+        self.outcome_set = []
+        if campaign is None:
+            self.fields["disposition"].queryset = Disposition.objects.filter(active=True)
+            return
+        self.outcome_set = outcome_sets.campaign_outcomes(campaign, active_only=True)
+        in_key_order = [row.disposition_id for row in self.outcome_set]
+        self.fields["disposition"].queryset = Disposition.objects.filter(pk__in=in_key_order).order_by(
+            Case(*[When(pk=pk, then=rank) for rank, pk in enumerate(in_key_order)], default=len(in_key_order))
+        )
+
+    @property
+    def grid(self):
+        """(campaign outcome, radio) pairs in key order, for the console's outcome grid."""
+        return list(zip(self.outcome_set, self["disposition"], strict=False))
 
     def _moment(self, name):
         raw = (self.cleaned_data.get(name) or "").strip()

@@ -15,7 +15,7 @@ from campaigns.selectors.setup import operator_users
 from campaigns.services.campaigns import edit_problems, value_problems
 from campaigns.services.lists import LIST_PRIORITY_LIMIT, list_operator_choices, recyclable_dispositions
 from campaigns.services.people import clean_skills
-from campaigns.services.policies import MAX_DELAY_MINUTES, policy_problems
+from campaigns.services.policies import MAX_DELAY_MINUTES, disposition_problems, policy_problems
 from contacts.attributes import validate_attribute_key
 from contacts.models import Segment
 
@@ -285,6 +285,7 @@ class DispositionForm(forms.ModelForm):
             "retry_delay_minutes",
             "position",
             "active",
+            "default_key",
         ]
         help_texts = {
             "code": _("Short identifier used by the API and exports (letters, digits, _ and -)."),
@@ -305,6 +306,13 @@ class DispositionForm(forms.ModelForm):
         if self.instance.pk:
             # Codes are referenced by history, policies and integrations: fixed once created.
             self.fields["code"].disabled = True
+
+    def clean(self):
+        cleaned = super().clean()
+        for field, messages in disposition_problems(cleaned, instance=self.instance).items():
+            for message in messages:
+                self.add_error(field, message)
+        return cleaned
 
 
 class CallListForm(forms.Form):
@@ -450,3 +458,29 @@ class OperatorSkillsForm(forms.Form):
             return clean_skills(self.cleaned_data["skills"])
         except ValidationError as error:
             raise forms.ValidationError(error.message_dict["skills"]) from None
+
+
+class CampaignOutcomeForm(forms.Form):
+    """Add an outcome to a campaign's set, or move one to another key. The key rules
+    (campaigns.services.outcome_sets) are checked by the service."""
+
+    disposition = forms.ModelChoiceField(
+        label=_("Outcome"),
+        queryset=Disposition.objects.filter(active=True),
+        to_field_name="code",
+        error_messages={"required": _("Choose an outcome."), "invalid_choice": _("Choose an outcome in use.")},
+    )
+    key = forms.CharField(
+        label=_("Key"),
+        max_length=1,
+        error_messages={"required": _("Choose the key operators press for it.")},
+    )
+
+    def __init__(self, *args, campaign=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["disposition"].label_from_instance = lambda d: d.display_label
+        if campaign is not None and not self.is_bound:
+            # Offered: what the set does not hold yet.
+            self.fields["disposition"].queryset = Disposition.objects.filter(active=True).exclude(
+                campaign_outcomes__campaign=campaign
+            )

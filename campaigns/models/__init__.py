@@ -2,7 +2,7 @@
 (`from campaigns.models import CallList`): where a model lives inside the package may change.
 
 - policies: CallingPolicy (when and how often customers may be called)
-- dispositions: Disposition (the outcomes of an attempt)
+- dispositions: Disposition (the outcomes of an attempt), CampaignOutcome (a campaign's own set)
 - campaigns: Campaign, CampaignScriptVariant, PreNotice
 - lists: CallList, CallListEntry (the leads dispatch hands out)
 - attempts: CallAttempt (append-only call history), Refusal (who refused, by scope)
@@ -18,7 +18,7 @@ from .attempts import CallAttempt, Refusal
 from .call_events import CallEvent
 from .campaigns import Campaign, CampaignScriptVariant, PreNotice
 from .debts import Debt
-from .dispositions import Disposition
+from .dispositions import CampaignOutcome, Disposition
 from .kpis import KpiDaily, KpiHourly, KpiHourProfile, KpiOperatorHour, KpiWatermark
 from .lists import CallList, CallListEntry
 from .operators import AgentStateLog, OperatorProfile
@@ -33,6 +33,7 @@ __all__ = [
     "CallListEntry",
     "CallingPolicy",
     "Campaign",
+    "CampaignOutcome",
     "CampaignScriptVariant",
     "Debt",
     "Disposition",

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from callcenter.audit import record_event
 from callcenter.uniqueness import save_keeping_unique
 from campaigns.models import CallList, Campaign
+from campaigns.services import outcome_sets
 from campaigns.services.policies import MAX_WINDOW_DAYS
 
 Status = Campaign.Status
@@ -153,6 +154,8 @@ def save_campaign(*, campaign, by, operators=None, changed: list[str] | None = N
         # Not the status: the copy being saved was read before, and a transition committed since
         # (beat finishing the campaign at its end date, another supervisor's pause) must stand.
         save_keeping_unique(campaign, field="name", message=taken, update_fields=EDITABLE_FIELDS)
+    if created:
+        outcome_sets.copy_default_set(campaign=campaign)
     if operators is not None:
         campaign.operators.set(operators)
     record_event(

@@ -143,6 +143,7 @@ def _validate(
     entry,
     operator,
     disposition,
+    offered,
     callback_at,
     dnc_request,
     started_at,
@@ -158,6 +159,9 @@ def _validate(
     errors: dict[str, list] = {}
     if not disposition.active:
         errors.setdefault("disposition", []).append(_("This outcome is no longer in use."))
+    elif not offered:
+        # Only the campaign's own set (campaigns.services.outcome_sets) is offered in its console.
+        errors.setdefault("disposition", []).append(_("This outcome is not one of this campaign's outcomes."))
     if started_at > now + CLOCK_TOLERANCE:
         # A start in the future would hide this call from the gap, per-day and cap checks of the
         # customer's other entries (they count calls started up to "now").
@@ -252,7 +256,7 @@ def record_outcome(
     try:
         with transaction.atomic():
             # The customer row is loaded only if a callback needs its time zone.
-            entry = _lock_entry(entry_id, operator_id=operator.pk)
+            entry, offered = _lock_entry(entry_id, operator_id=operator.pk, disposition_id=disposition.pk)
             if entry.status != Status.HELD or entry.held_by_id != operator.pk:
                 # Recorded before, or by a twin request we waited for? (While the entry is still
                 # held by this operator, a token recorded before can only be a replay after a new
@@ -284,6 +288,7 @@ def record_outcome(
                 entry=entry,
                 operator=operator,
                 disposition=disposition,
+                offered=offered,
                 callback_at=callback_at,
                 dnc_request=dnc_request,
                 started_at=started_at,
@@ -376,13 +381,19 @@ def _replay(client_token: str, operator, entry_id) -> OutcomeResult | None:
     return OutcomeResult(attempt=attempt, entry=attempt.entry, created=False)
 
 
-def _lock_entry(entry_id, *, operator_id) -> CallListEntry:
+def _lock_entry(entry_id, *, operator_id, disposition_id) -> tuple[CallListEntry, bool]:
     """The entry, locked until the end of the transaction (waits for other holders), with its
-    campaign and policy: one plain SQL statement (the ORM's select_related cost more than the
-    statement itself on this path), after the operator's work lock in the same round trip (the
-    outcome moves the operator back to "ready")."""
+    campaign and policy, and whether the campaign's outcome set offers the disposition: one plain
+    SQL statement (the ORM's select_related cost more than the statement itself on this path),
+    after the operator's work lock in the same round trip (the outcome moves the operator back to
+    "ready")."""
     with connection.cursor() as cursor:
-        prepared.execute(cursor, LOCK_SQL, {"entry": entry_id}, before=lock_operator_sql(operator_id))
+        prepared.execute(
+            cursor,
+            LOCK_SQL,
+            {"entry": entry_id, "disposition": disposition_id},
+            before=lock_operator_sql(operator_id),
+        )
         row = cursor.fetchone()
     if row is None:
         raise CallListEntry.DoesNotExist("CallListEntry matching query does not exist.")
@@ -392,10 +403,10 @@ def _lock_entry(entry_id, *, operator_id) -> CallListEntry:
     campaign = prepared.model_from_row(Campaign, _CAMPAIGN_FIELDS, row[entry_end:campaign_end])
     policy = None
     if row[campaign_end] is not None:
-        policy = prepared.model_from_row(CallingPolicy, _POLICY_FIELDS, row[campaign_end:])
+        policy = prepared.model_from_row(CallingPolicy, _POLICY_FIELDS, row[campaign_end:-1])
     campaign._state.fields_cache["policy"] = policy
     entry._state.fields_cache["campaign"] = campaign
-    return entry
+    return entry, bool(row[-1])
 
 
 _ENTRY_FIELDS = CallListEntry._meta.concrete_fields
@@ -407,6 +418,10 @@ LOCK_SQL = (
         [f"e.{f.column}" for f in _ENTRY_FIELDS]
         + [f"k.{f.column}" for f in _CAMPAIGN_FIELDS]
         + [f"p.{f.column}" for f in _POLICY_FIELDS]
+        + [
+            "EXISTS (SELECT 1 FROM campaigns_campaignoutcome o"
+            " WHERE o.campaign_id = e.campaign_id AND o.disposition_id = %(disposition)s)"
+        ]
     )
     + " FROM campaigns_calllistentry e JOIN campaigns_campaign k ON k.id = e.campaign_id"
     " LEFT JOIN campaigns_callingpolicy p ON p.id = k.policy_id WHERE e.id = %(entry)s FOR UPDATE OF e"

@@ -1,6 +1,7 @@
 """Calling policies: the shipped presets and saving a policy with an audit trail."""
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from callcenter.audit import record_event
@@ -125,11 +126,68 @@ def policy_problems(values: dict) -> dict[str, list[str]]:
     return problems
 
 
+def disposition_problems(values: dict, *, instance=None) -> dict[str, list[str]]:
+    """What another outcome already has, {field: [messages]} (the form and the API): a label
+    (in either language, whatever the case) or a key of the default set. Operators pick outcomes
+    by name and key, so two outcomes may never look the same."""
+    from campaigns.models import Disposition
+    from campaigns.services.outcome_sets import key_problem
+
+    others = Disposition.objects.all()
+    if instance is not None and instance.pk:
+        others = others.exclude(pk=instance.pk)
+    problems: dict[str, list[str]] = {}
+    for field in ("label", "label_ja"):
+        value = (values.get(field) or "").strip()
+        taken = others.filter(**{f"{field}__iexact": value}).first() if value else None
+        if taken is not None:
+            problems[field] = [
+                _("The outcome %(code)s is already called %(label)s: choose another name.")
+                % {"code": taken.code, "label": value}
+            ]
+    key = (values.get("default_key") or "").strip().upper()
+    if key:
+        problem = key_problem(key, code=values.get("code") or getattr(instance, "code", ""))
+        taken = others.filter(default_key=key).first()
+        if problem:
+            problems["default_key"] = [problem]
+        elif taken is not None:
+            problems["default_key"] = [
+                _("The key %(key)s is taken by %(outcome)s.") % {"key": key, "outcome": taken.display_label}
+            ]
+    return problems
+
+
 @transaction.atomic
 def save_disposition(*, disposition, by, changed: list[str] | None = None):
-    """Create or edit an outcome; the default set is seeded, supervisors add their own."""
+    """Create or edit an outcome; the default set is seeded, supervisors add their own. A code,
+    label or default key another request took meanwhile is a ValidationError on that field (the
+    unique constraints decide), not a server error."""
+    from campaigns.models import Disposition
+
     created = disposition.pk is None
-    save_keeping_unique(disposition, field="code", message=_("An outcome with this code already exists."))
+    disposition.default_key = (disposition.default_key or "").strip().upper()
+    problems = disposition_problems(
+        {"label": disposition.label, "label_ja": disposition.label_ja, "default_key": disposition.default_key},
+        instance=disposition,
+    )
+    if problems:
+        raise ValidationError(problems)
+    try:
+        with transaction.atomic():
+            disposition.save()
+    except IntegrityError:
+        # Committed by another request since the check above: now the check sees it.
+        problems = disposition_problems(
+            {"label": disposition.label, "label_ja": disposition.label_ja, "default_key": disposition.default_key},
+            instance=disposition,
+        )
+        others = Disposition.objects.exclude(pk=disposition.pk) if disposition.pk else Disposition.objects.all()
+        if others.filter(code=disposition.code).exists():
+            problems["code"] = [_("An outcome with this code already exists.")]
+        if not problems:
+            raise
+        raise ValidationError(problems) from None
     record_event(
         actor=by,
         action="disposition.created" if created else "disposition.updated",

@@ -68,6 +68,14 @@ class CampaignFactory(factory.django.DjangoModelFactory):
         if create and extracted:
             obj.operators.add(*extracted)
 
+    @factory.post_generation
+    def outcomes(obj, create, extracted, **kwargs):
+        """The default set, as save_campaign gives a new campaign (outcomes=False: none)."""
+        if create and extracted is not False:
+            from campaigns.services.outcome_sets import copy_default_set
+
+            copy_default_set(campaign=obj)
+
 
 class CallListFactory(factory.django.DjangoModelFactory):
     class Meta:

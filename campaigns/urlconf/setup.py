@@ -27,6 +27,7 @@ urlpatterns = [
         name="script_variant_delete",
     ),
     path("manage/<int:pk>/prenotices/", views.prenotice_list, name="prenotice_list"),
+    path("manage/<int:pk>/outcomes/", views.campaign_outcomes, name="campaign_outcomes"),
     path("manage/<int:pk>/lists/new/", list_views.list_create, name="list_create"),
     path("lists/<int:pk>/", list_views.list_detail, name="list_detail"),
     path("lists/<int:pk>/progress/", list_views.list_progress, name="list_progress"),
@@ -58,6 +59,12 @@ api_urlpatterns = [
         "campaigns/<int:pk>/finish/", api.CampaignTransition.as_view(action_name="finish"), name="api_campaign_finish"
     ),
     path("campaigns/<int:pk>/lists/", api.CampaignCallLists.as_view(), name="api_campaign_lists"),
+    path("campaigns/<int:pk>/outcomes/", api.CampaignOutcomes.as_view(), name="api_campaign_outcomes"),
+    path(
+        "campaigns/<int:pk>/outcomes/<slug:code>/",
+        api.CampaignOutcomeDetail.as_view(),
+        name="api_campaign_outcome_detail",
+    ),
     path("campaigns/<int:pk>/script-variants/", variant_api.ScriptVariantList.as_view(), name="api_script_variants"),
     path(
         "campaigns/<int:pk>/script-variants/<int:variant_pk>/",

@@ -52,7 +52,7 @@ def _console_context(request, *, entry=None, form=None, not_held_notes=None):
         card = selectors.console_card(entry)
         zone = scheduling.zone(entry.customer.time_zone)
         if form is None:
-            form = OutcomeForm(customer_zone=zone, initial={"client_token": uuid.uuid4().hex})
+            form = OutcomeForm(customer_zone=zone, campaign=entry.campaign, initial={"client_token": uuid.uuid4().hex})
         policy = entry.campaign.policy
         context.update(card)
         context.update(
@@ -162,7 +162,11 @@ def console_outcome(request, entry_id):
     # Only the entry this operator holds is ever read for the page: a refused or invalid post for
     # anyone else's entry gets the operator's own console (409), never that entry's customer card.
     entry = selectors.held_entry(request.user, entry_id=entry_id)
-    form = OutcomeForm(request.POST, customer_zone=scheduling.zone(entry.customer.time_zone) if entry else None)
+    form = OutcomeForm(
+        request.POST,
+        customer_zone=scheduling.zone(entry.customer.time_zone) if entry else None,
+        campaign=entry.campaign if entry else None,
+    )
     if form.is_valid():
         try:
             outcome = form.outcome_kwargs()

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from callcenter import roles
 from campaigns.forms.setup import (
     CampaignForm,
+    CampaignOutcomeForm,
     DispositionForm,
     OperatorSkillsForm,
     PolicyForm,
@@ -20,8 +21,10 @@ from campaigns.forms.setup import (
     PreNoticeImportForm,
 )
 from campaigns.models import CallingPolicy, Campaign, Disposition, OperatorProfile, PreNotice
+from campaigns.models.dispositions import CONSOLE_KEYS, MAX_CAMPAIGN_OUTCOMES, OUTCOME_KEYS
 from campaigns.selectors.setup import campaign_list_rows, lists_of, operator_users
 from campaigns.services import campaigns as campaign_services
+from campaigns.services import outcome_sets
 from campaigns.services import policies as policy_services
 from campaigns.services import prenotices as prenotice_services
 
@@ -118,6 +121,7 @@ def campaign_detail_context(campaign, *, variant_form=None) -> dict:
         "variants": variants_of(campaign),
         "variant_form": variant_form or ScriptVariantForm(campaign=campaign),
         "default_published": campaign.script.latest_published() if campaign.script else None,
+        "outcomes": outcome_sets.campaign_outcomes(campaign),
     }
 
 
@@ -245,6 +249,75 @@ def policy_edit(request, pk):
         if saved:
             return saved
     return render(request, "campaigns/setup/policy_form.html", {"form": form, "policy": policy})
+
+
+# ------------------------------------------------------------------ a campaign's outcome set
+
+OUTCOME_ACTIONS = {"add": outcome_sets.add_outcome, "key": outcome_sets.change_key}
+
+
+@manage
+def campaign_outcomes(request, pk):
+    """The campaign's own outcomes and their keys: add one, move one to another key, remove one."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    form = CampaignOutcomeForm(campaign=campaign)
+    failed_action = ""
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "remove":
+                disposition = get_object_or_404(Disposition, code=request.POST.get("disposition", ""))
+                outcome_sets.remove_outcome(campaign=campaign, disposition=disposition, by=request.user)
+                messages.success(request, _("%(outcome)s removed.") % {"outcome": disposition.display_label})
+                return redirect("campaigns:campaign_outcomes", pk=pk)
+            if action in OUTCOME_ACTIONS:
+                form = CampaignOutcomeForm(request.POST, campaign=campaign)
+                if form.is_valid():
+                    disposition = form.cleaned_data["disposition"]
+                    OUTCOME_ACTIONS[action](
+                        campaign=campaign, disposition=disposition, key=form.cleaned_data["key"], by=request.user
+                    )
+                    messages.success(
+                        request,
+                        _("%(outcome)s is on the key %(key)s.")
+                        % {"outcome": disposition.display_label, "key": form.cleaned_data["key"].upper()},
+                    )
+                    return redirect("campaigns:campaign_outcomes", pk=pk)
+        except ValidationError as error:
+            if action == "remove":
+                for problem in error.messages:
+                    messages.error(request, problem)
+                return redirect("campaigns:campaign_outcomes", pk=pk)
+            for field, problems in error.message_dict.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        failed_action = action
+        if action == "key":
+            for problem in form.errors.values():
+                for message in problem:
+                    messages.error(request, message)
+            return redirect("campaigns:campaign_outcomes", pk=pk)
+        form.fields["disposition"].queryset = Disposition.objects.filter(active=True).exclude(
+            campaign_outcomes__campaign=campaign
+        )
+    rows = outcome_sets.campaign_outcomes(campaign)
+    taken = {row.key for row in rows}
+    return render(
+        request,
+        "campaigns/setup/campaign_outcomes.html",
+        {
+            "campaign": campaign,
+            "rows": rows,
+            "form": form,
+            "failed_action": failed_action,
+            "free_keys": [key for key in OUTCOME_KEYS if key not in taken],
+            "all_keys": OUTCOME_KEYS,
+            "console_keys": CONSOLE_KEYS,
+            "max_outcomes": MAX_CAMPAIGN_OUTCOMES,
+            "full": len(rows) >= MAX_CAMPAIGN_OUTCOMES,
+        },
+        status=400 if failed_action else 200,
+    )
 
 
 # ------------------------------------------------------------------ dispositions

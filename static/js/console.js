@@ -231,6 +231,25 @@
     const syncDnc = () => { if (callbackBox) { callbackBox.classList.toggle("opacity-50", dnc.checked); callbackBox.querySelectorAll("input").forEach((i) => { i.disabled = dnc.checked; }); } };
     dnc?.addEventListener("change", syncDnc);
     if (dnc) { syncDnc(); }
+    // The chosen outcome is named next to the save buttons, so it is seen before saving.
+    const chosen = document.getElementById("chosen-outcome-label");
+    const showChosen = () => {
+      const radio = form.querySelector("input[name=disposition]:checked");
+      if (chosen) { chosen.textContent = radio ? radio.dataset.label : chosen.dataset.none; chosen.classList.toggle("text-secondary", !radio); }
+    };
+    form.addEventListener("change", (event) => {
+      if (event.target.name !== "disposition") { return; }
+      showChosen();
+      // The do-not-call outcome is a do-not-call request: the box says so (and no callback is taken).
+      if (dnc && event.target.dataset.dnc === "1" && !dnc.checked) { dnc.checked = true; syncDnc(); }
+    });
+    showChosen();
+  }
+  function pickOutcome(radio) {
+    if (!radio) { return; }
+    radio.checked = true;
+    radio.dispatchEvent(new Event("change", { bubbles: true }));
+    radio.focus();
   }
   // Timers kept in the tab by earlier versions of this page: the server keeps them now.
   Object.keys(sessionStorage).filter((k) => k.startsWith("console-timers-")).forEach((k) => sessionStorage.removeItem(k));
@@ -256,11 +275,11 @@
     if (key === "m") { const notes = document.getElementById("id_notes"); if (notes) { notes.focus(); event.preventDefault(); } return; }
     if (key === "r") { const reaction = document.getElementById("id_reaction"); if (reaction) { reaction.focus(); event.preventDefault(); } return; }
     if (key === "b") { const cb = document.getElementById("id_callback_at"); if (cb && !cb.disabled) { cb.focus(); event.preventDefault(); } return; }
-    if (key === "d") { const dnc = document.getElementById("id_dnc_request"); if (dnc) { dnc.click(); } return; }
+    if (key === "d") { pickOutcome(form && form.querySelector("input[name=disposition][data-dnc='1']")); return; }
     if (event.key === "?") { const help = document.getElementById("shortcuts"); if (help) { help.open = !help.open; } return; }
-    if (/^[0-9]$/.test(event.key) && form) {
-      const radio = form.querySelector("input[name=disposition][data-key='" + event.key + "']");
-      if (radio) { radio.checked = true; radio.dispatchEvent(new Event("change", { bubbles: true })); radio.focus(); }
+    if (key === "a") { return; }  // the appointment outcome: appointment_booking.js picks it and opens its panel
+    if (/^[0-9a-zA-Z]$/.test(event.key) && form) {
+      pickOutcome(form.querySelector("input[name=disposition][data-key='" + event.key.toUpperCase() + "']"));
     }
   });
 })();

@@ -108,9 +108,12 @@ def test_operator_works_three_calls_with_the_keyboard(page, browser_login, shot,
     # Call 3: the customer asks never to be called again.
     page.wait_for_selector("[data-testid=customer-name]:has-text('高橋 三郎')")
     page.keyboard.press("c")
-    page.keyboard.press("7")  # refused
-    page.keyboard.press("d")  # do-not-call request
+    page.keyboard.press("7")  # refused... then the customer says never to call again
+    assert page.inner_text("[data-testid=chosen-outcome]").endswith("断り")
+    page.keyboard.press("d")  # D: the do-not-call request outcome, whatever its number key
+    assert page.is_checked("input[name=disposition][value=dnc_request]")
     assert page.is_checked("#id_dnc_request")
+    assert "架電拒否" in page.inner_text("[data-testid=chosen-outcome]")
     page.keyboard.press("e")
     page.keyboard.press("Control+Enter")
 
@@ -127,7 +130,7 @@ def test_operator_works_three_calls_with_the_keyboard(page, browser_login, shot,
     assert attempts == [
         (first.pk, "no_answer", "呼び出し音のみ。夕方に再架電。"),
         (second.pk, "callback", "明日10時に折り返し希望"),
-        (third.pk, "refused", ""),
+        (third.pk, "dnc_request", ""),
     ]
     assert CallAttempt.objects.get(entry=first).talk_seconds >= 0
     assert CallAttempt.objects.get(entry=first).answered_at is not None
@@ -173,6 +176,10 @@ def test_callback_outside_hours_is_refused_with_a_clear_message(page, browser_lo
     page.click("[data-testid=save]")
     error = page.wait_for_selector("[data-testid=callback-error]")
     assert "09:00" in error.inner_text() and "20:00" in error.inner_text()
+    # The reason is also next to the save buttons, where the operator is looking.
+    refused = page.inner_text("[data-testid=save-refused]")
+    assert "保存されていません" in refused and "09:00" in refused
+    assert "再架電希望" in page.inner_text("[data-testid=chosen-outcome]")
     assert page.input_value("#id_notes") == "夜遅くを希望"
     shot(page, "console-5-callback-refused")
     assert not CallAttempt.objects.filter(entry__isnull=False).exists()

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from callcenter.models import AuditEvent
-from campaigns.models import AgentStateLog, CallAttempt, CallListEntry, Disposition
+from campaigns.models import AgentStateLog, CallAttempt, CallListEntry, CampaignOutcome, Disposition
 from campaigns.services.agent_state import change_agent_state
 from campaigns.services.dispatch import dispatch_next, release_expired_holds, release_hold
 from campaigns.services.outcomes import EntryNotHeld, record_outcome
@@ -117,9 +117,15 @@ def test_final_outcomes_close_the_entry(held, operator, disposition, status):
 def test_a_refusal_outcome_closes_the_entry_even_when_not_marked_final(held, operator):
     """A supervisor's own refusal outcome with "closes the entry" unticked: the customer who
     refused is still never called again from this list, and no callback can be set with it."""
-    Disposition.objects.create(
-        code="refused_soft", label="Refused", label_ja="断り（弱）", is_contact=True, is_refusal=True, is_final=False
+    soft = Disposition.objects.create(
+        code="refused_soft",
+        label="Refused (soft)",
+        label_ja="断り（弱）",
+        is_contact=True,
+        is_refusal=True,
+        is_final=False,
     )
+    CampaignOutcome.objects.create(campaign=held.campaign, disposition=soft, key="F")
     with pytest.raises(ValidationError) as refused:
         log(held, operator, "refused_soft", callback_at=NOW + dt.timedelta(days=1))
     assert "callback_at" in refused.value.message_dict

@@ -191,7 +191,7 @@ def test_without_the_policy_rule_the_flag_does_not_stop_dispatch(operator):
 @pytest.fixture
 def collections(operator):
     policy = japan_standard(cap_attempts=None, cap_days=None, cooloff_days_after_contact=None, max_attempts_per_day=3)
-    return working_campaign(operators=[operator], policy=policy)
+    return working_campaign(operators=[operator], policy=policy, purpose="collections")
 
 
 def promise(held, operator, *, promised_on, promised_amount=30000, now=NOW):

@@ -44,14 +44,14 @@ def test_a_campaign_name_taken_meanwhile_is_a_form_error(login, supervisor, refe
 
 def test_a_disposition_code_taken_meanwhile_is_a_form_error(login, supervisor, reference_data):
     with taken_meanwhile(
-        lambda: Disposition.objects.create(code="appointment", label="Appointment", label_ja="アポ", position=300)
+        lambda: Disposition.objects.create(code="home_visit", label="Home visit", label_ja="訪問", position=300)
     ):
         response = login(supervisor).post(
             reverse("campaigns:disposition_create"),
             {
-                "code": "appointment",
-                "label": "Appointment",
-                "label_ja": "アポ獲得",
+                "code": "home_visit",
+                "label": "Home visit booked",
+                "label_ja": "訪問予約",
                 "is_contact": "on",
                 "position": "200",
             },
@@ -59,7 +59,7 @@ def test_a_disposition_code_taken_meanwhile_is_a_form_error(login, supervisor, r
 
     assert response.status_code == 200
     assert "code" in response.context["form"].errors
-    assert Disposition.objects.filter(code="appointment").count() == 1
+    assert Disposition.objects.filter(code="home_visit").count() == 1
 
 
 def test_a_policy_name_taken_meanwhile_is_a_400_in_the_api(api_as, supervisor, reference_data):
@@ -91,14 +91,14 @@ def test_a_policy_name_taken_meanwhile_is_a_400_in_the_api(api_as, supervisor, r
 
 def test_an_api_disposition_code_taken_meanwhile_is_a_400(api_as, supervisor, reference_data):
     with taken_meanwhile(
-        lambda: Disposition.objects.create(code="appointment", label="Appointment", label_ja="アポ", position=300)
+        lambda: Disposition.objects.create(code="home_visit", label="Home visit", label_ja="訪問", position=300)
     ):
         response = api_as(supervisor).post(
             "/api/v1/dispositions/",
             {
-                "code": "appointment",
-                "label": "Appointment",
-                "label_ja": "アポ獲得",
+                "code": "home_visit",
+                "label": "Home visit booked",
+                "label_ja": "訪問予約",
                 "is_contact": True,
             },
             format="json",
@@ -106,4 +106,4 @@ def test_an_api_disposition_code_taken_meanwhile_is_a_400(api_as, supervisor, re
 
     assert response.status_code == 400, response.content
     assert list(response.json()["errors"]) == ["code"]
-    assert Disposition.objects.filter(code="appointment").count() == 1
+    assert Disposition.objects.filter(code="home_visit").count() == 1
