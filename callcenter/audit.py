@@ -53,6 +53,7 @@ ACTION_LABELS = {
     "export.customers": _("Customers exported"),
     "export.survey_results": _("Survey results exported"),
     "export.compliance": _("Compliance report exported"),
+    "customer.erased": _("Customer erased on request"),
     "kpis.export": _("KPIs exported"),
     "dispatch.release_hold": _("Held call released"),
     "agent.signed_off_logout": _("Operator signed off at logout"),

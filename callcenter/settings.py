@@ -361,6 +361,9 @@ CELERY_BEAT_SCHEDULE: dict = {
 
 # Product settings
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "JP")
+# The key of the hash that replaces an erased customer's phone numbers (contacts.services.erasure).
+# Keep it for good: a new key stops matching the numbers erased before it.
+ERASURE_HASH_KEY = env_str("ERASURE_HASH_KEY", "") or SECRET_KEY
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024)
 # An .xlsx file is refused before it is opened when it would unpack to more than
 # XLSX_MAX_UNPACKED_BYTES, or when a part of it packs more tightly than a spreadsheet does (a zip

@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from callcenter.audit import m2m_change, record_event
 from callcenter.audit_context import current_actor
+from contacts.models import DoNotCall
+from contacts.services.erasure import ERASURE_NOTE, customer_erased
 
 from .models import Campaign
 from .services import agent_state
@@ -41,3 +43,36 @@ def audit_client_viewers(sender, instance, action, reverse, pk_set, **kwargs):
             change=verb,
             users=usernames,
         )
+
+
+@receiver(customer_erased, dispatch_uid="campaigns.erase_customer_calls")
+def erase_customer_calls(sender, customer_id, hash, by, **kwargs):
+    """A deletion request (contacts.services.erasure): the customer's calls keep their times and
+    outcomes for the KPIs, but their numbers become hashes and what was written about the person
+    (notes, script answers, an appointment's notes and place) is cleared; entries still open are
+    blocked. Runs in the erasure's transaction, where the history guard is open."""
+    from .models import Appointment, CallAttempt, CallListEntry
+
+    phones = set(CallAttempt.objects.filter(customer_id=customer_id).values_list("phone", flat=True))
+    phones |= set(CallListEntry.objects.filter(customer_id=customer_id).values_list("phone", flat=True))
+    hashed = {phone: hash(phone) for phone in phones if phone and not phone.startswith("#")}
+    registered = set(
+        DoNotCall.objects.filter(phone_number__in=list(hashed.values())).values_list("phone_number", flat=True)
+    )
+    for phone, digest in hashed.items():
+        CallAttempt.objects.filter(customer_id=customer_id, phone=phone).update(phone=digest)
+        CallListEntry.objects.filter(customer_id=customer_id, phone=phone).update(phone=digest)
+        if digest not in registered:  # a number dialed once that the customer no longer had
+            DoNotCall.objects.create(
+                phone_number=digest,
+                customer_id=customer_id,
+                reason=DoNotCall.Reason.CUSTOMER_REQUEST,
+                source=DoNotCall.Source.SUPERVISOR,
+                note=ERASURE_NOTE,
+                created_by=by,
+            )
+    CallAttempt.objects.filter(customer_id=customer_id).exclude(notes="", answers={}).update(notes="", answers={})
+    CallListEntry.objects.filter(
+        customer_id=customer_id, status__in=[CallListEntry.Status.PENDING, CallListEntry.Status.CALLBACK]
+    ).update(status=CallListEntry.Status.BLOCKED, next_attempt_at=None, callback_at=None, updated_at=timezone.now())
+    Appointment.objects.filter(customer_id=customer_id).update(notes="", place="")

@@ -5,7 +5,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -28,6 +34,7 @@ from .serializers import (
 )
 from .services import customers as customer_service
 from .services import dnc as dnc_service
+from .services import erasure
 from .services import segments as segment_service
 
 
@@ -56,6 +63,10 @@ def _int_param(request, name):
 def _is_id(value: str) -> bool:
     """An id as the schema states it: ASCII digits, at least 1 (str.isdigit() takes "²" too)."""
     return value.isascii() and value.isdigit() and int(value) >= 1
+
+
+class EraseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, help_text="Why, e.g. the deletion request's reference")
 
 
 @extend_schema_view(
@@ -90,7 +101,35 @@ class CustomerViewSet(
         "default": (roles.VIEW_CUSTOMERS,),
         "create": (roles.MANAGE_LISTS,),
         "partial_update": (roles.MANAGE_LISTS,),
+        "erase": (roles.MANAGE_LISTS,),
     }
+
+    @extend_schema(
+        request=EraseSerializer,
+        responses={
+            200: inline_serializer(
+                "Erased", fields={"id": serializers.IntegerField(), "erased_at": serializers.DateTimeField()}
+            ),
+            400: OpenApiResponse(description="No reason given"),
+            409: OpenApiResponse(description="The customer was erased already"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def erase(self, request, pk=None):
+        """Deletion request (個人情報保護法): clear the customer's personal data, replace their numbers
+        by a keyed hash and keep them from ever being called again. Past calls keep their times and
+        outcomes. Audited (`customer.erased`)."""
+        customer = get_object_or_404(Customer, pk=pk)
+        payload = EraseSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        reason = payload.validated_data["reason"]
+        try:
+            customer = erasure.erase_customer(customer=customer, by=request.user, reason=reason)
+        except DjangoValidationError as error:
+            if not hasattr(error, "error_dict"):  # erased already: a conflict, not bad input
+                return Response({"detail": " ".join(error.messages)}, status=status.HTTP_409_CONFLICT)
+            raise
+        return Response({"id": customer.pk, "erased_at": customer.erased_at})
 
     def get_queryset(self):
         if self.action != "list":

@@ -79,6 +79,8 @@ class Customer(models.Model):
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Set when the customer's personal data was erased on request (contacts.services.erasure).
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -89,6 +89,8 @@ ACCESS = {
     "contacts:segment_preview": BACK_OFFICE,
     "customer-list": BACK_OFFICE,
     "customer-detail": BACK_OFFICE,
+    "customer-erase": STAFF,
+    "contacts:customer_erase": STAFF,
     "dnc-list": BACK_OFFICE | {"operator"},
     "dnc-detail": BACK_OFFICE,
     "dnc-revoke": STAFF,

@@ -393,6 +393,8 @@ class CustomerLoader(TableLoader):
             f"count(*) FILTER (WHERE NOT inserted) FROM {self.touched}"
         )
         created, updated, existing = cursor.fetchone()
+        if self.phones:
+            self._block_erased_numbers(cursor, table)
         if self.phones and self._add_phones(cursor, table, existing=existing):
             # Customers whose only change is a phone number are updated too (and say so in updated_at).
             cursor.execute(
@@ -537,6 +539,25 @@ class CustomerLoader(TableLoader):
             """
         self.upsert_sql = sql
         self.upsert_params = params
+
+    def _block_erased_numbers(self, cursor, table: str) -> None:
+        """A number of the chunk that was erased on request (its hash is on the registry) gets a
+        plain do-not-call entry before it is stored: imported again, it stays blocked. Reads the
+        chunk's numbers only while some erased number exists."""
+        from ..services.erasure import HASH_PREFIX, block_erased_numbers
+
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM contacts_donotcall WHERE phone_number LIKE %s AND revoked_at IS NULL)",
+            [HASH_PREFIX + "%"],
+        )
+        if not cursor.fetchone()[0]:
+            return
+        columns = ", ".join(f"(v.{phone.name}_number)" for phone in self.phones)
+        cursor.execute(
+            f"SELECT DISTINCT x.number FROM {table} v CROSS JOIN LATERAL (VALUES {columns}) AS x(number)"
+            f" WHERE v.{VALID} AND x.number IS NOT NULL"
+        )
+        block_erased_numbers([row[0] for row in cursor.fetchall()])
 
     def _add_phones(self, cursor, table: str, *, existing: int) -> int:
         """Add the chunk's numbers; `existing`: how many of its customers were stored before.

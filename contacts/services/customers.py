@@ -9,8 +9,9 @@ from django.utils.translation import gettext as _
 from callcenter.audit import record_event
 
 from ..attributes import clean_attributes
-from ..models import Customer, PhoneNumber
+from ..models import Customer, DoNotCall, PhoneNumber
 from ..phones import normalize_phone, phone_kind
+from .erasure import block_erased_numbers
 
 # Fields a caller may set directly (the call-history summary is kept by the outcome service).
 EDITABLE_FIELDS = (
@@ -72,9 +73,11 @@ def _clean_phones(phones: list[dict]) -> list[dict]:
     return rows
 
 
-def _replace_phones(customer: Customer, phones: list[dict]) -> bool:
+def _replace_phones(customer: Customer, phones: list[dict], *, by=None) -> bool:
     """Whether anything changed."""
     rows = _clean_phones(phones)
+    # A number erased on request (its hash is on the registry) stays blocked when it comes back.
+    block_erased_numbers([row["number"] for row in rows], by=by, source=DoNotCall.Source.SUPERVISOR)
     keep = {row["number"] for row in rows}
     deleted, _by_model = customer.phones.exclude(number__in=keep).delete()
     touched = bool(deleted)
@@ -195,7 +198,7 @@ def create_customer(*, by, phones: list[dict] | None = None, **fields) -> Custom
             customer = Customer(**fields)
             customer.full_clean(exclude=["phones"])
             customer.save()
-            _replace_phones(customer, phones or [])
+            _replace_phones(customer, phones or [], by=by)
             record_event(actor=by, action="customer.create", target=customer, summary=str(customer))
     except IntegrityError:
         raise ValidationError({"external_id": [_("A customer with this customer ID already exists.")]})
@@ -209,6 +212,8 @@ def update_customer(
     `loaded_version` (the `updated_at` the editor was shown), an edit made on a customer someone
     saved since raises ChangedMeanwhile instead of overwriting their change."""
     fields = _checked_fields(fields)
+    if customer.erased_at is not None:
+        raise ValidationError(_("This customer was erased on request: their data cannot be edited."))
     try:
         with transaction.atomic():
             # Two edits of one customer at once (two supervisors, an API client and a page) run
@@ -234,7 +239,7 @@ def update_customer(
             if changed:
                 customer.full_clean(exclude=["phones"])
                 customer.save(update_fields=[*changed, "updated_at"])
-            if phones is not None and _replace_phones(customer, phones) and not changed:
+            if phones is not None and _replace_phones(customer, phones, by=by) and not changed:
                 _touch(customer)  # the customer's version moves with its numbers
             if changed or phones is not None:
                 record_event(

@@ -57,6 +57,10 @@ def blocking_entries(*, phone: str | None = None, customer=None, campaign=None, 
         numbers.add(phone)  # a number nobody in the database has (yet)
     if customer_id:
         owners.add(customer_id)
+    # An erased customer's opt-out is stored under the hash of the number (contacts.services.erasure).
+    from .erasure import is_hashed, number_hash
+
+    numbers |= {number_hash(number) for number in numbers if not is_hashed(number)}
     match = Q(phone_number__in=numbers) | Q(customer_id__in=owners)
     return active_entries(at).filter(_in_scope(campaign_id)).filter(match)
 

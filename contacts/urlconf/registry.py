@@ -13,6 +13,7 @@ urlpatterns: list = [
     path("customers/new/", customer_edit.customer_create, name="customer_create"),
     path("customers/<int:pk>/", customers.customer_detail, name="customer_detail"),
     path("customers/<int:pk>/edit/", customer_edit.customer_edit, name="customer_edit"),
+    path("customers/<int:pk>/erase/", customers.customer_erase, name="customer_erase"),
     path("dnc/", dnc.dnc_list, name="dnc_list"),
     path("dnc/new/", dnc.dnc_create, name="dnc_create"),
     path("dnc/export.csv", dnc.dnc_export, name="dnc_export"),

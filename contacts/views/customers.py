@@ -1,12 +1,16 @@
 """Customer pages: the searchable list (capped counts), a customer's card and history, the CSV
-export."""
+export, the erasure of a customer on request."""
 
 import json
 from dataclasses import dataclass
 
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from callcenter import audit, roles
 
@@ -15,7 +19,7 @@ from ..forms import CustomerFilterForm
 from ..forms_customers import windows_as_text
 from ..models import Customer
 from ..phones import format_national
-from ..services import exports
+from ..services import erasure, exports
 
 PER_PAGE = 50
 COUNT_LIMIT = 10_000
@@ -117,25 +121,30 @@ def customer_list(request):
     return render(request, template, context)
 
 
+def _shown_number(number: str) -> str:
+    """A number as people read it; an erased one's hash shortened (it identifies nobody)."""
+    return number[:8] + "…" if erasure.is_hashed(number) else format_national(number)
+
+
 @roles.permission_required(roles.VIEW_CUSTOMERS)
 def customer_detail(request, pk):
     customer = get_object_or_404(Customer, pk=pk)
     phones = selectors.customer_phones(customer)
     blocked = selectors.blocked_numbers(customer)
     for phone in phones:
-        phone.display = format_national(phone.number)
+        phone.display = _shown_number(phone.number)
         phone.blocked = phone.number in blocked
     history = list(selectors.customer_dnc_history(customer))
     for entry in history:
-        entry.display_phone = format_national(entry.phone_number) if entry.phone_number else ""
+        entry.display_phone = _shown_number(entry.phone_number) if entry.phone_number else ""
     attempts = list(selectors.customer_timeline(customer))
     for attempt in attempts:
-        attempt.display_phone = format_national(attempt.phone)
+        attempt.display_phone = _shown_number(attempt.phone)
     changes = list(selectors.customer_changes(customer))
     for event in changes:
         event.label = audit.action_label(event.action)
         number = event.data.get("number") if isinstance(event.data, dict) else None
-        event.display_number = format_national(number) if number else ""
+        event.display_number = _shown_number(number) if number else ""
     active_global = [entry for entry in history if entry.is_active() and entry.campaign_id is None]
     active_campaign = [entry for entry in history if entry.is_active() and entry.campaign_id is not None]
     context = {
@@ -171,3 +180,45 @@ def customer_export(request):
     response["Content-Disposition"] = f'attachment; filename="{exports.export_filename()}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+class EraseForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Why (e.g. the request's reference and date)"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm = forms.BooleanField(
+        label=gettext_lazy("I understand that this cannot be undone."),
+        error_messages={"required": gettext_lazy("Tick the box to confirm.")},
+    )
+
+
+@roles.permission_required(roles.MANAGE_LISTS)
+def customer_erase(request, pk):
+    """Deletion request: a confirmation page (what will be erased, what is kept), then the erasure."""
+    customer = get_object_or_404(Customer, pk=pk)
+    if customer.erased_at is not None:
+        messages.info(request, _("This customer was erased already."))
+        return redirect("contacts:customer_detail", pk=customer.pk)
+    form = EraseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            erasure.erase_customer(customer=customer, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _(
+                    "The customer's personal data was erased. Their numbers are kept only as a hash on the "
+                    "do-not-call registry, so they are never called again."
+                ),
+            )
+        return redirect("contacts:customer_detail", pk=customer.pk)
+    return render(
+        request,
+        "contacts/customer_erase.html",
+        {"customer": customer, "form": form, "attempt_count": customer.call_attempts.count()},
+        status=400 if form.errors else 200,
+    )

@@ -1,0 +1,189 @@
+"""Deletion requests (個人情報保護法: 利用停止・消去): a supervisor erases a customer's personal data.
+
+What `erase_customer` does, in one transaction (the history guards are opened for it with
+`history_change`, the reason naming the customer):
+- clears the name, kana, e-mail, address (postal code, prefecture, address), birth date, gender,
+  tags, notes, attributes and preferred call times; the customer ID becomes a keyed hash, so a
+  later import with the same ID makes a new customer;
+- replaces each phone number by its keyed hash (`number_hash`: "#" and 31 hex digits of an
+  HMAC-SHA256 under settings.ERASURE_HASH_KEY), everywhere it is stored: the customer's numbers,
+  the do-not-call entries about the customer, and through `customer_erased` the campaigns' data
+  (attempts keep their times and outcomes for the KPIs, their numbers become hashes and their
+  notes and script answers are cleared; open entries are blocked);
+- registers a global do-not-call entry for each hashed number and one for the customer, so the
+  person is never called again;
+- keeps a plain-number entry for a number another customer still has (a household's line: the
+  opt-out stays on the number itself);
+- records `customer.erased` in the audit trail (who, when, why; no personal data).
+
+The hash is compared where a number enters the database (`block_erased_numbers`: imports, the
+customer form and API) and in `dnc.blocking_entries`: a number whose hash carries an active entry
+gets a plain do-not-call entry of its own there, so every later check (list builds, dispatch)
+blocks it with the registry's ordinary rule.
+"""
+
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from callcenter.audit import record_event
+from callcenter.history import history_change
+
+from ..models import Customer, DoNotCall, PhoneNumber
+
+HASH_PREFIX = "#"
+ERASURE_NOTE = "Deletion request: the customer's personal data was erased; never call this number again."
+REIMPORT_NOTE = "The number of a customer erased on request, imported again: never call it."
+
+# Sent inside the erasure's transaction so the apps above contacts erase what they hold about the
+# customer: sender=Customer, customer_id, hash (the number_hash function), by.
+customer_erased = Signal()
+
+
+def number_hash(number: str) -> str:
+    """The keyed hash that stands for an erased number (fits the 32 characters of a number column;
+    "#" is never the start of a normalized number)."""
+    digest = hmac.new(settings.ERASURE_HASH_KEY.encode(), number.encode(), hashlib.sha256).hexdigest()
+    return HASH_PREFIX + digest[:31]
+
+
+def is_hashed(number: str) -> bool:
+    return number.startswith(HASH_PREFIX)
+
+
+def _active(at):
+    return DoNotCall.objects.filter(revoked_at__isnull=True).exclude(expires_at__lte=at)
+
+
+def erase_customer(*, customer, by, reason: str) -> Customer:
+    """Erase the customer's personal data (see the module docstring). Raises ValidationError when
+    no reason is given or the customer was erased already."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why the customer is erased (e.g. the request's reference).")]})
+    now = timezone.now()
+    with history_change(f"personal-data erasure of customer {customer.pk}"):
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        if customer.erased_at is not None:
+            raise ValidationError(_("This customer was erased already."))
+        phones = list(customer.phones.all())
+        numbers = {p.number for p in phones if p.number and not is_hashed(p.number)}
+        numbers |= set(
+            DoNotCall.objects.filter(customer=customer)
+            .exclude(phone_number="")
+            .exclude(phone_number__startswith=HASH_PREFIX)
+            .values_list("phone_number", flat=True)
+        )
+        shared = set(
+            PhoneNumber.objects.filter(number__in=numbers).exclude(customer=customer).values_list("number", flat=True)
+        )
+        for phone in phones:
+            if not is_hashed(phone.number):
+                PhoneNumber.objects.filter(pk=phone.pk).update(
+                    number=number_hash(phone.number), raw="", is_valid=False, is_primary=phone.is_primary
+                )
+        for entry in DoNotCall.objects.filter(customer=customer).exclude(phone_number=""):
+            if not is_hashed(entry.phone_number):
+                DoNotCall.objects.filter(pk=entry.pk).update(phone_number=number_hash(entry.phone_number))
+        active = _active(now)
+        for number in sorted(numbers):
+            hashed = number_hash(number)
+            if not active.filter(phone_number=hashed, campaign__isnull=True).exists():
+                DoNotCall.objects.create(
+                    phone_number=hashed,
+                    customer=customer,
+                    reason=DoNotCall.Reason.CUSTOMER_REQUEST,
+                    source=DoNotCall.Source.SUPERVISOR,
+                    note=ERASURE_NOTE,
+                    created_by=by,
+                    created_at=now,
+                )
+            if number in shared and not active.filter(phone_number=number, campaign__isnull=True).exists():
+                DoNotCall.objects.create(
+                    phone_number=number,
+                    reason=DoNotCall.Reason.CUSTOMER_REQUEST,
+                    source=DoNotCall.Source.SUPERVISOR,
+                    note=ERASURE_NOTE,
+                    created_by=by,
+                    created_at=now,
+                )
+        if not active.filter(customer=customer, phone_number="", campaign__isnull=True).exists():
+            DoNotCall.objects.create(
+                customer=customer,
+                reason=DoNotCall.Reason.CUSTOMER_REQUEST,
+                source=DoNotCall.Source.SUPERVISOR,
+                note=ERASURE_NOTE,
+                created_by=by,
+                created_at=now,
+            )
+        Customer.objects.filter(pk=customer.pk).update(
+            external_id=number_hash(f"external-id:{customer.external_id}"),
+            name="",
+            name_kana="",
+            gender="",
+            birth_date=None,
+            email="",
+            postal_code="",
+            prefecture="",
+            address="",
+            tags=[],
+            attributes={},
+            preferred_call_windows=[],
+            notes="",
+            erased_at=now,
+            updated_at=now,
+        )
+        customer_erased.send(sender=Customer, customer_id=customer.pk, hash=number_hash, by=by)
+        record_event(
+            actor=by,
+            action="customer.erased",
+            target=customer,
+            object_type="customer",
+            object_id=str(customer.pk),
+            summary=f"#{customer.pk}",
+            reason=reason,
+            numbers=len(numbers),
+        )
+    customer.refresh_from_db()
+    return customer
+
+
+def block_erased_numbers(numbers, *, by=None, source=DoNotCall.Source.IMPORT) -> int:
+    """Numbers entering the database (normalized): each one whose hash carries an active global
+    do-not-call entry (an erased customer's) gets a plain global entry, so every later check blocks
+    it. Returns how many entries were added. Costs nothing while no erased number exists."""
+    now = timezone.now()
+    hashed_entries = _active(now).filter(phone_number__startswith=HASH_PREFIX, campaign__isnull=True)
+    if not hashed_entries.exists():
+        return 0
+    by_hash = {number_hash(n): n for n in {str(n) for n in numbers if n} if not is_hashed(n)}
+    if not by_hash:
+        return 0
+    matched = {
+        by_hash[h] for h in hashed_entries.filter(phone_number__in=list(by_hash)).values_list("phone_number", flat=True)
+    }
+    already = set(
+        _active(now).filter(phone_number__in=matched, campaign__isnull=True).values_list("phone_number", flat=True)
+    )
+    added = 0
+    with transaction.atomic():
+        for number in sorted(matched - already):
+            DoNotCall.objects.create(
+                phone_number=number,
+                reason=DoNotCall.Reason.CUSTOMER_REQUEST,
+                source=source,
+                note=REIMPORT_NOTE,
+                created_by=by,
+                created_at=now,
+            )
+            record_event(
+                actor=by, action="dnc.create", object_type="dnc", summary=REIMPORT_NOTE, source=source, erased=True
+            )
+            added += 1
+    return added
