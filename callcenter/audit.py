@@ -81,6 +81,8 @@ ACTION_LABELS = {
     "list.exported": _("Call list exported"),
     "list.entries_page_read": _("Call list entries read through the API (one page)"),
     "list.recycled": _("Call list recycled"),
+    "list.entry_added": _("Customer added to a call list by hand"),
+    "list.entry_cancelled": _("Entry removed from a call list"),
     "callback.reassigned": _("Callback reassigned"),
     "callback.moved": _("Callback moved"),
     "operator.skills": _("Operator skills changed"),

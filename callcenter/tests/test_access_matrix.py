@@ -169,6 +169,8 @@ ACCESS = {
     "campaigns:list_export": BACK_OFFICE,
     "campaigns:list_progress": STAFF,
     "campaigns:list_recycle": STAFF,
+    "campaigns:list_entry_add": STAFF,
+    "campaigns:list_entry_cancel": STAFF,
     "campaigns:list_transition": STAFF,
     "campaigns:operator_list": STAFF,
     "campaigns:policy_list": STAFF,

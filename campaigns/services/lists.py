@@ -168,7 +168,7 @@ def _candidates_sql(criteria: dict, at, sort_expression: str, sort_params: list)
     return sql, list(params)
 
 
-def _rule_sets(campaign, *, at, list_id: int | None, for_recycle: bool = False) -> list[tuple[str, str, bool]]:
+def exclusion_rule_sets(campaign, *, at, list_id: int | None, for_recycle: bool = False) -> list[tuple[str, str, bool]]:
     """(reason, SQL of a set of customer ids, negated) for every rule the campaign uses, in order
     of precedence after "no phone". A negated set lists the customers the rule lets through."""
     policy = campaign.policy
@@ -230,7 +230,7 @@ def _classified_sql(spec: BuildSpec, *, at, list_id: int | None) -> tuple[str, l
     # Criteria on the customer's own columns yield each customer once; a join (if the segment
     # compiler ever uses one) could repeat them.
     distinct = "DISTINCT ON (m.id)" if " JOIN " in candidates_sql.upper() else ""
-    rules = _rule_sets(spec.campaign, at=at, list_id=list_id)
+    rules = exclusion_rule_sets(spec.campaign, at=at, list_id=list_id)
     rule_ctes, rule_joins, whens = _rule_joins(rules, customer="c.id")
     whens = [whens[0], ("no_phone", "p.number IS NULL"), *whens[1:]]
     reason_case = "CASE " + " ".join(f"WHEN {test} THEN '{name}'" for name, test in whens) + " END"
@@ -571,7 +571,7 @@ def recycle_call_list(*, call_list, disposition_codes: list[str], by, at=None) -
 
     at_sql = _literal_timestamp(at)
     rule_ctes, rule_joins, whens = _rule_joins(
-        _rule_sets(campaign, at=at, list_id=call_list.pk, for_recycle=True), customer="e.customer_id"
+        exclusion_rule_sets(campaign, at=at, list_id=call_list.pk, for_recycle=True), customer="e.customer_id"
     )
     reason_case = "CASE " + " ".join(f"WHEN {test} THEN '{name}'" for name, test in whens) + " END"
     statuses = ", ".join(f"'{s}'" for s in RECYCLABLE_ENTRY_STATUSES)

@@ -5,6 +5,7 @@ from django.urls import path
 
 from campaigns.api import script_variants as variant_api
 from campaigns.api import setup as api
+from campaigns.views import list_entries as entry_views
 from campaigns.views import script_variants as variant_views
 from campaigns.views import setup as views
 from campaigns.views import setup_lists as list_views
@@ -33,6 +34,8 @@ urlpatterns = [
     path("lists/<int:pk>/progress/", list_views.list_progress, name="list_progress"),
     path("lists/<int:pk>/status/<slug:action>/", list_views.list_transition, name="list_transition"),
     path("lists/<int:pk>/recycle/", list_views.list_recycle, name="list_recycle"),
+    path("lists/<int:pk>/entries/add/", entry_views.list_entry_add, name="list_entry_add"),
+    path("lists/<int:pk>/entries/<int:entry_id>/cancel/", entry_views.list_entry_cancel, name="list_entry_cancel"),
     path("lists/<int:pk>/export.csv", list_views.list_export, name="list_export"),
     path("policies/", views.policy_list, name="policy_list"),
     path("policies/new/", views.policy_create, name="policy_create"),
