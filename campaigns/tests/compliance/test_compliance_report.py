@@ -250,3 +250,21 @@ def test_a_campaign_worked_through_dispatch_reports_zero_everywhere(reference_da
     rows, report = report_of(campaign, first=dt.date(2026, 11, 15), last=dt.date(2026, 11, 22))
     assert report.attempts_checked == calls
     assert {rule: row["violations"] for rule, row in rows.items()} == dict.fromkeys(RULES, 0)
+
+
+def test_a_blackout_date_and_a_conversation_without_the_disclosure_are_reported(reference_data):
+    """The policy's own blackout dates count as closed days, and with the disclosure required a
+    conversation logged without it confirmed is a violation (a no-answer needs none)."""
+    policy = strict_policy(
+        blackout_dates=[{"from": "11-18", "to": "11-18", "label": "創立記念日"}], disclosure_required=True
+    )
+    campaign = CampaignFactory(policy=policy, status=Campaign.Status.ACTIVE)
+    call_list = ready_list(campaign)
+    on_blackout = past_attempt(entry=entry(call_list), at=at(2, 10), attempt_number=1)  # Wednesday 18th
+    undisclosed = past_attempt(entry=entry(call_list), at=at(1, 10), code="success", attempt_number=1)
+    past_attempt(entry=entry(call_list), at=at(1, 11), code="success", attempt_number=1, disclosure_confirmed=True)
+    past_attempt(entry=entry(call_list), at=at(1, 12), code="no_answer", attempt_number=1)
+    rows, report = report_of(campaign)
+    assert rows["weekday_holiday"]["examples"] == [on_blackout.pk]
+    assert rows["disclosure"]["examples"] == [undisclosed.pk]
+    assert report.attempts_checked == 4
