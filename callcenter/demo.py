@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from .roles import CLIENT_VIEWER, MANAGER, OPERATOR, ROLE_GROUPS, SUPERVISOR
+from .roles import CLIENT_VIEWER, MANAGER, OPERATOR, ROLE_GROUPS, SALES, SUPERVISOR
 
 # username, password, role, display name, is_superuser
 DEMO_USERS = [
@@ -13,6 +13,7 @@ DEMO_USERS = [
     ("operator2", "operator-demo-2026", OPERATOR, ("高橋", "美咲"), False),
     ("manager", "manager-demo-2026", MANAGER, ("田中", "健"), False),
     ("client", "client-demo-2026", CLIENT_VIEWER, ("山本", "商事"), False),
+    ("sales", "sales-demo-2026", SALES, ("加藤", "健"), False),
 ]
 
 

@@ -72,6 +72,13 @@ class KpiRowSerializer(serializers.Serializer):
     cost = serializers.FloatField(allow_null=True, help_text="null for operators, who do not see costs")
     cpc = serializers.FloatField(allow_null=True, help_text="null for operators, who do not see costs")
     cph = serializers.FloatField(allow_null=True)
+    appointments_set = serializers.IntegerField(help_text="appointments the calls set (by when they were set)")
+    appointments_per_hour = serializers.FloatField(allow_null=True, help_text="appointments set per logged-in hour")
+    appointments_held = serializers.IntegerField()
+    appointments_no_show = serializers.IntegerField()
+    appointments_cancelled = serializers.IntegerField()
+    held_rate = serializers.FloatField(allow_null=True, help_text="held ÷ (held + no-show + cancelled)")
+    no_show_rate = serializers.FloatField(allow_null=True, help_text="no-show ÷ (held + no-show + cancelled)")
 
 
 class KpiPeriodSerializer(serializers.Serializer):

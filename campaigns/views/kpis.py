@@ -39,6 +39,8 @@ TILES = [
     ("cph", gettext_lazy("CPH (dials per hour)"), "dec", 1),
     ("cost", gettext_lazy("Total cost"), "money", 0),
     ("logged_in_hours", gettext_lazy("Logged-in hours"), "dec", 0),
+    ("appointments_set", gettext_lazy("Appointments set"), "int", 1),
+    ("held_rate", gettext_lazy("Appointment held rate"), "pct", 1),
 ]
 COLUMNS = [
     ("dials", gettext_lazy("Dials"), "int"),
@@ -55,6 +57,10 @@ COLUMNS = [
     ("cph", gettext_lazy("CPH"), "dec"),
     ("cost", gettext_lazy("Cost"), "money"),
     ("cpc", gettext_lazy("CPC"), "money"),
+    ("appointments_set", gettext_lazy("Appts"), "int"),
+    ("appointments_per_hour", gettext_lazy("Appts / h"), "dec"),
+    ("held_rate", gettext_lazy("Held rate"), "pct"),
+    ("no_show_rate", gettext_lazy("No-show rate"), "pct"),
 ]
 TABLE_TITLES = {
     "operator": gettext_lazy("By operator"),

@@ -70,6 +70,11 @@ class Figures:
     labour_cost: Decimal = field(default_factory=Decimal)
     telecom_cost: Decimal = field(default_factory=Decimal)
     fixed_cost: Decimal = field(default_factory=Decimal)
+    # Appointments handed to sales, by the moment the call set them (selectors/kpis/appointments.py).
+    appointments_set: int = 0
+    appointments_held: int = 0
+    appointments_no_show: int = 0
+    appointments_cancelled: int = 0
 
     @property
     def contact_rate(self):
@@ -112,6 +117,25 @@ class Figures:
         return ratio(self.dials * 3600, self.logged_in_seconds)
 
     @property
+    def appointments_per_hour(self):
+        """Appointments set per logged-in hour."""
+        return ratio(self.appointments_set * 3600, self.logged_in_seconds)
+
+    @property
+    def appointments_settled(self) -> int:
+        """Appointments whose outcome is known: held, no-show or cancelled (the rates' denominator;
+        appointments still ahead do not dilute them)."""
+        return self.appointments_held + self.appointments_no_show + self.appointments_cancelled
+
+    @property
+    def held_rate(self):
+        return ratio(self.appointments_held, self.appointments_settled)
+
+    @property
+    def no_show_rate(self):
+        return ratio(self.appointments_no_show, self.appointments_settled)
+
+    @property
     def logged_in_hours(self) -> float:
         return self.logged_in_seconds / 3600
 
@@ -133,6 +157,13 @@ class Figures:
             "cost": round(float(self.cost), 2),
             "cpc": None if self.cpc is None else round(self.cpc, 2),
             "cph": self.cph,
+            "appointments_set": self.appointments_set,
+            "appointments_per_hour": self.appointments_per_hour,
+            "appointments_held": self.appointments_held,
+            "appointments_no_show": self.appointments_no_show,
+            "appointments_cancelled": self.appointments_cancelled,
+            "held_rate": self.held_rate,
+            "no_show_rate": self.no_show_rate,
         }
 
 

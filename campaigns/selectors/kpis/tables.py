@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from callcenter.db_routing import read_connection
 
+from .appointments import APPOINTMENT_MEASURES, appointments_sql
 from .figures import Figures, KpiFilter, KpiRow
 from .sql import (
     AGENT_MEASURES,
@@ -285,12 +286,29 @@ def kpi_tables(kpi_filter: KpiFilter, groupings, *, source: str = "rollup", now=
                 figures = tables[grouping].setdefault(_key(row, GROUPINGS[grouping]), Figures())
                 figures.logged_in_seconds = int(row["logged_in_seconds"])
                 figures.productive_seconds = int(row["productive_seconds"])
+        _add_appointments(cursor, kpi_filter, groupings, tables, params)
     result = {}
     for grouping, rows in tables.items():
         if grouping == "none" and not rows:
             rows = {None: Figures()}
         result[grouping] = [KpiRow(key=k, figures=f) for k, f in sorted(rows.items(), key=lambda kv: key_order(kv[0]))]
     return result
+
+
+def _add_appointments(cursor, kpi_filter: KpiFilter, groupings: list[str], tables: dict, params: dict) -> None:
+    """The appointment figures of every table, from one query."""
+    used, select, group_by = _grouping_select(groupings)
+    cursor.execute(appointments_sql(kpi_filter, select, group_by, params), params)
+    by_id = {_grouping_id(GROUPINGS[g], used): g for g in groupings}
+    columns = [c[0] for c in cursor.description]
+    for values in cursor.fetchall():
+        row = dict(zip(columns, values))
+        grouping = by_id.get(row["grouping_id"])
+        if grouping is None or not any(row[m] for m in APPOINTMENT_MEASURES):
+            continue
+        figures = tables[grouping].setdefault(_key(row, GROUPINGS[grouping]), Figures())
+        for measure in APPOINTMENT_MEASURES:
+            setattr(figures, measure, int(row[measure]))
 
 
 def key_order(key):
