@@ -49,6 +49,8 @@ ACTION_LABELS = {
     "import.errors_downloaded": _("Import error report downloaded"),
     "audit.export": _("Audit trail exported"),
     "customers.export": _("Customers exported"),
+    "customers.tagged": _("Tag added to many customers"),
+    "customers.dnc_registered": _("Many customers put on do-not-call"),
     "customers.page_read": _("Customers read through the API (one page)"),
     "export.customers": _("Customers exported"),
     "export.survey_results": _("Survey results exported"),

@@ -145,6 +145,7 @@ ACCESS = {
     "campaigns:console_appointment_slots": {"operator"},  # the held call's customer only
     "campaigns:console_customer": {"operator"},  # the held call's customer only: another's is a 409
     "contacts:customer_create": STAFF,
+    "contacts:customer_bulk": STAFF,
     "contacts:customer_edit": STAFF,
     "campaigns:console_board": BACK_OFFICE,
     "campaigns:console_release": STAFF,

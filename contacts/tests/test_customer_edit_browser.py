@@ -98,3 +98,21 @@ def test_export_the_do_not_call_registry(page, browser_login, supervisor, shot):
         page.get_by_test_id("dnc-export").click()
     content = open(download.value.path(), encoding="utf-8").read()
     assert content.startswith("\ufeff") and "090-1111-2222" in content
+
+
+def test_bulk_tag_the_ticked_customers(page, browser_login, supervisor, shot):
+    first = CustomerFactory(external_id="C-B1", name="一括 一郎")
+    CustomerFactory(external_id="C-B2", name="一括 二郎")
+    third = CustomerFactory(external_id="C-B3", name="一括 三郎")
+    browser_login(supervisor)
+    page.goto(page.base_url + "/contacts/customers/?q=一括")
+    page.get_by_test_id("tick-C-B1").check()
+    page.get_by_test_id("tick-C-B3").check()
+    page.get_by_test_id("bulk-submit").click()
+    expect(page.get_by_test_id("bulk-count")).to_contain_text("2")
+    page.get_by_test_id("bulk-tag").fill("休眠")
+    shot(page, "customer-bulk-confirm")
+    page.get_by_test_id("bulk-confirm-submit").click()
+    expect(page.locator(".alert-success")).to_contain_text("2")
+    shot(page, "customer-bulk-done")
+    assert set(Customer.objects.filter(tags__contains=["休眠"]).values_list("pk", flat=True)) == {first.pk, third.pk}

@@ -5,12 +5,13 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .. import api
-from ..views import customer_edit, customers, dnc, segments
+from ..views import customer_bulk, customer_edit, customers, dnc, segments
 
 urlpatterns: list = [
     path("customers/", customers.customer_list, name="customer_list"),
     path("customers/export.csv", customers.customer_export, name="customer_export"),
     path("customers/new/", customer_edit.customer_create, name="customer_create"),
+    path("customers/bulk/", customer_bulk.customer_bulk, name="customer_bulk"),
     path("customers/<int:pk>/", customers.customer_detail, name="customer_detail"),
     path("customers/<int:pk>/edit/", customer_edit.customer_edit, name="customer_edit"),
     path("customers/<int:pk>/erase/", customers.customer_erase, name="customer_erase"),
