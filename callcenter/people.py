@@ -27,6 +27,8 @@ ROLE_RANK = {roles.OPERATOR: 1, roles.CLIENT_VIEWER: 1, roles.SALES: 1, roles.MA
 SUPERUSER_RANK = 4
 # The roles an account is given on the users page and through the API, in the order shown.
 ASSIGNABLE_ROLES = (roles.OPERATOR, roles.SUPERVISOR, roles.MANAGER, roles.CLIENT_VIEWER, roles.SALES)
+# The role an account shows: an assignable role, or `admin` for a superuser.
+ACCOUNT_ROLES = (*ASSIGNABLE_ROLES, "admin")
 TEMPORARY_PASSWORD_LENGTH = 14
 
 # Audit actions

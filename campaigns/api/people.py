@@ -25,7 +25,7 @@ class AccountSerializer(serializers.Serializer):
     username = serializers.CharField(read_only=True)
     name = serializers.CharField(read_only=True, help_text="Family name first (佐藤 花子).")
     role = serializers.ChoiceField(
-        choices=[*ROLE_CHOICES, "admin"],
+        choices=list(people.ACCOUNT_ROLES),
         allow_null=True,
         read_only=True,
         help_text="The highest product role; `admin` for a superuser; null without a role.",

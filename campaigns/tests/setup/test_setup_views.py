@@ -232,9 +232,9 @@ def test_supervisor_adds_an_outcome(sv):
     response = sv.post(
         reverse("campaigns:disposition_create"),
         {
-            "code": "appointment",
-            "label": "Appointment",
-            "label_ja": "アポ獲得",
+            "code": "site_visit",
+            "label": "Site visit",
+            "label_ja": "訪問約束",
             "is_contact": "on",
             "is_success": "on",
             "is_final": "on",
@@ -243,7 +243,7 @@ def test_supervisor_adds_an_outcome(sv):
         },
     )
     assert response.status_code == 302
-    disposition = Disposition.objects.get(code="appointment")
+    disposition = Disposition.objects.get(code="site_visit")
     assert disposition.is_success and disposition.is_final and not disposition.adds_dnc
     assert AuditEvent.objects.filter(action="disposition.created").exists()
     # A retry delay past a year overflowed the next attempt's time when the outcome was logged.
