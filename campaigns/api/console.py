@@ -20,9 +20,10 @@ from scripts.models import ScriptVersion
 from scripts.serializers import AnswerCheckSerializer
 from scripts.services import validate_answers
 
-from ..models import AgentStateLog, CallAttempt, CallListEntry, Disposition
+from ..models import AgentStateLog, Appointment, CallAttempt, CallListEntry, Disposition, Salesperson
 from ..selectors.console import held_entry, no_call_code
-from ..services import agent_state, dispatch, outcomes, script_choice
+from ..services import agent_state, appointments, dispatch, outcomes, script_choice
+from ..services.appointments import Booking
 
 UseConsole = roles.api_permission(roles.USE_CONSOLE)
 
@@ -201,6 +202,14 @@ class DispatchRenewView(APIView):
 # ------------------------------------------------------------------ attempts
 
 
+class AppointmentBookingSerializer(serializers.Serializer):
+    salesperson = serializers.PrimaryKeyRelatedField(queryset=Salesperson.objects.all())
+    starts_at = OffsetDateTimeField(help_text="Within the salesperson's working hours; the length is theirs.")
+    mode = serializers.ChoiceField(choices=Appointment.Mode.values, default=Appointment.Mode.VISIT)
+    place = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
 class AttemptSerializer(serializers.Serializer):
     # Bounded to PostgreSQL's bigint: the outcome's locking read would fail on a larger id (a 500).
     entry = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
@@ -236,6 +245,12 @@ class AttemptSerializer(serializers.Serializer):
         help_text="Promise to pay: the amount promised (yen).",
     )
     client_token = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    appointment = AppointmentBookingSerializer(
+        required=False,
+        allow_null=True,
+        help_text="Required with the outcome that books an appointment (code `appointment`), refused with any "
+        "other: booked in the same transaction as the attempt (docs/api.md#appointments).",
+    )
 
     def validate(self, attrs):
         """The call happened while the entry was held: after its dispatch, which is at most
@@ -252,6 +267,10 @@ class AttemptSerializer(serializers.Serializer):
             ]
         if attrs["ended_at"] > now + outcomes.CLOCK_TOLERANCE:
             errors["ended_at"] = [_("The call cannot end in the future.")]
+        if attrs["disposition"].books_appointment and not attrs.get("appointment"):
+            errors["appointment"] = [_("Choose a slot for the appointment.")]
+        elif attrs.get("appointment") and not attrs["disposition"].books_appointment:
+            errors["appointment"] = [_("This outcome does not book an appointment.")]
         token = (attrs.get("client_token") or "").strip()
         if errors and not (
             token and CallAttempt.objects.filter(client_token=token).exists()
@@ -266,6 +285,9 @@ AttemptResponse = inline_serializer(
         "id": serializers.IntegerField(),
         "entry_status": serializers.CharField(),
         "next_attempt_at": serializers.DateTimeField(allow_null=True),
+        "appointment": serializers.IntegerField(
+            allow_null=True, help_text="The appointment booked with the attempt (docs/api.md#appointments)"
+        ),
     },
 )
 
@@ -288,18 +310,31 @@ class AttemptCreateView(APIView):
                 script_version=data.get("script_version"),
                 answers=data.get("answers"),
             )
-            result = outcomes.record_outcome(
-                entry=data.pop("entry"),
-                operator=request.user,
-                **data,
-            )
+            booking = data.pop("appointment", None)
+            appointment = None
+            if booking:  # the appointment outcome (the serializer checked)
+                booked = appointments.record_outcome_with_appointment(
+                    entry=data.pop("entry"), operator=request.user, booking=Booking(**booking), **data
+                )
+                result, appointment = booked.result, booked.appointment
+            else:
+                result = outcomes.record_outcome(
+                    entry=data.pop("entry"),
+                    operator=request.user,
+                    **data,
+                )
         except CallListEntry.DoesNotExist:  # found by the outcome's own locking read: no extra query
             raise serializers.ValidationError({"entry": [_("Unknown entry.")]}) from None
         except outcomes.EntryNotHeld as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         entry = result.entry
         return Response(
-            {"id": result.attempt.pk, "entry_status": entry.status, "next_attempt_at": entry.next_attempt_at},
+            {
+                "id": result.attempt.pk,
+                "entry_status": entry.status,
+                "next_attempt_at": entry.next_attempt_at,
+                "appointment": appointment.pk if appointment else None,
+            },
             status=status.HTTP_201_CREATED,
         )
 

@@ -130,3 +130,70 @@ def test_a_slot_taken_meanwhile_is_refused_and_what_was_typed_stays(login, opera
     panel_tag = page.split('id="appointment-panel"')[0].rsplit("<div", 1)[1]
     assert "d-none" not in panel_tag  # the panel stays open with the outcome still chosen
     assert not CallAttempt.objects.exists() and Appointment.objects.count() == 1
+
+
+# ---------------------------------------------------------------- through POST /api/v1/attempts/
+
+
+def attempt_body(held, **fields):
+    now = timezone.now()
+    body = {
+        "entry": held.pk,
+        "disposition": "appointment",
+        "started_at": (now - dt.timedelta(seconds=30)).isoformat(),
+        "ended_at": now.isoformat(),
+    }
+    body.update(fields)
+    return body
+
+
+def test_the_api_books_with_the_attempt(api_as, operator, held, salesperson):
+    slot = first_slot(salesperson)
+    booking = {
+        "salesperson": salesperson.pk,
+        "starts_at": slot.starts_at.isoformat(),
+        "mode": "online",
+        "notes": "Zoom",
+    }
+    response = api_as(operator).post("/api/v1/attempts/", attempt_body(held, appointment=booking), format="json")
+    assert response.status_code == 201, response.content
+    made = Appointment.objects.get()
+    assert response.json()["appointment"] == made.pk
+    assert (made.attempt_id, made.mode, made.notes, made.starts_at) == (
+        response.json()["id"],
+        "online",
+        "Zoom",
+        slot.starts_at,
+    )
+
+
+def test_the_api_refuses_the_appointment_outcome_without_a_booking_and_a_booking_without_it(
+    api_as, operator, held, salesperson
+):
+    client = api_as(operator)
+    response = client.post("/api/v1/attempts/", attempt_body(held), format="json")
+    assert response.status_code == 400 and "appointment" in response.json()["errors"]
+    slot = first_slot(salesperson)
+    booking = {"salesperson": salesperson.pk, "starts_at": slot.starts_at.isoformat()}
+    response = client.post(
+        "/api/v1/attempts/", attempt_body(held, disposition="success", appointment=booking), format="json"
+    )
+    assert response.status_code == 400 and "appointment" in response.json()["errors"]
+    assert not CallAttempt.objects.exists()
+
+
+def test_the_api_refuses_a_taken_slot_and_saves_nothing(api_as, operator, held, salesperson):
+    slot = first_slot(salesperson)
+    Appointment.objects.create(
+        salesperson=salesperson,
+        customer=CustomerFactory(),
+        campaign=held.campaign,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        set_at=timezone.now(),
+    )
+    booking = {"salesperson": salesperson.pk, "starts_at": slot.starts_at.isoformat()}
+    response = api_as(operator).post("/api/v1/attempts/", attempt_body(held, appointment=booking), format="json")
+    assert response.status_code == 400
+    assert "この枠はたった今ほかの人が予約しました" in str(response.json()["errors"]["appointment"])
+    assert not CallAttempt.objects.exists()
