@@ -23,6 +23,7 @@ from ..forms.appointments import BOOKING_PREFIX, BookingForm, booking_from_post
 from ..forms.console import AgentStateForm, OutcomeForm
 from ..models import AgentStateLog, CallAttempt, CallListEntry
 from ..selectors import console as selectors
+from ..selectors.own_figures import own_figures
 from ..services import agent_state, appointments, dispatch, outcomes, scheduling, script_choice
 from .softphone import allow_sip_websocket, softphone_context
 
@@ -76,6 +77,8 @@ def _console_context(request, *, entry=None, form=None, not_held_notes=None):
             form.initial.setdefault("disposition", context["suggested_outcome"])
     elif request.GET.get("empty"):
         context["no_call"] = selectors.explain_no_call(operator=operator)
+    if entry is None:
+        context["my_figures"] = own_figures(operator)
     return context
 
 
