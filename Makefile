@@ -84,7 +84,7 @@ test: $(VENV)/.stamp-dev
 	@$(SERVICES)
 	# Chromium for the browser tests; PgBouncer for the dispatch and outcome tests through a pooler;
 	# PostgreSQL's server binaries for the streaming-replica tests (they start a primary and a standby).
-	tools/apt-ensure.sh chromium fonts-ipafont-gothic pgbouncer postgresql
+	tools/apt-ensure.sh chromium fonts-ipafont-gothic kamailio kamailio-websocket-modules kamailio-autheph-modules pgbouncer postgresql
 	$(PY) manage.py compile_translations
 	# make itself exits 2 on any failure; it prints pytest's own code in its "Error N" line.
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -28,6 +28,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-dev-shm-usage",
+    # The softphone's tests: a microphone that is a test tone, allowed without asking.
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
 ]
 PASSWORD = "correct-horse-battery-staple"
 EXPECTED_REFUSAL = re.compile(r"Failed to load resource: the server responded with a status of 4(00|03|04|09|13|29) ")

@@ -165,6 +165,8 @@ class CampaignSerializer(serializers.ModelSerializer):
             "cost_per_minute",
             "fixed_cost",
             "prenotice_days",
+            "progressive_dial_seconds",
+            "caller_id",
             "created_at",
             "updated_at",
         ]

@@ -208,6 +208,16 @@ class PolicyForm(forms.ModelForm):
         return super().save(commit=commit)
 
 
+class SecondsOrZeroField(forms.IntegerField):
+    """A number of seconds where an empty input means 0 (and is no change from 0)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value):
+        return super().to_python(value) or 0
+
+
 class CampaignForm(forms.ModelForm):
     operators = OperatorChoiceField(
         label=_("Operators"),
@@ -215,6 +225,10 @@ class CampaignForm(forms.ModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Only they receive this campaign's calls."),
+    )
+
+    progressive_dial_seconds = SecondsOrZeroField(
+        label=Campaign._meta.get_field("progressive_dial_seconds").verbose_name, min_value=0, max_value=600
     )
 
     class Meta:
@@ -234,6 +248,8 @@ class CampaignForm(forms.ModelForm):
             "cost_per_minute",
             "fixed_cost",
             "prenotice_days",
+            "progressive_dial_seconds",
+            "caller_id",
         ]
         widgets = {"starts_on": DATE_INPUT, "ends_on": DATE_INPUT, "description": forms.Textarea(attrs={"rows": 2})}
         help_texts = {

@@ -1,6 +1,7 @@
 """A campaign, the script variants its segments hear and the notices sent before it calls."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -68,7 +69,10 @@ class Campaign(models.Model):
     # The console's softphone (when a SIP server is configured): preview (0, the operator presses
     # Call) or progressive (it dials by itself this many seconds after the card appears).
     progressive_dial_seconds = models.PositiveSmallIntegerField(
-        _("progressive dialing: seconds after the card appears (0 = the operator presses Call)"), default=0
+        _("progressive dialing: seconds after the card appears (0 = the operator presses Call)"),
+        default=0,
+        blank=True,  # left empty in a form: preview (0)
+        validators=[MaxValueValidator(600)],
     )
     caller_id = models.CharField(
         _("caller ID (number shown to the customer)"),

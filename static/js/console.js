@@ -94,7 +94,7 @@
     if (!form.querySelector("input[name=disposition]:checked")) { radio.checked = true; radio.dispatchEvent(new Event("change", { bubbles: true })); }
     const label = form.querySelector("label[for='" + radio.id + "']");
     if (note && label) {
-      note.textContent = note.dataset.template.replace("%(status)s", sipStatus).replace("%(outcome)s", label.textContent.replace(/^\s*\d\s*/, "").trim());
+      note.textContent = note.dataset.template.replace("{status}", sipStatus).replace("{outcome}", label.textContent.replace(/^\s*\d\s*/, "").trim());
       note.classList.remove("d-none");
     }
   }
