@@ -67,6 +67,17 @@ def test_a_salesperson_reads_the_week_and_marks_a_visit_held(page, browser_login
     page.wait_for_selector("[data-testid=appointment-status][data-status=held]")
     assert Appointment.objects.get(pk=week["yesterday"].pk).status == "held"
 
+    # The same calendar in English.
+    page.click("[data-testid=lang-en]")
+    page.wait_for_selector("[data-testid=appointment-status][data-status=held]:has-text('Held')")
+    page.click("text=Back to the calendar")
+    page.wait_for_selector("[data-testid=calendar-day-view]")
+    assert "Times in Asia/Tokyo." in page.inner_text("main")
+    page.click("[data-testid=view-week]")
+    page.wait_for_selector("[data-testid=calendar-week]")
+    assert "No-show" in page.inner_text("[data-testid=calendar-week]")
+    shot(page, "appointment-7-week-english")
+
 
 def test_a_supervisor_cancels_and_moves_appointments_from_the_day_view(page, browser_login, shot, supervisor, week):
     browser_login(supervisor)
