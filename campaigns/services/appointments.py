@@ -25,7 +25,7 @@ from callcenter.audit import record_event
 from contacts.models import Customer
 
 from ..models import Appointment, Salesperson
-from ..models.appointments import OCCUPYING_STATUSES
+from ..models.appointments import OCCUPYING_STATUSES, TsTzRange
 from . import outcomes, scheduling
 
 Status = Appointment.Status
@@ -86,11 +86,18 @@ def _zone(salesperson):
     return scheduling.zone(salesperson.time_zone) or timezone.get_current_timezone()
 
 
+def occupying(salespeople, start: dt.datetime, end: dt.datetime):
+    """The salespeople's appointments that occupy time overlapping [start, end): written as the
+    exclusion constraint's own expression (salesperson, tstzrange && range, occupying statuses),
+    so its GiST index answers it."""
+    return Appointment.objects.annotate(span=TsTzRange("starts_at", "ends_at")).filter(
+        salesperson__in=salespeople, status__in=OCCUPYING_STATUSES, span__overlap=(start, end)
+    )
+
+
 def _busy_ranges(salespeople, start: dt.datetime, end: dt.datetime) -> dict[int, list[tuple]]:
     busy = defaultdict(list)
-    rows = Appointment.objects.filter(
-        salesperson__in=salespeople, status__in=OCCUPYING_STATUSES, starts_at__lt=end, ends_at__gt=start
-    ).values_list("salesperson_id", "starts_at", "ends_at")
+    rows = occupying(salespeople, start, end).values_list("salesperson_id", "starts_at", "ends_at")
     for salesperson_id, starts_at, ends_at in rows:
         busy[salesperson_id].append((starts_at, ends_at))
     return busy
