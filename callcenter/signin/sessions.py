@@ -45,7 +45,10 @@ def stamp_sign_in(sender, request, user, **kwargs):
 
 
 def sees_customer_data(user) -> bool:
-    return roles.can(user, roles.USE_CONSOLE, roles.VIEW_CUSTOMERS, roles.MANAGE_LISTS, roles.EXPORT_DATA)
+    # A salesperson's calendar carries their customers' names, numbers and addresses.
+    return roles.can(
+        user, roles.USE_CONSOLE, roles.VIEW_CUSTOMERS, roles.MANAGE_LISTS, roles.EXPORT_DATA, roles.WORK_APPOINTMENTS
+    )
 
 
 def expiry_reason(session, user, now: float) -> str | None:

@@ -483,7 +483,7 @@ def test_every_session_ends_after_the_absolute_limit(login, request, role, setti
     assert str(settings.SESSION_ABSOLUTE_HOURS) in " ".join(str(m) for m in response.context["messages"])
 
 
-@pytest.mark.parametrize("role", ["operator", "supervisor", "manager"])
+@pytest.mark.parametrize("role", ["operator", "supervisor", "manager", "sales"])
 def test_a_session_that_sees_customer_data_ends_after_the_idle_limit(login, request, role, settings):
     client = login(request.getfixturevalue(role))
     move_session(client, signed_in_ago=3600, used_ago=settings.SESSION_IDLE_MINUTES * 60 + 1)
