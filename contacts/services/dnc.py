@@ -78,6 +78,17 @@ def blocked_customers(*, campaign=None, at=None) -> RawSQL:
     return RawSQL(sql, [at or timezone.now(), campaign_id] * (sql.count("%s") // 2))
 
 
+# The badge's plan: index probes by key (nested loops), in the order written (the customer's
+# numbers, their other holders, the registry), whatever the statistics say. Without any (tables
+# loaded and not analyzed yet) the planner started from a registry it believed to hold one row and
+# scanned the phone table for each of its rows, for each customer of the page: 14 minutes for 50
+# customers among 300,000, against 0.7 s with these settings (6 ms with fresh statistics).
+PROBE_PLAN_SQL = (
+    "SET LOCAL join_collapse_limit = 1; SET LOCAL enable_seqscan = off; "
+    "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+)
+
+
 def blocked_customer_ids(customer_ids, *, campaign=None, at=None) -> set[int]:
     """Which of these customers are blocked: a handful of index probes per customer, for pages
     that show a DNC badge on a page of rows (cheaper than computing the whole blocked set)."""
@@ -85,7 +96,8 @@ def blocked_customer_ids(customer_ids, *, campaign=None, at=None) -> set[int]:
     if not customer_ids:
         return set()
     condition = ACTIVE_DNC_SQL.format(at="%(at)s", campaign="%(campaign)s", customer="c.id", phone="NULL")
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(PROBE_PLAN_SQL)
         cursor.execute(
             f"SELECT c.id FROM unnest(%(ids)s::bigint[]) AS c(id) WHERE {condition}",
             {"ids": customer_ids, "at": at or timezone.now(), "campaign": getattr(campaign, "pk", campaign)},
