@@ -38,6 +38,7 @@ FIELDS = [
     "subscription_status",
     "mail_open_rate",
     "last_web_visit_at",
+    "no_workplace_calls",
     "notes",
 ]
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

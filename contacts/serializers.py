@@ -66,6 +66,10 @@ class CallWindowSerializer(serializers.Serializer):
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
+        # A PATCH makes nested fields optional (DRF's partial): a window still needs both ends.
+        missing = {name: [_("This field is required.")] for name in ("start", "end") if name not in value}
+        if missing:
+            raise serializers.ValidationError(missing)
         return {
             "weekdays": value.get("weekdays", []),
             "start": value["start"].strftime("%H:%M"),
@@ -111,6 +115,7 @@ class CustomerSerializer(OffsetDateTimeModelSerializer):
             "attributes",
             "notes",
             "preferred_call_windows",
+            "no_workplace_calls",
             "phones",
             "last_attempt_at",
             "last_contact_at",

@@ -36,6 +36,7 @@ EDITABLE_FIELDS = (
     "tags",
     "attributes",
     "preferred_call_windows",
+    "no_workplace_calls",
     "notes",
 )
 

@@ -226,3 +226,25 @@ def test_dnc_export_follows_the_page_filters_with_a_bom_formula_safe_and_audited
 
 def test_operators_cannot_export_the_registry(login, operator):
     assert login(operator).get(reverse("contacts:dnc_export")).status_code == 403
+
+
+def test_no_workplace_calls_on_the_page_and_the_api(login, supervisor, api_as):
+    customer = CustomerFactory(phone="03-1234-5678")
+    data = form_data(customer, external_id=customer.external_id, no_workplace_calls="on")
+    login(supervisor).post(reverse("contacts:customer_edit", args=[customer.pk]), data)
+    customer.refresh_from_db()
+    assert customer.no_workplace_calls is True
+    page = login(supervisor).get(reverse("contacts:customer_detail", args=[customer.pk])).content.decode()
+    assert 'data-testid="no-workplace-calls"' in page
+    response = api_as(supervisor).patch(
+        f"/api/v1/customers/{customer.pk}/", {"no_workplace_calls": False}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["no_workplace_calls"] is False
+
+
+def test_a_call_window_needs_both_ends_in_a_patch_too(api_as, supervisor):
+    customer = CustomerFactory()
+    response = api_as(supervisor).patch(
+        f"/api/v1/customers/{customer.pk}/", {"preferred_call_windows": [{"end": "09:00"}]}, format="json"
+    )
+    assert response.status_code == 400 and "preferred_call_windows" in response.json()["errors"]
