@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from callcenter.audit import record_event
 from callcenter.uniqueness import save_keeping_unique
 from campaigns.models import CallList, Campaign
-from campaigns.services import outcome_sets
+from campaigns.services import outcome_sets, readiness
 from campaigns.services.policies import MAX_WINDOW_DAYS
 
 Status = Campaign.Status
@@ -38,18 +38,25 @@ class CampaignStateError(Exception):
 
 
 def activation_problems(campaign, *, today=None) -> list[str]:
-    """Why the campaign cannot be activated now (empty when it can)."""
-    today = today or timezone.localdate()
-    problems = []
-    if campaign.policy_id is None:
-        problems.append(_("Choose a calling policy."))
-    if not campaign.call_lists.filter(status__in=[CallList.Status.READY, CallList.Status.PAUSED]).exists():
-        problems.append(_("Build at least one call list."))
-    if not campaign.operators.exists():
-        problems.append(_("Assign at least one operator."))
-    if campaign.ends_on and campaign.ends_on < today:
-        problems.append(_("The end date has passed."))
-    return problems
+    """Why the campaign cannot be activated now (empty when it can): the blocking items of its
+    readiness checklist (campaigns.services.readiness)."""
+    return readiness.blocking_problems(campaign, today=today)
+
+
+def last_status_change(campaign):
+    """The audit event of the campaign's last start, pause or finish (who, when, why), or None."""
+    from callcenter.audit import AuditEvent
+
+    return (
+        AuditEvent.objects.filter(
+            object_type="campaigns.campaign",
+            object_id=str(campaign.pk),
+            action__in=[f"campaign.{action}" for action in TRANSITIONS],
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
 
 
 # The three figures the cost per call (CPC) is made of.

@@ -128,3 +128,26 @@ class PreNoticeFactory(factory.django.DjangoModelFactory):
     campaign = factory.SubFactory(CampaignFactory)
     channel = PreNotice.Channel.DM
     sent_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=14))
+
+
+def published_script():
+    """A talk script with a published version opening with the mandatory disclosure (what the
+    readiness checklist asks for)."""
+    from scripts.models import ScriptVersion
+    from scripts.tests.factories import ScriptVersionFactory, StepFactory
+
+    version = ScriptVersionFactory()
+    StepFactory(version=version, is_disclosure=True, title="ご挨拶と事業者名")
+    ScriptVersion.objects.filter(pk=version.pk).update(status=ScriptVersion.Status.PUBLISHED)
+    return version.script
+
+
+def make_ready_to_go(campaign, **list_fields):
+    """What activation needs beyond a policy and operators: a published talk script and a built
+    list holding someone to call. Returns the list."""
+    if campaign.script_id is None or campaign.script.latest_published() is None:
+        campaign.script = published_script()
+        campaign.save(update_fields=["script"])
+    call_list = CallListFactory(campaign=campaign, **list_fields)
+    CallListEntryFactory(call_list=call_list)
+    return call_list

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from callcenter import roles
+from callcenter.audit import action_label
 from campaigns.forms.setup import (
     CampaignForm,
     CampaignOutcomeForm,
@@ -24,7 +25,7 @@ from campaigns.models import CallingPolicy, Campaign, Disposition, OperatorProfi
 from campaigns.models.dispositions import CONSOLE_KEYS, MAX_CAMPAIGN_OUTCOMES, OUTCOME_KEYS
 from campaigns.selectors.setup import campaign_list_rows, lists_of, operator_users
 from campaigns.services import campaigns as campaign_services
-from campaigns.services import outcome_sets
+from campaigns.services import outcome_sets, readiness
 from campaigns.services import policies as policy_services
 from campaigns.services import prenotices as prenotice_services
 
@@ -112,11 +113,16 @@ def campaign_detail_context(campaign, *, variant_form=None) -> dict:
     from campaigns.forms.script_variants import ScriptVariantForm
     from campaigns.selectors.script_variants import variants_of
 
+    checklist = readiness.checklist(campaign) if campaign.status in ("draft", "paused") else []
+    change = campaign_services.last_status_change(campaign)
     return {
         "campaign": campaign,
         "lists": lists_of(campaign),
         "operators": campaign.operators.order_by("username"),
-        "problems": campaign_services.activation_problems(campaign) if campaign.status in ("draft", "paused") else [],
+        "checklist": checklist,
+        "blocking": [item.detail for item in checklist if item.blocking and not item.ok],
+        "last_status_change": change,
+        "last_status_label": action_label(change.action) if change else "",
         "prenotice_count": campaign.prenotices.count(),
         "variants": variants_of(campaign),
         "variant_form": variant_form or ScriptVariantForm(campaign=campaign),

@@ -9,6 +9,7 @@ from campaigns.tests.factories import (
     CallListEntryFactory,
     CallListFactory,
     CampaignFactory,
+    make_ready_to_go,
 )
 from contacts.tests.factories import CustomerFactory, DoNotCallFactory, SegmentFactory
 
@@ -108,8 +109,8 @@ def test_dispositions_default_set_and_supervisor_additions(api_as, supervisor, o
     assert set(rows[0]) >= {"code", "label", "is_contact", "is_success", "is_final", "adds_dnc"}
     new = {
         "code": "appointment_set",
-        "label": "Appointment set",
-        "label_ja": "アポ獲得",
+        "label": "Meeting booked",
+        "label_ja": "面談予約",
         "is_contact": True,
         "is_success": True,
         "is_final": True,
@@ -168,7 +169,7 @@ def test_campaign_create_patch_and_transitions(api_as, supervisor, operator):
     response = api.post(f"/api/v1/campaigns/{campaign['id']}/activate/")
     assert response.status_code == 409
     assert response.json()["problems"]
-    CallListFactory(campaign_id=campaign["id"])
+    make_ready_to_go(Campaign.objects.get(pk=campaign["id"]))
     assert api.post(f"/api/v1/campaigns/{campaign['id']}/activate/").json()["status"] == "active"
     assert api.post(f"/api/v1/campaigns/{campaign['id']}/pause/").json()["status"] == "paused"
     assert api.post(f"/api/v1/campaigns/{campaign['id']}/finish/").json()["status"] == "finished"

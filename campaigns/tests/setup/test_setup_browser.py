@@ -7,7 +7,13 @@ from playwright.sync_api import expect
 
 from campaigns.models import CallingPolicy, CallList, CallListEntry, Campaign, Disposition
 from campaigns.services.policies import ensure_preset_policies
-from campaigns.tests.factories import CallingPolicyFactory, CallListEntryFactory, CallListFactory, CampaignFactory
+from campaigns.tests.factories import (
+    CallingPolicyFactory,
+    CallListEntryFactory,
+    CallListFactory,
+    CampaignFactory,
+    published_script,
+)
 from contacts.tests.factories import CustomerFactory, DoNotCallFactory, SegmentFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -59,7 +65,9 @@ def test_create_a_campaign(page, browser_login, supervisor, operator, shot):
 
 
 def test_preview_and_build_a_list(page, browser_login, supervisor, operator, shot):
-    campaign = CampaignFactory(name="DMフォロー 春", policy=CallingPolicyFactory(), operators=[operator])
+    campaign = CampaignFactory(
+        name="DMフォロー 春", policy=CallingPolicyFactory(), operators=[operator], script=published_script()
+    )
     SegmentFactory(name="VIP会員", criteria=VIP)
     for _ in range(6):
         CustomerFactory(tags=["vip"])

@@ -22,6 +22,8 @@ from campaigns.tests.factories import (
     CallListEntryFactory,
     CallListFactory,
     CampaignFactory,
+    make_ready_to_go,
+    published_script,
 )
 from conftest import RACE_TIMEOUT, a_lock_is_waited_for, another_transaction, in_thread
 from contacts.tests.factories import CustomerFactory
@@ -30,18 +32,19 @@ TODAY = timezone.localdate
 
 
 @pytest.mark.django_db
-def test_activation_needs_policy_list_and_operator(supervisor, operator):
+def test_activation_needs_policy_list_operator_and_script(supervisor, operator):
     campaign = CampaignFactory(policy=None)
     with pytest.raises(CampaignStateError) as error:
         activate_campaign(campaign=campaign, by=supervisor)
-    assert len(error.value.problems) == 3
+    assert len(error.value.problems) == 4  # policy, list, operators, script
     campaign.policy = CallingPolicyFactory()
     campaign.save()
     CallListFactory(campaign=campaign, status=CallList.Status.BUILDING)  # not built yet: does not count
+    CallListFactory(campaign=campaign)  # built, but nobody to call in it: does not count either
     with pytest.raises(CampaignStateError) as error:
         activate_campaign(campaign=campaign, by=supervisor)
-    assert len(error.value.problems) == 2
-    CallListFactory(campaign=campaign)
+    assert len(error.value.problems) == 3
+    make_ready_to_go(campaign)
     campaign.operators.add(operator)
     assert activate_campaign(campaign=campaign, by=supervisor).status == "active"
     event = AuditEvent.objects.get(action="campaign.activate")
@@ -51,7 +54,7 @@ def test_activation_needs_policy_list_and_operator(supervisor, operator):
 @pytest.mark.django_db
 def test_finished_is_final_and_closes_the_lists(supervisor, operator):
     campaign = CampaignFactory(operators=[operator])
-    call_list = CallListFactory(campaign=campaign)
+    call_list = make_ready_to_go(campaign)
     activate_campaign(campaign=campaign, by=supervisor)
     with pytest.raises(CampaignStateError):
         pause_campaign(campaign=CampaignFactory(), by=supervisor)  # a draft cannot be paused
@@ -73,7 +76,7 @@ def test_only_an_active_campaigns_open_lists_are_dialed(supervisor, operator):
     from campaigns.services.dispatch import dispatch_next
     from campaigns.tests.factories_console import WEDNESDAY_2PM, entry, ready_list, working_campaign
 
-    campaign = working_campaign(operators=[operator])
+    campaign = working_campaign(operators=[operator], script=published_script())
     call_list = ready_list(campaign)
     waiting = entry(call_list)
 
@@ -106,7 +109,7 @@ def test_only_an_active_campaigns_open_lists_are_dialed(supervisor, operator):
 @pytest.mark.django_db
 def test_activation_is_refused_after_the_end_date(supervisor, operator):
     campaign = CampaignFactory(operators=[operator], ends_on=TODAY() - datetime.timedelta(days=1))
-    CallListFactory(campaign=campaign)
+    make_ready_to_go(campaign)
     with pytest.raises(CampaignStateError):
         activate_campaign(campaign=campaign, by=supervisor)
 
@@ -115,10 +118,10 @@ def test_activation_is_refused_after_the_end_date(supervisor, operator):
 def test_dates_start_and_finish_campaigns_once(operator):
     today = TODAY()
     ready = CampaignFactory(operators=[operator], starts_on=today)
-    CallListFactory(campaign=ready)
+    make_ready_to_go(ready)
     not_ready = CampaignFactory(starts_on=today - datetime.timedelta(days=2))  # no list, no operator
     future = CampaignFactory(operators=[operator], starts_on=today + datetime.timedelta(days=1))
-    CallListFactory(campaign=future)
+    make_ready_to_go(future)
     ending = CampaignFactory(status="active", ends_on=today - datetime.timedelta(days=1))
     last_day = CampaignFactory(status="active", ends_on=today)
     result = apply_campaign_dates()
@@ -148,7 +151,7 @@ def test_dates_are_applied_within_a_minute_of_the_centers_midnight(operator, mon
     assert entry["schedule"] <= 60
     assert settings.TIME_ZONE == "Asia/Tokyo"
     starting = CampaignFactory(operators=[operator], starts_on=datetime.date(2026, 12, 1))
-    CallListFactory(campaign=starting)
+    make_ready_to_go(starting)
     ended = CampaignFactory(status="active", ends_on=datetime.date(2026, 11, 30))
     half_past_midnight_in_tokyo = datetime.datetime(2026, 11, 30, 15, 30, tzinfo=datetime.UTC)
     monkeypatch.setattr(timezone, "now", lambda: half_past_midnight_in_tokyo)
@@ -167,7 +170,7 @@ def test_the_celery_task_applies_the_dates(celery_worker_process, reference_data
     assert Group.objects.filter(name="Operator").exists()
     today = TODAY()
     starting = CampaignFactory(operators=[operator], starts_on=today)
-    CallListFactory(campaign=starting)
+    make_ready_to_go(starting)
     ending = CampaignFactory(status="active", ends_on=today - datetime.timedelta(days=3))
     apply_campaign_dates_task.delay()
     deadline = time.monotonic() + 30
@@ -277,7 +280,7 @@ def test_saving_a_campaign_never_writes_back_a_status_changed_meanwhile(supervis
     from campaigns.services.campaigns import save_campaign
 
     campaign = CampaignFactory(operators=[operator])
-    CallListFactory(campaign=campaign)
+    make_ready_to_go(campaign)
     activate_campaign(campaign=campaign, by=supervisor)
     being_edited = Campaign.objects.get(pk=campaign.pk)  # the edit request's copy: active
     finish_campaign(campaign=campaign, by=supervisor)  # committed meanwhile

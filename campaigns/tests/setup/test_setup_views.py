@@ -13,7 +13,13 @@ from django.utils.html import escape
 from callcenter.models import AuditEvent
 from campaigns.models import CallingPolicy, CallList, Campaign, Disposition, OperatorProfile, PreNotice
 from campaigns.services.policies import ensure_preset_policies
-from campaigns.tests.factories import CallingPolicyFactory, CallListEntryFactory, CallListFactory, CampaignFactory
+from campaigns.tests.factories import (
+    CallingPolicyFactory,
+    CallListEntryFactory,
+    CallListFactory,
+    CampaignFactory,
+    make_ready_to_go,
+)
 from contacts.phones import format_national
 from contacts.tests.factories import CustomerFactory, DoNotCallFactory, SegmentFactory
 
@@ -113,7 +119,7 @@ def test_create_a_campaign_and_walk_its_status(sv, operator):
     response = sv.post(reverse("campaigns:campaign_transition", args=[campaign.pk, "activate"]), follow=True)
     assert Campaign.objects.get(pk=campaign.pk).status == "draft"
     assert "alert-danger" in response.content.decode()
-    CallListFactory(campaign=campaign)
+    make_ready_to_go(campaign)
     sv.post(reverse("campaigns:campaign_transition", args=[campaign.pk, "activate"]))
     assert Campaign.objects.get(pk=campaign.pk).status == "active"
 
@@ -449,7 +455,7 @@ def test_every_setup_change_is_audited_with_who_did_it(sv, supervisor, operator)
     for action in ("pause", "resume", "close"):
         sv.post(reverse("campaigns:list_transition", args=[call_list.pk, action]))
     sv.post(reverse("campaigns:operator_list"), {"operator": operator.pk, "skills": "veteran"})
-    CallListFactory(campaign=campaign)  # an open list, so the campaign can start
+    make_ready_to_go(campaign)  # an open list with someone to call and a script, so the campaign can start
     for action in ("activate", "pause", "finish"):
         sv.post(reverse("campaigns:campaign_transition", args=[campaign.pk, action]))
 
