@@ -132,6 +132,17 @@ def test_the_dnc_badge_of_a_page_of_customers_probes_indexes_only(loaded):
     assert not [node["Node Type"] for node, _ in nodes(plan) if node["Node Type"] in ("Hash Join", "Merge Join")]
 
 
+def test_the_badge_leaves_the_planner_settings_of_its_callers_transaction_as_they_were(db):
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_hashjoin = off")  # a caller's own choice
+        blocked_customer_ids([1, 2, 3])
+        cursor.execute(
+            "SELECT current_setting('enable_seqscan'), current_setting('enable_hashjoin'), "
+            "current_setting('enable_mergejoin'), current_setting('join_collapse_limit')"
+        )
+        assert cursor.fetchone() == ("on", "off", "on", "8")
+
+
 def test_a_segment_count_reads_the_customers_once(loaded):
     segment = {"match": "all", "rules": [{"field": "prefecture", "op": "eq", "value": "東京都"}]}
     with CaptureQueriesContext(connection) as captured:
