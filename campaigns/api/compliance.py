@@ -1,6 +1,7 @@
 """REST API of the compliance report: GET /api/v1/campaigns/{id}/compliance/?from=&to=."""
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
@@ -49,6 +50,6 @@ def compliance_report(request, pk):
     default_from, default_to = compliance.default_period(campaign)
     date_from, date_to = date_from or default_from, date_to or default_to
     if date_from > date_to:
-        raise serializers.ValidationError({"from": ["The start date is after the end date."]})
+        raise serializers.ValidationError({"from": [_("The start date is after the end date.")]})
     report = compliance.compliance_report(campaign, date_from=date_from, date_to=date_to)
     return Response(report.as_json())
