@@ -181,9 +181,12 @@ def report_sql(campaign: Campaign, *, closed_days) -> str:
     refusal_keys = (
         policy_rules.refusal_keys_sql(policy, "%(campaign)s") if policy.no_resolicit_after_refusal else "'{}'::text[]"
     )
+    # Examples: the first ten violating attempts the aggregate meets (an ORDER BY inside each
+    # aggregate would sort every rule's violations: a fifth of the statement's time).
+    # entry_calls orders by (started_at, id), unique: its default frame is the rows up to this one.
     aggregates = ",\n".join(
         f"count(*) FILTER (WHERE {flag}) AS {rule}_n,"
-        f" (array_agg(h.id ORDER BY h.started_at, h.id) FILTER (WHERE {flag}))[1:{EXAMPLES}] AS {rule}_ids"
+        f" (array_agg(h.id) FILTER (WHERE {flag}))[1:{EXAMPLES}] AS {rule}_ids"
         for rule, flag in flags.items()
     )
     unpivot = ", ".join(f"('{rule}', {rule}_n, {rule}_ids)" for rule in RULES)
@@ -213,7 +216,7 @@ def report_sql(campaign: Campaign, *, closed_days) -> str:
                max(a.started_at) FILTER (WHERE a.is_contact) OVER (customer_calls ROWS BETWEEN UNBOUNDED PRECEDING
                    AND 1 PRECEDING) AS last_contact_at,
                lag(a.callback_at) OVER entry_calls AS previous_entry_callback_at,
-               count(*) FILTER (WHERE a.attempt_number = 1) OVER (entry_calls ROWS UNBOUNDED PRECEDING) AS round,
+               count(*) FILTER (WHERE a.attempt_number = 1) OVER entry_calls AS round,
                row_number() OVER (PARTITION BY a.customer_id, a.campaign_id, a.entry_key, a.local_at::date
                                   ORDER BY a.started_at, a.id) AS day_n
         FROM history a
@@ -292,7 +295,7 @@ def compliance_report(campaign: Campaign, *, date_from: dt.date, date_to: dt.dat
         date_from=date_from,
         date_to=date_to,
         attempts_checked=int(rows[0][0]) if rows else 0,
-        rules=[{"rule": rule, "violations": int(n), "examples": list(ids)} for _, rule, n, ids in rows],
+        rules=[{"rule": rule, "violations": int(n), "examples": sorted(ids)} for _, rule, n, ids in rows],
         seconds=time.perf_counter() - began,
     )
     return report
