@@ -4,10 +4,12 @@ import; the users API (GET/POST /api/v1/users/, GET/PATCH /api/v1/users/{id}/)."
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 from django.urls import reverse
 
 from callcenter import people
 from callcenter.models import AuditEvent, PasswordChangeDue
+from callcenter.signin.testing import sign_in
 from callcenter.signin.tokens import issue_personal_token
 from campaigns.models import OperatorProfile
 from campaigns.services import people as services
@@ -289,3 +291,10 @@ def test_the_page_does_not_offer_roles_above_ones_own(login, supervisor):
     client = login(supervisor)
     page = client.get(reverse("campaigns:user_create")).content.decode()
     assert 'value="supervisor"' in page and "is_superuser" not in page
+
+
+def test_the_user_menu_leads_supervisors_to_users_and_callbacks(login, supervisor, operator):
+    page = login(supervisor).get(reverse("campaigns:campaign_list")).content.decode()
+    assert reverse("campaigns:user_list") in page and reverse("campaigns:callback_list") in page
+    page = sign_in(Client(), operator).get(reverse("campaigns:console")).content.decode()
+    assert reverse("campaigns:user_list") not in page
