@@ -58,6 +58,16 @@ NOT_HELD = gettext_lazy("This customer is no longer assigned to you (the hold ex
 class CallState:
     """A call as its events tell it, at `now`."""
 
+    LABELS = {
+        "idle": gettext_lazy("Not dialed"),
+        "dialing": gettext_lazy("Dialing"),
+        "ringing": gettext_lazy("Ringing"),
+        "talking": gettext_lazy("Talking"),
+        "on_hold": gettext_lazy("On hold"),
+        "ended": gettext_lazy("After-call work"),
+        "failed": gettext_lazy("Not connected"),
+    }
+
     phase: str  # idle, dialing, ringing, talking, on_hold, ended, failed
     now: dt.datetime
     dialed_at: dt.datetime | None = None
@@ -71,6 +81,10 @@ class CallState:
     @property
     def has_events(self) -> bool:
         return self.phase != "idle"
+
+    @property
+    def label(self) -> str:
+        return str(self.LABELS[self.phase])
 
     @property
     def on_the_line(self) -> bool:
@@ -92,6 +106,14 @@ class CallState:
         if start is None:
             return dt.timedelta()
         return max(dt.timedelta(), (self.answered_at or self._end()) - start)
+
+    @property
+    def talk_seconds_display(self) -> str:
+        return _clock(self.talk())
+
+    @property
+    def hold_seconds_display(self) -> str:
+        return _clock(self.hold())
 
     def after_call_work(self) -> dt.timedelta:
         return (self.now - self.ended_at) if self.ended_at else dt.timedelta()
@@ -135,6 +157,11 @@ class CallState:
             "sip_status": self.sip_status,
             "suggested_outcome": self.suggested_outcome,
         }
+
+
+def _clock(delta: dt.timedelta) -> str:
+    seconds = _seconds(delta)
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
 def _seconds(delta: dt.timedelta) -> int:
@@ -201,6 +228,25 @@ def call_state(entry, *, now=None) -> CallState:
     if entry.held_at is None:
         return CallState(phase="idle", now=now)
     return fold(_events_of_hold(entry.pk, entry.held_at), now)
+
+
+def states_of(entries, *, now=None) -> dict[int, CallState]:
+    """The call state of each held entry (by id), in one query: the supervisors' live board."""
+    now = now or timezone.now()
+    entries = [entry for entry in entries if entry.held_at is not None]
+    if not entries:
+        return {}
+    holds = {(entry.pk, entry.held_at) for entry in entries}
+    events: dict[int, list] = {entry.pk: [] for entry in entries}
+    rows = (
+        CallEvent.objects.filter(entry_id__in=[entry.pk for entry in entries])
+        .order_by("at", "id")
+        .values_list("entry_id", "held_at", "kind", "at", "sip_status")
+    )
+    for entry_id, held_at, kind, at, sip_status in rows:
+        if (entry_id, held_at) in holds:
+            events[entry_id].append((kind, at, sip_status))
+    return {entry_id: fold(found, now) for entry_id, found in events.items()}
 
 
 def record_call_event(

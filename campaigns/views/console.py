@@ -24,7 +24,7 @@ from ..forms.console import AgentStateForm, OutcomeForm
 from ..models import AgentStateLog, CallAttempt, CallListEntry
 from ..selectors import console as selectors
 from ..selectors.own_figures import own_figures
-from ..services import agent_state, appointments, dispatch, outcomes, scheduling, script_choice
+from ..services import agent_state, appointments, call_events, dispatch, outcomes, scheduling, script_choice
 from .softphone import allow_sip_websocket, softphone_context
 
 State = AgentStateLog.State
@@ -248,8 +248,10 @@ def console_renew(request, entry_id):
 def board(request):
     rows = selectors.operator_board()
     labels = dict(agent_state.BREAK_REASONS)
+    calls = call_events.states_of([row["entry"] for row in rows if row["entry"]])
     for row in rows:
         row["reason"] = labels.get(row["state"].reason, row["state"].reason) if row["state"] else ""
+        row["call"] = calls.get(row["entry"].pk) if row["entry"] else None
     context = {"rows": rows, "holds": selectors.current_holds(), "now": timezone.now()}
     template = "campaigns/console/_board.html" if request.headers.get("HX-Request") else "campaigns/console/board.html"
     return render(request, template, context)

@@ -247,3 +247,15 @@ def test_the_api_refuses_another_operators_entry(api_as, operator2, held):
     assert response.status_code == 409
     no_customer_data(response, held)
     assert not CallAttempt.objects.exists()
+
+
+def test_the_live_board_shows_who_is_on_a_call_and_for_how_long(login, supervisor, operator, held):
+    ninety_seconds_ago = timezone.now() - dt.timedelta(seconds=90)
+    call_events.record_call_event(
+        entry_id=held.pk, operator=operator, kind=Kind.ANSWERED, source=CallEvent.Source.API, now=ninety_seconds_ago
+    )
+    page = login(supervisor).get(reverse("campaigns:console_board"), HTTP_HX_REQUEST="true").content.decode()
+    row = page[page.index(f'data-operator="{operator.username}"') :]
+    row = row[: row.index("</tr>")]
+    assert 'data-phase="talking"' in row
+    assert re.search(r'data-testid="board-talk">01:3[0-2]<', row)
