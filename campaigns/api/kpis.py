@@ -79,6 +79,11 @@ class KpiRowSerializer(serializers.Serializer):
     appointments_cancelled = serializers.IntegerField()
     held_rate = serializers.FloatField(allow_null=True, help_text="held ÷ (held + no-show + cancelled)")
     no_show_rate = serializers.FloatField(allow_null=True, help_text="no-show ÷ (held + no-show + cancelled)")
+    answered = serializers.IntegerField(help_text="dials answered (by a person or a machine)")
+    asr = serializers.FloatField(allow_null=True, help_text="answer-seizure ratio: answered ÷ dials")
+    avg_ring_seconds = serializers.FloatField(
+        allow_null=True, help_text="average ring time of the dials timed by their call events (softphone, dialers)"
+    )
 
 
 class KpiPeriodSerializer(serializers.Serializer):

@@ -61,6 +61,8 @@ COLUMNS = [
     ("appointments_per_hour", gettext_lazy("Appts / h"), "dec"),
     ("held_rate", gettext_lazy("Held rate"), "pct"),
     ("no_show_rate", gettext_lazy("No-show rate"), "pct"),
+    ("asr", gettext_lazy("ASR"), "pct"),
+    ("avg_ring", gettext_lazy("Avg. ring"), "time"),
 ]
 TABLE_TITLES = {
     "operator": gettext_lazy("By operator"),

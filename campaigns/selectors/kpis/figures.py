@@ -75,6 +75,11 @@ class Figures:
     appointments_held: int = 0
     appointments_no_show: int = 0
     appointments_cancelled: int = 0
+    # Dialing (selectors/kpis/dialing.py): dials answered, and the ring time of the dials timed by
+    # their call events.
+    answered: int = 0
+    rung: int = 0
+    ring_seconds: int = 0
 
     @property
     def contact_rate(self):
@@ -136,6 +141,16 @@ class Figures:
         return ratio(self.appointments_no_show, self.appointments_settled)
 
     @property
+    def asr(self):
+        """Answer-seizure ratio: dials answered (by anyone or anything) per dial."""
+        return ratio(self.answered, self.dials)
+
+    @property
+    def avg_ring(self):
+        """Average ring time of the dials timed by their call events."""
+        return ratio(self.ring_seconds, self.rung)
+
+    @property
     def logged_in_hours(self) -> float:
         return self.logged_in_seconds / 3600
 
@@ -164,6 +179,9 @@ class Figures:
             "appointments_cancelled": self.appointments_cancelled,
             "held_rate": self.held_rate,
             "no_show_rate": self.no_show_rate,
+            "answered": self.answered,
+            "asr": self.asr,
+            "avg_ring_seconds": self.avg_ring,
         }
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from callcenter.db_routing import read_connection
 
 from .appointments import APPOINTMENT_MEASURES, appointments_sql
+from .dialing import DIALING_MEASURES, dialing_sql
 from .figures import Figures, KpiFilter, KpiRow
 from .sql import (
     AGENT_MEASURES,
@@ -287,6 +288,7 @@ def kpi_tables(kpi_filter: KpiFilter, groupings, *, source: str = "rollup", now=
                 figures.logged_in_seconds = int(row["logged_in_seconds"])
                 figures.productive_seconds = int(row["productive_seconds"])
         _add_appointments(cursor, kpi_filter, groupings, tables, params)
+        _add_dialing(cursor, kpi_filter, groupings, tables, params)
     result = {}
     for grouping, rows in tables.items():
         if grouping == "none" and not rows:
@@ -308,6 +310,22 @@ def _add_appointments(cursor, kpi_filter: KpiFilter, groupings: list[str], table
             continue
         figures = tables[grouping].setdefault(_key(row, GROUPINGS[grouping]), Figures())
         for measure in APPOINTMENT_MEASURES:
+            setattr(figures, measure, int(row[measure]))
+
+
+def _add_dialing(cursor, kpi_filter: KpiFilter, groupings: list[str], tables: dict, params: dict) -> None:
+    """The answered dials and ring time of every table, from one query."""
+    used, select, group_by = _grouping_select(groupings)
+    cursor.execute(dialing_sql(kpi_filter, select, group_by, params), params)
+    by_id = {_grouping_id(GROUPINGS[g], used): g for g in groupings}
+    columns = [c[0] for c in cursor.description]
+    for values in cursor.fetchall():
+        row = dict(zip(columns, values))
+        grouping = by_id.get(row["grouping_id"])
+        if grouping is None or not any(row[m] for m in DIALING_MEASURES):
+            continue
+        figures = tables[grouping].setdefault(_key(row, GROUPINGS[grouping]), Figures())
+        for measure in DIALING_MEASURES:
             setattr(figures, measure, int(row[measure]))
 
 

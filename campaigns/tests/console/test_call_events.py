@@ -259,3 +259,30 @@ def test_the_live_board_shows_who_is_on_a_call_and_for_how_long(login, superviso
     row = row[: row.index("</tr>")]
     assert 'data-phase="talking"' in row
     assert re.search(r'data-testid="board-talk">01:3[0-2]<', row)
+
+
+# ---------------------------------------------------------------- KPIs
+
+
+def test_kpis_gain_ring_time_and_the_answer_seizure_ratio(operator):
+    from campaigns.selectors.kpis.figures import KpiFilter
+    from campaigns.selectors.kpis.tables import kpi_tables
+    from campaigns.tests.factories_console import past_attempt
+
+    campaign = working_campaign(operators=[operator], policy=open_around_the_clock())
+    call_list = ready_list(campaign)
+    at = timezone.now().replace(minute=10, second=0, microsecond=0) - dt.timedelta(hours=1)
+    dials = [(6, True), (20, False), (0, True), (10, False)]  # (ring seconds, answered)
+    for ring, answered in dials:
+        past_attempt(
+            entry=entry(call_list), at=at, operator=operator, ring_seconds=ring, answered_at=at if answered else None
+        )
+    day = timezone.localdate(at)
+    tables = kpi_tables(
+        KpiFilter(date_from=day, date_to=day, campaign_ids=(campaign.pk,)), ["campaign", "list", "hour"], source="raw"
+    )
+    for grouping in ("campaign", "list", "hour"):
+        (row,) = tables[grouping]
+        assert (row.figures.dials, row.figures.answered, row.figures.asr) == (4, 2, 0.5)
+        assert row.figures.avg_ring == 12  # (6 + 20 + 10) / 3 timed dials
+    assert tables["hour"][0].key == timezone.localtime(at).hour
