@@ -212,6 +212,7 @@ ACCESS = {
     "campaigns:salesperson_renew_feed": STAFF,
     "api_appointment_list": BACK_OFFICE | {"sales"},
     "api_appointment_detail": BACK_OFFICE | {"sales"},
+    "api_appointment_slots": {"operator"},  # the held call's customer only
     # ---- KPIs and reports
     "campaigns:dashboard": BACK_OFFICE,
     "campaigns:client_kpis": {"client_viewer", "admin"},

@@ -1,17 +1,25 @@
 """Appointments for CRMs (docs/api.md#appointments): read-only. Supervisors and managers read
 every appointment, a salesperson their own; each page read is audited (it carries customer data)."""
 
-from django.utils.dateparse import parse_datetime
+import datetime as dt
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
 
 from callcenter import roles
 from callcenter.api_schema import ID
 from callcenter.bulk_reads import AuditedPages
 
 from ..models import Appointment
+from ..selectors import console as console_selectors
 from ..selectors.appointments import appointments_visible_to
+from ..services import appointments as appointment_services
+from ..services import scheduling
 
 READERS = (roles.MANAGE_LISTS, roles.VIEW_CUSTOMERS, roles.WORK_APPOINTMENTS)
 
@@ -146,3 +154,67 @@ class AppointmentDetail(generics.RetrieveAPIView):
 
     def get_queryset(self):
         return appointments_visible_to(self.request.user).prefetch_related("customer__phones")
+
+
+class SlotSerializer(serializers.Serializer):
+    salesperson = serializers.IntegerField()
+    salesperson_name = serializers.CharField()
+    salesperson_time_zone = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+
+
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            OpenApiParameter("entry", ID, required=True, description="The entry the operator holds"),
+            OpenApiParameter("start", str, description="First day (YYYY-MM-DD, the customer's date); default today"),
+        ],
+        responses={
+            200: SlotSerializer(many=True),
+            404: OpenApiResponse(description="The operator does not hold this entry"),
+        },
+        tags=["operator work"],
+    )
+)
+class AppointmentSlotList(generics.GenericAPIView):
+    """The free slots of the salespeople who fit the held call's customer, for a week: what the
+    console's booking panel lists; book one with POST /api/v1/attempts/."""
+
+    permission_classes = [roles.api_permission(roles.USE_CONSOLE)]
+    serializer_class = SlotSerializer
+    pagination_class = None
+
+    def get(self, request):
+        entry_id = _id(request, "entry")
+        if entry_id is None:
+            raise serializers.ValidationError({"entry": [_("Must be an integer id.")]})
+        entry = console_selectors.held_entry(request.user, entry_id=entry_id)
+        if entry is None:  # only the call the operator holds
+            raise NotFound()
+        zone = scheduling.zone(entry.customer.time_zone) or timezone.get_current_timezone()
+        today = timezone.now().astimezone(zone).date()
+        raw = request.query_params.get("start", "").strip()
+        start = None
+        if raw:
+            try:
+                start = parse_date(raw)
+            except ValueError:
+                start = None
+            if start is None:
+                raise serializers.ValidationError({"start": [_("A date as YYYY-MM-DD.")]})
+        start = min(max(start or today, today), today + dt.timedelta(days=appointment_services.FURTHEST_DAYS))
+        slots = appointment_services.free_slots(
+            salespeople=appointment_services.salespeople_for(entry.customer), start=start
+        )
+        rows = [
+            {
+                "salesperson": slot.salesperson.pk,
+                "salesperson_name": slot.salesperson.name,
+                "salesperson_time_zone": slot.salesperson.time_zone,
+                "starts_at": slot.starts_at,
+                "ends_at": slot.ends_at,
+            }
+            for slot in slots
+        ]
+        return Response(SlotSerializer(rows, many=True).data)

@@ -32,8 +32,9 @@ Status = Appointment.Status
 
 # How soon after the call the first slot may start: the salesperson needs time to prepare and travel.
 MIN_LEAD = dt.timedelta(hours=2)
-# How many days of slots the booking panel shows at once.
+# How many days of slots the booking panel shows at once, and how far ahead it pages.
 SLOT_DAYS = 7
+FURTHEST_DAYS = 90
 
 SLOT_TAKEN_MESSAGE = gettext_lazy(
     "This slot was just booked by someone else. Nothing was saved: choose another slot and save again."

@@ -26,4 +26,5 @@ urlpatterns: list = [
 api_urlpatterns: list = [
     path("appointments/", api.AppointmentList.as_view(), name="api_appointment_list"),
     path("appointments/<int:pk>/", api.AppointmentDetail.as_view(), name="api_appointment_detail"),
+    path("appointment-slots/", api.AppointmentSlotList.as_view(), name="api_appointment_slots"),
 ]

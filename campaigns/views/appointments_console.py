@@ -15,9 +15,6 @@ from ..selectors import console as console_selectors
 from ..services import appointments, scheduling
 from .appointments import date_param
 
-# How far ahead the panel pages (the salespeople's calendars are not planned further).
-FURTHEST_DAYS = 90
-
 
 def _time_range(slot, zone) -> str:
     return f"{slot.starts_at.astimezone(zone):%H:%M}–{slot.ends_at.astimezone(zone):%H:%M}"
@@ -32,7 +29,7 @@ def console_appointment_slots(request, entry_id):
     customer_zone = scheduling.zone(customer.time_zone) or timezone.get_current_timezone()
     today = timezone.now().astimezone(customer_zone).date()
     start = date_param(request.GET.get("start", "")) or today
-    start = min(max(start, today), today + dt.timedelta(days=FURTHEST_DAYS))
+    start = min(max(start, today), today + dt.timedelta(days=appointments.FURTHEST_DAYS))
     salespeople = list(appointments.salespeople_for(customer))
     slots = appointments.free_slots(salespeople=salespeople, start=start, days=appointments.SLOT_DAYS)
     rows = []

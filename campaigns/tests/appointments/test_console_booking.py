@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from campaigns.models import Appointment, CallAttempt, CallListEntry
 from campaigns.services.appointments import free_slots
@@ -197,3 +198,19 @@ def test_the_api_refuses_a_taken_slot_and_saves_nothing(api_as, operator, held, 
     assert response.status_code == 400
     assert "この枠はたった今ほかの人が予約しました" in str(response.json()["errors"]["appointment"])
     assert not CallAttempt.objects.exists()
+
+
+def test_the_api_lists_the_held_calls_free_slots(api_as, operator, operator2, held, salesperson):
+    client = api_as(operator)
+    response = client.get("/api/v1/appointment-slots/", {"entry": held.pk})
+    assert response.status_code == 200
+    rows = response.json()
+    assert rows and {row["salesperson"] for row in rows} == {salesperson.pk}
+    first = first_slot(salesperson)
+    later = client.get("/api/v1/appointment-slots/", {"entry": held.pk, "start": first.starts_at.date().isoformat()})
+    assert any(parse_datetime(row["starts_at"]) == first.starts_at for row in later.json())
+    assert client.get("/api/v1/appointment-slots/", {"entry": held.pk, "start": "2026-99-01"}).status_code == 400
+    assert client.get("/api/v1/appointment-slots/").status_code == 400
+    # Another operator's call: not found, no customer.
+    response = api_as(operator2).get("/api/v1/appointment-slots/", {"entry": held.pk})
+    assert response.status_code == 404 and "山田" not in response.content.decode()
