@@ -65,3 +65,32 @@ def test_a_reload_during_after_call_work_shows_the_truth(page, browser_login, sh
     assert 2 <= attempt.talk_seconds <= 3 and 1 <= attempt.hold_seconds <= 2
     assert attempt.acw_seconds >= 1
     assert set(CallEvent.objects.filter(entry=one_customer).values_list("attempt_id", flat=True)) == {attempt.pk}
+
+
+def test_the_live_board_shows_who_is_on_a_call_and_for_how_long(
+    page, browser_login, shot, operator, supervisor, one_customer
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from campaigns.services import call_events
+    from campaigns.services.dispatch import dispatch_next
+
+    held = dispatch_next(operator=operator)
+    for kind, seconds_ago in (("dialing", 200), ("ringing", 195), ("answered", 185)):
+        call_events.record_call_event(
+            entry_id=held.pk,
+            operator=operator,
+            kind=kind,
+            source=CallEvent.Source.SOFTPHONE,
+            now=timezone.now() - dt.timedelta(seconds=seconds_ago),
+        )
+    browser_login(supervisor)
+    page.goto(page.base_url + "/campaigns/console/board/")
+    row = page.locator(f"tr[data-operator='{operator.username}']")
+    assert row.locator("[data-phase=talking]").inner_text() == "通話中"
+    minutes, seconds = row.locator("[data-testid=board-talk]").inner_text().split(":")
+    assert 185 <= int(minutes) * 60 + int(seconds) < 240  # answered 185 s before the page was asked for
+    assert "佐藤 一郎" in row.inner_text()
+    shot(page, "call-events-2-live-board")
