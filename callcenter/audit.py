@@ -87,6 +87,7 @@ ACTION_LABELS = {
     "list.entry_cancelled": _("Entry removed from a call list"),
     "callback.reassigned": _("Callback reassigned"),
     "callback.moved": _("Callback moved"),
+    "callbacks.page_read": _("Callbacks read through the API (one page)"),
     "operator.skills": _("Operator skills changed"),
     "policy.created": _("Calling policy created"),
     "policy.updated": _("Calling policy changed"),

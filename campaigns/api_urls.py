@@ -1,6 +1,6 @@
 """campaigns routes under /api/v1/."""
 
-from .urlconf import appointments, compliance, console, kpis, people, script_reports, setup
+from .urlconf import appointments, callbacks, compliance, console, kpis, people, script_reports, setup
 
 urlpatterns = [
     *setup.api_urlpatterns,
@@ -8,6 +8,7 @@ urlpatterns = [
     *kpis.api_urlpatterns,
     *script_reports.api_urlpatterns,
     *people.api_urlpatterns,
+    *callbacks.api_urlpatterns,
     *appointments.api_urlpatterns,
     *compliance.api_urlpatterns,
 ]

@@ -229,6 +229,11 @@ ACCESS = {
     "campaigns:callback_list": STAFF,
     "campaigns:callback_reassign": STAFF,
     "campaigns:callback_move": STAFF,
+    "api_callbacks": STAFF,
+    "api_callback_reassign": STAFF,
+    "api_callback_move": STAFF,
+    "api_list_entry_add": STAFF,
+    "api_list_entry_cancel": STAFF,
     # ---- people's accounts (supervisors; a superuser passes everywhere)
     "campaigns:user_list": STAFF,
     "campaigns:user_create": STAFF,

@@ -120,3 +120,53 @@ def test_a_removal_racing_a_dispatch_never_cancels_a_call_in_progress(supervisor
         assert claimed is not None and claimed.pk == waiting.pk and final.status == Status.HELD
     else:
         assert claimed is None and final.status == Status.CANCELLED
+
+
+# ------------------------------------------------------------------ the API
+
+
+def test_api_add_and_cancel(api_as, supervisor, call_list):
+    api = api_as(supervisor)
+    customer = CustomerFactory()
+    response = api.post(f"/api/v1/lists/{call_list.pk}/entries/add/", {"customer": customer.pk}, format="json")
+    assert response.status_code == 201 and response.json()["status"] == "pending"
+    again = api.post(f"/api/v1/lists/{call_list.pk}/entries/add/", {"customer": customer.pk}, format="json")
+    assert again.status_code == 409 and again.json()["reason"] == "in_list"
+    blocked = CustomerFactory()
+    DoNotCallFactory(customer=blocked)
+    refused = api.post(f"/api/v1/lists/{call_list.pk}/entries/add/", {"customer": blocked.pk}, format="json")
+    assert refused.status_code == 409 and refused.json()["reason"] == "dnc"
+    entry_id = response.json()["id"]
+    cancelled = api.post(f"/api/v1/lists/{call_list.pk}/entries/{entry_id}/cancel/")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert api.post(f"/api/v1/lists/{call_list.pk}/entries/{entry_id}/cancel/").status_code == 409
+
+
+def test_api_callbacks_list_reassign_and_move(api_as, supervisor, operator, call_list):
+    at = timezone.now() + dt.timedelta(hours=2)
+    waiting = entry(
+        call_list, status=Status.CALLBACK, callback_at=at, next_attempt_at=at, assigned_operator=operator, attempts=1
+    )
+    api = api_as(supervisor)
+    listed = api.get("/api/v1/callbacks/", {"operator": operator.pk}).json()
+    assert [row["id"] for row in listed["results"]] == [waiting.pk]
+    assert listed["results"][0]["assigned_operator"] == operator.pk
+    assert AuditEvent.objects.filter(action="callbacks.page_read", actor=supervisor).exists()
+    result = api.post("/api/v1/callbacks/reassign/", {"entries": [waiting.pk], "operator": None}, format="json").json()
+    assert result == {"moved": [waiting.pk], "refused": {}}
+    later = (at + dt.timedelta(days=1)).isoformat()
+    moved = api.post(f"/api/v1/callbacks/{waiting.pk}/move/", {"callback_at": later}, format="json")
+    assert moved.status_code == 200 and moved.json()["assigned_operator"] is None
+    past = (timezone.now() - dt.timedelta(hours=1)).isoformat()
+    assert api.post(f"/api/v1/callbacks/{waiting.pk}/move/", {"callback_at": past}, format="json").status_code == 400
+
+
+@pytest.mark.parametrize("role", ["operator", "manager", "client_viewer"])
+def test_api_refuses_other_roles(role, api_as, request, call_list):
+    api = api_as(request.getfixturevalue(role))
+    assert api.get("/api/v1/callbacks/").status_code == 403
+    customer = CustomerFactory()
+    assert (
+        api.post(f"/api/v1/lists/{call_list.pk}/entries/add/", {"customer": customer.pk}, format="json").status_code
+        == 403
+    )
