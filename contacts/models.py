@@ -128,7 +128,8 @@ class PhoneNumber(models.Model):
     # Indexed through phone_unique_per_customer (customer_id, number) and phone_dial_choice.
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones", db_index=False)
     # E.164 (+819012345678) when valid; the normalized input when not (kept, never dialed).
-    # Looked up by equality only (search, DNC), so one plain btree (phone_number), no LIKE index.
+    # Looked up by equality (search, DNC: the btree phone_number) and by part (the search: the
+    # trigram index phone_number_trgm).
     number = models.CharField(_("number"), max_length=32)
     raw = models.CharField(_("as entered"), max_length=64, blank=True)
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.MOBILE)
@@ -143,6 +144,8 @@ class PhoneNumber(models.Model):
         constraints = [models.UniqueConstraint(fields=["customer", "number"], name="phone_unique_per_customer")]
         indexes = [
             models.Index(fields=["number"], name="phone_number"),
+            # The customer search by part of a number ("5678", "090-1234"): number LIKE '%...%'.
+            GinIndex(OpClass("number", name="gin_trgm_ops"), name="phone_number_trgm"),
             # The number a list build dials for each customer (first valid one, primary first),
             # read in customer order without touching the table: a merge join, no sort, no hash.
             models.Index(

@@ -25,6 +25,11 @@ def _ascii(raw: str) -> str:
     return unicodedata.normalize("NFKC", raw).translate(_DASH_TABLE).strip()
 
 
+def ascii_text(raw: str) -> str:
+    """Full-width digits and every dash variant folded to ASCII (as numbers are read)."""
+    return _ascii(raw or "")
+
+
 @lru_cache(maxsize=16)
 def _national_rules(region: str):
     """(country code, national number -> kind or None) for regions whose trunk prefix is "0",

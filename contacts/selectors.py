@@ -1,5 +1,6 @@
 """Read-side queries of the contacts app, shared by pages, the API and exports."""
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -9,7 +10,7 @@ from django.db.models import BooleanField, F, Func, Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 
 from .models import Customer, DoNotCall, PhoneNumber, Segment, customer_search_text
-from .phones import looks_like_phone, normalize_phone
+from .phones import ascii_text, looks_like_phone, normalize_phone
 from .segments import customers_matching
 from .services.dnc import active_entries, blocked_customer_ids, blocked_customers
 
@@ -53,19 +54,51 @@ class IdInArray(Func):
 TRIGRAM_MIN = 3
 
 
+# A number typed in part: at least the last four digits; a full number (E.164 at most 15 digits).
+PARTIAL_PHONE_MIN = 4
+PARTIAL_PHONE_MAX = 15
+# How many customers an id prefix or a partial number brings in (the list shows pages of 25).
+PARTIAL_MATCH_LIMIT = 1000
+_DIGITS_ONLY = re.compile(r"^[\d\s\-().+]+$")
+
+
+def partial_phone_digits(query: str) -> str:
+    """The digits to look for inside stored numbers (E.164) when a query is part of a number:
+    "5678", "1234-5678", "090-1234" (the trunk 0 of a national number is not in E.164). Empty
+    when the query is not digits or too short."""
+    text = ascii_text(query)
+    if not _DIGITS_ONLY.match(text):
+        return ""
+    digits = re.sub(r"\D", "", text)
+    if digits.startswith("0") and not digits.startswith("00"):
+        digits = digits[1:]
+    return digits if PARTIAL_PHONE_MIN <= len(digits) <= PARTIAL_PHONE_MAX else ""
+
+
 def search_q(query: str) -> Q:
-    """Customers matching a free-text query: a phone number in any format, an external id, or
-    part of the name or kana (hiragana finds katakana; spaces and case are ignored). Phone and
-    id matches are looked up first (two index reads), so the final condition stays indexable."""
+    """Customers matching a free-text query: a phone number in any format (or part of one: the
+    last four digits, "090-1234"), a customer ID or the start of one, or part of the name or kana
+    (hiragana finds katakana; spaces and case are ignored). Phone and id matches are looked up
+    first (index reads: the trigram index phone_number_trgm for parts of numbers, the pattern
+    index of external_id for prefixes), so the final condition stays indexable."""
     query = (query or "").strip()
     if not query:
         return Q()
     exact_ids = list(Customer.objects.filter(external_id=query).values_list("pk", flat=True)[:1])
     if looks_like_phone(query):
-        number, _valid = normalize_phone(query)
+        number, valid = normalize_phone(query)
         if number:
             exact_ids += PhoneNumber.objects.filter(number=number).values_list("customer_id", flat=True)[:1000]
+        if valid:  # a whole number: nothing else to look for
             return Q(pk__in=exact_ids)
+    exact_ids += Customer.objects.filter(external_id__startswith=query).values_list("pk", flat=True)[
+        :PARTIAL_MATCH_LIMIT
+    ]
+    digits = partial_phone_digits(query)
+    if digits:
+        exact_ids += PhoneNumber.objects.filter(number__contains=digits).values_list("customer_id", flat=True)[
+            :PARTIAL_MATCH_LIMIT
+        ]
     condition = Q(pk__in=exact_ids) if exact_ids else Q(pk__in=[])
     term = _search_term(query)
     for variant in dict.fromkeys([term, _katakana(term)]):
