@@ -92,6 +92,8 @@ ACTION_LABELS = {
     "policy.created": _("Calling policy created"),
     "policy.updated": _("Calling policy changed"),
     "debt.imported": _("Debts imported"),
+    "debt.page_read": _("Debts read through the API (one page)"),
+    "disclosure.confirmed": _("Disclosure wording confirmed"),
     "debt.promise_resolved": _("Promise to pay marked paid or broken"),
     "debt.saved": _("Debt saved"),
     "prenotice.imported": _("Pre-notices imported"),

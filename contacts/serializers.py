@@ -114,6 +114,7 @@ class CustomerSerializer(OffsetDateTimeModelSerializer):
             "tags",
             "attributes",
             "notes",
+            "no_workplace_calls",
             "preferred_call_windows",
             "no_workplace_calls",
             "phones",

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -157,3 +158,23 @@ class Rebuttal(models.Model):
 
     def __str__(self):
         return self.objection
+
+
+class DisclosureReview(models.Model):
+    """A supervisor's confirmation that the wording of a published version's disclosure step
+    covers items no placeholder can prove (特定商取引法 Art. 16: company, caller, product, that this
+    is a sales call). One per version: a new version's wording needs its own confirmation."""
+
+    version = models.OneToOneField(ScriptVersion, on_delete=models.CASCADE, related_name="disclosure_review")
+    items = ArrayField(models.CharField(max_length=16), verbose_name=_("items the wording covers"), default=list)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("disclosure review")
+        verbose_name_plural = _("disclosure reviews")
+
+    def __str__(self):
+        return f"{self.version}: {', '.join(self.items)}"

@@ -29,6 +29,8 @@ PLACEHOLDERS = {
     "customer.total_spent": gettext_lazy("Total spent"),
     "customer.prefecture": gettext_lazy("Prefecture"),
     "campaign.name": gettext_lazy("Campaign name"),
+    "campaign.product": gettext_lazy("Product or service the campaign sells"),
+    "company.name": gettext_lazy("Selling company"),
     "operator.name": gettext_lazy("Operator's full name"),
     "operator.last_name": gettext_lazy("Operator's family name"),
 }
@@ -124,7 +126,11 @@ def _value(name: str, context: PlaceholderContext):
             return _yen(customer.total_spent)
         return getattr(customer, field)
     if owner == "campaign":
-        return context.campaign.name if context.campaign is not None else None
+        if context.campaign is None:
+            return None
+        return getattr(context.campaign, field, None)
+    if owner == "company":
+        return getattr(context.campaign, "company", None) if context.campaign is not None else None
     if owner == "operator":
         operator = context.operator
         if operator is None:

@@ -163,6 +163,13 @@ ACCESS = {
     "campaigns:campaign_transition": STAFF,
     "campaigns:list_create": STAFF,
     "campaigns:prenotice_list": STAFF,
+    "campaigns:debt_list": STAFF,
+    "campaigns:debt_promise": STAFF,
+    "campaigns:disclosure_check": STAFF,
+    "api_policy_presets": BACK_OFFICE,
+    "api_campaign_debts": STAFF,
+    "api_debt_promise": STAFF,
+    "api_campaign_disclosure": BACK_OFFICE,
     "campaigns:script_variant_add": STAFF,
     "campaigns:script_variant_delete": STAFF,
     "campaigns:script_variant_move": STAFF,
@@ -250,7 +257,14 @@ ACCESS = {
 }
 
 # Arguments that are not ids of a planted object.
-FIXED_ARGUMENTS = {"table": "day", "action": "pause", "direction": "up", "path": "nothing", "code": "busy"}
+FIXED_ARGUMENTS = {
+    "table": "day",
+    "action": "pause",
+    "direction": "up",
+    "path": "nothing",
+    "code": "busy",
+    "status": "broken",
+}
 # The planted object each URL's `pk` names, by the first matching name fragment.
 PK_KINDS = [
     ("api_token", "api_token"),
@@ -261,6 +275,10 @@ PK_KINDS = [
     ("script_variant", "campaign"),
     ("survey", "campaign"),
     ("compliance", "campaign"),
+    ("debt_list", "campaign"),
+    ("campaign_debts", "campaign"),
+    ("disclosure", "campaign"),
+    ("debt", "debt"),
     ("campaign", "campaign"),
     ("prenotice", "campaign"),
     ("list_create", "campaign"),
@@ -326,7 +344,7 @@ def concrete_path(route, name, world):
 @pytest.fixture
 def world(reference_data, operator2, supervisor, sales):
     from callcenter.signin.tokens import issue_personal_token
-    from campaigns.models import Appointment, CallAttempt, CampaignScriptVariant, Disposition
+    from campaigns.models import Appointment, CallAttempt, CampaignScriptVariant, Debt, Disposition
     from campaigns.tests.factories import CallingPolicyFactory, CallListEntryFactory, CallListFactory, CampaignFactory
     from campaigns.tests.factories_appointments import SalespersonFactory
     from conftest import make_user
@@ -402,6 +420,7 @@ def world(reference_data, operator2, supervisor, sales):
         "rebuttal": RebuttalFactory(script=version.script),
         "disposition": Disposition.objects.get(code="no_answer"),
         "policy": campaign.policy,
+        "debt": Debt.objects.create(campaign=campaign, customer=customer, amount_due=52000, account_reference="ACC-1"),
         "variant_pk": variant,
         "operator_id": operator2,
         "api_token": issue_personal_token(operator2)[0],

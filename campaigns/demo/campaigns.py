@@ -1,4 +1,5 @@
-"""Demo campaigns: the two policy presets, four campaigns of different purposes (Japanese names,
+"""Demo campaigns: the policy presets (and a copy of the Japan one without the sales disclosure for
+the survey), four campaigns of different purposes (Japanese names,
 statuses active / active / paused / finished), call lists built from the demo segments through
 the real build service, operators assigned, operator skills, and pre-notices for the DM
 follow-up. Idempotent: a campaign that already exists (by name) is left as it is."""
@@ -12,6 +13,8 @@ from contacts.models import Customer, Segment
 
 from ..models import CallList, Campaign, OperatorProfile
 from ..services.campaigns import activate_campaign, finish_campaign, pause_campaign, save_campaign
+from ..services.disclosure import ITEMS as DISCLOSURE_ITEMS
+from ..services.disclosure import confirm_wording, scripts_shown
 from ..services.lists import create_call_list, run_call_list_build
 from ..services.policies import PRESETS, ensure_preset_policies
 from ..services.prenotices import import_prenotices
@@ -90,10 +93,24 @@ def _seed_campaign(spec, *, users, today) -> bool:
     starts = today - datetime.timedelta(days=70 if finished else 45)
     ends = today + datetime.timedelta(days=40)
     with transaction.atomic():
-        _build_campaign(
-            spec, users=users, today=today, starts=starts, ends=ends, policy=CallingPolicy.objects.get(name=JAPAN)
-        )
+        policy = _survey_policy() if spec[1] == Campaign.Purpose.SURVEY else CallingPolicy.objects.get(name=JAPAN)
+        _build_campaign(spec, users=users, today=today, starts=starts, ends=ends, policy=policy)
     return True
+
+
+SURVEY_POLICY = "Japan standard (survey, no sales disclosure)"
+
+
+def _survey_policy():
+    """A survey sells nothing: 特定商取引法 Art. 16 does not apply, so its policy (otherwise the
+    Japan sales preset's numbers) does not require the sales disclosure."""
+    from ..models import CallingPolicy
+    from ..presets import preset_values
+
+    values = preset_values("japan_standard")
+    values.pop("name")
+    values["disclosure_required"] = False
+    return CallingPolicy.objects.get_or_create(name=SURVEY_POLICY, defaults=values)[0]
 
 
 def _build_campaign(spec, *, users, today, starts, ends, policy):
@@ -143,6 +160,11 @@ def _build_campaign(spec, *, users, today, starts, ends, policy):
     run_call_list_build(call_list_id=call_list.pk)
     if not operators:
         return
+    if policy is not None and policy.disclosure_required:
+        # The demo scripts name the company and the product in their own words: the supervisor
+        # confirms that the opening covers every item of 特定商取引法 Art. 16.
+        for version in scripts_shown(campaign):
+            confirm_wording(version=version, items=list(DISCLOSURE_ITEMS), by=supervisor)
     activate_campaign(campaign=campaign, by=supervisor)
     if status == Campaign.Status.PAUSED:
         pause_campaign(campaign=campaign, by=supervisor, reason="DM到着待ち")

@@ -195,7 +195,7 @@ def _insert_attempts(*, lists, operators, workdays, codes) -> int:
     INSERT INTO campaigns_callattempt
         (entry_id, call_list_id, campaign_id, customer_id, operator_id, phone, attempt_number, started_at,
          answered_at, ended_at, talk_seconds, hold_seconds, acw_seconds, disposition_id, reaction, notes,
-         callback_at, callback_personal, script_version_id, answers, client_token, created_at)
+         callback_at, callback_personal, script_version_id, answers, client_token, created_at, disclosure_confirmed)
     SELECT k.entry_id, k.call_list_id, k.campaign_id, k.customer_id, k.operator_id, k.phone, k.n, k.started_at,
            CASE WHEN d.is_contact THEN k.started_at + make_interval(secs => 12 + abs(k.h3) %% 14) END,
            k.started_at + make_interval(secs => CASE WHEN d.is_contact THEN 26 + 45 + abs(k.h3) %% 480 ELSE 25 +
@@ -211,7 +211,8 @@ def _insert_attempts(*, lists, operators, workdays, codes) -> int:
            CASE WHEN d.is_contact THEN {notes_case} ELSE '' END,
            CASE WHEN d.code = 'callback' THEN date_trunc('hour', k.started_at) + interval '1 day 2 hours' END,
            d.code = 'callback' AND abs(k.h3) %% 3 = 0,
-           NULL, '{{}}'::jsonb, '{TOKEN}' || k.entry_id || '-' || k.n, now()
+           NULL, '{{}}'::jsonb, '{TOKEN}' || k.entry_id || '-' || k.n, now(),
+           d.is_contact  -- the operators of the demo state the disclosure on every conversation
     FROM kept k JOIN campaigns_disposition d ON d.id = k.disposition_id
     ON CONFLICT (client_token) DO NOTHING
     """

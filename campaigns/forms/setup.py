@@ -109,6 +109,7 @@ class PolicyForm(forms.ModelForm):
             "no_resolicit_after_refusal",
             "refusal_scope",
             "prefer_best_hours",
+            "blackout_dates",
             "disclosure_required",
             "no_workplace_calls_rule",
         ]
@@ -200,7 +201,6 @@ class PolicyForm(forms.ModelForm):
 
     def save(self, commit=True):
         self.instance.retry_delays = self.cleaned_data["retry_delays"]
-        self.instance.blackout_dates = self.cleaned_data["blackout_dates"]
         if self.instance.pk is None and self.cleaned_data.get("preset_key") in PRESETS:
             key = self.cleaned_data["preset_key"]
             self.instance.preset_key = key

@@ -4,7 +4,7 @@ blocking item fails (warnings are shown, never block).
 
 Blocking: a calling policy; a built call list holding someone to call; operators who can receive
 its calls (the list's own operators and required skill); a published talk script; an end date not
-passed. Warnings: no disclosure step in the script when the policy requires the disclosure, costs
+passed; the mandatory disclosure in every script when the policy requires it. Warnings: costs
 left at zero (the cost per call would read ¥0) and a day without calls today."""
 
 import datetime as dt
@@ -127,28 +127,21 @@ def check_script(campaign: Campaign, today: dt.date) -> ReadinessItem:
 
 
 def check_disclosure(campaign: Campaign, today: dt.date) -> ReadinessItem | None:
-    """The mandatory disclosure (特定商取引法 Art. 16) when the policy requires one: the published
-    script should open with a disclosure step. A warning, not a block: without the step the
-    console makes the operator confirm the disclosure on every call (and refuses the outcome
-    without it), so the rule holds either way."""
+    """The mandatory disclosure (特定商取引法 Art. 16) when the policy requires one: every script the
+    campaign can show opens with a disclosure step covering the company, the caller, the product
+    and the sales purpose (campaigns.services.disclosure, the one check). Blocking."""
+    from campaigns.services.disclosure import disclosure_problems
+
     if campaign.policy is None or not campaign.policy.disclosure_required:
         return None
-    version = _published(campaign)
-    ok = version is not None and version.steps.filter(is_disclosure=True).exists()
+    problems = disclosure_problems(campaign)
     return ReadinessItem(
         "disclosure",
-        _("Mandatory disclosure in the script"),
-        ok=ok,
-        blocking=False,
-        detail=_("The script starts with the disclosure.")
-        if ok
-        else _(
-            "The calling policy requires the disclosure and the script has no disclosure step: operators will "
-            "confirm it by hand on every call. Mark the script's opening step as the disclosure."
-        ),
-        fix_url=reverse("scripts:script_detail", args=[campaign.script_id])
-        if campaign.script_id
-        else reverse("campaigns:campaign_edit", args=[campaign.pk]),
+        _("Mandatory disclosure in every script"),
+        ok=not problems,
+        blocking=True,
+        detail=" ".join(problems) if problems else _("Every script opens with the complete disclosure."),
+        fix_url=reverse("campaigns:disclosure_check", args=[campaign.pk]),
     )
 
 

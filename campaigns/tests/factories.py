@@ -148,6 +148,12 @@ def make_ready_to_go(campaign, **list_fields):
     if campaign.script_id is None or campaign.script.latest_published() is None:
         campaign.script = published_script()
         campaign.save(update_fields=["script"])
+    if campaign.policy is not None and campaign.policy.disclosure_required:
+        # The factory's opening says none of 特定商取引法 Art. 16's items by placeholder: a
+        # supervisor confirms the wording covers them.
+        from campaigns.services.disclosure import ITEMS, confirm_wording
+
+        confirm_wording(version=campaign.script.latest_published(), items=list(ITEMS), by=None)
     call_list = CallListFactory(campaign=campaign, **list_fields)
     CallListEntryFactory(call_list=call_list)
     return call_list

@@ -3,8 +3,10 @@ for /api/v1/."""
 
 from django.urls import path
 
+from campaigns.api import compliance_setup as compliance_api
 from campaigns.api import script_variants as variant_api
 from campaigns.api import setup as api
+from campaigns.views import compliance_setup as compliance_views
 from campaigns.views import list_entries as entry_views
 from campaigns.views import script_variants as variant_views
 from campaigns.views import setup as views
@@ -29,6 +31,9 @@ urlpatterns = [
     ),
     path("manage/<int:pk>/prenotices/", views.prenotice_list, name="prenotice_list"),
     path("manage/<int:pk>/outcomes/", views.campaign_outcomes, name="campaign_outcomes"),
+    path("manage/<int:pk>/debts/", compliance_views.debt_list, name="debt_list"),
+    path("debts/<int:pk>/promise/<slug:status>/", compliance_views.debt_promise, name="debt_promise"),
+    path("manage/<int:pk>/disclosure/", compliance_views.disclosure_check, name="disclosure_check"),
     path("manage/<int:pk>/lists/new/", list_views.list_create, name="list_create"),
     path("lists/<int:pk>/", list_views.list_detail, name="list_detail"),
     path("lists/<int:pk>/progress/", list_views.list_progress, name="list_progress"),
@@ -48,6 +53,10 @@ urlpatterns = [
 
 api_urlpatterns = [
     path("policies/", api.PolicyList.as_view(), name="api_policy_list"),
+    path("policies/presets/", compliance_api.PresetList.as_view(), name="api_policy_presets"),
+    path("campaigns/<int:pk>/debts/", compliance_api.CampaignDebts.as_view(), name="api_campaign_debts"),
+    path("debts/<int:pk>/promise/", compliance_api.DebtPromise.as_view(), name="api_debt_promise"),
+    path("campaigns/<int:pk>/disclosure/", compliance_api.CampaignDisclosure.as_view(), name="api_campaign_disclosure"),
     path("policies/<int:pk>/", api.PolicyDetail.as_view(), name="api_policy_detail"),
     path("dispositions/", api.DispositionList.as_view(), name="api_disposition_list"),
     path("campaigns/", api.CampaignList.as_view(), name="api_campaign_list"),

@@ -23,6 +23,7 @@ from campaigns.forms.setup import (
 )
 from campaigns.models import CallingPolicy, Campaign, Disposition, OperatorProfile, PreNotice
 from campaigns.models.dispositions import CONSOLE_KEYS, MAX_CAMPAIGN_OUTCOMES, OUTCOME_KEYS
+from campaigns.selectors.presets import preset_comparison
 from campaigns.selectors.setup import campaign_list_rows, lists_of, operator_users
 from campaigns.services import campaigns as campaign_services
 from campaigns.services import outcome_sets, readiness
@@ -220,6 +221,7 @@ def policy_list(request):
         {
             "policies": policies,
             "presets": policy_services.PRESETS,
+            "comparison": preset_comparison(),
         },
     )
 

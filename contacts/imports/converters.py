@@ -206,6 +206,12 @@ GENDERS = _spellings(
         "": ["unknown", "不明", "未回答", "回答なし", "-", "0", "9"],
     }
 )
+YES_NO = _spellings(
+    {
+        "true": ["1", "true", "yes", "y", "はい", "〇", "○"],
+        "false": ["0", "false", "no", "n", "いいえ", "-"],
+    }
+)
 SUBSCRIPTIONS = _spellings(
     {
         "active": ["契約中", "継続", "継続中", "有効", "定期", "定期購入中", "yes", "y", "1", "true", "あり", "有"],
@@ -306,6 +312,7 @@ to_subscription = _coded(
     SUBSCRIPTIONS,
     lambda: _("Unknown subscription status. Use 契約中 / 休止 / 解約 / なし (or active / paused / cancelled)."),
 )
+to_yes_no = _coded(YES_NO, lambda: _("Write yes or no (1 / 0, はい / いいえ)."))
 to_dnc_reason = _coded(DNC_REASONS, lambda: _("Unknown reason. Use 本人希望, 苦情, 法的, 番号違い, 死亡 or その他."))
 
 
@@ -407,6 +414,7 @@ CONVERTERS = {
     "rate": (lambda n: to_rate, "double precision"),
     "gender": (lambda n: to_gender, "text"),
     "subscription": (lambda n: to_subscription, "text"),
+    "yes_no": (lambda n: to_yes_no, "boolean"),
     "dnc_reason": (lambda n: to_dnc_reason, "text"),
     "prefecture": (lambda n: to_prefecture, "text"),
     "email": (lambda n: to_email, "text"),
@@ -428,6 +436,7 @@ REPEATING_KINDS = frozenset(
         "money",
         "rate",
         "gender",
+        "yes_no",
         "subscription",
         "dnc_reason",
         "prefecture",

@@ -54,6 +54,7 @@ CUSTOMER_TARGETS = [
     Target("tags", _("Tags"), "tags"),
     Target("time_zone", _("Time zone"), "time_zone", 64),
     Target("notes", _("Notes"), "text"),
+    Target("no_workplace_calls", _("No workplace calls"), "yes_no"),
 ]
 
 DNC_TARGETS = [
@@ -223,6 +224,7 @@ HEADER_SYNONYMS = {
     "tags": ["タグ", "tags", "tag", "ラベル"],
     "time_zone": ["タイムゾーン", "time zone", "timezone"],
     "notes": ["備考", "メモ", "notes", "note", "memo", "remarks"],
+    "no_workplace_calls": ["勤務先架電不可", "勤務先への電話不可", "勤務先NG", "no workplace calls", "no work calls"],
 }
 
 DNC_HEADER_SYNONYMS = {

@@ -38,6 +38,7 @@ EDITABLE_FIELDS = (
     "preferred_call_windows",
     "no_workplace_calls",
     "notes",
+    "no_workplace_calls",
 )
 
 

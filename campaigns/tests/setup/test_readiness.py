@@ -70,7 +70,7 @@ def test_no_script_or_an_unpublished_one_blocks(ready):
     assert any("公開" in problem for problem in refused.value.problems)
 
 
-def test_zero_costs_and_a_missing_disclosure_step_only_warn(ready, supervisor):
+def test_zero_costs_only_warn_and_a_missing_disclosure_step_blocks(ready, supervisor):
     ready.cost_per_hour = ready.cost_per_minute = ready.fixed_cost = 0
     ready.policy.disclosure_required = True
     ready.policy.save()
@@ -82,7 +82,11 @@ def test_zero_costs_and_a_missing_disclosure_step_only_warn(ready, supervisor):
     ScriptVersionFactory(script=ready.script, status=ScriptVersion.Status.PUBLISHED)
     found = items(ready)
     assert not found["costs"].ok and not found["costs"].blocking
-    assert not found["disclosure"].ok and not found["disclosure"].blocking
+    assert not found["disclosure"].ok and found["disclosure"].blocking
+    with pytest.raises(CampaignStateError):
+        activate_campaign(campaign=ready, by=supervisor)
+    ready.policy.disclosure_required = False
+    ready.policy.save()
     assert activate_campaign(campaign=ready, by=supervisor).status == "active"
 
 
