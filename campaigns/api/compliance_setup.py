@@ -1,5 +1,5 @@
 """API of the policy presets, a collections campaign's debts and promises to pay, and the
-mandatory disclosure check (docs/api.md#presets-debts-and-the-mandatory-disclosure)."""
+mandatory disclosure check (docs/api.md#policies-dispositions-campaigns-lists)."""
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
