@@ -137,6 +137,20 @@ def customer_attempts(customer, limit: int = 50):
     )
 
 
+def card_phones(customer) -> list[dict]:
+    """The customer's numbers as the console card lists them."""
+    return [
+        {
+            "number": phone.number,
+            "display": format_national(phone.number) or phone.number,
+            "kind": phone.get_kind_display(),
+            "is_work": phone.kind == phone.Kind.WORK,
+            "is_valid": phone.is_valid,
+        }
+        for phone in customer.phones.all()
+    ]
+
+
 def console_card(entry) -> dict:
     """What the console shows next to the phone: customer, history, DNC warnings, local time."""
     from ..services.scheduling import zone
@@ -145,16 +159,7 @@ def console_card(entry) -> dict:
     tz = zone(customer.time_zone)
     return {
         "customer": customer,
-        "phones": [
-            {
-                "number": phone.number,
-                "display": format_national(phone.number) or phone.number,
-                "kind": phone.get_kind_display(),
-                "is_work": phone.kind == phone.Kind.WORK,
-                "is_valid": phone.is_valid,
-            }
-            for phone in customer.phones.all()
-        ],
+        "phones": card_phones(customer),
         "age": customer.age(),
         "attempts": list(customer_attempts(customer)),
         "attempt_count": CallAttempt.objects.filter(customer=customer).count(),

@@ -11,7 +11,7 @@ from contacts.models import PhoneNumber
 from contacts.phones import format_national
 from contacts.services import customers as customer_services
 
-from ..selectors.console import held_entry
+from ..selectors.console import card_phones, held_entry
 
 TEMPLATE = "campaigns/console/_customer_actions.html"
 
@@ -60,4 +60,5 @@ def console_customer(request, entry_id):
     except ValidationError as error:
         # A refusal is shown in the card (htmx swaps only 2xx answers); nothing was changed.
         return render(request, TEMPLATE, actions_context(entry, error=" ".join(error.messages)))
-    return render(request, TEMPLATE, actions_context(entry, done=done))
+    # The card's list of numbers follows (an out-of-band swap of the same fragment).
+    return render(request, TEMPLATE, actions_context(entry, done=done, refreshed_phones=card_phones(customer)))

@@ -73,6 +73,9 @@ def test_operator_corrects_the_customer_during_a_call(page, browser_login, opera
     page.on("dialog", lambda dialog: dialog.accept())
     actions.get_by_test_id("mark-wrong").click()
     expect(page.get_by_test_id("customer-action-done")).to_contain_text("090-1111-2222")
+    expect(page.get_by_test_id("console-phones").locator(".text-decoration-line-through")).to_contain_text(
+        "090-1111-2222"
+    )
     page.get_by_test_id("new-number").fill("070-5555-6666")
     page.get_by_test_id("add-number").click()
     expect(page.get_by_test_id("customer-action-done")).to_contain_text("070-5555-6666")
