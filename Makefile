@@ -1,6 +1,8 @@
 # Callcenter developer entry points.
 #
-#   make run        start the app (web server + Celery worker + beat) with demo data
+#   make run        start the app (web server + Celery worker + beat) with demo data, as users see it
+#                   (DEBUG off: the app's own error pages, static files through WhiteNoise)
+#   make dev        the same with DEBUG on (Django's debug pages, code reloading), for development
 #   make test       run the whole test suite (what CI runs, after make lint, through .ci/run)
 #   make test-fast  the suite without the browser, worker and schema-fuzz tests, for the edit-test loop
 #   make lint       ruff (lint and format), import layers, no model change without a migration
@@ -38,7 +40,7 @@ svc_env="$$(tools/services.sh)"
 eval "$$svc_env"
 endef
 
-.PHONY: help run test test-fast lint bench stop clean services
+.PHONY: help run dev test test-fast lint bench stop clean services
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -66,19 +68,38 @@ $(VENV)/.stamp-dev: requirements.txt requirements-dev.txt | $(PY)
 services:
 	@tools/services.sh
 
+# Migrations, translations and the demo data once per database, then the three processes.
+define START
+$(SERVICES)
+mkdir -p .local
+$(PY) manage.py migrate --noinput
+$(PY) manage.py compile_translations
+# Demo data only on the first run against this database: one stamp per DATABASE_URL.
+seed_stamp=".local/seeded-$$(printf %s "$$DATABASE_URL" | md5sum | cut -c1-12)"
+if [ ! -f "$$seed_stamp" ]; then
+	$(PY) manage.py seed_demo
+	touch "$$seed_stamp"
+fi
+# exec: the supervisor replaces this shell, so make's signals reach it directly.
+PY="$(PY)" PORT="$(PORT)" exec tools/run.sh
+endef
+
+# As users see it: DEBUG off, so a wrong address or a crash shows the app's own pages in the
+# user's language, never Django's debug page. Plain http on this machine (no HTTPS redirect, no
+# secure-only cookies), a secret key made once for this checkout, mail printed to the console.
 run: $(VENV)/.stamp-runtime
-	@$(SERVICES)
 	mkdir -p .local
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py compile_translations
-	# Demo data only on the first run against this database: one stamp per DATABASE_URL.
-	seed_stamp=".local/seeded-$$(printf %s "$$DATABASE_URL" | md5sum | cut -c1-12)"
-	if [ ! -f "$$seed_stamp" ]; then
-		$(PY) manage.py seed_demo
-		touch "$$seed_stamp"
-	fi
-	# exec: the supervisor replaces this shell, so make's signals reach it directly.
-	PY="$(PY)" PORT="$(PORT)" exec tools/run.sh
+	[ -s .local/secret_key ] || $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > .local/secret_key
+	export DEBUG=0 SECRET_KEY="$${SECRET_KEY:-$$(cat .local/secret_key)}"
+	export SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 SECURE_HSTS_SECONDS=0
+	export EMAIL_BACKEND="$${EMAIL_BACKEND:-django.core.mail.backends.console.EmailBackend}"
+	$(PY) manage.py collectstatic --noinput -v 0
+	$(START)
+
+# For development: Django's debug pages and the code reloader.
+dev: $(VENV)/.stamp-runtime
+	export DEBUG=1
+	$(START)
 
 test: $(VENV)/.stamp-dev
 	@$(SERVICES)

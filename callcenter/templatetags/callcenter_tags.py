@@ -40,3 +40,14 @@ def display_name(user):
     """Family name first, as Japanese names are written (佐藤 花子); the username when unnamed."""
     full = f"{user.last_name} {user.first_name}".strip()
     return full or user.get_username()
+
+
+PRODUCT_NAME = "Callcenter"
+
+
+@register.filter
+def page_title(title) -> str:
+    """The browser tab's title: "顧客 | Callcenter", or the product name alone for a page without one
+    (the page's own title comes first, so tabs and history tell pages apart)."""
+    title = " ".join(str(title).split())
+    return f"{title} | {PRODUCT_NAME}" if title else PRODUCT_NAME
