@@ -40,7 +40,7 @@ def debt_list(request, pk):
                 return redirect("campaigns:debt_list", pk=pk)
     debts = Debt.objects.filter(campaign=campaign).select_related("customer").order_by("customer__external_id")
     status = request.GET.get("promise", "")
-    if status in Debt.Promise.values:
+    if status and status in Debt.Promise.values:
         debts = debts.filter(promise_status=status)
     page = Paginator(debts, 50).get_page(request.GET.get("page"))
     return render(
