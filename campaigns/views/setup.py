@@ -231,7 +231,8 @@ def policy_create(request):
     preset = request.GET.get("preset", "")
     initial = policy_services.preset_values(preset) if preset in policy_services.PRESETS else None
     if initial:
-        initial["name"] = _("%(name)s (copy)") % {"name": initial["name"]}
+        # The preset's name in the user's language, marked as a copy (the shipped row keeps its own).
+        initial["name"] = _("%(name)s (copy)") % {"name": policy_services.PRESETS[preset]["label"]}
     form = PolicyForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         saved = _saved(request, form, _save_policy, done=_("Calling policy saved."))
