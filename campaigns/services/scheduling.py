@@ -179,6 +179,18 @@ def closed_day_reason(policy, day: dt.date, language: str = "") -> str | None:
     return None
 
 
+def days_off(policy, start: dt.date, days: int, language: str = "") -> list[tuple[dt.date, str]]:
+    """The weekdays the policy would call on, from `start` for `days` days, that a public holiday or
+    a blackout date keeps free, with the reason (closed_day_reason): what a list preview shows of
+    the coming weeks."""
+    found = []
+    for offset in range(days):
+        day = start + dt.timedelta(days=offset)
+        if day.weekday() in (policy.weekdays or []) and not is_day_allowed(policy, day):
+            found.append((day, closed_day_reason(policy, day, language)))
+    return found
+
+
 def _date(day: dt.date) -> str:
     from django.utils import formats
 

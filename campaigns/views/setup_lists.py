@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,9 +19,13 @@ from campaigns.forms.setup import CallListForm, RecycleForm
 from campaigns.models import CallList, CallListEntry, Campaign
 from campaigns.selectors.setup import attempts_so_far, entries_by_status, export_rows, operators_who_can_work
 from campaigns.services import lists as list_services
+from campaigns.services import scheduling
 from contacts.phones import format_national, looks_like_phone, normalize_phone
 
 manage = roles.permission_required(roles.MANAGE_LISTS)
+
+# How far ahead a list preview names the days without calls.
+PREVIEW_DAYS_AHEAD = 14
 
 
 def _exclusion_rows(counts: dict) -> list[dict]:
@@ -59,6 +64,12 @@ def list_create(request, pk):
                     "counts": counts,
                     "rows": _exclusion_rows(counts),
                     "excluded_total": sum(counts["excluded"].values()),
+                    # The days without calls in the next two weeks (weekdays, holidays, blackouts).
+                    "days_off": scheduling.days_off(
+                        campaign.policy, timezone.localdate(), PREVIEW_DAYS_AHEAD, get_language() or ""
+                    )
+                    if campaign.policy
+                    else [],
                 },
             )
         try:

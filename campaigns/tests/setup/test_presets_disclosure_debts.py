@@ -251,3 +251,26 @@ def test_the_api_saves_debts_and_resolves_a_promise(operator, supervisor, api_as
     assert listed["results"][0]["customer"] == "K-7"
     assert AuditEvent.objects.filter(action="debt.promise_resolved", object_id=str(debt_id)).exists()
     assert customer.debts.count() == 1
+
+
+def test_the_list_preview_names_the_holidays_and_blackout_dates_of_the_next_two_weeks(sv):
+    from django.utils import timezone
+
+    from campaigns.tests.factories import CallingPolicyFactory, CampaignFactory
+    from contacts.tests.factories import SegmentFactory
+
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    policy = CallingPolicyFactory(
+        weekdays=list(range(7)),
+        blackout_dates=[{"from": tomorrow.isoformat(), "to": tomorrow.isoformat(), "label": "棚卸し休業"}],
+    )
+    campaign = CampaignFactory(policy=policy)
+    segment = SegmentFactory(criteria={"match": "all", "rules": [{"field": "tag", "op": "eq", "value": "vip"}]})
+    url = reverse("campaigns:list_create", args=[campaign.pk])
+    form = {"name": "VIP", "segment": segment.pk, "order_by": "recent_purchase", "priority": "0", "preview": "1"}
+    preview = sv.post(url, form, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="preview-days-off"' in preview and "棚卸し休業" in preview
+    policy.blackout_dates = []
+    policy.skip_holidays = False
+    policy.save()
+    assert 'data-testid="preview-days-off"' not in sv.post(url, form, HTTP_HX_REQUEST="true").content.decode()
