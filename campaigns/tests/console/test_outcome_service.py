@@ -452,10 +452,15 @@ def test_script_answers_are_stored_and_validated(held, operator, call_list):
 
 
 @pytest.mark.parametrize("prepared", [True, False])
-def test_dispatch_and_outcome_with_and_without_prepared_statements(settings, operator, call_list, prepared):
+def test_dispatch_and_outcome_with_and_without_prepared_statements(request, settings, operator, call_list, prepared):
     """DB_PREPARED_STATEMENTS=0 (a transaction-mode pooler) runs the same statements unprepared;
     with them on, the second cycle executes what the first one prepared (same results)."""
     from django.db import connection
+
+    if prepared and request.getfixturevalue("database_path") == "pgbouncer":
+        # Prepared statements through a transaction-mode pooler are the setup the setting exists
+        # to rule out: they would stay on PgBouncer's shared server connection for later clients.
+        pytest.skip("prepared statements are switched off behind a transaction-mode pooler")
 
     def statements():
         with connection.cursor() as cursor:
