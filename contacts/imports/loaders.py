@@ -166,9 +166,37 @@ class TableLoader:
             self.params,
         )
 
+    def report_invalid_phones(self, cursor, table: str, *, message: str) -> None:
+        """List each unusable phone cell of the chunk's valid rows in the error report (the row
+        itself is imported; `message` says what became of the number). A cell without a single
+        digit ("なし") is no number at all and is reported as such: staging stores nothing for it."""
+        if not self.phones:
+            return
+        cells = ", ".join(
+            f"(%(phone_header_{n})s::text, v.{p.name}, v.{p.name}_number, v.{p.name}_valid)"
+            for n, p in enumerate(self.phones, 1)
+        )
+        headers = {f"phone_header_{n}": p.header[:100] for n, p in enumerate(self.phones, 1)}
+        cursor.execute(
+            f"""
+            INSERT INTO contacts_importrowerror (job_id, line, "column", value, message)
+            SELECT %(job)s, v.line, x.header, x.raw,
+                   CASE WHEN x.number IS NULL THEN %(no_digit_message)s ELSE %(invalid_message)s END
+            FROM {table} v CROSS JOIN LATERAL (VALUES {cells}) AS x(header, raw, number, valid)
+            WHERE v.{VALID} AND x.valid IS FALSE
+            """,
+            {
+                **self.params,
+                **headers,
+                "invalid_message": message,
+                "no_digit_message": _("Not a phone number (no digit in it): nothing was stored for this cell."),
+            },
+        )
+
     def count_rows(self, cursor, table: str) -> int:
         """Add the chunk's rows, failed rows and invalid numbers to the counts; return its valid rows."""
-        bad = " + ".join(f"({p.name}_valid IS FALSE)::int" for p in self.phones) or "0"
+        # Numbers kept as invalid: a cell without any digit stores nothing (staging), so it is not one.
+        bad = " + ".join(f"({p.name}_valid IS FALSE AND {p.name}_number IS NOT NULL)::int" for p in self.phones) or "0"
         cursor.execute(
             f"SELECT count(*), count(*) FILTER (WHERE {VALID}), coalesce(sum({bad}) FILTER (WHERE {VALID}), 0) "
             f"FROM {table}"
@@ -368,6 +396,11 @@ class CustomerLoader(TableLoader):
 
     def apply_chunk(self, cursor, table):
         self.report_errors(cursor, table)
+        self.report_invalid_phones(
+            cursor,
+            table,
+            message=_("Not a valid phone number: kept on the customer as entered, marked invalid, and never dialed."),
+        )
         valid = self.count_rows(cursor, table)
         if not valid:
             return

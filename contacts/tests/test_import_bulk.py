@@ -189,3 +189,46 @@ def test_a_bulk_load_into_an_empty_table_in_several_chunks(supervisor, dropped, 
     assert [(e.line, e.column) for e in job.row_errors.order_by("line")] == [(12, "顧客ID"), (13, "氏名")]
     assert PhoneNumber.objects.filter(is_primary=True).count() == 10
     assert PhoneNumber.objects.count() == 20
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("bulk", [True, False], ids=["bulk-load", "through-the-indexes"])
+def test_an_unusable_number_is_reported_and_kept_invalid_on_both_paths(supervisor, dropped, monkeypatch, bulk):
+    """New customers and one already stored: each unusable number is listed in the error report
+    (line, column, value, reason) and stored as entered, marked invalid, never the primary."""
+    if not bulk:
+        monkeypatch.setattr(loaders, "BULK_LOAD_MIN_ROWS", 1_000_000)
+    stored = CustomerFactory(external_id="B0001", name="顧客 1", phone="080-9999-0000")
+    rows = many_rows(8)
+    rows[1][3] = "03-12"  # line 2: the stored customer's new home number is unusable
+    rows[5][3] = "０９０ー１２３"  # line 6: a new customer's home number too; its mobile is valid
+    rows[7][3], rows[7][4] = "12345", "999"  # line 8: none of its numbers is usable
+    job = run_import(supervisor, csv_file(rows))
+    assert bool(dropped and dropped[0]) is bulk
+    assert (job.created_count, job.updated_count, job.failed_count) == (7, 1, 0)
+    message = "Not a valid phone number: kept on the customer as entered, marked invalid, and never dialed."
+    assert list(job.row_errors.order_by("line", "id").values_list("line", "column", "value", "message")) == [
+        (2, "電話番号", "03-12", message),
+        (6, "電話番号", "０９０ー１２３", message),
+        (8, "電話番号", "12345", message),
+        (8, "携帯電話", "999", message),
+    ]
+    assert "4 phone numbers are not valid numbers" in job.message
+
+    def phones_of(external_id):
+        return set(
+            PhoneNumber.objects.filter(customer__external_id=external_id).values_list(
+                "raw", "number", "is_valid", "is_primary"
+            )
+        )
+
+    assert ("03-12", "0312", False, False) in phones_of("B0001")
+    assert ("090-1001-2222", "+819010012222", True, True) in phones_of("B0001")
+    assert phones_of("B0005") == {
+        ("０９０ー１２３", "090123", False, False),
+        ("090-1005-2222", "+819010052222", True, True),
+    }
+    # No valid number at all: both kept as entered; the first is the primary, still never dialed.
+    assert phones_of("B0007") == {("12345", "12345", False, True), ("999", "999", False, False)}
+    stored.refresh_from_db()
+    assert stored.phones.filter(is_valid=False).count() == 1

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
 from callcenter.models import AuditEvent
+from contacts.imports.reports import error_report_rows
 from contacts.models import Customer, DoNotCall, ImportJob, PhoneNumber
 from contacts.services import imports
 from contacts.tests.factories import CustomerFactory, DoNotCallFactory
@@ -22,6 +23,9 @@ def media_and_language(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
     with translation.override("en"):
         yield
+
+
+INVALID_PHONE = "Not a valid phone number: kept on the customer as entered, marked invalid, and never dialed."
 
 
 def errors_of(job):
@@ -75,12 +79,41 @@ def test_bad_rows_are_reported_with_line_column_value_and_reason_and_good_rows_s
         (4, "顧客ID", "", "The customer ID is empty."),
         (5, "顧客ID", "C0001", "This customer ID already appears on line 2; only that line was imported."),
         (6, "", "C0004,短い行", "This row has 2 values but the header has 11 columns."),
+        (7, "電話番号", "12345", INVALID_PHONE),
     ]
     assert set(Customer.objects.values_list("external_id", flat=True)) == {"C0001", "C0005"}
-    # An invalid number is not an error: it is kept, marked invalid, and never dialed.
+    # An invalid number does not fail its row: it is reported, kept, marked invalid, never dialed.
     invalid = PhoneNumber.objects.get(customer__external_id="C0005")
     assert (invalid.number, invalid.is_valid, invalid.raw) == ("12345", False, "12345")
     assert "1 phone number is not a valid number" in job.message
+
+
+def test_each_unusable_number_is_reported_and_kept_raw_beside_the_valid_ones(supervisor):
+    rows = [
+        HEADER,
+        ["C0001", "山田 太郎", "", "03-1234-56", "090-1111-2222", "", "", "", "", "", ""],  # line 2
+        ["C0002", "佐藤 花子", "", "０１２－３４", "携帯なし", "", "", "", "", "", ""],  # line 3
+        ["C0003", "鈴木 一郎", "", "", "", "", "", "", "", "", ""],  # line 4: no number at all
+    ]
+    job = run_import(supervisor, csv_file(rows))
+    assert (job.created_count, job.failed_count) == (3, 0)
+    # Text without a digit ("携帯なし") is no number: reported, but there is nothing to store.
+    assert errors_of(job) == [
+        (2, "電話番号", "03-1234-56", INVALID_PHONE),
+        (3, "電話番号", "０１２－３４", INVALID_PHONE),
+        (3, "携帯電話", "携帯なし", "Not a phone number (no digit in it): nothing was stored for this cell."),
+    ]
+    yamada = {p.raw: p for p in PhoneNumber.objects.filter(customer__external_id="C0001")}
+    assert (yamada["03-1234-56"].number, yamada["03-1234-56"].is_valid) == ("03123456", False)
+    assert not yamada["03-1234-56"].is_primary  # the valid number is the one dialed
+    assert yamada["090-1111-2222"].is_valid and yamada["090-1111-2222"].is_primary
+    sato = PhoneNumber.objects.get(customer__external_id="C0002")
+    assert (sato.raw, sato.number, sato.is_valid) == ("０１２－３４", "01234", False)
+    assert "2 phone numbers are not valid numbers" in job.message
+    csv_text = b"".join(chunk.encode() if isinstance(chunk, str) else chunk for chunk in error_report_rows(job)).decode(
+        "utf-8-sig"
+    )
+    assert '3,電話番号,０１２－３４,"Not a valid phone number' in csv_text
 
 
 def test_imports_normalize_numbers_with_the_memoized_function_of_the_whole_app(supervisor):
@@ -238,12 +271,12 @@ def test_large_file_loads_in_several_chunks_with_exact_counts(supervisor, monkey
     monkeypatch.setattr(staging, "CHUNK_ROWS", 4)
     monkeypatch.setattr(staging, "BATCH_ROWS", 2)  # chunks of 4 rows: 3 chunks
     rows = [HEADER] + [
-        [f"K{n:03d}", f"顧客 {n}", "", f"090{n:08d}", "", "", "", "", "", str(n), ""] for n in range(1, 11)
+        [f"K{n:03d}", f"顧客 {n}", "", f"090{n + 1000:04d}5678", "", "", "", "", "", str(n), ""] for n in range(1, 11)
     ]
     rows.append(["K003", "重複", "", "", "", "", "", "", "", "", ""])
     job = run_import(supervisor, csv_file(rows))
     assert (job.total_rows, job.created_count, job.failed_count) == (11, 10, 1)
-    assert errors_of(job)[0][:2] == (12, "顧客ID")
+    assert [error[:2] for error in errors_of(job)] == [(12, "顧客ID")]
     assert PhoneNumber.objects.filter(customer__external_id__startswith="K").count() == 10
 
 

@@ -245,6 +245,19 @@ def test_job_page_shows_summary_and_every_error_with_its_line(login, supervisor)
     assert reverse("contacts:import_errors_csv", args=[job.pk]) in content
 
 
+def test_job_page_lists_an_unusable_number_of_an_imported_row_with_the_error_csv(login, supervisor):
+    rows = [HEADER, ["C0001", "山田", "", "03-12", "", "", "", "", "", "", ""]]
+    job = run_import(supervisor, csv_file(rows))
+    assert (job.created_count, job.failed_count) == (1, 0)
+    client = login(supervisor)
+    content = client.get(reverse("contacts:import_detail", args=[job.pk])).content.decode()
+    assert "unusable phone numbers" in content
+    assert "03-12" in content and "Not a valid phone number: kept on the customer as entered" in content
+    assert reverse("contacts:import_errors_csv", args=[job.pk]) in content
+    body = b"".join(client.get(reverse("contacts:import_errors_csv", args=[job.pk])).streaming_content)
+    assert body.decode("utf-8-sig").splitlines()[1].startswith('2,電話番号,03-12,"Not a valid phone number')
+
+
 def test_progress_partial_polls_while_running_and_reloads_the_page_when_done(login, supervisor):
     job = run_import(supervisor, csv_file())
     client = login(supervisor)

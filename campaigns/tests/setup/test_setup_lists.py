@@ -127,6 +127,28 @@ def test_customers_without_a_valid_number_are_excluded(campaign):
     assert no_phone.pk not in listed(call_list)
 
 
+def test_an_imported_unusable_number_is_kept_but_never_dialed(campaign, supervisor, settings, tmp_path):
+    """An import keeps an unusable number as entered, marked invalid: the list dials the
+    customer's valid number instead, and a customer with no valid number is not listed."""
+    from contacts.models import Customer
+    from contacts.tests.factories_imports import csv_file, run_import
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    rows = [
+        ["顧客ID", "氏名", "電話番号", "携帯電話", "タグ"],
+        ["I001", "山田 太郎", "03-12", "090-1111-2222", "vip"],
+        ["I002", "佐藤 花子", "12345", "", "vip"],
+    ]
+    job = run_import(supervisor, csv_file(rows))
+    assert (job.created_count, job.row_errors.count()) == (2, 2)
+    with_valid, without = Customer.objects.get(external_id="I001"), Customer.objects.get(external_id="I002")
+    assert without.phones.get().raw == "12345" and not without.phones.get().is_valid
+    call_list = build(campaign)
+    assert listed(call_list) == {with_valid.pk}
+    assert call_list.entries.get().phone == "+819011112222"
+    assert call_list.counts["excluded"]["no_phone"] == 1
+
+
 def test_the_valid_primary_number_is_dialed(campaign):
     customer = vip(phones=["03-1234-5678", "090-1111-2222"])
     call_list = build(campaign)
