@@ -106,6 +106,7 @@ ACTION_LABELS = {
     "script.draft_started": _("Script draft started"),
     "script.draft_discarded": _("Script draft discarded"),
     "script.step_deleted": _("Script step deleted"),
+    "script.choice_step_added": _("Script step added for a choice"),
     "script.rebuttal_added": _("Rebuttal added"),
     "script.rebuttal_changed": _("Rebuttal changed"),
     "script.rebuttal_deleted": _("Rebuttal deleted"),

@@ -24,5 +24,6 @@ urlpatterns = [
     path("versions/<int:pk>/preview/", walk.version_preview, name="version_preview"),
     path("steps/<int:pk>/edit/", authoring.step_edit, name="step_edit"),
     path("steps/<int:pk>/move/", authoring.step_move, name="step_move"),
+    path("choices/<int:pk>/next-step/", authoring.choice_next_step, name="choice_next_step"),
     path("steps/<int:pk>/delete/", authoring.step_delete, name="step_delete"),
 ]

@@ -123,6 +123,7 @@ ACCESS = {
     "scripts:version_publish": STAFF,
     "scripts:version_set_start": STAFF,
     "scripts:step_add": STAFF,
+    "scripts:choice_next_step": STAFF,
     "api_script_list": BACK_OFFICE | {"operator"},
     "api_script_detail": BACK_OFFICE | {"operator"},
     "api_script_draft": STAFF,
@@ -290,6 +291,7 @@ PK_KINDS = [
     ("rebuttal_list", "script"),
     ("rebuttal", "rebuttal"),
     ("step_add", "version"),
+    ("choice_next", "choice"),
     ("step", "step"),
     ("version", "version"),
     ("check_answers", "version"),
@@ -350,6 +352,7 @@ def world(reference_data, operator2, supervisor, sales):
     from conftest import make_user
     from contacts.models import ImportJob, ImportRowError
     from contacts.tests.factories import CustomerFactory, DoNotCallFactory, SegmentFactory
+    from scripts.models import Choice
     from scripts.tests.factories import RebuttalFactory, branching_script
 
     customer = CustomerFactory(name=NAME, name_kana=KANA, phone=NUMBER, notes=NOTES)
@@ -417,6 +420,7 @@ def world(reference_data, operator2, supervisor, sales):
         "script": version.script,
         "version": version,
         "step": version.steps.order_by("position").first(),
+        "choice": Choice.objects.filter(step__version=version).first(),
         "rebuttal": RebuttalFactory(script=version.script),
         "disposition": Disposition.objects.get(code="no_answer"),
         "policy": campaign.policy,

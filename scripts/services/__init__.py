@@ -3,6 +3,7 @@
 from .answers import disclosure_confirmed_in, needs_complete_script, validate_answers
 from .authoring import (
     add_step,
+    add_step_for_choice,
     create_script,
     delete_script,
     delete_step,
@@ -16,6 +17,7 @@ from .authoring import (
 )
 from .errors import Gone, ImportRefused, PublishRefused, ScriptServiceError, VersionNotEditable
 from .publishing import publish_version
+from .readiness import publish_problems
 from .rebuttals import delete_rebuttal, save_rebuttal
 from .transfer import export_version, import_script, parse_export
 
@@ -26,6 +28,7 @@ __all__ = [
     "ScriptServiceError",
     "VersionNotEditable",
     "add_step",
+    "add_step_for_choice",
     "create_script",
     "delete_rebuttal",
     "delete_script",
@@ -37,6 +40,7 @@ __all__ = [
     "move_step",
     "needs_complete_script",
     "parse_export",
+    "publish_problems",
     "publish_version",
     "save_rebuttal",
     "set_start_step",

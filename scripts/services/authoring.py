@@ -376,3 +376,40 @@ def move_step(*, step: Step, direction: str, by) -> None:
     if 0 <= other < len(ordered):
         ordered[index], ordered[other] = ordered[other], ordered[index]
         _renumber(version, ordered)
+
+
+@transaction.atomic
+def add_step_for_choice(*, version: ScriptVersion, choice_id: int, kind: str, by) -> Step:
+    """Create the step a choice leads to, placed right after its question, and route the choice to
+    it: one change, so the editor never shows a new step that nothing leads to. A new "say" step
+    goes on to where the question went on before, so the rest of the call is unchanged."""
+    version = _editable_version(version.pk)
+    # Saving a question replaces its choices, so the choice the editor showed may be gone.
+    choice = Choice.objects.select_related("step").filter(pk=choice_id, step__version=version).first()
+    if choice is None:
+        raise Gone(_("This choice was changed meanwhile. Nothing was saved; please check and try again."))
+    question = choice.step
+    if question.kind != Step.Kind.QUESTION or question.answer_type != Step.AnswerType.SINGLE:
+        raise ScriptServiceError(_("Only the choices of a single choice question lead to a step of their own."))
+    step = Step(version=version, kind=kind, key=_free_key(version, kind), title=choice.label[:200])
+    if kind == Step.Kind.QUESTION:
+        step.answer_type = Step.AnswerType.SINGLE
+    if kind == Step.Kind.SAY:
+        step.next_step_id = question.next_step_id
+    step.save()
+    choice.next_step = step
+    choice.save(update_fields=["next_step"])
+    ordered = [s for s in version.steps.order_by("position", "id") if s.pk != step.pk]
+    index = next(i for i, s in enumerate(ordered) if s.pk == question.pk)
+    ordered.insert(index + 1, step)
+    _renumber(version, ordered)
+    _touch(version)
+    record_event(
+        actor=by,
+        action="script.choice_step_added",
+        target=version,
+        summary=f"{version.script.name} v{version.number}: {question.key} → {step.key}",
+        choice=choice.value,
+        step=step.key,
+    )
+    return step

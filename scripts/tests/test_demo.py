@@ -1,7 +1,6 @@
 """Demo scripts: published, valid, idempotent."""
 
-from scripts import demo
-from scripts.flow import Flow
+from scripts import demo, services
 from scripts.models import Rebuttal, Script, ScriptVersion, Step
 
 
@@ -18,7 +17,7 @@ def test_demo_scripts_are_published_valid_and_seeded_once(reference_data, superv
     assert set(Script.objects.values_list("name", flat=True)) == set(demo.DEMO_SCRIPT_NAMES)
     for script in Script.objects.all():
         version = script.latest_published()
-        assert version is not None and Flow(version).problems() == []
+        assert version is not None and services.publish_problems(version) == []
         assert script.rebuttals.count() >= 4
     sales = [demo.DORMANT, demo.HEAVY]
     assert all(Script.objects.get(name=name).latest_published().start_step.is_disclosure for name in sales)

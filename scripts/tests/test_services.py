@@ -18,11 +18,14 @@ def english():
         yield
 
 
-def test_new_script_starts_as_a_publishable_draft(db, supervisor):
+def test_new_script_starts_as_a_draft_publishable_once_its_steps_are_written(db, supervisor):
     script = services.create_script(name="新規", description="", by=supervisor)
     version = script.versions.get()
     assert version.status == ScriptVersion.Status.DRAFT and version.number == 1
     assert [s.key for s in version.steps.order_by("position")] == ["opening", "end"]
+    assert {p.step_key for p in services.publish_problems(version)} == {"opening", "end"}  # no text yet
+    for step in version.steps.all():
+        services.update_step(step=step, values={"text": "こんにちは"}, by=supervisor)
     published = services.publish_version(version=version, by=supervisor, notes="初版")
     assert published.status == ScriptVersion.Status.PUBLISHED
     assert published.published_by == supervisor and published.published_at is not None

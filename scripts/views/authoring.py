@@ -13,7 +13,7 @@ from callcenter import roles
 from .. import selectors, services
 from ..flow import Flow
 from ..forms import AddStepForm, ChoiceFormSet, PublishForm, RuleFormSet, ScriptForm, StepForm
-from ..models import Script, ScriptVersion, Step
+from ..models import Choice, Script, ScriptVersion, Step
 from ..placeholders import PLACEHOLDERS, render_outline
 
 manage = roles.permission_required(roles.MANAGE_LISTS)
@@ -151,15 +151,19 @@ def draft_start(request, pk):
 def version_detail(request, pk):
     version = get_object_or_404(ScriptVersion.objects.select_related("script", "published_by"), pk=pk)
     flow = Flow(version)
-    problems = flow.problems() if version.is_draft else []
+    problems = services.publish_problems(version, flow) if version.is_draft else []
     problem_keys = {p.step_key for p in problems if p.step_key}
     reachable = flow.reachable()
     cards = [
         {
             "step": step,
             "text_html": render_outline(step.text),
-            "edges": flow.edges(step),
-            "choices": list(step.choices.all()),
+            # A question's choices are listed whether routed or not, each with where it leads.
+            "edges": [edge for edge in flow.edges(step) if edge.kind != "choice"],
+            "choices": [
+                {"choice": choice, "target": flow.by_id.get(choice.next_step_id) if choice.next_step_id else None}
+                for choice in step.choices.all()
+            ],
             "problems": [p.message for p in problems if p.step_key == step.key],
             "unreachable": flow.start is not None and step.id not in reachable,
         }
@@ -182,6 +186,7 @@ def version_detail(request, pk):
             "publish_form": PublishForm(initial={"notes": version.notes}),
             "versions": version.script.versions.order_by("-number"),
             "dispositions": selectors.disposition_labels(),
+            "choice_step_kinds": [(kind, Step.Kind(kind).label) for kind in CHOICE_STEP_KINDS],
         },
     )
 
@@ -306,6 +311,32 @@ def step_edit(request, pk):
             "placeholders": PLACEHOLDERS,
         },
     )
+
+
+CHOICE_STEP_KINDS = (Step.Kind.SAY, Step.Kind.QUESTION, Step.Kind.END)
+
+
+@manage
+@require_POST
+def choice_next_step(request, pk):
+    """ "Create next step here" on a choice of the editor: the new step, routed from the choice."""
+    choice = get_object_or_404(Choice.objects.select_related("step__version"), pk=pk)
+    version = choice.step.version
+    kind = request.POST.get("kind", "")
+    if kind not in CHOICE_STEP_KINDS:
+        messages.error(request, _("The step could not be added: choose its kind."))
+        return _back(version_id=version.pk, script_id=version.script_id, anchor=f"step-{choice.step.key}")
+    try:
+        step = services.add_step_for_choice(version=version, choice_id=choice.pk, kind=kind, by=request.user)
+    except services.ScriptServiceError as error:
+        _refused(request, error)
+        return _back(version_id=version.pk, script_id=version.script_id, anchor=f"step-{choice.step.key}")
+    messages.success(
+        request,
+        _("Step %(key)s created: “%(choice)s” now leads to it. Write its text.")
+        % {"key": step.key, "choice": choice.label},
+    )
+    return redirect(_version_url(version, f"step-{step.key}"))
 
 
 @manage
