@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Customer, DoNotCall, Segment
 from .phones import normalize_phone
-from .segments import validate_criteria
+from .segments import page_errors, validate_criteria
 from .selectors import DEFAULT_SORT, SORTS, CustomerFilters
 
 ANY = ""
@@ -233,10 +233,10 @@ class SegmentForm(forms.Form):
             criteria = json.loads(raw)
         except ValueError:
             raise ValidationError(_("The rules could not be read; reload the page and try again."))
-        try:
-            return validate_criteria(criteria)
-        except ValidationError as error:
-            raise ValidationError(error.messages)
+        errors = page_errors(criteria)  # worded with labels: the API's machine keys mean nothing here
+        if errors:
+            raise ValidationError(errors)
+        return validate_criteria(criteria)
 
 
 def add_service_errors(form, error: ValidationError):

@@ -32,7 +32,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, F, Func, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 
 from .attributes import attribute_number_sql, clean_attribute_key
 from .models import Customer
@@ -273,10 +273,64 @@ ATTRIBUTE_FIELD = SegmentField(
 
 
 # ---------------------------------------------------------------- validation
+#
+# Each problem is kept as an untranslated message with its parameters and worded when shown: the
+# API names fields, operators and values by their machine keys (clients match on them), the
+# builder page by their labels in the user's language.
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str  # a msgid, translated when worded
+    params: dict = field(default_factory=dict)
+
+    def text(self, *, labels: bool = False) -> str:
+        return _(self.message) % {key: _worded(key, value, labels) for key, value in self.params.items()}
 
 
 class _RuleError(Exception):
     """One problem with one rule; collected and raised together as a ValidationError."""
+
+    def __init__(self, message: str, **params):
+        super().__init__(message)
+        self.problem = Problem(message, params)
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def field_label(name) -> str:
+    """A field as people read it: its label, "Attribute: <key>" for an attribute, else as typed."""
+    if isinstance(name, str) and name.startswith(ATTRIBUTE_PREFIX):
+        key = name[len(ATTRIBUTE_PREFIX) :]
+        return f"{ATTRIBUTE_FIELD.label}: {key}" if key else str(ATTRIBUTE_FIELD.label)
+    spec = FIELDS.get(name) if isinstance(name, str) else None
+    return str(spec.label) if spec else str(name)
+
+
+def _op_label(op) -> str:
+    return str(OP_LABELS.get(op, op))
+
+
+def _worded(key: str, value, labels: bool) -> str:
+    """One parameter of a problem, by machine key (API) or by label (builder page)."""
+    if key == "problem":
+        return value.text(labels=labels)
+    if key == "field":
+        return field_label(value) if labels else str(value)
+    if key == "value":
+        return _json(value)
+    if key == "op":
+        return _op_label(value) if labels else str(value)
+    if key == "allowed" and all(isinstance(item, tuple) for item in value):  # (choice, label) pairs
+        return ", ".join(str(label) if labels else json.dumps(choice) for choice, label in value)
+    if key == "known" and all(isinstance(item, SegmentField) for item in value):
+        names = [str(spec.label) if labels else spec.name for spec in value]
+        return ", ".join([*names, str(ATTRIBUTE_FIELD.label) if labels else "attributes.<key>"])
+    if key in ("allowed", "known"):  # operators
+        return ", ".join(_op_label(op) if labels else op for op in value)
+    return str(value)
 
 
 def _attribute_key(name: str) -> str:
@@ -284,27 +338,33 @@ def _attribute_key(name: str) -> str:
     try:
         return clean_attribute_key(name[len(ATTRIBUTE_PREFIX) :])
     except ValidationError as error:
-        raise _RuleError(_('"%(field)s": %(rule)s') % {"field": name, "rule": error.messages[0]}) from None
+        raise _RuleError(gettext_noop('"%(field)s": %(rule)s'), field=name, rule=error.messages[0]) from None
 
 
 def field_for(name) -> SegmentField:
     if not isinstance(name, str) or not name:
-        raise _RuleError(_("a field is required"))
+        raise _RuleError(gettext_noop("a field is required"))
     if name.startswith(ATTRIBUTE_PREFIX):
         _attribute_key(name)
         return ATTRIBUTE_FIELD
     try:
         return FIELDS[name]
     except KeyError:
-        known = ", ".join([*FIELDS, "attributes.<key>"])
-        raise _RuleError(_('unknown field "%(field)s" (known fields: %(known)s)') % {"field": name, "known": known})
+        raise _RuleError(
+            gettext_noop('unknown field "%(field)s" (known fields: %(known)s)'),
+            field=name,
+            known=tuple(FIELDS.values()),
+        ) from None
+
+
+_NEEDS_VALUE = gettext_noop('"%(field)s" needs a value')
+_OUT_OF_RANGE = gettext_noop('"%(field)s": %(value)s is out of range')
 
 
 def _integer(value, name):
+    message = gettext_noop('"%(field)s" needs a whole number, not %(value)s')
     if isinstance(value, bool):
-        raise _RuleError(
-            _('"%(field)s" needs a whole number, not %(value)s') % {"field": name, "value": json.dumps(value)}
-        )
+        raise _RuleError(message, field=name, value=value)
     if isinstance(value, str):
         value = value.strip()
     try:
@@ -312,18 +372,16 @@ def _integer(value, name):
     except (InvalidOperation, ValueError):
         number = None
     if number is None or not number.is_finite() or number != number.to_integral_value():
-        raise _RuleError(
-            _('"%(field)s" needs a whole number, not %(value)s')
-            % {"field": name, "value": json.dumps(value, ensure_ascii=False, default=str)}
-        )
+        raise _RuleError(message, field=name, value=value)
     if abs(number) > 10**12:
-        raise _RuleError(_('"%(field)s": %(value)s is out of range') % {"field": name, "value": value})
+        raise _RuleError(_OUT_OF_RANGE, field=name, value=value)
     return int(number)
 
 
 def _number(value, name):
+    message = gettext_noop('"%(field)s" needs a number, not %(value)s')
     if isinstance(value, bool):
-        raise _RuleError(_('"%(field)s" needs a number, not %(value)s') % {"field": name, "value": json.dumps(value)})
+        raise _RuleError(message, field=name, value=value)
     if isinstance(value, str):
         value = value.strip()
     try:
@@ -331,24 +389,21 @@ def _number(value, name):
     except (TypeError, ValueError):
         number = None
     if number is None or not math.isfinite(number):
-        raise _RuleError(
-            _('"%(field)s" needs a number, not %(value)s')
-            % {"field": name, "value": json.dumps(value, ensure_ascii=False, default=str)}
-        )
+        raise _RuleError(message, field=name, value=value)
     if abs(number) > 1e15:
-        raise _RuleError(_('"%(field)s": %(value)s is out of range') % {"field": name, "value": value})
+        raise _RuleError(_OUT_OF_RANGE, field=name, value=value)
     return int(number) if number.is_integer() and not isinstance(value, float) else number
 
 
 def _text(value, name, allow_empty=False):
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise _RuleError(_('"%(field)s" needs a text value') % {"field": name})
+        raise _RuleError(gettext_noop('"%(field)s" needs a text value'), field=name)
     value = str(value).strip()
     if not value and not allow_empty:
-        raise _RuleError(_('"%(field)s" needs a value') % {"field": name})
+        raise _RuleError(_NEEDS_VALUE, field=name)
     if len(value) > MAX_TEXT:
         raise _RuleError(
-            _('"%(field)s": the value is longer than %(max)s characters') % {"field": name, "max": MAX_TEXT}
+            gettext_noop('"%(field)s": the value is longer than %(max)s characters'), field=name, max=MAX_TEXT
         )
     return value
 
@@ -360,19 +415,16 @@ def _boolean(value, name):
         return value.strip().lower() in ("true", "1", "yes")
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    raise _RuleError(_('"%(field)s" needs true or false') % {"field": name})
+    raise _RuleError(gettext_noop('"%(field)s" needs true or false'), field=name)
 
 
 def _choice(value, name, spec: SegmentField):
-    allowed = [choice for choice, _label in spec.choices]
-    if not isinstance(value, str) or value not in allowed:
+    if not isinstance(value, str) or value not in dict(spec.choices):
         raise _RuleError(
-            _('"%(field)s": %(value)s is not one of %(allowed)s')
-            % {
-                "field": name,
-                "value": json.dumps(value, ensure_ascii=False, default=str),
-                "allowed": ", ".join(json.dumps(a) for a in allowed),
-            }
+            gettext_noop('"%(field)s": %(value)s is not one of %(allowed)s'),
+            field=name,
+            value=value,
+            allowed=spec.choices,
         )
     return value
 
@@ -389,10 +441,12 @@ def _scalar(value, name):
 def _single(spec: SegmentField, op: str, value, name):
     """One value of the right type for `spec` under `op` (not the list ops)."""
     kind = spec.kind
+    if value is None or (kind != "choice" and isinstance(value, str) and not value.strip()):  # "" is a choice
+        raise _RuleError(_NEEDS_VALUE, field=name)
     if kind in ("days", "age", "integer"):
         number = _integer(value, name)
         if kind in ELAPSED_LIMITS and abs(number) > ELAPSED_LIMITS[kind]:
-            raise _RuleError(_('"%(field)s": %(value)s is out of range') % {"field": name, "value": value})
+            raise _RuleError(_OUT_OF_RANGE, field=name, value=value)
         return number
     if kind == "number":
         return _number(value, name)
@@ -416,99 +470,124 @@ def _value(spec: SegmentField, op: str, value, name):
         return True if value is None else _boolean(value, name)
     if op == "in":
         if not isinstance(value, (list, tuple)) or not value:
-            raise _RuleError(_('"%(field)s" with "in" needs a non-empty list of values') % {"field": name})
+            raise _RuleError(gettext_noop('"%(field)s" with "in" needs a non-empty list of values'), field=name)
         if len(value) > MAX_IN_VALUES:
-            raise _RuleError(_('"%(field)s": at most %(max)s values in a list') % {"field": name, "max": MAX_IN_VALUES})
+            raise _RuleError(
+                gettext_noop('"%(field)s": at most %(max)s values in a list'), field=name, max=MAX_IN_VALUES
+            )
         return list(dict.fromkeys(_single(spec, op, item, name) for item in value))
     if op == "between":
         if not isinstance(value, (list, tuple)) or len(value) != 2:
-            raise _RuleError(_('"%(field)s" with "between" needs two values [low, high]') % {"field": name})
+            raise _RuleError(gettext_noop('"%(field)s" with "between" needs two values [low, high]'), field=name)
         low, high = (_single(spec, op, item, name) for item in value)
         if low > high:
             raise _RuleError(
-                _('"%(field)s": the low value %(low)s is above the high value %(high)s')
-                % {"field": name, "low": low, "high": high}
+                gettext_noop('"%(field)s": the low value %(low)s is above the high value %(high)s'),
+                field=name,
+                low=low,
+                high=high,
             )
         return [low, high]
     if op == "contains" and spec.kind == "tags" and isinstance(value, (list, tuple)):
         if not value:
-            raise _RuleError(_('"%(field)s" needs a value') % {"field": name})
+            raise _RuleError(_NEEDS_VALUE, field=name)
         return list(dict.fromkeys(_text(item, name) for item in value))
-    if value is None:
-        raise _RuleError(_('"%(field)s" needs a value') % {"field": name})
     return _single(spec, op, value, name)
 
 
 def _validate_rule(rule) -> dict:
     if not isinstance(rule, dict):
-        raise _RuleError(_("a rule must be an object with field, op and value"))
+        raise _RuleError(gettext_noop("a rule must be an object with field, op and value"))
     name = rule.get("field")
     spec = field_for(name)
     op = rule.get("op")
     if op not in ALL_OPS:
         raise _RuleError(
-            _('unknown operator %(op)s for "%(field)s" (known operators: %(known)s)')
-            % {"op": json.dumps(op, ensure_ascii=False, default=str), "field": name, "known": ", ".join(ALL_OPS)}
+            gettext_noop('unknown operator %(op)s for "%(field)s" (known operators: %(known)s)'),
+            op=_json(op),
+            field=name,
+            known=ALL_OPS,
         )
     if op not in spec.ops:
         raise _RuleError(
-            _('operator "%(op)s" cannot be used with "%(field)s" (allowed: %(allowed)s)')
-            % {"op": op, "field": name, "allowed": ", ".join(spec.ops)}
+            gettext_noop('operator "%(op)s" cannot be used with "%(field)s" (allowed: %(allowed)s)'),
+            op=op,
+            field=name,
+            allowed=spec.ops,
         )
     if spec.kind == "attribute":
         name = ATTRIBUTE_PREFIX + _attribute_key(name)
     return {"field": name, "op": op, "value": _value(spec, op, rule.get("value"), name)}
 
 
-def _validate_group(group, errors: list, path: str, depth: int) -> dict:
+def _validate_group(group, problems: list, path: str, depth: int) -> dict:
     if group in (None, ""):
         group = {}
     if not isinstance(group, dict):
-        errors.append(_('criteria must be an object {"match": "all"|"any", "rules": [...]}'))
+        problems.append(Problem(gettext_noop('criteria must be an object {"match": "all"|"any", "rules": [...]}')))
         return {"match": "all", "rules": []}
     unknown_keys = set(group) - {"match", "rules"}
     if unknown_keys:
-        errors.append(_("unknown key(s) in criteria: %(keys)s") % {"keys": ", ".join(sorted(map(str, unknown_keys)))})
+        problems.append(
+            Problem(
+                gettext_noop("unknown key(s) in criteria: %(keys)s"),
+                {"keys": ", ".join(sorted(map(str, unknown_keys)))},
+            )
+        )
     match = group.get("match", "all")
     if match not in MATCH_MODES:
-        errors.append(
-            _('"match" must be "all" or "any", not %(value)s')
-            % {"value": json.dumps(match, ensure_ascii=False, default=str)}
-        )
+        problems.append(Problem(gettext_noop('"match" must be "all" or "any", not %(value)s'), {"value": match}))
         match = "all"
     rules = group.get("rules", [])
     if not isinstance(rules, list):
-        errors.append(_('"rules" must be a list'))
+        problems.append(Problem(gettext_noop('"rules" must be a list')))
         return {"match": match, "rules": []}
     if len(rules) > MAX_RULES:
-        errors.append(_("at most %(max)s rules") % {"max": MAX_RULES})
+        problems.append(Problem(gettext_noop("at most %(max)s rules"), {"max": MAX_RULES}))
         return {"match": match, "rules": []}
     clean = []
     for index, rule in enumerate(rules, start=1):
         label = f"{path}{index}"
         if isinstance(rule, dict) and "rules" in rule and "field" not in rule:
             if depth >= MAX_DEPTH:
-                errors.append(
-                    _("rule %(n)s: groups can be nested at most %(max)s levels deep") % {"n": label, "max": MAX_DEPTH}
+                problems.append(
+                    Problem(
+                        gettext_noop("rule %(n)s: groups can be nested at most %(max)s levels deep"),
+                        {"n": label, "max": MAX_DEPTH},
+                    )
                 )
                 continue
-            clean.append(_validate_group(rule, errors, f"{label}.", depth + 1))
+            clean.append(_validate_group(rule, problems, f"{label}.", depth + 1))
             continue
         try:
             clean.append(_validate_rule(rule))
         except _RuleError as error:
-            errors.append(_("rule %(n)s: %(problem)s") % {"n": label, "problem": error})
+            problems.append(Problem(gettext_noop("rule %(n)s: %(problem)s"), {"n": label, "problem": error.problem}))
     return {"match": match, "rules": clean}
+
+
+def criteria_problems(criteria) -> list[Problem]:
+    """Every problem of the criteria (none when they are valid)."""
+    problems: list[Problem] = []
+    _validate_group(criteria, problems, "", 1)
+    return problems
 
 
 def validate_criteria(criteria) -> dict:
     """The criteria, checked and normalized (values coerced to their types). Raises
-    ValidationError with one message per problem, each naming the rule, field, operator or value."""
-    errors: list[str] = []
-    clean = _validate_group(criteria, errors, "", 1)
-    if errors:
-        raise ValidationError(errors)
+    ValidationError with one message per problem, each naming the rule, field, operator or value
+    by its machine key (the API's contract; pages word them with page_errors)."""
+    problems: list[Problem] = []
+    clean = _validate_group(criteria, problems, "", 1)
+    if problems:
+        raise ValidationError([problem.text() for problem in problems])
     return clean
+
+
+def page_errors(criteria) -> list[str]:
+    """The problems of the criteria as the builder page shows them: fields, operators and choices
+    by their labels in the user's language."""
+    return [problem.text(labels=True) for problem in criteria_problems(criteria)]
 
 
 # ---------------------------------------------------------------- compilation

@@ -15,7 +15,7 @@ from callcenter import call_outcomes, roles
 from .. import selectors
 from ..forms import SegmentForm, add_service_errors
 from ..models import Segment
-from ..segments import builder_schema, customers_matching, describe_criteria, validate_criteria
+from ..segments import builder_schema, customers_matching, describe_criteria, page_errors, validate_criteria
 from ..services import segments as segment_service
 
 
@@ -144,11 +144,13 @@ def segment_delete(request, pk):
 def segment_preview(request):
     """htmx: the live count (and a few sample customers) of the criteria being edited."""
     try:
-        criteria = validate_criteria(json.loads(request.POST.get("criteria") or "{}"))
+        criteria = json.loads(request.POST.get("criteria") or "{}")
     except ValueError:
         return render(request, "contacts/_segment_count.html", {"errors": [_("The rules could not be read.")]})
-    except ValidationError as error:
-        return render(request, "contacts/_segment_count.html", {"errors": error.messages})
+    errors = page_errors(criteria)
+    if errors:
+        return render(request, "contacts/_segment_count.html", {"errors": errors})
+    criteria = validate_criteria(criteria)
     customers = customers_matching(criteria)
     return render(
         request,

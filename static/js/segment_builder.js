@@ -118,9 +118,11 @@
 
   function readRule(row) {
     if (row.dataset.group) return JSON.parse(row.dataset.group);
-    let name = row.querySelector(".rule-field").value;
+    // The field and operator the row was built for: the menus already show the new choice while
+    // their "input" event runs, before the row is rebuilt for it.
+    let name = row.dataset.field;
     const field = fields[name];
-    const op = row.querySelector(".rule-op").value;
+    const op = row.dataset.op;
     if (field.kind === "attribute") name = "attributes." + row.querySelector(".rule-key").value.trim();
     const box = row.querySelector(".rule-value");
     let value;
@@ -146,6 +148,17 @@
     htmx.trigger("#preview-form", "criteria-changed");
   }
 
+  // The value typed so far, fitted to a new operator: a single value becomes the first of a list
+  // or range, a list or range keeps its first value; a known/unknown or yes/no choice is no value.
+  function carryValue(field, fromOp, toOp, value) {
+    if (fromOp === "exists" || toOp === "exists") return fromOp === toOp ? value : undefined;
+    if (field.kind === "flag") return value;
+    const given = (Array.isArray(value) ? value : [value]).filter(function (v) { return v !== null && v !== undefined && v !== ""; });
+    if (toOp === "in") return given;
+    if (toOp === "between") return fromOp === "between" ? value : [given[0], given[1]];
+    return given[0];
+  }
+
   function buildRow(rule) {
     const row = el("div", {"class": "rule-row", "data-testid": "rule-row"});
     row.appendChild(el("span", {"class": "rule-join"}));
@@ -160,6 +173,8 @@
       const fieldName = isAttribute ? "attributes." : rule.field;
       const field = fields[fieldName] || fields["last_purchase_days"];
       const op = field.ops.indexOf(rule.op) >= 0 ? rule.op : field.ops[0];
+      row.dataset.field = field.name;
+      row.dataset.op = op;
       const line = el("div", {"class": "d-flex gap-2 flex-wrap align-items-center"});
       const fieldBox = el("div", {style: "min-width: 14rem"}, [fieldSelect(field.name)]);
       line.appendChild(fieldBox);
@@ -173,12 +188,15 @@
       line.appendChild(el("button", {type: "button", "class": "btn btn-sm btn-outline-danger ms-auto rule-remove", "aria-label": L.remove, title: L.remove}, [el("i", {"class": "bi bi-x-lg"})]));
       row.appendChild(line);
       row.querySelector(".rule-field").addEventListener("change", function (event) {
+        // The operator and value carry over to a field of the same kind (days to days, text to text).
         const next = fields[event.target.value];
-        replace(row, {field: next.name === "attributes." ? "attributes." : next.name, op: next.ops[0], value: undefined});
+        const sameKind = next.kind === field.kind && next.ops.indexOf(op) >= 0;
+        const current = sameKind ? readRule(row) : null;
+        replace(row, {field: next.name, op: sameKind ? op : next.ops[0], value: current && field.kind !== "choice" ? current.value : undefined});
       });
       row.querySelector(".rule-op").addEventListener("change", function (event) {
         const current = readRule(row);
-        replace(row, {field: current.field, op: event.target.value, value: undefined});
+        replace(row, {field: current.field, op: event.target.value, value: carryValue(field, op, event.target.value, current.value)});
       });
     }
     return row;
