@@ -20,6 +20,33 @@ MAX_KEY_LENGTH = 64
 KEY_RULE = _("An attribute key is 1 to 64 characters, without control characters.")
 
 
+# Display labels of the attribute keys the product knows (the demo data and the usual CRM feeds
+# write them); any other key is shown as it is stored.
+KNOWN_ATTRIBUTE_LABELS = {
+    "churn_score": _("Churn score"),
+    "favourite_product": _("Favourite product"),
+    "acquisition_channel": _("Acquisition channel"),
+    "survey_satisfaction": _("Survey satisfaction (1-5)"),
+}
+
+
+def attribute_label(key: str) -> str:
+    """What a page or an export calls an attribute: its label in the user's language for a known
+    key, the key itself otherwise."""
+    label = KNOWN_ATTRIBUTE_LABELS.get(key)
+    return str(label) if label is not None else key
+
+
+def attribute_display_value(value) -> str:
+    """One attribute value as text: strings and numbers as they are, true/false as JSON, lists and
+    objects as compact JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
 def normalize_attribute_key(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 

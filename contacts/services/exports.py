@@ -1,17 +1,53 @@
 """CSV export of a filtered customer list: UTF-8 with a BOM (so Excel in Japan opens it
-correctly), cells that a spreadsheet would run as a formula neutralized, every export audited."""
+correctly), cells that a spreadsheet would run as a formula neutralized, every export audited.
+Custom attributes get one column per key held by the exported customers, headed by its label."""
 
-import json
-
+from django.db.models import CharField, F, Func
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from callcenter.audit import record_event
 from callcenter.csv_files import BOM, line_writer, neutralize
 
+from ..attributes import attribute_display_value, attribute_label
 from ..phones import format_national
 
 CHUNK = 2000
+
+
+ATTRIBUTES = object()  # where the attribute columns go among the customer's columns
+
+
+def _attribute_keys(customers) -> list[str]:
+    """Every attribute key held by the exported customers, sorted: one set-returning statement
+    over the same filter."""
+    keys = Func(
+        F("attributes"),
+        template="jsonb_object_keys(CASE WHEN jsonb_typeof(%(expressions)s) = 'object' THEN %(expressions)s END)",
+        output_field=CharField(),
+    )
+    return sorted(customers.order_by().annotate(attribute_key=keys).values_list("attribute_key", flat=True).distinct())
+
+
+def _attribute_columns(keys: list[str], taken: set[str]):
+    """One column per key, headed by its display label (contacts.attributes); a label that is
+    already a column of the export says it is the attribute."""
+
+    def getter(key):
+        def value(customer):
+            attributes = customer.attributes if isinstance(customer.attributes, dict) else {}
+            return attribute_display_value(attributes[key]) if key in attributes else ""
+
+        return value
+
+    columns = []
+    for key in keys:
+        label = attribute_label(key)
+        if label in taken:
+            label = _("%(label)s (attribute)") % {"label": label}
+        taken.add(label)
+        columns.append((label, getter(key)))
+    return columns
 
 
 def _columns():
@@ -43,7 +79,7 @@ def _columns():
         (_("mail open rate"), lambda c: "" if c.mail_open_rate is None else c.mail_open_rate),
         (_("last web visit"), lambda c: local(c.last_web_visit_at)),
         (_("tags"), lambda c: " ".join(c.tags)),
-        (_("attributes"), lambda c: json.dumps(c.attributes, ensure_ascii=False) if c.attributes else ""),
+        ATTRIBUTES,
         (_("last contact"), lambda c: local(c.last_contact_at)),
         (_("last outcome"), lambda c: c.last_disposition),
         (_("calls so far"), lambda c: c.attempt_count),
@@ -62,7 +98,12 @@ def export_customers_csv(*, customers, by, filters: dict, description: str = "")
         summary=description or _("Customer export"),
         filters=filters,
     )
-    columns = _columns()
+    fixed = _columns()
+    taken = {column[0] for column in fixed if column is not ATTRIBUTES}
+    attribute_columns = _attribute_columns(_attribute_keys(customers), taken)
+    columns = []
+    for column in fixed:
+        columns.extend(attribute_columns if column is ATTRIBUTES else [column])
     rows = with_phones(customers).iterator(chunk_size=CHUNK)
     writer = line_writer()
 

@@ -121,6 +121,11 @@ def test_customer_search_by_phone_and_kana_then_open_the_page(page, browser_logi
     expect(page.locator("[data-testid=call-timeline] tbody tr")).to_have_count(3)
     expect(page.locator("[data-testid=call-timeline]")).to_contain_text("継続を了承")
     expect(page.locator("[data-testid=tags]")).to_contain_text("VIP")
+    # Known attribute keys by their label, the stored key beside it.
+    expect(page.locator("[data-testid=attributes]")).to_contain_text("解約スコア")
+    expect(page.locator("[data-testid=attributes]")).to_contain_text("お気に入り商品")
+    expect(page.locator("[data-testid=attribute-key]").first).to_have_text("churn_score")
+    page.locator("[data-testid=attributes]").scroll_into_view_if_needed()
     shot(page, "contacts-customer-page")
 
 

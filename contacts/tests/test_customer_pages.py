@@ -170,6 +170,14 @@ def test_customer_page_shows_details_phones_dnc_history_tags_attributes_and_call
         "170s",
     ]:
         assert text in body, text
+    # A known attribute key is shown by its label (with the key), another one as it is stored.
+    assert response.context["attributes"] == [
+        ("churn_score", "解約スコア", "0.82"),
+        ("favourite_product", "お気に入り商品", "青汁"),
+    ]
+    assert "解約スコア" in body and "お気に入り商品" in body
+    english = sv.get(reverse("contacts:customer_detail", args=[customer.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert [label for _key, label, _value in english.context["attributes"]] == ["Churn score", "Favourite product"]
     history = response.context["dnc_history"]
     assert len(history) == 2 and {e.revoked_at is None for e in history} == {True, False}
     assert response.context["dnc_active_global"]

@@ -111,3 +111,52 @@ def test_operators_and_client_viewers_cannot_export(request, login, role):
 def test_anonymous_users_are_sent_to_login(client):
     response = client.get(EXPORT)
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize(
+    "language, churn, product", [("en", "Churn score", "Favourite product"), ("ja", "解約スコア", "お気に入り商品")]
+)
+def test_each_attribute_key_of_the_exported_customers_gets_its_own_labelled_column(
+    login, supervisor, language, churn, product
+):
+    CustomerFactory(
+        external_id="A1",
+        prefecture="東京都",
+        attributes={"churn_score": 0.82, "favourite_product": "青汁", "会員ランク": "ゴールド", "flag": True},
+    )
+    CustomerFactory(external_id="A2", prefecture="東京都", attributes={"churn_score": 0.1, "email": "x"})
+    CustomerFactory(external_id="O1", prefecture="大阪府", attributes={"only_in_osaka": 1})
+    client = login(supervisor)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+    _raw, rows = download(client, prefecture="東京都")
+    with translation.override(language):
+        email_column = translation.gettext("email")
+        # The key "email" is also the header of the e-mail column in English: it says it is the attribute.
+        attribute_of_email = (
+            translation.gettext("%(label)s (attribute)") % {"label": "email"} if email_column == "email" else "email"
+        )
+        attributes_column, tags_column = translation.gettext("attributes"), translation.gettext("tags")
+    header = rows[0]
+    # Sorted by key, where the one JSON column was; a key no exported customer has gets no column.
+    tags_at = header.index(tags_column)
+    assert header[tags_at + 1 : tags_at + 6] == [churn, attribute_of_email, product, "flag", "会員ランク"]
+    assert "only_in_osaka" not in header and attributes_column not in header
+    by_id = {row[0]: dict(zip(header, row)) for row in rows[1:]}
+    assert set(by_id) == {"A1", "A2"}
+    assert (by_id["A1"][churn], by_id["A1"][product], by_id["A1"]["会員ランク"], by_id["A1"]["flag"]) == (
+        "0.82",
+        "青汁",
+        "ゴールド",
+        "true",
+    )
+    assert (by_id["A2"][churn], by_id["A2"][product], by_id["A2"][attribute_of_email]) == ("0.1", "", "x")
+    assert by_id["A2"][email_column] != "x"  # the customer's e-mail column stays the e-mail
+
+
+def test_an_export_without_attributes_has_no_attribute_column(login, supervisor):
+    CustomerFactory(external_id="N1", attributes={})
+    client = login(supervisor)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    _raw, rows = download(client)
+    assert rows[0][rows[0].index("tags") + 1] == "last contact"
+    assert rows[1][0] == "N1"

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from callcenter import audit, roles
 
 from .. import selectors
+from ..attributes import attribute_display_value, attribute_label
 from ..forms import CustomerFilterForm
 from ..forms_customers import windows_as_text
 from ..models import Customer
@@ -154,7 +155,10 @@ def customer_detail(request, pk):
         "dnc_active_global": active_global,
         "dnc_active_campaign": active_campaign,
         "attempts": attempts,
-        "attributes": sorted(customer.attributes.items()) if isinstance(customer.attributes, dict) else [],
+        "attributes": [
+            (key, attribute_label(key), attribute_display_value(value))
+            for key, value in (sorted(customer.attributes.items()) if isinstance(customer.attributes, dict) else [])
+        ],
         "age": customer.age(),
         "can_manage": roles.can(request.user, roles.MANAGE_LISTS),
         "changes": changes,
