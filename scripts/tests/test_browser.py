@@ -84,6 +84,7 @@ def test_supervisor_writes_and_publishes_a_branching_script(page, browser_login,
     _add_step(page, "question", "ご興味", after="opening")  # linked after the opening automatically
     assert page.locator("[data-testid=choices]").is_visible()
     page.check("input[name=required]")
+    page.fill("textarea[name=text]", "商品にご興味はございますか。")
     page.fill("input[name=choices-0-label]", "はい")
     _select_step(page, "select[name=choices-0-next_step]", "branch1")
     page.fill("input[name=choices-1-label]", "いいえ")
@@ -106,7 +107,12 @@ def test_supervisor_writes_and_publishes_a_branching_script(page, browser_login,
     _select_step(page, "select[name=next_step]", "end")
     _save_step(page)
     _edit(page, "end1")
+    page.fill("textarea[name=text]", "失礼いたしました。")
     page.select_option("select[name=suggested_disposition]", "refused")
+    _save_step(page)
+    assert "end" in page.locator("[data-testid=problems]").inner_text()  # the closing is still empty
+    _edit(page, "end")
+    page.fill("textarea[name=text]", "ありがとうございました。")
     _save_step(page)
 
     assert "公開できます" in page.locator("[data-testid=problems]").inner_text()
@@ -325,3 +331,47 @@ def branching_export_for(version):
     from scripts.services import export_version
 
     return export_version(version)
+
+
+def test_question_card_lists_unrouted_choices_and_creates_a_choice_next_step(page, browser_login, supervisor, shot):
+    from scripts import services
+
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    version = services.create_script(name="その場で次のステップ", by=supervisor).versions.get()
+    end = version.steps.get(key="end")
+    question = services.add_step(
+        version=version, kind="question", title="ご興味", after=version.steps.get(key="opening"), by=supervisor
+    )
+    services.update_step(
+        step=question,
+        values={"text": "ご興味はございますか。"},
+        choices=[{"value": "yes", "label": "はい", "next_step": end}, {"value": "no", "label": "いいえ"}],
+        by=supervisor,
+    )
+    browser_login(supervisor)
+    page.goto(page.base_url + f"/scripts/versions/{version.pk}/")
+    card = page.locator(f"#step-{question.key}")
+    choices = card.locator("[data-testid=choice]")
+    assert choices.count() == 2
+    assert "いいえ" in choices.nth(1).inner_text()  # listed before it is routed
+    assert card.locator("[data-testid=choice-unrouted]").count() == 1
+    assert "公開できます" not in page.locator("[data-testid=problems]").inner_text()  # steps are empty
+    shot(page, "scripts-editor-unrouted-choice")
+
+    choices.nth(1).locator("[data-testid=create-next-step]").click()
+    choices.nth(1).locator("[data-testid=create-next-say]").click()
+    page.wait_for_load_state("networkidle")
+    new_step = version.steps.get(key="say1")
+    assert new_step.title == "いいえ"
+    assert question.choices.get(value="no").next_step_id == new_step.pk
+    assert page.url.endswith("#step-say1")
+    assert page.locator("#step-say1").is_visible()
+    card = page.locator(f"#step-{question.key}")
+    assert card.locator("[data-testid=choice-unrouted]").count() == 0
+    assert "say1" in card.locator("[data-testid=choice]").nth(1).inner_text()
+    assert card.locator("[data-testid=create-next-step]").count() == 0  # every choice is routed now
+    assert "say1" in page.locator("[data-testid=problems]").inner_text()  # the new step is still empty
+    shot(page, "scripts-editor-choice-step-created")
+    assert errors == []
