@@ -13,6 +13,7 @@ NAV_ITEMS = [
     (_("Campaigns"), "campaigns:campaign_list", "megaphone", (roles.MANAGE_LISTS,)),
     (_("Policies"), "campaigns:policy_list", "shield-check", (roles.MANAGE_LISTS,)),
     (_("Scripts"), "scripts:script_list", "journal-text", (roles.MANAGE_LISTS,)),
+    (_("Callbacks"), "campaigns:callback_list", "telephone-forward", (roles.MANAGE_LISTS,)),
     (
         _("Appointments"),
         "campaigns:appointment_calendar",
@@ -45,7 +46,13 @@ NAV_GROUPS = [
     (
         _("Campaigns"),
         "megaphone",
-        ["campaigns:campaign_list", "campaigns:policy_list", "scripts:script_list", "campaigns:appointment_calendar"],
+        [
+            "campaigns:campaign_list",
+            "campaigns:policy_list",
+            "scripts:script_list",
+            "campaigns:callback_list",
+            "campaigns:appointment_calendar",
+        ],
     ),
     (
         _("Monitoring"),

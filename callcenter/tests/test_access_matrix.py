@@ -192,6 +192,7 @@ ACCESS = {
     "api_campaign_list": BACK_OFFICE | {"operator"},
     "api_campaign_detail": BACK_OFFICE,
     "api_campaign_activate": STAFF,
+    "api_campaign_readiness": STAFF,
     "api_campaign_finish": STAFF,
     "api_campaign_pause": STAFF,
     "api_campaign_lists": BACK_OFFICE,

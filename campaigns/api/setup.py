@@ -22,7 +22,7 @@ from campaigns.models import CallingPolicy, CallList, CallListEntry, Campaign, D
 from campaigns.selectors.setup import campaigns_visible_to
 from campaigns.services import campaigns as campaign_services
 from campaigns.services import lists as list_services
-from campaigns.services import outcome_sets
+from campaigns.services import outcome_sets, readiness
 from campaigns.services.policies import save_disposition, save_policy
 
 from .setup_serializers import (
@@ -186,6 +186,26 @@ class CampaignTransition(APIView):
         except campaign_services.CampaignStateError as error:
             return Response({"detail": str(error), "problems": error.problems}, status=status.HTTP_409_CONFLICT)
         return Response(CampaignSerializer(campaign).data)
+
+
+class ReadinessItemSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="policy, call_list, operators, script, disclosure, costs, calling_hours, …")
+    label = serializers.CharField(help_text="What is checked, in the request's language.")
+    ok = serializers.BooleanField()
+    blocking = serializers.BooleanField(help_text="A failing blocking item refuses activation; a warning does not.")
+    detail = serializers.CharField(help_text="What is wrong, or what was found.")
+
+
+class CampaignReadiness(APIView):
+    """GET /campaigns/{id}/readiness/ → the checklist activation reads
+    (docs/api.md#policies-dispositions-campaigns-lists)."""
+
+    permission_classes = [read_write_permission(SUPERVISE, SUPERVISE)]
+
+    @extend_schema(responses=ReadinessItemSerializer(many=True), tags=["campaigns"])
+    def get(self, request, pk):
+        campaign = get_object_or_404(Campaign, pk=pk)
+        return Response(ReadinessItemSerializer(readiness.checklist(campaign), many=True).data)
 
 
 # ------------------------------------------------------------------ a campaign's outcome set

@@ -66,6 +66,7 @@ api_urlpatterns = [
         api.CampaignTransition.as_view(action_name="activate"),
         name="api_campaign_activate",
     ),
+    path("campaigns/<int:pk>/readiness/", api.CampaignReadiness.as_view(), name="api_campaign_readiness"),
     path("campaigns/<int:pk>/pause/", api.CampaignTransition.as_view(action_name="pause"), name="api_campaign_pause"),
     path(
         "campaigns/<int:pk>/finish/", api.CampaignTransition.as_view(action_name="finish"), name="api_campaign_finish"

@@ -114,3 +114,19 @@ def test_the_campaign_page_shows_the_checklist_and_who_paused_it(login, supervis
     page = client.get(reverse("campaigns:campaign_detail", args=[ready.pk])).content.decode()
     shown = page[page.index('data-testid="last-status-change"') :][:400]
     assert "キャンペーン一時停止" in shown and supervisor.get_full_name() in shown and "DM到着待ち" in shown
+
+
+def test_the_api_answers_the_checklist_activation_reads(api_as, supervisor, ready):
+    ready.script = None
+    ready.save()
+    response = api_as(supervisor).get(f"/api/v1/campaigns/{ready.pk}/readiness/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    by_code = {item["code"]: item for item in response.json()}
+    assert set(by_code) == set(items(ready))
+    assert by_code["script"]["ok"] is False and by_code["script"]["blocking"] is True
+    assert by_code["policy"] == {**by_code["policy"], "ok": True, "blocking": True}
+    # What the API reports blocking is exactly what activation refuses with.
+    refused = api_as(supervisor).post(f"/api/v1/campaigns/{ready.pk}/activate/")
+    assert refused.status_code == 409
+    blocking = [item["detail"] for item in response.json() if item["blocking"] and not item["ok"]]
+    assert len(refused.json()["problems"]) == len(blocking)
