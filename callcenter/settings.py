@@ -277,6 +277,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ImportKindEnum": "contacts.models.ImportJob.Kind",
         "ImportStatusEnum": "contacts.models.ImportJob.Status",
+        "EntryStatusEnum": "campaigns.models.CallListEntry.Status",
         "AssignableRoleEnum": "callcenter.people.ASSIGNABLE_ROLES",
         "AccountRoleEnum": "callcenter.people.ACCOUNT_ROLES",
     },

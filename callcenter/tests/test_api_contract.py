@@ -83,6 +83,9 @@ def test_every_operation_documents_its_errors_with_the_error_bodies(schema):
                 if name.endswith(("/activate/", "/pause/", "/finish/")) and "campaigns" in name and code == "409":
                     body = schema["components"]["schemas"][body["$ref"].split("/")[-1]]
                     assert {"detail", "problems"} <= set(body["properties"]), name  # with the reasons
+                elif "/entries/" in name and name.startswith("POST /api/v1/lists/") and code == "409":
+                    body = schema["components"]["schemas"][body["$ref"].split("/")[-1]]
+                    assert {"detail", "reason"} <= set(body["properties"]), name  # the exclusion rule that refused
                 else:
                     assert body == ({"oneOf": [VALIDATION_ERROR, ERROR]} if code == "400" else ERROR), (name, code)
 
