@@ -144,4 +144,6 @@ def test_the_erasure_page_asks_for_a_reason_and_a_confirmation(called, superviso
     assert done.status_code == 302
     detail = browser.get(reverse("contacts:customer_detail", args=[customer.pk])).content.decode()
     assert 'data-testid="customer-erased"' in detail and NAME not in detail
+    # Nothing left to edit or erase again: the page offers neither.
+    assert 'data-testid="edit-customer"' not in detail and 'data-testid="erase-customer"' not in detail
     assert Disposition.objects.get(code="success").display_label in detail  # the call history is still shown
