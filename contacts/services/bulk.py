@@ -5,15 +5,18 @@ services.exports."""
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from callcenter.audit import record_event
+from callcenter.models import AuditEvent
 
+from ..locks import lock_registry_for_a_batch
 from ..models import Customer, DoNotCall
-from .dnc import register_dnc
+from .dnc import ALREADY_REGISTERED_SQL
 
-# Each do-not-call entry is registered with the registry's own locks and checks, one customer at a
-# time: a bound keeps one action to a few seconds. Larger sets go through a do-not-call import.
+# One action registers at most this many customers (one statement, but a page's confirmation and
+# one transaction's lock on the registry): larger sets go through a do-not-call import.
 MAX_DNC_AT_ONCE = 5000
 MAX_TAG_LENGTH = 50
 
@@ -48,7 +51,12 @@ def tag_customers(*, customers, tag: str, by, filters: dict) -> int:
 @transaction.atomic
 def register_dnc_for_customers(*, customers, reason: str, campaign=None, note: str = "", by, filters: dict) -> int:
     """A do-not-call entry for each customer (globally or for `campaign`); a customer already
-    registered for that scope keeps their entry. How many customers it covers."""
+    registered for that scope (ALREADY_REGISTERED_SQL, as register_dnc checks it) keeps their
+    entry. How many customers it covers.
+
+    Set-based: one INSERT … SELECT under the registry's batch lock (contacts/locks.py: it waits
+    for single registrations in flight and they wait for it, so none is added twice), and the
+    entries' `dnc.create` events, with the payload register_dnc writes, in one more statement."""
     if reason not in DoNotCall.Reason.values:
         raise ValidationError({"reason": [_("Unknown reason.")]})
     ids = list(customers.order_by("pk").values_list("pk", flat=True)[: MAX_DNC_AT_ONCE + 1])
@@ -57,21 +65,64 @@ def register_dnc_for_customers(*, customers, reason: str, campaign=None, note: s
             _("At most %(max)s customers at once: narrow the selection, or import the numbers as a do-not-call list.")
             % {"max": MAX_DNC_AT_ONCE}
         )
-    for customer_id in ids:
-        register_dnc(
-            by=by,
-            reason=reason,
-            source=DoNotCall.Source.SUPERVISOR,
-            customer=customer_id,
-            campaign=campaign,
-            note=note,
+    campaign_id = getattr(campaign, "pk", campaign)
+    actor = by if by is not None and by.is_authenticated else None
+    now = timezone.now()
+    already = ALREADY_REGISTERED_SQL.format(
+        at="%(now)s", phone="''", customer="c.id", campaign="%(campaign)s::bigint", expires="NULL::timestamptz"
+    )
+    with connection.cursor() as cursor:
+        lock_registry_for_a_batch(cursor)
+        cursor.execute(
+            f"""
+            INSERT INTO {DoNotCall._meta.db_table}
+                (phone_number, customer_id, campaign_id, reason, source, note, created_by_id, created_at,
+                 expires_at, revoke_reason)
+            SELECT '', c.id, %(campaign)s, %(reason)s, %(source)s, %(note)s, %(by)s, %(now)s, NULL, ''
+            FROM unnest(%(ids)s::bigint[]) AS c(id)
+            WHERE NOT EXISTS (SELECT 1 FROM {DoNotCall._meta.db_table} d WHERE {already})
+            ORDER BY c.id
+            RETURNING id, customer_id
+            """,
+            {
+                "ids": ids,
+                "campaign": campaign_id,
+                "reason": reason,
+                "source": DoNotCall.Source.SUPERVISOR,
+                "note": note,
+                "by": getattr(actor, "pk", None),
+                "now": now,
+            },
         )
+        added = sorted(cursor.fetchall())
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                actor=actor,
+                action="dnc.create",
+                object_type=DoNotCall._meta.label_lower,
+                object_id=str(entry_id),
+                summary=f"DNC customer {customer_id}",
+                data={
+                    "phone_number": "",
+                    "customer_id": customer_id,
+                    "campaign_id": campaign_id,
+                    "reason": reason,
+                    "source": DoNotCall.Source.SUPERVISOR,
+                    "expires_at": None,
+                    "note": note,
+                },
+            )
+            for entry_id, customer_id in added
+        ]
+    )
     record_event(
         actor=by,
         action="customers.dnc_registered",
         summary=f"{len(ids)}",
         customers=len(ids),
-        campaign=getattr(campaign, "pk", None),
+        added=len(added),
+        campaign=campaign_id,
         reason=reason,
         filters=filters,
     )

@@ -2,8 +2,11 @@
 export of the selection; the ticked rows or every customer the filters match; a confirmation
 that says how many, asked again when the number changed; audited."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from callcenter.models import AuditEvent
 from contacts.models import Customer, DoNotCall
@@ -97,3 +100,72 @@ def test_only_supervisors(role, login, request, people):
         reverse(URL), {"action": "tag", "scope": "filter", "tag": "x", "confirmed": "3"}
     )
     assert response.status_code == 403 and not Customer.objects.filter(tags__contains=["x"]).exists()
+
+
+def test_bulk_do_not_call_skips_the_customers_already_registered_and_audits_each_new_entry(supervisor, people):
+    from contacts.services.bulk import register_dnc_for_customers
+    from contacts.services.dnc import register_dnc
+
+    kept = register_dnc(by=supervisor, customer=people[1], reason="complaint", source="api")
+    expiring = register_dnc(
+        by=supervisor,
+        customer=people[2],
+        reason="complaint",
+        source="api",
+        expires_at=timezone.now() + datetime.timedelta(days=3),
+    )
+    covered = register_dnc_for_customers(
+        customers=Customer.objects.all(), reason="customer_request", note="一括", by=supervisor, filters={}
+    )
+    assert covered == 3
+    # people[1] had a global entry for good: nothing added; people[2]'s expires, so it gets one for good
+    assert list(DoNotCall.objects.filter(customer=people[1]).values_list("pk", flat=True)) == [kept.pk]
+    added = DoNotCall.objects.filter(customer__in=[people[0], people[2]]).exclude(pk=expiring.pk)
+    assert added.count() == 2
+    assert set(added.values_list("reason", "source", "note", "created_by", "phone_number", "expires_at")) == {
+        ("customer_request", "supervisor", "一括", supervisor.pk, "", None)
+    }
+    events = AuditEvent.objects.filter(
+        action="dnc.create", object_id__in=[str(pk) for pk in added.values_list("pk", flat=True)]
+    )
+    assert {(e.object_type, e.actor_id, e.data["customer_id"], e.data["note"]) for e in events} == {
+        ("contacts.donotcall", supervisor.pk, people[0].pk, "一括"),
+        ("contacts.donotcall", supervisor.pk, people[2].pk, "一括"),
+    }
+    summary = AuditEvent.objects.get(action="customers.dnc_registered")
+    assert (summary.data["customers"], summary.data["added"]) == (3, 2)
+    assert all(is_blocked(customer=person) for person in people)
+    # again: everyone is registered, nothing is added
+    register_dnc_for_customers(customers=Customer.objects.all(), reason="customer_request", by=supervisor, filters={})
+    assert DoNotCall.objects.count() == 4 and AuditEvent.objects.filter(action="dnc.create").count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bulk_do_not_call_racing_a_single_registration_adds_each_customer_once(reference_data):
+    """The single registration commits while the bulk one waits for the registry's lock: the bulk
+    statement then sees it and leaves that customer alone (and the other way round)."""
+    from conftest import another_transaction, make_user
+    from contacts.services.bulk import register_dnc_for_customers
+    from contacts.services.dnc import register_dnc
+
+    user = make_user("sv_bulk_race", "supervisor")
+    first, second = CustomerFactory(), CustomerFactory()
+
+    def single():
+        return register_dnc(by=user, customer=first.pk, reason="complaint", source="api")
+
+    with another_transaction(single, commit_once_waited_on=True):
+        register_dnc_for_customers(customers=Customer.objects.all(), reason="complaint", by=user, filters={})
+    assert DoNotCall.objects.filter(customer=first).count() == 1
+    assert DoNotCall.objects.filter(customer=second).count() == 1
+    assert AuditEvent.objects.filter(action="dnc.create").count() == 2
+
+    third = CustomerFactory()
+
+    def bulk():
+        return register_dnc_for_customers(customers=Customer.objects.all(), reason="complaint", by=user, filters={})
+
+    with another_transaction(bulk, commit_once_waited_on=True):
+        register_dnc(by=user, customer=third.pk, reason="complaint", source="api")
+    assert DoNotCall.objects.filter(customer=third).count() == 1
+    assert AuditEvent.objects.filter(action="dnc.create").count() == 3

@@ -69,6 +69,24 @@ def test_reassign_many_to_an_operator_or_shared(supervisor, operator, operator2,
     assert events.count() == 3 and events.filter(actor=supervisor).count() == 3
 
 
+def test_reassigning_many_takes_the_same_few_statements_as_reassigning_one(
+    supervisor, operator, operator2, setup, django_assert_max_num_queries
+):
+    """Set-based: read-and-lock, the operator's campaigns, one UPDATE, one INSERT of the events (and
+    the savepoint around them)."""
+    campaign, call_list = setup
+    at = timezone.now() + dt.timedelta(hours=2)
+    entries = [callback(call_list, at=at, operator=operator) for _ in range(8)]
+    with django_assert_max_num_queries(6):
+        result = service.reassign_callbacks(entry_ids=[e.pk for e in entries], operator=operator2, by=supervisor)
+    assert result["moved"] == sorted(e.pk for e in entries)
+    events = AuditEvent.objects.filter(action=service.REASSIGNED)
+    assert {(e.object_id, e.data["previous_operator"], e.data["operator"]) for e in events} == {
+        (str(e.pk), operator.pk, operator2.pk) for e in entries
+    }
+    assert all(e.summary.startswith(f"{campaign.name}: → ") for e in events)
+
+
 def test_reassign_refuses_an_operator_outside_the_campaign_and_a_callback_being_dialed(supervisor, operator, setup):
     _campaign, call_list = setup
     outsider = make_user("op_outside", "operator")
