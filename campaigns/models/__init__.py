@@ -1,7 +1,8 @@
 """The campaigns app's models, one module per concern. Import them from here
 (`from campaigns.models import CallList`): where a model lives inside the package may change.
 
-- policies: CallingPolicy (when and how often customers may be called)
+- policies: CallingPolicy (when and how often customers may be called), CallingPolicyVersion
+  (its rules as they were when a call was made)
 - dispositions: Disposition (the outcomes of an attempt), CampaignOutcome (a campaign's own set)
 - campaigns: Campaign, CampaignScriptVariant, PreNotice
 - lists: CallList, CallListEntry (the leads dispatch hands out)
@@ -22,7 +23,7 @@ from .dispositions import CampaignOutcome, Disposition
 from .kpis import KpiDaily, KpiHourly, KpiHourProfile, KpiOperatorHour, KpiWatermark
 from .lists import CallList, CallListEntry
 from .operators import AgentStateLog, OperatorProfile
-from .policies import CallingPolicy, default_weekdays
+from .policies import CallingPolicy, CallingPolicyVersion, default_weekdays
 
 __all__ = [
     "AgentStateLog",
@@ -32,6 +33,7 @@ __all__ = [
     "CallList",
     "CallListEntry",
     "CallingPolicy",
+    "CallingPolicyVersion",
     "Campaign",
     "CampaignOutcome",
     "CampaignScriptVariant",

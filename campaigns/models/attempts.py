@@ -79,7 +79,50 @@ class CallAttempt(models.Model):
     is_refusal = models.BooleanField(_("refusal"), default=False, editable=False)
     adds_dnc = models.BooleanField(_("adds a do-not-call entry"), default=False, editable=False)
     is_callback = models.BooleanField(_("schedules a callback"), default=False, editable=False)
+    # What the compliance report judges the call by, stored by a trigger on INSERT (and when a
+    # history change moves the call) from the history as it stood then, whatever path writes the
+    # attempt (SQL function campaigns_attempt_facts; campaigns_attempt_facts_all computes the same
+    # for existing rows). "Entry" is the list entry (or, without one, the customer in the campaign).
+    policy_version = models.ForeignKey(
+        "campaigns.CallingPolicyVersion",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    # The customer's local date and time of the start (NULL: a time zone PostgreSQL does not know).
+    local_date = models.DateField(null=True, blank=True, editable=False)
+    local_time = models.TimeField(null=True, blank=True, editable=False)
+    # The customer's previous call and (for an attempt logged after later ones) next call, any campaign.
+    previous_call_at = models.DateTimeField(null=True, blank=True, editable=False)
+    next_call_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The customer's last conversation (any campaign) before this call.
+    last_contact_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # callback_at of the entry's previous call.
+    previous_callback_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The most calls to the customer (any campaign, this one included) in a rolling window of the
+    # version's cap days that this call belongs to; NULL without a cap.
+    calls_in_cap_window = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # The entry's calls on this local day, and in this round (since its last attempt number 1),
+    # this one included.
+    calls_that_day = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    round_position = models.PositiveIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    FACT_FIELDS = (
+        "policy_version",
+        "local_date",
+        "local_time",
+        "previous_call_at",
+        "next_call_at",
+        "last_contact_at",
+        "previous_callback_at",
+        "calls_in_cap_window",
+        "calls_that_day",
+        "round_position",
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]
