@@ -1,8 +1,13 @@
 """The one way to write the audit trail, and the words the audit page shows for it."""
 
+import json
+
 from django.apps import apps
+from django.db import connection
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .history import audit_redaction
 from .models import AuditEvent
 
 # What each recorded action means, in the reader's language (the trail stores the code).
@@ -56,6 +61,7 @@ ACTION_LABELS = {
     "export.survey_results": _("Survey results exported"),
     "export.compliance": _("Compliance report exported"),
     "customer.erased": _("Customer erased on request"),
+    "audit.redacted": _("Personal data removed from audit events (erasure)"),
     "kpis.export": _("KPIs exported"),
     "dispatch.release_hold": _("Held call released"),
     "agent.signed_off_logout": _("Operator signed off at logout"),
@@ -154,3 +160,81 @@ def record_event(
         summary=summary[:500],
         data=data,
     )
+
+
+# ------------------------------------------------------------------ erasure: the one rewrite allowed
+
+REDACTED = "[erased]"
+# Keys of an event's details that hold free text about the person (a do-not-call note, a note added
+# during a call, an admin change message): emptied whatever they say.
+FREE_TEXT_KEYS = frozenset({"note", "notes", "text", "change_message"})
+# Values shorter than this are not searched for (a one-letter name would rewrite half the trail).
+MIN_REDACTED_LENGTH = 2
+
+
+def _redacted(value, replacements: list[tuple[str, str]], key: str = ""):
+    if isinstance(value, dict):
+        return {k: _redacted(v, replacements, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v, replacements, key) for v in value]
+    if isinstance(value, str):
+        if key in FREE_TEXT_KEYS and value:
+            return REDACTED
+        for old, new in replacements:
+            value = value.replace(old, new)
+    return value
+
+
+def redact_events(
+    *, targets: dict[str, set], replacements: dict[str, str], marker: str, by, about: tuple[str, str] = ("", "")
+) -> int:
+    """Replace, in the summary and the details of every audit event about one of `targets`
+    ({"app.model": {ids}}, read through the (object_type, object_id) index), each occurrence of a
+    key of `replacements` by its value (an erased number by its hash, a name by a placeholder);
+    free-text details (FREE_TEXT_KEYS) are emptied. Each rewritten event carries "redacted_for":
+    `marker`; the admin site's own log of those objects loses its labels the same way. One UPDATE,
+    then an `audit.redacted` event about `about` ("app.model", id): who, when, how many. Returns
+    how many events were rewritten.
+    Only a personal-data erasure calls this (callcenter.history.audit_redaction)."""
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    pairs = sorted(
+        ((old, new) for old, new in replacements.items() if old and len(old) >= MIN_REDACTED_LENGTH),
+        key=lambda pair: -len(pair[0]),  # "090-1234-0001" before "1234"
+    )
+    concerned = Q(pk__in=[])
+    for object_type, ids in targets.items():
+        if ids:
+            concerned |= Q(object_type=object_type, object_id__in=sorted(str(pk) for pk in ids))
+    rows = []
+    for pk, summary, data in AuditEvent.objects.filter(concerned).values_list("pk", "summary", "data"):
+        data = _redacted(data if isinstance(data, dict) else {"value": data}, pairs)
+        data["redacted_for"] = marker
+        rows.append((pk, _redacted(summary, pairs)[:500], json.dumps(data)))
+    with audit_redaction(marker):
+        if rows:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {AuditEvent._meta.db_table} e SET summary = r.summary, data = r.data::jsonb"
+                    " FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS r(id, summary, data) WHERE e.id = r.id",
+                    [list(column) for column in zip(*rows, strict=True)],
+                )
+        for object_type, ids in targets.items():
+            app_label, _dot, model = object_type.partition(".")
+            content_type = ContentType.objects.filter(app_label=app_label, model=model).first()
+            if content_type is None or not ids:
+                continue
+            LogEntry.objects.filter(content_type=content_type, object_id__in=[str(pk) for pk in ids]).update(
+                object_repr=REDACTED, change_message=""
+            )
+        record_event(
+            actor=by,
+            action="audit.redacted",
+            object_type=about[0],
+            object_id=str(about[1]),
+            summary=f"{marker}: {len(rows)}",
+            redaction=marker,
+            events=len(rows),
+        )
+    return len(rows)

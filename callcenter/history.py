@@ -5,13 +5,16 @@
 - any UPDATE or DELETE of a call attempt;
 unless the transaction says why with `history_change(reason)` (a transaction-local setting the
 triggers check): a personal-data erasure, a data migration, a benchmark's reset of its own rows,
-a test arranging the past. The audit trail has no such door."""
+a test arranging the past. The audit trail has no such door; only a personal-data erasure may
+rewrite the summary and details of the events about the erased customer (`audit_redaction`,
+callcenter.audit.redact_events), marking each event it rewrote."""
 
 from contextlib import contextmanager
 
 from django.db import connection, transaction
 
 SETTING = "callcenter.history_change"
+REDACTION_SETTING = "callcenter.audit_erasure"
 
 
 @contextmanager
@@ -25,3 +28,18 @@ def history_change(reason: str):
         yield
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config(%s, '', true)", [SETTING])
+
+
+@contextmanager
+def audit_redaction(marker: str):
+    """Inside this block (one transaction) the audit trail's trigger lets through an UPDATE of an
+    event's summary and details that marks the details with "redacted_for": `marker` (see
+    callcenter migration 0006_audit_redaction). Used by callcenter.audit.redact_events only."""
+    if not marker:
+        raise ValueError("name the redaction")
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, %s, true)", [REDACTION_SETTING, marker])
+        yield
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, '', true)", [REDACTION_SETTING])

@@ -49,9 +49,11 @@ def audit_client_viewers(sender, instance, action, reverse, pk_set, **kwargs):
 def erase_customer_calls(sender, customer_id, hash, by, **kwargs):
     """A deletion request (contacts.services.erasure): the customer's calls keep their times and
     outcomes for the KPIs, but their numbers become hashes and what was written about the person
-    (notes, script answers, an appointment's notes and place) is cleared; entries still open are
-    blocked. Runs in the erasure's transaction, where the history guard is open."""
-    from .models import Appointment, CallAttempt, CallListEntry
+    (notes, script answers, an appointment's notes and place, a debt's account reference) is
+    cleared or hashed; entries still open are blocked. Runs in the erasure's transaction, where the
+    history guard is open. Returns the objects the audit trail may name the person under and the
+    values that stand for them, for the erasure to redact."""
+    from .models import Appointment, CallAttempt, CallListEntry, Debt, PreNotice
 
     phones = set(CallAttempt.objects.filter(customer_id=customer_id).values_list("phone", flat=True))
     phones |= set(CallListEntry.objects.filter(customer_id=customer_id).values_list("phone", flat=True))
@@ -76,3 +78,32 @@ def erase_customer_calls(sender, customer_id, hash, by, **kwargs):
         customer_id=customer_id, status__in=[CallListEntry.Status.PENDING, CallListEntry.Status.CALLBACK]
     ).update(status=CallListEntry.Status.BLOCKED, next_attempt_at=None, callback_at=None, updated_at=timezone.now())
     Appointment.objects.filter(customer_id=customer_id).update(notes="", place="")
+    # The account reference is the creditor's key to the person: hashed (a creditor who sends it
+    # again can still be matched with the same key), never kept.
+    references = {}
+    for debt_id, reference in (
+        Debt.objects.filter(customer_id=customer_id)
+        .exclude(account_reference="")
+        .values_list("pk", "account_reference")
+    ):
+        if not reference.startswith("#"):
+            references[reference] = hash(f"account:{reference}")
+            Debt.objects.filter(pk=debt_id).update(account_reference=references[reference])
+    return {
+        "targets": {
+            CallListEntry._meta.label_lower: set(
+                CallListEntry.objects.filter(customer_id=customer_id).values_list("pk", flat=True)
+            ),
+            CallAttempt._meta.label_lower: set(
+                CallAttempt.objects.filter(customer_id=customer_id).values_list("pk", flat=True)
+            ),
+            Appointment._meta.label_lower: set(
+                Appointment.objects.filter(customer_id=customer_id).values_list("pk", flat=True)
+            ),
+            Debt._meta.label_lower: set(Debt.objects.filter(customer_id=customer_id).values_list("pk", flat=True)),
+            PreNotice._meta.label_lower: set(
+                PreNotice.objects.filter(customer_id=customer_id).values_list("pk", flat=True)
+            ),
+        },
+        "replacements": {**{phone: digest for phone, digest in hashed.items()}, **references},
+    }

@@ -3,6 +3,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import MD5
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -314,3 +315,6 @@ class ImportRowError(models.Model):
         ordering = ["line", "id"]
         verbose_name = _("import error")
         verbose_name_plural = _("import errors")
+        # A personal-data erasure finds the cells that hold one of the erased values
+        # (contacts.services.erasure) without reading every report; md5, as a cell may be long.
+        indexes = [models.Index(MD5("value"), name="import_error_value_md5")]

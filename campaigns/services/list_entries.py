@@ -106,7 +106,7 @@ def add_customer(*, call_list: CallList, customer, by, at=None) -> CallListEntry
         actor=by,
         action=ADDED,
         target=entry,
-        summary=f"{call_list.name}: {customer}",
+        summary=f"{call_list.name}: #{customer.pk}",
         call_list=call_list.pk,
         customer=customer.pk,
     )
@@ -136,7 +136,7 @@ def cancel_entry(*, entry_id: int, by) -> CallListEntry:
         actor=by,
         action=CANCELLED,
         target=entry,
-        summary=f"{entry.call_list.name}: {entry.customer}",
+        summary=f"{entry.call_list.name}: #{entry.customer_id}",
         previous_status=previous,
     )
     return entry

@@ -201,7 +201,7 @@ def create_customer(*, by, phones: list[dict] | None = None, **fields) -> Custom
             customer.full_clean(exclude=["phones"])
             customer.save()
             _replace_phones(customer, phones or [], by=by)
-            record_event(actor=by, action="customer.create", target=customer, summary=str(customer))
+            record_event(actor=by, action="customer.create", target=customer, summary=f"#{customer.pk}")
     except IntegrityError:
         raise ValidationError({"external_id": [_("A customer with this customer ID already exists.")]})
     return customer
@@ -248,7 +248,7 @@ def update_customer(
                     actor=by,
                     action="customer.update",
                     target=customer,
-                    summary=str(customer),
+                    summary=f"#{customer.pk}",
                     fields=changed,
                     phones_replaced=phones is not None,
                 )
@@ -284,7 +284,7 @@ def mark_phone_wrong(*, customer: Customer, number: str, by) -> PhoneNumber:
             successor.save(update_fields=["is_primary"])
         _touch(customer)
         record_event(
-            actor=by, action="customer.phone_marked_wrong", target=customer, summary=str(customer), number=number
+            actor=by, action="customer.phone_marked_wrong", target=customer, summary=f"#{customer.pk}", phone=phone.pk
         )
     return phone
 
@@ -300,12 +300,14 @@ def add_phone(*, customer: Customer, number: str, kind: str = "", by) -> PhoneNu
         raise ValidationError({"number": [_("This is not a phone number that can be dialed.")]})
     if customer.phones.filter(number=row["number"]).exists():
         raise ValidationError({"number": [_("The customer already has this number.")]})
+    # A number erased on request (its hash is on the registry) stays blocked when it comes back.
+    block_erased_numbers([row["number"]], by=by, source=DoNotCall.Source.OPERATOR)
     row["is_primary"] = not customer.phones.filter(is_primary=True, is_valid=True).exists()
     if row["is_primary"]:
         customer.phones.filter(is_primary=True).update(is_primary=False)
     phone = PhoneNumber.objects.create(customer=customer, **row)
     _touch(customer)
-    record_event(actor=by, action="customer.phone_added", target=customer, summary=str(customer), number=phone.number)
+    record_event(actor=by, action="customer.phone_added", target=customer, summary=f"#{customer.pk}", phone=phone.pk)
     return phone
 
 
@@ -324,5 +326,8 @@ def add_note(*, customer: Customer, text: str, by) -> Customer:
     customer.notes = f"{customer.notes}\n{line}" if customer.notes else line
     customer.updated_at = timezone.now()
     Customer.objects.filter(pk=customer.pk).update(notes=customer.notes, updated_at=customer.updated_at)
-    record_event(actor=by, action="customer.note_added", target=customer, summary=str(customer), note=text)
+    # The note itself is on the customer (and erased with them): the trail keeps who and when.
+    record_event(
+        actor=by, action="customer.note_added", target=customer, summary=f"#{customer.pk}", characters=len(text)
+    )
     return customer

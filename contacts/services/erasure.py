@@ -27,15 +27,17 @@ import hmac
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from callcenter.audit import record_event
+from callcenter.audit import REDACTED, record_event, redact_events
 from callcenter.history import history_change
 
-from ..models import Customer, DoNotCall, PhoneNumber
+from ..models import Customer, DoNotCall, ImportRowError, PhoneNumber
+from ..phones import format_national
 
 HASH_PREFIX = "#"
 ERASURE_NOTE = "Deletion request: the customer's personal data was erased; never call this number again."
@@ -61,6 +63,34 @@ def _active(at):
     return DoNotCall.objects.filter(revoked_at__isnull=True).exclude(expires_at__lte=at)
 
 
+def _number_forms(number: str, raws) -> set[str]:
+    """The ways a number may have been written down in the audit trail or an import's error
+    report: as stored (E.164), as shown (090-1234-5678), its national digits, as typed."""
+    national = format_national(number)
+    return {number, national, "".join(ch for ch in national if ch.isdigit()), *[raw for raw in raws if raw]}
+
+
+def _personal_values(customer, phones, numbers) -> dict[str, str]:
+    """What to look for in the audit trail and the import error reports, and what replaces it: a
+    number (in each of its forms) by its hash, the customer ID by its hash, anything else by a
+    placeholder."""
+    replacements = {}
+    for value in (customer.name, customer.name_kana, customer.email, customer.address, customer.postal_code):
+        if value:
+            replacements[value] = REDACTED
+    for value in (customer.attributes or {}).values():
+        if isinstance(value, str) and value:
+            replacements[value] = REDACTED
+    replacements[customer.external_id] = number_hash(f"external-id:{customer.external_id}")
+    raws = {}
+    for phone in phones:
+        raws.setdefault(phone.number, set()).add(phone.raw)
+    for number in numbers:
+        for form in _number_forms(number, raws.get(number, ())):
+            replacements[form] = number_hash(number)
+    return replacements
+
+
 def erase_customer(*, customer, by, reason: str) -> Customer:
     """Erase the customer's personal data (see the module docstring). Raises ValidationError when
     no reason is given or the customer was erased already."""
@@ -83,14 +113,20 @@ def erase_customer(*, customer, by, reason: str) -> Customer:
         shared = set(
             PhoneNumber.objects.filter(number__in=numbers).exclude(customer=customer).values_list("number", flat=True)
         )
+        replacements = _personal_values(customer, phones, numbers)
         for phone in phones:
             if not is_hashed(phone.number):
                 PhoneNumber.objects.filter(pk=phone.pk).update(
                     number=number_hash(phone.number), raw="", is_valid=False, is_primary=phone.is_primary
                 )
-        for entry in DoNotCall.objects.filter(customer=customer).exclude(phone_number=""):
+        # The customer's entries, and the entries of a number alone that nobody else has: the
+        # number is the erased person's (a household's shared line keeps its entry as it is).
+        about_person = Q(customer=customer) | Q(customer__isnull=True, phone_number__in=numbers - shared)
+        dnc_ids = set(DoNotCall.objects.filter(about_person).values_list("pk", flat=True))
+        for entry in DoNotCall.objects.filter(pk__in=dnc_ids).exclude(phone_number=""):
             if not is_hashed(entry.phone_number):
                 DoNotCall.objects.filter(pk=entry.pk).update(phone_number=number_hash(entry.phone_number))
+        DoNotCall.objects.filter(pk__in=dnc_ids).exclude(note="").exclude(note=ERASURE_NOTE).update(note=REDACTED)
         active = _active(now)
         for number in sorted(numbers):
             hashed = number_hash(number)
@@ -139,19 +175,50 @@ def erase_customer(*, customer, by, reason: str) -> Customer:
             erased_at=now,
             updated_at=now,
         )
-        customer_erased.send(sender=Customer, customer_id=customer.pk, hash=number_hash, by=by)
+        # The apps above contacts erase what they hold and say which of their objects the audit
+        # trail may name the person under, and what else stands for them (an account reference).
+        targets = {Customer._meta.label_lower: {customer.pk}, DoNotCall._meta.label_lower: dnc_ids}
+        for _receiver, held in customer_erased.send(sender=Customer, customer_id=customer.pk, hash=number_hash, by=by):
+            for object_type, ids in (held or {}).get("targets", {}).items():
+                targets.setdefault(object_type, set()).update(ids)
+            replacements.update((held or {}).get("replacements", {}))
+        # An import's error report keeps the failed cells as they were typed (contacts.ImportRowError).
+        _redact_import_errors(replacements)
+        redacted = redact_events(
+            targets=targets,
+            replacements=replacements,
+            marker=f"erasure of customer {customer.pk}",
+            by=by,
+            about=(Customer._meta.label_lower, customer.pk),
+        )
         record_event(
             actor=by,
             action="customer.erased",
             target=customer,
-            object_type="customer",
-            object_id=str(customer.pk),
             summary=f"#{customer.pk}",
             reason=reason,
             numbers=len(numbers),
+            audit_events_redacted=redacted,
         )
     customer.refresh_from_db()
     return customer
+
+
+def _redact_import_errors(replacements: dict[str, str]) -> int:
+    """Error-report cells equal to one of the erased values (the md5 index of the cells finds them
+    without reading the reports), replaced as in the audit trail."""
+    pairs = sorted((old, new) for old, new in replacements.items() if old)
+    if not pairs:
+        return 0
+    olds, news = [old for old, _new in pairs], [new for _old, new in pairs]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ImportRowError._meta.db_table} e SET value = r.new"
+            " FROM unnest(%s::text[], %s::text[]) AS r(old, new)"
+            " WHERE md5(e.value) = ANY(%s::text[]) AND e.value = r.old",
+            [olds, news, [hashlib.md5(old.encode()).hexdigest() for old in olds]],
+        )
+        return cursor.rowcount
 
 
 def block_erased_numbers(numbers, *, by=None, source=DoNotCall.Source.IMPORT) -> int:

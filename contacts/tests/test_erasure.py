@@ -147,3 +147,135 @@ def test_the_erasure_page_asks_for_a_reason_and_a_confirmation(called, superviso
     # Nothing left to edit or erase again: the page offers neither.
     assert 'data-testid="edit-customer"' not in detail and 'data-testid="erase-customer"' not in detail
     assert Disposition.objects.get(code="success").display_label in detail  # the call history is still shown
+
+
+# ---------------------------------------------------------------- what erasure leaves behind
+
+
+ACCOUNT = "ACC-778899"
+TRACES = (NAME, KANA, EMAIL, NUMBER, "090-1234-0001", "09012340001", "東京都千代田区1-1", "C-ERASE-1", ACCOUNT)
+
+
+def leftovers(text: str) -> list[str]:
+    return [trace for trace in TRACES if trace in text]
+
+
+def test_erasure_removes_the_person_from_the_audit_trail_error_reports_debts_and_the_registry(
+    called, supervisor, operator
+):
+    from callcenter.audit import record_event
+    from campaigns.models import Debt
+    from contacts.models import ImportJob, ImportRowError
+    from contacts.services.customers import add_note, add_phone
+    from contacts.services.dnc import register_dnc
+
+    customer, campaign, _call_list, open_entry, attempt = called
+    Customer.objects.filter(pk=customer.pk).update(external_id="C-ERASE-1")
+    customer.refresh_from_db()
+    # events as older code wrote them (the name in the summary, old and new values, the number)
+    record_event(
+        actor=supervisor,
+        action="customer.update",
+        target=customer,
+        summary=str(customer),
+        fields=["name", "email"],
+        old={"name": "旧姓 希望子", "email": EMAIL},
+        new={"name": NAME, "address": "東京都千代田区1-1"},
+    )
+    record_event(actor=operator, action="customer.phone_added", target=customer, summary=NAME, number="090-1234-0001")
+    add_phone(customer=customer, number="080-5555-0003", by=operator)
+    add_note(customer=customer, text="奥様の名前は花子", by=operator)
+    number_entry = register_dnc(by=supervisor, phone=NUMBER, reason="complaint", source="inbound", note=f"{NAME} 激怒")
+    record_event(actor=operator, action="list.entry_added", target=open_entry, summary=f"リスト: {customer}")
+    debt = Debt.objects.create(campaign=campaign, customer=customer, amount_due=5000, account_reference=ACCOUNT)
+    record_event(actor=supervisor, action="debt.saved", target=debt, summary=f"{campaign.name}: C-ERASE-1 {ACCOUNT}")
+    # someone else's events stay as they are, even when they share a value
+    other = CustomerFactory(name=NAME, phones=["090-7777-0009"])
+    unrelated = record_event(actor=supervisor, action="customer.create", target=other, summary=f"{NAME} (other)")
+    job = ImportJob.objects.create(original_name="list.csv", file="imports/uploads/x/list.csv")
+    ImportRowError.objects.bulk_create(
+        [
+            ImportRowError(job=job, line=2, column="電話番号", value="090-1234-0001", message="duplicate"),
+            ImportRowError(job=job, line=2, column="氏名", value=NAME, message="too long"),
+            ImportRowError(job=job, line=3, column="電話番号", value="090-9999-0000", message="duplicate"),
+        ]
+    )
+
+    erase_customer(customer=customer, by=supervisor, reason="削除依頼")
+
+    mine = AuditEvent.objects.filter(
+        object_type__in=["contacts.customer", "contacts.donotcall", "campaigns.calllistentry", "campaigns.debt"]
+    ).exclude(pk=unrelated.pk)
+    for event in mine:
+        assert leftovers(event.summary + str(event.data)) == [], (event.action, event.summary, event.data)
+    redacted = AuditEvent.objects.filter(data__redacted_for=f"erasure of customer {customer.pk}")
+    assert redacted.count() >= 7
+    phone_added = redacted.get(action="customer.phone_added", data__number__isnull=False)
+    assert phone_added.data["number"] == number_hash(NUMBER)  # still comparable with the registry
+    assert redacted.get(action="dnc.create", object_id=str(number_entry.pk)).data["note"] == "[erased]"
+    # the redaction is itself on the record: who, when, how many
+    report = AuditEvent.objects.get(action="audit.redacted")
+    assert (report.actor_id, report.object_id, report.data["events"]) == (
+        supervisor.pk,
+        str(customer.pk),
+        redacted.count(),
+    )
+    assert AuditEvent.objects.get(pk=unrelated.pk).summary == f"{NAME} (other)"
+    # the registry: the entry on the number alone now holds the hash, and still blocks
+    number_entry.refresh_from_db()
+    assert number_entry.phone_number == number_hash(NUMBER) and NAME not in number_entry.note
+    # the error report, the debt, the attempt
+    assert sorted(job.row_errors.values_list("value", flat=True)) == sorted(
+        [number_hash(NUMBER), "[erased]", "090-9999-0000"]
+    )
+    debt.refresh_from_db()
+    assert debt.account_reference == number_hash(f"account:{ACCOUNT}") and debt.amount_due == 5000
+    kept = CallAttempt.objects.get(pk=attempt.pk)
+    assert (kept.phone, kept.notes, kept.disposition_id) == (number_hash(NUMBER), "", attempt.disposition_id)
+
+
+def test_new_customer_events_name_the_customer_by_id_only(called, supervisor, operator):
+    from contacts.services.customers import add_note, add_phone, update_customer
+
+    customer, *_rest = called
+    update_customer(customer=customer, by=supervisor, name="改名 希望子")
+    add_phone(customer=customer, number="080-5555-0003", by=operator)
+    add_note(customer=customer, text="奥様の名前は花子", by=operator)
+    for event in AuditEvent.objects.filter(object_type="contacts.customer", object_id=str(customer.pk)):
+        text = event.summary + str(event.data)
+        assert "希望子" not in text and "080-5555-0003" not in text and "花子" not in text, event.action
+
+
+def test_the_audit_trail_opens_only_for_the_erasure_it_names(supervisor):
+    """The trigger lets through a rewrite of summary and details marked with the transaction's
+    redaction; any other change, a DELETE, or a rewrite without the setting stays refused."""
+    from django.db import DatabaseError, connection, transaction
+
+    from callcenter.audit import record_event
+    from callcenter.history import audit_redaction
+
+    event = record_event(actor=supervisor, action="customer.update", summary="名前")
+
+    def attempt(sql, params, marker=None):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                if marker:
+                    cursor.execute("SELECT set_config('callcenter.audit_erasure', %s, true)", [marker])
+                cursor.execute(sql, params)
+            return "done"
+        except DatabaseError:
+            return "refused"
+
+    mark = "UPDATE callcenter_auditevent SET summary = 'x', data = '{\"redacted_for\": \"erasure 1\"}' WHERE id = %s"
+    assert attempt(mark, [event.pk]) == "refused"  # no setting
+    assert attempt(mark, [event.pk], marker="erasure 2") == "refused"  # another erasure's mark
+    assert attempt(mark.replace("summary = 'x'", "action = 'x'"), [event.pk], marker="erasure 1") == "refused"
+    assert attempt("DELETE FROM callcenter_auditevent WHERE id = %s", [event.pk], marker="erasure 1") == "refused"
+    assert AuditEvent.objects.get(pk=event.pk).summary == "名前"
+    with audit_redaction("erasure 1"), connection.cursor() as cursor:
+        cursor.execute(mark, [event.pk])
+    assert AuditEvent.objects.get(pk=event.pk).summary == "x"
+    # the setting ends with the block
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('callcenter.audit_erasure', true)")
+        assert cursor.fetchone()[0] in ("", None)
