@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ContactsConfig(AppConfig):
     name = "contacts"
     verbose_name = _("Customers")
+
+    def ready(self):
+        from . import signals  # noqa: F401 - connects the receivers

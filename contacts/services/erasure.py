@@ -224,24 +224,25 @@ def _redact_import_errors(replacements: dict[str, str]) -> int:
 def block_erased_numbers(numbers, *, by=None, source=DoNotCall.Source.IMPORT) -> int:
     """Numbers entering the database (normalized): each one whose hash carries an active global
     do-not-call entry (an erased customer's) gets a plain global entry, so every later check blocks
-    it. Returns how many entries were added. Costs nothing while no erased number exists."""
+    it. Returns how many entries were added. One probe of the registry's number index with the
+    numbers' hashes (the hashes are computed here: the key never reaches the database)."""
     now = timezone.now()
-    hashed_entries = _active(now).filter(phone_number__startswith=HASH_PREFIX, campaign__isnull=True)
-    if not hashed_entries.exists():
-        return 0
+    hashed_entries = _active(now).filter(campaign__isnull=True)
     by_hash = {number_hash(n): n for n in {str(n) for n in numbers if n} if not is_hashed(n)}
     if not by_hash:
         return 0
     matched = {
         by_hash[h] for h in hashed_entries.filter(phone_number__in=list(by_hash)).values_list("phone_number", flat=True)
     }
+    if not matched:
+        return 0
     already = set(
         _active(now).filter(phone_number__in=matched, campaign__isnull=True).values_list("phone_number", flat=True)
     )
     added = 0
     with transaction.atomic():
         for number in sorted(matched - already):
-            DoNotCall.objects.create(
+            entry = DoNotCall.objects.create(
                 phone_number=number,
                 reason=DoNotCall.Reason.CUSTOMER_REQUEST,
                 source=source,
@@ -249,8 +250,7 @@ def block_erased_numbers(numbers, *, by=None, source=DoNotCall.Source.IMPORT) ->
                 created_by=by,
                 created_at=now,
             )
-            record_event(
-                actor=by, action="dnc.create", object_type="dnc", summary=REIMPORT_NOTE, source=source, erased=True
-            )
+            # No number in the event: the entry's id is enough.
+            record_event(actor=by, action="dnc.create", target=entry, summary=REIMPORT_NOTE, source=source, erased=True)
             added += 1
     return added

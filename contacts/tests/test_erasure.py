@@ -279,3 +279,86 @@ def test_the_audit_trail_opens_only_for_the_erasure_it_names(supervisor):
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('callcenter.audit_erasure', true)")
         assert cursor.fetchone()[0] in ("", None)
+
+
+# ---------------------------------------------------------------- the erased number, back by any path
+
+
+def _by_import(supervisor, operator, api_as, login):
+    job = run_import(supervisor, csv_file([["顧客ID", "氏名", "電話番号"], ["BACK-1", "新規 太郎", "090-1234-0001"]]))
+    assert job.status == "done", job.message
+    return Customer.objects.get(external_id="BACK-1")
+
+
+def _by_create_page(supervisor, operator, api_as, login):
+    from contacts.tests.test_customer_edit import form_data
+
+    data = form_data(external_id="BACK-1", **{"phones-0-number": "090-1234-0001", "phones-1-number": ""})
+    assert login(supervisor).post(reverse("contacts:customer_create"), data).status_code == 302
+    return Customer.objects.get(external_id="BACK-1")
+
+
+def _by_edit_page(supervisor, operator, api_as, login):
+    from contacts.tests.test_customer_edit import form_data
+
+    someone = CustomerFactory(external_id="BACK-1", phone="090-7777-0001")
+    data = form_data(someone, external_id="BACK-1", **{"phones-0-number": "090-1234-0001", "phones-1-number": ""})
+    assert login(supervisor).post(reverse("contacts:customer_edit", args=[someone.pk]), data).status_code == 302
+    return someone
+
+
+def _by_api_create(supervisor, operator, api_as, login):
+    response = api_as(supervisor).post(
+        "/api/v1/customers/",
+        {"external_id": "BACK-1", "name": "新規", "phones": [{"number": "090-1234-0001"}]},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    return Customer.objects.get(external_id="BACK-1")
+
+
+def _by_api_edit(supervisor, operator, api_as, login):
+    someone = CustomerFactory(external_id="BACK-1", phone="090-7777-0001")
+    response = api_as(supervisor).patch(
+        f"/api/v1/customers/{someone.pk}/", {"phones": [{"number": "+81 90 1234 0001"}]}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    return someone
+
+
+def _by_console(supervisor, operator, api_as, login):
+    from contacts.services.customers import add_phone
+
+    someone = CustomerFactory(external_id="BACK-1", phone="090-7777-0001")
+    add_phone(customer=someone, number="09012340001", by=operator)
+    return someone
+
+
+def _by_any_other_save(supervisor, operator, api_as, login):
+    """The admin site's phone rows, a shell: a plain ORM save of the number."""
+    someone = CustomerFactory(external_id="BACK-1")
+    PhoneNumber.objects.create(customer=someone, number=NUMBER, raw="090-1234-0001", kind="mobile", is_valid=True)
+    return someone
+
+
+@pytest.mark.parametrize(
+    "path",
+    [_by_import, _by_create_page, _by_edit_page, _by_api_create, _by_api_edit, _by_console, _by_any_other_save],
+    ids=lambda path: path.__name__.removeprefix("_by_"),
+)
+def test_the_erased_number_back_by_any_path_is_blocked_by_list_builds_dispatch_and_the_dial(
+    path, called, supervisor, operator, api_as, login
+):
+    from contacts.services.dnc import blocked_customer_ids, blocked_customers
+
+    customer, campaign, call_list, *_rest = called
+    erase_customer(customer=customer, by=supervisor, reason="削除依頼")
+    newcomer = path(supervisor, operator, api_as, login)
+    assert NUMBER in set(newcomer.phones.values_list("number", flat=True))
+    # the list build's set (BLOCKED_CUSTOMERS_SQL) and dispatch's per-row rule (ACTIVE_DNC_SQL)
+    # compare plain numbers: the number got a plain entry of its own
+    assert Customer.objects.filter(pk__in=blocked_customers()).filter(pk=newcomer.pk).exists()
+    assert blocked_customer_ids([newcomer.pk], campaign=campaign) == {newcomer.pk}
+    assert is_blocked(customer=newcomer, campaign=campaign) and is_blocked(phone=NUMBER)
+    entry(call_list, customer=newcomer, phone=NUMBER)
+    assert dispatch_next(operator=operator) is None
