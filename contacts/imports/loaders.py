@@ -706,9 +706,9 @@ class DncLoader(TableLoader):
         self.params.update({"reason": reason, "campaign": campaign_id, "note": note, "created_by": created_by_id})
 
     def required(self):
-        names = tuple([p.name for p in self.phones] + (["t_external_id"] if self.mapped("external_id") else []))
-        header = self.phones[0].header if self.phones else self.header_of.get("external_id", "")
-        return [RequiredCells(names, header, _("No phone number or customer ID on this row."))]
+        # Checked in apply_chunk (_report_unusable_numbers) instead of while staging, where the
+        # number's cell as typed is at hand: "abc" or "12345" is reported with its value and why.
+        return []
 
     def begin(self, cursor):
         super().begin(cursor)
@@ -720,6 +720,44 @@ class DncLoader(TableLoader):
         cursor.execute(
             f"CREATE TEMP TABLE {self.wanted} (phone_number text, customer_id bigint, reason text, note text,"
             " expires_at timestamptz, line integer) ON COMMIT DROP"
+        )
+
+    def _report_unusable_numbers(self, cursor, table) -> None:
+        """A row needs a number that can be dialed or a customer ID. A row without a customer ID
+        whose number is missing, has no digit or cannot be dialed fails, with the cell as typed and
+        the reason; a row with a customer ID and such a number registers the customer only, and
+        the cell is listed in the error report all the same (as a customer import lists it)."""
+        customer = "t_external_id" if self.mapped("external_id") else "NULL::text"
+        nothing = _("No phone number or customer ID on this row.")
+        if not self.phones:
+            header = self.header_of.get("external_id", "")
+            self.fail_rows(cursor, table, header=header, value="''", condition=f"{customer} IS NULL", message=nothing)
+            return
+        phone = self.phones[0]
+        raw, number, valid = phone.name, f"{phone.name}_number", f"{phone.name}_valid"
+        for condition, value, message in (
+            (f"{raw} IS NULL", "''", nothing),
+            (
+                f"{raw} IS NOT NULL AND {number} IS NULL",
+                raw,
+                _("Not a phone number (no digit in it): nothing was registered for this row."),
+            ),
+            (
+                f"{number} IS NOT NULL AND {valid} IS FALSE",
+                raw,
+                _("Not a phone number that can be dialed: nothing was registered for this row."),
+            ),
+        ):
+            self.fail_rows(
+                cursor,
+                table,
+                header=phone.header,
+                value=value,
+                condition=f"{customer} IS NULL AND {condition}",
+                message=message,
+            )
+        self.report_invalid_phones(
+            cursor, table, message=_("Not a phone number that can be dialed: only the customer was registered.")
         )
 
     def apply_chunk(self, cursor, table):
@@ -744,12 +782,18 @@ class DncLoader(TableLoader):
                 condition="(t_expires_at AT TIME ZONE %(time_zone)s) <= %(now)s",
                 message=_("The expiry date has already passed."),
             )
+        self._report_unusable_numbers(cursor, table)
         self.report_errors(cursor, table)
         valid = self.count_rows(cursor, table)
         if not valid:
             return
         self.valid_rows += valid
-        phone = f"{self.phones[0].name}_number" if self.phones else "NULL::text"
+        # Only a number that can be dialed is registered (_report_unusable_numbers reported the others).
+        phone = (
+            f"CASE WHEN {self.phones[0].name}_valid THEN {self.phones[0].name}_number END"
+            if self.phones
+            else "NULL::text"
+        )
         customer = (
             "(SELECT c.id FROM contacts_customer c WHERE c.external_id = t_external_id)"
             if self.mapped("external_id")

@@ -168,6 +168,37 @@ def test_dnc_import_through_the_api(api_as, supervisor):
     )
 
 
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "Not a phone number that can be dialed: nothing was registered for this row."),
+        ("ja", "発信できる電話番号ではありません。この行は登録されていません。"),
+    ],
+)
+def test_a_dnc_import_reports_its_unusable_numbers_on_the_page_and_in_the_api(
+    api_as, login, supervisor, language, message
+):
+    from django.urls import reverse
+    from django.utils import translation
+
+    data = "電話番号\r\n090-1234-5678\r\n12345\r\n".encode("cp932")
+    with translation.override(language):
+        response = api_as(supervisor).post(
+            URL,
+            {"file": SimpleUploadedFile("dnc.csv", data), "kind": "dnc", "reason": "legal"},
+            format="multipart",
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+        assert response.status_code == 202
+        imports.run_import(job_id=response.json()["id"])
+    job_id = response.json()["id"]
+    detail = api_as(supervisor).get(f"{URL}{job_id}/", HTTP_ACCEPT_LANGUAGE=language).json()
+    assert detail["failed"] == 1
+    assert detail["errors"] == [{"line": 3, "column": "電話番号", "value": "12345", "message": message}]
+    page = login(supervisor).get(reverse("contacts:import_detail", args=[job_id]), HTTP_ACCEPT_LANGUAGE=language)
+    assert "12345" in page.content.decode() and message in page.content.decode()
+
+
 def test_roles(api_as, api_client, operator, manager, client_viewer):
     assert api_client.get(URL).status_code == 401
     for user in (operator, manager, client_viewer):

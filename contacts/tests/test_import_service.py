@@ -330,6 +330,35 @@ def test_dnc_list_by_customer_id_and_headerless_number_list(supervisor):
     }
 
 
+BAD_NUMBERS = [
+    ["電話番号", "顧客ID"],
+    ["090-1234-5678", ""],
+    ["abc", ""],
+    ["12345", ""],
+    ["12345", "C9"],
+    ["", "C9"],
+    ["", ""],
+]
+
+
+def test_dnc_rows_with_unusable_numbers_are_reported_with_their_value_and_never_registered(supervisor):
+    """A number that cannot be dialed was once registered as typed, silently: now the row fails
+    (line, cell, reason) unless it names a customer, who is registered alone (the cell is still
+    listed)."""
+    CustomerFactory(external_id="C9", phone=False)
+    job = run_import(supervisor, csv_file(BAD_NUMBERS, name="dnc.csv"), kind="dnc", reason="customer_request")
+    assert (job.total_rows, job.created_count, job.unchanged_count, job.failed_count) == (5, 2, 1, 2)
+    assert errors_of(job) == [
+        (3, "電話番号", "abc", "Not a phone number (no digit in it): nothing was registered for this row."),
+        (4, "電話番号", "12345", "Not a phone number that can be dialed: nothing was registered for this row."),
+        (5, "電話番号", "12345", "Not a phone number that can be dialed: only the customer was registered."),
+    ]
+    assert sorted(DoNotCall.objects.values_list("phone_number", "customer__external_id")) == [
+        ("", "C9"),
+        ("+819012345678", None),
+    ]
+
+
 def test_dnc_row_whose_expiry_has_passed_is_reported_not_registered(supervisor):
     """An entry that expired before it was added would never block anyone: the supervisor must
     see that row as failed (line and reason), while the good row still loads."""
