@@ -7,19 +7,25 @@ What `erase_customer` does, in one transaction (the history guards are opened fo
   later import with the same ID makes a new customer;
 - replaces each phone number by its keyed hash (`number_hash`: "#" and 31 hex digits of an
   HMAC-SHA256 under settings.ERASURE_HASH_KEY), everywhere it is stored: the customer's numbers,
-  the do-not-call entries about the customer, and through `customer_erased` the campaigns' data
-  (attempts keep their times and outcomes for the KPIs, their numbers become hashes and their
-  notes and script answers are cleared; open entries are blocked);
+  the do-not-call entries about the customer or about one of their numbers alone (their notes
+  emptied), and through `customer_erased` the campaigns' data (attempts keep their times and
+  outcomes for the KPIs, their numbers become hashes and their notes and script answers are
+  cleared; open entries are blocked; appointments lose notes and place; debts' account
+  references become hashes);
 - registers a global do-not-call entry for each hashed number and one for the customer, so the
   person is never called again;
 - keeps a plain-number entry for a number another customer still has (a household's line: the
   opt-out stays on the number itself);
+- replaces the person's values in import error reports and, through the one rewrite the audit
+  trail allows (callcenter.audit.redact_events), in the audit events about the customer and the
+  objects the apps name them under; that rewrite is audited (`audit.redacted`);
 - records `customer.erased` in the audit trail (who, when, why; no personal data).
 
 The hash is compared where a number enters the database (`block_erased_numbers`: imports, the
-customer form and API) and in `dnc.blocking_entries`: a number whose hash carries an active entry
-gets a plain do-not-call entry of its own there, so every later check (list builds, dispatch)
-blocks it with the registry's ordinary rule.
+customer form and API, the console, any other save of a phone row through contacts.signals) and
+in `dnc.blocking_entries`: a number whose hash carries an active entry gets a plain do-not-call
+entry of its own there, so every later check (list builds, dispatch) blocks it with the
+registry's ordinary rule.
 """
 
 import hashlib
