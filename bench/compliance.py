@@ -56,6 +56,12 @@ def ensure_attempts(n: int, *, share: float, customers: int, reported, other) ->
 
     have = _count("campaigns_callattempt")
     if have >= n:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT EXISTS (SELECT 1 FROM campaigns_callattempt WHERE policy_version_id IS NULL)")
+            if cursor.fetchone()[0]:
+                fill_facts()
         return have
     codes = dict(Disposition.objects.values_list("code", "id"))
     weights = [
@@ -98,18 +104,85 @@ def ensure_attempts(n: int, *, share: float, customers: int, reported, other) ->
     columns, expressions, params = _defaults_for(CallAttempt, explicit)
     chunk = 1_000_000
     low = have + 1
-    while low <= n:
-        high = min(n, low + chunk - 1)
-        log(f"creating attempts {low}..{high}")
-        _execute(
-            f"INSERT INTO campaigns_callattempt ({columns}) SELECT {expressions}"
-            " FROM generate_series(%s::bigint, %s::bigint) g",
-            [*params, low, high],
-        )
-        low = high + 1
-    _execute("VACUUM ANALYZE campaigns_callattempt")
+    # Set-based: the secondary indexes are built once at the end (sorted, not row by row), the
+    # facts trigger (a few index lookups per row) waits: the facts are filled after, by the same
+    # set-based function as the migration's fill.
+    _indexes("remove")
+    _execute("ALTER TABLE campaigns_callattempt DISABLE TRIGGER attempt_facts")
+    try:
+        while low <= n:
+            high = min(n, low + chunk - 1)
+            log(f"creating attempts {low}..{high}")
+            _execute(
+                f"INSERT INTO campaigns_callattempt ({columns}) SELECT {expressions}"
+                " FROM generate_series(%s::bigint, %s::bigint) g",
+                [*params, low, high],
+            )
+            low = high + 1
+    finally:
+        _execute("ALTER TABLE campaigns_callattempt ENABLE TRIGGER attempt_facts")
+    fill_facts()
     _execute("ANALYZE campaigns_refusal")
     return _count("campaigns_callattempt")
+
+
+def _indexes(action: str, only: str | None = None) -> None:
+    """Remove or add the attempts table's Meta indexes (all, or the one named `only`)."""
+    from django.db import connection
+
+    from campaigns.models import CallAttempt
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'campaigns_callattempt'")
+        present = {name for (name,) in cursor.fetchall()}
+    with connection.schema_editor() as editor:
+        for index in CallAttempt._meta.indexes:
+            if only and index.name != only:
+                continue
+            if action == "remove" and index.name in present:
+                editor.remove_index(CallAttempt, index)
+            elif action == "add" and index.name not in present:
+                log(f"creating index {index.name}")
+                editor.add_index(CallAttempt, index)
+
+
+def fill_facts() -> None:
+    """The stored facts of every attempt, by campaigns_attempt_facts_all (what migration
+    0012_attempt_facts fills existing attempts with), then the indexes and VACUUM ANALYZE (no
+    autovacuum here)."""
+    from django.db import connection, transaction
+
+    _indexes("remove")
+    _indexes("add", only="attempt_customer_time")  # the function counts the cap window through it
+    _execute("ANALYZE campaigns_callattempt")
+    log("computing the attempts' facts (campaigns_attempt_facts_all)")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '1GB'")
+        cursor.execute("DROP TABLE IF EXISTS bench_attempt_facts")
+        cursor.execute("CREATE UNLOGGED TABLE bench_attempt_facts AS SELECT * FROM campaigns_attempt_facts_all()")
+    _indexes("remove")
+    log("storing them")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '1GB'")
+        cursor.execute("SELECT set_config('callcenter.history_change', 'bench: fill the facts', true)")
+        cursor.execute(
+            """
+            UPDATE campaigns_callattempt a
+               SET policy_version_id = f.policy_version_id, local_date = f.local_date, local_time = f.local_time,
+                   previous_call_at = f.previous_call_at, next_call_at = f.next_call_at,
+                   last_contact_at = f.last_contact_at, previous_callback_at = f.previous_callback_at,
+                   calls_in_cap_window = f.calls_in_cap_window, calls_that_day = f.calls_that_day,
+                   round_position = f.round_position
+              FROM bench_attempt_facts f
+             WHERE f.id = a.id
+            """
+        )
+        cursor.execute("DROP TABLE bench_attempt_facts")
+    log("vacuum, indexes, analyze")
+    _execute("VACUUM campaigns_callattempt")
+    _execute("SET maintenance_work_mem = '1GB'")
+    _indexes("add")
+    _execute("VACUUM ANALYZE campaigns_callattempt")
 
 
 def _first_customer_id() -> int:
@@ -161,6 +234,7 @@ def main():
     parser.add_argument("--campaign-share", type=float, default=0.5, help="share in the campaign reported on")
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--prepare-only", action="store_true", help="build the data set, run no report")
     args = parser.parse_args()
     django_setup(f"compliance_{args.attempts}")
     ensure_customers(args.customers)
@@ -170,6 +244,9 @@ def main():
     in_db = ensure_attempts(
         args.attempts, share=args.campaign_share, customers=args.customers, reported=reported, other=other
     )
+    if args.prepare_only:
+        emit({"bench": "compliance_report", "attempts_in_database": in_db, "prepared": True})
+        return
     from campaigns.selectors.compliance import compliance_report, default_period
 
     reported.refresh_from_db()

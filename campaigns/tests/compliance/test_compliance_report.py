@@ -268,3 +268,107 @@ def test_a_blackout_date_and_a_conversation_without_the_disclosure_are_reported(
     assert rows["weekday_holiday"]["examples"] == [on_blackout.pk]
     assert rows["disclosure"]["examples"] == [undisclosed.pk]
     assert report.attempts_checked == 4
+
+
+def test_a_policy_change_after_a_call_does_not_change_its_verdict(setup):
+    """Each call is judged by the policy version in force when it was logged."""
+    campaign, other, mine, theirs = setup
+    late_evening = past_attempt(entry=noticed(mine), at=at(0, 20, 30), attempt_number=1)
+    one = noticed(mine)
+    past_attempt(entry=one, at=at(1, 9), attempt_number=1)
+    second = past_attempt(entry=one, at=at(1, 11), attempt_number=2)
+    before = report_of(campaign)[0]
+    assert before["window"]["examples"] == [late_evening.pk] and before["max_per_day"]["violations"] == 0
+    policy = campaign.policy
+    policy.call_window_end = dt.time(21, 0)  # the evening call would now be allowed ...
+    policy.max_attempts_per_day = 1  # ... and the second call of the day would not
+    policy.save()
+    after = report_of(campaign)[0]
+    assert after["window"]["examples"] == [late_evening.pk]
+    assert after["max_per_day"]["violations"] == 0 and second.pk not in after["max_per_day"]["examples"]
+    # a call logged under the new version is judged by it
+    past_attempt(entry=noticed(mine), at=at(2, 20, 30), attempt_number=1)
+    third_day = noticed(mine)
+    past_attempt(entry=third_day, at=at(2, 9), attempt_number=1)
+    over = past_attempt(entry=third_day, at=at(2, 11), attempt_number=2)
+    now = report_of(campaign)[0]
+    assert now["window"]["examples"] == [late_evening.pk]
+    assert now["max_per_day"]["examples"] == [over.pk]
+
+
+def test_an_attempt_logged_after_later_ones_carries_the_violation_it_causes(setup):
+    """Planted late (started earlier than calls already stored): the counts and the next call it
+    stores include the later calls, so the planted attempt itself is reported."""
+    campaign, other, mine, theirs = setup
+    one = noticed(mine)
+    past_attempt(entry=one, at=at(0, 9), attempt_number=1)
+    past_attempt(entry=one, at=at(0, 13), attempt_number=2)
+    crowded = noticed(mine)
+    past_attempt(entry=noticed(theirs, customer=crowded.customer), at=at(2, 15), attempt_number=1, code="success")
+    assert {rule: row["violations"] for rule, row in report_of(campaign)[0].items()} == dict.fromkeys(RULES, 0)
+    planted = past_attempt(entry=one, at=at(0, 12, 30), attempt_number=3)  # 30 minutes before the 13:00 call
+    conversation = past_attempt(entry=crowded, at=at(2, 10), attempt_number=1, code="success")  # 5 h before one
+    rows = report_of(campaign)[0]
+    assert rows["min_gap"]["examples"] == [planted.pk]
+    assert rows["max_per_day"]["examples"] == [planted.pk]  # the third call of that day
+    assert rows["cool_off"]["examples"] == [conversation.pk]
+    assert rows["max_attempts"]["violations"] == 0
+
+
+def test_the_report_reads_the_campaign_through_its_covering_index(setup):
+    """The plan's shape: the campaign's attempts come from an index range scan on the campaign,
+    never a scan of the whole table (every other rule reads the attempt's own stored facts)."""
+    import json
+
+    from campaigns.selectors.compliance import _parameters, report_sql
+
+    campaign, other, mine, theirs = setup
+    customers = [noticed(mine).customer_id for _ in range(3)]
+    with connection.cursor() as cursor:
+        # 30,000 attempts of another campaign, 300 of this one (set-based, facts by the set-based
+        # function, as the benchmark's generator does)
+        cursor.execute("SET LOCAL session_replication_role = replica")  # no per-row triggers
+        cursor.execute(
+            """
+            INSERT INTO campaigns_callattempt (campaign_id, customer_id, phone, attempt_number, started_at, ended_at,
+                ring_seconds, talk_seconds, hold_seconds, acw_seconds, disposition_id, reaction, notes,
+                callback_personal,
+                answers, disclosure_confirmed, is_contact, is_success, is_final, is_refusal, adds_dnc, is_callback,
+                created_at)
+            SELECT CASE WHEN g %% 100 = 0 THEN %s ELSE %s END, (%s::bigint[])[1 + g %% 3], '+81312345678', 1,
+                   %s::timestamptz + make_interval(mins => g), %s::timestamptz + make_interval(mins => g + 1),
+                   0, 0, 0, 0, (SELECT id FROM campaigns_disposition WHERE code = 'no_answer'), '', '', false,
+                   '{}', false, false, false, false, false, false, false, now()
+            FROM generate_series(1, 30000) g
+            """,
+            [campaign.pk, other.pk, customers, at(0, 0), at(0, 0)],
+        )
+        cursor.execute("SET LOCAL session_replication_role = origin")
+        with history_change("test: fill the facts"):
+            cursor.execute(
+                "UPDATE campaigns_callattempt a SET policy_version_id = f.policy_version_id, local_date = f.local_date,"
+                " local_time = f.local_time FROM campaigns_attempt_facts_all() f WHERE f.id = a.id"
+            )
+        cursor.execute("ANALYZE campaigns_callattempt")
+        zone = TOKYO
+        params = _parameters(
+            campaign,
+            dt.datetime.combine(MONDAY, dt.time.min, tzinfo=zone),
+            dt.datetime.combine(MONDAY + dt.timedelta(days=30), dt.time.min, tzinfo=zone),
+        )
+        cursor.execute("EXPLAIN (FORMAT JSON) " + report_sql(), params)
+        document = cursor.fetchone()[0]
+    plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
+
+    def walk(node):
+        yield node
+        for child in node.get("Plans", []):
+            yield from walk(child)
+
+    scans = [node for node in walk(plan) if node.get("Relation Name") == "campaigns_callattempt"]
+    # (a test transaction cannot VACUUM: without the visibility map the planner may take another
+    # index on the campaign; the benchmark, vacuumed, reads attempt_campaign_time index-only)
+    assert scans and all(
+        node["Node Type"] in ("Index Only Scan", "Index Scan") and "campaign_id = " in node.get("Index Cond", "")
+        for node in scans
+    ), json.dumps(plan, indent=1)
