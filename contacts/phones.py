@@ -31,23 +31,23 @@ def ascii_text(raw: str) -> str:
 
 
 @lru_cache(maxsize=16)
-def _national_rules(region: str):
-    """(country code, national number -> kind or None) for regions whose trunk prefix is "0",
-    from phonenumbers' own metadata: a kind only for a valid number, with is_valid_number's
-    verdict (general pattern and lengths + one number type) and number_type's kind, about 30x
-    faster than parsing. None for other regions."""
+def national_rule_table(region: str):
+    """(country code, general rule, [rules in phonenumbers' order]) for regions whose trunk prefix is
+    "0", from phonenumbers' own metadata; each rule is (kind, allowed lengths, pattern text). None
+    for other regions. One table for the per-number check below and the per-column one of imports
+    (contacts.imports.columnar), so both give phonenumbers' verdict the same way."""
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
     if metadata is None or metadata.national_prefix != "0":
         return None
 
     def rule(kind, desc):
-        """(kind, allowed lengths, compiled pattern) for one number type of the region."""
+        """(kind, allowed lengths, pattern) for one number type of the region."""
         if desc is None or not desc.national_number_pattern:
             return None
         lengths = frozenset(desc.possible_length or metadata.general_desc.possible_length or ())
         if lengths == {-1}:  # "this type does not exist here"
             return None
-        return kind, lengths, re.compile(desc.national_number_pattern).fullmatch
+        return kind, lengths, desc.national_number_pattern
 
     general = rule("", metadata.general_desc)
     # phonenumbers' order: the special types first (valid, neither mobile nor home), then mobile
@@ -73,10 +73,23 @@ def _national_rules(region: str):
         )
         if r is not None
     ]
+    return str(metadata.country_code), general, rules
+
+
+@lru_cache(maxsize=16)
+def _national_rules(region: str):
+    """(country code, national number -> kind or None) for regions whose trunk prefix is "0": a
+    kind only for a valid number, with is_valid_number's verdict (general pattern and lengths + one
+    number type) and number_type's kind, about 30x faster than parsing. None for other regions."""
+    table = national_rule_table(region)
+    if table is None:
+        return None
+    country_code, (_kind, general_lengths, general_pattern), rule_table = table
+    general_match = re.compile(general_pattern).fullmatch
+    rules = [(kind, lengths, re.compile(pattern).fullmatch) for kind, lengths, pattern in rule_table]
 
     def valid_kind(national: str):
         size = len(national)
-        _kind, general_lengths, general_match = general
         if general_lengths and size not in general_lengths or general_match(national) is None:
             return None
         for kind, lengths, match in rules:
@@ -84,7 +97,7 @@ def _national_rules(region: str):
                 return kind
         return None
 
-    return str(metadata.country_code), valid_kind
+    return country_code, valid_kind
 
 
 _SEPARATORS = str.maketrans("", "", "- ().")

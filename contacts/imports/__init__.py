@@ -5,6 +5,8 @@ fields.py      what a column can become; Japanese and English header names; mapp
 converters.py  cell text → typed value (dates incl. 和暦, numbers, codes, …)
 staging.py     the streaming pass: checks + conversions (phones: contacts.phones.normalize_phone_kind) → COPY data in
     chunks
+columnar.py    the same pass a column at a time (polars) for large chunks; undecided cells and bad rows go
+    through staging.py's row-by-row checks
 loaders.py     set-based SQL per chunk: error report, customer upsert, phones, DNC entries
 pipeline.py    reader thread + one transaction that COPYs and applies each chunk
 reports.py     the error report as CSV

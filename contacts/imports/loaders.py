@@ -61,6 +61,7 @@ class TableLoader:
         headers: list[str],
         time_zone: str,
         normalize_phone,
+        phone_region: str | None = None,
         expected_rows: int = 0,
     ):
         self.job_id = int(job_id)
@@ -68,6 +69,7 @@ class TableLoader:
         self.headers = headers
         self.time_zone = time_zone
         self.normalize_phone = normalize_phone
+        self.phone_region = phone_region  # normalize_phone's region: the columnar fast path's
         self.targets = fields.targets_for(self.kind)
         self.prefix = f"import_stage_{self.job_id}"
         self.columns: list[StagedColumn] = []
@@ -79,7 +81,7 @@ class TableLoader:
             if not target:
                 continue
             if fields.is_attribute(target):
-                column = StagedColumn(f"a_{len(self.attributes) + 1}", index, header, target, _keep)
+                column = StagedColumn(f"a_{len(self.attributes) + 1}", index, header, target, _keep, kind="keep")
                 self.columns.append(column)
                 self.attributes.append((fields.attribute_key(target), column))
                 continue
@@ -89,7 +91,9 @@ class TableLoader:
                 self.phones.append(StagedPhone(f"t_{target}", index, header, target, spec.phone_kind))
             else:
                 convert, sql_type = converter_for(spec.kind, spec.max_length)
-                self.columns.append(StagedColumn(f"t_{target}", index, header, target, convert, sql_type))
+                self.columns.append(
+                    StagedColumn(f"t_{target}", index, header, target, convert, sql_type, spec.kind, spec.max_length)
+                )
         self.counts = Counts()
         self.params = {"job": self.job_id, "now": timezone.now(), "time_zone": self.time_zone}
 
@@ -111,6 +115,7 @@ class TableLoader:
             width=len(self.headers),
             rows=rows,
             normalize_phone=self.normalize_phone,
+            phone_region=self.phone_region,
         )
 
     def copy_chunk(self, cursor, number: int, batches: list[bytes]) -> str:

@@ -20,7 +20,9 @@ from django.utils.translation import gettext as _
 from .converters import Invalid
 
 CHUNK_ROWS = 50_000  # rows per chunk: applied while the next is being read
-BATCH_ROWS = 2_000
+BATCH_ROWS = 2_000  # rows per COPY buffer on the row-by-row path
+# Chunks this large are checked and converted column by column with polars (columnar.py).
+COLUMNAR_MIN_ROWS = 1_000
 WHITESPACE = " \t\u3000\ufeff"
 
 
@@ -34,6 +36,8 @@ class StagedColumn:
     target: str
     convert: object
     sql_type: str = "text"
+    kind: str = ""  # fields.Target.kind ("keep" for attributes): picks the columnar fast path
+    max_length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,85 @@ def copy_chunk(cursor, *, table: str, definition: str, batches: list[bytes], ana
         cursor.execute(f"ANALYZE {table} ({', '.join(analyze)})")
 
 
+class RowStager:
+    """Checks and converts one row at a time: the reference behaviour of staging. The columnar path
+    (columnar.py) hands it every row it cannot decide itself, so both give the same staged data."""
+
+    def __init__(self, *, columns, phones, required, unique, width, normalize_phone):
+        self.columns = columns
+        self.phones = phones
+        self.unique = unique
+        self.width = width
+        self.normalize_phone = normalize_phone
+        self.specs = [(c.index, c.convert, c.header) for c in columns]
+        self.phone_specs = [(p.index, p.kind) for p in phones]
+        positions = {c.name: 2 + i for i, c in enumerate(columns)}
+        for i, p in enumerate(phones):
+            positions[p.name] = 2 + len(columns) + 4 * i + 1  # the normalized number
+        self.required_checks = [([positions[n] for n in r.names], r.header, r.message) for r in required]
+        self.key_position = positions[unique.name] if unique else None
+        self.first_lines: dict[str, int] = {}  # customer ID -> first valid line, across chunks
+        self.padding = (None,) * (len(columns) + 4 * len(phones))
+        self.wrong_width = _("This row has %(count)s values but the header has %(width)s columns.")
+        self.unreadable = _("This row has characters that cannot be read in the file's encoding.")
+
+    def error_row(self, line: int, errors) -> tuple:
+        return (line, json.dumps(errors, ensure_ascii=False), *self.padding)
+
+    def stage(self, line: int, cells: list[str], damaged: bool):
+        """(staged row, errors): the row's COPY values, or None and its list of errors. The key
+        check (a customer ID repeated from an earlier line) is check_key's, in line order."""
+        width = self.width
+        if damaged:
+            return None, [["", _preview(cells), self.unreadable]]
+        if len(cells) != width and (len(cells) < width or any(c.strip() for c in cells[width:])):
+            return None, [["", _preview(cells), self.wrong_width % {"count": len(cells), "width": width}]]
+        out = [line, None]
+        errors = None
+        for index, convert, header in self.specs:
+            raw = cells[index]
+            if raw:
+                raw = raw.strip(WHITESPACE)
+            if not raw:
+                out.append(None)
+                continue
+            try:
+                out.append(convert(raw))
+            except Invalid as error:
+                errors = errors or []
+                errors.append((header, raw, str(error)))
+                out.append(_FAILED)  # filled in, so not also "empty"; never copied
+        for index, fixed_kind in self.phone_specs:
+            raw = cells[index].strip(WHITESPACE)
+            if raw:
+                number, valid, kind = self.normalize_phone(raw)
+                # Text without a digit ("なし", "-") is no number at all: nothing to store or
+                # match (a shared "なし" would tie unrelated customers together in DNC checks).
+                out += (raw[:64], number[:32] or None, "t" if valid else "f", fixed_kind or kind)
+            else:
+                out += (None, None, None, None)
+        for checked, header, message in self.required_checks:
+            for position in checked:
+                if out[position] is not None:
+                    break
+            else:
+                errors = errors or []
+                errors.append((header, "", message))
+        return (None, errors) if errors else (out, None)
+
+    def check_key(self, line: int, out) -> list | None:
+        """The error of a valid row whose key appeared on an earlier valid line, else None (and
+        the line is remembered). Called for the valid rows in line order."""
+        if self.key_position is None:
+            return None
+        key = out[self.key_position]
+        first = self.first_lines.setdefault(key, line)
+        return self.key_error(key, first) if first != line else None
+
+    def key_error(self, key: str, first: int) -> list:
+        return [(self.unique.header, key, self.unique.message.format(line=first))]
+
+
 def staged_chunks(
     *,
     columns: list[StagedColumn],
@@ -107,87 +190,62 @@ def staged_chunks(
     width: int,
     rows,
     normalize_phone,
+    phone_region: str | None = None,
 ):
     """Yield (COPY data of one chunk as a list of CSV batches, rows read so far) for `rows`.
-    Pure Python: no database access, so it can run in a thread of its own."""
+    Pure Python and polars: no database access, so it can run in a thread of its own. A chunk of
+    COLUMNAR_MIN_ROWS rows or more is checked and converted column by column (columnar.py); a
+    smaller one row by row (a data frame costs more than it saves on a few rows)."""
+    from . import columnar
+
     chunk_rows = CHUNK_ROWS  # read at call time (tests make chunks small)
-    specs = [(c.index, c.convert, c.header) for c in columns]
-    phone_specs = [(p.index, p.kind) for p in phones]
-    positions = {c.name: 2 + i for i, c in enumerate(columns)}
-    for i, p in enumerate(phones):
-        positions[p.name] = 2 + len(columns) + 4 * i + 1  # the normalized number
-    required_checks = [([positions[n] for n in r.names], r.header, r.message) for r in required]
-    key_position = positions[unique.name] if unique else None
-    first_lines: dict[str, int] = {}
-    padding = (None,) * (len(columns) + 4 * len(phones))
-    wrong_width = _("This row has %(count)s values but the header has %(width)s columns.")
-    unreadable = _("This row has characters that cannot be read in the file's encoding.")
-    dumps = json.dumps
+    stager = RowStager(
+        columns=columns, phones=phones, required=required, unique=unique, width=width, normalize_phone=normalize_phone
+    )
+    vectorized = None
     total = 0
+    chunk: list = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == chunk_rows:
+            total += len(chunk)
+            if vectorized is None and len(chunk) >= COLUMNAR_MIN_ROWS:
+                vectorized = columnar.ColumnarStager(stager, phone_region=phone_region)
+            yield _stage_chunk(stager, vectorized, chunk), total
+            chunk = []
+    if chunk or not total:
+        total += len(chunk)
+        if vectorized is None and len(chunk) >= COLUMNAR_MIN_ROWS:
+            vectorized = columnar.ColumnarStager(stager, phone_region=phone_region)
+        yield _stage_chunk(stager, vectorized, chunk), total
+
+
+def _stage_chunk(stager: RowStager, vectorized, chunk: list) -> list[bytes]:
+    if vectorized is not None and len(chunk) >= COLUMNAR_MIN_ROWS:
+        return vectorized.stage(chunk)
+    return stage_rows(stager, chunk)
+
+
+def stage_rows(stager: RowStager, rows) -> list[bytes]:
+    """The COPY data of `rows`, row by row, in batches of BATCH_ROWS."""
     batches: list[bytes] = []
     buffer = io.StringIO()
     write = csv.writer(buffer, lineterminator="\n").writerow
     in_batch = 0
     for line, cells, damaged in rows:
-        total += 1
+        out, errors = stager.stage(line, cells, damaged)
+        if out is not None:
+            errors = stager.check_key(line, out)
+        write(out if errors is None else stager.error_row(line, errors))
         in_batch += 1
-        if damaged:
-            write((line, dumps([["", _preview(cells), unreadable]], ensure_ascii=False), *padding))
-        elif len(cells) != width and (len(cells) < width or any(c.strip() for c in cells[width:])):
-            message = wrong_width % {"count": len(cells), "width": width}
-            write((line, dumps([["", _preview(cells), message]], ensure_ascii=False), *padding))
-        else:
-            out = [line, None]
-            errors = None
-            for index, convert, header in specs:
-                raw = cells[index]
-                if raw:
-                    raw = raw.strip(WHITESPACE)
-                if not raw:
-                    out.append(None)
-                    continue
-                try:
-                    out.append(convert(raw))
-                except Invalid as error:
-                    errors = errors or []
-                    errors.append((header, raw, str(error)))
-                    out.append(_FAILED)  # filled in, so not also "empty"; never copied
-            for index, fixed_kind in phone_specs:
-                raw = cells[index].strip(WHITESPACE)
-                if raw:
-                    number, valid, kind = normalize_phone(raw)
-                    # Text without a digit ("なし", "-") is no number at all: nothing to store or
-                    # match (a shared "なし" would tie unrelated customers together in DNC checks).
-                    out += (raw[:64], number[:32] or None, "t" if valid else "f", fixed_kind or kind)
-                else:
-                    out += (None, None, None, None)
-            for checked, header, message in required_checks:
-                for position in checked:
-                    if out[position] is not None:
-                        break
-                else:
-                    errors = errors or []
-                    errors.append((header, "", message))
-            if errors is None and key_position is not None:
-                first = first_lines.setdefault(out[key_position], line)
-                if first != line:
-                    errors = [(unique.header, out[key_position], unique.message.format(line=first))]
-            if errors:
-                write((line, dumps(errors, ensure_ascii=False), *padding))
-            else:
-                write(out)
         if in_batch == BATCH_ROWS:
             batches.append(buffer.getvalue().encode())
             buffer.seek(0)
             buffer.truncate()
             in_batch = 0
-            if len(batches) * BATCH_ROWS >= chunk_rows:
-                yield batches, total
-                batches = []
     if in_batch:
         batches.append(buffer.getvalue().encode())
-    if batches or not total:
-        yield batches, total
+    return batches
 
 
 _FAILED = object()

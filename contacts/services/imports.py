@@ -300,6 +300,7 @@ def _loader_for(job: ImportJob):
         headers=source.get("headers", []),
         time_zone=settings.TIME_ZONE,
         normalize_phone=partial(normalize_phone_kind, region=settings.PHONE_DEFAULT_REGION),
+        phone_region=settings.PHONE_DEFAULT_REGION,
         expected_rows=job.total_rows,  # the upload's estimate: decides a bulk load's index rebuild
     )
     if job.kind == ImportJob.Kind.DNC:
