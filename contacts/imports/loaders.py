@@ -182,13 +182,15 @@ class TableLoader:
             for n, p in enumerate(self.phones, 1)
         )
         headers = {f"phone_header_{n}": p.header[:100] for n, p in enumerate(self.phones, 1)}
+        # The few rows with an unusable number, found by the scan before any row is expanded.
+        any_invalid = " OR ".join(f"v.{p.name}_valid IS FALSE" for p in self.phones)
         cursor.execute(
             f"""
             INSERT INTO contacts_importrowerror (job_id, line, "column", value, message)
             SELECT %(job)s, v.line, x.header, x.raw,
                    CASE WHEN x.number IS NULL THEN %(no_digit_message)s ELSE %(invalid_message)s END
             FROM {table} v CROSS JOIN LATERAL (VALUES {cells}) AS x(header, raw, number, valid)
-            WHERE v.{VALID} AND x.valid IS FALSE
+            WHERE v.{VALID} AND x.valid IS FALSE AND ({any_invalid})
             """,
             {
                 **self.params,

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from .converters import Invalid
 
-CHUNK_ROWS = 50_000  # rows per chunk: applied while the next is being read
+CHUNK_ROWS = 100_000  # rows per chunk: applied while the next is being read
 BATCH_ROWS = 2_000  # rows per COPY buffer on the row-by-row path
 # Chunks this large are checked and converted column by column with polars (columnar.py).
 COLUMNAR_MIN_ROWS = 1_000
