@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from callcenter.audit import m2m_change, record_event
 from callcenter.audit_context import current_actor
+from callcenter.history import attempt_erasure
 from contacts.models import DoNotCall
 from contacts.services.erasure import ERASURE_NOTE, customer_erased
 
@@ -61,8 +62,13 @@ def erase_customer_calls(sender, customer_id, hash, by, **kwargs):
     registered = set(
         DoNotCall.objects.filter(phone_number__in=list(hashed.values())).values_list("phone_number", flat=True)
     )
+    # The attempts through their own narrow door: number, notes and answers of this customer's
+    # attempts only, nothing else (times and outcomes stay for the KPIs).
+    with attempt_erasure(customer_id):
+        for phone, digest in hashed.items():
+            CallAttempt.objects.filter(customer_id=customer_id, phone=phone).update(phone=digest)
+        CallAttempt.objects.filter(customer_id=customer_id).exclude(notes="", answers={}).update(notes="", answers={})
     for phone, digest in hashed.items():
-        CallAttempt.objects.filter(customer_id=customer_id, phone=phone).update(phone=digest)
         CallListEntry.objects.filter(customer_id=customer_id, phone=phone).update(phone=digest)
         if digest not in registered:  # a number dialed once that the customer no longer had
             DoNotCall.objects.create(
@@ -73,7 +79,6 @@ def erase_customer_calls(sender, customer_id, hash, by, **kwargs):
                 note=ERASURE_NOTE,
                 created_by=by,
             )
-    CallAttempt.objects.filter(customer_id=customer_id).exclude(notes="", answers={}).update(notes="", answers={})
     CallListEntry.objects.filter(
         customer_id=customer_id, status__in=[CallListEntry.Status.PENDING, CallListEntry.Status.CALLBACK]
     ).update(status=CallListEntry.Status.BLOCKED, next_attempt_at=None, callback_at=None, updated_at=timezone.now())

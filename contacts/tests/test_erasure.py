@@ -362,3 +362,35 @@ def test_the_erased_number_back_by_any_path_is_blocked_by_list_builds_dispatch_a
     assert is_blocked(customer=newcomer, campaign=campaign) and is_blocked(phone=NUMBER)
     entry(call_list, customer=newcomer, phone=NUMBER)
     assert dispatch_next(operator=operator) is None
+
+
+def test_the_attempts_open_only_for_the_erased_customers_number_notes_and_answers(called, supervisor):
+    """Erasure changes attempts through a door of their own (callcenter.history.attempt_erasure):
+    the number dialed, the notes and the answers of that customer's attempts; the times, outcome
+    and anything of another customer stay refused."""
+    from django.db import DatabaseError, transaction
+
+    from callcenter.history import attempt_erasure, history_change
+
+    customer, _campaign, call_list, _open_entry, attempt = called
+    other = past_attempt(entry=entry(call_list), at=timezone.now() - dt.timedelta(days=1), notes="別の人")
+
+    def refused(change):
+        try:
+            with transaction.atomic():
+                change()
+        except DatabaseError:
+            return True
+        return False
+
+    mine = CallAttempt.objects.filter(pk=attempt.pk)
+    with history_change("an erasure around it"), attempt_erasure(customer.pk):
+        mine.update(phone=number_hash(NUMBER), notes="", answers={})
+        assert refused(lambda: mine.update(started_at=timezone.now()))
+        assert refused(lambda: mine.update(notes="", disposition=Disposition.objects.get(code="no_answer")))
+        assert refused(lambda: CallAttempt.objects.filter(pk=other.pk).update(notes=""))
+        assert refused(lambda: mine.delete())
+    kept = CallAttempt.objects.get(pk=attempt.pk)
+    assert (kept.phone, kept.notes, kept.started_at) == (number_hash(NUMBER), "", attempt.started_at)
+    assert CallAttempt.objects.get(pk=other.pk).notes == "別の人"
+    assert refused(lambda: mine.update(notes="after"))  # the door closes with the block
