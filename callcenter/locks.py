@@ -20,3 +20,4 @@ class AdvisoryLock(enum.IntEnum):
     RUNNING_IMPORT = 5_105_101  # a worker running an import job (job id; session-level)
     STARTING_IMPORT = 5_105_102  # queuing the import of one upload (hashtext of its path)
     DNC_REQUEST = 5_105_103  # one do-not-call request (hashtext of number|customer|campaign)
+    ERASED_NUMBERS = 5_105_104  # erasures (exclusive) against numbers being stored (shared); key 0

@@ -15,6 +15,12 @@ the one-entry lock too, before it locks its row: a batch's check then never coun
 revocation commits right after it (the batch waits for the revocation, or the revocation for the
 batch). register_dnc share-locks the entry it answers with, likewise.
 
+Erased numbers. An erasure (exclusive) and every writer that stores numbers and checks them
+against the erased numbers' hashes (shared: `block_erased_numbers`, the customer import's chunk)
+take `lock_erased_numbers` first, in their transaction: a number stored while a customer who has it
+is being erased is either seen by the erasure (which then keeps a plain entry on it) or checked
+after the erasure committed (and finds the hash). Writers of numbers do not wait for each other.
+
 Imports: one job per upload (`lock_import_start`), and one worker per job
 (`try_lock_import_run`: Celery redelivers an unacknowledged task).
 
@@ -64,3 +70,9 @@ def unlock_import_run(job_id: int) -> bool:
         return True
     except DatabaseError:
         return False
+
+
+def lock_erased_numbers(cursor, *, shared: bool) -> None:
+    """An erasure takes it exclusive, a writer of numbers shared, until its transaction ends."""
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    cursor.execute(f"SELECT {function}(%s, 0)", [int(AdvisoryLock.ERASED_NUMBERS)])

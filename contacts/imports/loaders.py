@@ -584,8 +584,11 @@ class CustomerLoader(TableLoader):
         """A number of the chunk that was erased on request (its hash is on the registry) gets a
         plain do-not-call entry before it is stored: imported again, it stays blocked. Reads the
         chunk's numbers only while some erased number exists."""
+        from ..locks import lock_erased_numbers
         from ..services.erasure import HASH_PREFIX, block_erased_numbers
 
+        # Before the check: an erasure in flight commits first (contacts/locks.py).
+        lock_erased_numbers(cursor, shared=True)
         cursor.execute(
             "SELECT EXISTS (SELECT 1 FROM contacts_donotcall WHERE phone_number LIKE %s AND revoked_at IS NULL)",
             [HASH_PREFIX + "%"],

@@ -42,6 +42,7 @@ from django.utils.translation import gettext as _
 from callcenter.audit import REDACTED, record_event, redact_events
 from callcenter.history import history_change
 
+from ..locks import lock_erased_numbers
 from ..models import Customer, DoNotCall, ImportRowError, PhoneNumber
 from ..phones import format_national
 
@@ -105,6 +106,10 @@ def erase_customer(*, customer, by, reason: str) -> Customer:
         raise ValidationError({"reason": [_("Say why the customer is erased (e.g. the request's reference).")]})
     now = timezone.now()
     with history_change(f"personal-data erasure of customer {customer.pk}"):
+        with connection.cursor() as cursor:
+            # Numbers being stored meanwhile commit first and are seen below (`shared`), or are
+            # checked after this commits (contacts/locks.py).
+            lock_erased_numbers(cursor, shared=False)
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
         if customer.erased_at is not None:
             raise ValidationError(_("This customer was erased already."))
@@ -232,11 +237,18 @@ def block_erased_numbers(numbers, *, by=None, source=DoNotCall.Source.IMPORT) ->
     do-not-call entry (an erased customer's) gets a plain global entry, so every later check blocks
     it. Returns how many entries were added. One probe of the registry's number index with the
     numbers' hashes (the hashes are computed here: the key never reaches the database)."""
-    now = timezone.now()
-    hashed_entries = _active(now).filter(campaign__isnull=True)
     by_hash = {number_hash(n): n for n in {str(n) for n in numbers if n} if not is_hashed(n)}
     if not by_hash:
         return 0
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            lock_erased_numbers(cursor, shared=True)  # an erasure in flight is waited for (contacts/locks.py)
+        return _register_erased_numbers(by_hash, by=by, source=source)
+
+
+def _register_erased_numbers(by_hash: dict[str, str], *, by, source) -> int:
+    now = timezone.now()
+    hashed_entries = _active(now).filter(campaign__isnull=True)
     matched = {
         by_hash[h] for h in hashed_entries.filter(phone_number__in=list(by_hash)).values_list("phone_number", flat=True)
     }

@@ -394,3 +394,41 @@ def test_the_attempts_open_only_for_the_erased_customers_number_notes_and_answer
     assert (kept.phone, kept.notes, kept.started_at) == (number_hash(NUMBER), "", attempt.started_at)
     assert CallAttempt.objects.get(pk=other.pk).notes == "別の人"
     assert refused(lambda: mine.update(notes="after"))  # the door closes with the block
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_number_stored_while_its_owner_is_erased_is_blocked_whichever_commits_first(
+    reference_data, settings, tmp_path
+):
+    """An erasure and a writer of the same number at once (contacts/locks.py, ERASED_NUMBERS):
+    the erasure waits for a creation in flight and sees its number (a plain entry stays on it);
+    an import waits for an erasure in flight and finds the hash. Without the lock each missed the
+    other's uncommitted work and the newcomer stayed callable."""
+    from conftest import another_transaction, make_user
+    from contacts.services.customers import create_customer
+    from contacts.services.dnc import blocked_customers
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    supervisor = make_user("sv_erase_race", "supervisor")
+
+    def blocked(customer) -> bool:
+        return Customer.objects.filter(pk__in=blocked_customers()).filter(pk=customer.pk).exists()
+
+    first = CustomerFactory(phones=["090-1234-0001"])
+
+    def create():
+        return create_customer(by=supervisor, external_id="RACE-1", name="同時 一郎", phones=[{"number": NUMBER}])
+
+    with another_transaction(create, commit_once_waited_on=True):
+        erase_customer(customer=first, by=supervisor, reason="削除依頼")
+    assert blocked(Customer.objects.get(external_id="RACE-1"))
+
+    second = CustomerFactory(phones=["03-1234-0002"])
+    with another_transaction(
+        lambda: erase_customer(customer=second, by=supervisor, reason="削除依頼"), commit_once_waited_on=True
+    ):
+        job = run_import(
+            supervisor, csv_file([["顧客ID", "氏名", "電話番号"], ["RACE-2", "同時 二郎", "03-1234-0002"]])
+        )
+    assert job.status == "done", job.message
+    assert blocked(Customer.objects.get(external_id="RACE-2"))
