@@ -272,9 +272,7 @@ class AttemptSerializer(serializers.Serializer):
         elif attrs.get("appointment") and not attrs["disposition"].books_appointment:
             errors["appointment"] = [_("This outcome does not book an appointment.")]
         token = (attrs.get("client_token") or "").strip()
-        if errors and not (
-            token and CallAttempt.objects.filter(client_token=token).exists()
-        ):  # a late replay stays one
+        if errors and not (token and outcomes.token_recorded(token)):  # a late replay stays one
             raise serializers.ValidationError(errors)
         return attrs
 

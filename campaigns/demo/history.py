@@ -192,6 +192,7 @@ def _insert_attempts(*, lists, operators, workdays, codes) -> int:
         ) x WHERE (x.closed_at_n IS NULL OR x.n <= x.closed_at_n)
               AND (x.opted_out_at IS NULL OR x.started_at <= x.opted_out_at)
     )
+    , inserted AS (
     INSERT INTO campaigns_callattempt
         (entry_id, call_list_id, campaign_id, customer_id, operator_id, phone, attempt_number, started_at,
          answered_at, ended_at, talk_seconds, hold_seconds, acw_seconds, disposition_id, reaction, notes,
@@ -214,7 +215,14 @@ def _insert_attempts(*, lists, operators, workdays, codes) -> int:
            NULL, '{{}}'::jsonb, '{TOKEN}' || k.entry_id || '-' || k.n, now(),
            d.is_contact  -- the operators of the demo state the disclosure on every conversation
     FROM kept k JOIN campaigns_disposition d ON d.id = k.disposition_id
-    ON CONFLICT (client_token) DO NOTHING
+    WHERE NOT EXISTS (
+        SELECT 1 FROM campaigns_attempttoken t WHERE t.token = '{TOKEN}' || k.entry_id || '-' || k.n
+    )
+    RETURNING id, client_token, created_at
+    )
+    -- The tokens are unique in a table of their own (the attempts are partitioned).
+    INSERT INTO campaigns_attempttoken (token, attempt_id, created_at)
+    SELECT client_token, id, created_at FROM inserted
     """
     with connection.cursor() as cursor:
         # Modulo signs become %% for the driver; %(name)s placeholders stay.

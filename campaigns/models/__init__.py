@@ -6,7 +6,8 @@
 - dispositions: Disposition (the outcomes of an attempt), CampaignOutcome (a campaign's own set)
 - campaigns: Campaign, CampaignScriptVariant, PreNotice
 - lists: CallList, CallListEntry (the leads dispatch hands out)
-- attempts: CallAttempt (append-only call history), Refusal (who refused, by scope)
+- attempts: CallAttempt (append-only call history, partitioned by month), Refusal (who refused,
+  by scope), AttemptToken (the client tokens outcomes were logged with)
 - call_events: CallEvent (what happened during a call in progress, as it happened)
 - debts: Debt (what a collections campaign collects, and promises to pay)
 - operators: OperatorProfile, AgentStateLog
@@ -15,7 +16,7 @@
 """
 
 from .appointments import Appointment, Salesperson
-from .attempts import CallAttempt, Refusal
+from .attempts import AttemptToken, CallAttempt, Refusal
 from .call_events import CallEvent
 from .campaigns import Campaign, CampaignScriptVariant, PreNotice
 from .debts import Debt
@@ -28,6 +29,7 @@ from .policies import CallingPolicy, CallingPolicyVersion, default_weekdays
 __all__ = [
     "AgentStateLog",
     "Appointment",
+    "AttemptToken",
     "CallAttempt",
     "CallEvent",
     "CallList",

@@ -107,8 +107,10 @@ class Appointment(models.Model):
     )
     campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, related_name="+")
     call_list = models.ForeignKey(CallList, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # No database constraint: attempts are partitioned (see CallAttempt); booking takes the
+    # attempt it has just stored.
     attempt = models.OneToOneField(
-        CallAttempt, null=True, blank=True, on_delete=models.PROTECT, related_name="appointment"
+        CallAttempt, null=True, blank=True, on_delete=models.PROTECT, related_name="appointment", db_constraint=False
     )
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -24,7 +24,12 @@ FACT_COLUMNS_COVERED = (
 
 
 class CallAttempt(models.Model):
-    """One dial and its outcome. Append-only: never updated, never deleted."""
+    """One dial and its outcome. Append-only: never updated, never deleted.
+
+    Partitioned by month of started_at (callcenter.partitions): the database's primary key is
+    (id, started_at), Django's is id (ids are unique all the same: one identity sequence). No
+    foreign key constraint can point at it by id alone, so the columns that reference an attempt
+    are `db_constraint=False` and the code that writes them takes the id of an attempt it has."""
 
     class Reaction(models.TextChoices):
         NONE = "", _("—")
@@ -80,8 +85,9 @@ class CallAttempt(models.Model):
     # A promise to pay (支払約束) made on this call: the date and amount the customer promised.
     promised_on = models.DateField(_("promised payment date"), null=True, blank=True)
     promised_amount = models.DecimalField(_("promised amount"), max_digits=14, decimal_places=0, null=True, blank=True)
-    # Unique through attempt_client_token (a constraint: no LIKE index that nothing uses).
-    # NULL (not "") when a client sent none: the unique constraint admits any number of NULLs.
+    # The request token the attempt was logged with (NULL, not "", when a client sent none). Unique
+    # through AttemptToken: the table is partitioned by started_at, and PostgreSQL admits no unique
+    # index on it that leaves the partition key out.
     client_token = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     # The meaning of the outcome when the call was logged (the disposition's flags at that moment):
     # every rule and KPI reads these, so editing an outcome's flags later changes only later calls.
@@ -159,9 +165,6 @@ class CallAttempt(models.Model):
             # Re-solicitation: the refusals of one campaign, without reading its whole history.
             models.Index(fields=["campaign", "disposition", "customer"], name="attempt_campaign_disposition"),
         ]
-        constraints = [
-            models.UniqueConstraint(fields=["client_token"], name="attempt_client_token"),
-        ]
 
     def __str__(self):
         return f"{self.started_at:%Y-%m-%d %H:%M} {self.phone} {self.disposition_id}"
@@ -183,7 +186,11 @@ class Refusal(models.Model):
     customer = models.ForeignKey("contacts.Customer", on_delete=models.PROTECT, related_name="+", db_index=False)
     scope_key = models.CharField(max_length=520)
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="+", db_index=False)
-    attempt = models.ForeignKey(CallAttempt, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # No database constraint: attempts are partitioned (see CallAttempt). Written by the INSERT
+    # trigger from the attempt it is inserting.
+    attempt = models.ForeignKey(
+        CallAttempt, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     refused_at = models.DateTimeField()
 
     class Meta:
@@ -194,3 +201,25 @@ class Refusal(models.Model):
 
     def __str__(self):
         return f"{self.customer_id} {self.scope_key}"
+
+
+class AttemptToken(models.Model):
+    """The client token an outcome was logged with, unique: the same token again is the same
+    request (a double click, a retry) and gets the attempt already recorded
+    (campaigns.services.outcomes). A table of its own because the attempts are partitioned by
+    started_at and a unique index there would have to include it. Written in the statement that
+    inserts the attempt."""
+
+    token = models.CharField(max_length=64, primary_key=True)
+    # No database constraint: attempts are partitioned (see CallAttempt).
+    attempt = models.ForeignKey(
+        CallAttempt, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("attempt token")
+        verbose_name_plural = _("attempt tokens")
+
+    def __str__(self):
+        return self.token

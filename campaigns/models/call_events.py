@@ -33,8 +33,16 @@ class CallEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     # Set when the outcome is logged: the events the attempt's timings were computed from.
+    # No database constraint: attempts are partitioned (see CallAttempt); set by the outcome
+    # service from the attempt it has just stored.
     attempt = models.ForeignKey(
-        CallAttempt, null=True, blank=True, on_delete=models.CASCADE, related_name="call_events", db_index=False
+        CallAttempt,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="call_events",
+        db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(_("event"), max_length=10, choices=Kind.choices)
     sip_status = models.PositiveSmallIntegerField(_("SIP status"), null=True, blank=True)

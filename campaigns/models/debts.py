@@ -29,8 +29,15 @@ class Debt(models.Model):
     )
     promised_on = models.DateField(_("promised payment date"), null=True, blank=True)
     promised_amount = models.DecimalField(_("promised amount"), max_digits=14, decimal_places=0, null=True, blank=True)
+    # No database constraint: attempts are partitioned (see CallAttempt); set from the attempt
+    # the promise was made on.
     promise_attempt = models.ForeignKey(
-        "campaigns.CallAttempt", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "campaigns.CallAttempt",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     promise_resolved_at = models.DateTimeField(_("promise resolved"), null=True, blank=True)
     promise_resolved_by = models.ForeignKey(

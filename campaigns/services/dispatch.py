@@ -112,18 +112,25 @@ def rules_sql(policy, *, zones_param: str, callback: bool) -> str:
     parts = [f"e.attempts < {int(policy.max_attempts)}"]
     gap = int(policy.min_gap_minutes or 0)
     if gap:
-        # Scalar subquery on purpose: an EXISTS here may be planned as a hash of every recent call.
+        # No call in the last `gap` minutes. Scalar subquery on purpose: an EXISTS here may be
+        # planned as a hash of every recent call. Both ends of the window on started_at: the
+        # attempts are partitioned by month, and only the partitions of the window are read.
         parts.append(
-            "COALESCE((SELECT max(gap_a.started_at) FROM campaigns_callattempt gap_a"
-            " WHERE gap_a.customer_id = e.customer_id AND gap_a.started_at <= %(now)s), '-infinity')"
-            f" <= %(now)s - make_interval(mins => {gap})"
+            "NOT COALESCE((SELECT true FROM campaigns_callattempt gap_a"
+            " WHERE gap_a.customer_id = e.customer_id"
+            f" AND gap_a.started_at > %(now)s - make_interval(mins => {gap})"
+            " AND gap_a.started_at <= %(now)s LIMIT 1), false)"
         )
     per_day = int(policy.max_attempts_per_day or 0)
     if per_day:
         midnight = "(date_trunc('day', %(now)s AT TIME ZONE c.time_zone) AT TIME ZONE c.time_zone)"
+        # The customer's midnight depends on the row; the constant bound before it (a local day
+        # starts less than 26 hours before any moment of it, DST days included) lets the planner
+        # read only the partitions of the last day or two.
         parts.append(
             f"(e.last_attempt_at IS NULL OR e.last_attempt_at < {midnight}"
             " OR (SELECT count(*) FROM campaigns_callattempt day_a WHERE day_a.entry_id = e.id"
+            " AND day_a.started_at > %(now)s - interval '26 hours'"
             f" AND day_a.started_at >= {midnight} AND day_a.started_at <= %(now)s) < {per_day})"
         )
     parts.append(

@@ -32,7 +32,7 @@ from contacts.services import dnc, history
 from scripts.services import disclosure_confirmed_in, validate_answers
 
 from ..locks import lock_operator_sql
-from ..models import AgentStateLog, CallAttempt, CallingPolicy, CallListEntry, Campaign, Disposition
+from ..models import AgentStateLog, AttemptToken, CallAttempt, CallingPolicy, CallListEntry, Campaign, Disposition
 from . import call_events, debts, prepared, scheduling
 from .agent_state import move_working_operator_ctes
 
@@ -363,10 +363,16 @@ def _register_dnc_after_lost_hold(entry_id, operator, now) -> bool:
     return True
 
 
+def token_recorded(client_token: str) -> bool:
+    """Whether an outcome was already logged with this client token (a replay of it is answered
+    with that attempt, whatever else the request got wrong)."""
+    return AttemptToken.objects.filter(token=client_token).exists()
+
+
 def _replay(client_token: str, operator, entry_id) -> OutcomeResult | None:
-    # A cheap probe of the unique token index first: almost every token is new.
+    # A cheap probe of the token table's primary key first: almost every token is new.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id FROM campaigns_callattempt WHERE client_token = %s", [client_token])
+        cursor.execute("SELECT attempt_id FROM campaigns_attempttoken WHERE token = %s", [client_token])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -443,13 +449,19 @@ _ENTRY_UPDATE = [
     "updated_at",
 ]
 _ENTRY_UPDATE_FIELDS = [CallListEntry._meta.get_field(name) for name in _ENTRY_UPDATE]
-# One statement: the attempt, the entry's new state, the customer's call summary and the operator
-# back to "ready".
+# One statement: the attempt and its client token, the entry's new state, the customer's call
+# summary and the operator back to "ready".
 STORE_SQL = f"""
     WITH attempt AS (
         INSERT INTO campaigns_callattempt ({", ".join(f.column for f in _ATTEMPT_FIELDS)})
         VALUES ({", ".join(f"%(a_{f.column})s" for f in _ATTEMPT_FIELDS)})
         RETURNING id
+    ),
+    -- The token is unique here, not on the partitioned attempts: a second request with the same
+    -- token fails on this row (after the first commits) and replays the first attempt.
+    token AS (
+        INSERT INTO campaigns_attempttoken (token, attempt_id, created_at)
+        SELECT %(a_client_token)s, id, %(at)s FROM attempt WHERE %(a_client_token)s IS NOT NULL
     ),
     entry AS (
         UPDATE campaigns_calllistentry SET {", ".join(f"{f.column} = %(e_{f.column})s" for f in _ENTRY_UPDATE_FIELDS)}
