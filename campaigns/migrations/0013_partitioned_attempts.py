@@ -34,7 +34,7 @@ def partition_attempts(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0011_appointment_salesperson_index"),
+        ("campaigns", "0012_attempt_facts"),
     ]
 
     operations = [
