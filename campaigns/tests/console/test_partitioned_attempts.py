@@ -19,7 +19,9 @@ NOW = WEDNESDAY_2PM
 def test_an_outcome_is_reachable_from_its_token_refusal_and_call_events(operator):
     one = entry(ready_list(working_campaign(operators=[operator], policy=japan_standard())))
     one = dispatch_next(operator=operator, now=NOW)
-    CallEvent.objects.create(entry=one, held_at=one.held_at, kind=CallEvent.Kind.DIALING, source=CallEvent.Source.CONSOLE, at=NOW)
+    CallEvent.objects.create(
+        entry=one, held_at=one.held_at, kind=CallEvent.Kind.DIALING, source=CallEvent.Source.CONSOLE, at=NOW
+    )
     result = record_outcome(
         entry=one,
         operator=operator,
