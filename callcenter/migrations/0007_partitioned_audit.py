@@ -18,6 +18,6 @@ def partition_audit(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("callcenter", "0005_password_change_due")]
+    dependencies = [("callcenter", "0006_audit_redaction")]
 
     operations = [migrations.RunPython(partition_audit)]
