@@ -34,7 +34,7 @@ def partition_attempts(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0012_attempt_facts"),
+        ("campaigns", "0013_report_covering_index"),
     ]
 
     operations = [
