@@ -365,7 +365,8 @@ def test_the_report_reads_the_campaign_through_its_covering_index(setup):
         for child in node.get("Plans", []):
             yield from walk(child)
 
-    scans = [node for node in walk(plan) if node.get("Relation Name") == "campaigns_callattempt"]
+    # (the attempts are partitioned by month: each scan is of one partition)
+    scans = [node for node in walk(plan) if node.get("Relation Name", "").startswith("campaigns_callattempt")]
     # (a test transaction cannot VACUUM: without the visibility map the planner may take another
     # index on the campaign; the benchmark, vacuumed, reads attempt_campaign_time index-only)
     assert scans and all(
