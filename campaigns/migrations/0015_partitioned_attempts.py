@@ -34,7 +34,7 @@ def partition_attempts(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0013_report_covering_index"),
+        ("campaigns", "0014_attempt_erasure"),
     ]
 
     operations = [
