@@ -56,8 +56,8 @@ def erase_customer_calls(sender, customer_id, hash, by, **kwargs):
     values that stand for them, for the erasure to redact."""
     from .models import Appointment, CallAttempt, CallListEntry, Debt, PreNotice
 
-    phones = set(CallAttempt.objects.filter(customer_id=customer_id).values_list("phone", flat=True))
-    phones |= set(CallListEntry.objects.filter(customer_id=customer_id).values_list("phone", flat=True))
+    phones = set(CallAttempt.objects.filter(customer_id=customer_id).order_by().values_list("phone", flat=True))
+    phones |= set(CallListEntry.objects.filter(customer_id=customer_id).order_by().values_list("phone", flat=True))
     hashed = {phone: hash(phone) for phone in phones if phone and not phone.startswith("#")}
     registered = set(
         DoNotCall.objects.filter(phone_number__in=list(hashed.values())).values_list("phone_number", flat=True)
@@ -97,17 +97,19 @@ def erase_customer_calls(sender, customer_id, hash, by, **kwargs):
     return {
         "targets": {
             CallListEntry._meta.label_lower: set(
-                CallListEntry.objects.filter(customer_id=customer_id).values_list("pk", flat=True)
+                CallListEntry.objects.filter(customer_id=customer_id).order_by().values_list("pk", flat=True)
             ),
             CallAttempt._meta.label_lower: set(
-                CallAttempt.objects.filter(customer_id=customer_id).values_list("pk", flat=True)
+                CallAttempt.objects.filter(customer_id=customer_id).order_by().values_list("pk", flat=True)
             ),
             Appointment._meta.label_lower: set(
-                Appointment.objects.filter(customer_id=customer_id).values_list("pk", flat=True)
+                Appointment.objects.filter(customer_id=customer_id).order_by().values_list("pk", flat=True)
             ),
-            Debt._meta.label_lower: set(Debt.objects.filter(customer_id=customer_id).values_list("pk", flat=True)),
+            Debt._meta.label_lower: set(
+                Debt.objects.filter(customer_id=customer_id).order_by().values_list("pk", flat=True)
+            ),
             PreNotice._meta.label_lower: set(
-                PreNotice.objects.filter(customer_id=customer_id).values_list("pk", flat=True)
+                PreNotice.objects.filter(customer_id=customer_id).order_by().values_list("pk", flat=True)
             ),
         },
         "replacements": {**{phone: digest for phone, digest in hashed.items()}, **references},

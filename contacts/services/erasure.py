@@ -119,6 +119,7 @@ def erase_customer(*, customer, by, reason: str) -> Customer:
             DoNotCall.objects.filter(customer=customer)
             .exclude(phone_number="")
             .exclude(phone_number__startswith=HASH_PREFIX)
+            .order_by()
             .values_list("phone_number", flat=True)
         )
         shared = set(
