@@ -46,6 +46,7 @@ TABLES = {
 # Past months the conversion creates partitions for at most: older rows go to the default
 # partition (a table converted with data back to the 1970s does not get 600 partitions).
 MAX_PAST_MONTHS = 120
+MONTHS_BEFORE = 2
 
 _MONTH_SUFFIX = re.compile(r"_p(\d{4})_(\d{2})$")
 
@@ -220,7 +221,11 @@ def convert_to_partitioned(cursor, table: str, key: str, *, now: dt.datetime | N
     cursor.execute(f"SELECT min({_q(key)}) FROM {_q(old)}")
     oldest = cursor.fetchone()[0]
     this_month = month_of(now)
-    first = max(min(month_of(oldest), this_month) if oldest else this_month, add_months(this_month, -MAX_PAST_MONTHS))
+    # A few months back even when the table is empty: a new installation loads some history
+    # (the demo data, a first import of past calls) right after migrating.
+    first = add_months(this_month, -MONTHS_BEFORE)
+    if oldest:
+        first = max(min(month_of(oldest), first), add_months(this_month, -MAX_PAST_MONTHS))
     cursor.execute(f"CREATE TABLE {_q(default_partition_name(table))} PARTITION OF {_q(table)} DEFAULT")
     ensure_partitions(cursor, table, key, first=first, last=add_months(this_month, months_ahead()))
     # Before the triggers exist: the rows are copied as they are (an INSERT trigger that
@@ -251,3 +256,91 @@ def convert_to_partitioned(cursor, table: str, key: str, *, now: dt.datetime | N
         cursor.execute(definition)
     cursor.execute(f"ANALYZE {_q(table)}")
     return {"rows": copied, "triggers": len(triggers), "indexes": len(indexes)}
+
+
+def create_ahead(*, now: dt.datetime | None = None) -> dict[str, list[str]]:
+    """This month's partition and PARTITION_MONTHS_AHEAD more of each partitioned history table,
+    those that do not exist yet (the daily beat task; running it twice creates nothing). Each
+    creation takes a short exclusive lock of the parent: it waits at most 10 s for it, and a
+    table whose lock it did not get is tried again the next day, months before it matters."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    this_month = month_of(now or timezone.now())
+    created = {}
+    for table, (key, _) in TABLES.items():
+        with transaction.atomic(), connection.cursor() as cursor:
+            if not is_partitioned(cursor, table):
+                continue
+            cursor.execute("SET LOCAL lock_timeout = '10s'")
+            created[table] = ensure_partitions(
+                cursor, table, key, first=this_month, last=add_months(this_month, months_ahead())
+            )
+    return created
+
+
+def retention_months(table: str) -> int:
+    """How many whole months before the current one stay in the live table (0: all)."""
+    return int(getattr(settings, TABLES[table][1], 0) or 0)
+
+
+def archived_through(cursor, table: str) -> dt.datetime | None:
+    """The end of the last month of `table` moved to the archive schema (rows before it are read
+    from the archive, or from rollups), or None."""
+    cursor.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relname LIKE %s AND c.relkind = 'r'",
+        [ARCHIVE_SCHEMA, f"{table}\\_p%"],
+    )
+    months = []
+    for (name,) in cursor.fetchall():
+        match = _MONTH_SUFFIX.search(name)
+        if match and name == partition_name(table, dt.date(int(match[1]), int(match[2]), 1)):
+            months.append(dt.date(int(match[1]), int(match[2]), 1))
+    return month_start(add_months(max(months), 1)) if months else None
+
+
+def partitions_to_archive(cursor, table: str, *, now: dt.datetime | None = None) -> list[tuple[dt.date, str]]:
+    """The monthly partitions of `table` older than its retention, oldest first ([] when the
+    retention setting is off)."""
+    from django.utils import timezone
+
+    months = retention_months(table)
+    if not months or not is_partitioned(cursor, table):
+        return []
+    before = add_months(month_of(now or timezone.now()), -months)
+    return sorted((month, name) for month, name in monthly_partitions(cursor, table).items() if month < before)
+
+
+def archive_partition(cursor, table: str, name: str) -> int:
+    """Detach partition `name` of `table` into the archive schema, with the parent's triggers
+    (DETACH drops the ones it had from the parent: the archive stays append-only), then refresh
+    the parent's statistics (callcenter.statistics). Returns the rows moved. Runs in the
+    caller's transaction: DETACH holds the parent exclusively until the commit."""
+    from .statistics import analyze
+
+    cursor.execute(
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = %s::regclass",
+        [table],
+    )
+    qualified = cursor.fetchone()[0]
+    cursor.execute(
+        "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal "
+        "AND tgparentid = 0 ORDER BY tgname",
+        [table],
+    )
+    triggers = [row[0] for row in cursor.fetchall()]
+    cursor.execute(f"SELECT count(*) FROM {_q(name)}")
+    rows = cursor.fetchone()[0]
+    cursor.execute(f"ALTER TABLE {_q(table)} DETACH PARTITION {_q(name)}")
+    cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(ARCHIVE_SCHEMA)}")
+    cursor.execute(f"ALTER TABLE {_q(name)} SET SCHEMA {_q(ARCHIVE_SCHEMA)}")
+    target = f"{_q(ARCHIVE_SCHEMA)}.{_q(name)}"
+    for definition in triggers:
+        on = f" ON {qualified} "
+        if on not in definition:
+            raise ValueError(f"unexpected trigger definition: {definition}")
+        cursor.execute(definition.replace(on, f" ON {target} ", 1))
+    analyze(table, cursor=cursor)
+    return rows

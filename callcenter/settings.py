@@ -326,6 +326,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=4, minute=20),
         "options": {"expires": 3 * 3600},
     },
+    # History tables partitioned by month: this month and PARTITION_MONTHS_AHEAD more exist
+    # (callcenter.partitions). Daily on the general queue: a few catalog reads and, once a month,
+    # a CREATE TABLE that must not wait behind an import or a list build.
+    "partitions-create-ahead": {
+        "task": "callcenter.tasks.create_partitions_ahead",
+        "schedule": crontab(hour=2, minute=40),
+        "options": {"expires": 6 * 3600},
+    },
     # Campaign start/end dates applied within a minute of midnight (campaigns setup).
     "campaigns-apply-dates": {
         "task": "campaigns.tasks.setup.apply_campaign_dates_task",
@@ -363,6 +371,12 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 
 # Product settings
+# Monthly partitions of the call attempts and the audit trail (callcenter.partitions, the beat
+# entry above): how many months ahead exist, and how many whole months before the current one stay
+# in the live tables when `manage.py archive_history` runs (0: keep everything).
+PARTITION_MONTHS_AHEAD = env_int("PARTITION_MONTHS_AHEAD", 3)
+ATTEMPT_RETENTION_MONTHS = env_int("ATTEMPT_RETENTION_MONTHS", 0)
+AUDIT_RETENTION_MONTHS = env_int("AUDIT_RETENTION_MONTHS", 0)
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "JP")
 # The key of the hash that replaces an erased customer's phone numbers (contacts.services.erasure).
 # Keep it for good: a new key stops matching the numbers erased before it.

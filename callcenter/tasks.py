@@ -18,3 +18,12 @@ def delete_old_api_tokens() -> int:
     from .signin.tokens import delete_old_tokens
 
     return delete_old_tokens()
+
+
+@shared_task
+def create_partitions_ahead() -> dict:
+    """This month's and the next months' partitions of the call attempts and the audit trail
+    (callcenter.partitions.create_ahead): daily, so a missed day or two changes nothing."""
+    from .partitions import create_ahead
+
+    return create_ahead()

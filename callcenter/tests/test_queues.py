@@ -27,6 +27,7 @@ EXPECTED_KIND = {
     "campaigns.tasks.mail.send_appointment_cancellation": "mail",
     "callcenter.tasks.ping": None,
     "callcenter.tasks.delete_old_api_tokens": None,
+    "callcenter.tasks.create_partitions_ahead": None,
 }
 
 

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from callcenter.partitions import archived_through
+
 from ..selectors.kpis.sql import (
     AGENT_MEASURES,
     ATTEMPT_MEASURES,
@@ -77,6 +79,13 @@ def _lock_watermarks(cursor, *, wait: bool) -> dict | None:
         for source, last_id, last_time, refreshed_at in cursor.fetchall()
     }
     return rows if len(rows) == 2 else None
+
+
+def lock_counted_attempts(cursor) -> int:
+    """The highest attempt id the rollups have counted, with the watermarks locked until the end of
+    the transaction (no refresh or reconciliation moves them meanwhile): archiving a month of
+    attempts (campaigns.services.history_archive) checks it has been counted first."""
+    return _lock_watermarks(cursor, wait=True)[ATTEMPTS]["last_id"]
 
 
 # The columns of an attempt the rollups read: what attempt_buckets_sql counts, and the hole check.
@@ -388,15 +397,18 @@ def refresh_kpi_rollups(*, now=None) -> RefreshResult:
     return result
 
 
-def _replace_rows(cursor, *, table: str, key: list[str], columns: list[str], fresh: str) -> int:
+def _replace_rows(cursor, *, table: str, key: list[str], columns: list[str], fresh: str, scope: str = "TRUE") -> int:
     """Make `table` equal to the rows of the `fresh` query: delete the rows it lacks, insert the
     missing ones and update those that differ. Returns how many rows changed. Empty key parts
-    (no list, no operator) compare as equal, as in the unique key."""
+    (no list, no operator) compare as equal, as in the unique key. Only rows matching `scope`
+    (alias t) are deleted: the others are not what `fresh` recomputes."""
     matches = " AND ".join(
         f"coalesce(f.{k}, 0) = coalesce(t.{k}, 0)" if k.endswith("_id") else f"f.{k} = t.{k}" for k in key
     )
     cursor.execute(f"CREATE TEMP TABLE kpi_fresh_rows ON COMMIT DROP AS {fresh}")
-    cursor.execute(f"DELETE FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM kpi_fresh_rows f WHERE {matches})")
+    cursor.execute(
+        f"DELETE FROM {table} t WHERE ({scope}) AND NOT EXISTS (SELECT 1 FROM kpi_fresh_rows f WHERE {matches})"
+    )
     changed = cursor.rowcount
     cursor.execute(
         f"""
@@ -424,8 +436,18 @@ def reconcile_kpi_rollups(*, now=None) -> ReconcileResult:
         cursor.execute("DROP TABLE IF EXISTS kpi_fresh_hourly, kpi_fresh_operator_hours, kpi_fresh_rows")
         upto = settled_attempt_id(cursor, after=marks[ATTEMPTS]["last_id"], now=now)
         params["upto"] = upto
+        # Months of attempts moved to the archive (callcenter.partitions) are no longer in the
+        # table: their rollup rows are kept as they are, and only the months after them rebuilt.
+        kept_from = archived_through(cursor, "campaigns_callattempt")
+        attempts_kept, states_kept, hour_from, scope = "TRUE", "TRUE", "", "TRUE"
+        if kept_from is not None:
+            params["kept_from"] = kept_from
+            attempts_kept = "a.started_at >= %(kept_from)s"
+            states_kept, hour_from = "coalesce(l.ended_at, %(now)s) > %(kept_from)s", "%(kept_from)s"
+            scope = f"t.day >= '{kept_from.astimezone(timezone.get_default_timezone()).date().isoformat()}'::date"
         cursor.execute(
-            "CREATE TEMP TABLE kpi_fresh_hourly ON COMMIT DROP AS " + attempt_buckets_sql("a.id <= %(upto)s"),
+            "CREATE TEMP TABLE kpi_fresh_hourly ON COMMIT DROP AS "
+            + attempt_buckets_sql(f"a.id <= %(upto)s AND {attempts_kept}"),
             params,
         )
         result.hourly_rows = cursor.rowcount
@@ -438,7 +460,7 @@ def reconcile_kpi_rollups(*, now=None) -> ReconcileResult:
                    coalesce(t.operator_id, d.operator_id) AS operator_id,
                    {", ".join(f"coalesce(t.{m}, 0) AS {m}" for m in AGENT_MEASURES)},
                    coalesce(d.dials, 0) AS dials
-            FROM ({agent_seconds_sql(state_pieces_sql("TRUE"))}) t
+            FROM ({agent_seconds_sql(state_pieces_sql(states_kept, hour_from=hour_from))}) t
             FULL JOIN (
                 SELECT day, hour, operator_id, sum(dials) AS dials FROM kpi_fresh_hourly
                 WHERE operator_id IS NOT NULL GROUP BY 1, 2, 3
@@ -453,6 +475,7 @@ def reconcile_kpi_rollups(*, now=None) -> ReconcileResult:
             key=OPERATOR_HOUR_KEY.split(", "),
             columns=[*AGENT_MEASURES, "dials"],
             fresh="SELECT * FROM kpi_fresh_operator_hours",
+            scope=scope,
         )
         logged_in, productive = shared_time_sql("f", "o")
         result.corrected += _replace_rows(
@@ -465,6 +488,7 @@ def reconcile_kpi_rollups(*, now=None) -> ReconcileResult:
                 FROM kpi_fresh_hourly f
                 LEFT JOIN kpi_fresh_operator_hours o
                        ON o.day = f.day AND o.hour = f.hour AND o.operator_id = f.operator_id""",
+            scope=scope,
         )
         result.corrected += _replace_rows(
             cursor,
