@@ -131,3 +131,19 @@ def test_partitions_ahead_are_created_once():
     assert first == [f"callcenter_auditevent_p2026_{m:02d}" for m in (3, 4, 5)]
     assert again == []
     assert {dt.date(2026, m, 1) for m in (3, 4, 5)} <= set(months)
+
+
+def test_a_month_whose_rows_sit_in_the_default_partition_gets_no_partition(caplog):
+    """Rows past the last month go to the default partition (nothing fails); creating that
+    month's partition later would have to move them out of an append-only table, so it is left."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO callcenter_auditevent (created_at, action, object_type, object_id, summary, data) "
+            "VALUES ('2031-05-10 00:00+00', 'test', '', '', '', '{}')"
+        )
+        created = ensure_partitions(
+            cursor, "callcenter_auditevent", "created_at", first=dt.date(2031, 4, 1), last=dt.date(2031, 6, 1)
+        )
+    assert scalar("SELECT count(*) FROM callcenter_auditevent_default") == 1
+    assert created == ["callcenter_auditevent_p2031_04", "callcenter_auditevent_p2031_06"]
+    assert "2031-05-01" in caplog.text
