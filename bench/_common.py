@@ -25,8 +25,9 @@ sys.path.insert(0, str(BASE_DIR))
 # ------------------------------------------------------------------ setup and output
 
 
-def django_setup(name: str):
-    """Point Django at a bench database of its own (created and migrated when missing)."""
+def django_setup(name: str, *, database: str | None = None):
+    """Point Django at a bench database of its own (created and migrated when missing):
+    `<DATABASE_URL's name>_bench_<name>`, or `database` when given."""
     import psycopg2
 
     sys.path.insert(0, str(BASE_DIR))
@@ -35,7 +36,7 @@ def django_setup(name: str):
 
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/callcenter")
     db = database_from_url(url)
-    bench_name = f"{db['NAME']}_bench_{name}"
+    bench_name = database or f"{db['NAME']}_bench_{name}"
     admin = psycopg2.connect(
         dbname="postgres",
         user=db["USER"] or None,

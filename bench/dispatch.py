@@ -73,10 +73,11 @@ OUTCOMES = [
 # ------------------------------------------------------------------ data
 
 
-def ensure_campaign(operator_ids):
+def ensure_campaign(operator_ids, entries: int = ENTRIES):
     import datetime
 
     from campaigns.models import CallingPolicy, CallList, Campaign
+    from campaigns.services.outcome_sets import copy_default_set
 
     policy, _ = CallingPolicy.objects.update_or_create(
         name=POLICY,
@@ -100,6 +101,9 @@ def ensure_campaign(operator_ids):
         defaults=dict(purpose="sales", status="active", policy=policy, cost_per_hour=1800, cost_per_minute=3),
     )
     campaign.operators.add(*operator_ids)
+    # The console offers (and record_outcome accepts) only the campaign's own outcome set, which
+    # the product copies at creation; created here directly, the campaign gets it here.
+    copy_default_set(campaign=campaign)
     other, _ = Campaign.objects.get_or_create(
         name=OTHER_CAMPAIGN,
         defaults=dict(purpose="survey", status="finished", policy=policy),
@@ -107,18 +111,20 @@ def ensure_campaign(operator_ids):
     call_list, _ = CallList.objects.get_or_create(
         campaign=campaign,
         name="Bench 1M",
-        defaults=dict(status="ready", progress=100, counts={"included": ENTRIES}),
+        defaults=dict(status="ready", progress=100, counts={"included": entries}),
     )
     return campaign, other, call_list
 
 
-def ensure_entries(campaign, call_list):
+def ensure_entries(campaign, call_list, entries: int = ENTRIES):
+    """The list's entries: the first `entries` bench customers with a number (fewer when there
+    are fewer such customers)."""
     from campaigns.models import CallListEntry
 
     have = CallListEntry.objects.filter(call_list=call_list).count()
-    if have >= ENTRIES:
+    if have >= entries:
         return have
-    log(f"creating {ENTRIES:,} entries")
+    log(f"creating {entries:,} entries")
     explicit = {
         "call_list": str(call_list.pk),
         "campaign": str(campaign.pk),
@@ -140,7 +146,7 @@ def ensure_entries(campaign, call_list):
     _execute(
         f"INSERT INTO campaigns_calllistentry ({columns}) SELECT {expressions} FROM contacts_customer c "
         "JOIN contacts_phonenumber p ON p.customer_id = c.id AND p.is_primary "
-        f"WHERE c.external_id LIKE 'B%' ORDER BY c.id LIMIT {ENTRIES}",
+        f"WHERE c.external_id LIKE 'B%' ORDER BY c.id LIMIT {entries}",
         params,
     )
     return CallListEntry.objects.filter(call_list=call_list).count()
@@ -581,10 +587,53 @@ def main():
     campaign, other, call_list = ensure_campaign(operator_ids)
     entries = ensure_entries(campaign, call_list)
     reset_run(campaign, other, call_list)
+    figures = run_operators(
+        campaign,
+        operator_ids,
+        operators=args.operators,
+        processes=args.processes,
+        seconds=args.seconds,
+        warmup=args.warmup,
+        think_ms=args.think_ms,
+        pace_ms=args.pace_ms,
+        pgbench_seconds=args.pgbench_seconds,
+        pgbench_clients=args.pgbench_clients,
+    )
+    emit({"bench": "dispatch", "entries": entries, **figures})
+
+
+def run_operators(
+    campaign,
+    operator_ids,
+    *,
+    operators,
+    processes,
+    seconds,
+    warmup,
+    think_ms=0,
+    pace_ms=0,
+    pgbench_seconds=10,
+    pgbench_clients=None,
+):
+    """The run itself, on a campaign laid out by reset_run: `operators` operators in `processes`
+    processes for `seconds` after `warmup`, then the rule checks and (pgbench_seconds > 0) the
+    pgbench yardstick. Returns the figures."""
+    from types import SimpleNamespace
 
     from celery import current_app
     from django.db import connection, connections
 
+    args = SimpleNamespace(
+        operators=operators,
+        processes=processes,
+        seconds=seconds,
+        warmup=warmup,
+        think_ms=think_ms,
+        pace_ms=pace_ms,
+        pgbench_seconds=pgbench_seconds,
+        pgbench_clients=pgbench_clients,
+    )
+    operator_ids = operator_ids[: args.operators]
     queue_name = f"bench-dispatch-{uuid.uuid4().hex[:8]}"
     connections.close_all()
     log(f"running {args.operators} operators in {args.processes} processes for {args.seconds}s")
@@ -634,8 +683,10 @@ def main():
     violations["overlapping_holds"] = overlapping_holds(holds)
     checker_works = checker_catches_planted_violations(campaign)
     pgbench_clients = args.pgbench_clients or args.operators
-    log(f"pgbench -N -c {pgbench_clients}")
-    tps = pgbench_tps(clients=pgbench_clients, seconds=args.pgbench_seconds)
+    tps = None
+    if args.pgbench_seconds:
+        log(f"pgbench -N -c {pgbench_clients}")
+        tps = pgbench_tps(clients=pgbench_clients, seconds=args.pgbench_seconds)
     cycles_per_s = len(cycle) / args.seconds
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM campaigns_callattempt WHERE campaign_id = %s", [campaign.pk])
@@ -666,49 +717,45 @@ def main():
         mode = f"closed loop, {args.think_ms:g} ms between dispatch and outcome, no wait between cycles"
     else:
         mode = "saturation: closed loop, zero think time (latencies are queueing, not service time)"
-    emit(
-        {
-            "bench": "dispatch",
-            "mode": mode,
-            "entries": entries,
-            "operators": args.operators,
-            "processes": args.processes,
-            "seconds": args.seconds,
-            "think_ms": args.think_ms,
-            "pace_ms": args.pace_ms,
-            "offered_cycles_per_s": round(args.operators * 1000 / args.pace_ms, 1) if args.pace_ms else None,
-            "late_starts": sum(r["late"] for r in collected),
-            "cycles": len(cycle),
-            "cycles_per_s": round(cycles_per_s, 1),
-            "cycle_p50_ms": ms(cycle, 0.5),
-            "cycle_p99_ms": ms(cycle, 0.99),
-            "dispatch_p50_ms": ms(dispatch, 0.5),
-            "dispatch_p99_ms": ms(dispatch, 0.99),
-            "outcome_p50_ms": ms(outcome, 0.5),
-            "outcome_p99_ms": ms(outcome, 0.99),
-            "empty_dispatches": sum(r["empty"] for r in collected),
-            "callbacks_refused_by_rules": sum(r["refused"] for r in collected),
-            "attempts_recorded": attempts,
-            "retry_tasks_enqueued": enqueued,
-            "violations": violations,
-            "violations_total": sum(violations.values()),
-            "checker_catches_planted_violations": checker_works,
-            "errors": errors[:5],
-            "pgbench_tps": tps,
-            "pgbench": f"pgbench -n -N -c {pgbench_clients} -j 2 -T {args.pgbench_seconds} (scale 10), after the run",
-            "ratio_to_pgbench": round(cycles_per_s / tps, 3) if tps else None,
-            "cpu_count": os.cpu_count(),
-            "machine_cpu_busy_pct": machine_busy,
-            "client_cpu_ms_per_cycle": round(client_cpu * 1000 / len(cycle), 2) if cycle else None,
-            "server_cpu_ms_per_cycle": round(server_cpu * 1000 / (cycles_per_s * window), 2)
-            if server_cpu and cycles_per_s
-            else None,
-            "cpu_note": "machine busy % and PostgreSQL backend CPU (this database) over the middle 80% of the run;"
-            " client CPU of the operator processes over the measured window, per measured cycle",
-            "loadavg_mid_run": [round(x, 2) for x in load_during],
-            "loadavg_end_of_run": [round(x, 2) for x in load_end],
-        }
-    )
+    return {
+        "mode": mode,
+        "operators": args.operators,
+        "processes": args.processes,
+        "seconds": args.seconds,
+        "think_ms": args.think_ms,
+        "pace_ms": args.pace_ms,
+        "offered_cycles_per_s": round(args.operators * 1000 / args.pace_ms, 1) if args.pace_ms else None,
+        "late_starts": sum(r["late"] for r in collected),
+        "cycles": len(cycle),
+        "cycles_per_s": round(cycles_per_s, 1),
+        "cycle_p50_ms": ms(cycle, 0.5),
+        "cycle_p99_ms": ms(cycle, 0.99),
+        "dispatch_p50_ms": ms(dispatch, 0.5),
+        "dispatch_p99_ms": ms(dispatch, 0.99),
+        "outcome_p50_ms": ms(outcome, 0.5),
+        "outcome_p99_ms": ms(outcome, 0.99),
+        "empty_dispatches": sum(r["empty"] for r in collected),
+        "callbacks_refused_by_rules": sum(r["refused"] for r in collected),
+        "attempts_recorded": attempts,
+        "retry_tasks_enqueued": enqueued,
+        "violations": violations,
+        "violations_total": sum(violations.values()),
+        "checker_catches_planted_violations": checker_works,
+        "errors": errors[:5],
+        "pgbench_tps": tps,
+        "pgbench": f"pgbench -n -N -c {pgbench_clients} -j 2 -T {args.pgbench_seconds} (scale 10), after the run",
+        "ratio_to_pgbench": round(cycles_per_s / tps, 3) if tps else None,
+        "cpu_count": os.cpu_count(),
+        "machine_cpu_busy_pct": machine_busy,
+        "client_cpu_ms_per_cycle": round(client_cpu * 1000 / len(cycle), 2) if cycle else None,
+        "server_cpu_ms_per_cycle": round(server_cpu * 1000 / (cycles_per_s * window), 2)
+        if server_cpu and cycles_per_s
+        else None,
+        "cpu_note": "machine busy % and PostgreSQL backend CPU (this database) over the middle 80% of the run;"
+        " client CPU of the operator processes over the measured window, per measured cycle",
+        "loadavg_mid_run": [round(x, 2) for x in load_during],
+        "loadavg_end_of_run": [round(x, 2) for x in load_end],
+    }
 
 
 if __name__ == "__main__":

@@ -11,8 +11,6 @@ import sys
 
 from _common import django_setup, emit, ensure_customers, log, timed
 
-CUSTOMERS = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-
 SEGMENTS = {
     "dormant_180d": {"match": "all", "rules": [{"field": "last_purchase_days", "op": "gte", "value": 180}]},
     "subscribers": {"match": "all", "rules": [{"field": "subscription_status", "op": "eq", "value": "active"}]},
@@ -58,9 +56,10 @@ SEGMENTS = {
 
 
 def main():
+    customers = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     django_setup("contacts")
     with timed() as generation:
-        total = ensure_customers(CUSTOMERS)
+        total = ensure_customers(customers)
     from contacts.segments import customers_matching
 
     results = {}
