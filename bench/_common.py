@@ -284,10 +284,12 @@ def ensure_bench_campaigns(count: int = 3, operators: int = 64):
     return campaigns
 
 
-def ensure_attempts(n: int, *, days: int = 60) -> int:
+def ensure_attempts(n: int, *, days: int = 60, workers: int = 1) -> int:
     """At least n past call attempts spread over the last `days` days (between 9:00 and 20:00
     Tokyo time), across the bench campaigns and operators, for
-    customers B…; dispositions in realistic proportions. Needs ensure_customers first."""
+    customers B…; dispositions in realistic proportions. Needs ensure_customers first. With
+    workers > 1, that many sessions insert million-row chunks at once (tens of millions of rows
+    spend most of their time in per-row work: the customer lookup and the attempt triggers)."""
     from campaigns.models import CallAttempt, Disposition
 
     have = _count("campaigns_callattempt")
@@ -342,17 +344,31 @@ def ensure_attempts(n: int, *, days: int = 60) -> int:
         "client_token": "NULL",
     }
     columns, expressions, params = _defaults_for(CallAttempt, explicit)
+    sql = (
+        f"INSERT INTO campaigns_callattempt ({columns}) SELECT {expressions}"
+        " FROM generate_series(%s::bigint, %s::bigint) g"
+    )
+
+    def insert(bounds):
+        from django.db import connection
+
+        log(f"creating attempts {bounds[0]}..{bounds[1]}")
+        try:
+            _execute(sql, [*params, *bounds])
+        finally:
+            if workers > 1:
+                connection.close()  # the pool's thread had a connection of its own
+
     chunk = 1_000_000
-    start_id = have + 1
-    while start_id <= n:
-        end_id = min(n, start_id + chunk - 1)
-        log(f"creating attempts {start_id}..{end_id}")
-        _execute(
-            f"INSERT INTO campaigns_callattempt ({columns}) SELECT {expressions} FROM generate_series(%s::bigint, "
-            "%s::bigint) g",
-            [*params, start_id, end_id],
-        )
-        start_id = end_id + 1
+    chunks = [(low, min(n, low + chunk - 1)) for low in range(have + 1, n + 1, chunk)]
+    if workers > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(insert, chunks))
+    else:
+        for bounds in chunks:
+            insert(bounds)
     _execute("ANALYZE campaigns_callattempt")
     return _count("campaigns_callattempt")
 

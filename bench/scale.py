@@ -117,7 +117,29 @@ def restore(*tables: str):
     _execute("RESET maintenance_work_mem")
 
 
-def build(customers: int, attempts: int, entries: int) -> dict:
+# On-disk bytes per generated row, tables and indexes (measured at 1M customers / 5M attempts).
+BYTES_PER = {"customer": 750, "attempt": 360, "entry": 260}
+
+
+def check_disk(customers: int, attempts: int, entries: int, min_free_gb: float) -> None:
+    """Refuse to start a build that would leave less than min_free_gb on the database server's
+    disk (when the server is on this machine: its data directory readable here)."""
+    estimate = customers * BYTES_PER["customer"] + attempts * BYTES_PER["attempt"] + entries * BYTES_PER["entry"]
+    data_directory = _fetch("SELECT current_setting('data_directory')")[0][0]
+    have = _fetch("SELECT pg_database_size(current_database())")[0][0]
+    try:
+        stat = os.statvfs(data_directory)
+    except OSError:
+        return  # a server elsewhere: its disk is its operator's business
+    free_after = stat.f_bavail * stat.f_frsize - max(0, estimate - have)
+    if free_after < min_free_gb * 1e9:
+        raise SystemExit(
+            f"about {estimate / 1e9:.0f} GB of data would leave {free_after / 1e9:.0f} GB free on the database's disk:"
+            f" less than --min-free-gb {min_free_gb:g}"
+        )
+
+
+def build(customers: int, attempts: int, entries: int, workers: int) -> dict:
     """Run the stages not done yet; returns {stage: seconds} of every stage (earlier runs' too)."""
     from _common import ensure_attempts, ensure_bench_campaigns, ensure_customers, ensure_dnc, ensure_operators
     from dispatch import ensure_campaign, ensure_entries
@@ -141,7 +163,7 @@ def build(customers: int, attempts: int, entries: int) -> dict:
     stage("customers", ("contacts_customer", "contacts_phonenumber"), lambda: ensure_customers(customers))
     stage("dnc", (), lambda: ensure_dnc(DNC_ENTRIES))
     stage("campaigns", (), lambda: len(ensure_bench_campaigns()))
-    stage("attempts", ("campaigns_callattempt",), lambda: ensure_attempts(attempts, days=DAYS))
+    stage("attempts", ("campaigns_callattempt",), lambda: ensure_attempts(attempts, days=DAYS, workers=workers))
 
     def entries_work():
         campaign, _other, call_list = ensure_campaign(ensure_operators(64), entries)
@@ -364,7 +386,8 @@ def run_level(args) -> None:
             raise SystemExit(f"{database}: build stages not done: {', '.join(sorted(missing))} (run without --reuse)")
         stages = {name: round(s, 1) for name, (s, _rows) in _stages_done().items()}
     else:
-        stages = build(args.customers, args.attempts, args.entries)
+        check_disk(args.customers, args.attempts, args.entries, args.min_free_gb)
+        stages = build(args.customers, args.attempts, args.entries, args.workers)
     sizes = {
         "customers": _count("contacts_customer"),
         "attempts": _count("campaigns_callattempt"),
@@ -423,6 +446,10 @@ def level_command(args, database: str, divisor: int) -> list[str]:
         str(args.runs),
         "--dispatch-seconds",
         str(args.dispatch_seconds),
+        "--workers",
+        str(args.workers),
+        "--min-free-gb",
+        str(args.min_free_gb),
     ]
     if args.skip:
         command += ["--skip", *args.skip]
@@ -497,6 +524,8 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--dispatch-seconds", type=float, default=30)
     parser.add_argument("--import-rows", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=2, help="sessions inserting attempts at once")
+    parser.add_argument("--min-free-gb", type=float, default=15, help="refuse a build leaving less free disk")
     parser.add_argument("--level-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.entries = args.entries or args.customers
