@@ -92,6 +92,8 @@ def set_aside(*tables: str):
     The generators take every id from the referenced tables themselves, and the tables' own
     triggers (an attempt's outcome meaning, the refusals table) stay on."""
     for table in tables:
+        if _fetch("SELECT 1 FROM bench_scale_index WHERE tbl = %s", [table]):
+            continue  # a stage resumed: its indexes are set aside already, or some were built again
         _execute(
             "INSERT INTO bench_scale_index SELECT i.indexname, i.tablename, i.indexdef FROM pg_indexes i"
             " WHERE i.schemaname = 'public' AND i.tablename = %s AND NOT EXISTS (SELECT 1 FROM pg_constraint c"
@@ -100,21 +102,34 @@ def set_aside(*tables: str):
         )
         for (name,) in _fetch("SELECT name FROM bench_scale_index WHERE tbl = %s", [table]):
             _execute(f'DROP INDEX IF EXISTS "{name}"')
+    for table in tables:
         _execute(f"ALTER TABLE {table} DISABLE TRIGGER ALL")
         _execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
 
-def restore(*tables: str):
-    """Build the indexes set aside again (with the memory of a bulk load) and switch the
-    foreign-key checks back on."""
-    _execute("SET maintenance_work_mem = '1GB'")
-    for table in tables:
-        for name, definition in _fetch("SELECT name, definition FROM bench_scale_index WHERE tbl = %s", [table]):
-            log(f"  index {name}")
+def restore(*tables: str, workers: int = 1):
+    """Build the indexes set aside again, `workers` at a time (CREATE INDEX only shares the table's
+    lock with the others), each with the memory of a bulk load, then switch the foreign-key checks
+    back on."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def create(row):
+        from django.db import connection
+
+        name, definition = row
+        log(f"  index {name}")
+        try:
+            _execute("SET maintenance_work_mem = '1GB'")
             _execute(definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
             _execute("DELETE FROM bench_scale_index WHERE name = %s", [name])
+        finally:
+            connection.close()  # a session of its own in each of the pool's threads
+
+    for table in tables:
+        rows = _fetch("SELECT name, definition FROM bench_scale_index WHERE tbl = %s", [table])
+        with ThreadPoolExecutor(max(1, workers)) as pool:
+            list(pool.map(create, rows))
         _execute(f"ALTER TABLE {table} ENABLE TRIGGER ALL")
-    _execute("RESET maintenance_work_mem")
 
 
 # On-disk bytes per generated row, tables and indexes (measured at 1M customers / 5M attempts).
@@ -155,7 +170,7 @@ def build(customers: int, attempts: int, entries: int, workers: int) -> dict:
             set_aside(*tables)
             rows = work()
             log(f"  rebuilding the indexes of {', '.join(tables) or '-'}")
-            restore(*tables)
+            restore(*tables, workers=workers)
         log(f"  {name}: {t.seconds:.0f} s")
         _stage_done(name, t.seconds, rows)
         done[name] = (t.seconds, rows)
