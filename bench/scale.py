@@ -154,8 +154,10 @@ def check_disk(customers: int, attempts: int, entries: int, min_free_gb: float) 
         )
 
 
-def build(customers: int, attempts: int, entries: int, workers: int) -> dict:
-    """Run the stages not done yet; returns {stage: seconds} of every stage (earlier runs' too)."""
+def build(customers: int, attempts: int, entries: int, workers: int, *, rollups: bool = True) -> dict:
+    """Run the stages not done yet; returns {stage: seconds} of every stage (earlier runs' too).
+    The KPI rollups (the longest stage after the attempts) only with `rollups`: a measuring run
+    builds them just before the KPI figures, after the figures that do not need them."""
     from _common import ensure_attempts, ensure_bench_campaigns, ensure_customers, ensure_dnc, ensure_operators
     from dispatch import ensure_campaign, ensure_entries
     from kpi import ensure_agent_states
@@ -218,7 +220,8 @@ def build(customers: int, attempts: int, entries: int, workers: int) -> dict:
             _execute(f"VACUUM ANALYZE {table}")
         return _count("campaigns_kpihourly")
 
-    stage("rollups", (), rollups)
+    if rollups:
+        stage("rollups", (), rollups)
     return {name: round(seconds, 1) for name, (seconds, _rows) in done.items()}
 
 
@@ -396,13 +399,13 @@ def run_level(args) -> None:
     figure group (stdout), progress on stderr."""
     database = django_setup("scale", database=args.database)
     if args.reuse:
-        missing = {"customers", "attempts", "entries", "vacuum", "rollups"} - set(_stages_done())
+        missing = {"customers", "attempts", "entries", "vacuum"} - set(_stages_done())
         if missing:
             raise SystemExit(f"{database}: build stages not done: {', '.join(sorted(missing))} (run without --reuse)")
         stages = {name: round(s, 1) for name, (s, _rows) in _stages_done().items()}
     else:
         check_disk(args.customers, args.attempts, args.entries, args.min_free_gb)
-        stages = build(args.customers, args.attempts, args.entries, args.workers)
+        stages = build(args.customers, args.attempts, args.entries, args.workers, rollups=args.build_only)
     sizes = {
         "customers": _count("contacts_customer"),
         "attempts": _count("campaigns_callattempt"),
@@ -413,12 +416,17 @@ def run_level(args) -> None:
         return
     remove_imported()
     skip = set(args.skip)
+
+    def kpi():
+        build(args.customers, args.attempts, args.entries, args.workers)  # the rollups, when missing
+        return measure_kpi(args.runs)
+
     steps = [
+        ("dispatch", lambda: measure_dispatch(args.customers, args.entries, args.dispatch_seconds)),
         ("segments", lambda: measure_segments(args.runs)),
         ("lists", measure_lists),
-        ("kpi", lambda: measure_kpi(args.runs)),
         ("compliance", lambda: measure_compliance(max(1, args.runs // 2))),
-        ("dispatch", lambda: measure_dispatch(args.customers, args.entries, args.dispatch_seconds)),
+        ("kpi", kpi),
         ("import", lambda: measure_import(args.import_rows)),
     ]
     for name, step in steps:
@@ -488,11 +496,16 @@ def run_levels(args) -> None:
         log(
             f"level {level}: {database}, {args.customers // divisor:,} customers, {args.attempts // divisor:,} attempts"
         )
+        lines = []
         with timed() as t:
-            output = subprocess.run(
-                level_command(args, database, divisor), stdout=subprocess.PIPE, text=True, check=True
-            )
-        lines = [json.loads(line) for line in output.stdout.splitlines() if line.startswith("{")]
+            # Each of the level's lines as it comes (a run stopped halfway keeps what it measured).
+            with subprocess.Popen(level_command(args, database, divisor), stdout=subprocess.PIPE, text=True) as child:
+                for text in child.stdout:
+                    if text.startswith("{"):
+                        lines.append(json.loads(text))
+                        print(text, end="", flush=True)
+            if child.returncode:
+                raise SystemExit(f"level {level} failed ({child.returncode})")
         figures = {}
         for line in lines:
             figures.update(line.get("figures", {}))
