@@ -335,6 +335,8 @@ def measure_dispatch(customers: int, entries: int, seconds: float) -> dict:
         else:
             figures["dispatch_saturation_cycles_per_s"] = run["cycles_per_s"]
         figures[f"dispatch_{mode}_violations"] = run["violations_total"]
+        figures[f"dispatch_{mode}_violations_by_rule"] = {k: v for k, v in run["violations"].items() if v}
+        figures[f"dispatch_{mode}_machine_cpu_busy_pct"] = run["machine_cpu_busy_pct"]
         figures[f"dispatch_{mode}_errors"] = len(run["errors"])
     return figures
 
