@@ -15,8 +15,11 @@ unallocated ranges (070-0…, 090-0…: invalid, left to phonenumbers; 080-0… 
    trigram GIN, tags GIN, segment and sort btrees), and the same with only the primary key and the
    unique customer ID index, to show what the other indexes cost.
 Prints one JSON object: rows, seconds and rows/s of each import, the \\copy seconds, the ratio of
-each import to the \\copy, the plain-INSERT floor, the PostgreSQL settings that matter and the
-load average of the machine before and after each step (the machine is shared)."""
+each import to the \\copy, the plain-INSERT floor (--no-floor skips it), the PostgreSQL settings
+that matter and the load average of the machine before and after each step (the machine is
+shared). Wall times depend on how busy the machine is; the CPU times next to them hardly do: the
+import's PostgreSQL backend and this process (the reader, its polars threads), and the backend of a
+server-side COPY of the same file."""
 
 import argparse
 import csv
@@ -25,6 +28,7 @@ import os
 import random
 import subprocess
 import sys
+import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -186,18 +190,51 @@ def run_import(path: Path, user):
     loaders_log = logging.getLogger("contacts.imports.loaders")
     loaders_log.addHandler(seen)
     loaders_log.setLevel(logging.INFO)
+    db_cpu, python_cpu = backend_cpu_seconds(), time.process_time()
     try:
         with timed() as t:
             received = imports.receive_upload(uploaded_file=upload, kind="customers")
             job = imports.start_import(upload=received, mapping=None, by=user)
     finally:
         loaders_log.removeHandler(seen)
+    cpu = {"db_cpu_seconds": backend_cpu_seconds() - db_cpu, "python_cpu_seconds": time.process_time() - python_cpu}
     upload.close()
     job = ImportJob.objects.get(pk=job.pk)
     job.file.delete(save=False)  # a stored copy of the file per run is not needed here
     if job.status != ImportJob.Status.DONE:
         raise SystemExit(f"import {job.pk} ended {job.status}: {job.message}")
-    return job, t.seconds, seen.seen
+    return job, t.seconds, seen.seen, cpu
+
+
+def backend_cpu_seconds() -> float:
+    """CPU time used so far by this connection's PostgreSQL backend (user + system), from /proc
+    (the import runs on this connection: the task is eager, the pipeline applies in this thread)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:  # database on another host
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_copy_cpu_seconds(path: Path, columns: int, encoding: str) -> float:
+    """The backend CPU of a server-side COPY of the same file into a bare UNLOGGED table (rolled
+    back): the \\copy's PostgreSQL work, as a CPU time that the machine's load hardly changes."""
+    from django.db import connection, transaction
+
+    definition = ", ".join(f"c{i} text" for i in range(columns))
+    copy_encoding = ", ENCODING 'SJIS'" if encoding == "cp932" else ""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"CREATE UNLOGGED TABLE bench_server_copy ({definition})")
+        before = backend_cpu_seconds()
+        cursor.execute(f"COPY bench_server_copy FROM %s WITH (FORMAT csv, HEADER{copy_encoding})", [str(path)])
+        seconds = backend_cpu_seconds() - before
+        transaction.set_rollback(True)
+    return seconds
 
 
 def psql_copy_seconds(path: Path, columns: int, encoding: str) -> float:
@@ -291,6 +328,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--encoding", choices=["utf-8-sig", "cp932"], default="utf-8-sig")
+    parser.add_argument("--no-floor", action="store_true", help="skip the plain INSERT … SELECT floors")
     args = parser.parse_args()
 
     database = django_setup("imports")
@@ -316,23 +354,26 @@ def main() -> None:
     reset_tables()
     load = {"start": load_average()}
     log("import 1: empty customer table ...")
-    first, first_seconds, first_bulk = run_import(path, user)
+    first, first_seconds, first_bulk, first_cpu = run_import(path, user)
     load["after_first_import"] = load_average()
     log(f"  {first_seconds:.1f} s")
     log("import 2: the same file again ...")
-    second, second_seconds, second_bulk = run_import(path, user)
+    second, second_seconds, second_bulk, second_cpu = run_import(path, user)
     load["after_second_import"] = load_average()
     log(f"  {second_seconds:.1f} s")
     log("psql \\copy into a bare table ...")
     copy_seconds = psql_copy_seconds(path, len(HEADER), args.encoding)
     load["after_copy"] = load_average()
     log(f"  {copy_seconds:.1f} s")
-    log("plain INSERT … SELECT of the same customers into the emptied table (rolled back) ...")
-    floor_seconds = insert_floor_seconds()
-    log(f"  {floor_seconds:.1f} s")
-    log("the same with only the primary key and the customer ID index ...")
-    bare_floor_seconds = insert_floor_seconds(drop_secondary_indexes=True)
-    log(f"  {bare_floor_seconds:.1f} s")
+    copy_cpu = server_copy_cpu_seconds(path, len(HEADER), args.encoding)
+    floor_seconds = bare_floor_seconds = None
+    if not args.no_floor:
+        log("plain INSERT … SELECT of the same customers into the emptied table (rolled back) ...")
+        floor_seconds = insert_floor_seconds()
+        log(f"  {floor_seconds:.1f} s")
+        log("the same with only the primary key and the customer ID index ...")
+        bare_floor_seconds = insert_floor_seconds(drop_secondary_indexes=True)
+        log(f"  {bare_floor_seconds:.1f} s")
 
     emit(
         {
@@ -350,6 +391,7 @@ def main() -> None:
                 "unchanged": first.unchanged_count,
                 "failed": first.failed_count,
                 "bulk_load": first_bulk,  # secondary indexes dropped and rebuilt (contacts/imports/loaders.py)
+                **{key: round(value, 2) for key, value in first_cpu.items()},
             },
             "same_file_again": {
                 "seconds": round(second_seconds, 2),
@@ -359,12 +401,15 @@ def main() -> None:
                 "unchanged": second.unchanged_count,
                 "failed": second.failed_count,
                 "bulk_load": second_bulk,
+                **{key: round(value, 2) for key, value in second_cpu.items()},
             },
             "psql_copy_seconds": round(copy_seconds, 2),
+            "server_copy_db_cpu_seconds": round(copy_cpu, 2),
             "ratio_to_psql_copy": round(first_seconds / copy_seconds, 1),
             "same_file_again_ratio_to_psql_copy": round(second_seconds / copy_seconds, 1),
-            "customer_insert_floor_seconds": round(floor_seconds, 2),
-            "customer_insert_floor_without_secondary_indexes_seconds": round(bare_floor_seconds, 2),
+            "customer_insert_floor_seconds": floor_seconds and round(floor_seconds, 2),
+            "customer_insert_floor_without_secondary_indexes_seconds": bare_floor_seconds
+            and round(bare_floor_seconds, 2),
             "customer_indexes": customer_index_count(),
             "postgres": postgres_settings(),
             "target_seconds": 25,
