@@ -102,11 +102,11 @@ def cooling_off_sql(policy, *, customer: str, at: str) -> str | None:
     if not _uses_cooloff(policy):
         return None
     # The window on started_at itself: the attempts are partitioned by month and only the
-    # partitions of the window are read. It is also the second column of the (customer_id,
-    # started_at) index, so the probe is one customer's calls of those days; the time-only index
-    # (every call of the last days, which a prepared statement's generic plan once chose) is no
-    # cheaper than that in any estimate. A scalar subquery, not EXISTS, which may be planned as a
-    # hash of every recent call.
+    # partitions of the window are read. The probe is one customer's calls of those days,
+    # index-only on attempt_customer_time (customer_id, started_at) INCLUDE (is_contact); without
+    # is_contact in it, a prepared statement's generic plan took the time-only index instead and
+    # read every call of the last days per claim. A scalar subquery, not EXISTS, which may be
+    # planned as a hash of every recent call.
     return (
         f"COALESCE((SELECT true FROM {ATTEMPTS} cool_a"
         f" WHERE cool_a.customer_id = {customer} AND cool_a.is_contact"
