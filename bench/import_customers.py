@@ -26,6 +26,7 @@ import csv
 import logging
 import os
 import random
+import resource
 import subprocess
 import sys
 import time
@@ -413,6 +414,8 @@ def main() -> None:
             "customer_indexes": customer_index_count(),
             "postgres": postgres_settings(),
             "target_seconds": 25,
+            # Peak memory of this process (the import ran in it: reader, chunks, polars frames).
+            "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
             "cpus": os.cpu_count(),
             "load_average_1_5_15_min": load,
         }
