@@ -20,8 +20,9 @@ selection as one hand-written INSERT … SELECT (bench/build_list.py), the KPI d
 days (bench/kpi.py), the compliance report of one campaign for its last 30 days, dispatch with 64
 operators paced at a cycle a second and at saturation (bench/dispatch.py), and last the import of
 1,000,000 more customers from bench/import_customers.py's CSV (the imported customers are removed
-again at the start of the next run). Prints one JSON object a line: each figure at both levels
-and their ratio, then one object with the data sizes and the database sizes.
+again at the start of the next run). Prints one JSON object a line: each level's data and figure
+groups as they are measured, then each figure at both levels with their ratio (and the aim where
+the issue sets one), then one object with the data sizes and the database sizes.
 
 --reuse measures the databases as they are (no build stage runs; a stage missing is an error),
 --build-only builds and stops, --level ref|full does one level only (its figures alone), and
