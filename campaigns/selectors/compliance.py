@@ -106,7 +106,7 @@ def _version_rows(ids) -> dict:
 # refusal and pre-notice joins. A late attempt (logged after later calls of the customer) carries
 # the violation its arrival causes itself: next_call_at and the counts include the later calls.
 FLAGS = {
-    "dnc": "coalesce(dc.spans @> a.started_at OR dp.spans @> a.started_at, false)",
+    "dnc": "coalesce(cu.spans @> a.started_at OR dp.spans @> a.started_at, false)",
     # [start, end) of the local day; an end at midnight or equal to the start runs to midnight; an
     # end before the start wraps past midnight (scheduling._window_bounds).
     "window": (
@@ -125,17 +125,54 @@ FLAGS = {
         " OR (a.is_contact AND a.callback_at IS NULL AND a.next_call_at < a.started_at + v.cooloff))"
     ),
     "refusal": (
-        "(v.no_resolicit AND a.started_at > LEAST(rf.by_campaign,"
-        " CASE v.refusal_scope WHEN 'product' THEN rf.by_product WHEN 'company' THEN rf.by_company END))"
+        "(v.no_resolicit AND a.started_at > LEAST(cu.by_campaign,"
+        " CASE v.refusal_scope WHEN 'product' THEN cu.by_product WHEN 'company' THEN cu.by_company END))"
     ),
     "disclosure": "(v.disclosure_required AND a.is_contact AND NOT a.disclosure_confirmed)",
     # the campaign's pre-notice days (a campaign field, not the policy's)
     "prenotice": (
-        "(%(prenotice_days)s::integer IS NOT NULL AND (pn.first_sent_on IS NULL OR pn.first_sent_on >"
+        "(%(prenotice_days)s::integer IS NOT NULL AND (cu.first_sent_on IS NULL OR cu.first_sent_on >"
         " (a.started_at AT TIME ZONE %(center_tz)s)::date - %(prenotice_days)s::integer))"
     ),
 }
-BUCKETS = 8  # example ids are collected as the least and greatest id of each group and bucket
+
+
+def registry_sql() -> str:
+    """The do-not-call entries that bear on the campaign, each with when it was in force (from its
+    creation until revoked or expired): by customer (the branches of
+    contacts.services.dnc.BLOCKED_CUSTOMERS_SQL) and by number, as four arrays in text form. Read
+    before the report's statement and passed into it: the registry joins inside the statement kept
+    PostgreSQL from running the scan of the attempts in parallel."""
+    span = "tstzrange(d.created_at, LEAST(d.revoked_at, d.expires_at), '[)') AS span"
+    in_scope = (
+        "(d.campaign_id IS NULL OR d.campaign_id = %(campaign)s)"
+        " AND d.created_at < LEAST(d.revoked_at, d.expires_at, 'infinity')"
+    )
+    return f"""
+    WITH customers AS MATERIALIZED (
+        SELECT d.customer_id, {span} FROM contacts_donotcall d
+        WHERE d.customer_id IS NOT NULL AND {in_scope}
+        UNION ALL
+        SELECT p.customer_id, {span} FROM contacts_donotcall d
+        JOIN contacts_phonenumber p ON p.number = d.phone_number WHERE d.phone_number <> '' AND {in_scope}
+        UNION ALL
+        SELECT q.customer_id, {span} FROM contacts_donotcall d
+        JOIN contacts_phonenumber p ON p.customer_id = d.customer_id
+        JOIN contacts_phonenumber q ON q.number = p.number WHERE {in_scope}
+    ),
+    numbers AS MATERIALIZED (
+        SELECT d.phone_number AS number, {span} FROM contacts_donotcall d
+        WHERE d.phone_number <> '' AND {in_scope}
+        UNION ALL
+        -- a customer's entry covers their numbers, so also whoever shares one
+        SELECT p.number, {span} FROM contacts_donotcall d
+        JOIN contacts_phonenumber p ON p.customer_id = d.customer_id WHERE {in_scope}
+    )
+    SELECT (SELECT coalesce(array_agg(c.customer_id), '{{}}')::text FROM customers c),
+           (SELECT coalesce(array_agg(c.span), '{{}}')::text FROM customers c),
+           (SELECT coalesce(array_agg(n.number), '{{}}')::text FROM numbers n),
+           (SELECT coalesce(array_agg(n.span), '{{}}')::text FROM numbers n)
+    """
 
 
 def marks_sql() -> str:
@@ -144,80 +181,64 @@ def marks_sql() -> str:
     %(center_tz)s, %(prenotice_days)s and the default policy's values %(d_*)s."""
     flags = ",\n".join(f"{flag} AS {rule}" for rule, flag in FLAGS.items())
     # When a registry entry was in force: from its creation until revoked or expired.
-    span = "tstzrange(d.created_at, LEAST(d.revoked_at, d.expires_at), '[)') AS span"
-    in_scope = (
-        "(d.campaign_id IS NULL OR d.campaign_id = %(campaign)s)"
-        " AND d.created_at < LEAST(d.revoked_at, d.expires_at, 'infinity')"
-    )
     version_columns = (
         "w_start, w_end, max_attempts, per_day, gap, cap_attempts, cooloff, no_resolicit, refusal_scope,"
         " disclosure_required"
     )
     return f"""
-    WITH versions ({"id, " + version_columns}) AS MATERIALIZED (
+    WITH versions ({"id, " + version_columns}) AS (
         SELECT v.id, v.call_window_start, v.call_window_end, v.max_attempts, v.max_attempts_per_day,
                make_interval(mins => v.min_gap_minutes::integer),
                CASE WHEN v.cap_days > 0 THEN v.cap_attempts END,
                make_interval(days => coalesce(v.cooloff_days_after_contact, 0)::integer),
                v.no_resolicit_after_refusal, v.refusal_scope, v.disclosure_required
         FROM campaigns_callingpolicyversion v
-        UNION ALL
-        SELECT 0, %(d_w_start)s::time, %(d_w_end)s::time, %(d_max_attempts)s, %(d_per_day)s,
-               make_interval(mins => %(d_gap)s), NULL, make_interval(days => %(d_cooloff)s),
-               %(d_no_resolicit)s, %(d_refusal_scope)s, %(d_disclosure)s
-    ),
-    dnc_customers AS (
-        -- the branches of contacts.services.dnc.BLOCKED_CUSTOMERS_SQL, each with when it was in force
-        SELECT customer_id, range_agg(span) AS spans FROM (
-            SELECT d.customer_id, {span} FROM contacts_donotcall d
-            WHERE d.customer_id IS NOT NULL AND {in_scope}
-            UNION ALL
-            SELECT p.customer_id, {span} FROM contacts_donotcall d
-            JOIN contacts_phonenumber p ON p.number = d.phone_number WHERE d.phone_number <> '' AND {in_scope}
-            UNION ALL
-            SELECT q.customer_id, {span} FROM contacts_donotcall d
-            JOIN contacts_phonenumber p ON p.customer_id = d.customer_id
-            JOIN contacts_phonenumber q ON q.number = p.number WHERE {in_scope}
-        ) c GROUP BY customer_id
     ),
     dnc_numbers AS (
-        SELECT number, range_agg(span) AS spans FROM (
-            SELECT d.phone_number AS number, {span} FROM contacts_donotcall d
-            WHERE d.phone_number <> '' AND {in_scope}
+        SELECT n.number, range_agg(n.span) AS spans
+        FROM unnest(%(dnc_numbers)s::text[], %(dnc_number_spans)s::tstzrange[]) n(number, span)
+        GROUP BY n.number
+    ),
+    -- one row per customer with a registry entry, a refusal or a notice: one join per attempt
+    -- (one aggregate over a union, not full joins: it stays parallel)
+    customers AS (
+        SELECT x.customer_id, range_agg(x.span) FILTER (WHERE x.span IS NOT NULL) AS spans,
+               min(x.refused_at) FILTER (WHERE x.scope_key = %(key_campaign)s) AS by_campaign,
+               min(x.refused_at) FILTER (WHERE x.scope_key = %(key_product)s) AS by_product,
+               min(x.refused_at) FILTER (WHERE x.scope_key = %(key_company)s) AS by_company,
+               min(x.sent_on) AS first_sent_on
+        FROM (
+            -- the registry's entries on customers, read before (registry_sql)
+            SELECT c.customer_id, c.span, NULL AS scope_key, NULL::timestamptz AS refused_at, NULL::date AS sent_on
+            FROM unnest(%(dnc_customers)s::bigint[], %(dnc_customer_spans)s::tstzrange[]) c(customer_id, span)
             UNION ALL
-            -- a customer's entry covers their numbers, so also whoever shares one
-            SELECT p.number, {span} FROM contacts_donotcall d
-            JOIN contacts_phonenumber p ON p.customer_id = d.customer_id WHERE {in_scope}
-        ) n GROUP BY number
-    ),
-    keys AS (
-        -- the campaign's refusal keys in each scope (campaigns_refusal_key: a campaign naming no
-        -- product or company falls back to its own key)
-        SELECT campaigns_refusal_key('campaign', k.id, k.company, k.product) AS by_campaign,
-               campaigns_refusal_key('product', k.id, k.company, k.product) AS by_product,
-               campaigns_refusal_key('company', k.id, k.company, k.product) AS by_company
-        FROM campaigns_campaign k WHERE k.id = %(campaign)s
-    ),
-    refusals AS (
-        SELECT r.customer_id,
-               min(r.refused_at) FILTER (WHERE r.scope_key = keys.by_campaign) AS by_campaign,
-               min(r.refused_at) FILTER (WHERE r.scope_key = keys.by_product) AS by_product,
-               min(r.refused_at) FILTER (WHERE r.scope_key = keys.by_company) AS by_company
-        FROM campaigns_refusal r JOIN keys ON r.scope_key IN (keys.by_campaign, keys.by_product, keys.by_company)
-        GROUP BY r.customer_id
-    ),
-    notices AS (
-        SELECT pn.customer_id, min(pn.sent_on) AS first_sent_on FROM campaigns_prenotice pn
-        WHERE pn.campaign_id = %(campaign)s GROUP BY pn.customer_id
+            -- the campaign's refusal keys in each scope (campaigns_refusal_key, computed before)
+            SELECT r.customer_id, NULL, r.scope_key, r.refused_at, NULL FROM campaigns_refusal r
+            WHERE r.scope_key IN (%(key_campaign)s, %(key_product)s, %(key_company)s)
+            UNION ALL
+            SELECT pn.customer_id, NULL, NULL, NULL, pn.sent_on FROM campaigns_prenotice pn
+            WHERE pn.campaign_id = %(campaign)s
+        ) x GROUP BY x.customer_id
     )
-    SELECT a.id, coalesce(a.policy_version_id, 0) AS version, a.local_date,
+    SELECT a.id, a.policy_version_id AS version, a.local_date,
     {flags}
     FROM campaigns_callattempt a
-    JOIN versions v ON v.id = coalesce(a.policy_version_id, 0)
-    LEFT JOIN dnc_customers dc ON dc.customer_id = a.customer_id
+    LEFT JOIN versions vv ON vv.id = a.policy_version_id
+    -- an attempt without a version (its campaign had no policy) is judged by a new policy's
+    -- defaults (a column default here, not a UNION row: a UNION kept the plan serial)
+    CROSS JOIN LATERAL (
+        SELECT coalesce(vv.w_start, %(d_w_start)s::time) AS w_start, coalesce(vv.w_end, %(d_w_end)s::time) AS w_end,
+               coalesce(vv.max_attempts, %(d_max_attempts)s) AS max_attempts,
+               coalesce(vv.per_day, %(d_per_day)s) AS per_day,
+               coalesce(vv.gap, make_interval(mins => %(d_gap)s)) AS gap,
+               CASE WHEN vv.id IS NOT NULL THEN vv.cap_attempts END AS cap_attempts,
+               coalesce(vv.cooloff, make_interval(days => %(d_cooloff)s)) AS cooloff,
+               coalesce(vv.no_resolicit, %(d_no_resolicit)s) AS no_resolicit,
+               coalesce(vv.refusal_scope, %(d_refusal_scope)s) AS refusal_scope,
+               coalesce(vv.disclosure_required, %(d_disclosure)s) AS disclosure_required
+    ) v
+    LEFT JOIN customers cu ON cu.customer_id = a.customer_id
     LEFT JOIN dnc_numbers dp ON dp.number = a.phone
-    LEFT JOIN refusals rf ON rf.customer_id = a.customer_id
-    LEFT JOIN notices pn ON pn.customer_id = a.customer_id
     WHERE a.campaign_id = %(campaign)s AND a.started_at >= %(start)s AND a.started_at < %(end)s
     """
 
@@ -234,13 +255,33 @@ def report_sql() -> str:
     SELECT m.version, m.local_date, count(*), min(m.id), max(m.id),
     {columns}
     FROM ({marks_sql()}) m
-    GROUP BY m.version, m.local_date, m.id %% {BUCKETS}
+    GROUP BY m.version, m.local_date
     """
 
 
 def _parameters(campaign: Campaign, start: dt.datetime, end: dt.datetime) -> dict:
     default = CallingPolicy()
+    # The campaign's refusal key in each scope, computed once (a function call per row would also
+    # keep the statement from running in parallel).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT campaigns_refusal_key('campaign', k.id, k.company, k.product),"
+            " campaigns_refusal_key('product', k.id, k.company, k.product),"
+            " campaigns_refusal_key('company', k.id, k.company, k.product)"
+            " FROM campaigns_campaign k WHERE k.id = %s",
+            [campaign.pk],
+        )
+        keys = cursor.fetchone()
+        cursor.execute(registry_sql(), {"campaign": campaign.pk})
+        registry = cursor.fetchone()
     return {
+        "dnc_customers": registry[0],
+        "dnc_customer_spans": registry[1],
+        "dnc_numbers": registry[2],
+        "dnc_number_spans": registry[3],
+        "key_campaign": keys[0],
+        "key_product": keys[1],
+        "key_company": keys[2],
         "campaign": campaign.pk,
         "start": start,
         "end": end,
@@ -280,6 +321,7 @@ def compliance_report(campaign: Campaign, *, date_from: dt.date, date_to: dt.dat
         closed_pairs = set()
         for row in groups:
             version, day, n, low, high = row[:5]
+            version = version or 0
             checked += n
             for index, rule in enumerate(FLAGS):
                 violations, first, last = row[5 + 3 * index : 8 + 3 * index]
@@ -300,7 +342,10 @@ def compliance_report(campaign: Campaign, *, date_from: dt.date, date_to: dt.dat
         for rule in RULES:
             if len(examples[rule]) < min(counts[rule], EXAMPLES):
                 if rule == "weekday_holiday":
-                    where = "(m.version, m.local_date) IN (SELECT * FROM unnest(%(cv)s::bigint[], %(cd)s::date[]))"
+                    where = (
+                        "(coalesce(m.version, 0), m.local_date)"
+                        " IN (SELECT * FROM unnest(%(cv)s::bigint[], %(cd)s::date[]))"
+                    )
                     pairs = sorted(closed_pairs)
                     extra = {"cv": [p[0] for p in pairs], "cd": [p[1] for p in pairs]}
                 else:
