@@ -223,6 +223,11 @@ DROP FUNCTION campaigns_zone_known(text);
 
 FILL_SQL = """
 SELECT set_config('callcenter.history_change', 'migration: store the facts of each call', true);
+-- In the table's order (a merge join on id): in the function's order (by customer) each row
+-- would dirty a random page of a table far larger than shared_buffers (hours at 5M attempts).
+SET LOCAL enable_hashjoin = off;
+SET LOCAL enable_nestloop = off;
+SET LOCAL work_mem = '256MB';
 UPDATE campaigns_callattempt a
    SET policy_version_id = f.policy_version_id, local_date = f.local_date, local_time = f.local_time,
        previous_call_at = f.previous_call_at, next_call_at = f.next_call_at, last_contact_at = f.last_contact_at,
@@ -231,6 +236,8 @@ UPDATE campaigns_callattempt a
   FROM campaigns_attempt_facts_all() f
  WHERE f.id = a.id;
 SELECT set_config('callcenter.history_change', '', true);
+SET LOCAL enable_hashjoin = on;
+SET LOCAL enable_nestloop = on;
 ANALYZE campaigns_callattempt;
 """
 
