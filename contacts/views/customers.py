@@ -142,9 +142,12 @@ def customer_detail(request, pk):
     for attempt in attempts:
         attempt.display_phone = _shown_number(attempt.phone)
     changes = list(selectors.customer_changes(customer))
+    # Events name a number by its phone row (the audit trail keeps no number); older ones by value.
+    numbers_by_phone = {phone.pk: phone.number for phone in phones}
     for event in changes:
         event.label = audit.action_label(event.action)
-        number = event.data.get("number") if isinstance(event.data, dict) else None
+        data = event.data if isinstance(event.data, dict) else {}
+        number = data.get("number") or numbers_by_phone.get(data.get("phone"))
         event.display_number = _shown_number(number) if number else ""
     active_global = [entry for entry in history if entry.is_active() and entry.campaign_id is None]
     active_campaign = [entry for entry in history if entry.is_active() and entry.campaign_id is not None]
