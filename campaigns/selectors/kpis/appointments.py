@@ -16,18 +16,7 @@ def appointments_sql(kpi_filter: KpiFilter, select: str, group_by: str, params: 
     """The appointment sums per grouping set; `select` and `group_by` as tables._grouping_select
     makes them (the dimension columns are the same names)."""
     conditions = ["a.set_at >= %(start)s", "a.set_at < %(end)s"]
-    if kpi_filter.campaign_ids is not None:
-        conditions.append("a.campaign_id = ANY(%(campaign_ids)s)")
-        params["campaign_ids"] = list(kpi_filter.campaign_ids)
-    if kpi_filter.operator_id is not None:
-        conditions.append("a.booked_by_id = %(operator_id)s")
-        params["operator_id"] = kpi_filter.operator_id
-    if kpi_filter.call_list_id is not None:
-        conditions.append("a.call_list_id = %(call_list_id)s")
-        params["call_list_id"] = kpi_filter.call_list_id
-    if kpi_filter.segment_id is not None:
-        conditions.append("cl.segment_id = %(segment_id)s")
-        params["segment_id"] = kpi_filter.segment_id
+    conditions += kpi_filter.row_conditions(params, operator_column="a.booked_by_id")
     return f"""
         SELECT {select},
                count(*) FILTER (WHERE a.rescheduled_from_id IS NULL) AS appointments_set,

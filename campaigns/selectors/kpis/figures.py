@@ -38,6 +38,24 @@ class KpiFilter:
     def campaign_scoped(self) -> bool:
         return self.campaign_ids is not None or self.call_list_id is not None or self.segment_id is not None
 
+    def row_conditions(self, params: dict, *, operator_column: str) -> list[str]:
+        """SQL conditions for the campaigns, operator, list and segment of the filter, on rows `a`
+        whose call list is joined as `cl` (the dialing and appointment figures); fills `params`."""
+        conditions = []
+        if self.campaign_ids is not None:
+            conditions.append("a.campaign_id = ANY(%(campaign_ids)s)")
+            params["campaign_ids"] = list(self.campaign_ids)
+        if self.operator_id is not None:
+            conditions.append(f"{operator_column} = %(operator_id)s")
+            params["operator_id"] = self.operator_id
+        if self.call_list_id is not None:
+            conditions.append("a.call_list_id = %(call_list_id)s")
+            params["call_list_id"] = self.call_list_id
+        if self.segment_id is not None:
+            conditions.append("cl.segment_id = %(segment_id)s")
+            params["segment_id"] = self.segment_id
+        return conditions
+
     def previous(self) -> "KpiFilter":
         """The period of the same length just before this one."""
         return replace(

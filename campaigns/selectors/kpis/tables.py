@@ -287,8 +287,8 @@ def kpi_tables(kpi_filter: KpiFilter, groupings, *, source: str = "rollup", now=
                 figures = tables[grouping].setdefault(_key(row, GROUPINGS[grouping]), Figures())
                 figures.logged_in_seconds = int(row["logged_in_seconds"])
                 figures.productive_seconds = int(row["productive_seconds"])
-        _add_appointments(cursor, kpi_filter, groupings, tables, params)
-        _add_dialing(cursor, kpi_filter, groupings, tables, params)
+        _add_sums(cursor, appointments_sql, APPOINTMENT_MEASURES, kpi_filter, groupings, tables, params)
+        _add_sums(cursor, dialing_sql, DIALING_MEASURES, kpi_filter, groupings, tables, params)
     result = {}
     for grouping, rows in tables.items():
         if grouping == "none" and not rows:
@@ -297,35 +297,20 @@ def kpi_tables(kpi_filter: KpiFilter, groupings, *, source: str = "rollup", now=
     return result
 
 
-def _add_appointments(cursor, kpi_filter: KpiFilter, groupings: list[str], tables: dict, params: dict) -> None:
-    """The appointment figures of every table, from one query."""
+def _add_sums(cursor, sql_for, measures, kpi_filter: KpiFilter, groupings: list[str], tables: dict, params: dict):
+    """Figures of every table that come from a query of their own (appointments_sql, dialing_sql:
+    the same grouping sets over other rows), from one query."""
     used, select, group_by = _grouping_select(groupings)
-    cursor.execute(appointments_sql(kpi_filter, select, group_by, params), params)
+    cursor.execute(sql_for(kpi_filter, select, group_by, params), params)
     by_id = {_grouping_id(GROUPINGS[g], used): g for g in groupings}
     columns = [c[0] for c in cursor.description]
     for values in cursor.fetchall():
         row = dict(zip(columns, values))
         grouping = by_id.get(row["grouping_id"])
-        if grouping is None or not any(row[m] for m in APPOINTMENT_MEASURES):
+        if grouping is None or not any(row[m] for m in measures):
             continue
         figures = tables[grouping].setdefault(_key(row, GROUPINGS[grouping]), Figures())
-        for measure in APPOINTMENT_MEASURES:
-            setattr(figures, measure, int(row[measure]))
-
-
-def _add_dialing(cursor, kpi_filter: KpiFilter, groupings: list[str], tables: dict, params: dict) -> None:
-    """The answered dials and ring time of every table, from one query."""
-    used, select, group_by = _grouping_select(groupings)
-    cursor.execute(dialing_sql(kpi_filter, select, group_by, params), params)
-    by_id = {_grouping_id(GROUPINGS[g], used): g for g in groupings}
-    columns = [c[0] for c in cursor.description]
-    for values in cursor.fetchall():
-        row = dict(zip(columns, values))
-        grouping = by_id.get(row["grouping_id"])
-        if grouping is None or not any(row[m] for m in DIALING_MEASURES):
-            continue
-        figures = tables[grouping].setdefault(_key(row, GROUPINGS[grouping]), Figures())
-        for measure in DIALING_MEASURES:
+        for measure in measures:
             setattr(figures, measure, int(row[measure]))
 
 
