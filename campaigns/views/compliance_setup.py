@@ -13,6 +13,7 @@ from campaigns.forms.compliance_setup import DebtImportForm, DisclosureConfirmFo
 from campaigns.models import Campaign, Debt
 from campaigns.services import debts as debt_services
 from campaigns.services import disclosure as disclosure_services
+from campaigns.views.setup import warn_import_problems
 
 manage = roles.permission_required(roles.MANAGE_LISTS)
 
@@ -31,12 +32,7 @@ def debt_list(request, pk):
             else:
                 result = debt_services.import_debts(campaign=campaign, rows=rows, by=request.user)
                 messages.success(request, _("%(saved)s debts saved, %(resolved)s promises resolved.") % result)
-                if result["unknown"]:
-                    messages.warning(
-                        request, _("Unknown customer IDs: %(ids)s") % {"ids": ", ".join(result["unknown"][:20])}
-                    )
-                for problem in problems[:20]:
-                    messages.warning(request, _("Line %(line)s: %(message)s") % problem)
+                warn_import_problems(request, unknown=result["unknown"], problems=problems)
                 return redirect("campaigns:debt_list", pk=pk)
     debts = Debt.objects.filter(campaign=campaign).select_related("customer").order_by("customer__external_id")
     status = request.GET.get("promise", "")

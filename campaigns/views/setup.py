@@ -33,6 +33,15 @@ from campaigns.services import prenotices as prenotice_services
 manage = roles.permission_required(roles.MANAGE_LISTS)
 
 
+def warn_import_problems(request, *, unknown, problems, shown: int = 20) -> None:
+    """A CSV upload's rows that were not taken (unknown customer IDs, unreadable lines), as
+    warnings under the success message: the first `shown` of each."""
+    if unknown:
+        messages.warning(request, _("Unknown customer IDs: %(ids)s") % {"ids": ", ".join(unknown[:shown])})
+    for problem in problems[:shown]:
+        messages.warning(request, _("Line %(line)s: %(message)s") % problem)
+
+
 # ------------------------------------------------------------------ campaigns
 
 
@@ -186,12 +195,7 @@ def prenotice_list(request, pk):
             else:
                 result = prenotice_services.import_prenotices(campaign=campaign, rows=rows, by=request.user)
                 messages.success(request, _("%(created)s pre-notices recorded, %(duplicates)s already known.") % result)
-                if result["unknown"]:
-                    messages.warning(
-                        request, _("Unknown customer IDs: %(ids)s") % {"ids": ", ".join(result["unknown"][:20])}
-                    )
-                for problem in problems[:20]:
-                    messages.warning(request, _("Line %(line)s: %(message)s") % problem)
+                warn_import_problems(request, unknown=result["unknown"], problems=problems)
                 return redirect("campaigns:prenotice_list", pk=pk)
     notices = (
         PreNotice.objects.filter(campaign=campaign).select_related("customer", "created_by").order_by("-sent_on", "-id")

@@ -228,6 +228,7 @@ def test_debts_import_updates_and_resolves_promises(operator, supervisor, sv):
     assert one.status == CallListEntry.Status.DONE
     page = sv.get(reverse("campaigns:debt_list", args=[campaign.pk])).content.decode()
     assert "ACC-2" in page and "K-9" in page  # the unknown customer is reported as a message
+    assert "5 行目" in page  # and the unreadable line
     problems = debt_services.parse_debt_csv(csv.encode())[1]
     assert [problem["line"] for problem in problems] == [5]
 
