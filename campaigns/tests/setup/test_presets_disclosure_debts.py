@@ -30,7 +30,9 @@ def sv(supervisor, login):
 
 def test_the_policy_page_shows_the_presets_side_by_side_with_their_sources(sv):
     page = sv.get(reverse("campaigns:policy_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert 'data-testid="preset-table"' in page
+    assert page.count('data-testid="preset-table"') == 1  # once, in the page (not also in its <title>)
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and title.strip().endswith("| Callcenter")
     for key in PRESETS:
         assert f'data-testid="preset-column-{key}"' in page
     assert "貸金業法 Art. 21 (1)(iii)" in page and "特定商取引法 Art. 16" in page
