@@ -341,9 +341,30 @@ def _by_any_other_save(supervisor, operator, api_as, login):
     return someone
 
 
+def _by_changing_a_stored_number(supervisor, operator, api_as, login):
+    """A stored number overwritten by a save that names only the number (the receiver skips the
+    saves that leave the number alone)."""
+    someone = CustomerFactory(external_id="BACK-1")
+    phone = PhoneNumber.objects.create(
+        customer=someone, number="+81311112222", raw="03-1111-2222", kind="landline", is_valid=True
+    )
+    phone.number = NUMBER
+    phone.save(update_fields=["number"])
+    return someone
+
+
 @pytest.mark.parametrize(
     "path",
-    [_by_import, _by_create_page, _by_edit_page, _by_api_create, _by_api_edit, _by_console, _by_any_other_save],
+    [
+        _by_import,
+        _by_create_page,
+        _by_edit_page,
+        _by_api_create,
+        _by_api_edit,
+        _by_console,
+        _by_any_other_save,
+        _by_changing_a_stored_number,
+    ],
     ids=lambda path: path.__name__.removeprefix("_by_"),
 )
 def test_the_erased_number_back_by_any_path_is_blocked_by_list_builds_dispatch_and_the_dial(
