@@ -32,7 +32,8 @@ def week(sales, operator):
         "today": ("高橋 三郎", kato, at(0, 15, 30), "booked"),
         "later": ("伊藤 美咲", kato, at(1, 11), "booked"),
         "no_show": ("渡辺 健太", kato, at(-2, 16), "no_show"),
-        "tanaka": ("中村 優", tanaka, at(1, 13), "booked"),
+        # Today, not tomorrow: on a Sunday tomorrow is in the next week, outside the week view.
+        "tanaka": ("中村 優", tanaka, at(0, 13), "booked"),
     }
     made = {}
     for key, (name, salesperson, starts_at, status) in people.items():
