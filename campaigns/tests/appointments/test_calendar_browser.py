@@ -31,7 +31,7 @@ def week(sales, operator):
         "held": ("鈴木 次郎", kato, at(-1, 14), "held"),
         "today": ("高橋 三郎", kato, at(0, 15, 30), "booked"),
         "later": ("伊藤 美咲", kato, at(1, 11), "booked"),
-        "no_show": ("渡辺 健太", kato, at(-2, 16), "no_show"),
+        "no_show": ("渡辺 健太", kato, at(-1, 16), "no_show"),
         # Today, not tomorrow: on a Sunday tomorrow is in the next week, outside the week view.
         "tanaka": ("中村 優", tanaka, at(0, 13), "booked"),
     }
@@ -55,8 +55,11 @@ def test_a_salesperson_reads_the_week_and_marks_a_visit_held(page, browser_login
     browser_login(sales)
     assert "/campaigns/appointments/" in page.url
     page.wait_for_selector("[data-testid=calendar-week]")
+    # The week of yesterday's visit: on a Monday that is last week.
+    yesterday = at(-1, 10).date()
+    page.goto(page.base_url + f"/campaigns/appointments/?date={yesterday.isoformat()}")
     text = page.inner_text("[data-testid=calendar-week]")
-    assert "高橋 三郎" in text and "中村 優" not in text  # another salesperson's customer
+    assert "山田 花子" in text and "中村 優" not in text  # another salesperson's customer
     assert page.locator("[data-testid=feed]").count() == 1
     shot(page, "appointment-3-salesperson-week")
 

@@ -19,9 +19,14 @@ def test_the_console_shows_the_operators_own_figures_from_the_rollups(login, ope
     campaign = working_campaign(operators=[operator, operator2], policy=open_around_the_clock())
     call_list = ready_list(campaign)
     now = timezone.now()
-    start = now - dt.timedelta(minutes=30)
+    # Today's figures count the local day: shortly after midnight the calls go just after it.
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = max(now - dt.timedelta(minutes=30), midnight - dt.timedelta(minutes=1))
     AgentStateLog.objects.create(
-        operator=operator, state="ready", started_at=start, ended_at=now - dt.timedelta(minutes=5)
+        operator=operator,
+        state="ready",
+        started_at=start,
+        ended_at=max(now - dt.timedelta(minutes=5), start + dt.timedelta(minutes=1)),
     )
     for who, code, talk in ((operator, "success", 300), (operator, "no_answer", 0), (operator2, "success", 600)):
         item = entry(call_list, customer=CustomerFactory())
