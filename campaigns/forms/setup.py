@@ -260,9 +260,14 @@ class CampaignForm(forms.ModelForm):
             "fixed_cost": _("Fixed costs of the campaign (system, list purchase, ...)."),
             "prenotice_days": _(
                 "When set, only customers whose DM/SMS notice went out at least this many days ago are called."
+                " A change applies to later calls: the compliance report judges each call by the value in force"
+                " when it was made."
             ),
             "company": _("The company whose product is sold (your client, or your own company)."),
-            "product": _("What the call sells. A refusal blocks every campaign of the same company and product."),
+            "product": _(
+                "What the call sells. A refusal blocks every campaign of the same company and product."
+                " A change applies to later calls."
+            ),
         }
 
     def __init__(self, *args, **kwargs):

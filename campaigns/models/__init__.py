@@ -4,7 +4,8 @@
 - policies: CallingPolicy (when and how often customers may be called), CallingPolicyVersion
   (its rules as they were when a call was made)
 - dispositions: Disposition (the outcomes of an attempt), CampaignOutcome (a campaign's own set)
-- campaigns: Campaign, CampaignScriptVariant, PreNotice
+- campaigns: Campaign, CampaignTermsVersion (its company, product and pre-notice days as they were
+  when a call was made), CampaignScriptVariant, PreNotice
 - lists: CallList, CallListEntry (the leads dispatch hands out)
 - attempts: CallAttempt (append-only call history, partitioned by month), Refusal (who refused,
   by scope), AttemptToken (the client tokens outcomes were logged with)
@@ -18,7 +19,7 @@
 from .appointments import Appointment, Salesperson
 from .attempts import AttemptToken, CallAttempt, Refusal
 from .call_events import CallEvent
-from .campaigns import Campaign, CampaignScriptVariant, PreNotice
+from .campaigns import Campaign, CampaignScriptVariant, CampaignTermsVersion, PreNotice
 from .debts import Debt
 from .dispositions import CampaignOutcome, Disposition
 from .kpis import KpiDaily, KpiHourly, KpiHourProfile, KpiOperatorHour, KpiWatermark
@@ -39,6 +40,7 @@ __all__ = [
     "Campaign",
     "CampaignOutcome",
     "CampaignScriptVariant",
+    "CampaignTermsVersion",
     "Debt",
     "Disposition",
     "KpiDaily",

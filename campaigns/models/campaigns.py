@@ -95,6 +95,36 @@ class Campaign(models.Model):
         return self.name
 
 
+# The terms of a campaign the compliance report judges a call by: who sells what (the refusal
+# scope's keys, campaigns_refusal_key) and how early a pre-notice must go out.
+TERMS_FIELDS = ("company", "product", "prenotice_days")
+
+
+class CampaignTermsVersion(models.Model):
+    """A campaign's TERMS_FIELDS as they were from `created_at` until the next version: immutable
+    (a trigger refuses updates). Written by a trigger whenever a campaign is created or one of
+    those fields changes, whatever path saves it (migration 0017_campaign_terms_versions). The
+    compliance report judges each call by the terms in force at the moment it started, so a
+    campaign's product or pre-notice days changed later leave past verdicts alone."""
+
+    # Indexed by the unique (campaign, number).
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="terms_versions", db_index=False)
+    number = models.PositiveIntegerField(_("version"))
+    created_at = models.DateTimeField(_("in force from"))
+    company = models.CharField(_("selling company"), max_length=200, blank=True)
+    product = models.CharField(_("product or service"), max_length=200, blank=True)
+    prenotice_days = models.PositiveIntegerField(_("pre-notice at least N days before the first call"), null=True)
+
+    class Meta:
+        ordering = ["campaign", "number"]
+        verbose_name = _("campaign terms version")
+        verbose_name_plural = _("campaign terms versions")
+        constraints = [models.UniqueConstraint(fields=["campaign", "number"], name="campaign_terms_number")]
+
+    def __str__(self):
+        return f"{self.campaign_id} v{self.number}"
+
+
 class CampaignScriptVariant(models.Model):
     """Customers in `segment` hear `script` instead of the campaign's default script."""
 

@@ -106,7 +106,7 @@ def _version_rows(ids) -> dict:
 # refusal and pre-notice joins. A late attempt (logged after later calls of the customer) carries
 # the violation its arrival causes itself: next_call_at and the counts include the later calls.
 FLAGS = {
-    "dnc": "coalesce(cu.spans @> a.started_at OR dp.spans @> a.started_at, false)",
+    "dnc": "coalesce(dc.spans @> a.started_at OR dp.spans @> a.started_at, false)",
     # [start, end) of the local day; an end at midnight or equal to the start runs to midnight; an
     # end before the start wraps past midnight (scheduling._window_bounds).
     "window": (
@@ -124,15 +124,13 @@ FLAGS = {
         "((a.last_contact_at > a.started_at - v.cooloff AND a.previous_callback_at IS NULL)"
         " OR (a.is_contact AND a.callback_at IS NULL AND a.next_call_at < a.started_at + v.cooloff))"
     ),
-    "refusal": (
-        "(v.no_resolicit AND a.started_at > LEAST(cu.by_campaign,"
-        " CASE v.refusal_scope WHEN 'product' THEN cu.by_product WHEN 'company' THEN cu.by_company END))"
-    ),
+    # the refusal filed in the campaign's own scope, or in the policy's wider scope
+    "refusal": "(v.no_resolicit AND a.started_at > LEAST(rc.refused_at, rs.refused_at))",
     "disclosure": "(v.disclosure_required AND a.is_contact AND NOT a.disclosure_confirmed)",
-    # the campaign's pre-notice days (a campaign field, not the policy's)
+    # the campaign's pre-notice days at the moment of the call (its terms, not the policy's)
     "prenotice": (
-        "(%(prenotice_days)s::integer IS NOT NULL AND (cu.first_sent_on IS NULL OR cu.first_sent_on >"
-        " (a.started_at AT TIME ZONE %(center_tz)s)::date - %(prenotice_days)s::integer))"
+        "(v.prenotice_days IS NOT NULL AND (pn.first_sent_on IS NULL OR pn.first_sent_on >"
+        " (a.started_at AT TIME ZONE %(center_tz)s)::date - v.prenotice_days))"
     ),
 }
 
@@ -175,12 +173,29 @@ def registry_sql() -> str:
     """
 
 
-def marks_sql() -> str:
+def _terms_case(name: str, count: int) -> str:
+    """The campaign's term `name` in force when the attempt started: its terms versions
+    (CampaignTermsVersion, oldest first) as parameters %(terms_from_i)s and %(terms_<name>_i)s; the
+    first version also covers the calls before it."""
+    value = f"%(terms_{name}_{{}})s"
+    if count == 1:
+        return value.format(0)
+    branches = " ".join(
+        f"WHEN a.started_at >= %(terms_from_{i})s THEN {value.format(i)}" for i in range(count - 1, 0, -1)
+    )
+    return f"CASE {branches} ELSE {value.format(0)} END"
+
+
+def marks_sql(terms: int) -> str:
     """One row per attempt of the campaign in the period: id, version (0: none), local date and
     one boolean column per rule of FLAGS. Parameters %(campaign)s, %(start)s, %(end)s,
-    %(center_tz)s, %(prenotice_days)s and the default policy's values %(d_*)s."""
+    %(center_tz)s, the campaign's `terms` versions (_terms_case) and the default policy's values
+    %(d_*)s.
+
+    Every join is on a relation unique by its key, read as a set (no aggregate over the attempts'
+    customers): PostgreSQL then builds each hash table once, shared by the parallel workers
+    (an aggregated relation is built again by every worker)."""
     flags = ",\n".join(f"{flag} AS {rule}" for rule, flag in FLAGS.items())
-    # When a registry entry was in force: from its creation until revoked or expired.
     version_columns = (
         "w_start, w_end, max_attempts, per_day, gap, cap_attempts, cooloff, no_resolicit, refusal_scope,"
         " disclosure_required"
@@ -194,31 +209,20 @@ def marks_sql() -> str:
                v.no_resolicit_after_refusal, v.refusal_scope, v.disclosure_required
         FROM campaigns_callingpolicyversion v
     ),
+    -- the registry's entries (registry_sql, read before), when each was in force
     dnc_numbers AS (
         SELECT n.number, range_agg(n.span) AS spans
         FROM unnest(%(dnc_numbers)s::text[], %(dnc_number_spans)s::tstzrange[]) n(number, span)
         GROUP BY n.number
     ),
-    -- one row per customer with a registry entry, a refusal or a notice: one join per attempt
-    -- (one aggregate over a union, not full joins: it stays parallel)
-    customers AS (
-        SELECT x.customer_id, range_agg(x.span) FILTER (WHERE x.span IS NOT NULL) AS spans,
-               min(x.refused_at) FILTER (WHERE x.scope_key = %(key_campaign)s) AS by_campaign,
-               min(x.refused_at) FILTER (WHERE x.scope_key = %(key_product)s) AS by_product,
-               min(x.refused_at) FILTER (WHERE x.scope_key = %(key_company)s) AS by_company,
-               min(x.sent_on) AS first_sent_on
-        FROM (
-            -- the registry's entries on customers, read before (registry_sql)
-            SELECT c.customer_id, c.span, NULL AS scope_key, NULL::timestamptz AS refused_at, NULL::date AS sent_on
-            FROM unnest(%(dnc_customers)s::bigint[], %(dnc_customer_spans)s::tstzrange[]) c(customer_id, span)
-            UNION ALL
-            -- the campaign's refusal keys in each scope (campaigns_refusal_key, computed before)
-            SELECT r.customer_id, NULL, r.scope_key, r.refused_at, NULL FROM campaigns_refusal r
-            WHERE r.scope_key IN (%(key_campaign)s, %(key_product)s, %(key_company)s)
-            UNION ALL
-            SELECT pn.customer_id, NULL, NULL, NULL, pn.sent_on FROM campaigns_prenotice pn
-            WHERE pn.campaign_id = %(campaign)s
-        ) x GROUP BY x.customer_id
+    dnc_customers AS (
+        SELECT c.customer_id, range_agg(c.span) AS spans
+        FROM unnest(%(dnc_customers)s::bigint[], %(dnc_customer_spans)s::tstzrange[]) c(customer_id, span)
+        GROUP BY c.customer_id
+    ),
+    first_notices AS (
+        SELECT pn.customer_id, min(pn.sent_on) AS first_sent_on FROM campaigns_prenotice pn
+        WHERE pn.campaign_id = %(campaign)s GROUP BY pn.customer_id
     )
     SELECT a.id, a.policy_version_id AS version, a.local_date,
     {flags}
@@ -235,16 +239,25 @@ def marks_sql() -> str:
                coalesce(vv.cooloff, make_interval(days => %(d_cooloff)s)) AS cooloff,
                coalesce(vv.no_resolicit, %(d_no_resolicit)s) AS no_resolicit,
                coalesce(vv.refusal_scope, %(d_refusal_scope)s) AS refusal_scope,
-               coalesce(vv.disclosure_required, %(d_disclosure)s) AS disclosure_required
+               coalesce(vv.disclosure_required, %(d_disclosure)s) AS disclosure_required,
+               ({_terms_case("prenotice_days", terms)})::integer AS prenotice_days,
+               CASE coalesce(vv.refusal_scope, %(d_refusal_scope)s)
+                   WHEN 'product' THEN {_terms_case("key_product", terms)}
+                   WHEN 'company' THEN {_terms_case("key_company", terms)}
+               END AS wider_refusal_key
     ) v
-    LEFT JOIN customers cu ON cu.customer_id = a.customer_id
+    LEFT JOIN dnc_customers dc ON dc.customer_id = a.customer_id
     LEFT JOIN dnc_numbers dp ON dp.number = a.phone
+    -- refusals are unique by (customer, scope key)
+    LEFT JOIN campaigns_refusal rc ON rc.customer_id = a.customer_id AND rc.scope_key = %(key_campaign)s
+    LEFT JOIN campaigns_refusal rs ON rs.customer_id = a.customer_id AND rs.scope_key = v.wider_refusal_key
+    LEFT JOIN first_notices pn ON pn.customer_id = a.customer_id
     WHERE a.campaign_id = %(campaign)s AND a.started_at >= %(start)s AND a.started_at < %(end)s
     """
 
 
-def report_sql() -> str:
-    """The statement: per policy version, local date and bucket of ids, the attempts and each
+def report_sql(terms: int) -> str:
+    """The statement (marks_sql(terms)): per policy version and local date, the attempts and each
     rule's violations with their least and greatest attempt id. Partial aggregates of built-in
     parallel-safe aggregates only (array_agg is not, in PostgreSQL 15), so it runs in parallel."""
     columns = ",\n".join(
@@ -254,39 +267,61 @@ def report_sql() -> str:
     return f"""
     SELECT m.version, m.local_date, count(*), min(m.id), max(m.id),
     {columns}
-    FROM ({marks_sql()}) m
+    FROM ({marks_sql(terms)}) m
     GROUP BY m.version, m.local_date
     """
 
 
 def _parameters(campaign: Campaign, start: dt.datetime, end: dt.datetime) -> dict:
+    """The statement's parameters; "terms" is the number of the campaign's terms versions
+    (marks_sql's argument)."""
     default = CallingPolicy()
-    # The campaign's refusal key in each scope, computed once (a function call per row would also
-    # keep the statement from running in parallel).
+    # The campaign's refusal keys and pre-notice days in each of its terms versions, computed once
+    # (a function call per row would also keep the statement from running in parallel).
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT campaigns_refusal_key('campaign', k.id, k.company, k.product),"
-            " campaigns_refusal_key('product', k.id, k.company, k.product),"
-            " campaigns_refusal_key('company', k.id, k.company, k.product)"
-            " FROM campaigns_campaign k WHERE k.id = %s",
+            "SELECT v.created_at, v.prenotice_days,"
+            " campaigns_refusal_key('product', v.campaign_id, v.company, v.product),"
+            " campaigns_refusal_key('company', v.campaign_id, v.company, v.product)"
+            " FROM campaigns_campaigntermsversion v WHERE v.campaign_id = %s ORDER BY v.number",
             [campaign.pk],
         )
-        keys = cursor.fetchone()
+        versions = cursor.fetchall()
+        if not versions:  # a campaign written around its trigger: its terms as they are now
+            cursor.execute(
+                "SELECT NULL::timestamptz, k.prenotice_days,"
+                " campaigns_refusal_key('product', k.id, k.company, k.product),"
+                " campaigns_refusal_key('company', k.id, k.company, k.product)"
+                " FROM campaigns_campaign k WHERE k.id = %s",
+                [campaign.pk],
+            )
+            versions = cursor.fetchall()
+        cursor.execute("SELECT campaigns_refusal_key('campaign', %s, '', '')", [campaign.pk])
+        key_campaign = cursor.fetchone()[0]
         cursor.execute(registry_sql(), {"campaign": campaign.pk})
         registry = cursor.fetchone()
+    terms = {}
+    for i, (created_at, prenotice_days, key_product, key_company) in enumerate(versions):
+        terms.update(
+            {
+                f"terms_from_{i}": created_at,
+                f"terms_prenotice_days_{i}": prenotice_days,
+                f"terms_key_product_{i}": key_product,
+                f"terms_key_company_{i}": key_company,
+            }
+        )
     return {
         "dnc_customers": registry[0],
         "dnc_customer_spans": registry[1],
         "dnc_numbers": registry[2],
         "dnc_number_spans": registry[3],
-        "key_campaign": keys[0],
-        "key_product": keys[1],
-        "key_company": keys[2],
+        "key_campaign": key_campaign,
+        "terms": len(versions),
+        **terms,
         "campaign": campaign.pk,
         "start": start,
         "end": end,
         "center_tz": settings.TIME_ZONE,
-        "prenotice_days": campaign.prenotice_days,
         "d_w_start": default.call_window_start,
         "d_w_end": default.call_window_end,
         "d_max_attempts": default.max_attempts,
@@ -311,7 +346,7 @@ def compliance_report(campaign: Campaign, *, date_from: dt.date, date_to: dt.dat
         # One scan of millions of rows: room to hash in memory, no JIT compile.
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute(report_sql(), params)
+        cursor.execute(report_sql(params["terms"]), params)
         groups = cursor.fetchall()
         counts = dict.fromkeys(RULES, 0)
         examples: dict[str, set] = {rule: set() for rule in RULES}
@@ -351,7 +386,7 @@ def compliance_report(campaign: Campaign, *, date_from: dt.date, date_to: dt.dat
                 else:
                     where, extra = f"m.{rule}", {}
                 cursor.execute(
-                    f"SELECT m.id FROM ({marks_sql()}) m WHERE {where} ORDER BY m.id LIMIT {EXAMPLES}",
+                    f"SELECT m.id FROM ({marks_sql(params['terms'])}) m WHERE {where} ORDER BY m.id LIMIT {EXAMPLES}",
                     {**params, **extra},
                 )
                 examples[rule].update(i for (i,) in cursor.fetchall())

@@ -356,7 +356,7 @@ def test_the_report_reads_the_campaign_through_its_covering_index(setup):
             dt.datetime.combine(MONDAY, dt.time.min, tzinfo=zone),
             dt.datetime.combine(MONDAY + dt.timedelta(days=30), dt.time.min, tzinfo=zone),
         )
-        cursor.execute("EXPLAIN (FORMAT JSON) " + report_sql(), params)
+        cursor.execute("EXPLAIN (FORMAT JSON) " + report_sql(params["terms"]), params)
         document = cursor.fetchone()[0]
     plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
 
@@ -373,3 +373,48 @@ def test_the_report_reads_the_campaign_through_its_covering_index(setup):
         node["Node Type"] in ("Index Only Scan", "Index Scan") and "campaign_id = " in node.get("Index Cond", "")
         for node in scans
     ), json.dumps(plan, indent=1)
+
+
+def test_a_change_of_the_campaigns_terms_after_a_call_does_not_change_its_verdict(reference_data):
+    """Each call is judged by the campaign's terms at the moment it started: its product (the
+    refusal scope's key) and pre-notice days. A change writes a new version (kept, not editable)."""
+    from django.db import DatabaseError, transaction
+
+    from campaigns.models import CampaignTermsVersion
+
+    policy = strict_policy(refusal_scope="product")
+    campaign = CampaignFactory(
+        policy=policy, status=Campaign.Status.ACTIVE, company="東京光商事", product="光回線", prenotice_days=3
+    )
+    sister = CampaignFactory(policy=policy, company="東京光商事", product="光回線")
+    refused = entry(ready_list(sister))
+    past_attempt(entry=refused, at=at(0, 10), code="refused", attempt_number=1)
+    after_refusal = past_attempt(
+        entry=noticed(ready_list(campaign), customer=refused.customer), at=at(1, 10), attempt_number=1
+    )
+    unnoticed = past_attempt(entry=entry(ready_list(campaign)), at=at(1, 11), attempt_number=1)
+    before = report_of(campaign)[0]
+    assert before["refusal"]["examples"] == [after_refusal.pk]
+    assert before["prenotice"]["examples"] == [unnoticed.pk]
+
+    campaign.product = "電気"  # the refusal of 光回線 would no longer be in scope ...
+    campaign.prenotice_days = None  # ... and no notice would be needed
+    campaign.save()
+    versions = list(CampaignTermsVersion.objects.filter(campaign=campaign).order_by("number"))
+    assert [(v.number, v.product, v.prenotice_days) for v in versions] == [(1, "光回線", 3), (2, "電気", None)]
+    after = report_of(campaign)[0]
+    assert after["refusal"]["examples"] == [after_refusal.pk]
+    assert after["prenotice"]["examples"] == [unnoticed.pk]
+    with pytest.raises(DatabaseError), transaction.atomic():
+        CampaignTermsVersion.objects.filter(pk=versions[0].pk).update(prenotice_days=None)
+
+    # Calls after a change are judged by the new terms (a version in force from day 3, as the
+    # trigger writes it when the change is made then).
+    CampaignTermsVersion.objects.create(
+        campaign=campaign, number=3, created_at=at(3, 0), company="東京光商事", product="電気", prenotice_days=None
+    )
+    past_attempt(entry=noticed(ready_list(campaign), customer=refused.customer), at=at(4, 10), attempt_number=1)
+    past_attempt(entry=entry(ready_list(campaign)), at=at(4, 11), attempt_number=1)
+    rows = report_of(campaign)[0]
+    assert rows["refusal"]["examples"] == [after_refusal.pk]
+    assert rows["prenotice"]["examples"] == [unnoticed.pk]

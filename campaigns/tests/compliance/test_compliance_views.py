@@ -118,7 +118,7 @@ def test_the_statement_has_no_window_over_the_attempts_nor_probes_per_attempt(pl
     campaign, _night = planted
     params = _parameters(campaign, at(0, 0), at(7, 0))
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN " + report_sql(), params)
+        cursor.execute("EXPLAIN " + report_sql(params["terms"]), params)
         plan = [row[0] for row in cursor.fetchall()]
     text = "\n".join(plan)
     assert "WindowAgg" not in text, text
