@@ -22,6 +22,13 @@ class _KpiSums(models.Model):
     acw_seconds = models.BigIntegerField(default=0)
     # talk + hold + after-call work of the handled calls (numerator of AHT).
     handle_seconds = models.BigIntegerField(default=0)
+    # Dials answered (by a person or a machine: answered_at set), dials timed by their call events
+    # (ring time recorded) and that ring time. All three are written with the attempt and never
+    # change after (attempts are append-only), so the incremental refresh by id counts them. A
+    # default in the database too: a worker still on the code before them can add rows meanwhile.
+    answered = models.PositiveIntegerField(default=0, db_default=0)
+    rung = models.PositiveIntegerField(default=0, db_default=0)
+    ring_seconds = models.BigIntegerField(default=0, db_default=0)
     # This row's share of the operator-hour's logged-in and productive (ready, on call, after-call
     # work) time: the hour's time × this row's dials ÷ the operator's dials in that hour.
     logged_in_seconds = models.BigIntegerField(default=0)

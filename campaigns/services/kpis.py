@@ -91,7 +91,7 @@ def lock_counted_attempts(cursor) -> int:
 # The columns of an attempt the rollups read: what attempt_buckets_sql counts, and the hole check.
 ATTEMPT_COLUMNS = (
     "id, created_at, started_at, campaign_id, call_list_id, operator_id, disposition_id, is_contact, is_success, "
-    "talk_seconds, hold_seconds, acw_seconds"
+    "talk_seconds, hold_seconds, acw_seconds, answered_at, ring_seconds"
 )
 
 

@@ -30,9 +30,23 @@ def make_operator(username: str, **names):
 
 
 def make_attempt(
-    *, campaign, operator, started_at, disposition="no_answer", talk=0, hold=0, acw=0, call_list=None, customer=None
+    *,
+    campaign,
+    operator,
+    started_at,
+    disposition="no_answer",
+    talk=0,
+    hold=0,
+    acw=0,
+    call_list=None,
+    customer=None,
+    ring=0,
+    answered=None,
 ):
+    """`ring`: seconds of ring time (as the call's events record it); `answered`: whether someone
+    or something picked up (by default: when there is talk time)."""
     customer = customer or CustomerFactory()
+    answered = bool(talk) if answered is None else answered
     return CallAttempt.objects.create(
         campaign=campaign,
         call_list=call_list,
@@ -40,8 +54,9 @@ def make_attempt(
         operator=operator,
         phone="+819000000000",
         started_at=started_at,
-        answered_at=started_at if talk else None,
+        answered_at=started_at + datetime.timedelta(seconds=ring) if answered else None,
         ended_at=started_at + datetime.timedelta(seconds=20 + talk + hold),
+        ring_seconds=ring,
         talk_seconds=talk,
         hold_seconds=hold,
         acw_seconds=acw,

@@ -11,6 +11,12 @@ What is counted, once for every page, the API, the exports and the bench:
   (also ÷ contacts).
 - handled calls: attempts with talk time. ATT = talk ÷ handled calls; ACW = after-call work ÷
   attempts; AHT = (talk + hold + after-call work of the handled calls) ÷ handled calls.
+- answered: attempts with an answer time (a person or a machine picked up); ASR (answer-seizure
+  ratio) = answered ÷ dials. Ring time is recorded by a call's events on the server (the softphone,
+  the console's buttons, an external dialer: campaigns.services.call_events); average ring =
+  ring seconds ÷ the dials with ring time ("rung"). The attempt stores both when it is logged and
+  they never change afterwards (attempts are append-only), so the rollups hold them like the
+  other attempt sums and the dashboard never reads the attempts.
 - logged-in time comes from AgentStateLog (every state but offline), cut into whole seconds per
   operator and local hour. Utilization = (talk + hold [on call] + after-call work + waiting [ready])
   ÷ logged-in time. CPH = dials ÷ logged-in hours.

@@ -40,7 +40,7 @@ class KpiFilter:
 
     def row_conditions(self, params: dict, *, operator_column: str) -> list[str]:
         """SQL conditions for the campaigns, operator, list and segment of the filter, on rows `a`
-        whose call list is joined as `cl` (the dialing and appointment figures); fills `params`."""
+        whose call list is joined as `cl` (the appointment figures); fills `params`."""
         conditions = []
         if self.campaign_ids is not None:
             conditions.append("a.campaign_id = ANY(%(campaign_ids)s)")
@@ -93,8 +93,8 @@ class Figures:
     appointments_held: int = 0
     appointments_no_show: int = 0
     appointments_cancelled: int = 0
-    # Dialing (selectors/kpis/dialing.py): dials answered, and the ring time of the dials timed by
-    # their call events.
+    # Dialing: dials answered, and the ring time of the dials timed by their call events (summed
+    # with the other attempt measures: sql.attempt_buckets_sql, kept in the rollups).
     answered: int = 0
     rung: int = 0
     ring_seconds: int = 0

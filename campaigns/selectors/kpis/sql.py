@@ -11,6 +11,10 @@ ATTEMPT_MEASURES = (
     "hold_seconds",
     "acw_seconds",
     "handle_seconds",
+    # dialing: dials answered (by a person or a machine), dials timed by their call events, their ring time
+    "answered",
+    "rung",
+    "ring_seconds",
 )
 AGENT_MEASURES = ("logged_in_seconds", "ready_seconds", "on_call_seconds", "acw_seconds", "break_seconds")
 
@@ -30,7 +34,10 @@ def attempt_buckets_sql(where: str) -> str:
                coalesce(sum(a.hold_seconds), 0) AS hold_seconds,
                coalesce(sum(a.acw_seconds), 0) AS acw_seconds,
                coalesce(sum(a.talk_seconds + a.hold_seconds + a.acw_seconds) FILTER (WHERE a.talk_seconds > 0), 0)
-                   AS handle_seconds
+                   AS handle_seconds,
+               count(*) FILTER (WHERE a.answered_at IS NOT NULL) AS answered,
+               count(*) FILTER (WHERE a.ring_seconds > 0) AS rung,
+               coalesce(sum(a.ring_seconds), 0) AS ring_seconds
         FROM campaigns_callattempt a
         WHERE {where}
         GROUP BY 1, 2, 3, 4, 5"""

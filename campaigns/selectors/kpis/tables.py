@@ -9,7 +9,6 @@ from django.utils import timezone
 from callcenter.db_routing import read_connection
 
 from .appointments import APPOINTMENT_MEASURES, appointments_sql
-from .dialing import DIALING_MEASURES, dialing_sql
 from .figures import Figures, KpiFilter, KpiRow
 from .sql import (
     AGENT_MEASURES,
@@ -288,7 +287,6 @@ def kpi_tables(kpi_filter: KpiFilter, groupings, *, source: str = "rollup", now=
                 figures.logged_in_seconds = int(row["logged_in_seconds"])
                 figures.productive_seconds = int(row["productive_seconds"])
         _add_sums(cursor, appointments_sql, APPOINTMENT_MEASURES, kpi_filter, groupings, tables, params)
-        _add_sums(cursor, dialing_sql, DIALING_MEASURES, kpi_filter, groupings, tables, params)
     result = {}
     for grouping, rows in tables.items():
         if grouping == "none" and not rows:
@@ -298,8 +296,8 @@ def kpi_tables(kpi_filter: KpiFilter, groupings, *, source: str = "rollup", now=
 
 
 def _add_sums(cursor, sql_for, measures, kpi_filter: KpiFilter, groupings: list[str], tables: dict, params: dict):
-    """Figures of every table that come from a query of their own (appointments_sql, dialing_sql:
-    the same grouping sets over other rows), from one query."""
+    """Figures of every table that come from a query of their own (appointments_sql: the same
+    grouping sets over other rows), from one query."""
     used, select, group_by = _grouping_select(groupings)
     cursor.execute(sql_for(kpi_filter, select, group_by, params), params)
     by_id = {_grouping_id(GROUPINGS[g], used): g for g in groupings}

@@ -53,6 +53,9 @@ class World:
             campaign = call_list.campaign if call_list else self.random.choice([self.x, self.y])
             code = self.random.choice(CODES)
             talk = self.random.randint(5, 400) if code in ("callback", "refused", "success", "hung_up") else 0
+            # most dials timed by their call events (ring time), some not (logged without events);
+            # a voicemail answers without anyone talking
+            ring = self.random.randint(1, 40) if self.random.random() < 0.7 else 0
             make_attempt(
                 campaign=campaign,
                 call_list=call_list,
@@ -65,6 +68,8 @@ class World:
                 talk=talk,
                 hold=self.random.randint(0, 30) if talk else 0,
                 acw=self.random.randint(0, 90),
+                ring=ring,
+                answered=bool(talk) or code == "voicemail",
             )
 
     def states(self, start, end, *, leave_open=False):
@@ -123,6 +128,7 @@ def test_rollup_equals_raw_after_first_and_incremental_refreshes(world):
     assert refresh_kpi_rollups(now=first_now).attempts == 150
     totals = assert_rollup_equals_raw(world, first_now)["none"][0].figures
     assert totals.dials > 0 and totals.logged_in_seconds > 0 and totals.fixed_cost > 0
+    assert 0 < totals.answered < totals.dials and 0 < totals.rung < totals.dials and totals.ring_seconds > totals.rung
 
     # later the same day: the open intervals close, new ones start, more calls come in
     second_now = first_now + datetime.timedelta(hours=7)
@@ -192,7 +198,7 @@ def test_reconciliation_repairs_whatever_drifted(world):
         ended_at=at(DAY - datetime.timedelta(days=1), 9, 45),
     )
     row = KpiHourly.objects.order_by("id").first()
-    KpiHourly.objects.filter(id=row.id).update(dials=row.dials + 5)
+    KpiHourly.objects.filter(id=row.id).update(dials=row.dials + 5, ring_seconds=row.ring_seconds + 9)
     KpiHourly.objects.exclude(id=row.id).order_by("id").first().delete()
     KpiOperatorHour.objects.create(
         day=DAY + datetime.timedelta(days=9), hour=3, operator=world.operators[2], logged_in_seconds=99
@@ -320,3 +326,68 @@ def test_beat_keeps_the_rollups_a_minute_behind_at_most_and_reconciles_them_nigh
     nightly = by_task[reconcile_kpi_rollups_task.name]["schedule"]
     assert isinstance(nightly, crontab) and len(nightly.hour) == 1 and len(nightly.minute) == 1
     assert len(nightly.day_of_week) == 7
+
+
+@pytest.mark.django_db
+def test_ring_time_and_answers_recorded_through_the_call_events_are_in_the_rollups(operator):
+    """A call timed by its events on the server stores its ring time and answer in the attempt
+    when the outcome is logged, after the events, and nothing changes them later: an event after
+    the outcome is refused (the hold it belonged to is over) and the attempt refuses any update.
+    So the refresh by attempt id counts the dialing figures once and for all, as the raw path does."""
+    from django.db import DatabaseError, transaction
+    from django.utils import timezone
+
+    from campaigns.models import CallEvent
+    from campaigns.services.call_events import CallEventRefused, record_call_event
+    from campaigns.services.dispatch import dispatch_next
+    from campaigns.services.outcomes import record_outcome
+    from campaigns.tests.factories_console import entry, open_around_the_clock, ready_list, working_campaign
+
+    Kind = CallEvent.Kind
+    campaign = working_campaign(operators=[operator], policy=open_around_the_clock())
+    call_list = ready_list(campaign)
+    entry(call_list)
+    entry(call_list)
+
+    def call(events, code):
+        held = dispatch_next(operator=operator)
+        assert held is not None
+        for kind, seconds, *status in events:
+            record_call_event(
+                entry_id=held.pk,
+                operator=operator,
+                kind=kind,
+                sip_status=status[0] if status else None,
+                source=CallEvent.Source.API,
+                now=held.held_at + datetime.timedelta(seconds=seconds),
+            )
+        logged_at = held.held_at + datetime.timedelta(seconds=events[-1][1] + 15)
+        attempt = record_outcome(
+            entry=held, operator=operator, disposition=Disposition.objects.get(code=code), now=logged_at
+        ).attempt
+        with pytest.raises(CallEventRefused):  # the call is over: a late event changes nothing
+            record_call_event(
+                entry_id=held.pk, operator=operator, kind=Kind.ANSWERED, source=CallEvent.Source.API, now=logged_at
+            )
+        return attempt
+
+    answered = call([(Kind.DIALING, 2), (Kind.RINGING, 3), (Kind.ANSWERED, 9), (Kind.HUNG_UP, 70)], "refused")
+    assert (answered.ring_seconds, answered.answered_at is not None) == (7, True)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        CallAttempt.objects.filter(pk=answered.pk).update(ring_seconds=99)
+    refresh_kpi_rollups(now=timezone.now() + datetime.timedelta(minutes=5))
+
+    rang_out = call([(Kind.DIALING, 1), (Kind.RINGING, 2), (Kind.FAILED, 32, 480)], "no_answer")
+    assert (rang_out.ring_seconds, rang_out.answered_at) == (31, None)
+    assert refresh_kpi_rollups(now=timezone.now() + datetime.timedelta(minutes=5)).attempts == 1
+
+    day = timezone.localdate(answered.started_at)
+    kpi_filter = KpiFilter(date_from=day - datetime.timedelta(days=1), date_to=day + datetime.timedelta(days=1))
+    rollup = kpi_tables(kpi_filter, ALL, source="rollup")
+    raw = kpi_tables(kpi_filter, ALL, source="raw")
+    for grouping in ALL:
+        assert [(r.key, r.figures) for r in rollup[grouping]] == [(r.key, r.figures) for r in raw[grouping]], grouping
+    totals = rollup["none"][0].figures
+    assert (totals.dials, totals.answered, totals.rung, totals.ring_seconds) == (2, 1, 2, 38)
+    assert (totals.asr, totals.avg_ring) == (0.5, 19)
+    assert sum(KpiHourly.objects.values_list("ring_seconds", flat=True)) == 38  # held in the rollup itself

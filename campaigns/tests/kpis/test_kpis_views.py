@@ -3,12 +3,18 @@
 import csv
 import datetime
 import io
+import json
 
 import pytest
+import sqlparse
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from callcenter.models import AuditEvent
+from campaigns.selectors.kpis.figures import KpiFilter
 from campaigns.selectors.kpis.labels import person_name
+from campaigns.selectors.kpis.tables import GROUPINGS, kpi_tables
 from campaigns.services.kpis import refresh_kpi_rollups
 from campaigns.tests.factories_kpis import DAY, at, hand_dataset
 
@@ -311,3 +317,53 @@ def test_heat_map_of_an_operator_without_dials_says_there_are_no_calls(data, man
     assert response.context["totals"].logged_in_seconds == 3600
     heat = response.context["heat_maps"][0]["map"]
     assert heat["has_data"] is False
+
+
+def relations_read(captured: CaptureQueriesContext) -> set[str]:
+    """Every table (or partition) the plans of the captured reads scan, by EXPLAIN."""
+
+    def walk(plan):
+        if "Relation Name" in plan:
+            yield plan["Relation Name"]
+        for child in plan.get("Plans", []):
+            yield from walk(child)
+
+    relations = set()
+    with connection.cursor() as cursor:
+        for query in captured.captured_queries:
+            for statement in sqlparse.split(query["sql"]):
+                statement = statement.strip().rstrip(";")
+                if statement.upper().startswith(("SELECT", "WITH")):
+                    cursor.execute("EXPLAIN (FORMAT JSON) " + statement)
+                    document = cursor.fetchone()[0]
+                    relations |= set(walk((json.loads(document) if isinstance(document, str) else document)[0]["Plan"]))
+    return relations
+
+
+def test_kpi_pages_and_api_read_the_rollups_and_never_the_attempts(
+    data, manager, client_viewer, login, api_as, settings
+):
+    """The figures of the dashboard, the client page, the exports and the API, dialing figures
+    included, come from the rollups: no plan of theirs reads the attempt table or a partition of
+    it, so they cost the same whatever the number of calls."""
+    settings.CALLCENTER_PREPARED_STATEMENTS = False  # the captured statements are the SQL itself
+    data.y.client_viewers.add(client_viewer)
+    with CaptureQueriesContext(connection) as captured:
+        dashboard = login(manager).get(reverse("campaigns:dashboard"), DAY_QUERY)
+        assert login(client_viewer).get(reverse("campaigns:client_kpis"), DAY_QUERY).status_code == 200
+        assert login(manager).get(reverse("campaigns:kpi_export", args=["hour"]), DAY_QUERY).status_code == 200
+        for group_by in ("none", "day", "operator", "campaign"):
+            response = api_as(manager).get(
+                "/api/v1/kpis/", {"from": DAY.isoformat(), "to": DAY.isoformat(), "group_by": group_by}
+            )
+            assert response.status_code == 200
+    assert dashboard.status_code == 200
+    assert dashboard.context["totals"].answered == 3  # the talks: the dialing figures are there
+    read = relations_read(captured)
+    assert {"campaigns_kpidaily", "campaigns_kpihourprofile", "campaigns_kpioperatorhour"} <= read
+    assert not [relation for relation in read if relation.startswith("campaigns_callattempt")], read
+
+    # the check sees the attempts where they are read: the raw source of the same tables
+    with CaptureQueriesContext(connection) as captured:
+        kpi_tables(KpiFilter(date_from=DAY, date_to=DAY), list(GROUPINGS), source="raw")
+    assert [relation for relation in relations_read(captured) if relation.startswith("campaigns_callattempt")]
