@@ -106,7 +106,7 @@ def _version_rows(ids) -> dict:
 # refusal and pre-notice joins. A late attempt (logged after later calls of the customer) carries
 # the violation its arrival causes itself: next_call_at and the counts include the later calls.
 FLAGS = {
-    "dnc": "coalesce(dc.spans @> a.started_at OR dp.spans @> a.started_at, false)",
+    "dnc": "coalesce(cu.spans @> a.started_at OR dp.spans @> a.started_at, false)",
     # [start, end) of the local day; an end at midnight or equal to the start runs to midnight; an
     # end before the start wraps past midnight (scheduling._window_bounds).
     "window": (
@@ -124,12 +124,16 @@ FLAGS = {
         "((a.last_contact_at > a.started_at - v.cooloff AND a.previous_callback_at IS NULL)"
         " OR (a.is_contact AND a.callback_at IS NULL AND a.next_call_at < a.started_at + v.cooloff))"
     ),
-    # the refusal filed in the campaign's own scope, or in the policy's wider scope
-    "refusal": "(v.no_resolicit AND a.started_at > LEAST(rc.refused_at, rs.refused_at))",
+    # the refusal filed in the campaign's own scope (r0), or in the policy's wider scope under the
+    # campaign's product or company at the moment of the call (marks_sql fills in the columns)
+    "refusal": (
+        "(v.no_resolicit AND a.started_at > LEAST(cu.r0,"
+        " CASE v.refusal_scope WHEN 'product' THEN {by_product} WHEN 'company' THEN {by_company} END))"
+    ),
     "disclosure": "(v.disclosure_required AND a.is_contact AND NOT a.disclosure_confirmed)",
     # the campaign's pre-notice days at the moment of the call (its terms, not the policy's)
     "prenotice": (
-        "(v.prenotice_days IS NOT NULL AND (pn.first_sent_on IS NULL OR pn.first_sent_on >"
+        "(v.prenotice_days IS NOT NULL AND (cu.first_sent_on IS NULL OR cu.first_sent_on >"
         " (a.started_at AT TIME ZONE %(center_tz)s)::date - v.prenotice_days))"
     ),
 }
@@ -173,33 +177,51 @@ def registry_sql() -> str:
     """
 
 
-def _terms_case(name: str, count: int) -> str:
-    """The campaign's term `name` in force when the attempt started: its terms versions
-    (CampaignTermsVersion, oldest first) as parameters %(terms_from_i)s and %(terms_<name>_i)s; the
-    first version also covers the calls before it."""
-    value = f"%(terms_{name}_{{}})s"
-    if count == 1:
-        return value.format(0)
+@dataclass(frozen=True)
+class TermsShape:
+    """What the statement's text depends on: the campaign's terms versions (count) and, for each,
+    which refusal key column (r<k> of the per-customer map) is its product's and its company's;
+    `keys` refusal keys in all, r0 being the campaign's own."""
+
+    count: int
+    product_columns: tuple[int, ...]
+    company_columns: tuple[int, ...]
+    keys: int
+
+
+def _by_terms(expressions: list[str]) -> str:
+    """The expression of the campaign's terms version in force when the attempt started
+    (%(terms_from_i)s, oldest first); the first version also covers the calls before it."""
+    if len(expressions) == 1:
+        return expressions[0]
     branches = " ".join(
-        f"WHEN a.started_at >= %(terms_from_{i})s THEN {value.format(i)}" for i in range(count - 1, 0, -1)
+        f"WHEN a.started_at >= %(terms_from_{i})s THEN {expressions[i]}" for i in range(len(expressions) - 1, 0, -1)
     )
-    return f"CASE {branches} ELSE {value.format(0)} END"
+    return f"CASE {branches} ELSE {expressions[0]} END"
 
 
-def marks_sql(terms: int) -> str:
+def marks_sql(terms: TermsShape) -> str:
     """One row per attempt of the campaign in the period: id, version (0: none), local date and
     one boolean column per rule of FLAGS. Parameters %(campaign)s, %(start)s, %(end)s,
-    %(center_tz)s, the campaign's `terms` versions (_terms_case) and the default policy's values
-    %(d_*)s.
+    %(center_tz)s, the registry arrays (registry_sql), the refusal keys %(refusal_key_k)s, the
+    campaign's terms versions (%(terms_from_i)s, %(terms_prenotice_days_i)s) and the default
+    policy's values %(d_*)s.
 
-    Every join is on a relation unique by its key, read as a set (no aggregate over the attempts'
-    customers): PostgreSQL then builds each hash table once, shared by the parallel workers
-    (an aggregated relation is built again by every worker)."""
+    Two joins per attempt: the registry by number, and one map per customer of everything else
+    (registry entries on customers, refusals, pre-notices). Every join probed per attempt costs
+    about as much as the scan itself, so they are kept to these two."""
     flags = ",\n".join(f"{flag} AS {rule}" for rule, flag in FLAGS.items())
     version_columns = (
         "w_start, w_end, max_attempts, per_day, gap, cap_attempts, cooloff, no_resolicit, refusal_scope,"
         " disclosure_required"
     )
+    refused = ",\n".join(
+        f"min(x.refused_at) FILTER (WHERE x.scope_key = %(refusal_key_{k})s) AS r{k}" for k in range(terms.keys)
+    )
+    keys = ", ".join(f"%(refusal_key_{k})s" for k in range(terms.keys))
+    prenotice_days = _by_terms([f"%(terms_prenotice_days_{i})s" for i in range(terms.count)])
+    by_product = _by_terms([f"cu.r{k}" for k in terms.product_columns])
+    by_company = _by_terms([f"cu.r{k}" for k in terms.company_columns])
     return f"""
     WITH versions ({"id, " + version_columns}) AS (
         SELECT v.id, v.call_window_start, v.call_window_end, v.max_attempts, v.max_attempts_per_day,
@@ -209,20 +231,29 @@ def marks_sql(terms: int) -> str:
                v.no_resolicit_after_refusal, v.refusal_scope, v.disclosure_required
         FROM campaigns_callingpolicyversion v
     ),
-    -- the registry's entries (registry_sql, read before), when each was in force
     dnc_numbers AS (
         SELECT n.number, range_agg(n.span) AS spans
         FROM unnest(%(dnc_numbers)s::text[], %(dnc_number_spans)s::tstzrange[]) n(number, span)
         GROUP BY n.number
     ),
-    dnc_customers AS (
-        SELECT c.customer_id, range_agg(c.span) AS spans
-        FROM unnest(%(dnc_customers)s::bigint[], %(dnc_customer_spans)s::tstzrange[]) c(customer_id, span)
-        GROUP BY c.customer_id
-    ),
-    first_notices AS (
-        SELECT pn.customer_id, min(pn.sent_on) AS first_sent_on FROM campaigns_prenotice pn
-        WHERE pn.campaign_id = %(campaign)s GROUP BY pn.customer_id
+    -- one row per customer with a registry entry, a refusal or a notice: one join per attempt
+    -- (one aggregate over a union, not full joins: it stays parallel)
+    customers AS (
+        SELECT x.customer_id, range_agg(x.span) FILTER (WHERE x.span IS NOT NULL) AS spans,
+               {refused},
+               min(x.sent_on) AS first_sent_on
+        FROM (
+            -- the registry's entries on customers, read before (registry_sql)
+            SELECT c.customer_id, c.span, NULL AS scope_key, NULL::timestamptz AS refused_at, NULL::date AS sent_on
+            FROM unnest(%(dnc_customers)s::bigint[], %(dnc_customer_spans)s::tstzrange[]) c(customer_id, span)
+            UNION ALL
+            -- the refusals filed under the campaign's keys in each scope (computed before)
+            SELECT r.customer_id, NULL, r.scope_key, r.refused_at, NULL FROM campaigns_refusal r
+            WHERE r.scope_key IN ({keys})
+            UNION ALL
+            SELECT pn.customer_id, NULL, NULL, NULL, pn.sent_on FROM campaigns_prenotice pn
+            WHERE pn.campaign_id = %(campaign)s
+        ) x GROUP BY x.customer_id
     )
     SELECT a.id, a.policy_version_id AS version, a.local_date,
     {flags}
@@ -240,23 +271,15 @@ def marks_sql(terms: int) -> str:
                coalesce(vv.no_resolicit, %(d_no_resolicit)s) AS no_resolicit,
                coalesce(vv.refusal_scope, %(d_refusal_scope)s) AS refusal_scope,
                coalesce(vv.disclosure_required, %(d_disclosure)s) AS disclosure_required,
-               ({_terms_case("prenotice_days", terms)})::integer AS prenotice_days,
-               CASE coalesce(vv.refusal_scope, %(d_refusal_scope)s)
-                   WHEN 'product' THEN {_terms_case("key_product", terms)}
-                   WHEN 'company' THEN {_terms_case("key_company", terms)}
-               END AS wider_refusal_key
+               ({prenotice_days})::integer AS prenotice_days
     ) v
-    LEFT JOIN dnc_customers dc ON dc.customer_id = a.customer_id
+    LEFT JOIN customers cu ON cu.customer_id = a.customer_id
     LEFT JOIN dnc_numbers dp ON dp.number = a.phone
-    -- refusals are unique by (customer, scope key)
-    LEFT JOIN campaigns_refusal rc ON rc.customer_id = a.customer_id AND rc.scope_key = %(key_campaign)s
-    LEFT JOIN campaigns_refusal rs ON rs.customer_id = a.customer_id AND rs.scope_key = v.wider_refusal_key
-    LEFT JOIN first_notices pn ON pn.customer_id = a.customer_id
     WHERE a.campaign_id = %(campaign)s AND a.started_at >= %(start)s AND a.started_at < %(end)s
-    """
+    """.replace("{by_product}", by_product).replace("{by_company}", by_company)
 
 
-def report_sql(terms: int) -> str:
+def report_sql(terms: TermsShape) -> str:
     """The statement (marks_sql(terms)): per policy version and local date, the attempts and each
     rule's violations with their least and greatest attempt id. Partial aggregates of built-in
     parallel-safe aggregates only (array_agg is not, in PostgreSQL 15), so it runs in parallel."""
@@ -273,8 +296,8 @@ def report_sql(terms: int) -> str:
 
 
 def _parameters(campaign: Campaign, start: dt.datetime, end: dt.datetime) -> dict:
-    """The statement's parameters; "terms" is the number of the campaign's terms versions
-    (marks_sql's argument)."""
+    """The statement's parameters; "terms" is the shape of the campaign's terms (marks_sql's
+    argument)."""
     default = CallingPolicy()
     # The campaign's refusal keys and pre-notice days in each of its terms versions, computed once
     # (a function call per row would also keep the statement from running in parallel).
@@ -300,24 +323,31 @@ def _parameters(campaign: Campaign, start: dt.datetime, end: dt.datetime) -> dic
         key_campaign = cursor.fetchone()[0]
         cursor.execute(registry_sql(), {"campaign": campaign.pk})
         registry = cursor.fetchone()
+    # the refusal keys in all: the campaign's own first (r0), then each version's product's and
+    # company's (the same key once)
+    keys = [key_campaign]
+    columns = {"product": [], "company": []}
     terms = {}
     for i, (created_at, prenotice_days, key_product, key_company) in enumerate(versions):
-        terms.update(
-            {
-                f"terms_from_{i}": created_at,
-                f"terms_prenotice_days_{i}": prenotice_days,
-                f"terms_key_product_{i}": key_product,
-                f"terms_key_company_{i}": key_company,
-            }
-        )
+        for scope, key in (("product", key_product), ("company", key_company)):
+            if key not in keys:
+                keys.append(key)
+            columns[scope].append(keys.index(key))
+        terms.update({f"terms_from_{i}": created_at, f"terms_prenotice_days_{i}": prenotice_days})
+    shape = TermsShape(
+        count=len(versions),
+        product_columns=tuple(columns["product"]),
+        company_columns=tuple(columns["company"]),
+        keys=len(keys),
+    )
     return {
         "dnc_customers": registry[0],
         "dnc_customer_spans": registry[1],
         "dnc_numbers": registry[2],
         "dnc_number_spans": registry[3],
-        "key_campaign": key_campaign,
-        "terms": len(versions),
+        "terms": shape,
         **terms,
+        **{f"refusal_key_{k}": key for k, key in enumerate(keys)},
         "campaign": campaign.pk,
         "start": start,
         "end": end,
