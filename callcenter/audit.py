@@ -192,9 +192,11 @@ def redact_events(
     ({"app.model": {ids}}, read through the (object_type, object_id) index), each occurrence of a
     key of `replacements` by its value (an erased number by its hash, a name by a placeholder);
     free-text details (FREE_TEXT_KEYS) are emptied. Each rewritten event carries "redacted_for":
-    `marker`; the admin site's own log of those objects loses its labels the same way. One UPDATE,
-    then an `audit.redacted` event about `about` ("app.model", id): who, when, how many. Returns
-    how many events were rewritten.
+    `marker`; the admin site's own log of those objects loses its labels the same way. The months
+    of the trail moved to the archive schema (callcenter.partitions.archived_months, read from the
+    catalog now) are rewritten the same way, through the same trigger, which the archived tables
+    carry. One UPDATE per table, then an `audit.redacted` event about `about` ("app.model", id):
+    who, when, how many. Returns how many events were rewritten.
     Only a personal-data erasure calls this (callcenter.history.audit_redaction)."""
     from django.contrib.admin.models import LogEntry
     from django.contrib.contenttypes.models import ContentType
@@ -207,16 +209,20 @@ def redact_events(
     for object_type, ids in targets.items():
         if ids:
             concerned |= Q(object_type=object_type, object_id__in=sorted(str(pk) for pk in ids))
-    rows = []
-    for pk, summary, data in AuditEvent.objects.filter(concerned).values_list("pk", "summary", "data"):
-        data = _redacted(data if isinstance(data, dict) else {"value": data}, pairs)
-        data["redacted_for"] = marker
-        rows.append((pk, _redacted(summary, pairs)[:500], json.dumps(data)))
+    live = AuditEvent.objects.filter(concerned).values_list("pk", "summary", "data")
+    found = {AuditEvent._meta.db_table: list(live), **_archived_events(targets)}
+    rows_by_table = {}
+    for table, events in found.items():
+        for pk, summary, data in events:
+            data = _redacted(data if isinstance(data, dict) else {"value": data}, pairs)
+            data["redacted_for"] = marker
+            rows_by_table.setdefault(table, []).append((pk, _redacted(summary, pairs)[:500], json.dumps(data)))
+    rewritten = sum(len(rows) for rows in rows_by_table.values())
     with audit_redaction(marker):
-        if rows:
-            with connection.cursor() as cursor:
+        with connection.cursor() as cursor:
+            for table, rows in rows_by_table.items():
                 cursor.execute(
-                    f"UPDATE {AuditEvent._meta.db_table} e SET summary = r.summary, data = r.data::jsonb"
+                    f"UPDATE {table} e SET summary = r.summary, data = r.data::jsonb"
                     " FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS r(id, summary, data) WHERE e.id = r.id",
                     [list(column) for column in zip(*rows, strict=True)],
                 )
@@ -233,8 +239,37 @@ def redact_events(
             action="audit.redacted",
             object_type=about[0],
             object_id=str(about[1]),
-            summary=f"{marker}: {len(rows)}",
+            summary=f"{marker}: {rewritten}",
             redaction=marker,
-            events=len(rows),
+            events=rewritten,
+            archived_events=rewritten - len(rows_by_table.get(AuditEvent._meta.db_table, [])),
         )
-    return len(rows)
+    return rewritten
+
+
+def _archived_events(targets: dict[str, set]) -> dict[str, list]:
+    """{qualified table: [(id, summary, data)]}: the events about `targets` in the months of the
+    trail moved to the archive schema, in one statement (each archived month keeps the
+    (object_type, object_id) index it had as a partition: one index probe per object and month)."""
+    from .partitions import archived_months
+
+    keys = [(object_type, str(pk)) for object_type, ids in sorted(targets.items()) for pk in sorted(ids, key=str)]
+    with connection.cursor() as cursor:
+        tables = list(archived_months(cursor, AuditEvent._meta.db_table).values())
+        if not tables or not keys:
+            return {}
+        reads = " UNION ALL ".join(
+            f"SELECT %s::text, e.id, e.summary, e.data FROM {table} e JOIN concerned k"
+            " ON e.object_type = k.object_type AND e.object_id = k.object_id"
+            for table in tables
+        )
+        types, ids = [key[0] for key in keys], [key[1] for key in keys]
+        cursor.execute(
+            "WITH concerned AS MATERIALIZED (SELECT * FROM unnest(%s::text[], %s::text[]) AS k(object_type, object_id))"
+            f" {reads}",
+            [types, ids, *tables],
+        )
+        found = {}
+        for table, pk, summary, data in cursor.fetchall():
+            found.setdefault(table, []).append((pk, summary, json.loads(data) if isinstance(data, str) else data))
+        return found

@@ -284,19 +284,27 @@ def retention_months(table: str) -> int:
     return int(getattr(settings, TABLES[table][1], 0) or 0)
 
 
-def archived_through(cursor, table: str) -> dt.datetime | None:
-    """The end of the last month of `table` moved to the archive schema (rows before it are read
-    from the archive, or from rollups), or None."""
+def archived_months(cursor, table: str) -> dict[dt.date, str]:
+    """The monthly partitions of `table` moved to the archive schema, by month: their qualified
+    names (`archive."<table>_pYYYY_MM"`), read from the catalog each time (archive_history adds
+    months, an administrator may drop one)."""
     cursor.execute(
         "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname = %s AND c.relname LIKE %s AND c.relkind = 'r'",
         [ARCHIVE_SCHEMA, f"{table}\\_p%"],
     )
-    months = []
+    found = {}
     for (name,) in cursor.fetchall():
         match = _MONTH_SUFFIX.search(name)
         if match and name == partition_name(table, dt.date(int(match[1]), int(match[2]), 1)):
-            months.append(dt.date(int(match[1]), int(match[2]), 1))
+            found[dt.date(int(match[1]), int(match[2]), 1)] = f"{_q(ARCHIVE_SCHEMA)}.{_q(name)}"
+    return dict(sorted(found.items()))
+
+
+def archived_through(cursor, table: str) -> dt.datetime | None:
+    """The end of the last month of `table` moved to the archive schema (rows before it are read
+    from the archive, or from rollups), or None."""
+    months = archived_months(cursor, table)
     return month_start(add_months(max(months), 1)) if months else None
 
 

@@ -48,15 +48,20 @@ def audit_client_viewers(sender, instance, action, reverse, pk_set, **kwargs):
 
 @receiver(customer_erased, dispatch_uid="campaigns.erase_customer_calls")
 def erase_customer_calls(sender, customer_id, hash, by, **kwargs):
-    """A deletion request (contacts.services.erasure): the customer's calls keep their times and
-    outcomes for the KPIs, but their numbers become hashes and what was written about the person
-    (notes, script answers, an appointment's notes and place, a debt's account reference) is
-    cleared or hashed; entries still open are blocked. Runs in the erasure's transaction, where the
-    history guard is open. Returns the objects the audit trail may name the person under and the
-    values that stand for them, for the erasure to redact."""
+    """A deletion request (contacts.services.erasure): the customer's calls, in the live table and
+    in the months moved to the archive schema, keep their times and outcomes for the KPIs, but
+    their numbers become hashes and what was written about the person (notes, script answers, an
+    appointment's notes and place, a debt's account reference) is cleared or hashed; entries still
+    open are blocked. Runs in the erasure's transaction, where the history guard is open. Returns
+    the objects the audit trail may name the person under and the values that stand for them, for
+    the erasure to redact."""
     from .models import Appointment, CallAttempt, CallListEntry, Debt, PreNotice
+    from .services.history_archive import archived_attempts_of, erase_archived_attempts
 
+    # The months of attempts moved to the archive schema hold the same columns: erased alike.
+    archived = archived_attempts_of(customer_id)
     phones = set(CallAttempt.objects.filter(customer_id=customer_id).order_by().values_list("phone", flat=True))
+    phones |= {phone for _table, _id, phone in archived}
     phones |= set(CallListEntry.objects.filter(customer_id=customer_id).order_by().values_list("phone", flat=True))
     hashed = {phone: hash(phone) for phone in phones if phone and not phone.startswith("#")}
     registered = set(
@@ -68,6 +73,7 @@ def erase_customer_calls(sender, customer_id, hash, by, **kwargs):
         for phone, digest in hashed.items():
             CallAttempt.objects.filter(customer_id=customer_id, phone=phone).update(phone=digest)
         CallAttempt.objects.filter(customer_id=customer_id).exclude(notes="", answers={}).update(notes="", answers={})
+        erase_archived_attempts(customer_id, hashed, {table for table, _id, _phone in archived})
     for phone, digest in hashed.items():
         CallListEntry.objects.filter(customer_id=customer_id, phone=phone).update(phone=digest)
         if digest not in registered:  # a number dialed once that the customer no longer had
@@ -101,7 +107,8 @@ def erase_customer_calls(sender, customer_id, hash, by, **kwargs):
             ),
             CallAttempt._meta.label_lower: set(
                 CallAttempt.objects.filter(customer_id=customer_id).order_by().values_list("pk", flat=True)
-            ),
+            )
+            | {attempt_id for _table, attempt_id, _phone in archived},
             Appointment._meta.label_lower: set(
                 Appointment.objects.filter(customer_id=customer_id).order_by().values_list("pk", flat=True)
             ),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from callcenter.partitions import TABLES, archive_partition, partitions_to_archive
+from callcenter.partitions import TABLES, archive_partition, archived_months, partitions_to_archive
 
 from .kpis import lock_counted_attempts, refresh_kpi_rollups
 
@@ -63,3 +63,44 @@ def archive_old_months(*, now=None, dry_run: bool = False) -> list[ArchivedMonth
                 result.rows = archive_partition(cursor, table, name)
                 result.archived = True
     return results
+
+
+# ------------------------------------------------------------------ erasure in the archived months
+
+
+def archived_attempts_of(customer_id: int) -> list[tuple[str, int, str]]:
+    """(qualified table, id, number dialed) of the customer's attempts in the months moved to the
+    archive schema, in one statement over the archived tables found in the catalog now (each keeps
+    the (customer, started_at) index it had as a partition: one index probe per month)."""
+    with connection.cursor() as cursor:
+        tables = list(archived_months(cursor, ATTEMPTS_TABLE).values())
+        if not tables:
+            return []
+        cursor.execute(
+            " UNION ALL ".join(f"SELECT %s::text, id, phone FROM {table} WHERE customer_id = %s" for table in tables),
+            [value for table in tables for value in (table, customer_id)],
+        )
+        return cursor.fetchall()
+
+
+def erase_archived_attempts(customer_id: int, hashed: dict[str, str], tables) -> int:
+    """In each archived table of `tables`, the customer's attempts get what the live ones get:
+    the number dialed replaced by its hash (`hashed`: number -> hash, computed by the caller, the
+    key never reaches the database), notes and script answers cleared; nothing else. The caller
+    opens the attempts' narrow door (callcenter.history.attempt_erasure), which the archived
+    tables' triggers (moved with them by archive_partition) check as the live table's do. Returns
+    the rows changed."""
+    numbers, digests = sorted(hashed), [hashed[number] for number in sorted(hashed)]
+    changed = 0
+    with connection.cursor() as cursor:
+        for table in sorted(set(tables)):
+            cursor.execute(
+                f"UPDATE {table} a SET notes = '', answers = '{{}}'::jsonb,"
+                " phone = coalesce((SELECT m.digest FROM unnest(%s::text[], %s::text[]) AS m(number, digest)"
+                " WHERE m.number = a.phone), a.phone)"
+                " WHERE a.customer_id = %s"
+                " AND (a.notes <> '' OR a.answers <> '{}'::jsonb OR a.phone = ANY(%s::text[]))",
+                [numbers, digests, customer_id, numbers],
+            )
+            changed += cursor.rowcount
+    return changed
