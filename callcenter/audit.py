@@ -81,6 +81,7 @@ ACTION_LABELS = {
     "integration.created": _("Integration account created"),
     "import.done": _("Import finished"),
     "import.failed": _("Import failed"),
+    "import.files_deleted": _("Uploaded files of past imports deleted (retention)"),
     "list.build_requested": _("Call list build requested"),
     "list.built": _("Call list built"),
     "list.pause": _("Call list paused"),

@@ -320,6 +320,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=4, minute=10),
         "options": {"expires": 3 * 3600},
     },
+    # Imports: the uploaded files of imports finished UPLOAD_RETENTION_DAYS ago are deleted.
+    "imports-delete-expired-uploads": {
+        "task": "contacts.tasks.imports.delete_expired_uploads",
+        "schedule": crontab(hour=4, minute=15),
+        "options": {"expires": 3 * 3600},
+    },
     # API tokens expired or revoked a month ago are deleted (the audit trail keeps their story).
     "api-tokens-delete-old": {
         "task": "callcenter.tasks.delete_old_api_tokens",
@@ -382,6 +388,9 @@ PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "JP")
 # Keep it for good: a new key stops matching the numbers erased before it.
 ERASURE_HASH_KEY = env_str("ERASURE_HASH_KEY", "") or SECRET_KEY
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024)
+# Days an import's uploaded file is kept after the run finished (a customer list is personal data;
+# the job's summary and error report stay): contacts.services.imports.delete_expired_uploads.
+UPLOAD_RETENTION_DAYS = env_int("UPLOAD_RETENTION_DAYS", 30)
 # An .xlsx file is refused before it is opened when it would unpack to more than
 # XLSX_MAX_UNPACKED_BYTES, or when a part of it packs more tightly than a spreadsheet does (a zip
 # bomb); reading a sheet stops after XLSX_MAX_EMPTY_ROWS empty rows in a row.

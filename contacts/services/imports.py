@@ -52,6 +52,7 @@ __all__ = [
     "run_import",
     "discard_upload",
     "discard_stale_uploads",
+    "delete_expired_uploads",
 ]
 
 
@@ -198,7 +199,7 @@ def discard_upload(*, path: str) -> None:
 
 def discard_stale_uploads(*, older_than: timedelta = timedelta(days=1)) -> int:
     """Delete uploads left in the mapping step for longer than `older_than`. Files of imports
-    that ran are kept: they are the record of what was loaded."""
+    that ran are kept until UPLOAD_RETENTION_DAYS after the run (delete_expired_uploads)."""
     try:
         # Not exists(UPLOAD_DIR): an object store has no folders, only names with a prefix.
         folders, _files = default_storage.listdir(UPLOAD_DIR)
@@ -215,6 +216,38 @@ def discard_stale_uploads(*, older_than: timedelta = timedelta(days=1)) -> int:
                 default_storage.delete(path)
                 removed += 1
     return removed
+
+
+def delete_expired_uploads(*, now=None) -> int:
+    """Delete the uploaded files of imports that finished (done or failed) more than
+    UPLOAD_RETENTION_DAYS ago: a customer list holds personal data, kept only as long as a
+    question about the run may come (was this row in the file?). The job keeps its summary (file
+    name, counts, message) and its error report, which an erasure redacts; its file name is
+    emptied, so the file is not looked for again. One `import.files_deleted` event says which jobs
+    lost their file. Returns how many files were deleted."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=max(int(settings.UPLOAD_RETENTION_DAYS), 0))
+    expired = (
+        ImportJob.objects.filter(status__in=[ImportJob.Status.DONE, ImportJob.Status.FAILED], finished_at__lt=cutoff)
+        .exclude(file="")
+        .order_by("pk")
+        .values_list("pk", "file")
+    )
+    deleted = []
+    for job_id, name in expired:
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        ImportJob.objects.filter(pk=job_id, file=name).update(file="")
+        deleted.append(job_id)
+    if deleted:
+        record_event(
+            actor=None,
+            action="import.files_deleted",
+            summary=f"{len(deleted)} (UPLOAD_RETENTION_DAYS={settings.UPLOAD_RETENTION_DAYS})",
+            jobs=deleted,
+            retention_days=settings.UPLOAD_RETENTION_DAYS,
+        )
+    return len(deleted)
 
 
 def _check_upload_path(path: str) -> None:

@@ -16,3 +16,10 @@ def run_import_job(job_id: int) -> dict:
 def discard_stale_uploads() -> dict:
     """Delete uploads abandoned in the mapping step (scheduled daily in CELERY_BEAT_SCHEDULE)."""
     return {"removed": imports.discard_stale_uploads()}
+
+
+@shared_task
+def delete_expired_uploads() -> dict:
+    """Delete the uploaded files of imports finished more than UPLOAD_RETENTION_DAYS ago
+    (scheduled daily in CELERY_BEAT_SCHEDULE)."""
+    return {"deleted": imports.delete_expired_uploads()}

@@ -126,3 +126,19 @@ def test_a_worker_sharing_no_disk_with_the_web_process_reads_the_upload(
     assert (job.status, job.created_count) == (ImportJob.Status.DONE, 3), job.message
     assert Customer.objects.count() == 3
     assert not (tmp_path / "worker-disk").exists()
+
+
+@pytest.mark.django_db
+def test_files_of_imports_past_the_retention_are_deleted_from_the_object_store(
+    storage_url, object_store, supervisor, settings
+):
+    from django.utils import timezone
+
+    _endpoint, client = object_store
+    settings.UPLOAD_RETENTION_DAYS = 30
+    old, recent = run_import(supervisor, csv_file(name="old.csv")), run_import(supervisor, csv_file(name="recent.csv"))
+    ImportJob.objects.filter(pk=old.pk).update(finished_at=timezone.now() - timedelta(days=31))
+    assert imports.delete_expired_uploads() == 1
+    assert stored_names(client, storage_url) == [recent.file.name]
+    old.refresh_from_db()
+    assert (old.file.name, old.created_count) == ("", 3)
