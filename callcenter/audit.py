@@ -62,6 +62,7 @@ ACTION_LABELS = {
     "export.compliance": _("Compliance report exported"),
     "customer.erased": _("Customer erased on request"),
     "audit.redacted": _("Personal data removed from audit events (erasure)"),
+    "uploads.erased": _("Erased customer's rows removed from kept import files"),
     "kpis.export": _("KPIs exported"),
     "dispatch.release_hold": _("Held call released"),
     "agent.signed_off_logout": _("Operator signed off at logout"),

@@ -21,3 +21,4 @@ class AdvisoryLock(enum.IntEnum):
     STARTING_IMPORT = 5_105_102  # queuing the import of one upload (hashtext of its path)
     DNC_REQUEST = 5_105_103  # one do-not-call request (hashtext of number|customer|campaign)
     ERASED_NUMBERS = 5_105_104  # erasures (exclusive) against numbers being stored (shared); key 0
+    KEPT_UPLOADS = 5_105_105  # rewriting or deleting the kept files of past imports; key 0

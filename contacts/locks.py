@@ -22,7 +22,9 @@ is being erased is either seen by the erasure (which then keeps a plain entry on
 after the erasure committed (and finds the hash). Writers of numbers do not wait for each other.
 
 Imports: one job per upload (`lock_import_start`), and one worker per job
-(`try_lock_import_run`: Celery redelivers an unacknowledged task).
+(`try_lock_import_run`: Celery redelivers an unacknowledged task). The kept files of past imports
+are rewritten (an erasure) or deleted (their retention) one task at a time (`lock_kept_uploads`):
+a file being rewritten is not deleted meanwhile and then saved again, nor rewritten twice at once.
 
 A service that changes one row locks it where it reads it (`select_for_update`), as the ORM does.
 """
@@ -76,3 +78,10 @@ def lock_erased_numbers(cursor, *, shared: bool) -> None:
     """An erasure takes it exclusive, a writer of numbers shared, until its transaction ends."""
     function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     cursor.execute(f"SELECT {function}(%s, 0)", [int(AdvisoryLock.ERASED_NUMBERS)])
+
+
+def lock_kept_uploads() -> None:
+    """Rewriting or deleting the kept files of past imports waits for another such task (this
+    transaction)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, 0)", [int(AdvisoryLock.KEPT_UPLOADS)])

@@ -59,7 +59,13 @@ def held_advisory_namespaces() -> set[int]:
 @pytest.mark.django_db
 def test_each_lock_function_takes_its_namespace_of_the_table():
     from campaigns.locks import lock_campaign_lists, lock_operator, try_lock_customer_for_dispatch
-    from contacts.locks import lock_dnc_request, lock_import_start, try_lock_import_run, unlock_import_run
+    from contacts.locks import (
+        lock_dnc_request,
+        lock_import_start,
+        lock_kept_uploads,
+        try_lock_import_run,
+        unlock_import_run,
+    )
 
     def taken_by(take) -> set[int]:
         with transaction.atomic():
@@ -76,6 +82,7 @@ def test_each_lock_function_takes_its_namespace_of_the_table():
     assert taken_by(lambda: lock_campaign_lists(7)) == {AdvisoryLock.CAMPAIGN_LISTS}
     assert taken_by(lambda: with_cursor(lambda c: lock_dnc_request(c, "+81312345678||"))) == {AdvisoryLock.DNC_REQUEST}
     assert taken_by(lambda: lock_import_start("imports/x.csv")) == {AdvisoryLock.STARTING_IMPORT}
+    assert taken_by(lock_kept_uploads) == {AdvisoryLock.KEPT_UPLOADS}
     assert taken_by(lambda: try_lock_import_run(7)) == {AdvisoryLock.RUNNING_IMPORT}
     assert unlock_import_run(7)  # a session lock: released by hand
     assert AdvisoryLock.RUNNING_IMPORT not in held_advisory_namespaces()

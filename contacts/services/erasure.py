@@ -19,7 +19,9 @@ What `erase_customer` does, in one transaction (the history guards are opened fo
 - replaces the person's values in import error reports and, through the one rewrite the audit
   trail allows (callcenter.audit.redact_events), in the audit events about the customer and the
   objects the apps name them under; that rewrite is audited (`audit.redacted`);
-- records `customer.erased` in the audit trail (who, when, why; no personal data).
+- records `customer.erased` in the audit trail (who, when, why; no personal data);
+- once committed, queues the removal of the customer's rows from the kept files of past imports
+  (contacts.services.upload_erasure).
 
 The hash is compared where a number enters the database (`block_erased_numbers`: imports, the
 customer form and API, the console, any other save of a phone row through contacts.signals) and
@@ -212,6 +214,11 @@ def erase_customer(*, customer, by, reason: str) -> Customer:
             numbers=len(numbers),
             audit_events_redacted=redacted,
         )
+        # The kept files of past imports are rewritten once the erasure can no longer roll back.
+        from ..tasks.imports import erase_from_kept_uploads
+
+        erased_id = customer.pk
+        transaction.on_commit(lambda: erase_from_kept_uploads.delay(erased_id))
     customer.refresh_from_db()
     return customer
 

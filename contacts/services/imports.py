@@ -32,7 +32,7 @@ from ..imports import fields
 from ..imports.loaders import CustomerLoader, DncLoader
 from ..imports.pipeline import run_pipeline
 from ..imports.reading import ImportFileError, Inspection, inspect_file, normalise_encoding, read_rows
-from ..locks import lock_import_start, try_lock_import_run, unlock_import_run
+from ..locks import lock_import_start, lock_kept_uploads, try_lock_import_run, unlock_import_run
 from ..models import DoNotCall, ImportJob
 from ..phones import normalize_phone_kind
 
@@ -234,19 +234,21 @@ def delete_expired_uploads(*, now=None) -> int:
         .values_list("pk", "file")
     )
     deleted = []
-    for job_id, name in expired:
-        if default_storage.exists(name):
-            default_storage.delete(name)
-        ImportJob.objects.filter(pk=job_id, file=name).update(file="")
-        deleted.append(job_id)
-    if deleted:
-        record_event(
-            actor=None,
-            action="import.files_deleted",
-            summary=f"{len(deleted)} (UPLOAD_RETENTION_DAYS={settings.UPLOAD_RETENTION_DAYS})",
-            jobs=deleted,
-            retention_days=settings.UPLOAD_RETENTION_DAYS,
-        )
+    with transaction.atomic():
+        lock_kept_uploads()  # not while an erasure rewrites one of them (contacts/locks.py)
+        for job_id, name in expired:
+            if default_storage.exists(name):
+                default_storage.delete(name)
+            ImportJob.objects.filter(pk=job_id, file=name).update(file="")
+            deleted.append(job_id)
+        if deleted:
+            record_event(
+                actor=None,
+                action="import.files_deleted",
+                summary=f"{len(deleted)} (UPLOAD_RETENTION_DAYS={settings.UPLOAD_RETENTION_DAYS})",
+                jobs=deleted,
+                retention_days=settings.UPLOAD_RETENTION_DAYS,
+            )
     return len(deleted)
 
 

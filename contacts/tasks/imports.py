@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from ..services import imports
+from ..services import imports, upload_erasure
 
 
 @shared_task(acks_late=True)
@@ -23,3 +23,10 @@ def delete_expired_uploads() -> dict:
     """Delete the uploaded files of imports finished more than UPLOAD_RETENTION_DAYS ago
     (scheduled daily in CELERY_BEAT_SCHEDULE)."""
     return {"deleted": imports.delete_expired_uploads()}
+
+
+@shared_task(acks_late=True)
+def erase_from_kept_uploads(customer_id: int) -> dict:
+    """An erased customer's rows out of the kept files of past imports (queued by the erasure once
+    it committed; running it again changes nothing)."""
+    return upload_erasure.erase_from_kept_uploads(customer_id=customer_id)
