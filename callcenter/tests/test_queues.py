@@ -15,6 +15,8 @@ from contacts.tasks.imports import discard_stale_uploads
 EXPECTED_KIND = {
     "contacts.tasks.imports.run_import_job": "imports",
     "contacts.tasks.imports.discard_stale_uploads": "imports",
+    "contacts.tasks.imports.delete_expired_uploads": "imports",
+    "contacts.tasks.imports.erase_from_kept_uploads": "imports",
     "campaigns.tasks.setup.build_call_list_task": "lists",
     "campaigns.tasks.setup.apply_campaign_dates_task": "scheduling",
     "campaigns.tasks.console.schedule_entry_retry": "scheduling",
