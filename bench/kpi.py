@@ -53,7 +53,11 @@ def ensure_lists_and_segments():
         f"WHEN campaign_id = {campaign_id} AND id % 2 = {i % 2} THEN {list_id}"
         for i, (campaign_id, list_id) in enumerate(pairs)
     )
-    _execute(f"UPDATE campaigns_callattempt SET call_list_id = CASE {cases} END WHERE call_list_id IS NULL")
+    from callcenter.history import history_change
+
+    # attempts are append-only (callcenter/history.py): the bench's own rows, arranged once
+    with history_change("bench: spread the bench's attempts over their campaign's call lists"):
+        _execute(f"UPDATE campaigns_callattempt SET call_list_id = CASE {cases} END WHERE call_list_id IS NULL")
     _execute("VACUUM ANALYZE campaigns_callattempt")
 
 
