@@ -31,6 +31,9 @@ def english():
 
 AT = timezone.now().replace(microsecond=0)
 HOUR = datetime.timedelta(hours=1)
+# Ages count on the local date of AT: from 15:00 UTC on 31 December it is already the next year in
+# Tokyo, so the birth years below come from the local year, never AT's UTC year.
+LOCAL_YEAR = timezone.localdate(AT).year
 
 
 def days_ago(n):
@@ -44,7 +47,7 @@ def people(db):
     a = CustomerFactory(
         external_id="A",
         gender="female",
-        birth_date=datetime.date(AT.year - 36, 1, 1),
+        birth_date=datetime.date(LOCAL_YEAR - 36, 1, 1),
         prefecture="東京都",
         registered_at=days_ago(400),
         first_purchase_at=days_ago(300),
@@ -66,7 +69,7 @@ def people(db):
     b = CustomerFactory(
         external_id="B",
         gender="male",
-        birth_date=datetime.date(AT.year - 66, 1, 1),
+        birth_date=datetime.date(LOCAL_YEAR - 66, 1, 1),
         prefecture="大阪府",
         registered_at=days_ago(50),
         first_purchase_at=days_ago(200),
