@@ -98,8 +98,14 @@ def test_wallboard_shows_today_and_operators_by_state(data, manager, login):
     from campaigns.tests.factories_kpis import make_attempt, make_state
 
     now = timezone.now()
+    # The board counts the local day: shortly after midnight the call goes just after it instead.
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     make_attempt(
-        campaign=data.x, operator=data.a, started_at=now - datetime.timedelta(minutes=5), disposition="success", talk=60
+        campaign=data.x,
+        operator=data.a,
+        started_at=max(now - datetime.timedelta(minutes=5), midnight + datetime.timedelta(seconds=1)),
+        disposition="success",
+        talk=60,
     )
     make_state(operator=data.a, state="on_call", started_at=now - datetime.timedelta(minutes=3))
     make_state(operator=data.c, state="break", started_at=now - datetime.timedelta(minutes=12))
