@@ -41,7 +41,12 @@ def slots_url(held):
 
 
 def first_slot(salesperson):
-    return free_slots(salespeople=[salesperson], start=timezone.now().date() + dt.timedelta(days=1), days=1)[0]
+    """The salesperson's first slot the day after tomorrow (Tokyo). Not timezone.now().date(): from
+    15:00 UTC that UTC date is already yesterday in Tokyo, so "tomorrow" was today and its first
+    free slot only just cleared the two-hour lead, a booking posted a moment later could miss it;
+    and not tomorrow either: after 22:00 its first slots are within the lead too."""
+    start = timezone.localdate() + dt.timedelta(days=2)
+    return free_slots(salespeople=[salesperson], start=start, days=1)[0]
 
 
 def outcome_post(**fields):
