@@ -302,23 +302,24 @@ def _parameters(campaign: Campaign, start: dt.datetime, end: dt.datetime) -> dic
     # The campaign's refusal keys and pre-notice days in each of its terms versions, computed once
     # (a function call per row would also keep the statement from running in parallel).
     with connection.cursor() as cursor:
+        # (a campaign written around its trigger has no version: its terms as they are now)
         cursor.execute(
-            "SELECT v.created_at, v.prenotice_days,"
-            " campaigns_refusal_key('product', v.campaign_id, v.company, v.product),"
-            " campaigns_refusal_key('company', v.campaign_id, v.company, v.product)"
-            " FROM campaigns_campaigntermsversion v WHERE v.campaign_id = %s ORDER BY v.number",
-            [campaign.pk],
+            """
+            SELECT t.created_at, t.prenotice_days,
+                   campaigns_refusal_key('product', t.campaign_id, t.company, t.product),
+                   campaigns_refusal_key('company', t.campaign_id, t.company, t.product)
+            FROM (
+                SELECT v.number, v.created_at, v.prenotice_days, v.campaign_id, v.company, v.product
+                FROM campaigns_campaigntermsversion v WHERE v.campaign_id = %(campaign)s
+                UNION ALL
+                SELECT 0, NULL::timestamptz, k.prenotice_days, k.id, k.company, k.product
+                FROM campaigns_campaign k WHERE k.id = %(campaign)s
+                  AND NOT EXISTS (SELECT 1 FROM campaigns_campaigntermsversion v WHERE v.campaign_id = k.id)
+            ) t ORDER BY t.number
+            """,
+            {"campaign": campaign.pk},
         )
         versions = cursor.fetchall()
-        if not versions:  # a campaign written around its trigger: its terms as they are now
-            cursor.execute(
-                "SELECT NULL::timestamptz, k.prenotice_days,"
-                " campaigns_refusal_key('product', k.id, k.company, k.product),"
-                " campaigns_refusal_key('company', k.id, k.company, k.product)"
-                " FROM campaigns_campaign k WHERE k.id = %s",
-                [campaign.pk],
-            )
-            versions = cursor.fetchall()
         cursor.execute("SELECT campaigns_refusal_key('campaign', %s, '', '')", [campaign.pk])
         key_campaign = cursor.fetchone()[0]
         cursor.execute(registry_sql(), {"campaign": campaign.pk})
