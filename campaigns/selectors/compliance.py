@@ -210,7 +210,6 @@ def marks_sql(terms: TermsShape) -> str:
     Two joins per attempt: the registry by number, and one map per customer of everything else
     (registry entries on customers, refusals, pre-notices). Every join probed per attempt costs
     about as much as the scan itself, so they are kept to these two."""
-    flags = ",\n".join(f"{flag} AS {rule}" for rule, flag in FLAGS.items())
     version_columns = (
         "w_start, w_end, max_attempts, per_day, gap, cap_attempts, cooloff, no_resolicit, refusal_scope,"
         " disclosure_required"
@@ -222,6 +221,9 @@ def marks_sql(terms: TermsShape) -> str:
     prenotice_days = _by_terms([f"%(terms_prenotice_days_{i})s" for i in range(terms.count)])
     by_product = _by_terms([f"cu.r{k}" for k in terms.product_columns])
     by_company = _by_terms([f"cu.r{k}" for k in terms.company_columns])
+    flags = ",\n".join(
+        f"{flag.format(by_product=by_product, by_company=by_company)} AS {rule}" for rule, flag in FLAGS.items()
+    )
     return f"""
     WITH versions ({"id, " + version_columns}) AS (
         SELECT v.id, v.call_window_start, v.call_window_end, v.max_attempts, v.max_attempts_per_day,
@@ -276,7 +278,7 @@ def marks_sql(terms: TermsShape) -> str:
     LEFT JOIN customers cu ON cu.customer_id = a.customer_id
     LEFT JOIN dnc_numbers dp ON dp.number = a.phone
     WHERE a.campaign_id = %(campaign)s AND a.started_at >= %(start)s AND a.started_at < %(end)s
-    """.replace("{by_product}", by_product).replace("{by_company}", by_company)
+    """
 
 
 def report_sql(terms: TermsShape) -> str:

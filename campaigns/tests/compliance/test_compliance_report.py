@@ -419,3 +419,34 @@ def test_a_change_of_the_campaigns_terms_after_a_call_does_not_change_its_verdic
     rows = report_of(campaign)[0]
     assert rows["refusal"]["examples"] == [after_refusal.pk]
     assert rows["prenotice"]["examples"] == [unnoticed.pk]
+
+
+def test_a_campaign_without_a_terms_version_is_judged_by_its_terms_as_they_are(reference_data):
+    """A campaign row written around its trigger (a bulk load with the triggers off) has no terms
+    version: the report takes its product and pre-notice days from the campaign row itself."""
+    from campaigns.models import CampaignTermsVersion
+
+    policy = strict_policy(refusal_scope="product")
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        try:
+            campaign = CampaignFactory(
+                policy=policy, status=Campaign.Status.ACTIVE, company="東京光商事", product="光回線", prenotice_days=3
+            )
+        finally:
+            cursor.execute("SET session_replication_role = DEFAULT")
+    assert not CampaignTermsVersion.objects.filter(campaign=campaign).exists()
+    sister = CampaignFactory(policy=policy, company="東京光商事", product="光回線")
+    refused = entry(ready_list(sister))
+    past_attempt(entry=refused, at=at(0, 10), code="refused", attempt_number=1)
+    after_refusal = past_attempt(
+        entry=noticed(ready_list(campaign), customer=refused.customer), at=at(1, 10), attempt_number=1
+    )
+    unnoticed = past_attempt(entry=entry(ready_list(campaign)), at=at(1, 11), attempt_number=1)
+    noticed_in_time = past_attempt(entry=noticed(ready_list(campaign)), at=at(1, 12), attempt_number=1)
+
+    rows, report = report_of(campaign)
+    assert report.attempts_checked == 3
+    assert rows["refusal"]["examples"] == [after_refusal.pk]
+    assert rows["prenotice"]["examples"] == [unnoticed.pk]
+    assert noticed_in_time.pk not in {pk for row in rows.values() for pk in row["examples"]}
