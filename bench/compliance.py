@@ -100,6 +100,11 @@ def ensure_attempts(n: int, *, share: float, customers: int, reported, other) ->
         "ended_at": f"({start}) + interval '1 minute'",
         "disposition": disposition,
         "client_token": "NULL",
+        # (the notices exist before the attempts; what the attempt_first_notice trigger stores)
+        "first_notice_on": (
+            f"campaigns_first_notice({first_customer} + (g * 104729) % {customers},"
+            f" CASE WHEN {in_reported} THEN {reported.pk} ELSE {other.pk} END)"
+        ),
         **{flag: f"d.{flag}" for flag in CallAttempt.MEANING_FLAGS},
     }
     columns, expressions, params = _defaults_for(CallAttempt, explicit)

@@ -20,6 +20,7 @@ FACT_COLUMNS_COVERED = (
     "calls_in_cap_window",
     "calls_that_day",
     "round_position",
+    "first_notice_on",
 )
 
 
@@ -129,6 +130,10 @@ class CallAttempt(models.Model):
     # this one included.
     calls_that_day = models.PositiveIntegerField(null=True, blank=True, editable=False)
     round_position = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # The first pre-notice of the campaign sent to the customer, as the notices say now: set when
+    # the call is logged and again whenever a notice of the pair is recorded, changed or deleted
+    # (triggers of migration 0019_attempt_first_notice; the guard lets only that value through).
+    first_notice_on = models.DateField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     FACT_FIELDS = FACT_COLUMNS_COVERED

@@ -450,3 +450,48 @@ def test_a_campaign_without_a_terms_version_is_judged_by_its_terms_as_they_are(r
     assert rows["refusal"]["examples"] == [after_refusal.pk]
     assert rows["prenotice"]["examples"] == [unnoticed.pk]
     assert noticed_in_time.pk not in {pk for row in rows.values() for pk in row["examples"]}
+
+
+def test_a_notice_recorded_changed_or_deleted_after_the_calls_is_what_the_report_reads(setup):
+    """Each attempt stores the first notice of its pair (customer, campaign) as the notices say
+    now: a notice recorded later with an earlier date, a change of its date and its deletion all
+    reach the calls already logged, and nothing else may write that column."""
+    from django.db import DatabaseError, transaction
+
+    campaign, _other, mine, _theirs = setup
+    call = past_attempt(entry=entry(mine), at=at(1, 10), attempt_number=1)
+    assert call.first_notice_on is None
+    assert report_of(campaign)[0]["prenotice"]["examples"] == [call.pk]
+
+    late = PreNotice.objects.create(customer=call.customer, campaign=campaign, sent_on=MONDAY - dt.timedelta(days=2))
+    call.refresh_from_db()
+    assert call.first_notice_on == MONDAY - dt.timedelta(days=2)  # sent 3 days before the call: in time
+    assert report_of(campaign)[0]["prenotice"]["violations"] == 0
+
+    PreNotice.objects.filter(pk=late.pk).update(sent_on=MONDAY)  # only a day before: too late
+    call.refresh_from_db()
+    assert call.first_notice_on == MONDAY
+    assert report_of(campaign)[0]["prenotice"]["examples"] == [call.pk]
+
+    with pytest.raises(DatabaseError), transaction.atomic():
+        CallAttempt.objects.filter(pk=call.pk).update(first_notice_on=MONDAY - dt.timedelta(days=30))
+    with pytest.raises(DatabaseError), transaction.atomic():
+        CallAttempt.objects.filter(pk=call.pk).update(first_notice_on=MONDAY, notes="changed")
+
+    PreNotice.objects.filter(pk=late.pk).delete()
+    call.refresh_from_db()
+    assert call.first_notice_on is None
+    assert report_of(campaign)[0]["prenotice"]["examples"] == [call.pk]
+
+
+def test_the_pre_notice_counts_from_the_centers_midnight(setup):
+    """A notice sent N days before counts from 00:00 of the center's day N days after it: a call
+    a minute before is reported, a call at that midnight is not."""
+    campaign, _other, mine, _theirs = setup
+    sent_on = MONDAY - dt.timedelta(days=2)  # prenotice_days 3: calls from Tuesday 00:00 Tokyo
+    early = past_attempt(entry=entry(mine), at=at(0, 23, 59), attempt_number=1)
+    on_time = past_attempt(entry=entry(mine), at=at(1, 0, 0), attempt_number=1)
+    for call in (early, on_time):
+        PreNotice.objects.create(customer=call.customer, campaign=campaign, sent_on=sent_on)
+    rows = report_of(campaign)[0]
+    assert rows["prenotice"]["examples"] == [early.pk]
