@@ -51,8 +51,9 @@ CREATE TRIGGER prenotice_changed_from AFTER UPDATE ON campaigns_prenotice
 CREATE TRIGGER prenotice_deleted AFTER DELETE ON campaigns_prenotice
     REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION campaigns_prenotice_to_attempts();
 
--- the guard of 0014_attempt_erasure with a third door: first_notice_on set to what the notices say
--- (through to_jsonb: the archived months' tables share the guard and have no such column)
+-- the guard of 0014_attempt_erasure with a third door: first_notice_on changed, and to what the
+-- notices say (through to_jsonb: the archived months' tables share the guard and may have no such
+-- column); an UPDATE that changes nothing stays refused like any other
 CREATE OR REPLACE FUNCTION campaigns_attempt_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF coalesce(current_setting('callcenter.history_change', true), '') <> '' THEN
@@ -65,6 +66,7 @@ BEGIN
         RETURN NEW;
     END IF;
     IF TG_OP = 'UPDATE' AND to_jsonb(OLD) ? 'first_notice_on'
+       AND to_jsonb(NEW) -> 'first_notice_on' IS DISTINCT FROM to_jsonb(OLD) -> 'first_notice_on'
        AND to_jsonb(NEW) - 'first_notice_on' = to_jsonb(OLD) - 'first_notice_on'
        AND (to_jsonb(NEW) ->> 'first_notice_on')::date
            IS NOT DISTINCT FROM campaigns_first_notice(NEW.customer_id, NEW.campaign_id)

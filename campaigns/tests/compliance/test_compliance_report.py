@@ -477,6 +477,8 @@ def test_a_notice_recorded_changed_or_deleted_after_the_calls_is_what_the_report
         CallAttempt.objects.filter(pk=call.pk).update(first_notice_on=MONDAY - dt.timedelta(days=30))
     with pytest.raises(DatabaseError), transaction.atomic():
         CallAttempt.objects.filter(pk=call.pk).update(first_notice_on=MONDAY, notes="changed")
+    with pytest.raises(DatabaseError), transaction.atomic():  # the value it has: no change, refused as ever
+        CallAttempt.objects.filter(pk=call.pk).update(first_notice_on=MONDAY)
 
     PreNotice.objects.filter(pk=late.pk).delete()
     call.refresh_from_db()
