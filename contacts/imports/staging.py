@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from .converters import Invalid
 
 CHUNK_ROWS = 100_000  # rows per chunk: applied while the next is being read
+# The first chunk is smaller: PostgreSQL waits for it doing nothing (a second at CHUNK_ROWS).
+FIRST_CHUNK_ROWS = 10_000
 BATCH_ROWS = 2_000  # rows per COPY buffer on the row-by-row path
 # Chunks this large are checked and converted column by column with polars (columnar.py).
 COLUMNAR_MIN_ROWS = 1_000
@@ -198,7 +200,7 @@ def staged_chunks(
     smaller one row by row (a data frame costs more than it saves on a few rows)."""
     from . import columnar
 
-    chunk_rows = CHUNK_ROWS  # read at call time (tests make chunks small)
+    chunk_rows = min(FIRST_CHUNK_ROWS, CHUNK_ROWS)  # read at call time (tests make chunks small)
     stager = RowStager(
         columns=columns, phones=phones, required=required, unique=unique, width=width, normalize_phone=normalize_phone
     )
@@ -212,7 +214,7 @@ def staged_chunks(
             if vectorized is None and len(chunk) >= COLUMNAR_MIN_ROWS:
                 vectorized = columnar.ColumnarStager(stager, phone_region=phone_region)
             yield _stage_chunk(stager, vectorized, chunk), total
-            chunk = []
+            chunk, chunk_rows = [], CHUNK_ROWS
     if chunk or not total:
         total += len(chunk)
         if vectorized is None and len(chunk) >= COLUMNAR_MIN_ROWS:
