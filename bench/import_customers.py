@@ -8,6 +8,8 @@ unallocated ranges (070-0…, 090-0…: invalid, left to phonenumbers; 080-0… 
 0800 range); cached in bench/.data/), then in its own database (<DATABASE name>_bench_imports, emptied first):
 1. imports it into an empty customer table (every row created),
 2. imports the same file again (nothing changes: every row unchanged),
+   (with --into-stored: then the same rows under new customer IDs, as many new customers into the
+   table holding the first import's, through its indexes),
 3. copies the same file with psql's \\copy into a bare table of text columns: the floor that any
    loader of this file has to pay to read it, measured in the same run on the same machine;
 4. inserts the same customers with one plain INSERT … SELECT into the emptied table (rolled back):
@@ -149,6 +151,20 @@ def generate(path: Path, rows: int, seed: int = 20240401, encoding: str = "utf-8
             ]
             writer.writerow(row)
     tmp.rename(path)
+
+
+def shifted_copy(path: Path, *, offset: int, encoding: str) -> Path:
+    """The file with every customer ID moved up by `offset` (C00000001 → C0{offset + 1}): as many
+    new customers, the rest of each row as it was."""
+    shifted = path.with_name(f"{path.stem}_from_{offset}{path.suffix}")
+    if not shifted.exists():
+        tmp = shifted.with_suffix(".tmp")
+        with open(path, encoding=encoding, newline="") as source, open(tmp, "w", encoding=encoding, newline="") as out:
+            out.write(source.readline())
+            for line in source:
+                out.write(f"C{int(line[1:9]) + offset:08d}{line[9:]}")
+        tmp.rename(shifted)
+    return shifted
 
 
 def reset_tables() -> None:
@@ -330,6 +346,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--encoding", choices=["utf-8-sig", "cp932"], default="utf-8-sig")
     parser.add_argument("--no-floor", action="store_true", help="skip the plain INSERT … SELECT floors")
+    parser.add_argument(
+        "--into-stored",
+        action="store_true",
+        help="also import as many new customers (the same rows under other customer IDs) into the table"
+        " holding the first import's: the path through the indexes",
+    )
     args = parser.parse_args()
 
     database = django_setup("imports")
@@ -362,6 +384,22 @@ def main() -> None:
     second, second_seconds, second_bulk, second_cpu = run_import(path, user)
     load["after_second_import"] = load_average()
     log(f"  {second_seconds:.1f} s")
+    into_stored = None
+    if args.into_stored:
+        log("import 3: as many new customers into the table holding the first import's ...")
+        more = shifted_copy(path, offset=args.rows, encoding=args.encoding)
+        third, third_seconds, third_bulk, third_cpu = run_import(more, user)
+        load["after_import_into_stored"] = load_average()
+        log(f"  {third_seconds:.1f} s")
+        into_stored = {
+            "seconds": round(third_seconds, 2),
+            "rows_per_s": round(third.total_rows / third_seconds),
+            "stored_before": first.created_count,
+            "created": third.created_count,
+            "failed": third.failed_count,
+            "bulk_load": third_bulk,
+            **{key: round(value, 2) for key, value in third_cpu.items()},
+        }
     log("psql \\copy into a bare table ...")
     copy_seconds = psql_copy_seconds(path, len(HEADER), args.encoding)
     load["after_copy"] = load_average()
@@ -404,6 +442,7 @@ def main() -> None:
                 "bulk_load": second_bulk,
                 **{key: round(value, 2) for key, value in second_cpu.items()},
             },
+            "new_customers_into_the_stored_ones": into_stored,
             "psql_copy_seconds": round(copy_seconds, 2),
             "server_copy_db_cpu_seconds": round(copy_cpu, 2),
             "ratio_to_psql_copy": round(first_seconds / copy_seconds, 1),
