@@ -16,9 +16,6 @@ class AdvisoryLock(enum.IntEnum):
     CUSTOMER_DISPATCH = 5_105_001  # a dispatch deciding about a customer (customer id)
     OPERATOR_WORK = 5_105_002  # an operator's dispatch, outcome, state change, hold release (operator id)
     CAMPAIGN_LISTS = 5_105_003  # builds and recycles of one campaign's lists (campaign id)
-    # logging a call of a customer (customer id mod 2**31 - 1): taken in SQL by the attempt facts
-    # trigger (migration 0020_attempt_facts_one_call_at_a_time), not by Python code
-    CUSTOMER_CALLS = 5_105_004
     # contacts
     RUNNING_IMPORT = 5_105_101  # a worker running an import job (job id; session-level)
     STARTING_IMPORT = 5_105_102  # queuing the import of one upload (hashtext of its path)

@@ -278,10 +278,8 @@ def test_an_attempt_whose_transaction_outlasts_the_grace_is_not_skipped(world, e
         make_attempt(campaign=world.x, operator=world.operators[0], customer=world.customer, started_at=at(DAY, 10, 30))
 
     with another_transaction(slow_outcome):
-        # (another customer: a call of the same customer would wait for the slow one to commit,
-        # docs/architecture.md#advisory-locks)
         later = make_attempt(
-            campaign=world.y, operator=world.operators[1], customer=CustomerFactory(), started_at=at(DAY, 11)
+            campaign=world.y, operator=world.operators[1], customer=world.customer, started_at=at(DAY, 11)
         )
         long_after = later.created_at + COMMIT_GRACE + datetime.timedelta(minutes=5)
         assert refresh_kpi_rollups(now=long_after).attempts == 0
