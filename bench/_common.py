@@ -288,8 +288,15 @@ def ensure_attempts(n: int, *, days: int = 60, workers: int = 1) -> int:
     """At least n past call attempts spread over the last `days` days (between 9:00 and 20:00
     Tokyo time), across the bench campaigns and operators, for
     customers B…; dispositions in realistic proportions. Needs ensure_customers first. With
-    workers > 1, that many sessions insert million-row chunks at once (tens of millions of rows
-    spend most of their time in per-row work: the customer lookup and the attempt triggers)."""
+    workers > 1, that many sessions insert million-row chunks at once.
+
+    Set-based, as bench/compliance.py: the rows go in with the per-row triggers off
+    (session_replication_role = replica: the outcome meaning is joined from the outcome here, the
+    foreign keys hold by construction), then the refusals are filed and the stored facts filled for
+    all at once (file_refusals, fill_facts: what the triggers would have written). The facts
+    trigger alone costs an insert about 2 ms (docs/benchmarks.md): hours for tens of millions.
+    None of the benches using it records pre-notices, so first_notice_on stays empty, as the
+    trigger would leave it."""
     from campaigns.models import CallAttempt, Disposition
 
     have = _count("campaigns_callattempt")
@@ -342,19 +349,23 @@ def ensure_attempts(n: int, *, days: int = 60, workers: int = 1) -> int:
         "acw_seconds": "15 + g % 60",
         "disposition": disposition_case,
         "client_token": "NULL",
+        "first_notice_on": "NULL",
+        **{flag: f"d.{flag}" for flag in CallAttempt.MEANING_FLAGS},
     }
     columns, expressions, params = _defaults_for(CallAttempt, explicit)
     sql = (
         f"INSERT INTO campaigns_callattempt ({columns}) SELECT {expressions}"
-        " FROM generate_series(%s::bigint, %s::bigint) g"
+        f" FROM generate_series(%s::bigint, %s::bigint) g JOIN campaigns_disposition d ON d.id = {disposition_case}"
     )
 
     def insert(bounds):
-        from django.db import connection
+        from django.db import connection, transaction
 
         log(f"creating attempts {bounds[0]}..{bounds[1]}")
         try:
-            _execute(sql, [*params, *bounds])
+            with transaction.atomic():
+                _execute("SET LOCAL session_replication_role = replica")
+                _execute(sql, [*params, *bounds])
         finally:
             if workers > 1:
                 connection.close()  # the pool's thread had a connection of its own
@@ -369,8 +380,99 @@ def ensure_attempts(n: int, *, days: int = 60, workers: int = 1) -> int:
     else:
         for bounds in chunks:
             insert(bounds)
-    _execute("ANALYZE campaigns_callattempt")
+    file_refusals()
+    fill_facts()
+    _execute("ANALYZE campaigns_refusal")
     return _count("campaigns_callattempt")
+
+
+def file_refusals() -> None:
+    """The refusals of every refusal attempt in the table, filed set-based: what the
+    attempt_refusal trigger files row by row (for generators that insert with the triggers off)."""
+    log("filing the refusals")
+    # What the attempt_refusal trigger files, for all at once (as migration 0007 filled them).
+    _execute(
+        """
+        INSERT INTO campaigns_refusal (customer_id, scope_key, campaign_id, attempt_id, refused_at)
+        SELECT DISTINCT ON (a.customer_id, key.scope_key) a.customer_id, key.scope_key, a.campaign_id, a.id,
+               a.started_at
+        FROM campaigns_callattempt a
+        JOIN campaigns_campaign k ON k.id = a.campaign_id
+        CROSS JOIN LATERAL (
+            SELECT campaigns_refusal_key(s.scope, k.id, k.company, k.product) AS scope_key
+            FROM (VALUES ('campaign'), ('product'), ('company')) s(scope)
+        ) key
+        WHERE a.is_refusal
+        ORDER BY a.customer_id, key.scope_key, a.started_at, a.id
+        ON CONFLICT (customer_id, scope_key) DO NOTHING
+        """
+    )
+
+
+def _indexes(action: str, only: str | None = None) -> None:
+    """Remove or add the attempts table's Meta indexes (all, or the one named `only`)."""
+    from django.db import connection
+
+    from campaigns.models import CallAttempt
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'campaigns_callattempt'")
+        present = {name for (name,) in cursor.fetchall()}
+    with connection.schema_editor() as editor:
+        for index in CallAttempt._meta.indexes:
+            if only and index.name != only:
+                continue
+            if action == "remove" and index.name in present:
+                editor.remove_index(CallAttempt, index)
+            elif action == "add" and index.name not in present:
+                log(f"creating index {index.name}")
+                editor.add_index(CallAttempt, index)
+
+
+def fill_facts() -> None:
+    """The stored facts of every attempt, by campaigns_attempt_facts_all (what migration
+    0012_attempt_facts fills existing attempts with), then the indexes and VACUUM ANALYZE (no
+    autovacuum here)."""
+    from django.db import connection, transaction
+
+    _indexes("remove")
+    _indexes("add", only="attempt_customer_time")  # the function counts the cap window through it
+    _execute("ANALYZE campaigns_callattempt")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('bench_attempt_facts') IS NOT NULL")
+        computed = cursor.fetchone()[0]  # by an interrupted run
+    if not computed:
+        log("computing the attempts' facts (campaigns_attempt_facts_all)")
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '1GB'")
+            cursor.execute("CREATE UNLOGGED TABLE bench_attempt_facts AS SELECT * FROM campaigns_attempt_facts_all()")
+    _indexes("remove")
+    log("storing them")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '1GB'")
+        # In the table's order (a merge join on id): in the facts' order (by customer) each row
+        # would dirty a random page of a table far larger than shared_buffers.
+        cursor.execute("SET LOCAL enable_hashjoin = off")
+        cursor.execute("SET LOCAL enable_nestloop = off")
+        cursor.execute("SELECT set_config('callcenter.history_change', 'bench: fill the facts', true)")
+        cursor.execute(
+            """
+            UPDATE campaigns_callattempt a
+               SET policy_version_id = f.policy_version_id, local_date = f.local_date, local_time = f.local_time,
+                   previous_call_at = f.previous_call_at, next_call_at = f.next_call_at,
+                   last_contact_at = f.last_contact_at, previous_callback_at = f.previous_callback_at,
+                   calls_in_cap_window = f.calls_in_cap_window, calls_that_day = f.calls_that_day,
+                   round_position = f.round_position
+              FROM bench_attempt_facts f
+             WHERE f.id = a.id
+            """
+        )
+        cursor.execute("DROP TABLE bench_attempt_facts")
+    log("vacuum, indexes, analyze")
+    _execute("VACUUM campaigns_callattempt")
+    _execute("SET maintenance_work_mem = '1GB'")
+    _indexes("add")
+    _execute("VACUUM ANALYZE campaigns_callattempt")
 
 
 # ------------------------------------------------------------------ reference figure

@@ -17,7 +17,19 @@ import datetime as dt
 import os
 import statistics
 
-from _common import _count, _defaults_for, _execute, django_setup, emit, ensure_customers, log, timed
+from _common import (
+    _count,
+    _defaults_for,
+    _execute,
+    _indexes,
+    django_setup,
+    emit,
+    ensure_customers,
+    file_refusals,
+    fill_facts,
+    log,
+    timed,
+)
 
 DAYS = 180
 
@@ -130,93 +142,10 @@ def ensure_attempts(n: int, *, share: float, customers: int, reported, other) ->
                 [*params, low, high],
             )
         low = high + 1
-    log("filing the refusals")
-    # What the attempt_refusal trigger files, for all at once (as migration 0007 filled them).
-    _execute(
-        """
-        INSERT INTO campaigns_refusal (customer_id, scope_key, campaign_id, attempt_id, refused_at)
-        SELECT DISTINCT ON (a.customer_id, key.scope_key) a.customer_id, key.scope_key, a.campaign_id, a.id,
-               a.started_at
-        FROM campaigns_callattempt a
-        JOIN campaigns_campaign k ON k.id = a.campaign_id
-        CROSS JOIN LATERAL (
-            SELECT campaigns_refusal_key(s.scope, k.id, k.company, k.product) AS scope_key
-            FROM (VALUES ('campaign'), ('product'), ('company')) s(scope)
-        ) key
-        WHERE a.is_refusal
-        ORDER BY a.customer_id, key.scope_key, a.started_at, a.id
-        ON CONFLICT (customer_id, scope_key) DO NOTHING
-        """
-    )
+    file_refusals()
     fill_facts()
     _execute("ANALYZE campaigns_refusal")
     return _count("campaigns_callattempt")
-
-
-def _indexes(action: str, only: str | None = None) -> None:
-    """Remove or add the attempts table's Meta indexes (all, or the one named `only`)."""
-    from django.db import connection
-
-    from campaigns.models import CallAttempt
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'campaigns_callattempt'")
-        present = {name for (name,) in cursor.fetchall()}
-    with connection.schema_editor() as editor:
-        for index in CallAttempt._meta.indexes:
-            if only and index.name != only:
-                continue
-            if action == "remove" and index.name in present:
-                editor.remove_index(CallAttempt, index)
-            elif action == "add" and index.name not in present:
-                log(f"creating index {index.name}")
-                editor.add_index(CallAttempt, index)
-
-
-def fill_facts() -> None:
-    """The stored facts of every attempt, by campaigns_attempt_facts_all (what migration
-    0012_attempt_facts fills existing attempts with), then the indexes and VACUUM ANALYZE (no
-    autovacuum here)."""
-    from django.db import connection, transaction
-
-    _indexes("remove")
-    _indexes("add", only="attempt_customer_time")  # the function counts the cap window through it
-    _execute("ANALYZE campaigns_callattempt")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass('bench_attempt_facts') IS NOT NULL")
-        computed = cursor.fetchone()[0]  # by an interrupted run
-    if not computed:
-        log("computing the attempts' facts (campaigns_attempt_facts_all)")
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL work_mem = '1GB'")
-            cursor.execute("CREATE UNLOGGED TABLE bench_attempt_facts AS SELECT * FROM campaigns_attempt_facts_all()")
-    _indexes("remove")
-    log("storing them")
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL work_mem = '1GB'")
-        # In the table's order (a merge join on id): in the facts' order (by customer) each row
-        # would dirty a random page of a table far larger than shared_buffers.
-        cursor.execute("SET LOCAL enable_hashjoin = off")
-        cursor.execute("SET LOCAL enable_nestloop = off")
-        cursor.execute("SELECT set_config('callcenter.history_change', 'bench: fill the facts', true)")
-        cursor.execute(
-            """
-            UPDATE campaigns_callattempt a
-               SET policy_version_id = f.policy_version_id, local_date = f.local_date, local_time = f.local_time,
-                   previous_call_at = f.previous_call_at, next_call_at = f.next_call_at,
-                   last_contact_at = f.last_contact_at, previous_callback_at = f.previous_callback_at,
-                   calls_in_cap_window = f.calls_in_cap_window, calls_that_day = f.calls_that_day,
-                   round_position = f.round_position
-              FROM bench_attempt_facts f
-             WHERE f.id = a.id
-            """
-        )
-        cursor.execute("DROP TABLE bench_attempt_facts")
-    log("vacuum, indexes, analyze")
-    _execute("VACUUM campaigns_callattempt")
-    _execute("SET maintenance_work_mem = '1GB'")
-    _indexes("add")
-    _execute("VACUUM ANALYZE campaigns_callattempt")
 
 
 def _first_customer_id() -> int:

@@ -378,7 +378,7 @@ def measure_import(rows: int) -> dict:
         log(f"generating {path}")
         generate(path, rows)
     user, _ = get_user_model().objects.get_or_create(username="bench_importer")
-    job, seconds, bulk = run_import(path, user)
+    job, seconds, bulk, _cpu = run_import(path, user)
     return {
         "import_seconds": round(seconds, 1),
         "import_rows_per_s": round(job.total_rows / seconds),
