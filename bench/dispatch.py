@@ -212,6 +212,31 @@ def reset_run(campaign, other, call_list):
         f" WHERE call_list_id = {list_id} AND status = 'pending' AND rank % 3301 = 11 AND rank <= "
         f"{DUE_CALLBACKS * 3301}"
     )
+    # The call that asked for each of those callbacks (a conversation a day ago on the entry).
+    explicit = {
+        "entry": "e.id",
+        "call_list": "e.call_list_id",
+        "campaign": "e.campaign_id",
+        "customer": "e.customer_id",
+        "operator": "NULL",
+        "phone": "e.phone",
+        "attempt_number": "1",
+        "started_at": "e.last_attempt_at",
+        "answered_at": "e.last_attempt_at + interval '10 seconds'",
+        "ended_at": "e.last_attempt_at + interval '2 minutes'",
+        "talk_seconds": "100",
+        "disposition": str(codes["callback"]),
+        "callback_at": "e.callback_at",
+        "client_token": "NULL",
+    }
+    from campaigns.models import CallAttempt
+
+    columns, expressions, params = _defaults_for(CallAttempt, explicit)
+    _execute(
+        f"INSERT INTO campaigns_callattempt ({columns}) SELECT {expressions} FROM campaigns_calllistentry e "
+        f"WHERE e.call_list_id = {list_id} AND e.status = 'callback'",
+        params,
+    )
     # Calls by another campaign: every 97th customer is at the cap (3 in 7 days), every 89th
     # had a conversation two days ago (cool-off). Every 101st gets a DNC entry after the build.
     explicit = {
@@ -228,8 +253,6 @@ def reset_run(campaign, other, call_list):
         "disposition": f"CASE WHEN e.rank % 89 = 0 THEN {codes['hung_up']} ELSE {codes['no_answer']} END",
         "client_token": "NULL",
     }
-    from campaigns.models import CallAttempt
-
     columns, expressions, params = _defaults_for(CallAttempt, explicit)
     _execute(
         f"INSERT INTO campaigns_callattempt ({columns}) SELECT {expressions} FROM campaigns_calllistentry e "
@@ -463,13 +486,18 @@ VIOLATION_SQL = {
             SELECT count(*) FROM campaigns_callattempt b WHERE b.customer_id = a.customer_id
               AND b.started_at > a.started_at - make_interval(days => %(cap_days)s)
               AND b.started_at <= a.started_at) > %(cap)s""",
-    # Cool-off: no call within 7 days after a conversation, except the callback it asked for.
+    # Cool-off: no call within 7 days after a conversation (any campaign), except the callback
+    # the customer asked for: a call whose entry's previous call scheduled it (as
+    # docs/rules.md#cool-off-after-a-conversation and the compliance report have it). Only the
+    # run's calls: the calls that asked for the reset's callbacks have no operator.
     "cooloff": """
-        SELECT count(*) FROM campaigns_callattempt a WHERE a.campaign_id = %(c)s AND EXISTS (
+        SELECT count(*) FROM campaigns_callattempt a WHERE a.campaign_id = %(c)s AND a.operator_id IS NOT NULL
+          AND EXISTS (
             SELECT 1 FROM campaigns_callattempt b
             WHERE b.customer_id = a.customer_id AND b.is_contact AND b.id <> a.id
-              AND b.started_at > a.started_at - make_interval(days => %(cooloff)s) AND b.started_at <= a.started_at
-              AND NOT (b.entry_id = a.entry_id AND b.callback_at IS NOT NULL))""",
+              AND b.started_at > a.started_at - make_interval(days => %(cooloff)s) AND b.started_at <= a.started_at)
+          AND (SELECT r.callback_at FROM campaigns_callattempt r WHERE r.entry_id = a.entry_id
+                 AND r.started_at < a.started_at ORDER BY r.started_at DESC LIMIT 1) IS NULL""",
     # Rule 5: a call after a refusal in the same campaign.
     "after_refusal": """
         SELECT count(*) FROM campaigns_callattempt a WHERE a.campaign_id = %(c)s AND EXISTS (
@@ -510,7 +538,7 @@ def checker_catches_planted_violations(campaign) -> bool:
 
     from django.db import transaction
 
-    from campaigns.models import CallAttempt, CallListEntry
+    from campaigns.models import CallAttempt, CallListEntry, Disposition
     from contacts.models import DoNotCall
 
     with transaction.atomic():
@@ -554,9 +582,28 @@ def checker_catches_planted_violations(campaign) -> bool:
             ended_at=sample.started_at,
             disposition=sample.disposition,
         )
+        # A conversation, then a call by an operator of the run ten minutes later (cool-off).
+        worked = CallAttempt.objects.filter(campaign=campaign, operator__isnull=False).order_by("id").first()
+        if worked is None:
+            return False
+        for minutes, code in ((10, "success"), (20, "no_answer")):
+            CallAttempt.objects.create(
+                entry=worked.entry,
+                call_list=worked.call_list,
+                campaign=campaign,
+                customer=worked.customer,
+                operator=worked.operator,
+                phone=worked.phone,
+                attempt_number=worked.attempt_number,
+                started_at=worked.started_at + datetime.timedelta(minutes=minutes),
+                ended_at=worked.started_at + datetime.timedelta(minutes=minutes, seconds=30),
+                disposition=Disposition.objects.get(code=code),
+            )
         after = count_violations(campaign)
         transaction.set_rollback(True)
-    return all(after[name] > before[name] for name in ("same_entry_twice", "dnc", "per_day", "min_gap", "cap"))
+    return all(
+        after[name] > before[name] for name in ("same_entry_twice", "dnc", "per_day", "min_gap", "cap", "cooloff")
+    )
 
 
 def overlapping_holds(holds):
