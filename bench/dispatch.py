@@ -560,18 +560,24 @@ def checker_catches_planted_violations(campaign) -> bool:
         ).first()
         if sample is None or blocked is None:
             return False
-        for minutes in (1, 2, 3):
-            CallAttempt.objects.create(
-                entry=sample.entry,
-                call_list=sample.call_list,
+
+        def call_after(earlier, minutes, disposition, operator=None):
+            """A call on the entry of `earlier`, `minutes` after it."""
+            return CallAttempt.objects.create(
+                entry=earlier.entry,
+                call_list=earlier.call_list,
                 campaign=campaign,
-                customer=sample.customer,
-                phone=sample.phone,
-                attempt_number=sample.attempt_number,
-                started_at=sample.started_at + datetime.timedelta(minutes=minutes),
-                ended_at=sample.started_at + datetime.timedelta(minutes=minutes, seconds=30),
-                disposition=sample.disposition,
+                customer=earlier.customer,
+                operator=operator,
+                phone=earlier.phone,
+                attempt_number=earlier.attempt_number,
+                started_at=earlier.started_at + datetime.timedelta(minutes=minutes),
+                ended_at=earlier.started_at + datetime.timedelta(minutes=minutes, seconds=30),
+                disposition=disposition,
             )
+
+        for minutes in (1, 2, 3):
+            call_after(sample, minutes, sample.disposition)
         CallAttempt.objects.create(
             entry=blocked,
             call_list=blocked.call_list,
@@ -587,18 +593,7 @@ def checker_catches_planted_violations(campaign) -> bool:
         if worked is None:
             return False
         for minutes, code in ((10, "success"), (20, "no_answer")):
-            CallAttempt.objects.create(
-                entry=worked.entry,
-                call_list=worked.call_list,
-                campaign=campaign,
-                customer=worked.customer,
-                operator=worked.operator,
-                phone=worked.phone,
-                attempt_number=worked.attempt_number,
-                started_at=worked.started_at + datetime.timedelta(minutes=minutes),
-                ended_at=worked.started_at + datetime.timedelta(minutes=minutes, seconds=30),
-                disposition=Disposition.objects.get(code=code),
-            )
+            call_after(worked, minutes, Disposition.objects.get(code=code), operator=worked.operator)
         after = count_violations(campaign)
         transaction.set_rollback(True)
     return all(
